@@ -1,0 +1,72 @@
+/* A bundle: the certificates decoded from one input (PEM, DER, PKCS#7, PKCS#12, JKS), in order. */
+#ifndef DBT_BUNDLE_H
+#define DBT_BUNDLE_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "error.h"
+
+typedef enum dbt_format {
+    DBT_FMT_UNKNOWN = 0,
+    DBT_FMT_PEM,    /* one or more CERTIFICATE / TRUSTED CERTIFICATE blocks */
+    DBT_FMT_DER,    /* one DER certificate */
+    DBT_FMT_P7_PEM, /* -----BEGIN PKCS7----- */
+    DBT_FMT_P7_DER, /* DER PKCS#7 SignedData (.p7b) */
+    DBT_FMT_PKCS12,
+    DBT_FMT_JKS,
+} dbt_format;
+
+typedef struct dbt_cert {
+    X509 *x509;  /* owned by the bundle */
+    int block;   /* 1-based position in the input (PEM block, PKCS#7/PKCS#12/JKS entry) */
+    int line;    /* line of the BEGIN line for PEM input, else 0 */
+    char *alias; /* PKCS#12 friendlyName or JKS alias, NULL when the input has none */
+} dbt_cert;
+
+typedef struct dbt_bundle {
+    dbt_cert *certs;
+    size_t n, cap;
+    dbt_format format;
+    char *source; /* display name of the input ("global-bundle.pem", "<stdin>") */
+} dbt_bundle;
+
+/* Largest input read (bytes) and largest number of certificates in one bundle: bounded memory. */
+#define DBT_MAX_INPUT (256u * 1024u * 1024u)
+#define DBT_MAX_CERTS 200000u
+
+dbt_bundle *dbt_bundle_new(const char *source);
+void dbt_bundle_free(dbt_bundle *b);
+/* Appends x (the bundle takes the reference) with its position; alias may be NULL. */
+int dbt_bundle_push(dbt_bundle *b, X509 *x, int block, int line, const char *alias, dbt_err *err);
+
+/*
+ * Decodes data (len bytes) by content, never by file name. source names the input in messages.
+ * password is used for PKCS#12 (NULL tries "" and no password) and JKS integrity (NULL skips
+ * the check). Every PEM BEGIN line must yield a certificate, else the whole decode fails with
+ * "block 3 of F (line 41): not a certificate: ..." -- nothing is ever dropped silently.
+ * Returns 0 and *out, or -1 with err set.
+ */
+int dbt_bundle_decode(const unsigned char *data, size_t len, const char *source,
+                      const char *password, dbt_bundle **out, dbt_err *err);
+
+/* Reads path ("-" is standard input, shown as "<stdin>") and decodes it. */
+int dbt_bundle_read_file(const char *path, const char *password, dbt_bundle **out, dbt_err *err);
+
+/* Reads a whole file into memory (bounded by DBT_MAX_INPUT); "-" is standard input. */
+int dbt_read_all(const char *path, unsigned char **data, size_t *len, dbt_err *err);
+
+const char *dbt_format_name(dbt_format f);
+
+/* Format-specific decoders, used by dbt_bundle_decode; each appends to into. */
+int dbt_pem_decode(const unsigned char *data, size_t len, dbt_bundle *into, dbt_err *err);
+int dbt_p7_decode_der(const unsigned char *data, size_t len, dbt_bundle *into, dbt_err *err);
+int dbt_p12_decode(const unsigned char *data, size_t len, const char *password, dbt_bundle *into,
+                   dbt_err *err);
+int dbt_jks_decode(const unsigned char *data, size_t len, const char *password, dbt_bundle *into,
+                   dbt_err *err);
+/* True when data looks like a JKS/JCEKS keystore (magic number). */
+int dbt_jks_sniff(const unsigned char *data, size_t len);
+
+#endif

@@ -1,0 +1,40 @@
+/* Facts about one certificate that every part of dbtrust prints, indexes or compares. */
+#ifndef DBT_CERTINFO_H
+#define DBT_CERTINFO_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "error.h"
+
+typedef struct dbt_certinfo {
+    char sha1[41];          /* lowercase hex, no colons */
+    char sha256[65];        /* lowercase hex, no colons */
+    char serial[129];       /* uppercase hex as OpenSSL prints it ("00" for serial 0) */
+    char subject[512];      /* RFC 2253 one line (XN_FLAG_RFC2253) */
+    char issuer[512];
+    char subject_cn[256];   /* first CN, else the whole subject */
+    int64_t not_before;     /* seconds since the epoch (dates up to 9999 fit) */
+    int64_t not_after;
+    char key_type[16];      /* "RSA", "EC", "Ed25519", "DSA", ... */
+    int key_bits;
+    char key_curve[32];     /* "secp384r1" for EC, else "" */
+    char sig_alg[64];       /* OpenSSL long name, e.g. "sha256WithRSAEncryption" */
+    int is_ca;              /* basicConstraints CA:TRUE (or a v1 self-signed root) */
+    int self_signed;        /* subject == issuer and the self-signature verifies */
+    unsigned long subject_hash; /* X509_NAME_hash_ex: the <hash> of hashed directories */
+    unsigned long issuer_hash;
+} dbt_certinfo;
+
+int dbt_certinfo_get(X509 *x, dbt_certinfo *ci, dbt_err *err);
+
+/* Hex helpers: lowercase without separators, and keytool's "AB:CD:..." uppercase form. */
+void dbt_hex(const unsigned char *in, size_t n, char *out);
+void dbt_hex_colons(const unsigned char *in, size_t n, char *out);
+
+/* Converts an ASN1_TIME to seconds since the epoch; 0 on success. */
+int dbt_asn1_time_to_epoch(const ASN1_TIME *t, int64_t *out);
+
+#endif

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what building and testing dbtrust needs, with apt-get when run as root on Debian or
+# Ubuntu; otherwise prints the command to run. Sourced by demo.sh and test.sh.
+# Usage: tests/setup-deps.sh build|test
+
+want_build="build-essential autoconf automake libtool pkg-config libssl-dev openssl
+libjansson-dev libcurl4-openssl-dev libcmocka-dev"
+# Test-only components: real peers and cross-checkers (see DESIGN.md "Tests and real components").
+want_test="gnutls-bin libgnutls28-dev postgresql postgresql-client bison flex debootstrap
+valgrind ca-certificates python3 curl xz-utils libreadline-dev zlib1g-dev"
+
+dbt_missing_packages() {
+    local p missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$p")
+    done
+    echo "${missing[*]:-}"
+}
+
+dbt_setup_deps() {
+    local what=$1 pkgs missing java=
+    pkgs=$want_build
+    [ "$what" = test ] && pkgs="$pkgs $want_test"
+    if [ "$what" = test ] && ! command -v keytool >/dev/null 2>&1; then
+        java=default-jdk-headless
+    fi
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        echo "setup: not a Debian/Ubuntu system; install the equivalents of: $pkgs" >&2
+        return 0
+    fi
+    # shellcheck disable=SC2086
+    missing=$(dbt_missing_packages $pkgs $java)
+    [ -z "$missing" ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup: missing packages: $missing" >&2
+        echo "setup: run as root, or: sudo apt-get install -y $missing" >&2
+        return 1
+    fi
+    echo "setup: installing $missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null || { echo "setup: apt-get update failed" >&2; return 1; }
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+        { echo "setup: apt-get install $missing failed" >&2; return 1; }
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    set -eu
+    dbt_setup_deps "${1:-test}"
+fi
