@@ -1,0 +1,93 @@
+/* dbtrust: entry point. Global options, then a command from the table (modern spelling) or a
+ * keytool-style "-command" (keytool spelling). */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+const char *cli_catalog_opt = NULL;
+const char *cli_progname = "dbtrust";
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"print", cli_cmd_print, "print the certificates of a file (PEM, DER, PKCS#7, PKCS#12, JKS)"},
+    {"convert", cli_cmd_convert, "convert a bundle to another format"},
+    {"import", cli_cmd_import, "import certificates into a catalog bundle"},
+    {"list", cli_cmd_list, "list the catalog's certificates"},
+    {"remove", cli_cmd_remove, "remove a bundle or a certificate from the catalog"},
+    {"export", cli_cmd_export, "export catalog certificates in any format"},
+    {"check", cli_cmd_check, "report certificates that expire soon (for monitoring)"},
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+    const struct command *c;
+
+    fprintf(out,
+            "usage: %s [--catalog DIR] COMMAND [OPTIONS] [ARGS]\n"
+            "       %s -printcert|-importcert|-list|-exportcert|-delete [keytool options]\n\n"
+            "Commands:\n",
+            cli_progname, cli_progname);
+    for (c = commands; c->name != NULL; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out,
+            "\nGlobal options:\n"
+            "  --catalog DIR  catalog directory (default: $DBTRUST_CATALOG, else /etc/dbtrust\n"
+            "                 for root, else ${XDG_DATA_HOME:-~/.local/share}/dbtrust)\n"
+            "  -h, --help     show this help; COMMAND --help shows a command's options\n"
+            "  --version      show the version\n\n"
+            "See dbtrust(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+    const struct command *c;
+    int i = 1;
+
+    while (i < argc) {
+        if (strcmp(argv[i], "--catalog") == 0) {
+            if (i + 1 >= argc) {
+                cli_error("--catalog needs a directory");
+                return CLI_USAGE;
+            }
+            cli_catalog_opt = argv[i + 1];
+            i += 2;
+        } else if (strncmp(argv[i], "--catalog=", 10) == 0) {
+            cli_catalog_opt = argv[i] + 10;
+            i++;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+            return CLI_OK;
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    /* keytool spelling: a single-dash word such as -printcert. */
+    if (argv[i][0] == '-' && argv[i][1] != '-' && argv[i][1] != '\0')
+        return cli_keytool_main(argc - i, argv + i);
+    for (c = commands; c->name != NULL; c++) {
+        if (strcmp(argv[i], c->name) == 0) {
+            optind = 0; /* each command runs its own getopt_long from a fresh state */
+            return c->fn(argc - i, argv + i);
+        }
+    }
+    cli_error("unknown command '%s'; run '%s --help' for the list", argv[i], cli_progname);
+    return CLI_USAGE;
+}
