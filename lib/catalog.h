@@ -9,55 +9,175 @@
  *     .lock                     writers hold an exclusive flock(2) on it
  *     current -> .gen-<N>       relative symlink, replaced atomically with rename(2)
  *     bundles -> current/bundles   fixed symlinks, never rewritten, so paths stay stable
- *     certs   -> current/certs
- *     .gen-<N>/
+ *     certs   -> current/certs     (SSL_CERT_DIR=<catalog>/certs reads the hashed view)
+ *     .gen-<N>/                 one complete, immutable generation (N decimal, no leading 0)
  *       bundles/<name>.pem      source of truth: canonical PEM, one block per certificate
  *       bundles/<name>.meta     "key=value" lines: origin, sha256 (of the imported input),
- *                               imported (UTC ISO 8601), format, count
+ *                               format, imported (UTC, 2026-11-22T18:19:20Z), count;
+ *                               unknown keys are ignored by readers
  *       certs/<sha256>.pem      one file per distinct certificate (lowercase hex)
  *       certs/<hash>.<n>        relative symlink -> <sha256>.pem, openssl rehash layout;
- *                               <hash> = X509_NAME_hash_ex(subject) as 8 lowercase hex digits
+ *                               <hash> = X509_NAME_hash_ex(subject) as 8 lowercase hex digits;
+ *                               certificates sharing a <hash> get n = 0, 1, ... in sha256 order
  *       certs/index             text index, see below
  *
  *   index: first line "dbtrust-index 1", then one line per distinct certificate:
  *     <sha256> <sha1> <subject-hash> <issuer-hash> <serial-hex> <bundle>[,<bundle>...]
- *   sorted by sha256; serial-hex is uppercase, as OpenSSL's BN_bn2hex prints it ("0" for 0).
+ *   sorted by sha256; hashes as in the link names; bundles sorted by name; serial-hex is
+ *   uppercase, as OpenSSL's BN_bn2hex prints it ("0" for 0, "-1A" for a negative serial).
+ *   An empty catalog is a generation with empty bundles/ and certs/ and a header-only index.
  *
- * Bundle names: 1-64 characters of [A-Za-z0-9._-], not starting with '.'.
- * A writer copies the current generation's unchanged files into .gen-<N+1> (hard links where
- * possible), writes the changes, fsyncs, renames a fresh "current" symlink over the old one,
- * fsyncs the catalog directory, then deletes generations older than N (one old generation is
- * kept so that a reader that resolved "current" just before the swap can finish).
- * Readers resolve "current" once (readlink) and read that generation only.
+ * Bundle names: 1-64 characters of [A-Za-z0-9._-], not starting with '.' or '-'.
+ * A bundle holds each certificate once (a duplicate in the input is stored once and reported).
  *
- * Safety: the catalog directory and everything in it must be owned by root or the running
- * user and not writable by group or others; the provider and the CLI refuse it otherwise.
+ * A commit builds .gen-<N+1> in full beside the current one (N+1 above every existing .gen-*
+ * name, so a name is never reused), fsyncs every file and directory, renames a fresh
+ * ".current.tmp" symlink over "current", fsyncs the catalog directory, then deletes every
+ * generation except the new one and the one it replaced (kept so that a reader that resolved
+ * "current" just before the swap can finish). A failed commit removes its partial generation.
+ * Leftovers of a killed writer (a .gen-* above "current", ".current.tmp") are never read and
+ * are removed by the next dbt_catalog_begin().
+ * Readers resolve "current" once, at open, and read that generation only: a dbt_catalog is a
+ * consistent snapshot (reopen to see later commits; a snapshot two commits old is gone).
+ *
+ * Safety, checked at every open: the catalog directory and every entry below it must be owned
+ * by root or the effective user, directories and files must not be writable by group or
+ * others, only files, directories and symlinks may exist, and symlinks must be the catalog's
+ * own (current/.current.tmp -> .gen-<N>, bundles/certs -> current/..., <hash>.<n> ->
+ * <sha256>.pem in a generation's certs/) or resolve inside the catalog. Files are created
+ * 0644 and directories 0755 whatever the umask. The parents of the catalog are not checked.
  */
 
 #include <stddef.h>
+
+#include <openssl/x509.h>
 
 #include "bundle.h"
 #include "error.h"
 
 #define DBT_CATALOG_FORMAT 1
+#define DBT_CATALOG_NAME_MAX 64
 
 typedef struct dbt_catalog dbt_catalog;
+typedef struct dbt_catalog_txn dbt_catalog_txn;
 
+/* Flags of dbt_catalog_open. */
 enum {
     DBT_CAT_READ = 0,
     DBT_CAT_WRITE = 1,  /* take the writer lock (blocks until free) */
-    DBT_CAT_CREATE = 2, /* create an empty catalog when the directory does not exist */
+    DBT_CAT_CREATE = 2, /* create an empty catalog when missing (implies DBT_CAT_WRITE) */
 };
+
+/* What a bundle's .meta file records. */
+typedef struct dbt_catalog_meta {
+    char origin[1024]; /* path or URL of the input; no control characters */
+    char sha256[65];   /* of the imported input bytes, lowercase hex; "" when unknown */
+    char format[32];   /* input format name ("pem", "p7b", ...); [a-z0-9-] */
+    char imported[32]; /* UTC "YYYY-MM-DDTHH:MM:SSZ"; dbt_catalog_put fills it when empty */
+    size_t count;      /* certificates in the bundle; set by dbt_catalog_put */
+} dbt_catalog_meta;
+
+/* One bundle of a listing. */
+typedef struct dbt_catalog_entry {
+    char name[DBT_CATALOG_NAME_MAX + 1];
+    dbt_catalog_meta meta;
+} dbt_catalog_entry;
+
+/* One distinct certificate, as the index describes it. */
+typedef struct dbt_catalog_cert {
+    char sha256[65];
+    char sha1[41];
+    unsigned long subject_hash;
+    unsigned long issuer_hash;
+    char serial[80];                           /* BN_bn2hex form */
+    char (*bundles)[DBT_CATALOG_NAME_MAX + 1]; /* the bundles holding it, sorted */
+    size_t nbundles;
+} dbt_catalog_cert;
+
+/*
+ * What a change did. Arrays are malloc'ed; release with dbt_catalog_change_clear.
+ * put:            existed, added/removed (the bundle's gain and loss: a CA rotation made
+ *                 visible), duplicates (input certificates already given earlier in it)
+ * remove:         existed = 1, removed = every certificate of the bundle
+ * remove_cert:    bundles = the bundles that held it (each lost it)
+ * A removed certificate may still be held by another bundle: see dbt_catalog_txn_holders.
+ */
+typedef struct dbt_catalog_change {
+    int existed;
+    char (*added)[65];
+    size_t nadded;
+    char (*removed)[65];
+    size_t nremoved;
+    size_t duplicates;
+    char (*bundles)[DBT_CATALOG_NAME_MAX + 1];
+    size_t nbundles;
+} dbt_catalog_change;
+
+void dbt_catalog_change_clear(dbt_catalog_change *c);
 
 /* Default location: $DBTRUST_CATALOG (unless secure_getenv hides it), else /etc/dbtrust for
  * root, else ${XDG_DATA_HOME:-$HOME/.local/share}/dbtrust. Writes into buf; NULL on failure. */
 const char *dbt_catalog_default_path(char *buf, size_t len);
 
+/*
+ * Opens the catalog at path (relative paths are made absolute) and checks its safety.
+ * A missing catalog is an error unless DBT_CAT_CREATE; the message says how to create one.
+ * With DBT_CAT_WRITE/CREATE the writer lock is held until dbt_catalog_close.
+ */
 int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *err);
 void dbt_catalog_close(dbt_catalog *cat);
+/* Absolute, symlink-free path of the catalog directory. */
 const char *dbt_catalog_path(const dbt_catalog *cat);
+/* Generation number N of the snapshot (.gen-N). */
+unsigned long long dbt_catalog_generation(const dbt_catalog *cat);
+/* Absolute path of the snapshot's hashed directory (<catalog>/.gen-N/certs): stable for the
+ * snapshot's life, unlike <catalog>/certs which follows later commits. */
+const char *dbt_catalog_certs_dir(const dbt_catalog *cat);
 
 /* Validates a bundle name; 0 if good, else -1 with a message saying what is allowed. */
 int dbt_catalog_check_name(const char *name, dbt_err *err);
+
+/* Normalizes a SHA-256 fingerprint given as 64 hex digits, with or without ':' separators,
+ * any case, into 64 lowercase digits in out. 0 if good, else -1 with a message. */
+int dbt_catalog_parse_sha256(const char *in, char out[65], dbt_err *err);
+
+/* --- Read side: all functions read the snapshot taken at open (or the last commit). --- */
+
+/* Bundles sorted by name; *out is malloc'ed (free()), NULL when *n == 0. */
+int dbt_catalog_list(dbt_catalog *cat, dbt_catalog_entry **out, size_t *n, dbt_err *err);
+/* Meta of one bundle; -1 with a message if there is no such bundle. */
+int dbt_catalog_get_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err);
+/* Loads a bundle's certificates in stored order (format DBT_FMT_PEM, blocks and lines of the
+ * canonical file). Free with dbt_bundle_free. */
+int dbt_catalog_load(dbt_catalog *cat, const char *name, dbt_bundle **out, dbt_err *err);
+/* Distinct certificates sorted by sha256, each with the bundles holding it (from the index). */
+int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_err *err);
+void dbt_catalog_certs_free(dbt_catalog_cert *certs, size_t n);
+/* Loads certs/<sha256>.pem of the snapshot. */
+int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_err *err);
+
+/* --- Write side: one transaction at a time, on a catalog opened with DBT_CAT_WRITE. --- */
+
+/* Starts a transaction from the current generation and removes killed writers' leftovers. */
+int dbt_catalog_begin(dbt_catalog *cat, dbt_catalog_txn **out, dbt_err *err);
+/* Creates or replaces bundle name with the certificates of b (references are taken, b stays
+ * the caller's). meta supplies origin, sha256 and format. change may be NULL. */
+int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
+                    const dbt_catalog_meta *meta, dbt_catalog_change *change, dbt_err *err);
+/* Removes bundle name; -1 with a message when it does not exist. change may be NULL. */
+int dbt_catalog_remove(dbt_catalog_txn *t, const char *name, dbt_catalog_change *change,
+                       dbt_err *err);
+/* Removes the certificate with this SHA-256 (any form dbt_catalog_parse_sha256 takes) from
+ * every bundle (bundles may become empty and stay); -1 when no bundle holds it. */
+int dbt_catalog_remove_cert(dbt_catalog_txn *t, const char *sha256, dbt_catalog_change *change,
+                            dbt_err *err);
+/* Number of bundles of the transaction's state holding the certificate (0 when none). */
+size_t dbt_catalog_txn_holders(const dbt_catalog_txn *t, const char *sha256);
+/* Writes the transaction's state as a new generation and makes it current. On failure the
+ * catalog is as it was before. Either way the transaction stays to be freed; after a successful
+ * commit the catalog's snapshot is the new generation. */
+int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err);
+/* Ends the transaction; without a commit nothing on disk changes. NULL is allowed. */
+void dbt_catalog_txn_free(dbt_catalog_txn *t);
 
 #endif

@@ -5,3 +5,5 @@ lib_libdbtrust_la_SOURCES = \
 	lib/bundle.h lib/encode.h lib/certinfo.h lib/catalog.h
 lib_libdbtrust_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 lib_libdbtrust_la_LIBADD = $(CRYPTO_LIBS)
+# Catalog: named bundles on disk, generated views, atomic changes; file helpers it writes with.
+lib_libdbtrust_la_SOURCES += lib/catalog.c lib/fsutil.c lib/fsutil.h

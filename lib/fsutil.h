@@ -1,0 +1,56 @@
+/* File helpers for writers that must never leave a half-written file behind, and the ownership
+ * and permission checks that keep a trust store from being writable by someone else. */
+#ifndef DBT_FSUTIL_H
+#define DBT_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Mode of every file and directory dbtrust creates, whatever the umask. */
+#define DBT_FILE_MODE 0644
+#define DBT_DIR_MODE 0755
+
+/*
+ * Replaces path atomically: writes a temporary file in the same directory, sets mode exactly
+ * (umask ignored), fsyncs it, renames it over path and fsyncs the directory. On failure path is
+ * untouched and the temporary file is removed. Returns 0, or -1 with err naming path.
+ */
+int dbt_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, dbt_err *err);
+
+/*
+ * Creates name in dirfd exclusively (O_EXCL, never through a symlink), writes data, sets mode
+ * exactly and fsyncs. display is the path shown in messages. On failure the file is removed.
+ */
+int dbt_fs_write_new_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                        const char *display, dbt_err *err);
+
+/* mkdirat with an exact mode (umask ignored). EEXIST is reported as -1 with errno EEXIST. */
+int dbt_fs_mkdir_at(int dirfd, const char *name, mode_t mode, const char *display, dbt_err *err);
+
+/* Creates path and its missing parents with DBT_DIR_MODE; existing directories are untouched. */
+int dbt_fs_mkdir_p(const char *path, dbt_err *err);
+
+/* fsync on a directory (or any) descriptor; display names it in the message. */
+int dbt_fs_fsync_fd(int fd, const char *display, dbt_err *err);
+
+/* Removes name in dirfd and everything below it, never following symlinks. A missing name is
+ * success. Returns 0, or -1 with err set (what could be removed is removed). */
+int dbt_fs_rmtree_at(int dirfd, const char *name, const char *display, dbt_err *err);
+
+/* Reads a whole regular file (not through a symlink when nofollow) of at most max bytes.
+ * *data is malloc'ed and NUL-terminated (the NUL is not counted in *len). */
+int dbt_fs_read_at(int dirfd, const char *name, int nofollow, size_t max, unsigned char **data,
+                   size_t *len, const char *display, dbt_err *err);
+
+/*
+ * Trust-store safety of one entry (from lstat): owned by root or the effective user, and, unless
+ * it is a symlink (whose own mode means nothing), not writable by group or others. Only regular
+ * files, directories and symlinks are allowed. The message names path and the command that fixes
+ * it ("chmod go-w /x/y"). Returns 0 when safe, else -1.
+ */
+int dbt_fs_check_safe(const struct stat *st, const char *path, dbt_err *err);
+
+#endif
