@@ -1,0 +1,494 @@
+/* Unit tests for lib/p12.c: truststore round trips and layout (Oracle trust attribute, MAC,
+ * PBES2), passwords (given, empty, none, wrong), key entries, legacy RC2, damaged input. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/provider.h>
+#include <openssl/x509.h>
+
+#include "bundle.h"
+#include "encode.h"
+#include "testpki.h"
+
+#define WRONG_PASSWORD "store.p12: PKCS#12 integrity check failed: wrong password? use --password"
+
+static EVP_PKEY *key; /* one EC key signs every test certificate: certificates build fast */
+
+static X509 *make_cert(const char *cn, long serial)
+{
+    testpki_certspec s;
+
+    memset(&s, 0, sizeof(s));
+    s.cn = cn;
+    s.key = key;
+    s.serial = serial;
+    s.not_before = testpki_utc(2021, 5, 25);
+    s.not_after = testpki_utc(2121, 5, 25);
+    s.ca = 1;
+    s.pathlen = -1;
+    s.md = EVP_sha256();
+    return testpki_cert_new(&s);
+}
+
+static dbt_bundle *make_bundle(const char *const *cns, const char *const *aliases, size_t n)
+{
+    dbt_bundle *b = dbt_bundle_new("test-input");
+    dbt_err err;
+    size_t i;
+
+    assert_non_null(b);
+    for (i = 0; i < n; i++) {
+        X509 *x = make_cert(cns[i], (long)i + 1);
+        assert_non_null(x);
+        assert_int_equal(dbt_bundle_push(b, x, (int)i + 1, 0, aliases ? aliases[i] : NULL, &err),
+                         0);
+    }
+    return b;
+}
+
+static STACK_OF(X509) * bundle_stack(const dbt_bundle *b)
+{
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    size_t i;
+
+    assert_non_null(sk);
+    for (i = 0; i < b->n; i++)
+        assert_true(sk_X509_push(sk, b->certs[i].x509) > 0);
+    return sk;
+}
+
+static void assert_same_x509(X509 *a, X509 *b)
+{
+    char ha[65], hb[65];
+
+    testpki_sha256_hex(a, ha);
+    testpki_sha256_hex(b, hb);
+    assert_string_equal(ha, hb);
+}
+
+static void assert_same_certs(const dbt_bundle *a, const dbt_bundle *b)
+{
+    size_t i;
+
+    assert_int_equal(a->n, b->n);
+    for (i = 0; i < a->n; i++)
+        assert_same_x509(a->certs[i].x509, b->certs[i].x509);
+}
+
+static int decode(const unsigned char *d, size_t len, const char *pw, dbt_bundle **out,
+                  dbt_err *err)
+{
+    *out = dbt_bundle_new("store.p12");
+    assert_non_null(*out);
+    err->msg[0] = '\0';
+    return dbt_p12_decode(d, len, pw, *out, err);
+}
+
+static void p12_der(PKCS12 *p12, unsigned char **der, size_t *len)
+{
+    int n;
+
+    assert_non_null(p12);
+    *der = NULL;
+    n = i2d_PKCS12(p12, der);
+    assert_true(n > 0);
+    *len = (size_t)n;
+    PKCS12_free(p12);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    key = testpki_key("ec-p256");
+    return key == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    EVP_PKEY_free(key);
+    return 0;
+}
+
+static void test_p12_roundtrip(void **state)
+{
+    static const char *cns[] = {"Amazon RDS us-east-1 Root CA RSA2048 G1", "Other Root",
+                                "Project CA"};
+    static const char *aliases[] = {NULL, "MyRoot", NULL};
+    static const char *want[] = {"amazon rds us-east-1 root ca rsa2048 g1", "MyRoot", "project ca"};
+    dbt_bundle *in = make_bundle(cns, aliases, 3), *out;
+    unsigned char *der = NULL;
+    size_t len = 0, i;
+    dbt_err err;
+
+    (void)state;
+    assert_int_equal(dbt_p12_encode(in, "s3cret!", &der, &len, &err), 0);
+    assert_int_equal(decode(der, len, "s3cret!", &out, &err), 0);
+    assert_same_certs(in, out);
+    for (i = 0; i < 3; i++) {
+        assert_string_equal(out->certs[i].alias, want[i]);
+        assert_int_equal(out->certs[i].block, (int)i + 1);
+    }
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    dbt_bundle_free(in);
+}
+
+/* What Java 17 needs to list trustedCertEntry: each bag carries friendlyName and Oracle's
+ * trusted-key-usage attribute (anyExtendedKeyUsage); MAC HMAC-SHA-256, PBES2 AES-256-CBC. */
+static void test_p12_truststore_layout(void **state)
+{
+    static const char *cns[] = {"Root One", "Root Two"};
+    dbt_bundle *in = make_bundle(cns, NULL, 2);
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    size_t len = 0;
+    PKCS12 *p12;
+    STACK_OF(PKCS7) * safes;
+    STACK_OF(PKCS12_SAFEBAG) * bags;
+    const X509_ALGOR *macalg;
+    const ASN1_INTEGER *iter;
+    const ASN1_OBJECT *obj;
+    PKCS7 *p7;
+    PBE2PARAM *pbe2;
+    PBKDF2PARAM *kdf;
+    ASN1_OBJECT *trust = OBJ_txt2obj("2.16.840.1.113894.746875.1.1", 1);
+    dbt_err err;
+    int i;
+
+    (void)state;
+    assert_int_equal(dbt_p12_encode(in, NULL, &der, &len, &err), 0);
+    p = der;
+    assert_non_null(p12 = d2i_PKCS12(NULL, &p, (long)len));
+    assert_true(PKCS12_mac_present(p12));
+    assert_true(PKCS12_verify_mac(p12, "changeit", -1));
+    PKCS12_get0_mac(NULL, &macalg, NULL, &iter, p12);
+    X509_ALGOR_get0(&obj, NULL, NULL, macalg);
+    assert_int_equal(OBJ_obj2nid(obj), NID_sha256);
+    assert_int_equal(ASN1_INTEGER_get(iter), 10000);
+
+    assert_non_null(safes = PKCS12_unpack_authsafes(p12));
+    assert_int_equal(sk_PKCS7_num(safes), 1);
+    p7 = sk_PKCS7_value(safes, 0);
+    assert_int_equal(OBJ_obj2nid(p7->type), NID_pkcs7_encrypted);
+    assert_int_equal(OBJ_obj2nid(p7->d.encrypted->enc_data->algorithm->algorithm), NID_pbes2);
+    pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM),
+                                     p7->d.encrypted->enc_data->algorithm->parameter);
+    assert_non_null(pbe2);
+    assert_int_equal(OBJ_obj2nid(pbe2->encryption->algorithm), NID_aes_256_cbc);
+    assert_int_equal(OBJ_obj2nid(pbe2->keyfunc->algorithm), NID_id_pbkdf2);
+    kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
+    assert_non_null(kdf);
+    assert_int_equal(ASN1_INTEGER_get(kdf->iter), 10000);
+    assert_int_equal(OBJ_obj2nid(kdf->prf->algorithm), NID_hmacWithSHA256);
+    PBKDF2PARAM_free(kdf);
+    PBE2PARAM_free(pbe2);
+
+    assert_non_null(bags = PKCS12_unpack_p7encdata(p7, "changeit", -1));
+    assert_int_equal(sk_PKCS12_SAFEBAG_num(bags), 2);
+    for (i = 0; i < 2; i++) {
+        PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
+        const STACK_OF(X509_ATTRIBUTE) *attrs = PKCS12_SAFEBAG_get0_attrs(bag);
+        int at = X509at_get_attr_by_OBJ(attrs, trust, -1);
+        X509_ATTRIBUTE *attr;
+        ASN1_TYPE *v;
+        char *name;
+        X509 *x;
+
+        assert_int_equal(PKCS12_SAFEBAG_get_nid(bag), NID_certBag);
+        assert_true(at >= 0);
+        assert_true(X509at_get_attr_by_OBJ(attrs, trust, at) < 0);
+        attr = X509at_get_attr(attrs, at);
+        assert_int_equal(X509_ATTRIBUTE_count(attr), 1);
+        v = X509_ATTRIBUTE_get0_type(attr, 0);
+        assert_int_equal(v->type, V_ASN1_OBJECT);
+        assert_int_equal(OBJ_obj2nid(v->value.object), NID_anyExtendedKeyUsage);
+        assert_non_null(name = PKCS12_get_friendlyname(bag));
+        assert_string_equal(name, i == 0 ? "root one" : "root two");
+        OPENSSL_free(name);
+        assert_non_null(x = PKCS12_SAFEBAG_get1_cert(bag));
+        assert_same_x509(x, in->certs[i].x509);
+        X509_free(x);
+    }
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    PKCS12_free(p12);
+    ASN1_OBJECT_free(trust);
+    OPENSSL_free(der);
+    dbt_bundle_free(in);
+}
+
+static void test_p12_wrong_password(void **state)
+{
+    static const char *cns[] = {"Root One"};
+    dbt_bundle *in = make_bundle(cns, NULL, 1), *out;
+    unsigned char *der = NULL;
+    size_t len = 0;
+    dbt_err err;
+
+    (void)state;
+    assert_int_equal(dbt_p12_encode(in, NULL, &der, &len, &err), 0);
+    assert_int_equal(decode(der, len, "changeit", &out, &err), 0);
+    assert_int_equal(out->n, 1);
+    dbt_bundle_free(out);
+    assert_int_equal(decode(der, len, "changeme", &out, &err), -1);
+    assert_string_equal(err.msg, WRONG_PASSWORD);
+    dbt_bundle_free(out);
+    /* No password tries "" and none, not "changeit". */
+    assert_int_equal(decode(der, len, NULL, &out, &err), -1);
+    assert_string_equal(err.msg, WRONG_PASSWORD);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    dbt_bundle_free(in);
+}
+
+/* A store protected with the empty password opens with "" and with no password. */
+static void test_p12_empty_password(void **state)
+{
+    static const char *cns[] = {"Root One", "Root Two"};
+    dbt_bundle *in = make_bundle(cns, NULL, 2), *out;
+    STACK_OF(X509) *sk = bundle_stack(in);
+    unsigned char *der;
+    size_t len;
+    dbt_err err;
+
+    (void)state;
+    p12_der(PKCS12_create("", NULL, NULL, NULL, sk, 0, 0, 0, 0, 0), &der, &len);
+    assert_int_equal(decode(der, len, NULL, &out, &err), 0);
+    assert_same_certs(in, out);
+    dbt_bundle_free(out);
+    assert_int_equal(decode(der, len, "", &out, &err), 0);
+    assert_same_certs(in, out);
+    dbt_bundle_free(out);
+    assert_int_equal(decode(der, len, "x", &out, &err), -1);
+    assert_string_equal(err.msg, WRONG_PASSWORD);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    sk_X509_free(sk);
+    dbt_bundle_free(in);
+}
+
+/* No MAC and plain certificate bags, as Java 18+ writes passwordless truststores and as
+ * `openssl pkcs12 -export -keypbe NONE -certpbe NONE -nomac` does. */
+static void test_p12_no_password(void **state)
+{
+    static const char *cns[] = {"Root One", "Root Two"};
+    dbt_bundle *in = make_bundle(cns, NULL, 2), *out;
+    STACK_OF(X509) *sk = bundle_stack(in);
+    unsigned char *der;
+    size_t len;
+    dbt_err err;
+
+    (void)state;
+    p12_der(PKCS12_create(NULL, NULL, NULL, NULL, sk, -1, -1, 0, -1, 0), &der, &len);
+    assert_int_equal(decode(der, len, NULL, &out, &err), 0);
+    assert_same_certs(in, out);
+    assert_null(out->certs[0].alias);
+    dbt_bundle_free(out);
+    /* Nothing to check a given password against: the certificates are still read. */
+    assert_int_equal(decode(der, len, "anything", &out, &err), 0);
+    assert_same_certs(in, out);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+
+    /* No MAC but an encrypted safe: the password matters again. */
+    p12_der(PKCS12_create("pw", NULL, NULL, NULL, sk, -1, 0, 0, -1, 0), &der, &len);
+    assert_int_equal(decode(der, len, "pw", &out, &err), 0);
+    assert_same_certs(in, out);
+    dbt_bundle_free(out);
+    assert_int_equal(decode(der, len, NULL, &out, &err), -1);
+    assert_non_null(strstr(err.msg, "store.p12: PKCS#12 safe 1 (encrypted with PBES2) cannot be "
+                                    "decrypted: wrong password? use --password"));
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    sk_X509_free(sk);
+    dbt_bundle_free(in);
+}
+
+/* A private key entry: its certificate and chain are read, the key is not. */
+static void test_p12_key_entry(void **state)
+{
+    static const char *cns[] = {"Key Owner", "Issuing CA"};
+    dbt_bundle *in = make_bundle(cns, NULL, 2), *out;
+    STACK_OF(X509) *ca = sk_X509_new_null();
+    unsigned char *der;
+    size_t len;
+    dbt_err err;
+
+    (void)state;
+    assert_true(sk_X509_push(ca, in->certs[1].x509) > 0);
+    p12_der(PKCS12_create("pw", "mykey", key, in->certs[0].x509, ca, 0, 0, 0, 0, 0), &der, &len);
+    assert_int_equal(decode(der, len, "pw", &out, &err), 0);
+    assert_same_certs(in, out);
+    assert_string_equal(out->certs[0].alias, "mykey");
+    assert_null(out->certs[1].alias);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    sk_X509_free(ca);
+    dbt_bundle_free(in);
+}
+
+/* Java 8 and OpenSSL 1.x encrypted certificates with 40-bit RC2, which OpenSSL 3 keeps in its
+ * legacy provider: still readable. */
+static void test_p12_legacy_rc2(void **state)
+{
+    static const char *cns[] = {"Root One", "Root Two"};
+    dbt_bundle *in, *out;
+    STACK_OF(X509) * sk;
+    OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+    OSSL_PROVIDER *def = NULL, *leg = NULL;
+    unsigned char *der;
+    size_t len;
+    dbt_err err;
+
+    (void)state;
+    assert_non_null(ctx);
+    assert_true(OSSL_PROVIDER_set_default_search_path(ctx, OPENSSL_info(OPENSSL_INFO_MODULES_DIR)));
+    def = OSSL_PROVIDER_load(ctx, "default");
+    leg = OSSL_PROVIDER_load(ctx, "legacy");
+    if (def == NULL || leg == NULL) {
+        print_message("SKIP: OpenSSL's legacy provider is not installed in %s\n",
+                      OPENSSL_info(OPENSSL_INFO_MODULES_DIR));
+        OSSL_PROVIDER_unload(leg);
+        OSSL_PROVIDER_unload(def);
+        OSSL_LIB_CTX_free(ctx);
+        skip();
+        return;
+    }
+    in = make_bundle(cns, NULL, 2);
+    sk = bundle_stack(in);
+    p12_der(PKCS12_create_ex("pw", NULL, NULL, NULL, sk, NID_pbe_WithSHA1And40BitRC2_CBC,
+                             NID_pbe_WithSHA1And40BitRC2_CBC, 2048, 2048, 0, ctx, NULL),
+            &der, &len);
+    assert_int_equal(decode(der, len, "pw", &out, &err), 0);
+    assert_same_certs(in, out);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    sk_X509_free(sk);
+    dbt_bundle_free(in);
+    OSSL_PROVIDER_unload(leg);
+    OSSL_PROVIDER_unload(def);
+    OSSL_LIB_CTX_free(ctx);
+}
+
+static void test_p12_damaged(void **state)
+{
+    static const char *cns[] = {"Root One", "Root Two"};
+    dbt_bundle *in = make_bundle(cns, NULL, 2), *out;
+    unsigned char *der = NULL, *copy;
+    size_t len = 0, cut;
+    dbt_err err;
+
+    (void)state;
+    assert_int_equal(dbt_p12_encode(in, "pw", &der, &len, &err), 0);
+    for (cut = 0; cut < len; cut++) {
+        copy = malloc(cut ? cut : 1);
+        assert_non_null(copy);
+        memcpy(copy, der, cut);
+        assert_int_equal(decode(copy, cut, "pw", &out, &err), -1);
+        assert_non_null(strstr(err.msg, "store.p12: not a PKCS#12 file"));
+        dbt_bundle_free(out);
+        free(copy);
+    }
+    copy = malloc(len + 3);
+    assert_non_null(copy);
+    memcpy(copy, der, len);
+    memcpy(copy + len, "xyz", 3);
+    assert_int_equal(decode(copy, len + 3, "pw", &out, &err), -1);
+    assert_non_null(strstr(err.msg, "3 unexpected bytes after the PKCS#12 data"));
+    dbt_bundle_free(out);
+    free(copy);
+    OPENSSL_free(der);
+    dbt_bundle_free(in);
+}
+
+/* Java compares aliases without case: "A" and "a" would be one entry, so the second moves. */
+static void test_p12_alias_dedup(void **state)
+{
+    static const char *cns[] = {"Same", "Same", "X", "Y"};
+    static const char *given[] = {NULL, NULL, "Corp CA", "corp ca"};
+    static const char *want[] = {"same", "same-2", "Corp CA", "corp ca-2"};
+    dbt_bundle *in = make_bundle(cns, given, 4), *out;
+    unsigned char *der = NULL;
+    size_t len = 0, i;
+    dbt_err err;
+
+    (void)state;
+    assert_int_equal(dbt_p12_encode(in, "pw", &der, &len, &err), 0);
+    assert_int_equal(decode(der, len, "pw", &out, &err), 0);
+    for (i = 0; i < 4; i++)
+        assert_string_equal(out->certs[i].alias, want[i]);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    dbt_bundle_free(in);
+}
+
+static void test_p12_realdata(void **state)
+{
+    const char *dir = getenv("DBTRUST_REALDATA");
+    char path[4096];
+    dbt_bundle *in, *out;
+    unsigned char *der = NULL;
+    size_t len = 0, i, j;
+    X509 *x;
+    FILE *f;
+    dbt_err err;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/gcp-cloudsql-server-ca.pem", dir ? dir : "");
+    if (dir == NULL || (f = fopen(path, "r")) == NULL) {
+        print_message("SKIP: %s not found (set DBTRUST_REALDATA to the realdata directory)\n",
+                      path);
+        skip();
+        return;
+    }
+    /* Two real CAs with the same CN and serial 0, then the 108 AWS RDS roots. */
+    in = dbt_bundle_new("realdata");
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+        assert_int_equal(dbt_bundle_push(in, x, (int)in->n + 1, 0, NULL, &err), 0);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/aws-rds-global-bundle.pem", dir);
+    assert_non_null(f = fopen(path, "r"));
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+        assert_int_equal(dbt_bundle_push(in, x, (int)in->n + 1, 0, NULL, &err), 0);
+    fclose(f);
+    assert_int_equal(in->n, 110);
+    assert_int_equal(dbt_p12_encode(in, "changeit", &der, &len, &err), 0);
+    assert_int_equal(decode(der, len, "changeit", &out, &err), 0);
+    assert_same_certs(in, out);
+    assert_string_equal(out->certs[0].alias, "google cloud sql server ca");
+    assert_string_equal(out->certs[1].alias, "google cloud sql server ca-2");
+    for (i = 0; i < out->n; i++)
+        for (j = i + 1; j < out->n; j++)
+            assert_true(strcasecmp(out->certs[i].alias, out->certs[j].alias) != 0);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    dbt_bundle_free(in);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_p12_roundtrip),      cmocka_unit_test(test_p12_truststore_layout),
+        cmocka_unit_test(test_p12_wrong_password), cmocka_unit_test(test_p12_empty_password),
+        cmocka_unit_test(test_p12_no_password),    cmocka_unit_test(test_p12_key_entry),
+        cmocka_unit_test(test_p12_legacy_rc2),     cmocka_unit_test(test_p12_damaged),
+        cmocka_unit_test(test_p12_alias_dedup),    cmocka_unit_test(test_p12_realdata),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
