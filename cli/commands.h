@@ -2,6 +2,8 @@
 #ifndef CLI_COMMANDS_H
 #define CLI_COMMANDS_H
 
+#include <stddef.h>
+
 /* Exit codes shared by every command. */
 #define CLI_OK 0
 #define CLI_FAIL 1  /* the operation failed (bad input, catalog error, check found problems) */
@@ -28,5 +30,21 @@ extern const char *cli_progname;
 /* Shared helpers (cli/util.c). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct dbt_catalog;
+struct dbt_bundle;
+/* Opens the catalog named by --catalog or the default location; prints the error. 0 or -1. */
+int cli_open_catalog(int flags, struct dbt_catalog **out);
+/* Writes data to path atomically (temporary file + rename), or to stdout when path is "-".
+ * Prints the error naming path. 0 or -1. */
+int cli_write_output(const char *path, const unsigned char *data, size_t len);
+/* Decodes every input file ("-" is stdin) and appends all certificates, in order, to one
+ * bundle; prints the first decode error (file, block, line) and returns NULL. */
+struct dbt_bundle *cli_read_inputs(char **paths, int n, const char *password);
+/* Writes b to out in the named output format or "hashed-dir" (export and convert). */
+int cli_write_bundle(const struct dbt_bundle *b, const char *format, const char *password,
+                     const char *out);
+/* Days from now until t (negative when past), rounded down. */
+long cli_days_left(long long t);
 
 #endif

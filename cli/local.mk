@@ -1,3 +1,8 @@
-# cli/: the dbtrust command. (The program is added to bin_PROGRAMS once every command in
-# cli/commands.h links; until then the sources below are listed for reference.)
-DBTRUST_CLI_SOURCES = cli/main.c cli/util.c cli/commands.h
+# cli/: the dbtrust command. One file per command family; main.c holds the command table.
+bin_PROGRAMS += dbtrust
+dbtrust_SOURCES = \
+	cli/main.c cli/util.c cli/commands.h \
+	cli/print.c cli/keytool_fmt.c cli/keytool_fmt.h \
+	cli/convert.c cli/catalog_cmds.c cli/keytool.c
+dbtrust_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
+dbtrust_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS) $(JANSSON_LIBS)

@@ -1,0 +1,74 @@
+/* dbtrust convert: any bundle format in, any format out, by content detection. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "commands.h"
+#include "encode.h"
+
+static void convert_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dbtrust convert [options] --to FORMAT IN OUT\n\n"
+            "Reads IN (PEM, DER, PKCS#7 PEM or DER, PKCS#12, JKS; '-' for standard input) and\n"
+            "writes every certificate to OUT ('-' for standard output) in FORMAT. OUT is\n"
+            "written atomically: complete, or untouched on any error.\n\n"
+            "  -t, --to FORMAT          pem, der, p7b, p7b-der, pkcs12, jks or hashed-dir\n"
+            "  -p, --password PASS      password for a pkcs12 or jks OUT (default changeit)\n"
+            "  -i, --in-password PASS   password of a PKCS#12 or JKS IN\n"
+            "  -h, --help               show this help\n");
+}
+
+int cli_cmd_convert(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"to", required_argument, NULL, 't'},
+        {"password", required_argument, NULL, 'p'},
+        {"in-password", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *to = NULL, *password = NULL, *in_password = NULL;
+    dbt_bundle *b;
+    int c, rc;
+
+    while ((c = getopt_long(argc, argv, "t:p:i:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            to = optarg;
+            break;
+        case 'p':
+            password = optarg;
+            break;
+        case 'i':
+            in_password = optarg;
+            break;
+        case 'h':
+            convert_usage(stdout);
+            return CLI_OK;
+        default:
+            convert_usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (to == NULL || optind + 2 != argc) {
+        cli_error("convert needs --to FORMAT, an input and an output");
+        convert_usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(to, "hashed-dir") != 0 && dbt_outfmt_from_name(to) < 0) {
+        cli_error("unknown format '%s': use one of %s, hashed-dir", to, dbt_outfmt_names());
+        return CLI_USAGE;
+    }
+    if ((b = cli_read_inputs(argv + optind, 1, in_password)) == NULL)
+        return CLI_FAIL;
+    rc = cli_write_bundle(b, to, password, argv[optind + 1]) == 0 ? CLI_OK : CLI_FAIL;
+    if (rc == CLI_OK && strcmp(argv[optind + 1], "-") != 0)
+        fprintf(stderr, "wrote %zu certificate%s to %s (%s)\n", b->n, b->n == 1 ? "" : "s",
+                argv[optind + 1], to);
+    dbt_bundle_free(b);
+    return rc;
+}

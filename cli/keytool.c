@@ -1,0 +1,525 @@
+/* keytool's spelling of the commands (-importcert, -list, -exportcert, -delete, -printcert).
+ * Without -keystore they act on the catalog (the alias is the bundle name); with it, on a
+ * PKCS#12 or JKS truststore file, which is rewritten atomically. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <openssl/pem.h>
+
+#include "bundle.h"
+#include "catalog.h"
+#include "certinfo.h"
+#include "commands.h"
+#include "encode.h"
+#include "keytool_fmt.h"
+
+struct kt_opts {
+    const char *cmd;
+    const char *alias, *file, *keystore, *storetype, *storepass;
+    int verbose, rfc;
+};
+
+/* keytool options that take a value, and flags accepted for compatibility. */
+static const char *const kt_valued[] = {"-alias",     "-file",    "-keystore",     "-storetype",
+                                        "-storepass", "-keypass", "-providername", NULL};
+static const char *const kt_flags[] = {"-v", "-rfc", "-noprompt", "-trustcacerts", NULL};
+
+static void kt_usage(FILE *out)
+{
+    fprintf(out, "keytool spelling:\n"
+                 "  dbtrust -printcert [-v] [-rfc] [-file F]\n"
+                 "  dbtrust -importcert -alias A -file F [-keystore K] [-storetype pkcs12|jks]\n"
+                 "                      [-storepass P] [-noprompt] [-trustcacerts]\n"
+                 "  dbtrust -list [-v|-rfc] [-alias A] [-keystore K] [-storepass P]\n"
+                 "  dbtrust -exportcert -alias A [-rfc] [-file F] [-keystore K] [-storepass P]\n"
+                 "  dbtrust -delete -alias A [-keystore K] [-storepass P]\n"
+                 "Without -keystore the catalog is used and the alias is a bundle name.\n");
+}
+
+static int kt_parse(int argc, char **argv, struct kt_opts *o)
+{
+    int i, k;
+
+    memset(o, 0, sizeof(*o));
+    o->cmd = argv[0];
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (strcmp(a, "-v") == 0) {
+            o->verbose = 1;
+            continue;
+        }
+        if (strcmp(a, "-rfc") == 0) {
+            o->rfc = 1;
+            continue;
+        }
+        for (k = 0; kt_flags[k] != NULL && strcmp(a, kt_flags[k]) != 0; k++)
+            ;
+        if (kt_flags[k] != NULL)
+            continue;
+        for (k = 0; kt_valued[k] != NULL && strcmp(a, kt_valued[k]) != 0; k++)
+            ;
+        if (kt_valued[k] == NULL) {
+            cli_error("%s: unknown option '%s'", o->cmd, a);
+            kt_usage(stderr);
+            return -1;
+        }
+        if (i + 1 >= argc) {
+            cli_error("%s: option %s needs a value", o->cmd, a);
+            return -1;
+        }
+        if (strcmp(a, "-alias") == 0)
+            o->alias = argv[++i];
+        else if (strcmp(a, "-file") == 0)
+            o->file = argv[++i];
+        else if (strcmp(a, "-keystore") == 0)
+            o->keystore = argv[++i];
+        else if (strcmp(a, "-storetype") == 0)
+            o->storetype = argv[++i];
+        else if (strcmp(a, "-storepass") == 0)
+            o->storepass = argv[++i];
+        else
+            i++; /* -keypass, -providername: meaningless for truststores */
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- truststore files */
+
+/* Loads a truststore file; a missing file is an empty store when create is set. */
+static int store_load(const struct kt_opts *o, int create, dbt_bundle **out, dbt_outfmt *fmt)
+{
+    struct stat st;
+    dbt_err err;
+
+    *fmt = DBT_OUT_PKCS12; /* keytool's default store type since Java 9 */
+    if (o->storetype != NULL) {
+        if (strcasecmp(o->storetype, "pkcs12") == 0)
+            *fmt = DBT_OUT_PKCS12;
+        else if (strcasecmp(o->storetype, "jks") == 0)
+            *fmt = DBT_OUT_JKS;
+        else {
+            cli_error("-storetype %s: only pkcs12 and jks truststores are supported", o->storetype);
+            return -1;
+        }
+    }
+    if (stat(o->keystore, &st) != 0 && errno == ENOENT) {
+        if (!create) {
+            cli_error("keystore %s does not exist", o->keystore);
+            return -1;
+        }
+        if ((*out = dbt_bundle_new(o->keystore)) == NULL) {
+            cli_error("out of memory");
+            return -1;
+        }
+        return 0;
+    }
+    if (dbt_bundle_read_file(o->keystore, o->storepass, out, &err) != 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if ((*out)->format == DBT_FMT_JKS && o->storetype == NULL)
+        *fmt = DBT_OUT_JKS;
+    else if ((*out)->format != DBT_FMT_PKCS12 && (*out)->format != DBT_FMT_JKS) {
+        cli_error("%s is a %s file, not a PKCS#12 or JKS keystore", o->keystore,
+                  dbt_format_name((*out)->format));
+        dbt_bundle_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int store_save(const struct kt_opts *o, const dbt_bundle *b, dbt_outfmt fmt)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    dbt_err err;
+    int rc;
+
+    if (dbt_encode(b, fmt, o->storepass, &data, &len, &err) != 0) {
+        cli_error("%s; %s is unchanged", err.msg, o->keystore);
+        return -1;
+    }
+    rc = cli_write_output(o->keystore, data, len);
+    OPENSSL_free(data);
+    return rc;
+}
+
+static int alias_taken(const dbt_bundle *b, const char *alias)
+{
+    size_t i;
+
+    for (i = 0; i < b->n; i++)
+        if (b->certs[i].alias != NULL && strcasecmp(b->certs[i].alias, alias) == 0)
+            return 1;
+    return 0;
+}
+
+static int kt_import_store(const struct kt_opts *o, dbt_bundle *in)
+{
+    dbt_bundle *st = NULL;
+    dbt_outfmt fmt;
+    dbt_err err;
+    char alias[256];
+    size_t i;
+    int rc = CLI_FAIL;
+
+    if (store_load(o, 1, &st, &fmt) != 0)
+        return CLI_FAIL;
+    if (alias_taken(st, o->alias)) {
+        cli_error("alias <%s> already exists in %s: choose another -alias or -delete it first",
+                  o->alias, o->keystore);
+        goto end;
+    }
+    /* Every certificate of the input, not just the first: A, A-2, A-3, ... */
+    for (i = 0; i < in->n; i++) {
+        if (i == 0)
+            snprintf(alias, sizeof(alias), "%s", o->alias);
+        else
+            snprintf(alias, sizeof(alias), "%s-%zu", o->alias, i + 1);
+        if (i > 0 && alias_taken(st, alias)) {
+            cli_error("alias <%s> already exists in %s", alias, o->keystore);
+            goto end;
+        }
+        X509_up_ref(in->certs[i].x509);
+        if (dbt_bundle_push(st, in->certs[i].x509, (int)st->n + 1, 0, alias, &err) != 0) {
+            X509_free(in->certs[i].x509);
+            cli_error("%s", err.msg);
+            goto end;
+        }
+    }
+    if (store_save(o, st, fmt) != 0)
+        goto end;
+    printf("%zu certificate%s added to keystore %s\n", in->n, in->n == 1 ? " was" : "s were",
+           o->keystore);
+    rc = CLI_OK;
+end:
+    dbt_bundle_free(st);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static int kt_importcert(const struct kt_opts *o)
+{
+    char *args[8];
+    char *paths[1];
+    dbt_bundle *in;
+    int n = 0, rc;
+
+    if (o->alias == NULL) {
+        cli_error("-importcert needs -alias (the bundle name, or the keystore alias)");
+        return CLI_USAGE;
+    }
+    if (o->keystore == NULL) {
+        args[n++] = "import";
+        args[n++] = "--bundle";
+        args[n++] = (char *)o->alias;
+        if (o->storepass != NULL) {
+            args[n++] = "--password";
+            args[n++] = (char *)o->storepass;
+        }
+        args[n++] = (char *)(o->file ? o->file : "-");
+        args[n] = NULL;
+        optind = 0;
+        return cli_cmd_import(n, args);
+    }
+    paths[0] = (char *)(o->file ? o->file : "-");
+    if ((in = cli_read_inputs(paths, 1, NULL)) == NULL)
+        return CLI_FAIL;
+    rc = kt_import_store(o, in);
+    dbt_bundle_free(in);
+    return rc;
+}
+
+static void kt_date(const char *iso, char *out, size_t n)
+{
+    static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    int y, m, d;
+
+    if (iso != NULL && sscanf(iso, "%d-%d-%d", &y, &m, &d) == 3 && m >= 1 && m <= 12) {
+        snprintf(out, n, "%s %d, %d", mon[m - 1], d, y);
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+
+        gmtime_r(&now, &tm);
+        snprintf(out, n, "%s %d, %d", mon[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
+    }
+}
+
+/* One entry of -list in keytool's layout. */
+static int kt_list_entry(const struct kt_opts *o, const char *alias, const char *date, X509 *x)
+{
+    dbt_certinfo ci;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char hex[EVP_MAX_MD_SIZE * 3 + 1];
+    cli_kt_buf buf = {0};
+
+    if (o->verbose) {
+        printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n", alias, date);
+        if (cli_kt_format_cert(&buf, x, 1, NULL) != 0) {
+            cli_kt_buf_free(&buf);
+            cli_error("out of memory");
+            return -1;
+        }
+        fwrite(buf.p, 1, buf.n, stdout);
+        cli_kt_buf_free(&buf);
+        printf("\n\n*******************************************\n"
+               "*******************************************\n\n\n");
+        return 0;
+    }
+    if (o->rfc) {
+        printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n", alias, date);
+        if (cli_kt_format_rfc(&buf, x) != 0) {
+            cli_kt_buf_free(&buf);
+            return -1;
+        }
+        fwrite(buf.p, 1, buf.n, stdout);
+        cli_kt_buf_free(&buf);
+        printf("\n\n*******************************************\n"
+               "*******************************************\n\n\n");
+        return 0;
+    }
+    if (dbt_certinfo_get(x, &ci, NULL) != 0 || X509_digest(x, EVP_sha256(), md, &mdlen) != 1)
+        return -1;
+    dbt_hex_colons(md, mdlen, hex);
+    printf("%s, %s, trustedCertEntry, \nCertificate fingerprint (SHA-256): %s\n", alias, date, hex);
+    return 0;
+}
+
+static int kt_list(const struct kt_opts *o)
+{
+    dbt_bundle *st = NULL;
+    dbt_catalog *cat = NULL;
+    dbt_catalog_entry *bundles = NULL;
+    dbt_outfmt fmt;
+    dbt_err err;
+    size_t nb = 0, i, j, total = 0;
+    char date[32], alias[256];
+    int rc = CLI_FAIL;
+
+    if (o->keystore != NULL) {
+        if (store_load(o, 0, &st, &fmt) != 0)
+            return CLI_FAIL;
+        kt_date(NULL, date, sizeof(date));
+        printf("Keystore type: %s\nKeystore provider: SUN\n\n",
+               fmt == DBT_OUT_JKS ? "JKS" : "PKCS12");
+        for (i = 0; i < st->n; i++)
+            total += o->alias == NULL ||
+                     (st->certs[i].alias && strcasecmp(st->certs[i].alias, o->alias) == 0);
+        if (o->alias == NULL)
+            printf("Your keystore contains %zu entr%s\n\n", st->n, st->n == 1 ? "y" : "ies");
+        else if (total == 0) {
+            cli_error("alias <%s> does not exist in %s", o->alias, o->keystore);
+            goto end;
+        }
+        for (i = 0; i < st->n; i++) {
+            const char *a = st->certs[i].alias;
+
+            if (a == NULL) {
+                snprintf(alias, sizeof(alias), "%zu", i + 1);
+                a = alias;
+            }
+            if (o->alias != NULL && strcasecmp(a, o->alias) != 0)
+                continue;
+            if (kt_list_entry(o, a, date, st->certs[i].x509) != 0)
+                goto end;
+        }
+        rc = CLI_OK;
+        goto end;
+    }
+
+    /* The catalog as a keystore: each certificate of each bundle is an entry, aliased
+     * <bundle>, <bundle>-2, ... in the bundle's order. */
+    if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
+        return CLI_FAIL;
+    if (dbt_catalog_list(cat, &bundles, &nb, &err) != 0) {
+        cli_error("%s", err.msg);
+        goto end;
+    }
+    if (o->alias != NULL) {
+        for (i = 0; i < nb && strcmp(bundles[i].name, o->alias) != 0; i++)
+            ;
+        if (i == nb) {
+            cli_error("alias <%s> does not exist: no such bundle in %s", o->alias,
+                      dbt_catalog_path(cat));
+            goto end;
+        }
+    }
+    for (i = 0; i < nb; i++)
+        total += bundles[i].meta.count;
+    printf("Keystore type: dbtrust catalog\nKeystore provider: dbtrust\n\n");
+    if (o->alias == NULL)
+        printf("Your keystore contains %zu entr%s\n\n", total, total == 1 ? "y" : "ies");
+    for (i = 0; i < nb; i++) {
+        if (o->alias != NULL && strcmp(bundles[i].name, o->alias) != 0)
+            continue;
+        if (dbt_catalog_load(cat, bundles[i].name, &st, &err) != 0) {
+            cli_error("%s", err.msg);
+            goto end;
+        }
+        kt_date(bundles[i].meta.imported, date, sizeof(date));
+        for (j = 0; j < st->n; j++) {
+            if (j == 0)
+                snprintf(alias, sizeof(alias), "%s", bundles[i].name);
+            else
+                snprintf(alias, sizeof(alias), "%s-%zu", bundles[i].name, j + 1);
+            if (kt_list_entry(o, alias, date, st->certs[j].x509) != 0)
+                goto end;
+        }
+        dbt_bundle_free(st);
+        st = NULL;
+    }
+    rc = CLI_OK;
+end:
+    free(bundles);
+    dbt_bundle_free(st);
+    dbt_catalog_close(cat);
+    return rc;
+}
+
+static int kt_exportcert(const struct kt_opts *o)
+{
+    dbt_bundle *st = NULL, *sel = NULL;
+    dbt_catalog *cat = NULL;
+    dbt_outfmt fmt;
+    dbt_err err;
+    size_t i;
+    int rc = CLI_FAIL;
+
+    if (o->alias == NULL) {
+        cli_error("-exportcert needs -alias");
+        return CLI_USAGE;
+    }
+    if (o->keystore != NULL) {
+        if (store_load(o, 0, &st, &fmt) != 0)
+            return CLI_FAIL;
+        if ((sel = dbt_bundle_new(o->keystore)) == NULL)
+            goto end;
+        for (i = 0; i < st->n; i++) {
+            if (st->certs[i].alias == NULL || strcasecmp(st->certs[i].alias, o->alias) != 0)
+                continue;
+            X509_up_ref(st->certs[i].x509);
+            if (dbt_bundle_push(sel, st->certs[i].x509, 1, 0, NULL, &err) != 0) {
+                X509_free(st->certs[i].x509);
+                goto end;
+            }
+        }
+        if (sel->n == 0) {
+            cli_error("alias <%s> does not exist in %s", o->alias, o->keystore);
+            goto end;
+        }
+    } else {
+        if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
+            return CLI_FAIL;
+        if (dbt_catalog_load(cat, o->alias, &sel, &err) != 0) {
+            cli_error("%s", err.msg);
+            goto end;
+        }
+    }
+    if (!o->rfc && sel->n > 1) {
+        cli_error("bundle '%s' holds %zu certificates and DER holds one: add -rfc for a PEM "
+                  "bundle, or use 'dbtrust export --format p7b-der'",
+                  o->alias, sel->n);
+        goto end;
+    }
+    if (cli_write_bundle(sel, o->rfc ? "pem" : "der", NULL, o->file ? o->file : "-") != 0)
+        goto end;
+    if (o->file != NULL)
+        printf("Certificate%s stored in file <%s>\n", sel->n == 1 ? "" : "s", o->file);
+    rc = CLI_OK;
+end:
+    dbt_bundle_free(st);
+    dbt_bundle_free(sel);
+    dbt_catalog_close(cat);
+    return rc;
+}
+
+static int kt_delete(const struct kt_opts *o)
+{
+    dbt_bundle *st = NULL, *keep = NULL;
+    dbt_outfmt fmt;
+    dbt_err err;
+    char *args[4];
+    size_t i, removed = 0;
+    int rc = CLI_FAIL;
+
+    if (o->alias == NULL) {
+        cli_error("-delete needs -alias");
+        return CLI_USAGE;
+    }
+    if (o->keystore == NULL) {
+        args[0] = "remove";
+        args[1] = "--bundle";
+        args[2] = (char *)o->alias;
+        args[3] = NULL;
+        optind = 0;
+        return cli_cmd_remove(3, args);
+    }
+    if (store_load(o, 0, &st, &fmt) != 0 || (keep = dbt_bundle_new(o->keystore)) == NULL)
+        goto end;
+    for (i = 0; i < st->n; i++) {
+        if (st->certs[i].alias != NULL && strcasecmp(st->certs[i].alias, o->alias) == 0) {
+            removed++;
+            continue;
+        }
+        X509_up_ref(st->certs[i].x509);
+        if (dbt_bundle_push(keep, st->certs[i].x509, (int)keep->n + 1, 0, st->certs[i].alias,
+                            &err) != 0) {
+            X509_free(st->certs[i].x509);
+            cli_error("%s", err.msg);
+            goto end;
+        }
+    }
+    if (removed == 0) {
+        cli_error("alias <%s> does not exist in %s", o->alias, o->keystore);
+        goto end;
+    }
+    if (store_save(o, keep, fmt) != 0)
+        goto end;
+    rc = CLI_OK;
+end:
+    dbt_bundle_free(st);
+    dbt_bundle_free(keep);
+    return rc;
+}
+
+int cli_keytool_main(int argc, char **argv)
+{
+    struct kt_opts o;
+    const char *c = argv[0];
+
+    if (strcmp(c, "-printcert") == 0)
+        return cli_keytool_printcert(argc, argv);
+    if (strcmp(c, "-help") == 0) {
+        kt_usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(c, "-importcert") != 0 && strcmp(c, "-import") != 0 && strcmp(c, "-list") != 0 &&
+        strcmp(c, "-exportcert") != 0 && strcmp(c, "-export") != 0 && strcmp(c, "-delete") != 0) {
+        cli_error("unknown keytool command '%s'", c);
+        kt_usage(stderr);
+        return CLI_USAGE;
+    }
+    if (kt_parse(argc, argv, &o) != 0)
+        return CLI_USAGE;
+    if (strcmp(c, "-importcert") == 0 || strcmp(c, "-import") == 0)
+        return kt_importcert(&o);
+    if (strcmp(c, "-list") == 0)
+        return kt_list(&o);
+    if (strcmp(c, "-exportcert") == 0 || strcmp(c, "-export") == 0)
+        return kt_exportcert(&o);
+    return kt_delete(&o);
+}
