@@ -5,7 +5,12 @@ lib_libdbtrust_la_SOURCES = \
 	lib/bundle.h lib/encode.h lib/certinfo.h lib/catalog.h
 lib_libdbtrust_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 lib_libdbtrust_la_LIBADD = $(CRYPTO_LIBS)
+# Bundles: decoding by content (PEM, DER, PKCS#7), certificate facts, encoding.
+lib_libdbtrust_la_SOURCES += \
+	lib/bundle.c lib/pem.c lib/p7.c lib/certinfo.c lib/encode.c
 # Java truststores: PKCS#12 and JKS/JCEKS, read and written.
 lib_libdbtrust_la_SOURCES += lib/p12.c lib/jks.c lib/jks.h
 # Catalog: named bundles on disk, generated views, atomic changes; file helpers it writes with.
 lib_libdbtrust_la_SOURCES += lib/catalog.c lib/fsutil.c lib/fsutil.h
+# Standalone hashed directories (export/convert --to hashed-dir).
+lib_libdbtrust_la_SOURCES += lib/hashdir.c lib/hashdir.h
