@@ -20,7 +20,8 @@ typedef enum dbt_format {
 
 typedef struct dbt_cert {
     X509 *x509;  /* owned by the bundle */
-    int block;   /* 1-based position in the input (PEM block, PKCS#7/PKCS#12/JKS entry) */
+    int block;   /* 1-based position in the input (PEM block, PKCS#7/PKCS#12/JKS entry);
+                    the certificates of a PEM PKCS7 block all carry that block's number */
     int line;    /* line of the BEGIN line for PEM input, else 0 */
     char *alias; /* PKCS#12 friendlyName or JKS alias, NULL when the input has none */
 } dbt_cert;
@@ -54,14 +55,29 @@ int dbt_bundle_decode(const unsigned char *data, size_t len, const char *source,
 /* Reads path ("-" is standard input, shown as "<stdin>") and decodes it. */
 int dbt_bundle_read_file(const char *path, const char *password, dbt_bundle **out, dbt_err *err);
 
-/* Reads a whole file into memory (bounded by DBT_MAX_INPUT); "-" is standard input. */
+/*
+ * Reads a whole file into memory (bounded by DBT_MAX_INPUT); "-" is standard input. *data is
+ * malloc'ed (free with free()) and NUL-terminated one byte past *len, so text can be read as a
+ * string; an empty file gives *len 0 and a valid buffer.
+ */
 int dbt_read_all(const char *path, unsigned char **data, size_t *len, dbt_err *err);
 
 const char *dbt_format_name(dbt_format f);
 
+/* The most precise reason of a failed OpenSSL decode (the oldest queued error, plus the field it
+ * was in when known), e.g. "bad object header"; empties the error queue. */
+void dbt_ossl_reason(char *buf, size_t n);
+
 /* Format-specific decoders, used by dbt_bundle_decode; each appends to into. */
 int dbt_pem_decode(const unsigned char *data, size_t len, dbt_bundle *into, dbt_err *err);
 int dbt_p7_decode_der(const unsigned char *data, size_t len, dbt_bundle *into, dbt_err *err);
+/*
+ * The certificates of one DER PKCS#7 SignedData (a .p7b file, or the body of a PEM PKCS7 block),
+ * appended with the given block/line (block 0: each certificate gets its 1-based entry number).
+ * Messages carry no file name; the caller prefixes it. Zero certificates is an error.
+ */
+int dbt_p7_decode_block(const unsigned char *der, size_t len, dbt_bundle *into, int block, int line,
+                        dbt_err *err);
 int dbt_p12_decode(const unsigned char *data, size_t len, const char *password, dbt_bundle *into,
                    dbt_err *err);
 int dbt_jks_decode(const unsigned char *data, size_t len, const char *password, dbt_bundle *into,

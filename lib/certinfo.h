@@ -10,27 +10,31 @@
 #include "error.h"
 
 typedef struct dbt_certinfo {
-    char sha1[41];          /* lowercase hex, no colons */
-    char sha256[65];        /* lowercase hex, no colons */
-    char serial[129];       /* uppercase hex as OpenSSL prints it ("00" for serial 0) */
-    char subject[512];      /* RFC 2253 one line (XN_FLAG_RFC2253) */
+    char sha1[41];     /* lowercase hex, no colons */
+    char sha256[65];   /* lowercase hex, no colons */
+    char serial[129];  /* as `openssl x509 -serial`: uppercase, 2 digits per byte, "00" for
+                          serial 0, '-' before a negative one; at most 64 bytes (else error) */
+    char subject[512]; /* RFC 2253 one line (XN_FLAG_RFC2253, but UTF-8 left unescaped);
+                          display only, cut at 511 bytes */
     char issuer[512];
-    char subject_cn[256];   /* first CN, else the whole subject */
-    int64_t not_before;     /* seconds since the epoch (dates up to 9999 fit) */
+    char subject_cn[256]; /* first CN in encoding order (UTF-8), else the whole subject */
+    int64_t not_before;   /* seconds since the epoch (dates up to 9999 fit) */
     int64_t not_after;
-    char key_type[16];      /* "RSA", "EC", "Ed25519", "DSA", ... */
+    char key_type[16]; /* "RSA", "RSASSA-PSS", "EC", "Ed25519", "Ed448", "DSA", else
+                          OpenSSL's name or the key OID (key_bits 0 if unloadable) */
     int key_bits;
-    char key_curve[32];     /* "secp384r1" for EC, else "" */
-    char sig_alg[64];       /* OpenSSL long name, e.g. "sha256WithRSAEncryption" */
-    int is_ca;              /* basicConstraints CA:TRUE (or a v1 self-signed root) */
-    int self_signed;        /* subject == issuer and the self-signature verifies */
+    char key_curve[32];         /* "secp384r1" for EC, else "" */
+    char sig_alg[64];           /* OpenSSL long name, e.g. "sha256WithRSAEncryption" */
+    int is_ca;                  /* basicConstraints CA:TRUE (or a v1 self-signed root) */
+    int self_signed;            /* subject == issuer and the self-signature verifies */
     unsigned long subject_hash; /* X509_NAME_hash_ex: the <hash> of hashed directories */
     unsigned long issuer_hash;
 } dbt_certinfo;
 
 int dbt_certinfo_get(X509 *x, dbt_certinfo *ci, dbt_err *err);
 
-/* Hex helpers: lowercase without separators, and keytool's "AB:CD:..." uppercase form. */
+/* Hex helpers: lowercase without separators (out holds 2n+1), and keytool's "AB:CD:..."
+ * uppercase form (out holds 3n, at least 1). */
 void dbt_hex(const unsigned char *in, size_t n, char *out);
 void dbt_hex_colons(const unsigned char *in, size_t n, char *out);
 

@@ -1,0 +1,185 @@
+/* Writing bundles to memory. One table row per output format (as p11-kit's formats[]), so a new
+ * format is one row and one function. */
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+
+#include "encode.h"
+
+typedef int (*encode_fn)(const dbt_bundle *b, const char *password, unsigned char **out,
+                         size_t *outlen, dbt_err *err);
+
+static int encode_pem(const dbt_bundle *b, const char *password, unsigned char **out,
+                      size_t *outlen, dbt_err *err);
+static int encode_der(const dbt_bundle *b, const char *password, unsigned char **out,
+                      size_t *outlen, dbt_err *err);
+static int encode_p7_pem(const dbt_bundle *b, const char *password, unsigned char **out,
+                         size_t *outlen, dbt_err *err);
+static int encode_p7_der(const dbt_bundle *b, const char *password, unsigned char **out,
+                         size_t *outlen, dbt_err *err);
+
+static const struct {
+    const char *name;
+    dbt_outfmt fmt;
+    encode_fn encode;
+    const char *ext; /* usual file name extension */
+} formats[] = {
+    {"pem", DBT_OUT_PEM, encode_pem, ".pem"},
+    {"der", DBT_OUT_DER, encode_der, ".der"},
+    {"p7b", DBT_OUT_P7_PEM, encode_p7_pem, ".p7b"},
+    {"p7b-der", DBT_OUT_P7_DER, encode_p7_der, ".p7b"},
+    {"pkcs12", DBT_OUT_PKCS12, dbt_p12_encode, ".p12"},
+    {"jks", DBT_OUT_JKS, dbt_jks_encode, ".jks"},
+    /* Aliases: accepted by name, never printed (dbt_outfmt_name returns the first row). */
+    {"p12", DBT_OUT_PKCS12, dbt_p12_encode, ".p12"},
+};
+
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+int dbt_outfmt_from_name(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < NFORMATS; i++)
+        if (strcmp(formats[i].name, name) == 0)
+            return (int)formats[i].fmt;
+    return -1;
+}
+
+const char *dbt_outfmt_name(dbt_outfmt f)
+{
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (formats[i].fmt == f)
+            return formats[i].name;
+    return NULL;
+}
+
+const char *dbt_outfmt_ext(dbt_outfmt f)
+{
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (formats[i].fmt == f)
+            return formats[i].ext;
+    return NULL;
+}
+
+const char *dbt_outfmt_names(void)
+{
+    return "pem, der, p7b, p7b-der, pkcs12, jks";
+}
+
+/* Moves a memory BIO's contents into an OPENSSL_malloc'ed buffer. */
+static int bio_take(BIO *bio, const dbt_bundle *b, unsigned char **out, size_t *outlen,
+                    dbt_err *err)
+{
+    char *mem = NULL;
+    long n = BIO_get_mem_data(bio, &mem);
+
+    if (n <= 0 || (*out = OPENSSL_malloc((size_t)n)) == NULL) {
+        dbt_err_ossl(err, "%s: out of memory writing the output", b->source);
+        return -1;
+    }
+    memcpy(*out, mem, (size_t)n);
+    *outlen = (size_t)n;
+    return 0;
+}
+
+/* Canonical PEM: one CERTIFICATE block per certificate, 64-column base64, LF line ends. Trust
+ * settings of TRUSTED CERTIFICATE input are not written: dbtrust trusts by catalog membership. */
+static int encode_pem(const dbt_bundle *b, const char *password, unsigned char **out,
+                      size_t *outlen, dbt_err *err)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    int ret = -1;
+
+    (void)password;
+    if (bio == NULL) {
+        dbt_err_ossl(err, "%s: out of memory", b->source);
+        return -1;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        if (!PEM_write_bio_X509(bio, b->certs[i].x509)) {
+            dbt_err_ossl(err, "%s: certificate %zu: cannot write PEM", b->source, i + 1);
+            goto end;
+        }
+    }
+    ret = bio_take(bio, b, out, outlen, err);
+end:
+    BIO_free(bio);
+    return ret;
+}
+
+static int encode_der(const dbt_bundle *b, const char *password, unsigned char **out,
+                      size_t *outlen, dbt_err *err)
+{
+    unsigned char *der = NULL;
+    int n;
+
+    (void)password;
+    if (b->n != 1) {
+        dbt_err_set(err,
+                    "%s: DER holds exactly one certificate, but the bundle has %zu: use p7b or "
+                    "pem for %zu certificates",
+                    b->source, b->n, b->n);
+        return -1;
+    }
+    if ((n = i2d_X509(b->certs[0].x509, &der)) <= 0) {
+        dbt_err_ossl(err, "%s: cannot encode the certificate as DER", b->source);
+        return -1;
+    }
+    *out = der;
+    *outlen = (size_t)n;
+    return 0;
+}
+
+static int encode_p7_der(const dbt_bundle *b, const char *password, unsigned char **out,
+                         size_t *outlen, dbt_err *err)
+{
+    (void)password;
+    return dbt_p7_encode_der(b, out, outlen, err);
+}
+
+static int encode_p7_pem(const dbt_bundle *b, const char *password, unsigned char **out,
+                         size_t *outlen, dbt_err *err)
+{
+    unsigned char *der = NULL;
+    size_t dlen = 0;
+    BIO *bio = NULL;
+    int ret = -1;
+
+    (void)password;
+    if (dbt_p7_encode_der(b, &der, &dlen, err) != 0)
+        return -1;
+    /* Armors the DER above as-is: the same bytes as `crl2pkcs7 -nocrl` (PEM output). */
+    if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+        PEM_write_bio(bio, PEM_STRING_PKCS7, "", der, (long)dlen) <= 0) {
+        dbt_err_ossl(err, "%s: cannot write the PKCS#7 bundle as PEM", b->source);
+        goto end;
+    }
+    ret = bio_take(bio, b, out, outlen, err);
+end:
+    BIO_free(bio);
+    OPENSSL_free(der);
+    return ret;
+}
+
+int dbt_encode(const dbt_bundle *b, dbt_outfmt fmt, const char *password, unsigned char **out,
+               size_t *outlen, dbt_err *err)
+{
+    *out = NULL;
+    *outlen = 0;
+    if (b->n == 0) {
+        dbt_err_set(err, "%s: no certificates to write", b->source);
+        return -1;
+    }
+    for (size_t i = 0; i < NFORMATS; i++) {
+        if (formats[i].fmt == fmt)
+            /* Java's conventional truststore password when the caller gives none. */
+            return formats[i].encode(b, password != NULL ? password : "changeit", out, outlen, err);
+    }
+    dbt_err_set(err, "unknown output format %d (known: %s)", (int)fmt, dbt_outfmt_names());
+    return -1;
+}
