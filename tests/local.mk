@@ -3,3 +3,62 @@
 TESTS += tests/e2e-infra.sh
 dist_noinst_SCRIPTS += tests/e2e-infra.sh certs/demo-pki.sh
 EXTRA_DIST += tests/lib/common.sh tests/lib/pgserver.sh tests/lib/libpq17.sh tests/lib/trixie.sh
+
+# Unit tests of lib/ bundles: decoding, certificate facts, encoding. tests/testpki.[ch] is the
+# in-memory test PKI other tests link too (list it in their _SOURCES).
+if ENABLE_TESTS
+TESTPKI_SOURCES = tests/testpki.c tests/testpki.h
+TESTS_LIB_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
+TESTS_LIB_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/test_bundle tests/test_certinfo tests/test_encode
+TESTS += tests/test_bundle tests/test_certinfo tests/test_encode
+tests_test_bundle_SOURCES = tests/test_bundle.c $(TESTPKI_SOURCES)
+tests_test_bundle_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_bundle_LDADD = $(TESTS_LIB_LDADD)
+tests_test_certinfo_SOURCES = tests/test_certinfo.c $(TESTPKI_SOURCES)
+tests_test_certinfo_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_certinfo_LDADD = $(TESTS_LIB_LDADD)
+tests_test_encode_SOURCES = tests/test_encode.c $(TESTPKI_SOURCES)
+tests_test_encode_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_encode_LDADD = $(TESTS_LIB_LDADD)
+endif
+
+# Java truststores (lib/p12.c, lib/jks.c): cmocka units, and a keytool cross-check driven through
+# the test-only jks_tool (encode/decode files with lib/ directly, independent of the CLI).
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_p12 tests/test_jks tests/jks_tool
+TESTS += tests/test_p12 tests/test_jks tests/java-stores.sh
+dist_noinst_SCRIPTS += tests/java-stores.sh
+tests_test_p12_SOURCES = tests/test_p12.c $(TESTPKI_SOURCES)
+tests_test_p12_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_p12_LDADD = $(TESTS_LIB_LDADD)
+tests_test_jks_SOURCES = tests/test_jks.c $(TESTPKI_SOURCES)
+tests_test_jks_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_jks_LDADD = $(TESTS_LIB_LDADD)
+tests_jks_tool_SOURCES = tests/jks_tool.c
+tests_jks_tool_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_jks_tool_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS)
+endif
+
+# The OpenSSL 3 provider (dbtrust.so) through real OpenSSL: storeutl, verify, s_client, damaged
+# catalogs, threads, OpenSSL 3.5. tests/test_provider_cnf prints the openssl.cnf they run with.
+check_PROGRAMS += tests/test_provider_cnf
+tests_test_provider_cnf_SOURCES = tests/test_provider_cnf.c provider/cnf.c provider/cnf.h
+tests_test_provider_cnf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
+TESTS += tests/provider-storeutl.sh
+dist_noinst_SCRIPTS += tests/provider-storeutl.sh tests/lib/mkcatalog.sh
+EXTRA_DIST += tests/lib/provider.sh
+
+# Catalog (lib/catalog.c): cmocka units and the SIGKILL test; tests/catalog_view.[ch] checks a
+# catalog's hashed view with OpenSSL alone.
+if ENABLE_TESTS
+CATVIEW_SOURCES = tests/catalog_view.c tests/catalog_view.h
+check_PROGRAMS += tests/test_catalog tests/catalog_kill
+TESTS += tests/test_catalog tests/catalog_kill
+tests_test_catalog_SOURCES = tests/test_catalog.c $(CATVIEW_SOURCES) $(TESTPKI_SOURCES)
+tests_test_catalog_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_catalog_LDADD = $(TESTS_LIB_LDADD)
+tests_catalog_kill_SOURCES = tests/catalog_kill.c $(CATVIEW_SOURCES) $(TESTPKI_SOURCES)
+tests_catalog_kill_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_catalog_kill_LDADD = $(TESTS_LIB_LDADD)
+endif

@@ -1,0 +1,621 @@
+/* dbtrust.so's catalog reader: opens the generation "current" names, reads its files through
+ * directory descriptors (so a writer swapping generations cannot mix two states), and refuses
+ * anything a hostile or damaged catalog could use: unsafe modes, foreign owners, links that
+ * leave the catalog, special files, oversized files, malformed index lines. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "prov.h"
+#include "reader.h"
+
+static const char hexdigits[] = "0123456789abcdef";
+
+int dbt_reader_name_ok(const char *name, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || len > DBT_NAME_MAX || name[0] == '.' || name[0] == '-')
+        return 0;
+    for (i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int is_hex(const char *s, size_t len, int lower_only)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+              (!lower_only && c >= 'A' && c <= 'F')))
+            return 0;
+    }
+    return 1;
+}
+
+/* The ownership and mode rule of lib/catalog.h: a trust store anyone else can write to is a way
+ * to inject a CA, so it is refused rather than read. */
+static int check_safe(const struct stat *st, const char *path, dbt_err *err)
+{
+    uid_t me = geteuid();
+
+    if (st->st_uid != 0 && st->st_uid != me) {
+        dbt_err_set(err,
+                    "%s is owned by uid %u, neither root nor the running user (uid %u); "
+                    "a trust store must not be writable by others: chown it",
+                    path, (unsigned)st->st_uid, (unsigned)me);
+        return DBT_R_UNSAFE_CATALOG;
+    }
+    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        dbt_err_set(err,
+                    "%s is writable by group or others (mode %04o); a trust store must not be "
+                    "writable by others: chmod go-w it",
+                    path, (unsigned)(st->st_mode & 07777));
+        return DBT_R_UNSAFE_CATALOG;
+    }
+    return 0;
+}
+
+/* Opens a subdirectory of dirfd without following a symlink, and checks it. */
+static int open_dir_at(int dirfd, const char *name, const char *path, int *out, dbt_err *err)
+{
+    struct stat st;
+    int fd, reason;
+
+    fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            dbt_err_set(err, "%s is missing; the catalog is damaged: run dbtrust import again",
+                        path);
+            return DBT_R_CORRUPT_CATALOG;
+        }
+        if (errno == ELOOP || errno == ENOTDIR) {
+            dbt_err_set(err,
+                        "%s is not a directory (a symbolic link or a file); the catalog is "
+                        "damaged: run dbtrust import again",
+                        path);
+            return DBT_R_CORRUPT_CATALOG;
+        }
+        dbt_err_sys(err, "cannot open %s", path);
+        return DBT_R_IO_ERROR;
+    }
+    if (fstat(fd, &st) != 0) {
+        dbt_err_sys(err, "cannot stat %s", path);
+        close(fd);
+        return DBT_R_IO_ERROR;
+    }
+    if ((reason = check_safe(&st, path, err)) != 0) {
+        close(fd);
+        return reason;
+    }
+    *out = fd;
+    return 0;
+}
+
+int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_err *err)
+{
+    char target[64], path[4096];
+    struct stat st;
+    ssize_t n;
+    int catfd = -1, reason = 0, i;
+
+    memset(rd, 0, sizeof(*rd));
+    rd->catalog = catalog;
+    rd->gen_fd = rd->certs_fd = rd->bundles_fd = -1;
+
+    if (catalog[0] != '/') {
+        dbt_err_set(err,
+                    "catalog path \"%s\" is not absolute; set catalog = /absolute/path in the "
+                    "dbtrust section of openssl.cnf",
+                    catalog);
+        return DBT_R_BAD_CONFIG;
+    }
+    catfd = open(catalog, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (catfd < 0) {
+        if (errno == ENOENT) {
+            dbt_err_set(err,
+                        "catalog %s does not exist; create it with dbtrust --catalog %s import, "
+                        "or set catalog = DIR in the dbtrust section of openssl.cnf",
+                        catalog, catalog);
+            return DBT_R_CATALOG_MISSING;
+        }
+        dbt_err_sys(err, "cannot open catalog %s", catalog);
+        return errno == ENOTDIR ? DBT_R_CATALOG_MISSING : DBT_R_IO_ERROR;
+    }
+    if (fstat(catfd, &st) != 0) {
+        dbt_err_sys(err, "cannot stat catalog %s", catalog);
+        reason = DBT_R_IO_ERROR;
+        goto end;
+    }
+    if ((reason = check_safe(&st, catalog, err)) != 0)
+        goto end;
+
+    /* One readlink per session: everything below goes through gen_fd, so a writer renaming a
+     * new "current" into place (or deleting this generation) does not change what we read. */
+    n = readlinkat(catfd, "current", target, sizeof(target) - 1);
+    if (n < 0) {
+        if (errno == ENOENT)
+            dbt_err_set(err,
+                        "catalog %s has no current generation (empty, or not a dbtrust catalog); "
+                        "add certificates with dbtrust --catalog %s import",
+                        catalog, catalog);
+        else if (errno == EINVAL)
+            dbt_err_set(err, "%s/current is not a symbolic link; the catalog is damaged", catalog);
+        else
+            dbt_err_sys(err, "cannot read %s/current", catalog);
+        reason = errno == ENOENT ? DBT_R_CATALOG_MISSING : DBT_R_CORRUPT_CATALOG;
+        goto end;
+    }
+    target[n] = '\0';
+    /* Only ".gen-<digits>": anything else (an absolute path, "..", a slash) would leave the
+     * catalog. */
+    if (n < 6 || n > 24 || strncmp(target, ".gen-", 5) != 0) {
+        reason = DBT_R_CORRUPT_CATALOG;
+    } else {
+        for (i = 5; i < n; i++)
+            if (target[i] < '0' || target[i] > '9')
+                reason = DBT_R_CORRUPT_CATALOG;
+    }
+    if (reason != 0) {
+        dbt_err_set(err,
+                    "%s/current points to \"%s\", not to a .gen-N directory of the catalog; "
+                    "the catalog is damaged or tampered with",
+                    catalog, target);
+        goto end;
+    }
+    memcpy(rd->gen, target, (size_t)n + 1);
+
+    snprintf(path, sizeof(path), "%s/%s", catalog, rd->gen);
+    if ((reason = open_dir_at(catfd, rd->gen, path, &rd->gen_fd, err)) != 0)
+        goto end;
+    snprintf(path, sizeof(path), "%s/%s/certs", catalog, rd->gen);
+    reason = open_dir_at(rd->gen_fd, "certs", path, &rd->certs_fd, err);
+
+end:
+    if (catfd >= 0)
+        close(catfd);
+    if (reason != 0)
+        dbt_reader_close(rd);
+    return reason;
+}
+
+void dbt_reader_close(dbt_reader *rd)
+{
+    if (rd->gen_fd >= 0)
+        close(rd->gen_fd);
+    if (rd->certs_fd >= 0)
+        close(rd->certs_fd);
+    if (rd->bundles_fd >= 0)
+        close(rd->bundles_fd);
+    OPENSSL_free(rd->index_buf);
+    OPENSSL_free(rd->index);
+    rd->gen_fd = rd->certs_fd = rd->bundles_fd = -1;
+    rd->index_buf = NULL;
+    rd->index = NULL;
+    rd->index_n = 0;
+    rd->index_loaded = 0;
+}
+
+/* Reads a regular file below dirfd, at most max bytes, NUL-terminated. O_NONBLOCK keeps a FIFO
+ * planted in the catalog from blocking the open; O_NOFOLLOW refuses a symlink. */
+static int read_file_at(int dirfd, const char *name, const char *path, size_t max, char **out,
+                        size_t *outlen, int *missing, dbt_err *err)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    ssize_t n;
+    int fd, reason = 0;
+
+    *out = NULL;
+    *outlen = 0;
+    if (missing != NULL)
+        *missing = 0;
+    fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT && missing != NULL) {
+            *missing = 1;
+            return 0;
+        }
+        if (errno == ENOENT) {
+            dbt_err_set(err, "%s is missing; the catalog is damaged: run dbtrust import again",
+                        path);
+            return DBT_R_CORRUPT_CATALOG;
+        }
+        if (errno == ELOOP) {
+            dbt_err_set(err, "%s is a symbolic link where the catalog has a file; refusing it",
+                        path);
+            return DBT_R_CORRUPT_CATALOG;
+        }
+        dbt_err_sys(err, "cannot open %s", path);
+        return DBT_R_IO_ERROR;
+    }
+    if (fstat(fd, &st) != 0) {
+        dbt_err_sys(err, "cannot stat %s", path);
+        reason = DBT_R_IO_ERROR;
+        goto end;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        dbt_err_set(err, "%s is not a regular file; refusing it", path);
+        reason = DBT_R_CORRUPT_CATALOG;
+        goto end;
+    }
+    if ((reason = check_safe(&st, path, err)) != 0)
+        goto end;
+    if ((size_t)st.st_size > max) {
+        dbt_err_set(err, "%s is %lld bytes, more than the %zu this file may have; refusing it",
+                    path, (long long)st.st_size, max);
+        reason = DBT_R_CORRUPT_CATALOG;
+        goto end;
+    }
+    if ((buf = OPENSSL_malloc((size_t)st.st_size + 1)) == NULL) {
+        dbt_err_set(err, "out of memory reading %s", path);
+        reason = DBT_R_OUT_OF_MEMORY;
+        goto end;
+    }
+    /* Never more than the size fstat saw: a file that grows while we read stays bounded. */
+    while (len < (size_t)st.st_size) {
+        n = read(fd, buf + len, (size_t)st.st_size - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            dbt_err_sys(err, "cannot read %s", path);
+            reason = DBT_R_IO_ERROR;
+            goto end;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *outlen = len;
+    buf = NULL;
+end:
+    OPENSSL_free(buf);
+    close(fd);
+    return reason;
+}
+
+int dbt_reader_has_bundle(dbt_reader *rd, const char *name, int *found, dbt_err *err)
+{
+    char file[DBT_NAME_MAX + 8], path[4096];
+    struct stat st;
+    int reason;
+
+    *found = 0;
+    if (rd->bundles_fd < 0) {
+        snprintf(path, sizeof(path), "%s/%s/bundles", rd->catalog, rd->gen);
+        if ((reason = open_dir_at(rd->gen_fd, "bundles", path, &rd->bundles_fd, err)) != 0)
+            return reason;
+    }
+    snprintf(file, sizeof(file), "%s.pem", name);
+    if (fstatat(rd->bundles_fd, file, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        dbt_err_sys(err, "cannot stat %s/%s/bundles/%s", rd->catalog, rd->gen, file);
+        return DBT_R_IO_ERROR;
+    }
+    *found = S_ISREG(st.st_mode);
+    return 0;
+}
+
+int dbt_reader_bundle(dbt_reader *rd, const char *name, char **buf, size_t *len, int *missing,
+                      dbt_err *err)
+{
+    char file[DBT_NAME_MAX + 8], path[4096];
+    int reason;
+
+    *buf = NULL;
+    *len = 0;
+    *missing = 0;
+    if (rd->bundles_fd < 0) {
+        snprintf(path, sizeof(path), "%s/%s/bundles", rd->catalog, rd->gen);
+        if ((reason = open_dir_at(rd->gen_fd, "bundles", path, &rd->bundles_fd, err)) != 0)
+            return reason;
+    }
+    snprintf(file, sizeof(file), "%s.pem", name);
+    snprintf(path, sizeof(path), "%s/%s/bundles/%s", rd->catalog, rd->gen, file);
+    return read_file_at(rd->bundles_fd, file, path, DBT_MAX_BUNDLE_FILE, buf, len, missing, err);
+}
+
+int dbt_reader_hash_link(dbt_reader *rd, unsigned long hash, int n, char *sha, dbt_err *err)
+{
+    char name[32], target[128];
+    ssize_t len;
+
+    sha[0] = '\0';
+    snprintf(name, sizeof(name), "%08lx.%d", hash & 0xffffffffUL, n);
+    len = readlinkat(rd->certs_fd, name, target, sizeof(target) - 1);
+    if (len < 0) {
+        if (errno == ENOENT)
+            return 0;
+        if (errno == EINVAL) {
+            dbt_err_set(err,
+                        "%s/%s/certs/%s is not a symbolic link to a <sha256>.pem file; the "
+                        "catalog is damaged: run dbtrust import again",
+                        rd->catalog, rd->gen, name);
+            return DBT_R_CORRUPT_CATALOG;
+        }
+        dbt_err_sys(err, "cannot read link %s/%s/certs/%s", rd->catalog, rd->gen, name);
+        return DBT_R_IO_ERROR;
+    }
+    target[len] = '\0';
+    /* The only target the layout allows is a sibling "<sha256>.pem": no slash, no "..". */
+    if (len != DBT_SHA256_HEX + 4 || strcmp(target + DBT_SHA256_HEX, ".pem") != 0 ||
+        !is_hex(target, DBT_SHA256_HEX, 1)) {
+        dbt_err_set(err,
+                    "%s/%s/certs/%s points to \"%s\", not to a <sha256>.pem file beside it; "
+                    "refusing a link that may leave the catalog",
+                    rd->catalog, rd->gen, name, target);
+        return DBT_R_CORRUPT_CATALOG;
+    }
+    memcpy(sha, target, DBT_SHA256_HEX);
+    sha[DBT_SHA256_HEX] = '\0';
+    return 0;
+}
+
+int dbt_reader_cert(dbt_reader *rd, const char *sha, unsigned char **der, long *derlen,
+                    int *missing, dbt_err *err)
+{
+    char file[DBT_SHA256_HEX + 8], path[4096], *buf = NULL, *pem_name = NULL, *header = NULL;
+    unsigned char *data = NULL, md[EVP_MAX_MD_SIZE];
+    char hex[DBT_SHA256_HEX + 1];
+    unsigned int mdlen = 0, i;
+    size_t len;
+    long dlen = 0;
+    BIO *bio = NULL;
+    int reason;
+
+    *der = NULL;
+    *derlen = 0;
+    snprintf(file, sizeof(file), "%s.pem", sha);
+    snprintf(path, sizeof(path), "%s/%s/certs/%s", rd->catalog, rd->gen, file);
+    reason = read_file_at(rd->certs_fd, file, path, DBT_MAX_CERT_FILE, &buf, &len, missing, err);
+    if (reason != 0 || (missing != NULL && *missing))
+        goto end;
+
+    /* libcrypto's own complaints about a bad file are replaced by one message naming it. */
+    ERR_set_mark();
+    bio = BIO_new_mem_buf(buf, (int)len);
+    if (bio == NULL || !PEM_read_bio(bio, &pem_name, &header, &data, &dlen)) {
+        ERR_pop_to_mark();
+        dbt_err_set(err,
+                    "%s holds no PEM certificate; the catalog is damaged: run dbtrust "
+                    "import again",
+                    path);
+        reason = DBT_R_CORRUPT_CATALOG;
+        goto end;
+    }
+    ERR_pop_to_mark();
+    if (strcmp(pem_name, "CERTIFICATE") != 0 || header[0] != '\0' ||
+        strstr(buf + (len - (size_t)BIO_pending(bio)), "-----BEGIN") != NULL) {
+        dbt_err_set(err,
+                    "%s must hold exactly one CERTIFICATE block; the catalog is damaged: "
+                    "run dbtrust import again",
+                    path);
+        reason = DBT_R_CORRUPT_CATALOG;
+        goto end;
+    }
+    if (!EVP_Digest(data, (size_t)dlen, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+        dbt_err_ossl(err, "cannot compute the SHA-256 of %s", path);
+        reason = DBT_R_IO_ERROR;
+        goto end;
+    }
+    for (i = 0; i < mdlen; i++) {
+        hex[2 * i] = hexdigits[md[i] >> 4];
+        hex[2 * i + 1] = hexdigits[md[i] & 15];
+    }
+    hex[DBT_SHA256_HEX] = '\0';
+    /* The file name is the certificate's identity; content that does not match it was swapped
+     * or damaged after the catalog was written. */
+    if (strcmp(hex, sha) != 0) {
+        dbt_err_set(err,
+                    "%s holds a certificate whose SHA-256 is %s, not its file name; the "
+                    "catalog is damaged: run dbtrust import again",
+                    path, hex);
+        reason = DBT_R_CORRUPT_CATALOG;
+        goto end;
+    }
+    *der = data;
+    *derlen = dlen;
+    data = NULL;
+end:
+    BIO_free(bio);
+    OPENSSL_free(pem_name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    OPENSSL_free(buf);
+    return reason;
+}
+
+static int parse_hash(const char *s, unsigned long *out)
+{
+    if (strlen(s) != 8 || !is_hex(s, 8, 0))
+        return 0;
+    *out = strtoul(s, NULL, 16);
+    return 1;
+}
+
+static int parse_bundles(const char *s)
+{
+    const char *p = s, *comma;
+
+    for (;;) {
+        comma = strchr(p, ',');
+        if (!dbt_reader_name_ok(p, comma != NULL ? (size_t)(comma - p) : strlen(p)))
+            return 0;
+        if (comma == NULL)
+            return 1;
+        p = comma + 1;
+    }
+}
+
+/* Splits one index line in place; 1 if it has the documented six fields. */
+static int parse_index_line(char *line, dbt_index_entry *e)
+{
+    char *f[6];
+    int nf = 0;
+    char *p = line;
+    size_t serial_len;
+
+    while (nf < 6) {
+        f[nf++] = p;
+        p = strchr(p, ' ');
+        if (p == NULL)
+            break;
+        *p++ = '\0';
+    }
+    if (nf != 6 || p != NULL)
+        return 0;
+    if (strlen(f[0]) != DBT_SHA256_HEX || !is_hex(f[0], DBT_SHA256_HEX, 1))
+        return 0;
+    if (strlen(f[1]) != 40 || !is_hex(f[1], 40, 0))
+        return 0;
+    if (!parse_hash(f[2], &e->subject_hash) || !parse_hash(f[3], &e->issuer_hash))
+        return 0;
+    serial_len = strlen(f[4]);
+    if (f[4][0] == '-')
+        serial_len--;
+    if (serial_len == 0 || serial_len > 256 || !is_hex(f[4] + (f[4][0] == '-'), serial_len, 0))
+        return 0;
+    if (!parse_bundles(f[5]))
+        return 0;
+    e->sha256 = f[0];
+    e->sha1 = f[1];
+    e->serial = f[4];
+    e->bundles = f[5];
+    return 1;
+}
+
+int dbt_reader_index(dbt_reader *rd, dbt_err *err)
+{
+    char path[4096], *buf = NULL, *line, *nl;
+    dbt_index_entry *entries = NULL;
+    size_t len, lines = 0, n = 0, lineno = 1;
+    const char *p;
+    int reason;
+
+    if (rd->index_loaded)
+        return 0;
+    snprintf(path, sizeof(path), "%s/%s/certs/index", rd->catalog, rd->gen);
+    reason = read_file_at(rd->certs_fd, "index", path, DBT_MAX_INDEX_FILE, &buf, &len, NULL, err);
+    if (reason != 0)
+        return reason;
+    if (strlen(buf) != len) {
+        dbt_err_set(err,
+                    "%s contains a NUL byte; the catalog is damaged: run dbtrust import "
+                    "again",
+                    path);
+        reason = DBT_R_CORRUPT_CATALOG;
+        goto end;
+    }
+    if (strncmp(buf, "dbtrust-index 1\n", 16) != 0) {
+        dbt_err_set(err,
+                    "%s does not start with \"dbtrust-index 1\" (another format version, "
+                    "or damaged); rebuild the catalog with this version's dbtrust",
+                    path);
+        reason = DBT_R_CORRUPT_CATALOG;
+        goto end;
+    }
+    for (p = buf; *p != '\0'; p++)
+        if (*p == '\n')
+            lines++;
+    if ((entries = OPENSSL_zalloc((lines + 1) * sizeof(*entries))) == NULL) {
+        dbt_err_set(err, "out of memory reading %s", path);
+        reason = DBT_R_OUT_OF_MEMORY;
+        goto end;
+    }
+    for (line = buf + 16; *line != '\0'; line = nl + 1) {
+        lineno++;
+        nl = strchr(line, '\n');
+        if (nl == NULL) {
+            dbt_err_set(err,
+                        "%s line %zu is not terminated (truncated file); the catalog is "
+                        "damaged: run dbtrust import again",
+                        path, lineno);
+            reason = DBT_R_CORRUPT_CATALOG;
+            goto end;
+        }
+        *nl = '\0';
+        if (!parse_index_line(line, &entries[n])) {
+            dbt_err_set(err,
+                        "%s line %zu is not \"<sha256> <sha1> <subject-hash> <issuer-hash> "
+                        "<serial> <bundles>\"; the catalog is damaged: run dbtrust import "
+                        "again",
+                        path, lineno);
+            reason = DBT_R_CORRUPT_CATALOG;
+            goto end;
+        }
+        /* Sorted and unique, as the layout promises: binary search depends on it. */
+        if (n > 0 && strcmp(entries[n - 1].sha256, entries[n].sha256) >= 0) {
+            dbt_err_set(err,
+                        "%s line %zu is out of order or repeated; the catalog is damaged: "
+                        "run dbtrust import again",
+                        path, lineno);
+            reason = DBT_R_CORRUPT_CATALOG;
+            goto end;
+        }
+        n++;
+    }
+    rd->index_buf = buf;
+    rd->index = entries;
+    rd->index_n = n;
+    rd->index_loaded = 1;
+    buf = NULL;
+    entries = NULL;
+end:
+    OPENSSL_free(buf);
+    OPENSSL_free(entries);
+    return reason;
+}
+
+const dbt_index_entry *dbt_reader_find(const dbt_reader *rd, const char *sha)
+{
+    size_t lo = 0, hi = rd->index_n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(rd->index[mid].sha256, sha);
+        if (c == 0)
+            return &rd->index[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int dbt_index_in_bundle(const dbt_index_entry *e, const char *bundle)
+{
+    size_t blen = strlen(bundle);
+    const char *p = e->bundles;
+
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (len == blen && memcmp(p, bundle, len) == 0)
+            return 1;
+        if (comma == NULL)
+            return 0;
+        p = comma + 1;
+    }
+}

@@ -1,0 +1,69 @@
+/* dbtrust.so's reader of the catalog layout described in lib/catalog.h: one generation per
+ * session, every file checked for ownership and mode, every read bounded. */
+#ifndef DBT_READER_H
+#define DBT_READER_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* Bounds that keep a damaged or hostile catalog from exhausting memory. */
+#define DBT_MAX_CERT_FILE (1024 * 1024)
+#define DBT_MAX_INDEX_FILE (64 * 1024 * 1024)
+#define DBT_MAX_BUNDLE_FILE (64 * 1024 * 1024)
+#define DBT_MAX_HASH_CHAIN 4096 /* <hash>.0 ... <hash>.4095 */
+
+#define DBT_SHA256_HEX 64
+#define DBT_NAME_MAX 64
+
+/* One line of certs/index, pointing into the reader's copy of the file. */
+typedef struct dbt_index_entry {
+    const char *sha256; /* 64 lowercase hex digits: certs/<sha256>.pem */
+    const char *sha1;   /* 40 hex digits */
+    unsigned long subject_hash, issuer_hash;
+    const char *serial;  /* hex, as BN_bn2hex prints it */
+    const char *bundles; /* "name[,name...]" */
+} dbt_index_entry;
+
+typedef struct dbt_reader {
+    const char *catalog; /* borrowed from the provider context */
+    char gen[32];        /* ".gen-N" that "current" named when the session opened */
+    int gen_fd, certs_fd, bundles_fd;
+    char *index_buf;
+    dbt_index_entry *index;
+    size_t index_n;
+    int index_loaded;
+} dbt_reader;
+
+/* Every function returns 0 on success or a DBT_R_* reason with a message in err. */
+
+/* Resolves "current" once and opens that generation; later swaps do not affect this reader. */
+int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_err *err);
+void dbt_reader_close(dbt_reader *rd);
+
+/* 1 when name has the bundle-name syntax (1-64 of [A-Za-z0-9._-], not starting with '.'). */
+int dbt_reader_name_ok(const char *name, size_t len);
+
+/* Whether bundles/<name>.pem exists in this generation: 0 and *found set. */
+int dbt_reader_has_bundle(dbt_reader *rd, const char *name, int *found, dbt_err *err);
+
+/* certs/<hash>.<n>: the target's sha256 into sha (65 bytes), or "" when there is no such link. */
+int dbt_reader_hash_link(dbt_reader *rd, unsigned long hash, int n, char *sha, dbt_err *err);
+
+/* Reads certs/<sha>.pem and returns its DER after checking that its SHA-256 is the file name.
+ * *der is OPENSSL_malloc'd (the caller frees it); *missing is set when the file does not exist. */
+int dbt_reader_cert(dbt_reader *rd, const char *sha, unsigned char **der, long *derlen,
+                    int *missing, dbt_err *err);
+
+/* Loads certs/index once per session. */
+int dbt_reader_index(dbt_reader *rd, dbt_err *err);
+/* The index line for sha, or NULL (binary search; the index is sorted by sha256). */
+const dbt_index_entry *dbt_reader_find(const dbt_reader *rd, const char *sha);
+/* 1 when the entry lists bundle among its bundles. */
+int dbt_index_in_bundle(const dbt_index_entry *e, const char *bundle);
+
+/* Reads bundles/<name>.pem (NUL-terminated, OPENSSL_malloc'd); *missing when it does not exist. */
+int dbt_reader_bundle(dbt_reader *rd, const char *name, char **buf, size_t *len, int *missing,
+                      dbt_err *err);
+
+#endif

@@ -1,0 +1,688 @@
+/* dbtrust.so's OSSL_STORE loader for dbtrust:// URIs: a small state machine (as OpenSSL's
+ * winstore loader) that answers subject, issuer+serial, fingerprint and alias searches. */
+#include "config.h"
+
+#include <limits.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/core_dispatch.h>
+#include <openssl/core_names.h>
+#include <openssl/core_object.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/store.h>
+#include <openssl/x509.h>
+
+#include "prov.h"
+#include "reader.h"
+
+/* OpenSSL 3.2+ calls open_ex (with the search parameters) when a loader has it; 3.0 headers do
+ * not name it and 3.0 ignores dispatch ids it does not know, so one table serves both. */
+#ifndef OSSL_FUNC_STORE_OPEN_EX
+#define OSSL_FUNC_STORE_OPEN_EX 10
+typedef void *(OSSL_FUNC_store_open_ex_fn)(void *provctx, const char *uri,
+                                           const OSSL_PARAM params[],
+                                           OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg);
+#endif
+
+static OSSL_FUNC_store_open_fn dbt_store_open;
+static OSSL_FUNC_store_open_ex_fn dbt_store_open_ex;
+static OSSL_FUNC_store_settable_ctx_params_fn dbt_store_settable_ctx_params;
+static OSSL_FUNC_store_set_ctx_params_fn dbt_store_set_ctx_params;
+static OSSL_FUNC_store_load_fn dbt_store_load;
+static OSSL_FUNC_store_eof_fn dbt_store_eof;
+static OSSL_FUNC_store_close_fn dbt_store_close;
+
+#define DBT_URI_HELP                                                                               \
+    "use dbtrust:// for the whole catalog or dbtrust://<bundle> for one bundle (bundle names: "    \
+    "1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.' or '-')"
+
+/* Iteration state. READY holds one object for the next load(); ERROR holds one failure to
+ * report from the next load(); eof() is true exactly in EOF. */
+enum { ST_IDLE, ST_READY, ST_ERROR, ST_EOF };
+
+enum { S_ALL, S_SUBJECT, S_ISSUER_SERIAL, S_SHA1, S_SHA256, S_ALIAS, S_NOTHING };
+
+typedef struct dbt_store {
+    const dbt_provctx *pc;
+    char bundle[DBT_NAME_MAX + 1]; /* dbtrust://<bundle>: every search stays inside it */
+    dbt_reader rd;
+
+    int search;
+    X509_NAME *name; /* subject, or issuer for S_ISSUER_SERIAL */
+    unsigned long name_hash;
+    ASN1_INTEGER *serial;
+    char *serial_hex;
+    unsigned char fp[32];
+    char fp_hex[DBT_SHA256_HEX + 1];
+    char alias[DBT_NAME_MAX + 1];
+    int expect_other; /* asked for keys, CRLs...: the catalog holds only certificates */
+
+    int state;
+    int fatal; /* the pending error ends the iteration */
+    int link_n;
+    size_t idx_pos;
+    char *bundle_buf;
+    BIO *bundle_bio;
+    int bundle_block;
+    unsigned char *der;
+    long derlen;
+    int err_reason;
+    dbt_err err;
+} dbt_store;
+
+static int parse_uri(const char *uri, char *bundle)
+{
+    const char *rest;
+
+    if (strncasecmp(uri, "dbtrust:", 8) != 0)
+        return 0;
+    rest = uri + 8;
+    if (strncmp(rest, "//", 2) != 0)
+        return 0;
+    rest += 2;
+    bundle[0] = '\0';
+    if (*rest == '\0')
+        return 1;
+    if (!dbt_reader_name_ok(rest, strlen(rest)))
+        return 0;
+    strcpy(bundle, rest);
+    return 1;
+}
+
+static void reset_search(dbt_store *ctx)
+{
+    X509_NAME_free(ctx->name);
+    ASN1_INTEGER_free(ctx->serial);
+    OPENSSL_free(ctx->serial_hex);
+    ctx->name = NULL;
+    ctx->serial = NULL;
+    ctx->serial_hex = NULL;
+    ctx->search = S_ALL;
+}
+
+/* Back to the start of the result list (set_ctx_params restarts iteration). */
+static void reset_iteration(dbt_store *ctx)
+{
+    OPENSSL_free(ctx->der);
+    BIO_free(ctx->bundle_bio);
+    OPENSSL_free(ctx->bundle_buf);
+    ctx->der = NULL;
+    ctx->derlen = 0;
+    ctx->bundle_bio = NULL;
+    ctx->bundle_buf = NULL;
+    ctx->bundle_block = 0;
+    ctx->link_n = 0;
+    ctx->idx_pos = 0;
+    ctx->fatal = 0;
+    ctx->err_reason = 0;
+    ctx->state = ST_IDLE;
+}
+
+static void *dbt_store_open(void *provctx, const char *uri)
+{
+    const dbt_provctx *pc = provctx;
+    dbt_store *ctx = NULL;
+    dbt_err err;
+    int reason, found = 0;
+
+    if ((ctx = OPENSSL_zalloc(sizeof(*ctx))) == NULL) {
+        DBT_RAISE(pc, DBT_R_OUT_OF_MEMORY, "opening %s", uri);
+        return NULL;
+    }
+    ctx->pc = pc;
+    ctx->rd.gen_fd = ctx->rd.certs_fd = ctx->rd.bundles_fd = -1;
+    if (!parse_uri(uri, ctx->bundle)) {
+        DBT_RAISE(pc, DBT_R_BAD_URI, "\"%s\" is not a dbtrust store URI: " DBT_URI_HELP, uri);
+        goto fail;
+    }
+    if ((reason = dbt_reader_open(&ctx->rd, pc->catalog, &err)) != 0) {
+        DBT_RAISE(pc, reason, "%s: %s", uri, err.msg);
+        goto fail;
+    }
+    if (ctx->bundle[0] != '\0') {
+        if ((reason = dbt_reader_has_bundle(&ctx->rd, ctx->bundle, &found, &err)) != 0) {
+            DBT_RAISE(pc, reason, "%s: %s", uri, err.msg);
+            goto fail;
+        }
+        if (!found) {
+            DBT_RAISE(pc, DBT_R_NO_SUCH_BUNDLE,
+                      "%s: catalog %s has no bundle \"%s\"; dbtrust --catalog %s list shows the "
+                      "bundles, dbtrust:// serves the whole catalog",
+                      uri, pc->catalog, ctx->bundle, pc->catalog);
+            goto fail;
+        }
+    }
+    reset_iteration(ctx);
+    return ctx;
+fail:
+    dbt_store_close(ctx);
+    return NULL;
+}
+
+static void *dbt_store_open_ex(void *provctx, const char *uri, const OSSL_PARAM params[],
+                               OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
+{
+    void *ctx;
+
+    /* Certificates need no passphrase. */
+    (void)pw_cb;
+    (void)pw_cbarg;
+    if ((ctx = dbt_store_open(provctx, uri)) == NULL)
+        return NULL;
+    if (!dbt_store_set_ctx_params(ctx, params)) {
+        dbt_store_close(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+static const OSSL_PARAM *dbt_store_settable_ctx_params(void *provctx)
+{
+    /* OpenSSL learns the supported searches from this list (OSSL_STORE_supports_search). */
+    static const OSSL_PARAM settable[] = {
+        OSSL_PARAM_int(OSSL_STORE_PARAM_EXPECT, NULL),
+        OSSL_PARAM_octet_string(OSSL_STORE_PARAM_SUBJECT, NULL, 0),
+        OSSL_PARAM_octet_string(OSSL_STORE_PARAM_ISSUER, NULL, 0),
+        OSSL_PARAM_BN(OSSL_STORE_PARAM_SERIAL, NULL, 0),
+        OSSL_PARAM_utf8_string(OSSL_STORE_PARAM_DIGEST, NULL, 0),
+        OSSL_PARAM_octet_string(OSSL_STORE_PARAM_FINGERPRINT, NULL, 0),
+        OSSL_PARAM_utf8_string(OSSL_STORE_PARAM_ALIAS, NULL, 0),
+        OSSL_PARAM_utf8_string(OSSL_STORE_PARAM_PROPERTIES, NULL, 0),
+        OSSL_PARAM_END,
+    };
+    (void)provctx;
+    return settable;
+}
+
+static int get_name(dbt_store *ctx, const OSSL_PARAM *p, const char *what)
+{
+    const unsigned char *der = NULL, *q;
+    size_t len = 0;
+    int ok = 0;
+
+    if (!OSSL_PARAM_get_octet_string_ptr(p, (const void **)&der, &len) || len > LONG_MAX) {
+        DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH, "the %s search parameter is not an octet string",
+                  what);
+        return 0;
+    }
+    q = der;
+    ERR_set_mark();
+    ctx->name = d2i_X509_NAME(NULL, &q, (long)len);
+    if (ctx->name != NULL && q == der + len)
+        ctx->name_hash = X509_NAME_hash_ex(ctx->name, NULL, NULL, &ok);
+    ERR_pop_to_mark();
+    if (!ok) {
+        DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH, "the %s to search for is not a DER X.509 name", what);
+        return 0;
+    }
+    return 1;
+}
+
+/* storeutl passes EVP_MD_get0_name() ("SHA1", "SHA2-256"); people write the other spellings. */
+static int digest_len(const char *name)
+{
+    static const char *const sha1[] = {"SHA1", "SHA-1"};
+    static const char *const sha256[] = {"SHA2-256", "SHA-256", "SHA256"};
+    size_t i;
+
+    for (i = 0; i < sizeof(sha1) / sizeof(sha1[0]); i++)
+        if (strcasecmp(name, sha1[i]) == 0)
+            return 20;
+    for (i = 0; i < sizeof(sha256) / sizeof(sha256[0]); i++)
+        if (strcasecmp(name, sha256[i]) == 0)
+            return 32;
+    return 0;
+}
+
+static int set_fingerprint(dbt_store *ctx, const OSSL_PARAM *pfp, const OSSL_PARAM *pmd)
+{
+    static const char hex[] = "0123456789abcdef";
+    const void *fp = NULL;
+    const char *md = NULL;
+    size_t len = 0, i;
+    int want = 0;
+
+    if (!OSSL_PARAM_get_octet_string_ptr(pfp, &fp, &len)) {
+        DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH,
+                  "the fingerprint search parameter is not an octet "
+                  "string");
+        return 0;
+    }
+    if (pmd != NULL) {
+        if (!OSSL_PARAM_get_utf8_string_ptr(pmd, &md)) {
+            DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH, "the digest search parameter is not a string");
+            return 0;
+        }
+        if ((want = digest_len(md)) == 0) {
+            DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH,
+                      "fingerprints of digest %s are not indexed; use SHA-1 or SHA-256", md);
+            return 0;
+        }
+    }
+    /* Without a digest name the length tells SHA-1 from SHA-256. */
+    if ((want != 0 && len != (size_t)want) || (len != 20 && len != 32)) {
+        DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH,
+                  "a %s fingerprint has %d bytes, this one has %zu; give the whole fingerprint",
+                  want == 20   ? "SHA-1"
+                  : want == 32 ? "SHA-256"
+                               : "SHA-1 or SHA-256",
+                  want != 0 ? want : 20, len);
+        return 0;
+    }
+    memcpy(ctx->fp, fp, len);
+    for (i = 0; i < len; i++) {
+        ctx->fp_hex[2 * i] = hex[ctx->fp[i] >> 4];
+        ctx->fp_hex[2 * i + 1] = hex[ctx->fp[i] & 15];
+    }
+    ctx->fp_hex[2 * len] = '\0';
+    ctx->search = len == 20 ? S_SHA1 : S_SHA256;
+    return 1;
+}
+
+static int set_issuer_serial(dbt_store *ctx, const OSSL_PARAM *piss, const OSSL_PARAM *pser)
+{
+    BIGNUM *bn = NULL;
+    int ok = 0;
+
+    if (piss == NULL || pser == NULL) {
+        DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH,
+                  "an issuer search needs both the issuer name and "
+                  "the serial number");
+        return 0;
+    }
+    if (!get_name(ctx, piss, "issuer"))
+        return 0;
+    if (!OSSL_PARAM_get_BN(pser, &bn) || (ctx->serial = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
+        (ctx->serial_hex = BN_bn2hex(bn)) == NULL) {
+        DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH, "the serial search parameter is not a number");
+        goto end;
+    }
+    ctx->search = S_ISSUER_SERIAL;
+    ok = 1;
+end:
+    BN_free(bn);
+    return ok;
+}
+
+static int dbt_store_set_ctx_params(void *loaderctx, const OSSL_PARAM params[])
+{
+    dbt_store *ctx = loaderctx;
+    const OSSL_PARAM *p, *piss, *pser, *pfp, *palias;
+    int expect;
+
+    if (params == NULL)
+        return 1;
+    reset_iteration(ctx);
+
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_STORE_PARAM_EXPECT)) != NULL) {
+        if (!OSSL_PARAM_get_int(p, &expect)) {
+            DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH, "the expect parameter is not an integer");
+            return 0;
+        }
+        ctx->expect_other = expect != 0 && expect != OSSL_STORE_INFO_CERT;
+    }
+
+    p = OSSL_PARAM_locate_const(params, OSSL_STORE_PARAM_SUBJECT);
+    piss = OSSL_PARAM_locate_const(params, OSSL_STORE_PARAM_ISSUER);
+    pser = OSSL_PARAM_locate_const(params, OSSL_STORE_PARAM_SERIAL);
+    pfp = OSSL_PARAM_locate_const(params, OSSL_STORE_PARAM_FINGERPRINT);
+    palias = OSSL_PARAM_locate_const(params, OSSL_STORE_PARAM_ALIAS);
+    if (p == NULL && piss == NULL && pser == NULL && pfp == NULL && palias == NULL)
+        return 1;
+
+    /* A new criterion replaces the previous one. A criterion that cannot be used leaves a
+     * search that finds nothing rather than falling back to listing everything. */
+    reset_search(ctx);
+    ctx->search = S_NOTHING;
+    if (p != NULL) {
+        if (!get_name(ctx, p, "subject"))
+            return 0;
+        ctx->search = S_SUBJECT;
+    } else if (piss != NULL || pser != NULL) {
+        return set_issuer_serial(ctx, piss, pser);
+    } else if (pfp != NULL) {
+        return set_fingerprint(ctx, pfp, OSSL_PARAM_locate_const(params, OSSL_STORE_PARAM_DIGEST));
+    } else {
+        /* OSSL_STORE_find passes the alias with its length and no terminating NUL. */
+        const char *s = palias->data;
+        size_t len = palias->data_size;
+
+        if (palias->data_type != OSSL_PARAM_UTF8_STRING || s == NULL) {
+            DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH, "the alias search parameter is not a string");
+            return 0;
+        }
+        len = strnlen(s, len);
+        if (!dbt_reader_name_ok(s, len)) {
+            DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH,
+                      "alias \"%.*s\" is not a bundle name (1-64 characters of A-Z a-z 0-9 . _ "
+                      "-, not starting with '.' or '-')",
+                      (int)(len > 80 ? 80 : len), s);
+            return 0;
+        }
+        memcpy(ctx->alias, s, len);
+        ctx->alias[len] = '\0';
+        ctx->search = S_ALIAS;
+    }
+    return 1;
+}
+
+static void fail(dbt_store *ctx, int reason, int fatal)
+{
+    ctx->err_reason = reason;
+    ctx->fatal = fatal;
+    ctx->state = ST_ERROR;
+}
+
+/* The next candidate file for the index-driven searches; "" when the index is exhausted. */
+static int next_from_index(dbt_store *ctx, char *sha)
+{
+    int reason;
+
+    sha[0] = '\0';
+    if ((reason = dbt_reader_index(&ctx->rd, &ctx->err)) != 0) {
+        fail(ctx, reason, 1);
+        return 0;
+    }
+    while (ctx->idx_pos < ctx->rd.index_n) {
+        const dbt_index_entry *e = &ctx->rd.index[ctx->idx_pos++];
+
+        if (ctx->bundle[0] != '\0' && !dbt_index_in_bundle(e, ctx->bundle))
+            continue;
+        if (ctx->search == S_ISSUER_SERIAL &&
+            (e->issuer_hash != ctx->name_hash || strcasecmp(e->serial, ctx->serial_hex) != 0))
+            continue;
+        if (ctx->search == S_SHA1 && strcasecmp(e->sha1, ctx->fp_hex) != 0)
+            continue;
+        strcpy(sha, e->sha256);
+        return 1;
+    }
+    return 1;
+}
+
+/* Whether a certificate file belongs to the URI's bundle (the index says). */
+static int in_bundle(dbt_store *ctx, const char *sha, int *yes)
+{
+    const dbt_index_entry *e;
+    int reason;
+
+    *yes = 1;
+    if (ctx->bundle[0] == '\0')
+        return 1;
+    if ((reason = dbt_reader_index(&ctx->rd, &ctx->err)) != 0) {
+        fail(ctx, reason, 1);
+        return 0;
+    }
+    e = dbt_reader_find(&ctx->rd, sha);
+    *yes = e != NULL && dbt_index_in_bundle(e, ctx->bundle);
+    return 1;
+}
+
+/* The next block of bundles/<alias>.pem as DER; 0 with state EOF/ERROR when there is none. */
+static int next_from_bundle(dbt_store *ctx)
+{
+    char *pem_name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long len = 0;
+    size_t size;
+    int reason, missing = 0, ok = 0;
+
+    if (ctx->bundle_bio == NULL) {
+        if ((ctx->bundle[0] != '\0' && strcmp(ctx->bundle, ctx->alias) != 0)) {
+            ctx->state = ST_EOF;
+            return 0;
+        }
+        reason =
+            dbt_reader_bundle(&ctx->rd, ctx->alias, &ctx->bundle_buf, &size, &missing, &ctx->err);
+        if (reason != 0) {
+            fail(ctx, reason, 1);
+            return 0;
+        }
+        if (missing) {
+            ctx->state = ST_EOF;
+            return 0;
+        }
+        if ((ctx->bundle_bio = BIO_new_mem_buf(ctx->bundle_buf, (int)size)) == NULL) {
+            dbt_err_set(&ctx->err, "out of memory reading bundle %s", ctx->alias);
+            fail(ctx, DBT_R_OUT_OF_MEMORY, 1);
+            return 0;
+        }
+    }
+    ctx->bundle_block++;
+    ERR_set_mark();
+    if (!PEM_read_bio(ctx->bundle_bio, &pem_name, &header, &data, &len)) {
+        unsigned long e = ERR_peek_last_error();
+
+        ERR_pop_to_mark();
+        /* "No start line" is the end of the file; anything else is a damaged block. */
+        if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+            ctx->state = ST_EOF;
+        } else {
+            dbt_err_set(&ctx->err,
+                        "%s/%s/bundles/%s.pem block %d is not valid PEM; the "
+                        "catalog is damaged: import the bundle again",
+                        ctx->rd.catalog, ctx->rd.gen, ctx->alias, ctx->bundle_block);
+            fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
+        }
+        goto end;
+    }
+    ERR_pop_to_mark();
+    if (strcmp(pem_name, "CERTIFICATE") != 0) {
+        dbt_err_set(&ctx->err,
+                    "%s/%s/bundles/%s.pem block %d is a %s, not a CERTIFICATE; the "
+                    "catalog is damaged: import the bundle again",
+                    ctx->rd.catalog, ctx->rd.gen, ctx->alias, ctx->bundle_block, pem_name);
+        fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
+        goto end;
+    }
+    ctx->der = data;
+    ctx->derlen = len;
+    data = NULL;
+    ok = 1;
+end:
+    OPENSSL_free(pem_name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    return ok;
+}
+
+/* Whether a parsed certificate satisfies the search (the hash or index only narrowed it). */
+static int matches(const dbt_store *ctx, X509 *x)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    switch (ctx->search) {
+    case S_SUBJECT:
+        return X509_NAME_cmp(X509_get_subject_name(x), ctx->name) == 0;
+    case S_ISSUER_SERIAL:
+        return X509_NAME_cmp(X509_get_issuer_name(x), ctx->name) == 0 &&
+               ASN1_INTEGER_cmp(X509_get0_serialNumber(x), ctx->serial) == 0;
+    case S_SHA1:
+        return X509_digest(x, EVP_sha1(), md, &mdlen) && mdlen == 20 &&
+               memcmp(md, ctx->fp, 20) == 0;
+    default:
+        return 1;
+    }
+}
+
+/* Moves to the next object the search yields: READY, ERROR or EOF. */
+static void advance(dbt_store *ctx)
+{
+    char sha[DBT_SHA256_HEX + 1];
+    const unsigned char *q;
+    X509 *x = NULL;
+    int reason, missing, yes, ok;
+
+    OPENSSL_free(ctx->der);
+    ctx->der = NULL;
+    ctx->derlen = 0;
+    if (ctx->state == ST_EOF)
+        return;
+    if (ctx->expect_other || ctx->search == S_NOTHING) {
+        ctx->state = ST_EOF;
+        return;
+    }
+    for (;;) {
+        X509_free(x);
+        x = NULL;
+        OPENSSL_free(ctx->der);
+        ctx->der = NULL;
+        sha[0] = '\0';
+        switch (ctx->search) {
+        case S_SUBJECT:
+            if (ctx->link_n >= DBT_MAX_HASH_CHAIN) {
+                dbt_err_set(&ctx->err,
+                            "%s/%s/certs has more than %d links for hash %08lx; the "
+                            "catalog is damaged",
+                            ctx->rd.catalog, ctx->rd.gen, DBT_MAX_HASH_CHAIN, ctx->name_hash);
+                fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
+                return;
+            }
+            reason = dbt_reader_hash_link(&ctx->rd, ctx->name_hash, ctx->link_n++, sha, &ctx->err);
+            if (reason != 0) {
+                fail(ctx, reason, 0);
+                return;
+            }
+            break;
+        case S_SHA256:
+            if (ctx->link_n++ == 0)
+                memcpy(sha, ctx->fp_hex, sizeof(sha));
+            break;
+        case S_ALIAS:
+            if (!next_from_bundle(ctx))
+                return;
+            break;
+        default:
+            if (!next_from_index(ctx, sha))
+                return;
+            break;
+        }
+        if (ctx->search != S_ALIAS) {
+            if (sha[0] == '\0') {
+                ctx->state = ST_EOF;
+                return;
+            }
+            if ((ctx->search == S_SUBJECT || ctx->search == S_SHA256)) {
+                if (!in_bundle(ctx, sha, &yes))
+                    return;
+                if (!yes)
+                    continue;
+            }
+            reason = dbt_reader_cert(&ctx->rd, sha, &ctx->der, &ctx->derlen, &missing, &ctx->err);
+            if (reason != 0) {
+                fail(ctx, reason, 0);
+                return;
+            }
+            if (missing && ctx->search == S_SHA256)
+                continue;
+            if (missing) {
+                dbt_err_set(&ctx->err,
+                            "%s/%s/certs/%s.pem is missing but the catalog %s it; the catalog "
+                            "is damaged: run dbtrust import again",
+                            ctx->rd.catalog, ctx->rd.gen, sha,
+                            ctx->search == S_SUBJECT ? "links to" : "indexes");
+                fail(ctx, DBT_R_CORRUPT_CATALOG, 0);
+                return;
+            }
+        }
+        q = ctx->der;
+        ERR_set_mark();
+        x = d2i_X509(NULL, &q, ctx->derlen);
+        ok = x != NULL && q == ctx->der + ctx->derlen;
+        ERR_pop_to_mark();
+        if (!ok) {
+            if (ctx->search == S_ALIAS)
+                dbt_err_set(&ctx->err,
+                            "%s/%s/bundles/%s.pem certificate %d is not a valid X.509 "
+                            "certificate; the catalog is damaged: import the bundle again",
+                            ctx->rd.catalog, ctx->rd.gen, ctx->alias, ctx->bundle_block);
+            else
+                dbt_err_set(&ctx->err,
+                            "%s/%s/certs/%s.pem is not a valid X.509 certificate; the catalog "
+                            "is damaged: run dbtrust import again",
+                            ctx->rd.catalog, ctx->rd.gen, sha);
+            fail(ctx, DBT_R_CORRUPT_CATALOG, 0);
+            X509_free(x);
+            return;
+        }
+        if (matches(ctx, x)) {
+            X509_free(x);
+            ctx->state = ST_READY;
+            return;
+        }
+    }
+}
+
+static int dbt_store_load(void *loaderctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
+                          OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
+{
+    dbt_store *ctx = loaderctx;
+    OSSL_PARAM params[4];
+    int type = OSSL_OBJECT_CERT, ret;
+
+    (void)pw_cb;
+    (void)pw_cbarg;
+    if (ctx->state == ST_IDLE)
+        advance(ctx);
+    if (ctx->state == ST_ERROR) {
+        DBT_RAISE(ctx->pc, ctx->err_reason, "%s", ctx->err.msg);
+        if (ctx->fatal) {
+            ctx->state = ST_EOF;
+        } else {
+            ctx->state = ST_IDLE;
+            advance(ctx);
+        }
+        return 0;
+    }
+    if (ctx->state != ST_READY)
+        return 0;
+
+    /* One object per call: OpenSSL keeps only the first callback's object. */
+    params[0] = OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &type);
+    params[1] = OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, "CERTIFICATE", 0);
+    params[2] =
+        OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_DATA, ctx->der, (size_t)ctx->derlen);
+    params[3] = OSSL_PARAM_construct_end();
+    ret = object_cb(params, object_cbarg);
+    advance(ctx);
+    return ret;
+}
+
+static int dbt_store_eof(void *loaderctx)
+{
+    dbt_store *ctx = loaderctx;
+
+    /* Looking ahead here is what makes eof() exact: OpenSSL asks before every load(). */
+    if (ctx->state == ST_IDLE)
+        advance(ctx);
+    return ctx->state == ST_EOF;
+}
+
+static int dbt_store_close(void *loaderctx)
+{
+    dbt_store *ctx = loaderctx;
+
+    if (ctx == NULL)
+        return 1;
+    reset_iteration(ctx);
+    reset_search(ctx);
+    dbt_reader_close(&ctx->rd);
+    OPENSSL_free(ctx);
+    return 1;
+}
+
+const OSSL_DISPATCH dbt_store_functions[] = {
+    {OSSL_FUNC_STORE_OPEN, (void (*)(void))dbt_store_open},
+    {OSSL_FUNC_STORE_OPEN_EX, (void (*)(void))dbt_store_open_ex},
+    {OSSL_FUNC_STORE_SETTABLE_CTX_PARAMS, (void (*)(void))dbt_store_settable_ctx_params},
+    {OSSL_FUNC_STORE_SET_CTX_PARAMS, (void (*)(void))dbt_store_set_ctx_params},
+    {OSSL_FUNC_STORE_LOAD, (void (*)(void))dbt_store_load},
+    {OSSL_FUNC_STORE_EOF, (void (*)(void))dbt_store_eof},
+    {OSSL_FUNC_STORE_CLOSE, (void (*)(void))dbt_store_close},
+    {0, NULL},
+};
