@@ -256,6 +256,8 @@ int cli_cmd_import(int argc, char **argv)
         cli_error("%s; the catalog is unchanged", err.msg);
         goto end;
     }
+    if (cli_system_refresh_after_change(cat) != 0)
+        goto end;
     if (!quiet) {
         printf("bundle '%s': %zu certificate%s (%zu added, %zu removed", name,
                keep->n - change.duplicates, keep->n - change.duplicates == 1 ? "" : "s",
@@ -597,6 +599,8 @@ int cli_cmd_remove(int argc, char **argv)
         cli_error("%s; the catalog is unchanged", err.msg);
         goto end;
     }
+    if (cli_system_refresh_after_change(cat) != 0)
+        goto end;
     if (bundle != NULL) {
         printf("removed bundle '%s' (%zu certificate%s)\n", bundle, change.nremoved,
                change.nremoved == 1 ? "" : "s");

@@ -17,6 +17,9 @@ int cli_cmd_list(int argc, char **argv);
 int cli_cmd_remove(int argc, char **argv);
 int cli_cmd_export(int argc, char **argv);
 int cli_cmd_check(int argc, char **argv);
+int cli_cmd_env(int argc, char **argv); /* cli/system.c */
+int cli_cmd_system(int argc, char **argv);
+int cli_cmd_config(int argc, char **argv);
 
 /* keytool spelling: argv[0] is the keytool command ("-printcert", ...). cli/keytool.c */
 int cli_keytool_main(int argc, char **argv);
@@ -44,6 +47,9 @@ struct dbt_bundle *cli_read_inputs(char **paths, int n, const char *password);
 /* Writes b to out in the named output format or "hashed-dir" (export and convert). */
 int cli_write_bundle(const struct dbt_bundle *b, const char *format, const char *password,
                      const char *out);
+/* After a catalog change: when this catalog is wired into the system certificate directory,
+ * brings the links up to date (a removed CA must not leave a dangling link). 0 or -1. */
+int cli_system_refresh_after_change(struct dbt_catalog *cat);
 /* Days from now until t (negative when past), rounded down. */
 long cli_days_left(long long t);
 

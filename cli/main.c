@@ -26,6 +26,10 @@ static const struct command commands[] = {
     {"remove", cli_cmd_remove, "remove a bundle or a certificate from the catalog"},
     {"export", cli_cmd_export, "export catalog certificates in any format"},
     {"check", cli_cmd_check, "report certificates that expire soon (for monitoring)"},
+    {"env", cli_cmd_env, "print SSL_CERT_DIR that adds the catalog, for one shell or service"},
+    {"system", cli_cmd_system,
+     "wire the catalog into OpenSSL's default trust (sslrootcert=system)"},
+    {"config", cli_cmd_config, "print the openssl.cnf that loads the dbtrust provider"},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,706 @@
+/* Wiring the catalog into OpenSSL's default trust (what sslrootcert=system uses): `env` for a
+ * scoped SSL_CERT_DIR, `system enable|disable|status|refresh` for links in OpenSSL's default
+ * certificate directory, `config` for the provider's openssl.cnf snippet. DESIGN.md facts 1-5:
+ * the default verify paths are the only way in, and the bundle file is never grown by default. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "catalog.h"
+#include "certinfo.h"
+#include "commands.h"
+#include "fsutil.h"
+
+#include "../provider/cnf.h"
+
+#define LINK_PREFIX "dbtrust-"
+#define DEFAULT_STATE "/var/lib/dbtrust/system-state"
+
+static const char *env_or(const char *name, const char *dflt)
+{
+#ifdef HAVE_SECURE_GETENV
+    const char *v = secure_getenv(name);
+#else
+    const char *v = getenv(name);
+#endif
+    return v != NULL && *v != '\0' ? v : dflt;
+}
+
+/* OpenSSL's default certificate directory; DBTRUST_SYSTEM_CERT_DIR overrides it for tests and
+ * for packaging into a staging root. */
+static const char *sys_cert_dir(void)
+{
+    return env_or("DBTRUST_SYSTEM_CERT_DIR", X509_get_default_cert_dir());
+}
+
+static const char *sys_state_path(void)
+{
+    return env_or("DBTRUST_SYSTEM_STATE", DEFAULT_STATE);
+}
+
+/* ---------------------------------------------------------------- env */
+
+static void env_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dbtrust [--catalog DIR] env [--shell sh|systemd]\n\n"
+            "Prints the SSL_CERT_DIR value that adds the catalog's hashed directory after the\n"
+            "current ($SSL_CERT_DIR) or default directories, for one shell or service:\n"
+            "  eval \"$(dbtrust env)\"; psql \"host=... sslmode=verify-full sslrootcert=system\"\n"
+            "Only absolute directories are kept; relative or empty entries are dropped with a\n"
+            "warning (OpenSSL would resolve them against the working directory).\n\n"
+            "  -s, --shell sh|systemd   output an export line (default) or Environment= line\n"
+            "  -h, --help               show this help\n");
+}
+
+int cli_cmd_env(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"shell", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *shell = "sh", *cur;
+    char *copy = NULL, *tok, *save = NULL, *out = NULL;
+    char certs[PATH_MAX + 8];
+    dbt_catalog *cat = NULL;
+    size_t used = 0, cap;
+    int c, rc = CLI_FAIL;
+
+    while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            shell = optarg;
+            break;
+        case 'h':
+            env_usage(stdout);
+            return CLI_OK;
+        default:
+            env_usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind != argc || (strcmp(shell, "sh") != 0 && strcmp(shell, "systemd") != 0)) {
+        cli_error("env takes --shell sh or --shell systemd and no arguments");
+        return CLI_USAGE;
+    }
+    /* The catalog must exist and be safe before anyone is told to trust it. */
+    if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
+        return CLI_FAIL;
+    snprintf(certs, sizeof(certs), "%s/certs", dbt_catalog_path(cat));
+    cur = getenv("SSL_CERT_DIR");
+    if (cur == NULL || *cur == '\0')
+        cur = X509_get_default_cert_dir();
+    cap = strlen(cur) + strlen(certs) + 2;
+    if ((copy = strdup(cur)) == NULL || (out = malloc(cap)) == NULL) {
+        cli_error("out of memory");
+        goto end;
+    }
+    out[0] = '\0';
+    for (tok = strtok_r(copy, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save)) {
+        if (tok[0] != '/') {
+            cli_warn("dropping '%s' from SSL_CERT_DIR: not an absolute path (OpenSSL would look "
+                     "for it relative to the working directory)",
+                     tok);
+            continue;
+        }
+        if (strcmp(tok, certs) == 0)
+            continue; /* already there: it goes last */
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ":" : "", tok);
+    }
+    snprintf(out + used, cap - used, "%s%s", used ? ":" : "", certs);
+    if (strchr(out, '\'') != NULL || strchr(out, '\n') != NULL || strchr(out, ' ') != NULL) {
+        cli_error("a directory in '%s' contains a quote, space or newline; refusing to print it",
+                  out);
+        goto end;
+    }
+    if (strcmp(shell, "systemd") == 0)
+        printf("Environment=SSL_CERT_DIR=%s\n", out);
+    else
+        printf("export SSL_CERT_DIR='%s'\n", out);
+    rc = CLI_OK;
+end:
+    free(copy);
+    free(out);
+    dbt_catalog_close(cat);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- config */
+
+static void config_usage(FILE *out)
+{
+    fprintf(out, "usage: dbtrust [--catalog DIR] config [--module PATH]\n\n"
+                 "Prints an openssl.cnf that loads the dbtrust provider (catalog = the catalog\n"
+                 "directory) and keeps the default provider active, so that any OpenSSL 3\n"
+                 "program can use -CAstore dbtrust:// . Merge it into /etc/ssl/openssl.cnf or\n"
+                 "point OPENSSL_CONF at it.\n\n"
+                 "  -m, --module PATH   dbtrust.so path (default: OpenSSL's modules directory)\n"
+                 "  -h, --help          show this help\n");
+}
+
+int cli_cmd_config(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"module", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *module = NULL, *catalog = cli_catalog_opt;
+    char buf[PATH_MAX], abs[PATH_MAX];
+    int c;
+
+    while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            module = optarg;
+            break;
+        case 'h':
+            config_usage(stdout);
+            return CLI_OK;
+        default:
+            config_usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind != argc) {
+        cli_error("config takes no arguments");
+        return CLI_USAGE;
+    }
+    if (catalog == NULL && (catalog = dbt_catalog_default_path(buf, sizeof(buf))) == NULL) {
+        cli_error("cannot find a catalog location: set --catalog DIR");
+        return CLI_FAIL;
+    }
+    /* The provider is loaded by processes with any working directory: absolute paths only. */
+    if (catalog[0] != '/') {
+        if (realpath(catalog, abs) == NULL) {
+            cli_error("catalog %s: %s; give an absolute path", catalog, strerror(errno));
+            return CLI_FAIL;
+        }
+        catalog = abs;
+    }
+    if (dbt_provider_cnf(stdout, catalog, module) != 0) {
+        cli_error("cannot write the configuration for catalog %s%s%s: paths must be absolute "
+                  "and free of quotes and '$'",
+                  catalog, module ? " and module " : "", module ? module : "");
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* ---------------------------------------------------------------- system wiring */
+
+/* One catalog certificate as the system directory should show it. */
+struct want {
+    char sha256[65];
+    unsigned long hash;
+};
+
+static int is_hex(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* "dbtrust-<64 hex>.pem" -> the sha256, else NULL. */
+static const char *our_link_sha(const char *name)
+{
+    size_t pl = strlen(LINK_PREFIX);
+
+    if (strncmp(name, LINK_PREFIX, pl) == 0 && strlen(name) == pl + 64 + 4 &&
+        is_hex(name + pl, 64) && strcmp(name + pl + 64, ".pem") == 0)
+        return name + pl;
+    return NULL;
+}
+
+/* "<8 hex>.<n>" -> 1 with *hash and *n. */
+static int hash_link_name(const char *name, unsigned long *hash, int *n)
+{
+    char *end;
+    long v;
+
+    if (strlen(name) < 10 || !is_hex(name, 8) || name[8] != '.')
+        return 0;
+    errno = 0;
+    v = strtol(name + 9, &end, 10);
+    if (*end != '\0' || errno != 0 || v < 0 || v > 100000 || name[9] == '\0')
+        return 0;
+    *hash = strtoul(name, NULL, 16) & 0xffffffffUL;
+    *n = (int)v;
+    return 1;
+}
+
+static int wanted(const struct want *w, size_t nw, const char *sha)
+{
+    size_t i;
+
+    for (i = 0; i < nw; i++)
+        if (strncmp(w[i].sha256, sha, 64) == 0)
+            return 1;
+    return 0;
+}
+
+static int link_points_to_us(const char *dir, const char *name, char *target, size_t tn)
+{
+    char path[PATH_MAX];
+    ssize_t len;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    len = readlink(path, target, tn - 1);
+    if (len < 0)
+        return 0;
+    target[len] = '\0';
+    return our_link_sha(target) != NULL;
+}
+
+/* SHA-256 of the certificate a hash link resolves to ("" when unreadable). */
+static void cert_sha_of(const char *dir, const char *name, char out[65])
+{
+    char path[PATH_MAX];
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    FILE *f;
+    X509 *x = NULL;
+
+    out[0] = '\0';
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if ((f = fopen(path, "r")) == NULL)
+        return;
+    x = PEM_read_X509_AUX(f, NULL, NULL, NULL);
+    fclose(f);
+    if (x != NULL && X509_digest(x, EVP_sha256(), md, &mdlen) == 1)
+        dbt_hex(md, mdlen, out);
+    X509_free(x);
+}
+
+/* Renumbers <hash>.<n> links so that numbers run 0..k-1 again: OpenSSL's lookup stops at the
+ * first missing number, so a gap would hide the system's own CAs behind it. */
+static int compact_hash(const char *dir, unsigned long hash)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    int n, next = 0, missing = 0;
+    struct stat st;
+
+    for (n = 0; n < 1000 && missing < 32; n++) {
+        snprintf(from, sizeof(from), "%s/%08lx.%d", dir, hash, n);
+        if (lstat(from, &st) != 0) {
+            missing++;
+            continue;
+        }
+        if (n != next) {
+            snprintf(to, sizeof(to), "%s/%08lx.%d", dir, hash, next);
+            if (rename(from, to) != 0) {
+                cli_error("cannot rename %s to %s: %s", from, to, strerror(errno));
+                return -1;
+            }
+        }
+        next++;
+    }
+    return 0;
+}
+
+static int make_link(const char *target, const char *dir, const char *name)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%ld", dir, name, (long)getpid());
+    unlink(tmp);
+    if (symlink(target, tmp) != 0 || rename(tmp, path) != 0) {
+        cli_error("cannot create link %s -> %s: %s", path, target, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Makes dir show exactly the certificates in w (nw of them; 0 removes everything dbtrust
+ * added): a dbtrust-<sha256>.pem link to the catalog's file and a <hash>.<n> link to it, unless
+ * the same certificate is already there under that hash (the system store holds it too).
+ * New links go in first and stale ones leave last, so no lookup misses a CA that stays.
+ */
+static int sys_sync(const char *dir, const char *catalog, const struct want *w, size_t nw,
+                    size_t *nadded, size_t *nremoved)
+{
+    DIR *d = NULL;
+    struct dirent *de;
+    char target[PATH_MAX], name[PATH_MAX], sha[65];
+    unsigned long *touched = NULL, hash;
+    size_t ntouched = 0, i;
+    int n, rc = -1;
+
+    *nadded = *nremoved = 0;
+    if ((touched = calloc(nw + 4096, sizeof(*touched))) == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    /* 1. add what is missing */
+    for (i = 0; i < nw; i++) {
+        char file[PATH_MAX];
+        struct stat st;
+        int have = 0, free_n = -1, miss = 0;
+
+        snprintf(name, sizeof(name), LINK_PREFIX "%s.pem", w[i].sha256);
+        snprintf(file, sizeof(file), "%s/%s", dir, name);
+        snprintf(target, sizeof(target), "%s/certs/%s.pem", catalog, w[i].sha256);
+        {
+            char cur[PATH_MAX];
+            ssize_t len = readlink(file, cur, sizeof(cur) - 1);
+
+            if (len < 0 || (size_t)len != strlen(target) || memcmp(cur, target, (size_t)len) != 0) {
+                if (make_link(target, dir, name) != 0)
+                    goto end;
+                (*nadded)++;
+            }
+        }
+        /* Scan this subject's hash chain: ours already, the same certificate, or a free slot. */
+        for (n = 0; n < 1000 && miss < 8; n++) {
+            char hl[32], lt[PATH_MAX];
+
+            snprintf(hl, sizeof(hl), "%08lx.%d", w[i].hash, n);
+            snprintf(file, sizeof(file), "%s/%s", dir, hl);
+            if (lstat(file, &st) != 0) {
+                if (free_n < 0)
+                    free_n = n;
+                miss++;
+                continue;
+            }
+            miss = 0;
+            if (link_points_to_us(dir, hl, lt, sizeof(lt))) {
+                if (strncmp(our_link_sha(lt), w[i].sha256, 64) == 0) {
+                    have = 1;
+                    break;
+                }
+                continue;
+            }
+            cert_sha_of(dir, hl, sha);
+            if (strcmp(sha, w[i].sha256) == 0) {
+                have = 1; /* the system store already trusts this very certificate */
+                break;
+            }
+        }
+        if (!have) {
+            char hl[32];
+
+            snprintf(hl, sizeof(hl), "%08lx.%d", w[i].hash, free_n < 0 ? n : free_n);
+            if (make_link(name, dir, hl) != 0)
+                goto end;
+        }
+    }
+    /* 2. remove what is stale: hash links first, then the files they pointed to */
+    if ((d = opendir(dir)) == NULL) {
+        cli_error("cannot read %s: %s", dir, strerror(errno));
+        goto end;
+    }
+    while ((de = readdir(d)) != NULL) {
+        const char *s;
+
+        if (hash_link_name(de->d_name, &hash, &n) &&
+            link_points_to_us(dir, de->d_name, target, sizeof(target)) &&
+            !wanted(w, nw, our_link_sha(target))) {
+            snprintf(name, sizeof(name), "%s/%s", dir, de->d_name);
+            if (unlink(name) != 0 && errno != ENOENT) {
+                cli_error("cannot remove %s: %s", name, strerror(errno));
+                goto end;
+            }
+            if (ntouched < nw + 4096)
+                touched[ntouched++] = hash;
+        } else if ((s = our_link_sha(de->d_name)) != NULL && !wanted(w, nw, s)) {
+            snprintf(name, sizeof(name), "%s/%s", dir, de->d_name);
+            if (unlink(name) != 0 && errno != ENOENT) {
+                cli_error("cannot remove %s: %s", name, strerror(errno));
+                goto end;
+            }
+            (*nremoved)++;
+        }
+    }
+    for (i = 0; i < ntouched; i++)
+        if (compact_hash(dir, touched[i]) != 0)
+            goto end;
+    rc = 0;
+end:
+    if (d != NULL)
+        closedir(d);
+    free(touched);
+    return rc;
+}
+
+/* The state file records which catalog is wired into which directory. */
+static int state_read(char *catalog, size_t cn, char *dir, size_t dn)
+{
+    FILE *f = fopen(sys_state_path(), "r");
+    char line[PATH_MAX + 32];
+
+    catalog[0] = dir[0] = '\0';
+    if (f == NULL)
+        return errno == ENOENT ? 0 : -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "catalog=", 8) == 0)
+            snprintf(catalog, cn, "%s", line + 8);
+        else if (strncmp(line, "certdir=", 8) == 0)
+            snprintf(dir, dn, "%s", line + 8);
+    }
+    fclose(f);
+    return catalog[0] != '\0' && dir[0] != '\0' ? 1 : 0;
+}
+
+static int state_write(const char *catalog, const char *dir)
+{
+    char buf[2 * PATH_MAX + 64], parent[PATH_MAX], *slash;
+    dbt_err err;
+    int len;
+
+    snprintf(parent, sizeof(parent), "%s", sys_state_path());
+    if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+        *slash = '\0';
+        if (dbt_fs_mkdir_p(parent, &err) != 0) {
+            cli_error("%s", err.msg);
+            return -1;
+        }
+    }
+    len = snprintf(buf, sizeof(buf),
+                   "# written by dbtrust system enable; removed by dbtrust system disable\n"
+                   "catalog=%s\ncertdir=%s\n",
+                   catalog, dir);
+    if (dbt_fs_write_atomic(sys_state_path(), buf, (size_t)len, DBT_FILE_MODE, &err) != 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_wants(dbt_catalog *cat, struct want **out, size_t *n)
+{
+    dbt_catalog_cert *certs = NULL;
+    dbt_err err;
+    size_t i;
+
+    if (dbt_catalog_certs(cat, &certs, n, &err) != 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if ((*out = calloc(*n ? *n : 1, sizeof(**out))) == NULL) {
+        dbt_catalog_certs_free(certs, *n);
+        cli_error("out of memory");
+        return -1;
+    }
+    for (i = 0; i < *n; i++) {
+        memcpy((*out)[i].sha256, certs[i].sha256, 65);
+        (*out)[i].hash = certs[i].subject_hash;
+    }
+    dbt_catalog_certs_free(certs, *n);
+    return 0;
+}
+
+int cli_system_refresh_after_change(dbt_catalog *cat)
+{
+    char catalog[PATH_MAX], dir[PATH_MAX];
+    struct want *w = NULL;
+    size_t nw = 0, added, removed;
+    int rc;
+
+    if (state_read(catalog, sizeof(catalog), dir, sizeof(dir)) != 1 ||
+        strcmp(catalog, dbt_catalog_path(cat)) != 0)
+        return 0; /* this catalog is not wired into the system */
+    if (load_wants(cat, &w, &nw) != 0)
+        return -1;
+    rc = sys_sync(dir, catalog, w, nw, &added, &removed);
+    free(w);
+    if (rc != 0)
+        cli_error("the catalog changed but %s could not follow; run 'dbtrust system refresh' "
+                  "as root",
+                  dir);
+    return rc;
+}
+
+static void system_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dbtrust [--catalog DIR] system enable|disable|status|refresh\n\n"
+            "Wires the catalog into OpenSSL's default certificate directory (%s), which\n"
+            "libpq's sslrootcert=system, Python's ssl default context and every program that\n"
+            "calls SSL_CTX_set_default_verify_paths() read lazily, by subject hash. The bundle\n"
+            "file is never touched, so connections cost what they cost before.\n\n"
+            "  enable    link every catalog CA into the directory (idempotent)\n"
+            "  disable   remove exactly the links enable added\n"
+            "  status    show what is wired and whether OpenSSL's defaults find each CA\n"
+            "  refresh   bring the links up to date with the catalog (imports and removals do\n"
+            "            this themselves; the update-ca-certificates hook calls it)\n\n"
+            "Environment (for tests and packaging): DBTRUST_SYSTEM_CERT_DIR overrides the\n"
+            "directory, DBTRUST_SYSTEM_STATE the state file (%s).\n",
+            X509_get_default_cert_dir(), DEFAULT_STATE);
+}
+
+static int system_status(void)
+{
+    char catalog[PATH_MAX], dir[PATH_MAX];
+    dbt_catalog *cat = NULL;
+    dbt_catalog_cert *certs = NULL;
+    X509_STORE *store = NULL;
+    X509_STORE_CTX *ctx = NULL;
+    dbt_err err;
+    size_t n = 0, i, found = 0;
+    int st, rc = CLI_FAIL;
+
+    st = state_read(catalog, sizeof(catalog), dir, sizeof(dir));
+    printf("OpenSSL default certificate directory: %s\n", sys_cert_dir());
+    printf("OpenSSL default certificate file:      %s\n", X509_get_default_cert_file());
+    if (st != 1) {
+        printf("system wiring: disabled (no %s)\n", sys_state_path());
+        return CLI_OK;
+    }
+    printf("system wiring: enabled for catalog %s in %s\n", catalog, dir);
+    if (dbt_catalog_open(catalog, DBT_CAT_READ, &cat, &err) != 0) {
+        cli_error("%s", err.msg);
+        return CLI_FAIL;
+    }
+    if (dbt_catalog_certs(cat, &certs, &n, &err) != 0) {
+        cli_error("%s", err.msg);
+        goto end;
+    }
+    /* Resolve each CA the way a TLS client would: default paths, lookup by subject. */
+    if ((store = X509_STORE_new()) == NULL || X509_STORE_set_default_paths(store) != 1 ||
+        (ctx = X509_STORE_CTX_new()) == NULL || X509_STORE_CTX_init(ctx, store, NULL, NULL) != 1) {
+        cli_error("cannot load OpenSSL's default verify paths");
+        goto end;
+    }
+    for (i = 0; i < n; i++) {
+        X509 *x = NULL;
+        STACK_OF(X509) *sk = NULL;
+        int j, ok = 0;
+
+        if (dbt_catalog_load_cert(cat, certs[i].sha256, &x, &err) != 0) {
+            cli_error("%s", err.msg);
+            goto end;
+        }
+        sk = X509_STORE_CTX_get1_certs(ctx, X509_get_subject_name(x));
+        for (j = 0; sk != NULL && j < sk_X509_num(sk); j++)
+            ok |= X509_cmp(sk_X509_value(sk, j), x) == 0;
+        sk_X509_pop_free(sk, X509_free);
+        if (ok)
+            found++;
+        else
+            printf("  not found by OpenSSL's defaults: %s %s\n", certs[i].sha256,
+                   X509_NAME_oneline(X509_get_subject_name(x), (char[256]){0}, 256));
+        X509_free(x);
+    }
+    printf("%zu of %zu catalog certificates resolve through OpenSSL's default paths\n", found, n);
+    rc = found == n ? CLI_OK : CLI_FAIL;
+    if (rc != CLI_OK)
+        printf("run 'dbtrust system refresh' to repair the links\n");
+end:
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    dbt_catalog_certs_free(certs, n);
+    dbt_catalog_close(cat);
+    return rc;
+}
+
+int cli_cmd_system(int argc, char **argv)
+{
+    const char *action;
+    char catalog[PATH_MAX], dir[PATH_MAX];
+    dbt_catalog *cat = NULL;
+    struct want *w = NULL;
+    size_t nw = 0, added = 0, removed = 0;
+    int st, rc = CLI_FAIL;
+
+    if (argc != 2) {
+        system_usage(stderr);
+        return CLI_USAGE;
+    }
+    action = argv[1];
+    if (strcmp(action, "--help") == 0 || strcmp(action, "-h") == 0) {
+        system_usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(action, "status") == 0)
+        return system_status();
+    if (strcmp(action, "enable") != 0 && strcmp(action, "disable") != 0 &&
+        strcmp(action, "refresh") != 0) {
+        cli_error("unknown system action '%s': use enable, disable, status or refresh", action);
+        return CLI_USAGE;
+    }
+    st = state_read(catalog, sizeof(catalog), dir, sizeof(dir));
+    if (st < 0) {
+        cli_error("cannot read %s: %s", sys_state_path(), strerror(errno));
+        return CLI_FAIL;
+    }
+    if (strcmp(action, "disable") == 0) {
+        if (st != 1) {
+            printf("system wiring is not enabled; nothing to do\n");
+            return CLI_OK;
+        }
+        if (sys_sync(dir, catalog, NULL, 0, &added, &removed) != 0)
+            return CLI_FAIL;
+        if (unlink(sys_state_path()) != 0 && errno != ENOENT) {
+            cli_error("cannot remove %s: %s", sys_state_path(), strerror(errno));
+            return CLI_FAIL;
+        }
+        printf("disabled: removed %zu certificate link%s from %s\n", removed,
+               removed == 1 ? "" : "s", dir);
+        return CLI_OK;
+    }
+    if (strcmp(action, "refresh") == 0 && st != 1) {
+        printf("system wiring is not enabled; nothing to refresh\n");
+        return CLI_OK;
+    }
+    /* enable / refresh: the catalog named now (enable) or recorded (refresh). */
+    if (strcmp(action, "refresh") == 0) {
+        dbt_err err;
+
+        if (dbt_catalog_open(catalog, DBT_CAT_READ, &cat, &err) != 0) {
+            cli_error("%s", err.msg);
+            return CLI_FAIL;
+        }
+    } else {
+        if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
+            return CLI_FAIL;
+        if (st == 1 && strcmp(catalog, dbt_catalog_path(cat)) != 0) {
+            cli_error("catalog %s is already wired into %s; run 'dbtrust system disable' first",
+                      catalog, dir);
+            goto end;
+        }
+        snprintf(catalog, sizeof(catalog), "%s", dbt_catalog_path(cat));
+        snprintf(dir, sizeof(dir), "%s", sys_cert_dir());
+    }
+    if (load_wants(cat, &w, &nw) != 0)
+        goto end;
+    /* Record first: a failure half-way is then repaired by refresh or undone by disable. */
+    if (st != 1 && state_write(catalog, dir) != 0)
+        goto end;
+    if (sys_sync(dir, catalog, w, nw, &added, &removed) != 0) {
+        if (st != 1) {
+            size_t a, r;
+
+            sys_sync(dir, catalog, NULL, 0, &a, &r); /* undo what this run added */
+            unlink(sys_state_path());
+        }
+        goto end;
+    }
+    printf("%s: %zu catalog certificate%s linked into %s (%zu new, %zu removed)\n", action, nw,
+           nw == 1 ? "" : "s", dir, added, removed);
+    rc = CLI_OK;
+end:
+    free(w);
+    dbt_catalog_close(cat);
+    return rc;
+}
