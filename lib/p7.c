@@ -95,7 +95,8 @@ int dbt_p7_encode_der(const dbt_bundle *b, unsigned char **out, size_t *outlen, 
     p7s->contents->type = OBJ_nid2obj(NID_pkcs7_data);
     if (!ASN1_INTEGER_set(p7s->version, 1))
         goto ossl_err;
-    if ((p7s->crl = sk_X509_CRL_new_null()) == NULL || (p7s->cert = sk_X509_new_null()) == NULL)
+    /* No CRL stack at all: an empty one would be written as an empty [1] that crl2pkcs7 omits. */
+    if ((p7s->cert = sk_X509_new_null()) == NULL)
         goto ossl_err;
     for (size_t i = 0; i < b->n; i++) {
         if (!X509_up_ref(b->certs[i].x509))
