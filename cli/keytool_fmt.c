@@ -1596,12 +1596,25 @@ static void key_desc(X509 *x, char *out, size_t len, int *weak)
         snprintf(out, len, "%d-bit %s%s key", bits, alg, curve);
 }
 
-int cli_kt_format_cert(cli_kt_buf *out, X509 *x, int utf8, cli_kt_weak *weak)
+void cli_kt_weakness(X509 *x, cli_kt_weak *w)
+{
+    memset(w, 0, sizeof(*w));
+    sig_alg_name(x, w->sig_alg, sizeof(w->sig_alg));
+    w->sig_weak = sig_weakness(w->sig_alg);
+    key_desc(x, w->key_desc, sizeof(w->key_desc), &w->key_weak);
+}
+
+static const char *weak_mark(int weak)
+{
+    return weak == 2 ? " (disabled)" : weak == 1 ? " (weak)" : "";
+}
+
+int cli_kt_format_cert(cli_kt_buf *out, X509 *x, int utf8)
 {
     kt k = {out, utf8};
     cli_kt_weak w;
 
-    memset(&w, 0, sizeof(w));
+    cli_kt_weakness(x, &w);
     adds(out, "Owner: ");
     add_name(&k, X509_get_subject_name(x));
     adds(out, "\nIssuer: ");
@@ -1616,21 +1629,10 @@ int cli_kt_format_cert(cli_kt_buf *out, X509 *x, int utf8, cli_kt_weak *weak)
     add_fingerprint(out, x, EVP_sha1());
     adds(out, "\n\t SHA256: ");
     add_fingerprint(out, x, EVP_sha256());
-    sig_alg_name(x, w.sig_alg, sizeof(w.sig_alg));
-    w.sig_weak = sig_weakness(w.sig_alg);
-    addf(out, "\nSignature algorithm name: %s%s\n", w.sig_alg,
-         w.sig_weak == 2   ? " (disabled)"
-         : w.sig_weak == 1 ? " (weak)"
-                           : "");
-    key_desc(x, w.key_desc, sizeof(w.key_desc), &w.key_weak);
-    addf(out, "Subject Public Key Algorithm: %s%s\n", w.key_desc,
-         w.key_weak == 2   ? " (disabled)"
-         : w.key_weak == 1 ? " (weak)"
-                           : "");
+    addf(out, "\nSignature algorithm name: %s%s\n", w.sig_alg, weak_mark(w.sig_weak));
+    addf(out, "Subject Public Key Algorithm: %s%s\n", w.key_desc, weak_mark(w.key_weak));
     addf(out, "Version: %ld\n", X509_get_version(x) + 1);
     format_extensions(&k, x);
-    if (weak != NULL)
-        *weak = w;
     return out->oom ? -1 : 0;
 }
 

@@ -28,13 +28,15 @@ typedef struct cli_kt_weak {
     int key_weak;
 } cli_kt_weak;
 
+/* What keytool would mark "(weak)"/"(disabled)" and warn about for x. */
+void cli_kt_weakness(X509 *x, cli_kt_weak *w);
+
 /*
  * Appends the printX509Cert text of x (Owner ... Extensions, ending with a newline) to out.
  * Non-ASCII characters are written as UTF-8 when utf8 is set and as '?' otherwise, as Java does
- * for a non-UTF-8 locale. weak (may be NULL) receives what keytool would warn about.
- * Returns 0, or -1 when memory ran out.
+ * for a non-UTF-8 locale. Returns 0, or -1 when memory ran out.
  */
-int cli_kt_format_cert(cli_kt_buf *out, X509 *x, int utf8, cli_kt_weak *weak);
+int cli_kt_format_cert(cli_kt_buf *out, X509 *x, int utf8);
 
 /* Appends x as keytool -rfc writes it: PEM whose base64 lines end in CRLF except the last. */
 int cli_kt_format_rfc(cli_kt_buf *out, X509 *x);

@@ -130,18 +130,14 @@ int cli_keytool_printcert(int argc, char **argv)
 
             fwrite(hdr, 1, (size_t)len, stdout);
         }
-        if (rfc) {
-            if (cli_kt_format_rfc(&out, b->certs[i].x509) != 0) {
-                cli_error("%s: certificate %d: cannot encode it", b->source, b->certs[i].block);
-                goto end;
-            }
-        } else {
-            if (cli_kt_format_cert(&out, b->certs[i].x509, utf8, &weak) != 0) {
-                cli_error("out of memory while formatting certificate %zu of %s", i + 1, b->source);
-                goto end;
-            }
-            add_weak_warnings(&warn, &weak, i, b->n);
+        if (rfc ? cli_kt_format_rfc(&out, b->certs[i].x509)
+                : cli_kt_format_cert(&out, b->certs[i].x509, utf8)) {
+            cli_error("out of memory while formatting certificate %zu of %s", i + 1, b->source);
+            goto end;
         }
+        /* keytool checks the algorithms whatever it prints */
+        cli_kt_weakness(b->certs[i].x509, &weak);
+        add_weak_warnings(&warn, &weak, i, b->n);
         /* keytool separates certificates with an empty line */
         if (i + 1 < b->n)
             cli_kt_buf_add(&out, "\n");
