@@ -2,6 +2,8 @@
  * toString() output rebuilt from OpenSSL's parsed structures, byte for byte where we can. */
 #include "config.h"
 
+#include <langinfo.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1609,7 +1611,7 @@ static const char *weak_mark(int weak)
     return weak == 2 ? " (disabled)" : weak == 1 ? " (weak)" : "";
 }
 
-int cli_kt_format_cert(cli_kt_buf *out, X509 *x, int utf8)
+int cli_kt_format_cert(cli_kt_buf *out, X509 *x, int utf8, cli_kt_weak *weak)
 {
     kt k = {out, utf8};
     cli_kt_weak w;
@@ -1633,7 +1635,15 @@ int cli_kt_format_cert(cli_kt_buf *out, X509 *x, int utf8)
     addf(out, "Subject Public Key Algorithm: %s%s\n", w.key_desc, weak_mark(w.key_weak));
     addf(out, "Version: %ld\n", X509_get_version(x) + 1);
     format_extensions(&k, x);
+    if (weak != NULL)
+        *weak = w;
     return out->oom ? -1 : 0;
+}
+
+int cli_kt_locale_utf8(void)
+{
+    setlocale(LC_CTYPE, "");
+    return strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 }
 
 int cli_kt_format_rfc(cli_kt_buf *out, X509 *x)

@@ -34,9 +34,14 @@ void cli_kt_weakness(X509 *x, cli_kt_weak *w);
 /*
  * Appends the printX509Cert text of x (Owner ... Extensions, ending with a newline) to out.
  * Non-ASCII characters are written as UTF-8 when utf8 is set and as '?' otherwise, as Java does
- * for a non-UTF-8 locale. Returns 0, or -1 when memory ran out.
+ * for a non-UTF-8 locale (see cli_kt_locale_utf8). weak (may be NULL) receives what keytool
+ * would warn about. Returns 0, or -1 when memory ran out.
  */
-int cli_kt_format_cert(cli_kt_buf *out, X509 *x, int utf8);
+int cli_kt_format_cert(cli_kt_buf *out, X509 *x, int utf8, cli_kt_weak *weak);
+
+/* Sets LC_CTYPE from the environment and says whether it is UTF-8, which is how Java chooses
+ * to write non-ASCII characters as UTF-8 or as '?'. */
+int cli_kt_locale_utf8(void);
 
 /* Appends x as keytool -rfc writes it: PEM whose base64 lines end in CRLF except the last. */
 int cli_kt_format_rfc(cli_kt_buf *out, X509 *x);

@@ -3,9 +3,7 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <langinfo.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +115,7 @@ int cli_keytool_printcert(int argc, char **argv)
         goto end;
     }
     /* Java writes what the locale cannot encode as '?'; do the same so output compares equal */
-    setlocale(LC_CTYPE, "");
-    utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    utf8 = cli_kt_locale_utf8();
 
     for (size_t i = 0; i < b->n; i++) {
         cli_kt_weak weak;
@@ -131,7 +128,7 @@ int cli_keytool_printcert(int argc, char **argv)
             fwrite(hdr, 1, (size_t)len, stdout);
         }
         if (rfc ? cli_kt_format_rfc(&out, b->certs[i].x509)
-                : cli_kt_format_cert(&out, b->certs[i].x509, utf8)) {
+                : cli_kt_format_cert(&out, b->certs[i].x509, utf8, NULL)) {
             cli_error("out of memory while formatting certificate %zu of %s", i + 1, b->source);
             goto end;
         }
