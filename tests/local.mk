@@ -62,3 +62,14 @@ tests_catalog_kill_SOURCES = tests/catalog_kill.c $(CATVIEW_SOURCES) $(TESTPKI_S
 tests_catalog_kill_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_catalog_kill_LDADD = $(TESTS_LIB_LDADD)
 endif
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_provider_threads
+tests_test_provider_threads_SOURCES = tests/test_provider_threads.c
+tests_test_provider_threads_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -pthread
+tests_test_provider_threads_LDADD = $(CRYPTO_LIBS) -lpthread
+endif
+TESTS += tests/provider-verify.sh tests/provider-badcatalog.sh tests/provider-threads.sh \
+	tests/provider-memcheck.sh tests/provider-helgrind.sh
+dist_noinst_SCRIPTS += tests/provider-verify.sh tests/provider-badcatalog.sh \
+	tests/provider-threads.sh tests/provider-memcheck.sh tests/provider-helgrind.sh
+EXTRA_DIST += tests/provider.supp

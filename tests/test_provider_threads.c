@@ -1,0 +1,170 @@
+/* dbtrust.so under concurrency: N threads each build fresh X509_STOREs on dbtrust:// and verify
+ * a chain (X509_verify_cert) while tests/provider-threads.sh swaps the catalog's generations;
+ * then a forked child verifies, and after AFTER_CMD removes the root from the catalog, this same
+ * process (provider still loaded) must stop trusting the chain.
+ * Usage: test_provider_threads LEAF INTERMEDIATE THREADS ITERATIONS [AFTER_CMD]
+ * OPENSSL_CONF names the configuration that loads the provider. Exit 0 when all held. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+static X509 *leaf;
+static STACK_OF(X509) * untrusted;
+static int iterations;
+
+struct worker {
+    pthread_t tid;
+    int id, failures;
+};
+
+/* One trust lookup as a long-running client does it: a new store per connection. Returns the
+ * X509_V_* result, or -1 when the store could not be set up. */
+static int verify_once(void)
+{
+    X509_STORE *store = NULL;
+    X509_STORE_CTX *ctx = NULL;
+    int rc = -1;
+
+    if ((store = X509_STORE_new()) == NULL || !X509_STORE_load_store(store, "dbtrust://"))
+        goto end;
+    if ((ctx = X509_STORE_CTX_new()) == NULL || !X509_STORE_CTX_init(ctx, store, leaf, untrusted))
+        goto end;
+    rc = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+    if (rc == X509_V_OK && X509_STORE_CTX_get_error(ctx) != X509_V_OK)
+        rc = X509_STORE_CTX_get_error(ctx);
+end:
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return rc;
+}
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    int i, rc;
+
+    for (i = 0; i < iterations; i++) {
+        rc = verify_once();
+        if (rc != X509_V_OK) {
+            w->failures++;
+            fprintf(stderr, "thread %d iteration %d: verification failed: %s\n", w->id, i,
+                    rc < 0 ? "cannot open dbtrust://" : X509_verify_cert_error_string(rc));
+            ERR_print_errors_fp(stderr);
+        }
+        ERR_clear_error();
+    }
+    return NULL;
+}
+
+static X509 *load_cert(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    X509 *x = NULL;
+
+    if (f == NULL) {
+        perror(path);
+        return NULL;
+    }
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (x == NULL)
+        fprintf(stderr, "%s: no PEM certificate\n", path);
+    return x;
+}
+
+int main(int argc, char **argv)
+{
+    struct worker *workers = NULL;
+    X509 *inter = NULL;
+    int nthreads, i, failures = 0, rc, status = 0;
+    pid_t pid;
+
+    if (argc < 5 || argc > 6) {
+        fprintf(stderr, "usage: %s LEAF INTERMEDIATE THREADS ITERATIONS [AFTER_CMD]\n", argv[0]);
+        return 2;
+    }
+    nthreads = atoi(argv[3]);
+    iterations = atoi(argv[4]);
+    if (nthreads < 1 || nthreads > 256 || iterations < 1) {
+        fprintf(stderr, "THREADS must be 1-256 and ITERATIONS at least 1\n");
+        return 2;
+    }
+    if (!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL)) {
+        ERR_print_errors_fp(stderr);
+        return 1;
+    }
+    if ((leaf = load_cert(argv[1])) == NULL || (inter = load_cert(argv[2])) == NULL ||
+        (untrusted = sk_X509_new_null()) == NULL || !sk_X509_push(untrusted, inter)) {
+        X509_free(inter);
+        status = 1;
+        goto end;
+    }
+    if ((workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL) {
+        status = 1;
+        goto end;
+    }
+
+    for (i = 0; i < nthreads; i++) {
+        workers[i].id = i;
+        if (pthread_create(&workers[i].tid, NULL, work, &workers[i]) != 0) {
+            fprintf(stderr, "pthread_create failed\n");
+            nthreads = i;
+            status = 1;
+            break;
+        }
+    }
+    for (i = 0; i < nthreads; i++) {
+        pthread_join(workers[i].tid, NULL);
+        failures += workers[i].failures;
+    }
+    printf("%d threads x %d verifications through dbtrust://: %d failed\n", nthreads, iterations,
+           failures);
+    if (failures != 0)
+        status = 1;
+
+    /* The provider stays usable in a child process (a pre-forking server). */
+    fflush(NULL);
+    if ((pid = fork()) == 0)
+        _exit(verify_once() == X509_V_OK ? 0 : 1);
+    if (pid < 0 || waitpid(pid, &rc, 0) != pid || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
+        fprintf(stderr, "verification in a forked child failed\n");
+        status = 1;
+    } else {
+        printf("verification in a forked child: ok\n");
+    }
+
+    /* A later removal is seen by this process without reloading anything. */
+    if (argc == 6) {
+        fflush(NULL);
+        if (system(argv[5]) != 0) {
+            fprintf(stderr, "AFTER_CMD failed: %s\n", argv[5]);
+            status = 1;
+            goto end;
+        }
+        rc = verify_once();
+        ERR_clear_error();
+        if (rc != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) {
+            fprintf(stderr, "after AFTER_CMD the chain still %s\n",
+                    rc == X509_V_OK ? "verifies" : X509_verify_cert_error_string(rc));
+            status = 1;
+        } else {
+            printf("after AFTER_CMD: %s, as expected\n", X509_verify_cert_error_string(rc));
+        }
+    }
+end:
+    free(workers);
+    sk_X509_pop_free(untrusted, X509_free);
+    X509_free(leaf);
+    return status;
+}
