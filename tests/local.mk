@@ -73,3 +73,5 @@ TESTS += tests/provider-verify.sh tests/provider-badcatalog.sh tests/provider-th
 dist_noinst_SCRIPTS += tests/provider-verify.sh tests/provider-badcatalog.sh \
 	tests/provider-threads.sh tests/provider-memcheck.sh tests/provider-helgrind.sh
 EXTRA_DIST += tests/provider.supp
+TESTS += tests/provider-sclient.sh
+dist_noinst_SCRIPTS += tests/provider-sclient.sh
