@@ -121,32 +121,43 @@ void dbt_ossl_reason(char *buf, size_t n)
 }
 
 /* What a DER input holds, told apart by the first element inside the outer SEQUENCE. */
-enum der_kind { DER_NONE, DER_CERT, DER_P7, DER_P12 };
+enum der_kind { DER_NONE, DER_CERT, DER_P7, DER_P12, DER_TRUNCATED };
 
-static enum der_kind sniff_der(const unsigned char *data, size_t len)
+static enum der_kind sniff_der(const unsigned char *data, size_t len, size_t *need)
 {
     const unsigned char *p = data;
     long plen = 0;
-    int tag = 0, xclass = 0, ret;
+    int tag = 0, xclass = 0, ret, truncated = 0;
 
     if (len < 2 || data[0] != 0x30)
         return DER_NONE;
     ret = ASN1_get_object(&p, &plen, &tag, &xclass, (long)(len > LONG_MAX ? LONG_MAX : len));
     ERR_clear_error();
-    if ((ret & 0x80) != 0 || tag != V_ASN1_SEQUENCE || (size_t)(p - data) >= len)
+    /* 0x80 with the header consumed: the length is fine but runs past the end of the input. */
+    if ((ret & 0x80) != 0) {
+        if (p == data)
+            return DER_NONE;
+        truncated = 1;
+        ret &= ~0x80;
+    }
+    if (tag != V_ASN1_SEQUENCE || (size_t)(p - data) >= len)
         return DER_NONE;
     /* Definite lengths must fit in the input; PKCS#12 may use BER indefinite lengths (0x21). */
     if (ret != 0x21 && (size_t)plen > len - (size_t)(p - data))
+        truncated = 1;
+    if (*p != 0x30 && *p != 0x06 && *p != 0x02)
         return DER_NONE;
+    if (truncated) {
+        *need = (size_t)(p - data) + (size_t)plen;
+        return DER_TRUNCATED;
+    }
     switch (*p) {
     case 0x30: /* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE, ... } */
         return DER_CERT;
     case 0x06: /* ContentInfo ::= SEQUENCE { contentType OID, ... } */
         return DER_P7;
-    case 0x02: /* PFX ::= SEQUENCE { version INTEGER (3), ... } */
+    default: /* PFX ::= SEQUENCE { version INTEGER (3), ... } */
         return DER_P12;
-    default:
-        return DER_NONE;
     }
 }
 
@@ -208,12 +219,19 @@ int dbt_bundle_decode(const unsigned char *data, size_t len, const char *source,
         if (dbt_jks_decode(data, len, password, b, err) != 0)
             goto end;
     } else {
-        enum der_kind kind = sniff_der(data, len);
+        size_t need = 0;
+        enum der_kind kind = sniff_der(data, len, &need);
 
         /* Text that merely starts with '0' is not DER: real DER bundles use long-form lengths. */
         if (kind != DER_NONE && data[1] < 0x80 && contains(data, len, "-----BEGIN"))
             kind = DER_NONE;
         switch (kind) {
+        case DER_TRUNCATED:
+            dbt_err_set(err,
+                        "%s: DER input is truncated: its outer structure needs %zu bytes, the "
+                        "input has %zu: download or copy the file again",
+                        b->source, need, len);
+            goto end;
         case DER_CERT:
             b->format = DBT_FMT_DER;
             if (decode_der_cert(data, len, b, err) != 0)
