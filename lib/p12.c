@@ -296,11 +296,21 @@ int dbt_p12_encode(const dbt_bundle *b, const char *password, unsigned char **ou
     char **aliases = NULL;
     const ASN1_OBJECT *any_eku = OBJ_nid2obj(NID_anyExtendedKeyUsage);
     unsigned char *der = NULL, *p;
+    const unsigned char *pw;
     size_t i;
     int n, ret = -1;
 
     if (password == NULL)
         password = "changeit";
+    for (pw = (const unsigned char *)password; *pw; pw++)
+        if (*pw >= 0x80) {
+            /* Java 17 keytool fails on such a file with "getSecretKey failed: Password is not
+             * ASCII"; a truststore Java cannot open is of no use. */
+            dbt_err_set(err, "a PKCS#12 truststore password must be ASCII: Java cannot open "
+                             "PKCS#12 files protected with other characters; choose another "
+                             "password or write JKS");
+            return -1;
+        }
     if ((aliases = dbt_jks_aliases(b, 0, err)) == NULL)
         return -1;
     if ((bags = sk_PKCS12_SAFEBAG_new_null()) == NULL) {

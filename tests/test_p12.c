@@ -248,6 +248,15 @@ static void test_p12_wrong_password(void **state)
     assert_int_equal(decode(der, len, "changeme", &out, &err), -1);
     assert_string_equal(err.msg, WRONG_PASSWORD);
     dbt_bundle_free(out);
+    /* Java cannot open PKCS#12 files with a non-ASCII password: refused when writing. */
+    OPENSSL_free(der);
+    der = NULL;
+    assert_int_equal(dbt_p12_encode(in, "p\xc3\xa4ss", &der, &len, &err), -1);
+    assert_null(der);
+    assert_non_null(strstr(err.msg, "password must be ASCII"));
+    assert_int_equal(dbt_p12_encode(in, NULL, &der, &len, &err), 0);
+    assert_int_equal(decode(der, len, "changeit", &out, &err), 0);
+    dbt_bundle_free(out);
     /* No password tries "" and none, not "changeit". */
     assert_int_equal(decode(der, len, NULL, &out, &err), -1);
     assert_string_equal(err.msg, WRONG_PASSWORD);
