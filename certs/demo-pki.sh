@@ -11,7 +11,8 @@
 #       basicConstraints critical CA:TRUE, keyUsage critical digitalSignature/keyCertSign/cRLSign,
 #       valid 40 years (RSA2048) or 100 years (others; notAfter as GeneralizedTime).
 #   demo-bundle.pem         the three roots (what a user downloads as "the bundle")
-#   intermediate.pem/.key   "Demo RDS us-east-1 Subordinate CA RSA2048 G1.A.1" under the RSA2048 root
+#   intermediate.pem/.key   "Demo RDS us-east-1 Subordinate CA RSA2048 G1.A.1", RSA 2048,
+#                           issued by the RSA2048 root (CA:TRUE, pathlen:0, AKID)
 #   server.pem/.key         leaf for HOSTNAME (CN and DNS SAN), P-256, serverAuth, by intermediate
 #   server-chain.pem        server.pem + intermediate.pem (a server's ssl_cert_file)
 #   expired-server.pem/.key, expired-server-chain.pem
@@ -149,7 +150,7 @@ EOF
     openssl verify -no-CApath -no-CAstore -CAfile "$out/demo-bundle.pem" \
         -untrusted "$out/intermediate.pem" -verify_hostname "$host" "$out/server.pem" \
         >/dev/null 2>"$out/.err" ||
-        { dbt_demo_pki_fail "the new server chain in $out does not verify: $(cat "$out/.err")"; return 1; }
+        { dbt_demo_pki_fail "the new chain in $out does not verify: $(cat "$out/.err")"; return 1; }
     rm -f "$out/.err"
 }
 

@@ -52,13 +52,16 @@ csplit -s -z -f "$work/demo-roots/root" -b '%d.pem' "$pki/demo-bundle.pem" '/---
 cp "$pki/other-root.pem" "$work/other-roots/"
 openssl rehash "$work/demo-roots" "$work/other-roots" "$work/no-roots" ||
     { echo "FAIL: openssl rehash"; exit 1; }
-[ "$(find "$work/demo-roots" -name '*.0' | wc -l)" = 3 ] && ok "hashed directory has 3 root links" ||
+if [ "$(find "$work/demo-roots" -name '*.0' | wc -l)" = 3 ]; then
+    ok "hashed directory has 3 root links"
+else
     not_ok "hashed directory of the demo bundle does not have 3 links"
+fi
 
 dbt_pg_start --ssl "$pki/server-chain.pem" "$pki/server.key" || exit $?
 tls_port=$DBT_PG_PORT
 dbt_pg_start --ssl "$pki/expired-server-chain.pem" "$pki/expired-server.key" || exit $?
-expired_port=$DBT_PG_PORT
+expired_port=$DBT_PG_PORT expired_dir=$DBT_PG_DIR
 dbt_pg_start --nossl || exit $?
 plain_port=$DBT_PG_PORT
 conn="host=$host hostaddr=127.0.0.1 user=$DBT_PG_USER dbname=$DBT_PG_DB"
@@ -81,7 +84,7 @@ expect "libpq17/3.0 sslmode=require against the ssl=off server fails" fail \
 expect "libpq17/3.0 sslmode=disable reaches the ssl=off server" ok "=f" \
     psql17 "$conn port=$plain_port sslmode=disable"
 
-sys() { env SSL_CERT_FILE="$work/empty.pem" SSL_CERT_DIR="$work/$1" "${@:2}"; }
+sys() { (export SSL_CERT_FILE="$work/empty.pem" SSL_CERT_DIR="$work/$1" && "${@:2}"); }
 expect "libpq17/3.0 sslrootcert=system finds the roots in SSL_CERT_DIR" ok "=t" \
     sys demo-roots psql17 "$conn port=$tls_port sslrootcert=system"
 expect "libpq17/3.0 sslrootcert=system with verify-full spelled out" ok "=t" \
@@ -100,12 +103,19 @@ expect "psql 15 takes sslrootcert=system as a file name" fail \
     'root certificate file "system" does not exist' \
     sys demo-roots psql15 "$conn port=$tls_port sslmode=verify-full sslrootcert=system"
 
+dbt_pg_stop "$expired_dir"
+if [ -e "$expired_dir" ] || (exec 3<>"/dev/tcp/127.0.0.1/$expired_port") 2>/dev/null; then
+    not_ok "dbt_pg_stop left $expired_dir or a listener on port $expired_port"
+else
+    ok "dbt_pg_stop stops the server and removes its directory"
+fi
+
 # OpenSSL 3.5 and libpq 17 as Debian 13 ships them, reaching the host's server over loopback.
 dbt_trixie_ensure || exit $?
 dbt_trixie_session || exit 1
 expect "trixie root has OpenSSL 3.5" ok "OpenSSL 3.5." dbt_trixie_run openssl version
-dbt_trixie_copy_in "$work/empty.pem" "$work/demo-roots" "$work/no-roots" "$pki/demo-bundle.pem" /dbt ||
-    exit 1
+dbt_trixie_copy_in "$work/empty.pem" "$work/demo-roots" "$work/no-roots" \
+    "$pki/demo-bundle.pem" /dbt || exit 1
 expect "trixie root has the tarball build tools" ok "" dbt_trixie_run sh -c \
     'gcc --version >/dev/null && make --version >/dev/null &&
      pkg-config --exists openssl jansson libcurl cmocka'
@@ -131,7 +141,8 @@ expect "libpq17/3.5 sslmode=require with sslrootcert=system is refused" fail \
 expect "libpq17/3.5 verify-full with the demo bundle file" ok "=t" \
     tpsql no-roots "$conn port=$tls_port sslmode=verify-full sslrootcert=/dbt/demo-bundle.pem"
 if grep -qF "$DBT_TRIXIE_SESSION" /proc/self/mounts; then
-    not_ok "mounts of the trixie session are left behind: $(grep -F "$DBT_TRIXIE_SESSION" /proc/self/mounts)"
+    not_ok "mounts of the trixie session are left behind:" \
+        "$(grep -F "$DBT_TRIXIE_SESSION" /proc/self/mounts)"
 else
     ok "no mount outlives dbt_trixie_run"
 fi

@@ -81,9 +81,15 @@ dbt_mirror_reachable() {
     local mirror=$1 suite=${2:-trixie} url
     url="$mirror/dists/$suite/Release"
     if command -v curl >/dev/null 2>&1; then
-        curl -fsS -o /dev/null --max-time 30 --retry 2 "$url" 2>/dev/null
+        # An HTTP error (22) means the mirror answers: that is a misconfiguration, not a skip.
+        local rc=0
+        curl -fsS -o /dev/null --max-time 30 --retry 2 "$url" 2>/dev/null || rc=$?
+        [ "$rc" = 0 ] || [ "$rc" = 22 ]
     elif command -v wget >/dev/null 2>&1; then
-        wget -q -O /dev/null --timeout=30 --tries=2 "$url"
+        # wget exits 8 when the server answered with an error status.
+        local rc=0
+        wget -q -O /dev/null --timeout=30 --tries=2 "$url" || rc=$?
+        [ "$rc" = 0 ] || [ "$rc" = 8 ]
     else
         # No HTTP client: a TCP connect to the host says enough about reachability.
         local hostport=${mirror#*://}

@@ -17,6 +17,18 @@ dbt_apt_private() {
         -o APT::Sandbox::User=root -o Acquire::Retries=3 "$@"
 }
 
+# apt-get update exits 0 when every index failed to download, so success is judged by the
+# Sources indexes of both suites being there afterwards.
+dbt_apt_private_update_once() {
+    local dir=$1 s
+    rm -rf "$dir/lists"/*_dists_*
+    dbt_apt_private "$dir" update || return 1
+    for s in trixie trixie-updates; do
+        ls "$dir/lists/"*"_dists_${s}_main_source_Sources"* >/dev/null 2>&1 ||
+            { echo "no $s Sources index after apt-get update"; return 1; }
+    done
+}
+
 # Writes a private deb-src list for trixie + trixie-updates on the machine's mirror and updates
 # it (with retries). Returns 77 only when the mirror cannot be reached.
 dbt_apt_private_update() {
@@ -27,9 +39,10 @@ dbt_apt_private_update() {
     for s in trixie trixie-updates; do
         echo "deb-src [signed-by=$key] $mirror $s main" >>"$dir/sources.list"
     done
-    dbt_retry 3 10 dbt_apt_private "$dir" update >>"$log" 2>&1 && return 0
+    dbt_retry 3 10 dbt_apt_private_update_once "$dir" >>"$log" 2>&1 && return 0
     if ! dbt_mirror_reachable "$mirror" trixie; then
-        dbt_skip_reason "Debian mirror $mirror is unreachable (needed once to fetch postgresql-17 source)"
+        dbt_skip_reason "Debian mirror $mirror is unreachable" \
+            "(needed once to fetch the postgresql-17 source)"
         return $DBT_SKIP
     fi
     dbt_error "apt-get update of the private trixie deb-src list failed (mirror $mirror answers);" \
@@ -98,7 +111,8 @@ dbt_libpq17_build() {
         return 1
     fi
     : >"$prefix/.dbtrust-ready"
-    rm -rf "$work"
+    # The source and the private apt state are not needed once psql 17 is installed.
+    rm -rf "$work" "$cache/apt"
 }
 
 dbt_libpq17_locked() {
@@ -106,7 +120,11 @@ dbt_libpq17_locked() {
     dbt_libpq17_ok "$prefix" && return 0
     dbt_require_root "building libpq 17 into $prefix (first run only)" || return $?
     rm -rf "$prefix"
-    dbt_libpq17_build "$cache" "$prefix"
+    dbt_libpq17_build "$cache" "$prefix" && return 0
+    local rc=$?
+    # Nothing half-built is left to be mistaken for a cache; the log stays for diagnosis.
+    rm -rf "$prefix" "$cache/libpq17-work"
+    return $rc
 }
 
 # Builds once (under a lock, so parallel tests wait for one build) and sets the paths.

@@ -2,7 +2,8 @@
 # Usage (bash, as root):
 #   . tests/lib/pgserver.sh
 #   dbt_pg_start --ssl "$pki/server-chain.pem" "$pki/server.key" || exit $?   # 77 = skip
-#   psql "host=db.demo.internal hostaddr=127.0.0.1 port=$DBT_PG_PORT user=$DBT_PG_USER dbname=$DBT_PG_DB ..."
+#   psql "host=db.demo.internal hostaddr=127.0.0.1 port=$DBT_PG_PORT user=$DBT_PG_USER \
+#         dbname=$DBT_PG_DB sslmode=verify-full ..."
 #   dbt_pg_start --nossl                 # a second server, TLS off (DBT_PG_PORT is now its port)
 # Each start sets DBT_PG_PORT and DBT_PG_DIR for the server just started; all servers are
 # stopped and their directories removed at exit (or by dbt_pg_stop DIR / dbt_pg_stop_all).
@@ -50,12 +51,14 @@ dbt_pg_check() {
 
 # dbt_pg_start --ssl CERTCHAIN KEY | --nossl
 dbt_pg_start() {
-    local mode=$1 cert= key= dir port try rc
+    local mode=$1 cert='' key='' dir port try rc
     case $mode in
     --ssl)
         cert=$2 key=$3
-        [ -r "$cert" ] && [ -r "$key" ] ||
-            { dbt_error "dbt_pg_start --ssl: cannot read certificate '$cert' or key '$key'"; return 1; }
+        if [ ! -r "$cert" ] || [ ! -r "$key" ]; then
+            dbt_error "dbt_pg_start --ssl: cannot read certificate '$cert' or key '$key'"
+            return 1
+        fi
         ;;
     --nossl) ;;
     *) dbt_error "usage: dbt_pg_start --ssl CERTCHAIN KEY | --nossl"; return 1 ;;
@@ -105,6 +108,7 @@ dbt_pg_start() {
 
     rc=1
     for try in 1 2 3 4 5; do
+        [ "$try" -gt 1 ] && echo "start try $try: port $port was taken" >>"$dir/server.log"
         port=$(dbt_pg_free_port) || return 1
         sed -i '/^port = /d' "$dir/data/postgresql.conf"
         echo "port = $port" >>"$dir/data/postgresql.conf"
@@ -126,8 +130,8 @@ dbt_pg_start() {
         dbt_error "createdb $DBT_PG_DB on the server in $dir failed; see $dir/server.log"
         return 1
     }
-    DBT_PG_DIR=$dir
-    DBT_PG_PORT=$port
+    # shellcheck disable=SC2034 # for the caller
+    DBT_PG_DIR=$dir DBT_PG_PORT=$port
 }
 
 # Stops the server in DIR (default: the last started) and removes DIR. Safe to call twice.
@@ -135,8 +139,11 @@ dbt_pg_stop() {
     local dir=${1:-${DBT_PG_DIR:-}}
     [ -n "$dir" ] && [ -d "$dir" ] || return 0
     if [ -f "$dir/data/postmaster.pid" ]; then
-        dbt_pg_as "$DBT_PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 ||
-            dbt_error "pg_ctl stop failed for $dir/data; the server may still run (see $dir/server.log)"
+        dbt_pg_as "$DBT_PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop \
+            >/dev/null 2>&1 ||
+            dbt_error "pg_ctl stop failed for $dir/data; the server may still run" \
+                "(see $dir/server.log; stop it with:" \
+                "runuser -u postgres -- $DBT_PG_BIN/pg_ctl -D $dir/data stop)"
     fi
     [ -f "$dir/data/postmaster.pid" ] || rm -rf "$dir"
 }

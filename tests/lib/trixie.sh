@@ -25,14 +25,16 @@ dbt_trixie_ok() {
     [ -f "$root/.dbtrust-ready" ] &&
         [ "$(cat "$root/.dbtrust-ready")" = "$(echo $DBT_TRIXIE_PACKAGES)" ] &&
         [ -x "$root/usr/bin/openssl" ] && [ -x "$root/usr/lib/postgresql/17/bin/psql" ] &&
-        chroot "$root" /usr/bin/env -i /usr/bin/openssl version 2>/dev/null | grep -q '^OpenSSL 3\.5\.'
+        chroot "$root" /usr/bin/env -i /usr/bin/openssl version 2>/dev/null |
+        grep -q '^OpenSSL 3\.5\.'
 }
 
 # Refuses to touch a path that still has something mounted below it: removing it would reach
 # into the mounted file systems.
 dbt_trixie_no_mounts() {
     local dir=$1
-    if awk -v d="$dir/" '{ if (index($2 "/", d) == 1) found = 1 } END { exit !found }' /proc/self/mounts; then
+    if awk -v d="$dir/" '{ if (index($2 "/", d) == 1) found = 1 } END { exit !found }' \
+        /proc/self/mounts; then
         dbt_error "something is still mounted under $dir (see: grep '$dir' /proc/mounts);" \
             "unmount it, then rerun"
         return 1
@@ -64,8 +66,9 @@ for b in "${binds[@]}"; do
     mount --bind "${b%%:*}" "$mnt${b#*:}"
 done
 set +e
-exec chroot "$mnt" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    HOME=/root LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC "${envs[@]}" \
+exec chroot "$mnt" /usr/bin/env -i \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+    LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC "${envs[@]}" \
     /bin/sh -c '\''cd "$1" || exit 1; shift; exec "$@"'\'' sh "$cwd" "$@"
 '
     unshare --mount --propagation private -- /bin/bash -c "$inner" dbt-trixie "$@"
@@ -84,12 +87,14 @@ dbt_trixie_build() {
 
     local try ok=
     for try in 1 2 3; do
-        if debootstrap --variant=minbase --keyring="$key" trixie "$tmp" "$mirror" >>"$log" 2>&1; then
+        if debootstrap --variant=minbase --keyring="$key" trixie "$tmp" "$mirror" \
+            >>"$log" 2>&1; then
             ok=1
             break
         fi
         dbt_mirror_reachable "$mirror" trixie || {
-            dbt_skip_reason "Debian mirror $mirror is unreachable (needed once to make the trixie root)"
+            dbt_skip_reason "Debian mirror $mirror is unreachable" \
+                "(needed once to make the trixie root)"
             rm -rf "$tmp"
             return $DBT_SKIP
         }
@@ -110,12 +115,18 @@ dbt_trixie_build() {
     printf 'APT::Install-Recommends "false";\nAcquire::Retries "3";\n' \
         >"$tmp/etc/apt/apt.conf.d/90dbtrust"
     cp /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null || true
+    # Documentation and translations are a sixth of the root and no test reads them.
+    printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*/copyright' \
+        'path-exclude=/usr/share/man/*' 'path-exclude=/usr/share/info/*' \
+        'path-exclude=/usr/share/locale/*' >"$tmp/etc/dpkg/dpkg.cfg.d/90dbtrust-nodoc"
     # shellcheck disable=SC2086
     if ! dbt_retry 3 10 dbt_trixie_ns_run "$tmp" - 0 1 DEBIAN_FRONTEND=noninteractive / \
-        sh -c "apt-get update -q && apt-get install -y -q $(echo $DBT_TRIXIE_PACKAGES) && apt-get clean" \
+        sh -c "apt-get update -q && apt-get install -y -q $(echo $DBT_TRIXIE_PACKAGES) &&
+            apt-get clean" \
         >>"$log" 2>&1; then
         dbt_mirror_reachable "$mirror" trixie || {
-            dbt_skip_reason "Debian mirror $mirror became unreachable while installing into the trixie root"
+            dbt_skip_reason "Debian mirror $mirror became unreachable" \
+                "while installing packages into the trixie root"
             return $DBT_SKIP
         }
         dbt_error "apt-get install in the trixie root $tmp failed (tail of $log follows)"
@@ -154,7 +165,8 @@ dbt_trixie_ensure() {
 # dbt_trixie_run calls of the session and are removed at exit). /dbt inside is the host
 # directory $DBT_TRIXIE_WORK.
 dbt_trixie_session() {
-    [ -n "${DBT_TRIXIE_ROOT:-}" ] || { dbt_error "call dbt_trixie_ensure before dbt_trixie_session"; return 1; }
+    [ -n "${DBT_TRIXIE_ROOT:-}" ] ||
+        { dbt_error "call dbt_trixie_ensure before dbt_trixie_session"; return 1; }
     DBT_TRIXIE_SESSION=$(mktemp -d "${TMPDIR:-/tmp}/dbt-trixie.XXXXXX") || return 1
     DBT_TRIXIE_WORK=$DBT_TRIXIE_SESSION/dbt
     mkdir -p "$DBT_TRIXIE_WORK"
@@ -171,7 +183,8 @@ dbt_trixie_session_end() {
 # Runs CMD inside the session's view; stdin/stdout/stderr and the exit status pass through.
 dbt_trixie_run() {
     local binds=() envs=() cwd=/dbt
-    [ -n "${DBT_TRIXIE_SESSION:-}" ] || { dbt_error "call dbt_trixie_session before dbt_trixie_run"; return 1; }
+    [ -n "${DBT_TRIXIE_SESSION:-}" ] ||
+        { dbt_error "call dbt_trixie_session before dbt_trixie_run"; return 1; }
     while [ $# -gt 0 ]; do
         case $1 in
         --bind) binds+=("$2"); shift 2 ;;
