@@ -1,5 +1,5 @@
-/* The catalog: open and safety checks, read access to a consistent snapshot, and transactions
- * that build a whole new generation beside the current one and swap it in with one rename. */
+/* The catalog: open and safety checks, and read access to a consistent snapshot (one
+ * generation). Writing is in catalog_txn.c. */
 #include "config.h"
 
 #include <ctype.h>
@@ -21,50 +21,20 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "catalog.h"
+#include "catalog_int.h"
 #include "fsutil.h"
 
-#define GEN_PREFIX ".gen-"
-#define CURRENT "current"
-#define CURRENT_TMP ".current.tmp"
-#define LOCK_NAME ".lock"
-#define INDEX_HEADER "dbtrust-index 1"
+#define GEN_PREFIX DBT_CAT_GEN_PREFIX
+#define CURRENT DBT_CAT_CURRENT
+#define CURRENT_TMP DBT_CAT_CURRENT_TMP
+#define LOCK_NAME DBT_CAT_LOCK
+#define INDEX_HEADER DBT_CAT_INDEX_HEADER
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
 #define META_MAX (64u * 1024u)
 
-struct dbt_catalog {
-    char *path; /* absolute, symlink-free */
-    int dirfd;  /* the catalog directory */
-    int lockfd; /* writers only, else -1 */
-    int genfd;  /* the snapshot generation, -1 before the first commit */
-    unsigned long long gen;
-    char gen_name[32]; /* ".gen-N" */
-    char *certs_dir;   /* "<path>/.gen-N/certs" */
-    int in_txn;
-};
-
-struct tcert {
-    X509 *x;
-    char sha[65];
-};
-
-struct tbundle {
-    char name[DBT_CATALOG_NAME_MAX + 1];
-    dbt_catalog_meta meta;
-    struct tcert *c;
-    size_t n;
-};
-
-struct dbt_catalog_txn {
-    dbt_catalog *cat;
-    struct tbundle *b; /* sorted by name */
-    size_t nb;
-};
-
 /* ---------- small helpers ---------- */
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
+char *dbt_cat_asprintf(const char *fmt, ...)
 {
     va_list ap;
     char *s = NULL;
@@ -84,8 +54,7 @@ static int is_hex_lower(const char *s, size_t n)
     return s[n] == '\0' || s[n] == '.';
 }
 
-/* ".gen-<N>" with N decimal, no sign, no leading zero; anything else is not a generation. */
-static int parse_gen_name(const char *s, unsigned long long *n)
+int dbt_cat_parse_gen_name(const char *s, unsigned long long *n)
 {
     const char *p;
     unsigned long long v = 0;
@@ -140,11 +109,6 @@ static int cert_sha256(X509 *x, char out[65], dbt_err *err)
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int cmp_sha(const void *a, const void *b)
-{
-    return strcmp((const char *)a, (const char *)b);
 }
 
 void dbt_catalog_change_clear(dbt_catalog_change *c)
@@ -260,7 +224,7 @@ static int check_link(dbt_catalog *cat, int dirfd, const char *name, const char 
     }
     target[len] = '\0';
     if (where == W_TOP && (strcmp(name, CURRENT) == 0 || strcmp(name, CURRENT_TMP) == 0))
-        ok = parse_gen_name(target, &n) == 0;
+        ok = dbt_cat_parse_gen_name(target, &n) == 0;
     else if (where == W_TOP && strcmp(name, "bundles") == 0)
         ok = strcmp(target, CURRENT "/bundles") == 0;
     else if (where == W_TOP && strcmp(name, "certs") == 0)
@@ -316,7 +280,7 @@ static int walk_dir(dbt_catalog *cat, int dirfd, const char *display, enum where
 
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        full = xasprintf("%s/%s", display, de->d_name);
+        full = dbt_cat_asprintf("%s/%s", display, de->d_name);
         if (full == NULL) {
             dbt_err_set(err, "out of memory");
             ret = -1;
@@ -335,7 +299,7 @@ static int walk_dir(dbt_catalog *cat, int dirfd, const char *display, enum where
             enum where sub = W_OTHER;
             int sfd;
 
-            if (where == W_TOP && parse_gen_name(de->d_name, &n) == 0)
+            if (where == W_TOP && dbt_cat_parse_gen_name(de->d_name, &n) == 0)
                 sub = W_GEN;
             else if (where == W_GEN && strcmp(de->d_name, "certs") == 0)
                 sub = W_GEN_CERTS;
@@ -393,7 +357,7 @@ static int load_snapshot(dbt_catalog *cat, dbt_err *err)
             return -1;
         }
         target[len] = '\0';
-        if (parse_gen_name(target, &n) != 0) {
+        if (dbt_cat_parse_gen_name(target, &n) != 0) {
             dbt_err_set(err,
                         "%s/" CURRENT " -> %s is not a catalog generation: the catalog is "
                         "damaged; remove that link and run dbtrust import again",
@@ -409,7 +373,7 @@ static int load_snapshot(dbt_catalog *cat, dbt_err *err)
         dbt_err_sys(err, "cannot open %s/%s", cat->path, target);
         return -1;
     }
-    char *certs = xasprintf("%s/%s/certs", cat->path, target);
+    char *certs = dbt_cat_asprintf("%s/%s/certs", cat->path, target);
     if (certs == NULL) {
         close(fd);
         dbt_err_set(err, "out of memory");
@@ -424,8 +388,6 @@ static int load_snapshot(dbt_catalog *cat, dbt_err *err)
     cat->certs_dir = certs;
     return 0;
 }
-
-static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, dbt_err *err);
 
 int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *err)
 {
@@ -472,8 +434,14 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
                         real);
             goto fail;
         }
-        cat->lockfd = openat(cat->dirfd, LOCK_NAME, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-                             DBT_FILE_MODE);
+        cat->lockfd = openat(cat->dirfd, LOCK_NAME,
+                             O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, DBT_FILE_MODE);
+        if (cat->lockfd >= 0 && fchmod(cat->lockfd, DBT_FILE_MODE) != 0) {
+            dbt_err_sys(err, "cannot set the mode of %s/" LOCK_NAME, real);
+            goto fail;
+        }
+        if (cat->lockfd < 0 && errno == EEXIST)
+            cat->lockfd = openat(cat->dirfd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (cat->lockfd < 0) {
             dbt_err_sys(err, "cannot open the lock file %s/" LOCK_NAME, real);
             goto fail;
@@ -499,7 +467,7 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
                         real, real);
             goto fail;
         }
-        if (commit_state(cat, NULL, 0, err) != 0)
+        if (dbt_cat_commit_empty(cat, err) != 0)
             goto fail;
     }
     *out = cat;
@@ -602,7 +570,7 @@ bad:
     return -1;
 }
 
-static int snapshot_ready(dbt_catalog *cat, dbt_err *err)
+int dbt_cat_snapshot_ready(dbt_catalog *cat, dbt_err *err)
 {
     if (cat->genfd < 0) {
         dbt_err_set(err, "catalog %s has no generation to read", cat->path);
@@ -611,7 +579,7 @@ static int snapshot_ready(dbt_catalog *cat, dbt_err *err)
     return 0;
 }
 
-static int read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err)
+int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err)
 {
     char rel[DBT_CATALOG_NAME_MAX + 32], *display;
     unsigned char *data = NULL;
@@ -619,7 +587,7 @@ static int read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta,
     int ret = -1;
 
     snprintf(rel, sizeof(rel), "bundles/%s.meta", name);
-    display = xasprintf("%s/%s", cat->path, rel);
+    display = dbt_cat_asprintf("%s/%s", cat->path, rel);
     if (display == NULL) {
         dbt_err_set(err, "out of memory");
         return -1;
@@ -647,7 +615,7 @@ static int bundle_exists(dbt_catalog *cat, const char *name)
 }
 
 /* Names of the snapshot's bundles, sorted; *names is malloc'ed, each entry too. */
-static int list_names(dbt_catalog *cat, char ***names, size_t *n, dbt_err *err)
+int dbt_cat_list_names(dbt_catalog *cat, char ***names, size_t *n, dbt_err *err)
 {
     int fd;
     DIR *d;
@@ -701,7 +669,7 @@ oom:
     return -1;
 }
 
-static void free_names(char **v, size_t n)
+void dbt_cat_free_names(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(v[i]);
@@ -717,7 +685,7 @@ int dbt_catalog_list(dbt_catalog *cat, dbt_catalog_entry **out, size_t *n, dbt_e
 
     *out = NULL;
     *n = 0;
-    if (snapshot_ready(cat, err) != 0 || list_names(cat, &names, &cnt, err) != 0)
+    if (dbt_cat_snapshot_ready(cat, err) != 0 || dbt_cat_list_names(cat, &names, &cnt, err) != 0)
         return -1;
     if (cnt > 0 && (e = calloc(cnt, sizeof(*e))) == NULL) {
         dbt_err_set(err, "out of memory");
@@ -725,7 +693,7 @@ int dbt_catalog_list(dbt_catalog *cat, dbt_catalog_entry **out, size_t *n, dbt_e
     }
     for (size_t i = 0; i < cnt; i++) {
         snprintf(e[i].name, sizeof(e[i].name), "%s", names[i]);
-        if (read_meta(cat, names[i], &e[i].meta, err) != 0)
+        if (dbt_cat_read_meta(cat, names[i], &e[i].meta, err) != 0)
             goto end;
     }
     *out = e;
@@ -734,11 +702,11 @@ int dbt_catalog_list(dbt_catalog *cat, dbt_catalog_entry **out, size_t *n, dbt_e
     ret = 0;
 end:
     free(e);
-    free_names(names, cnt);
+    dbt_cat_free_names(names, cnt);
     return ret;
 }
 
-static int no_such_bundle(dbt_catalog *cat, const char *name, dbt_err *err)
+int dbt_cat_no_such_bundle(dbt_catalog *cat, const char *name, dbt_err *err)
 {
     dbt_err_set(err, "catalog %s has no bundle named \"%s\": dbtrust list shows the bundles",
                 cat->path, name);
@@ -747,11 +715,11 @@ static int no_such_bundle(dbt_catalog *cat, const char *name, dbt_err *err)
 
 int dbt_catalog_get_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err)
 {
-    if (dbt_catalog_check_name(name, err) != 0 || snapshot_ready(cat, err) != 0)
+    if (dbt_catalog_check_name(name, err) != 0 || dbt_cat_snapshot_ready(cat, err) != 0)
         return -1;
     if (!bundle_exists(cat, name))
-        return no_such_bundle(cat, name, err);
-    return read_meta(cat, name, meta, err);
+        return dbt_cat_no_such_bundle(cat, name, err);
+    return dbt_cat_read_meta(cat, name, meta, err);
 }
 
 /* Decodes a canonical PEM file the catalog wrote: every BEGIN line must give a certificate.
@@ -798,14 +766,14 @@ int dbt_catalog_load(dbt_catalog *cat, const char *name, dbt_bundle **out, dbt_e
     int ret = -1;
 
     *out = NULL;
-    if (dbt_catalog_check_name(name, err) != 0 || snapshot_ready(cat, err) != 0)
+    if (dbt_catalog_check_name(name, err) != 0 || dbt_cat_snapshot_ready(cat, err) != 0)
         return -1;
     if (!bundle_exists(cat, name))
-        return no_such_bundle(cat, name, err);
-    if (read_meta(cat, name, &meta, err) != 0)
+        return dbt_cat_no_such_bundle(cat, name, err);
+    if (dbt_cat_read_meta(cat, name, &meta, err) != 0)
         return -1;
     snprintf(rel, sizeof(rel), "bundles/%s.pem", name);
-    display = xasprintf("%s/bundles/%s.pem", cat->path, name);
+    display = dbt_cat_asprintf("%s/bundles/%s.pem", cat->path, name);
     if (display == NULL || (b = dbt_bundle_new(display)) == NULL) {
         dbt_err_set(err, "out of memory");
         goto end;
@@ -885,9 +853,9 @@ int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_e
 
     *out = NULL;
     *n = 0;
-    if (snapshot_ready(cat, err) != 0)
+    if (dbt_cat_snapshot_ready(cat, err) != 0)
         return -1;
-    display = xasprintf("%s/index", cat->certs_dir);
+    display = dbt_cat_asprintf("%s/index", cat->certs_dir);
     if (display == NULL) {
         dbt_err_set(err, "out of memory");
         return -1;
@@ -957,10 +925,10 @@ int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_
     int ret = -1;
 
     *out = NULL;
-    if (dbt_catalog_parse_sha256(sha256, sha, err) != 0 || snapshot_ready(cat, err) != 0)
+    if (dbt_catalog_parse_sha256(sha256, sha, err) != 0 || dbt_cat_snapshot_ready(cat, err) != 0)
         return -1;
     snprintf(rel, sizeof(rel), "certs/%s.pem", sha);
-    display = xasprintf("%s/%s.pem", cat->certs_dir, sha);
+    display = dbt_cat_asprintf("%s/%s.pem", cat->certs_dir, sha);
     if (display == NULL) {
         dbt_err_set(err, "out of memory");
         return -1;
@@ -994,749 +962,4 @@ end:
     free(data);
     free(display);
     return ret;
-}
-
-/* ---------- transactions ---------- */
-
-static void tbundle_clear(struct tbundle *b)
-{
-    for (size_t i = 0; i < b->n; i++)
-        X509_free(b->c[i].x);
-    free(b->c);
-    b->c = NULL;
-    b->n = 0;
-}
-
-void dbt_catalog_txn_free(dbt_catalog_txn *t)
-{
-    if (t == NULL)
-        return;
-    for (size_t i = 0; i < t->nb; i++)
-        tbundle_clear(&t->b[i]);
-    free(t->b);
-    t->cat->in_txn = 0;
-    free(t);
-}
-
-/* Generation numbers present in the catalog directory, via a callback per entry. */
-static int scan_gens(dbt_catalog *cat,
-                     void (*fn)(dbt_catalog *, const char *, unsigned long long, void *), void *arg,
-                     dbt_err *err)
-{
-    int fd = dup(cat->dirfd);
-    DIR *d;
-    struct dirent *de;
-
-    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-        dbt_err_sys(err, "cannot read catalog %s", cat->path);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    rewinddir(d);
-    while ((de = readdir(d)) != NULL) {
-        unsigned long long n;
-        if (parse_gen_name(de->d_name, &n) == 0)
-            fn(cat, de->d_name, n, arg);
-    }
-    closedir(d);
-    return 0;
-}
-
-static void gen_max(dbt_catalog *cat, const char *name, unsigned long long n, void *arg)
-{
-    unsigned long long *max = arg;
-
-    (void)cat;
-    (void)name;
-    if (n > *max)
-        *max = n;
-}
-
-/* Highest generation below the current one: the one a reader may still be using. */
-static void gen_prev(dbt_catalog *cat, const char *name, unsigned long long n, void *arg)
-{
-    unsigned long long *prev = arg;
-
-    (void)name;
-    if (n < cat->gen && n > *prev)
-        *prev = n;
-}
-
-struct keep2 {
-    unsigned long long a, b;
-};
-
-static void gen_remove_others(dbt_catalog *cat, const char *name, unsigned long long n, void *arg)
-{
-    struct keep2 *k = arg;
-
-    if (n != k->a && n != k->b)
-        dbt_fs_rmtree_at(cat->dirfd, name, name, NULL);
-}
-
-/* Removes what killed writers left: partial generations, a stray ".current.tmp". */
-static void clean_leftovers(dbt_catalog *cat)
-{
-    struct keep2 k = {cat->gen, 0};
-
-    scan_gens(cat, gen_prev, &k.b, NULL);
-    scan_gens(cat, gen_remove_others, &k, NULL);
-    unlinkat(cat->dirfd, CURRENT_TMP, 0);
-}
-
-int dbt_catalog_begin(dbt_catalog *cat, dbt_catalog_txn **out, dbt_err *err)
-{
-    dbt_catalog_txn *t = NULL;
-    char **names = NULL;
-    size_t cnt = 0;
-    dbt_bundle *b = NULL;
-
-    *out = NULL;
-    if (cat->lockfd < 0) {
-        dbt_err_set(err, "catalog %s was opened read-only: open it for writing to change it",
-                    cat->path);
-        return -1;
-    }
-    if (cat->in_txn) {
-        dbt_err_set(err, "catalog %s already has a transaction in progress", cat->path);
-        return -1;
-    }
-    if (snapshot_ready(cat, err) != 0)
-        return -1;
-    clean_leftovers(cat);
-    if (list_names(cat, &names, &cnt, err) != 0)
-        return -1;
-    t = calloc(1, sizeof(*t));
-    if (t == NULL || (cnt > 0 && (t->b = calloc(cnt, sizeof(*t->b))) == NULL)) {
-        dbt_err_set(err, "out of memory");
-        goto fail;
-    }
-    t->cat = cat;
-    for (size_t i = 0; i < cnt; i++) {
-        struct tbundle *tb = &t->b[i];
-
-        if (dbt_catalog_load(cat, names[i], &b, err) != 0)
-            goto fail;
-        t->nb++;
-        snprintf(tb->name, sizeof(tb->name), "%s", names[i]);
-        if (read_meta(cat, names[i], &tb->meta, err) != 0)
-            goto fail;
-        if (b->n > 0 && (tb->c = calloc(b->n, sizeof(*tb->c))) == NULL) {
-            dbt_err_set(err, "out of memory");
-            goto fail;
-        }
-        for (size_t j = 0; j < b->n; j++) {
-            if (cert_sha256(b->certs[j].x509, tb->c[j].sha, err) != 0)
-                goto fail;
-            X509_up_ref(b->certs[j].x509);
-            tb->c[j].x = b->certs[j].x509;
-            tb->n++;
-        }
-        dbt_bundle_free(b);
-        b = NULL;
-    }
-    free_names(names, cnt);
-    cat->in_txn = 1;
-    *out = t;
-    return 0;
-fail:
-    dbt_bundle_free(b);
-    free_names(names, cnt);
-    if (t != NULL) {
-        t->cat = cat;
-        dbt_catalog_txn_free(t);
-    }
-    return -1;
-}
-
-static struct tbundle *find_bundle(dbt_catalog_txn *t, const char *name, size_t *pos)
-{
-    size_t i;
-
-    for (i = 0; i < t->nb; i++) {
-        int c = strcmp(t->b[i].name, name);
-        if (c == 0) {
-            *pos = i;
-            return &t->b[i];
-        }
-        if (c > 0)
-            break;
-    }
-    *pos = i;
-    return NULL;
-}
-
-static int check_meta(const dbt_catalog_meta *m, char sha[65], dbt_err *err)
-{
-    for (const char *p = m->origin; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            dbt_err_set(err,
-                        "origin \"%s\" contains a control character: give a plain path "
-                        "or URL",
-                        m->origin);
-            return -1;
-        }
-    for (const char *p = m->format; *p; p++)
-        if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-') {
-            dbt_err_set(err, "format name \"%s\" must use a-z, 0-9 and '-'", m->format);
-            return -1;
-        }
-    if (m->sha256[0] == '\0') {
-        sha[0] = '\0';
-        return 0;
-    }
-    return dbt_catalog_parse_sha256(m->sha256, sha, err);
-}
-
-struct shaidx {
-    const char *sha;
-    size_t idx;
-};
-
-static int cmp_shaidx(const void *a, const void *b)
-{
-    const struct shaidx *x = a, *y = b;
-    int c = strcmp(x->sha, y->sha);
-
-    return c != 0 ? c : (x->idx > y->idx) - (x->idx < y->idx);
-}
-
-/* Sorted copy of the fingerprints of certs, for bsearch. */
-static char (*sorted_shas(const struct tcert *c, size_t n))[65]
-{
-    char(*v)[65] = malloc((n ? n : 1) * sizeof(*v));
-
-    if (v == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        memcpy(v[i], c[i].sha, 65);
-    qsort(v, n, sizeof(*v), cmp_sha);
-    return v;
-}
-
-static int sha_in(char (*sorted)[65], size_t n, const char *sha)
-{
-    return n > 0 && bsearch(sha, sorted, n, sizeof(*sorted), cmp_sha) != NULL;
-}
-
-int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
-                    const dbt_catalog_meta *meta, dbt_catalog_change *change, dbt_err *err)
-{
-    struct tbundle nb = {0}, *old;
-    struct shaidx *si = NULL;
-    char(*olds)[65] = NULL, (*news)[65] = NULL, sha[65];
-    unsigned char *keep = NULL;
-    dbt_catalog_change ch = {0};
-    size_t pos, n = b->n;
-    int ret = -1;
-
-    if (dbt_catalog_check_name(name, err) != 0 || check_meta(meta, sha, err) != 0)
-        return -1;
-    snprintf(nb.name, sizeof(nb.name), "%s", name);
-    nb.meta = *meta;
-    memcpy(nb.meta.sha256, sha, sizeof(sha));
-    if (nb.meta.imported[0] == '\0') {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(nb.meta.imported, sizeof(nb.meta.imported), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
-    nb.c = calloc(n ? n : 1, sizeof(*nb.c));
-    si = calloc(n ? n : 1, sizeof(*si));
-    keep = calloc(n ? n : 1, 1);
-    if (nb.c == NULL || si == NULL || keep == NULL)
-        goto oom;
-    /* Fingerprints in input order; a repeated certificate is kept at its first position. */
-    char(*in)[65] = calloc(n ? n : 1, sizeof(*in));
-    if (in == NULL)
-        goto oom;
-    for (size_t i = 0; i < n; i++) {
-        if (cert_sha256(b->certs[i].x509, in[i], err) != 0) {
-            dbt_err_prefix(err, "%s: certificate %zu", b->source, i + 1);
-            free(in);
-            goto end;
-        }
-        si[i].sha = in[i];
-        si[i].idx = i;
-    }
-    qsort(si, n, sizeof(*si), cmp_shaidx);
-    for (size_t i = 0; i < n; i++)
-        if (i == 0 || strcmp(si[i].sha, si[i - 1].sha) != 0)
-            keep[si[i].idx] = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (!keep[i]) {
-            ch.duplicates++;
-            continue;
-        }
-        X509_up_ref(b->certs[i].x509);
-        nb.c[nb.n].x = b->certs[i].x509;
-        memcpy(nb.c[nb.n].sha, in[i], 65);
-        nb.n++;
-    }
-    free(in);
-    nb.meta.count = nb.n;
-
-    old = find_bundle(t, name, &pos);
-    ch.existed = old != NULL;
-    olds = sorted_shas(old ? old->c : NULL, old ? old->n : 0);
-    news = sorted_shas(nb.c, nb.n);
-    ch.added = malloc((nb.n ? nb.n : 1) * sizeof(*ch.added));
-    ch.removed = malloc(((old && old->n) ? old->n : 1) * sizeof(*ch.removed));
-    if (olds == NULL || news == NULL || ch.added == NULL || ch.removed == NULL)
-        goto oom;
-    for (size_t i = 0; i < nb.n; i++)
-        if (!sha_in(olds, old ? old->n : 0, nb.c[i].sha))
-            memcpy(ch.added[ch.nadded++], nb.c[i].sha, 65);
-    for (size_t i = 0; old != NULL && i < old->n; i++)
-        if (!sha_in(news, nb.n, old->c[i].sha))
-            memcpy(ch.removed[ch.nremoved++], old->c[i].sha, 65);
-
-    if (old != NULL) {
-        tbundle_clear(old);
-        *old = nb;
-    } else {
-        struct tbundle *v = realloc(t->b, (t->nb + 1) * sizeof(*v));
-        if (v == NULL)
-            goto oom;
-        t->b = v;
-        memmove(&t->b[pos + 1], &t->b[pos], (t->nb - pos) * sizeof(*v));
-        t->b[pos] = nb;
-        t->nb++;
-    }
-    memset(&nb, 0, sizeof(nb));
-    if (change != NULL) {
-        dbt_catalog_change_clear(change);
-        *change = ch;
-        memset(&ch, 0, sizeof(ch));
-    }
-    ret = 0;
-    goto end;
-oom:
-    dbt_err_set(err, "out of memory");
-end:
-    tbundle_clear(&nb);
-    dbt_catalog_change_clear(&ch);
-    free(si);
-    free(keep);
-    free(olds);
-    free(news);
-    return ret;
-}
-
-int dbt_catalog_remove(dbt_catalog_txn *t, const char *name, dbt_catalog_change *change,
-                       dbt_err *err)
-{
-    struct tbundle *old;
-    size_t pos;
-    dbt_catalog_change ch = {0};
-
-    if (dbt_catalog_check_name(name, err) != 0)
-        return -1;
-    old = find_bundle(t, name, &pos);
-    if (old == NULL)
-        return no_such_bundle(t->cat, name, err);
-    if (change != NULL) {
-        ch.existed = 1;
-        ch.removed = malloc((old->n ? old->n : 1) * sizeof(*ch.removed));
-        if (ch.removed == NULL) {
-            dbt_err_set(err, "out of memory");
-            return -1;
-        }
-        for (size_t i = 0; i < old->n; i++)
-            memcpy(ch.removed[i], old->c[i].sha, 65);
-        ch.nremoved = old->n;
-        dbt_catalog_change_clear(change);
-        *change = ch;
-    }
-    tbundle_clear(old);
-    memmove(&t->b[pos], &t->b[pos + 1], (t->nb - pos - 1) * sizeof(*t->b));
-    t->nb--;
-    return 0;
-}
-
-int dbt_catalog_remove_cert(dbt_catalog_txn *t, const char *sha256, dbt_catalog_change *change,
-                            dbt_err *err)
-{
-    char sha[65];
-    dbt_catalog_change ch = {0};
-
-    if (dbt_catalog_parse_sha256(sha256, sha, err) != 0)
-        return -1;
-    ch.bundles = malloc((t->nb ? t->nb : 1) * sizeof(*ch.bundles));
-    if (ch.bundles == NULL) {
-        dbt_err_set(err, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < t->nb; i++) {
-        struct tbundle *b = &t->b[i];
-        for (size_t j = 0; j < b->n; j++) {
-            if (strcmp(b->c[j].sha, sha) != 0)
-                continue;
-            X509_free(b->c[j].x);
-            memmove(&b->c[j], &b->c[j + 1], (b->n - j - 1) * sizeof(*b->c));
-            b->n--;
-            b->meta.count = b->n;
-            memcpy(ch.bundles[ch.nbundles++], b->name, sizeof(b->name));
-            break; /* a bundle holds a certificate once */
-        }
-    }
-    if (ch.nbundles == 0) {
-        free(ch.bundles);
-        dbt_err_set(err,
-                    "no bundle of catalog %s holds a certificate with SHA-256 %s: dbtrust list "
-                    "shows the fingerprints",
-                    t->cat->path, sha);
-        return -1;
-    }
-    if (change != NULL) {
-        dbt_catalog_change_clear(change);
-        *change = ch;
-    } else {
-        free(ch.bundles);
-    }
-    return 0;
-}
-
-size_t dbt_catalog_txn_holders(const dbt_catalog_txn *t, const char *sha256)
-{
-    char sha[65];
-    size_t cnt = 0;
-
-    if (dbt_catalog_parse_sha256(sha256, sha, NULL) != 0)
-        return 0;
-    for (size_t i = 0; i < t->nb; i++)
-        for (size_t j = 0; j < t->b[i].n; j++)
-            if (strcmp(t->b[i].c[j].sha, sha) == 0) {
-                cnt++;
-                break;
-            }
-    return cnt;
-}
-
-/* ---------- commit: build a generation, swap "current" ---------- */
-
-struct ref {
-    const char *sha;
-    X509 *x;
-    size_t bi; /* bundle index; bundles are sorted by name */
-};
-
-struct dcert {
-    const char *sha;
-    X509 *x;
-    size_t first, last; /* range in the sorted refs */
-    unsigned long sh, ih;
-    char sha1[41];
-    char *serial;
-};
-
-static int cmp_ref(const void *a, const void *b)
-{
-    const struct ref *x = a, *y = b;
-    int c = strcmp(x->sha, y->sha);
-
-    return c != 0 ? c : (x->bi > y->bi) - (x->bi < y->bi);
-}
-
-static int cmp_dcert_hash(const void *a, const void *b)
-{
-    const struct dcert *x = *(const struct dcert *const *)a, *y = *(const struct dcert *const *)b;
-
-    if (x->sh != y->sh)
-        return x->sh < y->sh ? -1 : 1;
-    return strcmp(x->sha, y->sha);
-}
-
-static int dcert_facts(struct dcert *d, dbt_err *err)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    int ok1 = 0, ok2 = 0;
-    BIGNUM *bn = NULL;
-
-    if (!X509_digest(d->x, EVP_sha1(), md, &len) || len != 20)
-        goto bad;
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(d->sha1 + 2 * i, 3, "%02x", md[i]);
-    /* Exactly what X509_LOOKUP_hash_dir computes for its lookups (default libctx). */
-    d->sh = X509_NAME_hash_ex(X509_get_subject_name(d->x), NULL, NULL, &ok1);
-    d->ih = X509_NAME_hash_ex(X509_get_issuer_name(d->x), NULL, NULL, &ok2);
-    if (!ok1 || !ok2)
-        goto bad;
-    bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(d->x), NULL);
-    if (bn == NULL || (d->serial = BN_bn2hex(bn)) == NULL)
-        goto bad;
-    BN_free(bn);
-    return 0;
-bad:
-    BN_free(bn);
-    dbt_err_ossl(err, "certificate %s", d->sha);
-    return -1;
-}
-
-/* Writes x as PEM through the scratch BIO. */
-static int write_pem_at(int dirfd, const char *name, X509 *const *xs, size_t n, BIO *mem,
-                        const char *display, dbt_err *err)
-{
-    char *p;
-    long len;
-
-    (void)BIO_reset(mem);
-    for (size_t i = 0; i < n; i++)
-        if (!PEM_write_bio_X509(mem, xs[i])) {
-            dbt_err_ossl(err, "cannot encode %s", display);
-            return -1;
-        }
-    len = BIO_get_mem_data(mem, &p);
-    return dbt_fs_write_new_at(dirfd, name, p, (size_t)len, DBT_FILE_MODE, display, err);
-}
-
-static int write_bio_at(int dirfd, const char *name, BIO *mem, const char *display, dbt_err *err)
-{
-    char *p;
-    long len = BIO_get_mem_data(mem, &p);
-
-    return dbt_fs_write_new_at(dirfd, name, len > 0 ? p : "", (size_t)(len > 0 ? len : 0),
-                               DBT_FILE_MODE, display, err);
-}
-
-/* bundles -> current/bundles and certs -> current/certs: created once, never rewritten. */
-static int ensure_fixed_links(dbt_catalog *cat, dbt_err *err)
-{
-    static const char *const links[][2] = {{"bundles", CURRENT "/bundles"},
-                                           {"certs", CURRENT "/certs"}};
-
-    for (size_t i = 0; i < 2; i++) {
-        char buf[64];
-        if (readlinkat(cat->dirfd, links[i][0], buf, sizeof(buf)) >= 0)
-            continue; /* the safety walk at open checked its target */
-        if (errno != ENOENT || symlinkat(links[i][1], cat->dirfd, links[i][0]) != 0) {
-            dbt_err_sys(err, "cannot create %s/%s", cat->path, links[i][0]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int point_current(dbt_catalog *cat, const char *gen_name, dbt_err *err)
-{
-    unlinkat(cat->dirfd, CURRENT_TMP, 0);
-    if (symlinkat(gen_name, cat->dirfd, CURRENT_TMP) != 0) {
-        dbt_err_sys(err, "cannot create %s/" CURRENT_TMP, cat->path);
-        return -1;
-    }
-    if (renameat(cat->dirfd, CURRENT_TMP, cat->dirfd, CURRENT) != 0) {
-        dbt_err_sys(err, "cannot rename %s/" CURRENT_TMP " to " CURRENT, cat->path);
-        unlinkat(cat->dirfd, CURRENT_TMP, 0);
-        return -1;
-    }
-    return 0;
-}
-
-static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, dbt_err *err)
-{
-    struct ref *refs = NULL;
-    struct dcert *dc = NULL, **byhash = NULL;
-    size_t total = 0, nd = 0, k = 0;
-    unsigned long long n = 0;
-    char name[32], *gdisp = NULL, *disp = NULL, *certs_dir = NULL;
-    int genfd = -1, bfd = -1, cfd = -1, made = 0, swapped = 0, ret = -1;
-    BIO *mem = BIO_new(BIO_s_mem());
-
-    if (mem == NULL)
-        goto oom;
-    for (size_t i = 0; i < nb; i++)
-        total += b[i].n;
-    refs = calloc(total ? total : 1, sizeof(*refs));
-    dc = calloc(total ? total : 1, sizeof(*dc));
-    byhash = calloc(total ? total : 1, sizeof(*byhash));
-    if (refs == NULL || dc == NULL || byhash == NULL)
-        goto oom;
-    for (size_t i = 0; i < nb; i++)
-        for (size_t j = 0; j < b[i].n; j++)
-            refs[k++] = (struct ref){b[i].c[j].sha, b[i].c[j].x, i};
-    qsort(refs, total, sizeof(*refs), cmp_ref);
-    for (size_t i = 0; i < total; i++) {
-        if (i > 0 && strcmp(refs[i].sha, refs[i - 1].sha) == 0) {
-            dc[nd - 1].last = i;
-            continue;
-        }
-        dc[nd] = (struct dcert){.sha = refs[i].sha, .x = refs[i].x, .first = i, .last = i};
-        if (dcert_facts(&dc[nd], err) != 0) {
-            nd++;
-            goto end;
-        }
-        byhash[nd] = &dc[nd];
-        nd++;
-    }
-    qsort(byhash, nd, sizeof(*byhash), cmp_dcert_hash);
-
-    /* A fresh name above every existing one: never reuse a directory that exists. */
-    if (scan_gens(cat, gen_max, &n, err) != 0)
-        goto end;
-    if (n < cat->gen)
-        n = cat->gen;
-    for (int tries = 0;; tries++) {
-        n++;
-        snprintf(name, sizeof(name), GEN_PREFIX "%llu", n);
-        free(gdisp);
-        if ((gdisp = xasprintf("%s/%s", cat->path, name)) == NULL)
-            goto oom;
-        if (dbt_fs_mkdir_at(cat->dirfd, name, DBT_DIR_MODE, gdisp, err) == 0)
-            break;
-        if (errno != EEXIST || tries > 100)
-            goto end;
-    }
-    made = 1;
-    certs_dir = xasprintf("%s/certs", gdisp);
-    if (certs_dir == NULL)
-        goto oom;
-    genfd = openat(cat->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (genfd < 0) {
-        dbt_err_sys(err, "cannot open %s", gdisp);
-        goto end;
-    }
-    if (dbt_fs_mkdir_at(genfd, "bundles", DBT_DIR_MODE, gdisp, err) != 0 ||
-        dbt_fs_mkdir_at(genfd, "certs", DBT_DIR_MODE, certs_dir, err) != 0)
-        goto end;
-    bfd = openat(genfd, "bundles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    cfd = openat(genfd, "certs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (bfd < 0 || cfd < 0) {
-        dbt_err_sys(err, "cannot open the directories of %s", gdisp);
-        goto end;
-    }
-
-    for (size_t i = 0; i < nb; i++) {
-        char file[DBT_CATALOG_NAME_MAX + 8];
-        X509 **xs = calloc(b[i].n ? b[i].n : 1, sizeof(*xs));
-        const dbt_catalog_meta *m = &b[i].meta;
-
-        if (xs == NULL)
-            goto oom;
-        for (size_t j = 0; j < b[i].n; j++)
-            xs[j] = b[i].c[j].x;
-        snprintf(file, sizeof(file), "%s.pem", b[i].name);
-        free(disp);
-        disp = xasprintf("%s/bundles/%s", gdisp, file);
-        int rc = disp ? write_pem_at(bfd, file, xs, b[i].n, mem, disp, err) : -1;
-        free(xs);
-        if (rc != 0)
-            goto end;
-        snprintf(file, sizeof(file), "%s.meta", b[i].name);
-        free(disp);
-        disp = xasprintf("%s/bundles/%s", gdisp, file);
-        (void)BIO_reset(mem);
-        if (disp == NULL || BIO_printf(mem,
-                                       "origin=%s\nsha256=%s\nformat=%s\nimported=%s\n"
-                                       "count=%zu\n",
-                                       m->origin, m->sha256, m->format, m->imported, b[i].n) <= 0)
-            goto oom;
-        if (write_bio_at(bfd, file, mem, disp, err) != 0)
-            goto end;
-    }
-
-    for (size_t i = 0; i < nd; i++) {
-        char file[80];
-        snprintf(file, sizeof(file), "%s.pem", dc[i].sha);
-        free(disp);
-        if ((disp = xasprintf("%s/%s", certs_dir, file)) == NULL)
-            goto oom;
-        if (write_pem_at(cfd, file, &dc[i].x, 1, mem, disp, err) != 0)
-            goto end;
-    }
-    /* openssl rehash numbering: same subject hash -> .0, .1, ... in sha256 order. */
-    for (size_t i = 0, seq = 0; i < nd; i++) {
-        char link[32], target[80];
-        seq = (i > 0 && byhash[i]->sh == byhash[i - 1]->sh) ? seq + 1 : 0;
-        snprintf(link, sizeof(link), "%08lx.%zu", byhash[i]->sh, seq);
-        snprintf(target, sizeof(target), "%s.pem", byhash[i]->sha);
-        if (symlinkat(target, cfd, link) != 0) {
-            dbt_err_sys(err, "cannot create %s/%s", certs_dir, link);
-            goto end;
-        }
-    }
-    (void)BIO_reset(mem);
-    if (BIO_printf(mem, INDEX_HEADER "\n") <= 0)
-        goto oom;
-    for (size_t i = 0; i < nd; i++) {
-        if (BIO_printf(mem, "%s %s %08lx %08lx %s ", dc[i].sha, dc[i].sha1, dc[i].sh, dc[i].ih,
-                       dc[i].serial) <= 0)
-            goto oom;
-        for (size_t r = dc[i].first; r <= dc[i].last; r++)
-            if (BIO_printf(mem, "%s%s", r == dc[i].first ? "" : ",", b[refs[r].bi].name) <= 0)
-                goto oom;
-        if (BIO_printf(mem, "\n") <= 0)
-            goto oom;
-    }
-    free(disp);
-    if ((disp = xasprintf("%s/index", certs_dir)) == NULL)
-        goto oom;
-    if (write_bio_at(cfd, "index", mem, disp, err) != 0)
-        goto end;
-    /* Every file was fsynced as written; now the directory entries, innermost first. */
-    if (dbt_fs_fsync_fd(cfd, certs_dir, err) != 0 || dbt_fs_fsync_fd(bfd, gdisp, err) != 0 ||
-        dbt_fs_fsync_fd(genfd, gdisp, err) != 0)
-        goto end;
-    if (ensure_fixed_links(cat, err) != 0)
-        goto end;
-
-    if (point_current(cat, name, err) != 0)
-        goto end;
-    swapped = 1;
-    if (dbt_fs_fsync_fd(cat->dirfd, cat->path, err) != 0) {
-        /* Not durable: put the old generation back so that a failure changes nothing. */
-        if (cat->genfd >= 0)
-            point_current(cat, cat->gen_name, NULL);
-        else
-            unlinkat(cat->dirfd, CURRENT, 0);
-        swapped = 0;
-        goto end;
-    }
-    {
-        struct keep2 keep = {n, cat->gen};
-        scan_gens(cat, gen_remove_others, &keep, NULL);
-    }
-    if (cat->genfd >= 0)
-        close(cat->genfd);
-    cat->genfd = genfd;
-    genfd = -1;
-    cat->gen = n;
-    snprintf(cat->gen_name, sizeof(cat->gen_name), "%s", name);
-    free(cat->certs_dir);
-    cat->certs_dir = certs_dir;
-    certs_dir = NULL;
-    ret = 0;
-    goto end;
-oom:
-    dbt_err_set(err, "out of memory while writing catalog %s", cat->path);
-end:
-    if (ret != 0 && made && !swapped) {
-        int saved = errno;
-        dbt_fs_rmtree_at(cat->dirfd, name, gdisp, NULL);
-        errno = saved;
-    }
-    if (ret != 0)
-        dbt_err_prefix(err, "catalog %s left unchanged", cat->path);
-    if (cfd >= 0)
-        close(cfd);
-    if (bfd >= 0)
-        close(bfd);
-    if (genfd >= 0)
-        close(genfd);
-    for (size_t i = 0; i < nd; i++)
-        OPENSSL_free(dc[i].serial);
-    free(dc);
-    free(byhash);
-    free(refs);
-    free(gdisp);
-    free(disp);
-    free(certs_dir);
-    BIO_free(mem);
-    return ret;
-}
-
-int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err)
-{
-    return commit_state(t->cat, t->b, t->nb, err);
 }

@@ -89,7 +89,7 @@ typedef struct dbt_catalog_cert {
     char sha1[41];
     unsigned long subject_hash;
     unsigned long issuer_hash;
-    char serial[80];                           /* BN_bn2hex form */
+    char serial[132]; /* BN_bn2hex form; serials up to 64 octets (RFC 5280 allows 20) */
     char (*bundles)[DBT_CATALOG_NAME_MAX + 1]; /* the bundles holding it, sorted */
     size_t nbundles;
 } dbt_catalog_cert;

@@ -41,8 +41,8 @@ int dbt_fs_fsync_fd(int fd, const char *display, dbt_err *err)
     return 0;
 }
 
-int dbt_fs_write_new_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                        const char *display, dbt_err *err)
+static int create_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                     int sync, const char *display, dbt_err *err)
 {
     int fd, saved;
 
@@ -60,7 +60,7 @@ int dbt_fs_write_new_at(int dirfd, const char *name, const void *data, size_t le
         dbt_err_sys(err, "cannot write %s", display);
         goto fail;
     }
-    if (dbt_fs_fsync_fd(fd, display, err) != 0)
+    if (sync && dbt_fs_fsync_fd(fd, display, err) != 0)
         goto fail;
     if (close(fd) != 0) {
         fd = -1;
@@ -75,6 +75,34 @@ fail:
     unlinkat(dirfd, name, 0);
     errno = saved;
     return -1;
+}
+
+int dbt_fs_write_new_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                        const char *display, dbt_err *err)
+{
+    return create_at(dirfd, name, data, len, mode, 1, display, err);
+}
+
+int dbt_fs_create_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                     const char *display, dbt_err *err)
+{
+    return create_at(dirfd, name, data, len, mode, 0, display, err);
+}
+
+int dbt_fs_sync_tree(int fd, const char *display, dbt_err *err)
+{
+#ifdef __linux__
+    if (syncfs(fd) != 0) {
+        dbt_err_sys(err, "cannot flush %s to disk", display);
+        return -1;
+    }
+#else
+    (void)fd;
+    (void)display;
+    (void)err;
+    sync();
+#endif
+    return 0;
 }
 
 int dbt_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, dbt_err *err)

@@ -27,6 +27,15 @@ int dbt_fs_write_atomic(const char *path, const void *data, size_t len, mode_t m
 int dbt_fs_write_new_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                         const char *display, dbt_err *err);
 
+/* Like dbt_fs_write_new_at without the fsync: for a tree that is flushed as a whole with
+ * dbt_fs_sync_tree before anything refers to it. */
+int dbt_fs_create_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                     const char *display, dbt_err *err);
+
+/* Flushes everything written under fd's filesystem (syncfs on Linux, which reports writeback
+ * errors since Linux 5.8; sync elsewhere). */
+int dbt_fs_sync_tree(int fd, const char *display, dbt_err *err);
+
 /* mkdirat with an exact mode (umask ignored). EEXIST is reported as -1 with errno EEXIST. */
 int dbt_fs_mkdir_at(int dirfd, const char *name, mode_t mode, const char *display, dbt_err *err);
 

@@ -1,0 +1,37 @@
+/* Internals shared by lib/catalog.c (open, safety, reads) and lib/catalog_txn.c (writes);
+ * nothing outside the catalog includes this. catalog.h describes the layout. */
+#ifndef DBT_CATALOG_INT_H
+#define DBT_CATALOG_INT_H
+
+#include "catalog.h"
+
+#define DBT_CAT_GEN_PREFIX ".gen-"
+#define DBT_CAT_CURRENT "current"
+#define DBT_CAT_CURRENT_TMP ".current.tmp"
+#define DBT_CAT_LOCK ".lock"
+#define DBT_CAT_INDEX_HEADER "dbtrust-index 1"
+
+struct dbt_catalog {
+    char *path; /* absolute, symlink-free */
+    int dirfd;  /* the catalog directory */
+    int lockfd; /* writers only, else -1 */
+    int genfd;  /* the snapshot generation, -1 before the first commit */
+    unsigned long long gen;
+    char gen_name[32]; /* ".gen-N" */
+    char *certs_dir;   /* "<path>/.gen-N/certs" */
+    int in_txn;
+};
+
+char *dbt_cat_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* ".gen-<N>" with N decimal without leading zero; 0 and *n, else -1. */
+int dbt_cat_parse_gen_name(const char *s, unsigned long long *n);
+int dbt_cat_snapshot_ready(dbt_catalog *cat, dbt_err *err);
+/* The snapshot's bundle names, sorted; free with dbt_cat_free_names. */
+int dbt_cat_list_names(dbt_catalog *cat, char ***names, size_t *n, dbt_err *err);
+void dbt_cat_free_names(char **names, size_t n);
+int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err);
+int dbt_cat_no_such_bundle(dbt_catalog *cat, const char *name, dbt_err *err);
+/* Writes the first, empty generation of a catalog being created (lock held). */
+int dbt_cat_commit_empty(dbt_catalog *cat, dbt_err *err);
+
+#endif

@@ -1,0 +1,1044 @@
+/* Unit tests for lib/catalog.c: create/import/replace/remove, change reports, shared and
+ * same-subject certificates, the hashed view checked against OpenSSL, safety refusals, leftovers
+ * of killed writers, and full disks (tmpfs, root only). */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "bundle.h"
+#include "catalog.h"
+#include "catalog_view.h"
+#include "testpki.h"
+
+static EVP_PKEY *key; /* one EC key signs most test certificates: they build fast */
+
+struct fx {
+    char tmp[PATH_MAX];
+    char path[PATH_MAX]; /* <tmp>/cat */
+};
+
+static X509 *make_cert_k(const char *cn, long serial, EVP_PKEY *k, X509 *issuer,
+                         EVP_PKEY *issuer_key, int ca)
+{
+    testpki_certspec s;
+
+    memset(&s, 0, sizeof(s));
+    s.cn = cn;
+    s.key = k;
+    s.issuer = issuer;
+    s.issuer_key = issuer_key;
+    s.serial = serial;
+    s.not_before = testpki_utc(2021, 5, 25);
+    s.not_after = testpki_utc(2121, 5, 25);
+    s.ca = ca;
+    s.pathlen = -1;
+    s.dns = ca ? NULL : "db.example.test";
+    s.md = EVP_sha256();
+    return testpki_cert_new(&s);
+}
+
+static X509 *make_cert(const char *cn, long serial)
+{
+    return make_cert_k(cn, serial, key, NULL, NULL, 1);
+}
+
+static dbt_bundle *bundle_of(X509 *const *xs, size_t n)
+{
+    dbt_bundle *b = dbt_bundle_new("test-input.pem");
+
+    assert_non_null(b);
+    for (size_t i = 0; i < n; i++) {
+        X509_up_ref(xs[i]);
+        assert_int_equal(dbt_bundle_push(b, xs[i], (int)i + 1, 0, NULL, NULL), 0);
+    }
+    return b;
+}
+
+static void sha_of(X509 *x, char out[65])
+{
+    testpki_sha256_hex(x, out);
+}
+
+/* Opens for writing (creating), puts one bundle, commits. change may be NULL. */
+static void put_commit(const char *path, const char *name, X509 *const *xs, size_t n,
+                       dbt_catalog_change *change)
+{
+    dbt_catalog *cat = NULL;
+    dbt_catalog_txn *t = NULL;
+    dbt_catalog_meta meta;
+    dbt_bundle *b = bundle_of(xs, n);
+    dbt_err err = {{0}};
+
+    memset(&meta, 0, sizeof(meta));
+    snprintf(meta.origin, sizeof(meta.origin), "/src/%s.pem", name);
+    snprintf(meta.format, sizeof(meta.format), "pem");
+    if (dbt_catalog_open(path, DBT_CAT_CREATE, &cat, &err) != 0)
+        fail_msg("open: %s", err.msg);
+    if (dbt_catalog_begin(cat, &t, &err) != 0)
+        fail_msg("begin: %s", err.msg);
+    if (dbt_catalog_put(t, name, b, &meta, change, &err) != 0)
+        fail_msg("put: %s", err.msg);
+    if (dbt_catalog_commit(t, &err) != 0)
+        fail_msg("commit: %s", err.msg);
+    dbt_catalog_txn_free(t);
+    dbt_catalog_close(cat);
+    dbt_bundle_free(b);
+}
+
+/* Opens for writing and runs one removal (bundle name, or sha256 when cert != NULL). */
+static int remove_commit(const char *path, const char *name, const char *cert,
+                         dbt_catalog_change *change, dbt_err *err)
+{
+    dbt_catalog *cat = NULL;
+    dbt_catalog_txn *t = NULL;
+    int rc = -1;
+
+    if (dbt_catalog_open(path, DBT_CAT_WRITE, &cat, err) != 0)
+        return -1;
+    if (dbt_catalog_begin(cat, &t, err) != 0)
+        goto end;
+    if (cert != NULL ? dbt_catalog_remove_cert(t, cert, change, err)
+                     : dbt_catalog_remove(t, name, change, err))
+        goto end;
+    rc = dbt_catalog_commit(t, err);
+end:
+    dbt_catalog_txn_free(t);
+    dbt_catalog_close(cat);
+    return rc;
+}
+
+static char *read_text(const char *path)
+{
+    return catview_read_text(path);
+}
+
+/* The index line of sha, or NULL; the caller frees. */
+static char *index_line_of(const char *path, const char *sha)
+{
+    char p[PATH_MAX], *text, *line, *end, *res = NULL;
+
+    snprintf(p, sizeof(p), "%s/certs/index", path);
+    text = read_text(p);
+    assert_non_null(text);
+    line = strstr(text, sha);
+    if (line != NULL) {
+        end = strchr(line, '\n');
+        res = strndup(line, (size_t)(end - line));
+    }
+    free(text);
+    return res;
+}
+
+static int path_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* The hashed view agrees with the index and OpenSSL (tests/catalog_view.c); returns the
+ * number of certificates. */
+static size_t check_view(const char *path)
+{
+    char why[1024];
+    long n = catview_check(path, why, sizeof(why));
+
+    if (n < 0)
+        fail_msg("%s", why);
+    return (size_t)n;
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+
+    if (f == NULL || testpki_tmpdir(f->tmp, sizeof(f->tmp)) != 0)
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/cat", f->tmp);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char mnt[PATH_MAX + 8];
+
+    snprintf(mnt, sizeof(mnt), "%s/mnt", f->tmp);
+    umount2(mnt, MNT_DETACH); /* test_full_disk's tmpfs, if an assertion left it mounted */
+    testpki_rmtree(f->tmp);
+    free(f);
+    return 0;
+}
+
+static void test_names(void **state)
+{
+    dbt_err err = {{0}};
+    char sha[65];
+    (void)state;
+
+    assert_int_equal(dbt_catalog_check_name("aws-rds-global", &err), 0);
+    assert_int_equal(dbt_catalog_check_name("A.b_c-9", &err), 0);
+    assert_int_equal(dbt_catalog_check_name("", &err), -1);
+    assert_int_equal(dbt_catalog_check_name(".hidden", &err), -1);
+    assert_int_equal(dbt_catalog_check_name("-rf", &err), -1);
+    assert_int_equal(dbt_catalog_check_name("a/b", &err), -1);
+    assert_int_equal(dbt_catalog_check_name("a,b", &err), -1);
+    assert_int_equal(dbt_catalog_check_name("a b", &err), -1);
+    assert_non_null(strstr(err.msg, "\"a b\""));
+    assert_int_equal(dbt_catalog_check_name(
+                         "x123456789012345678901234567890123456789012345678901234567890123", &err),
+                     0);
+    assert_int_equal(dbt_catalog_check_name(
+                         "x1234567890123456789012345678901234567890123456789012345678901234", &err),
+                     -1);
+    assert_int_equal(dbt_catalog_parse_sha256("AB:cd:"
+                                              "0123456789abcdef0123456789abcdef"
+                                              "0123456789abcdef0123456789ab",
+                                              sha, &err),
+                     0);
+    assert_string_equal(sha, "abcd0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab");
+    assert_int_equal(dbt_catalog_parse_sha256("abcd", sha, &err), -1);
+    assert_non_null(strstr(err.msg, "64 hex digits"));
+}
+
+static void test_default_path(void **state)
+{
+    char buf[PATH_MAX];
+    (void)state;
+
+    setenv("DBTRUST_CATALOG", "/srv/trust", 1);
+    assert_string_equal(dbt_catalog_default_path(buf, sizeof(buf)), "/srv/trust");
+    unsetenv("DBTRUST_CATALOG");
+    if (geteuid() == 0) {
+        assert_string_equal(dbt_catalog_default_path(buf, sizeof(buf)), "/etc/dbtrust");
+    } else {
+        setenv("XDG_DATA_HOME", "/xdg", 1);
+        assert_string_equal(dbt_catalog_default_path(buf, sizeof(buf)), "/xdg/dbtrust");
+        unsetenv("XDG_DATA_HOME");
+    }
+    assert_null(dbt_catalog_default_path(buf, 4));
+}
+
+static void test_missing(void **state)
+{
+    struct fx *f = *state;
+    dbt_catalog *cat = NULL;
+    dbt_err err = {{0}};
+
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), -1);
+    assert_null(cat);
+    assert_non_null(strstr(err.msg, f->path));
+    assert_non_null(strstr(err.msg, "does not exist"));
+    assert_non_null(strstr(err.msg, "dbtrust import"));
+    /* An existing but never initialized directory is not a catalog either. */
+    assert_int_equal(mkdir(f->path, 0755), 0);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), -1);
+    assert_non_null(strstr(err.msg, "not initialized"));
+}
+
+static void test_create_empty(void **state)
+{
+    struct fx *f = *state;
+    dbt_catalog *cat = NULL;
+    dbt_catalog_entry *e = NULL;
+    dbt_catalog_cert *c = NULL;
+    size_t n = 99;
+    dbt_err err = {{0}};
+    char p[PATH_MAX], *idx, link[64];
+    struct stat st;
+    mode_t old = umask(077); /* modes must not depend on it */
+
+    if (dbt_catalog_open(f->path, DBT_CAT_CREATE, &cat, &err) != 0)
+        fail_msg("%s", err.msg);
+    umask(old);
+    assert_int_equal(dbt_catalog_generation(cat), 1);
+    dbt_catalog_close(cat);
+
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_list(cat, &e, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(dbt_catalog_certs(cat, &c, &n, &err), 0);
+    assert_int_equal(n, 0);
+    snprintf(p, sizeof(p), "%s/.gen-1/certs", f->path);
+    assert_string_equal(dbt_catalog_certs_dir(cat), p);
+    dbt_catalog_close(cat);
+
+    snprintf(p, sizeof(p), "%s/certs/index", f->path);
+    idx = read_text(p);
+    assert_string_equal(idx, "dbtrust-index 1\n");
+    free(idx);
+    assert_int_equal(check_view(f->path), 0);
+    snprintf(p, sizeof(p), "%s/current", f->path);
+    assert_int_equal(readlink(p, link, sizeof(link)), 6);
+    assert_memory_equal(link, ".gen-1", 6);
+    snprintf(p, sizeof(p), "%s/certs", f->path);
+    assert_int_equal(readlink(p, link, sizeof(link)), 13);
+    assert_memory_equal(link, "current/certs", 13);
+    const char *modes[][2] = {{"", "755"},
+                              {"/.lock", "644"},
+                              {"/.gen-1", "755"},
+                              {"/.gen-1/certs", "755"},
+                              {"/.gen-1/bundles", "755"},
+                              {"/.gen-1/certs/index", "644"}};
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        char m[8];
+        snprintf(p, sizeof(p), "%s%s", f->path, modes[i][0]);
+        assert_int_equal(stat(p, &st), 0);
+        snprintf(m, sizeof(m), "%03o", (unsigned)(st.st_mode & 07777));
+        assert_string_equal(m, modes[i][1]);
+    }
+}
+
+static void test_import_replace_remove(void **state)
+{
+    struct fx *f = *state;
+    X509 *r[4];
+    char sha[4][65], p[PATH_MAX];
+    dbt_catalog_change ch = {0};
+    dbt_catalog *cat = NULL;
+    dbt_catalog_entry *e = NULL;
+    dbt_catalog_meta meta;
+    dbt_bundle *b = NULL;
+    size_t n = 0;
+    dbt_err err = {{0}};
+    unsigned long long gen;
+
+    for (int i = 0; i < 4; i++) {
+        char cn[32];
+        snprintf(cn, sizeof(cn), "Rotation Root %d", i);
+        r[i] = make_cert(cn, 100 + i);
+        sha_of(r[i], sha[i]);
+    }
+    put_commit(f->path, "rds", r, 3, &ch);
+    assert_int_equal(ch.existed, 0);
+    assert_int_equal(ch.nadded, 3);
+    assert_int_equal(ch.nremoved, 0);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(ch.added[i], sha[i]);
+    dbt_catalog_change_clear(&ch);
+
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    gen = dbt_catalog_generation(cat);
+    assert_int_equal(dbt_catalog_list(cat, &e, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(e[0].name, "rds");
+    assert_int_equal(e[0].meta.count, 3);
+    assert_string_equal(e[0].meta.origin, "/src/rds.pem");
+    assert_string_equal(e[0].meta.format, "pem");
+    assert_int_equal(strlen(e[0].meta.imported), 20);
+    free(e);
+    assert_int_equal(dbt_catalog_load(cat, "rds", &b, &err), 0);
+    assert_int_equal(b->n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(X509_cmp(b->certs[i].x509, r[i]), 0);
+        assert_int_equal(b->certs[i].block, i + 1);
+    }
+    assert_int_equal(b->certs[0].line, 1);
+    assert_true(b->certs[1].line > 1);
+    dbt_bundle_free(b);
+    assert_int_equal(dbt_catalog_get_meta(cat, "nope", &meta, &err), -1);
+    assert_non_null(strstr(err.msg, "no bundle named \"nope\""));
+    dbt_catalog_close(cat);
+    assert_int_equal(check_view(f->path), 3);
+
+    /* CA rotation: r0 leaves, r3 arrives. */
+    put_commit(f->path, "rds", r + 1, 3, &ch);
+    assert_int_equal(ch.existed, 1);
+    assert_int_equal(ch.nadded, 1);
+    assert_string_equal(ch.added[0], sha[3]);
+    assert_int_equal(ch.nremoved, 1);
+    assert_string_equal(ch.removed[0], sha[0]);
+    dbt_catalog_change_clear(&ch);
+    assert_int_equal(check_view(f->path), 3);
+    snprintf(p, sizeof(p), "%s/certs/%s.pem", f->path, sha[0]);
+    assert_false(path_exists(p));
+
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_true(dbt_catalog_generation(cat) > gen);
+    dbt_catalog_close(cat);
+
+    assert_int_equal(remove_commit(f->path, "rds", NULL, &ch, &err), 0);
+    assert_int_equal(ch.nremoved, 3);
+    dbt_catalog_change_clear(&ch);
+    assert_int_equal(check_view(f->path), 0);
+    assert_int_equal(remove_commit(f->path, "rds", NULL, &ch, &err), -1);
+    assert_non_null(strstr(err.msg, "no bundle named \"rds\""));
+    for (int i = 0; i < 4; i++)
+        X509_free(r[i]);
+}
+
+static void test_duplicates(void **state)
+{
+    struct fx *f = *state;
+    X509 *r[3], *in[3];
+    char sha[3][65], p[PATH_MAX], *line;
+    dbt_catalog_change ch = {0};
+    dbt_catalog *cat = NULL;
+    dbt_catalog_txn *t = NULL;
+    dbt_catalog_cert *c = NULL;
+    size_t n = 0;
+    dbt_err err = {{0}};
+
+    for (int i = 0; i < 3; i++) {
+        char cn[32];
+        snprintf(cn, sizeof(cn), "Shared Root %d", i);
+        r[i] = make_cert(cn, 200 + i);
+        sha_of(r[i], sha[i]);
+    }
+    /* The same certificate twice in one input is stored once and reported. */
+    in[0] = r[0], in[1] = r[1], in[2] = r[0];
+    put_commit(f->path, "a", in, 3, &ch);
+    assert_int_equal(ch.duplicates, 1);
+    assert_int_equal(ch.nadded, 2);
+    dbt_catalog_change_clear(&ch);
+    put_commit(f->path, "b", r + 1, 2, NULL);
+    assert_int_equal(check_view(f->path), 3);
+
+    line = index_line_of(f->path, sha[1]);
+    assert_non_null(line);
+    assert_non_null(strstr(line, " a,b"));
+    free(line);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_certs(cat, &c, &n, &err), 0);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(c[i].sha256, sha[1]) == 0) {
+            assert_int_equal(c[i].nbundles, 2);
+            assert_string_equal(c[i].bundles[0], "a");
+            assert_string_equal(c[i].bundles[1], "b");
+        }
+    }
+    dbt_catalog_certs_free(c, n);
+    X509 *x = NULL;
+    assert_int_equal(dbt_catalog_load_cert(cat, sha[1], &x, &err), 0);
+    assert_int_equal(X509_cmp(x, r[1]), 0);
+    X509_free(x);
+    dbt_catalog_close(cat);
+
+    /* Removing one holder keeps the shared certificate, now held by b only. */
+    assert_int_equal(remove_commit(f->path, "a", NULL, &ch, &err), 0);
+    assert_int_equal(ch.nremoved, 2);
+    dbt_catalog_change_clear(&ch);
+    assert_int_equal(check_view(f->path), 2);
+    snprintf(p, sizeof(p), "%s/certs/%s.pem", f->path, sha[1]);
+    assert_true(path_exists(p));
+    snprintf(p, sizeof(p), "%s/certs/%s.pem", f->path, sha[0]);
+    assert_false(path_exists(p));
+    line = index_line_of(f->path, sha[1]);
+    assert_non_null(line);
+    assert_string_equal(strrchr(line, ' '), " b");
+    free(line);
+
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_WRITE, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_begin(cat, &t, &err), 0);
+    assert_int_equal(dbt_catalog_txn_holders(t, sha[1]), 1);
+    assert_int_equal(dbt_catalog_txn_holders(t, sha[0]), 0);
+    dbt_catalog_txn_free(t);
+    dbt_catalog_close(cat);
+    for (int i = 0; i < 3; i++)
+        X509_free(r[i]);
+}
+
+static void test_remove_cert(void **state)
+{
+    struct fx *f = *state;
+    X509 *r[3];
+    char sha[3][65], p[PATH_MAX], *line;
+    dbt_catalog_change ch = {0};
+    dbt_catalog *cat = NULL;
+    dbt_catalog_entry *e = NULL;
+    size_t n;
+    dbt_err err = {{0}};
+
+    for (int i = 0; i < 3; i++) {
+        char cn[32];
+        snprintf(cn, sizeof(cn), "Removable Root %d", i);
+        r[i] = make_cert(cn, 300 + i);
+        sha_of(r[i], sha[i]);
+    }
+    put_commit(f->path, "one", r, 2, NULL);
+    put_commit(f->path, "two", r + 1, 1, NULL);
+    put_commit(f->path, "three", r + 2, 1, NULL);
+    /* Colon-separated uppercase, as keytool prints fingerprints. */
+    char colons[200] = "";
+    for (int i = 0; i < 32; i++) {
+        char hx[4];
+        snprintf(hx, sizeof(hx), "%c%c%s", toupper(sha[1][2 * i]), toupper(sha[1][2 * i + 1]),
+                 i < 31 ? ":" : "");
+        strcat(colons, hx);
+    }
+    assert_int_equal(remove_commit(f->path, NULL, colons, &ch, &err), 0);
+    assert_int_equal(ch.nbundles, 2);
+    assert_string_equal(ch.bundles[0], "one");
+    assert_string_equal(ch.bundles[1], "two");
+    dbt_catalog_change_clear(&ch);
+    assert_int_equal(check_view(f->path), 2);
+    line = index_line_of(f->path, sha[1]);
+    assert_null(line);
+    snprintf(p, sizeof(p), "%s/certs/%s.pem", f->path, sha[1]);
+    assert_false(path_exists(p));
+    /* "two" is now empty and stays, with count 0. */
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_list(cat, &e, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(e[0].name, "one");
+    assert_int_equal(e[0].meta.count, 1);
+    assert_string_equal(e[2].name, "two");
+    assert_int_equal(e[2].meta.count, 0);
+    free(e);
+    dbt_catalog_close(cat);
+
+    assert_int_equal(remove_commit(f->path, NULL, sha[1], &ch, &err), -1);
+    assert_non_null(strstr(err.msg, "no bundle"));
+    assert_non_null(strstr(err.msg, sha[1]));
+    for (int i = 0; i < 3; i++)
+        X509_free(r[i]);
+}
+
+/* Certificates with equal subjects share a hash: links .0, .1 ordered by sha256. */
+static void check_same_subject(const char *path, X509 *a, X509 *b)
+{
+    char sa[65], sb[65], p[PATH_MAX], target[80];
+    unsigned long h = X509_NAME_hash_ex(X509_get_subject_name(a), NULL, NULL, NULL);
+    ssize_t len;
+
+    assert_int_equal(h, X509_NAME_hash_ex(X509_get_subject_name(b), NULL, NULL, NULL));
+    sha_of(a, sa);
+    sha_of(b, sb);
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof(p), "%s/certs/%08lx.%d", path, h, i);
+        len = readlink(p, target, sizeof(target) - 1);
+        assert_int_equal(len, 68);
+        target[len] = '\0';
+        const char *want = (strcmp(sa, sb) < 0) == (i == 0) ? sa : sb;
+        assert_memory_equal(target, want, 64);
+    }
+    snprintf(p, sizeof(p), "%s/certs/%08lx.2", path, h);
+    assert_false(path_exists(p));
+}
+
+static void test_hash_collisions(void **state)
+{
+    struct fx *f = *state;
+    EVP_PKEY *k2 = testpki_key("ec-p256");
+    X509 *pair[2];
+    char rd[PATH_MAX];
+
+    assert_non_null(k2);
+    pair[0] = make_cert_k("Twin Root CA", 1, key, NULL, NULL, 1);
+    pair[1] = make_cert_k("Twin Root CA", 2, k2, NULL, NULL, 1);
+    assert_int_equal(X509_NAME_cmp(X509_get_subject_name(pair[0]), X509_get_subject_name(pair[1])),
+                     0);
+    put_commit(f->path, "twins", pair, 2, NULL);
+    assert_int_equal(check_view(f->path), 2);
+    check_same_subject(f->path, pair[0], pair[1]);
+    X509_free(pair[0]);
+    X509_free(pair[1]);
+    EVP_PKEY_free(k2);
+
+    /* Real Google Cloud SQL CAs: same CN, different dnQualifier, serial 0 -> index "0". */
+    if (testpki_realdata("gcp-cloudsql-server-ca.pem", rd, sizeof(rd)) == 0) {
+        dbt_bundle *b = NULL;
+        dbt_err err = {{0}};
+        char sha[65], *line;
+
+        if (dbt_bundle_read_file(rd, NULL, &b, &err) != 0)
+            fail_msg("%s", err.msg);
+        assert_int_equal(b->n, 2);
+        X509 *xs[2] = {b->certs[0].x509, b->certs[1].x509};
+        put_commit(f->path, "gcp", xs, 2, NULL);
+        assert_int_equal(check_view(f->path), 4);
+        sha_of(xs[0], sha);
+        line = index_line_of(f->path, sha);
+        assert_non_null(line);
+        assert_non_null(strstr(line, " 0 gcp"));
+        free(line);
+        dbt_bundle_free(b);
+    }
+}
+
+/* OpenSSL's own hashed-directory lookup verifies leaf through <catalog>/certs. */
+static int verify_via_dir(const char *path, X509 *leaf, int *verr)
+{
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    X509_LOOKUP *lu;
+    char dir[PATH_MAX];
+    int ok;
+
+    snprintf(dir, sizeof(dir), "%s/certs", path);
+    assert_non_null(store);
+    lu = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+    assert_non_null(lu);
+    assert_int_equal(X509_LOOKUP_add_dir(lu, dir, X509_FILETYPE_PEM), 1);
+    X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), testpki_utc(2030, 1, 1));
+    assert_int_equal(X509_STORE_CTX_init(ctx, store, leaf, NULL), 1);
+    ERR_clear_error();
+    ok = X509_verify_cert(ctx);
+    *verr = X509_STORE_CTX_get_error(ctx);
+    /* Fact 10: a dangling link would leave "unregistered scheme" on the queue. */
+    unsigned long e;
+    while ((e = ERR_get_error()) != 0) {
+        const char *r = ERR_reason_error_string(e);
+        if (r != NULL && strstr(r, "unregistered scheme"))
+            fail_msg("hash lookup hit a dangling link: %s", r);
+    }
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return ok;
+}
+
+static void test_hashdir_lookup(void **state)
+{
+    struct fx *f = *state;
+    EVP_PKEY *k2 = testpki_key("ec-p256");
+    X509 *root, *twin, *leaf, *leaf2;
+    dbt_err err = {{0}};
+    int verr;
+
+    root = make_cert_k("Lookup Root CA", 1, key, NULL, NULL, 1);
+    twin = make_cert_k("Lookup Root CA", 2, k2, NULL, NULL, 1);
+    leaf = make_cert_k("db.example.test", 10, key, root, key, 0);
+    leaf2 = make_cert_k("db2.example.test", 11, key, twin, k2, 0);
+    assert_non_null(leaf);
+    assert_non_null(leaf2);
+
+    put_commit(f->path, "other", &twin, 1, NULL);
+    assert_int_equal(verify_via_dir(f->path, leaf, &verr), 0);
+    assert_int_equal(verr, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+
+    put_commit(f->path, "a", &root, 1, NULL);
+    put_commit(f->path, "b", &root, 1, NULL);
+    assert_int_equal(verify_via_dir(f->path, leaf, &verr), 1);
+    /* The twin shares the subject: both .0 and .1 are tried, each leaf finds its own root. */
+    assert_int_equal(verify_via_dir(f->path, leaf2, &verr), 1);
+
+    assert_int_equal(remove_commit(f->path, "a", NULL, NULL, &err), 0);
+    assert_int_equal(verify_via_dir(f->path, leaf, &verr), 1);
+    assert_int_equal(remove_commit(f->path, "b", NULL, NULL, &err), 0);
+    assert_int_equal(verify_via_dir(f->path, leaf, &verr), 0);
+    assert_int_equal(verr, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+    assert_int_equal(verify_via_dir(f->path, leaf2, &verr), 1);
+    assert_int_equal(check_view(f->path), 1);
+    X509_free(root);
+    X509_free(twin);
+    X509_free(leaf);
+    X509_free(leaf2);
+    EVP_PKEY_free(k2);
+}
+
+static void expect_refusal(const char *path, const char *what, const char *fix)
+{
+    dbt_catalog *cat = NULL;
+    dbt_err err = {{0}};
+
+    for (int flags = DBT_CAT_READ; flags <= DBT_CAT_WRITE; flags++) {
+        assert_int_equal(dbt_catalog_open(path, flags, &cat, &err), -1);
+        assert_null(cat);
+        if (strstr(err.msg, what) == NULL || strstr(err.msg, fix) == NULL)
+            fail_msg("expected \"%s\" and \"%s\" in: %s", what, fix, err.msg);
+    }
+}
+
+static void expect_open(const char *path)
+{
+    dbt_catalog *cat = NULL;
+    dbt_err err = {{0}};
+
+    if (dbt_catalog_open(path, DBT_CAT_READ, &cat, &err) != 0)
+        fail_msg("%s", err.msg);
+    dbt_catalog_close(cat);
+}
+
+static void test_permissions(void **state)
+{
+    struct fx *f = *state;
+    X509 *r = make_cert("Permission Root", 1);
+    char p[PATH_MAX], q[PATH_MAX], fix[PATH_MAX + 20];
+
+    put_commit(f->path, "perm", &r, 1, NULL);
+    expect_open(f->path);
+
+    assert_int_equal(chmod(f->path, 0775), 0);
+    snprintf(fix, sizeof(fix), "chmod go-w %s", f->path);
+    expect_refusal(f->path, "writable by its group", fix);
+    assert_int_equal(chmod(f->path, 0755), 0);
+
+    snprintf(q, sizeof(q), "%s/bundles/perm.pem", f->path);
+    assert_non_null(realpath(q, p));
+    assert_int_equal(chmod(p, 0646), 0);
+    snprintf(fix, sizeof(fix), "chmod go-w %s", p);
+    expect_refusal(f->path, "writable by others", fix);
+    assert_int_equal(chmod(p, 0644), 0);
+
+    snprintf(q, sizeof(q), "%s/certs", f->path);
+    assert_non_null(realpath(q, p));
+    assert_int_equal(chmod(p, 0777), 0);
+    snprintf(fix, sizeof(fix), "chmod go-w %s", p);
+    expect_refusal(f->path, "writable by others", fix);
+    assert_int_equal(chmod(p, 0755), 0);
+    expect_open(f->path);
+
+    if (geteuid() == 0) {
+        snprintf(p, sizeof(p), "%s/.lock", f->path);
+        assert_int_equal(chown(p, 65534, 65534), 0);
+        expect_refusal(f->path, "owned by uid 65534", "chown root");
+        assert_int_equal(chown(p, 0, 0), 0);
+        expect_open(f->path);
+    } else {
+        printf("SKIP (owner part): chown to another user needs root\n");
+    }
+    /* A device, FIFO or socket has no place in a trust store. */
+    snprintf(p, sizeof(p), "%s/fifo", f->path);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    expect_refusal(f->path, "neither a file", "rm ");
+    unlink(p);
+    expect_open(f->path);
+    X509_free(r);
+}
+
+static void test_symlinks(void **state)
+{
+    struct fx *f = *state;
+    X509 *r = make_cert("Symlink Root", 1);
+    char p[PATH_MAX], link[PATH_MAX], target[100];
+    unsigned long h = X509_NAME_hash_ex(X509_get_subject_name(r), NULL, NULL, NULL);
+    ssize_t len;
+
+    put_commit(f->path, "sym", &r, 1, NULL);
+
+    snprintf(p, sizeof(p), "%s/evil", f->path);
+    assert_int_equal(symlink("/etc", p), 0);
+    expect_refusal(f->path, "evil -> /etc points outside", "rm ");
+    unlink(p);
+
+    /* A link that stays inside is tolerated. */
+    assert_int_equal(symlink("certs", p), 0);
+    expect_open(f->path);
+    unlink(p);
+    assert_int_equal(symlink("nowhere", p), 0);
+    expect_refusal(f->path, "symlink to nothing", "rm ");
+    unlink(p);
+
+    /* A hash link of a generation must name a certificate file beside it. */
+    snprintf(link, sizeof(link), "%s/certs/%08lx.0", f->path, h);
+    len = readlink(link, target, sizeof(target) - 1);
+    assert_int_equal(len, 68);
+    target[len] = '\0';
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink("../../../../../../etc/passwd", link), 0);
+    expect_refusal(f->path, "points outside", "rm ");
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink(target, link), 0);
+
+    /* current must name a generation. */
+    snprintf(link, sizeof(link), "%s/current", f->path);
+    len = readlink(link, target, sizeof(target) - 1);
+    target[len] = '\0';
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink("/tmp", link), 0);
+    expect_refusal(f->path, "current -> /tmp points outside", "rm ");
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink(target, link), 0);
+    expect_open(f->path);
+    X509_free(r);
+}
+
+static void test_leftovers(void **state)
+{
+    struct fx *f = *state;
+    X509 *r = make_cert("Leftover Root", 1);
+    dbt_catalog *cat = NULL;
+    dbt_catalog_txn *t = NULL;
+    dbt_err err = {{0}};
+    char p[PATH_MAX];
+    unsigned long long gen;
+
+    put_commit(f->path, "left", &r, 1, NULL);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    gen = dbt_catalog_generation(cat);
+    dbt_catalog_close(cat);
+
+    /* What a writer killed mid-commit leaves: a partial generation and a temporary link. */
+    snprintf(p, sizeof(p), "%s/.gen-99", f->path);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(p, sizeof(p), "%s/.gen-99/certs", f->path);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(p, sizeof(p), "%s/.gen-99/certs/0123abcd.0", f->path);
+    assert_int_equal(
+        symlink("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.pem", p), 0);
+    snprintf(p, sizeof(p), "%s/.current.tmp", f->path);
+    assert_int_equal(symlink(".gen-99", p), 0);
+
+    /* Readers ignore them. */
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_generation(cat), gen);
+    dbt_catalog_close(cat);
+    assert_int_equal(check_view(f->path), 1);
+
+    /* The next writer removes them, even if it then changes nothing. */
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_WRITE, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_begin(cat, &t, &err), 0);
+    snprintf(p, sizeof(p), "%s/.gen-99", f->path);
+    assert_false(path_exists(p));
+    snprintf(p, sizeof(p), "%s/.current.tmp", f->path);
+    assert_false(path_exists(p));
+    dbt_catalog_txn_free(t);
+    dbt_catalog_close(cat);
+
+    /* A fresh name is above every name ever seen: .gen-99 existed, so not .gen-(gen+1). */
+    snprintf(p, sizeof(p), "%s/.gen-99", f->path);
+    assert_int_equal(mkdir(p, 0755), 0);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_WRITE, &cat, &err), 0);
+    dbt_catalog_close(cat);
+    put_commit(f->path, "left2", &r, 1, NULL);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_true(dbt_catalog_generation(cat) >= 100 || dbt_catalog_generation(cat) == gen + 1);
+    dbt_catalog_close(cat);
+    X509_free(r);
+}
+
+/* A snapshot keeps reading its generation while a writer commits. */
+static void test_snapshot(void **state)
+{
+    struct fx *f = *state;
+    X509 *r[2] = {make_cert("Snapshot Root 0", 1), make_cert("Snapshot Root 1", 2)};
+    dbt_catalog *cat = NULL, *cat2 = NULL;
+    dbt_catalog_entry *e = NULL;
+    dbt_catalog_txn *t = NULL;
+    size_t n;
+    dbt_err err = {{0}};
+    char sha[65];
+
+    put_commit(f->path, "snap", r, 1, NULL);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_begin(cat, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "read-only"));
+    put_commit(f->path, "snap2", r + 1, 1, NULL);
+    assert_int_equal(dbt_catalog_list(cat, &e, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(e);
+    sha_of(r[1], sha);
+    X509 *x = NULL;
+    assert_int_equal(dbt_catalog_load_cert(cat, sha, &x, &err), -1);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat2, &err), 0);
+    assert_int_equal(dbt_catalog_list(cat2, &e, &n, &err), 0);
+    assert_int_equal(n, 2);
+    free(e);
+    assert_int_equal(dbt_catalog_load_cert(cat2, sha, &x, &err), 0);
+    X509_free(x);
+    dbt_catalog_close(cat2);
+    dbt_catalog_close(cat);
+    X509_free(r[0]);
+    X509_free(r[1]);
+}
+
+/* Everything observable about a catalog except import times: bundle list and index. */
+static char *state_of(const char *path)
+{
+    dbt_catalog *cat = NULL;
+    dbt_catalog_entry *e = NULL;
+    size_t n = 0, used = 0;
+    dbt_err err = {{0}};
+    char p[PATH_MAX], *idx, *s = malloc(1 << 20);
+
+    assert_non_null(s);
+    if (dbt_catalog_open(path, DBT_CAT_READ, &cat, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(dbt_catalog_list(cat, &e, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(s + used, (1 << 20) - used, "%s %zu %s\n", e[i].name,
+                                 e[i].meta.count, e[i].meta.origin);
+    free(e);
+    dbt_catalog_close(cat);
+    snprintf(p, sizeof(p), "%s/certs/index", path);
+    idx = read_text(p);
+    assert_non_null(idx);
+    snprintf(s + used, (1 << 20) - used, "%s", idx);
+    free(idx);
+    return s;
+}
+
+static int count_gens(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL)
+        n += strncmp(de->d_name, ".gen-", 5) == 0;
+    closedir(d);
+    return n;
+}
+
+/* Puts bundle "big" and commits; returns the commit's result with err set. */
+static int try_big_commit(const char *path, const dbt_bundle *b, dbt_err *err)
+{
+    dbt_catalog *cat = NULL;
+    dbt_catalog_txn *t = NULL;
+    dbt_catalog_meta meta;
+    int rc;
+
+    memset(&meta, 0, sizeof(meta));
+    snprintf(meta.origin, sizeof(meta.origin), "big.pem");
+    if (dbt_catalog_open(path, DBT_CAT_WRITE, &cat, err) != 0)
+        fail_msg("open: %s", err->msg);
+    if (dbt_catalog_begin(cat, &t, err) != 0 || dbt_catalog_put(t, "big", b, &meta, NULL, err))
+        fail_msg("begin/put: %s", err->msg);
+    rc = dbt_catalog_commit(t, err);
+    dbt_catalog_txn_free(t);
+    dbt_catalog_close(cat);
+    return rc;
+}
+
+static void remount(const char *mnt, const char *opts)
+{
+    if (mount("tmpfs", mnt, "tmpfs", MS_REMOUNT, opts) != 0)
+        fail_msg("remount %s with %s: %s", mnt, opts, strerror(errno));
+}
+
+/* No space or no inodes at each step of a commit: every failure leaves the catalog as it was
+ * (same bundles and index, no partial generation, no temporary link). */
+static void test_full_disk(void **state)
+{
+    struct fx *f = *state;
+    char mnt[PATH_MAX], opts[64], tmp[PATH_MAX + 16], *before, *after;
+    X509 *certs[40];
+    dbt_bundle *b;
+    dbt_err err = {{0}};
+    struct statvfs vfs;
+    unsigned long used;
+    int k, gens;
+
+    if (geteuid() != 0) {
+        printf("SKIP: the full-disk test mounts a small tmpfs, which needs root\n");
+        skip();
+    }
+    snprintf(mnt, sizeof(mnt), "%s/mnt", f->tmp);
+    assert_int_equal(mkdir(mnt, 0755), 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=4m,nr_inodes=1000,mode=0755") != 0) {
+        printf("SKIP: cannot mount a tmpfs: %s\n", strerror(errno));
+        skip();
+    }
+    snprintf(f->path, sizeof(f->path), "%s/cat", mnt);
+    snprintf(tmp, sizeof(tmp), "%s/.current.tmp", f->path);
+    for (int i = 0; i < 40; i++) {
+        char cn[32];
+        snprintf(cn, sizeof(cn), "Disk Root %d", i);
+        certs[i] = make_cert(cn, 400 + i);
+    }
+    put_commit(f->path, "base", certs, 3, NULL);
+    before = state_of(f->path);
+    gens = count_gens(f->path);
+    b = bundle_of(certs, 40);
+
+    /* Inodes: the generation directory, its two subdirectories, two bundle files, 40
+     * certificate files, 40 links, the index and the new "current" link each take one, so
+     * limit k fails at step k. */
+    assert_int_equal(statvfs(mnt, &vfs), 0);
+    used = (unsigned long)(vfs.f_files - vfs.f_ffree);
+    for (k = 0;; k++) {
+        snprintf(opts, sizeof(opts), "nr_inodes=%lu", used + (unsigned long)k);
+        remount(mnt, opts);
+        if (try_big_commit(f->path, b, &err) == 0)
+            break;
+        if (strstr(err.msg, "No space left on device") == NULL ||
+            strstr(err.msg, "left unchanged") == NULL)
+            fail_msg("inode limit %d: unexpected message: %s", k, err.msg);
+        after = state_of(f->path);
+        assert_string_equal(before, after);
+        free(after);
+        assert_int_equal(count_gens(f->path), gens);
+        assert_false(path_exists(tmp));
+        assert_true(k < 200);
+    }
+    printf("commit failed cleanly at each of %d inode limits before it fit\n", k);
+    assert_true(k >= 2 * 40 + 4);
+    assert_int_equal(check_view(f->path), 40); /* base's 3 are among the 40 */
+
+    /* Bytes: room for a few pages only; the same guarantee. */
+    remount(mnt, "nr_inodes=100000");
+    if (remove_commit(f->path, "big", NULL, NULL, &err) != 0)
+        fail_msg("%s", err.msg);
+    before = (free(before), state_of(f->path));
+    gens = count_gens(f->path);
+    assert_int_equal(statvfs(mnt, &vfs), 0);
+    snprintf(opts, sizeof(opts), "nr_inodes=100000,size=%lu",
+             (unsigned long)((vfs.f_blocks - vfs.f_bfree) + 12) * vfs.f_bsize);
+    remount(mnt, opts);
+    assert_int_equal(try_big_commit(f->path, b, &err), -1);
+    assert_non_null(strstr(err.msg, "No space left on device"));
+    after = state_of(f->path);
+    assert_string_equal(before, after);
+    free(after);
+    assert_int_equal(count_gens(f->path), gens);
+    assert_false(path_exists(tmp));
+    remount(mnt, "size=4m");
+    assert_int_equal(try_big_commit(f->path, b, &err), 0);
+    assert_int_equal(check_view(f->path), 40); /* base's 3 are among the 40 */
+
+    free(before);
+    dbt_bundle_free(b);
+    for (int i = 0; i < 40; i++)
+        X509_free(certs[i]);
+    assert_int_equal(umount2(mnt, MNT_DETACH), 0);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    key = testpki_key("ec-p256");
+    return key != NULL ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    EVP_PKEY_free(key);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_default_path),
+        cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_replace_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove_cert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hash_collisions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hashdir_lookup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlinks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leftovers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
