@@ -75,3 +75,8 @@ dist_noinst_SCRIPTS += tests/provider-verify.sh tests/provider-badcatalog.sh \
 EXTRA_DIST += tests/provider.supp
 TESTS += tests/provider-sclient.sh
 dist_noinst_SCRIPTS += tests/provider-sclient.sh
+
+# dbtrust print and -printcert: output compared with Java keytool field for field, and print's
+# JSON/status checked against the openssl CLI (tests/cli-print.sh).
+TESTS += tests/keytool-compare.sh tests/cli-print.sh
+dist_noinst_SCRIPTS += tests/keytool-compare.sh tests/cli-print.sh
