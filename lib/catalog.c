@@ -293,6 +293,15 @@ static int walk_dir(dbt_catalog *cat, int dirfd, const char *display, enum where
             }
         } else if (dbt_fs_check_safe(&st, full, err) != 0) {
             ret = -1;
+        } else if (where == W_TOP && !S_ISLNK(st.st_mode) &&
+                   (strcmp(de->d_name, CURRENT) == 0 || strcmp(de->d_name, "bundles") == 0 ||
+                    strcmp(de->d_name, "certs") == 0)) {
+            /* OpenSSL reads <catalog>/certs: it must be the link into the current generation. */
+            dbt_err_set(err,
+                        "%s is not the catalog's symlink into its current generation: move it "
+                        "away (mv %s %s.old) and run dbtrust import again",
+                        full, full, full);
+            ret = -1;
         } else if (S_ISLNK(st.st_mode)) {
             ret = check_link(cat, dirfd, de->d_name, full, where, err);
         } else if (S_ISDIR(st.st_mode)) {
@@ -389,6 +398,39 @@ static int load_snapshot(dbt_catalog *cat, dbt_err *err)
     return 0;
 }
 
+/* A catalog is only created in a directory that holds nothing else (or what an interrupted
+ * creation left): never spread a catalog over an existing directory such as /etc. */
+static int check_creatable(dbt_catalog *cat, dbt_err *err)
+{
+    int fd = dup(cat->dirfd), ret = 0;
+    DIR *d;
+    struct dirent *de;
+    unsigned long long n;
+
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        dbt_err_sys(err, "cannot read %s", cat->path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    rewinddir(d);
+    while ((de = readdir(d)) != NULL) {
+        const char *e = de->d_name;
+        if (strcmp(e, ".") == 0 || strcmp(e, "..") == 0 || strcmp(e, LOCK_NAME) == 0 ||
+            strcmp(e, CURRENT_TMP) == 0 || strcmp(e, "bundles") == 0 || strcmp(e, "certs") == 0 ||
+            dbt_cat_parse_gen_name(e, &n) == 0)
+            continue;
+        dbt_err_set(err,
+                    "%s is not a dbtrust catalog and not empty (it holds %s): give a new or "
+                    "empty directory with --catalog",
+                    cat->path, e);
+        ret = -1;
+        break;
+    }
+    closedir(d);
+    return ret;
+}
+
 int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *err)
 {
     dbt_catalog *cat = NULL;
@@ -426,6 +468,11 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
         dbt_err_sys(err, "cannot open catalog %s", real);
         goto fail;
     }
+    /* Before anything is created in it (even the lock file). */
+    if ((flags & DBT_CAT_CREATE) &&
+        faccessat(cat->dirfd, CURRENT, F_OK, AT_SYMLINK_NOFOLLOW) != 0 &&
+        check_creatable(cat, err) != 0)
+        goto fail;
     if (flags & DBT_CAT_WRITE) {
         if (faccessat(cat->dirfd, ".", W_OK, AT_EACCESS) != 0) {
             dbt_err_sys(err,
@@ -467,7 +514,7 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
                         real, real);
             goto fail;
         }
-        if (dbt_cat_commit_empty(cat, err) != 0)
+        if (check_creatable(cat, err) != 0 || dbt_cat_commit_empty(cat, err) != 0)
             goto fail;
     }
     *out = cat;

@@ -399,6 +399,12 @@ static int check_meta(const dbt_catalog_meta *m, char sha[65], dbt_err *err)
                         m->origin);
             return -1;
         }
+    for (const char *p = m->imported; *p; p++)
+        if (!isdigit((unsigned char)*p) && strchr("-:TZ", *p) == NULL) {
+            dbt_err_set(err, "import time \"%s\" is not of the form 2026-11-22T18:19:20Z",
+                        m->imported);
+            return -1;
+        }
     for (const char *p = m->format; *p; p++)
         if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-') {
             dbt_err_set(err, "format name \"%s\" must use a-z, 0-9 and '-'", m->format);

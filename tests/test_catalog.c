@@ -258,6 +258,31 @@ static void test_missing(void **state)
     assert_non_null(strstr(err.msg, "not initialized"));
 }
 
+/* CREATE never spreads a catalog over a directory that holds other things. */
+static void test_create_refuses_nonempty(void **state)
+{
+    struct fx *f = *state;
+    dbt_catalog *cat = NULL;
+    dbt_err err = {{0}};
+    char p[PATH_MAX + 16];
+    FILE *fp;
+
+    assert_int_equal(mkdir(f->path, 0755), 0);
+    snprintf(p, sizeof(p), "%s/README", f->path);
+    fp = fopen(p, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_CREATE, &cat, &err), -1);
+    assert_non_null(strstr(err.msg, "not a dbtrust catalog and not empty (it holds README)"));
+    snprintf(p, sizeof(p), "%s/.lock", f->path);
+    assert_false(path_exists(p));
+    snprintf(p, sizeof(p), "%s/README", f->path);
+    assert_int_equal(unlink(p), 0);
+    /* An empty directory is fine. */
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_CREATE, &cat, &err), 0);
+    dbt_catalog_close(cat);
+}
+
 static void test_create_empty(void **state)
 {
     struct fx *f = *state;
@@ -387,6 +412,50 @@ static void test_import_replace_remove(void **state)
     assert_non_null(strstr(err.msg, "no bundle named \"rds\""));
     for (int i = 0; i < 4; i++)
         X509_free(r[i]);
+}
+
+/* Meta values end up as key=value lines: nothing may break a line. */
+static void test_meta_validation(void **state)
+{
+    struct fx *f = *state;
+    X509 *r = make_cert("Meta Root", 1);
+    dbt_bundle *b = bundle_of(&r, 1);
+    dbt_catalog *cat = NULL;
+    dbt_catalog_txn *t = NULL;
+    dbt_catalog_meta meta;
+    dbt_err err = {{0}};
+
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_CREATE, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_begin(cat, &t, &err), 0);
+    memset(&meta, 0, sizeof(meta));
+    snprintf(meta.origin, sizeof(meta.origin), "evil\ncount=99");
+    assert_int_equal(dbt_catalog_put(t, "m", b, &meta, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "control character"));
+    memset(&meta, 0, sizeof(meta));
+    snprintf(meta.imported, sizeof(meta.imported), "now\n");
+    assert_int_equal(dbt_catalog_put(t, "m", b, &meta, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "import time"));
+    memset(&meta, 0, sizeof(meta));
+    snprintf(meta.format, sizeof(meta.format), "PEM file");
+    assert_int_equal(dbt_catalog_put(t, "m", b, &meta, NULL, &err), -1);
+    memset(&meta, 0, sizeof(meta));
+    snprintf(meta.sha256, sizeof(meta.sha256), "xyz");
+    assert_int_equal(dbt_catalog_put(t, "m", b, &meta, NULL, &err), -1);
+    assert_int_equal(dbt_catalog_put(t, "../m", b, &meta, NULL, &err), -1);
+    memset(&meta, 0, sizeof(meta));
+    snprintf(meta.origin, sizeof(meta.origin), "https://truststore.pki.rds.amazonaws.com/x.pem");
+    snprintf(meta.sha256, sizeof(meta.sha256), "%064d", 0);
+    assert_int_equal(dbt_catalog_put(t, "m", b, &meta, NULL, &err), 0);
+    assert_int_equal(dbt_catalog_commit(t, &err), 0);
+    dbt_catalog_txn_free(t);
+    dbt_catalog_close(cat);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_get_meta(cat, "m", &meta, &err), 0);
+    assert_string_equal(meta.origin, "https://truststore.pki.rds.amazonaws.com/x.pem");
+    assert_int_equal(meta.count, 1);
+    dbt_catalog_close(cat);
+    dbt_bundle_free(b);
+    X509_free(r);
 }
 
 static void test_duplicates(void **state)
@@ -753,6 +822,16 @@ static void test_symlinks(void **state)
     assert_int_equal(unlink(link), 0);
     assert_int_equal(symlink(target, link), 0);
 
+    /* certs must stay the link OpenSSL follows into the current generation. */
+    snprintf(link, sizeof(link), "%s/certs", f->path);
+    snprintf(p, sizeof(p), "%s/certs.saved", f->path);
+    assert_int_equal(rename(link, p), 0);
+    assert_int_equal(mkdir(link, 0755), 0);
+    expect_refusal(f->path, "is not the catalog's symlink", "mv ");
+    assert_int_equal(rmdir(link), 0);
+    assert_int_equal(rename(p, link), 0);
+    expect_open(f->path);
+
     /* current must name a generation. */
     snprintf(link, sizeof(link), "%s/current", f->path);
     len = readlink(link, target, sizeof(target) - 1);
@@ -1027,7 +1106,9 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_default_path),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_refuses_nonempty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_replace_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_cert, setup, teardown),
