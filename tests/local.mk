@@ -80,3 +80,5 @@ dist_noinst_SCRIPTS += tests/provider-sclient.sh
 # JSON/status checked against the openssl CLI (tests/cli-print.sh).
 TESTS += tests/keytool-compare.sh tests/cli-print.sh
 dist_noinst_SCRIPTS += tests/keytool-compare.sh tests/cli-print.sh
+TESTS += tests/provider-trixie.sh
+dist_noinst_SCRIPTS += tests/provider-trixie.sh

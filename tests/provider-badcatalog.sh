@@ -36,7 +36,7 @@ bad() {
     [ $# -gt 0 ] || set -- -certs
     expect "$name: storeutl reports it" any "$msg" \
         env OPENSSL_CONF="$C.cnf" openssl storeutl "$@" dbtrust://
-    out=$(OPENSSL_CONF="$C.cnf" timeout 30 openssl storeutl -certs "$@" dbtrust:// 2>/dev/null)
+    out=$(OPENSSL_CONF="$C.cnf" timeout "$DBT_PROV_TIMEOUT" "${DBT_PROV_WRAP[@]}" openssl storeutl -certs "$@" dbtrust:// 2>/dev/null)
     if grep -q "$(head -2 "$root" | tail -1)" <<<"$out"; then
         not_ok "$name: storeutl still returned the damaged root"
     else

@@ -17,7 +17,7 @@ sorted_fps() { for f in "$@"; do fp "$f"; done | sort; }
 # Prints the SHA-256 fingerprints of what storeutl finds, sorted ("-" when storeutl fails).
 found() {
     local out
-    out=$(timeout 30 openssl storeutl "$@" 2>&1) || { echo "- $out"; return; }
+    out=$(timeout "$DBT_PROV_TIMEOUT" "${DBT_PROV_WRAP[@]}" openssl storeutl "$@" 2>&1) || { echo "- $out"; return; }
     dbt_prov_fingerprints <<<"$out"
 }
 

@@ -11,6 +11,18 @@ DBT_PROV_BUILD=${DBTRUST_BUILDDIR:-$PWD}
 MKCATALOG=$DBT_PROV_SRC/tests/lib/mkcatalog.sh
 passed=0
 failed=0
+# A command prefix for expect (e.g. a run inside the Debian 13 root); empty: run on this host.
+DBT_PROV_RUN=()
+# With DBT_PROV_MEMCHECK=1 every command expect runs goes through valgrind memcheck (exit 99 on
+# an invalid access or a leak); tests/provider-memcheck.sh sets it.
+DBT_PROV_WRAP=()
+DBT_PROV_TIMEOUT=30
+if [ -n "${DBT_PROV_MEMCHECK:-}" ]; then
+    DBT_PROV_WRAP=(valgrind -q --trace-children=yes --error-exitcode=99 --leak-check=full
+        --errors-for-leak-kinds=definite,indirect
+        --suppressions="$(dirname "${BASH_SOURCE[0]}")/../provider.supp")
+    DBT_PROV_TIMEOUT=300
+fi
 
 ok() { passed=$((passed + 1)); echo "ok - $*"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
@@ -22,9 +34,11 @@ not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
 expect() {
     local name=$1 want=$2 pat=$3 out rc
     shift 3
-    out=$(timeout 30 "$@" 2>&1)
+    out=$("${DBT_PROV_RUN[@]}" timeout "$DBT_PROV_TIMEOUT" "${DBT_PROV_WRAP[@]}" "$@" 2>&1)
     rc=$?
-    if [ $rc -ge 124 ]; then
+    if [ $rc = 99 ] && [ ${#DBT_PROV_WRAP[@]} -gt 0 ]; then
+        not_ok "$name: ${DBT_PROV_WRAP[0]} reported errors; output: $out"
+    elif [ $rc -ge 124 ]; then
         not_ok "$name: hung or crashed (exit status $rc); output: $out"
     elif { [ "$want" = ok ] && [ $rc -ne 0 ]; } || { [ "$want" = fail ] && [ $rc -eq 0 ]; }; then
         not_ok "$name: exit status $rc, wanted $want; output: $out"
@@ -90,6 +104,6 @@ dbt_prov_fingerprints() {
 # Counts the certificates openssl storeutl prints for its arguments ("-" when it fails).
 dbt_prov_count() {
     local out
-    out=$(timeout 30 openssl storeutl "$@" 2>/dev/null) || { echo -; return; }
+    out=$(timeout "$DBT_PROV_TIMEOUT" "${DBT_PROV_WRAP[@]}" openssl storeutl "$@" 2>/dev/null) || { echo -; return; }
     grep -c 'BEGIN CERTIFICATE' <<<"$out"
 }
