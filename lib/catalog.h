@@ -31,21 +31,23 @@
  * A bundle holds each certificate once (a duplicate in the input is stored once and reported).
  *
  * A commit builds .gen-<N+1> in full beside the current one (N+1 above every existing .gen-*
- * name, so a name is never reused), fsyncs every file and directory, renames a fresh
- * ".current.tmp" symlink over "current", fsyncs the catalog directory, then deletes every
- * generation except the new one and the one it replaced (kept so that a reader that resolved
- * "current" just before the swap can finish). A failed commit removes its partial generation.
- * Leftovers of a killed writer (a .gen-* above "current", ".current.tmp") are never read and
- * are removed by the next dbt_catalog_begin().
+ * name, so a name is never reused), flushes it (syncfs, then fsync of its directories), renames
+ * a fresh ".current.tmp" symlink over "current" and fsyncs the catalog directory (if that fails,
+ * "current" is put back). It then deletes every generation except the new one and the one it
+ * replaced (kept so that a reader that resolved "current" just before the swap can finish).
+ * A failed commit removes its partial generation. Leftovers of a killed writer (a .gen-* above
+ * "current", ".current.tmp") are never read and are removed by the next dbt_catalog_begin().
+ * A catalog is only created in a new or empty directory.
  * Readers resolve "current" once, at open, and read that generation only: a dbt_catalog is a
  * consistent snapshot (reopen to see later commits; a snapshot two commits old is gone).
  *
  * Safety, checked at every open: the catalog directory and every entry below it must be owned
  * by root or the effective user, directories and files must not be writable by group or
- * others, only files, directories and symlinks may exist, and symlinks must be the catalog's
- * own (current/.current.tmp -> .gen-<N>, bundles/certs -> current/..., <hash>.<n> ->
- * <sha256>.pem in a generation's certs/) or resolve inside the catalog. Files are created
- * 0644 and directories 0755 whatever the umask. The parents of the catalog are not checked.
+ * others, only files, directories and symlinks may exist, current/bundles/certs must be the
+ * symlinks above, and symlinks must be the catalog's own (current/.current.tmp -> .gen-<N>,
+ * bundles/certs -> current/..., <hash>.<n> -> <sha256>.pem in a generation's certs/) or
+ * resolve inside the catalog. Files are created 0644 and directories 0755 whatever the umask.
+ * The parents of the catalog are not checked.
  */
 
 #include <stddef.h>

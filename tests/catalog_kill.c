@@ -29,6 +29,15 @@
 
 static dbt_bundle *sets[2]; /* the two versions of bundle "global" a writer toggles between */
 static dbt_bundle *small;
+static char mounted_at[4096]; /* our tmpfs, unmounted at exit even when a check fails */
+
+static void unmount_at_exit(void)
+{
+    if (mounted_at[0] != '\0') {
+        umount2(mounted_at, MNT_DETACH);
+        rmdir(mounted_at);
+    }
+}
 
 static double now_ms(void)
 {
@@ -414,6 +423,8 @@ int main(void)
         die("cannot create a temporary directory");
     if (geteuid() == 0 && mount("tmpfs", fast, "tmpfs", 0, "size=64m,mode=0755") == 0) {
         mounted = 1;
+        snprintf(mounted_at, sizeof(mounted_at), "%s", fast);
+        atexit(unmount_at_exit);
         run_phase("tmpfs", fast, kills, &seed);
     } else if (statfs("/dev/shm", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC_NUM &&
                access("/dev/shm", W_OK) == 0) {
@@ -427,8 +438,10 @@ int main(void)
         printf("no tmpfs available: all kills on disk (slow)\n");
         run_phase("disk", fast, kills, &seed);
     }
-    if (mounted)
+    if (mounted) {
         umount2(fast, MNT_DETACH);
+        mounted_at[0] = '\0';
+    }
     testpki_rmtree(fast);
     dbt_bundle_free(sets[0]);
     dbt_bundle_free(sets[1]);
