@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -30,6 +32,7 @@
 #include "bundle.h"
 #include "catalog.h"
 #include "catalog_view.h"
+#include "fsutil.h"
 #include "testpki.h"
 
 static EVP_PKEY *key; /* one EC key signs most test certificates: they build fast */
@@ -899,6 +902,28 @@ static void test_leftovers(void **state)
     X509_free(r);
 }
 
+/* A writer holds the flock on .lock from open to close; readers take none. */
+static void test_writer_lock(void **state)
+{
+    struct fx *f = *state;
+    dbt_catalog *w = NULL, *r = NULL;
+    dbt_err err = {{0}};
+    char p[PATH_MAX + 8];
+    int fd;
+
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_CREATE, &w, &err), 0);
+    snprintf(p, sizeof(p), "%s/.lock", f->path);
+    fd = open(p, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
+    assert_int_equal(errno, EWOULDBLOCK);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &r, &err), 0);
+    dbt_catalog_close(r);
+    dbt_catalog_close(w);
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+    close(fd);
+}
+
 /* A snapshot keeps reading its generation while a writer commits. */
 static void test_snapshot(void **state)
 {
@@ -1086,6 +1111,53 @@ static void test_full_disk(void **state)
     assert_int_equal(umount2(mnt, MNT_DETACH), 0);
 }
 
+/* lib/fsutil.c, which the catalog writes with: atomic replacement with exact modes. */
+static void test_fs_atomic(void **state)
+{
+    struct fx *f = *state;
+    char p[PATH_MAX], *text;
+    struct stat st;
+    dbt_err err = {{0}};
+    mode_t old = umask(077);
+    DIR *d;
+    struct dirent *de;
+    int entries = 0;
+
+    snprintf(p, sizeof(p), "%s/out.pem", f->tmp);
+    assert_int_equal(dbt_fs_write_atomic(p, "one\n", 4, DBT_FILE_MODE, &err), 0);
+    assert_int_equal(dbt_fs_write_atomic(p, "two\n", 4, DBT_FILE_MODE, &err), 0);
+    umask(old);
+    text = read_text(p);
+    assert_string_equal(text, "two\n");
+    free(text);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    d = opendir(f->tmp);
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL)
+        entries += de->d_name[0] != '.' || strstr(de->d_name, ".tmp") != NULL;
+    closedir(d);
+    assert_int_equal(entries, 1); /* no temporary file left beside it */
+
+    snprintf(p, sizeof(p), "%s/missing/out.pem", f->tmp);
+    assert_int_equal(dbt_fs_write_atomic(p, "x", 1, DBT_FILE_MODE, &err), -1);
+    assert_non_null(strstr(err.msg, p));
+
+    /* The trust-store rule itself. */
+    memset(&st, 0, sizeof(st));
+    st.st_uid = geteuid();
+    st.st_mode = S_IFREG | 0644;
+    assert_int_equal(dbt_fs_check_safe(&st, "/x/f", &err), 0);
+    st.st_mode = S_IFREG | 0664;
+    assert_int_equal(dbt_fs_check_safe(&st, "/x/f", &err), -1);
+    assert_non_null(strstr(err.msg, "chmod go-w /x/f"));
+    st.st_mode = S_IFLNK | 0777; /* a symlink's own mode means nothing */
+    assert_int_equal(dbt_fs_check_safe(&st, "/x/l", &err), 0);
+    st.st_mode = S_IFREG | 0644;
+    st.st_uid = geteuid() == 0 ? 1234 : 0;
+    assert_int_equal(dbt_fs_check_safe(&st, "/x/f", &err), geteuid() == 0 ? -1 : 0);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -1117,8 +1189,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlinks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leftovers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_writer_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fs_atomic, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
