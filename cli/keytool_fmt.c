@@ -1306,6 +1306,10 @@ typedef struct ext_item {
     char key[256];   /* the TreeMap key: class name, or the OID for an unknown extension */
     int unparseable; /* keytool lists these after all others */
     X509_EXTENSION *ext;
+    int nid;
+    const char *cls; /* keytool's class name, NULL for an extension it does not know */
+    void *v;         /* the decoded value of a known extension (owned), NULL if it did not decode */
+    const char *why; /* why it did not decode */
 } ext_item;
 
 static int ext_item_cmp(const void *a, const void *b)
@@ -1431,59 +1435,50 @@ static void format_extensions(kt *k, X509 *x)
         return;
     }
     for (int i = 0; i < n; i++) {
-        X509_EXTENSION *ext = X509_get_ext(x, i);
-        int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
-        const char *cls = ext_class_name(nid);
-        const char *why = NULL;
-        void *v = NULL;
+        ext_item *it = &items[i];
 
-        items[i].ext = ext;
-        if (cls != NULL) {
-            v = ext_decode(ext, nid, &why);
-            ext_free(nid, v);
-        }
-        if (cls != NULL && why == NULL) {
-            snprintf(items[i].key, sizeof(items[i].key), "%s", cls);
+        it->ext = X509_get_ext(x, i);
+        it->nid = OBJ_obj2nid(X509_EXTENSION_get_object(it->ext));
+        it->cls = ext_class_name(it->nid);
+        if (it->cls != NULL)
+            it->v = ext_decode(it->ext, it->nid, &it->why);
+        if (it->cls != NULL && it->why == NULL) {
+            snprintf(it->key, sizeof(it->key), "%s", it->cls);
         } else {
-            oid_text(X509_EXTENSION_get_object(ext), items[i].key, sizeof(items[i].key));
-            items[i].unparseable = cls != NULL;
+            oid_text(X509_EXTENSION_get_object(it->ext), it->key, sizeof(it->key));
+            it->unparseable = it->cls != NULL;
         }
     }
     qsort(items, (size_t)n, sizeof(*items), ext_item_cmp);
 
     adds(k->b, "\nExtensions: \n\n");
     for (int i = 0; i < n; i++) {
-        X509_EXTENSION *ext = items[i].ext;
-        int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
-        const char *cls = ext_class_name(nid);
+        ext_item *it = &items[i];
 
         addf(k->b, "#%d: ObjectId: ", i + 1);
-        add_oid(k->b, X509_EXTENSION_get_object(ext));
+        add_oid(k->b, X509_EXTENSION_get_object(it->ext));
         adds(k->b,
-             X509_EXTENSION_get_critical(ext) ? " Criticality=true\n" : " Criticality=false\n");
-        if (cls == NULL) {
+             X509_EXTENSION_get_critical(it->ext) ? " Criticality=true\n" : " Criticality=false\n");
+        if (it->cls == NULL) {
             /* an extension keytool does not know: hex dump of the value, then a blank line */
-            const ASN1_OCTET_STRING *d = X509_EXTENSION_get_data(ext);
+            const ASN1_OCTET_STRING *d = X509_EXTENSION_get_data(it->ext);
 
-            if (ASN1_STRING_length(d) == 0)
-                adds(k->b, "Empty value\n");
-            else
-                add_hexdump(k->b, d);
-            addc(k->b, '\n');
-        } else {
-            const char *why = NULL;
-            void *v = ext_decode(ext, nid, &why);
-
-            if (v == NULL) {
-                addf(k->b, "Unparseable %s extension due to\n%s\n\n", cls, why);
-                add_hexdump(k->b, X509_EXTENSION_get_data(ext));
+            if (ASN1_STRING_length(d) == 0) {
+                adds(k->b, "(Empty value)\n");
             } else {
-                ext_body(k, nid, v);
-                ext_free(nid, v);
+                add_hexdump(k->b, d);
+                addc(k->b, '\n');
             }
+        } else if (it->v == NULL) {
+            addf(k->b, "Unparseable %s extension due to\n%s\n\n", it->cls, it->why);
+            add_hexdump(k->b, X509_EXTENSION_get_data(it->ext));
+        } else {
+            ext_body(k, it->nid, it->v);
         }
         addc(k->b, '\n');
     }
+    for (int i = 0; i < n; i++)
+        ext_free(items[i].nid, items[i].v);
     free(items);
 }
 

@@ -201,6 +201,51 @@ if ! { openssl req -new -config ext.cnf -newkey rsa:2048 -nodes -keyout v1.key -
     cat v1.log
     fail=1
 fi
+# Encodings openssl req cannot write, made with pyca/cryptography when it is installed:
+# an extension with an empty value ("(Empty value)"), and odd.pem below.
+if python3 -c 'import cryptography' 2>/dev/null; then
+    python3 - <<'EOF' || { echo "FAIL: could not generate the empty-extension certificate"; fail=1; }
+import datetime
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+
+key = ec.generate_private_key(ec.SECP384R1())
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "empty extension")])
+start = datetime.datetime(2025, 1, 1)
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(5)
+        .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=3650))
+        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.9"), b""), False)
+        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.10"), b"\x05\x00"), True)
+        .sign(key, hashes.SHA384()))
+open("empty-ext.pem", "wb").write(cert.public_bytes(Encoding.PEM))
+
+# An empty subject, a multi-valued RDN, a 159-bit serial, notAfter in 2200, an AKI with issuer
+# and serial, a CRL distribution point by relative name with reasons, unknown critical ones.
+key = ec.generate_private_key(ec.SECP256R1())
+rdn = x509.RelativeDistinguishedName
+attr = x509.NameAttribute
+issuer = x509.Name([rdn([attr(NameOID.COUNTRY_NAME, "US")]),
+                    rdn([attr(NameOID.COMMON_NAME, "multi"), attr(NameOID.ORGANIZATION_NAME, "zz")])])
+reasons = frozenset([x509.ReasonFlags.key_compromise, x509.ReasonFlags.privilege_withdrawn])
+cert = (x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(issuer)
+        .public_key(key.public_key()).serial_number(2**158 + 5)
+        .not_valid_before(start).not_valid_after(datetime.datetime(2200, 1, 1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("a.example"),
+                                                    x509.UniformResourceIdentifier("urn:x")]), True)
+        .add_extension(x509.AuthorityKeyIdentifier(b"\x01" * 20, [x509.DirectoryName(issuer)], 7), False)
+        .add_extension(x509.BasicConstraints(False, None), True)
+        .add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            None, rdn([attr(NameOID.COMMON_NAME, "rel")]), reasons, None)]), False)
+        .add_extension(x509.TLSFeature([x509.TLSFeatureType.status_request]), False)
+        .add_extension(x509.PrecertPoison(), True)
+        .sign(key, hashes.SHA512()))
+open("odd.pem", "wb").write(cert.public_bytes(Encoding.PEM))
+EOF
+fi
 # Several certificates in one input: "Certificate[n]:" headers, warnings numbered "#n of N".
 cat sha1.pem rsa1024.pem many.pem >chain.pem
 
