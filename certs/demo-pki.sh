@@ -55,7 +55,7 @@ dbt_demo_pki_issue() {
 }
 
 dbt_demo_pki() {
-    local out=$1 host=${2:-db.demo.internal} org ec256 ec384 rsa2048 rsa4096 r
+    local out=${1:-} host=${2:-db.demo.internal} org ec256 ec384 rsa2048 rsa4096 r
     [ -n "$out" ] || dbt_demo_pki_fail "usage: demo-pki.sh OUTDIR [HOSTNAME]" || return 2
     command -v openssl >/dev/null ||
         dbt_demo_pki_fail "the openssl command is needed (apt-get install openssl)" || return 1

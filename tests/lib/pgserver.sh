@@ -51,10 +51,10 @@ dbt_pg_check() {
 
 # dbt_pg_start --ssl CERTCHAIN KEY | --nossl
 dbt_pg_start() {
-    local mode=$1 cert='' key='' dir port try rc
+    local mode=${1:-} cert='' key='' dir port try rc
     case $mode in
     --ssl)
-        cert=$2 key=$3
+        cert=${2:-} key=${3:-}
         if [ ! -r "$cert" ] || [ ! -r "$key" ]; then
             dbt_error "dbt_pg_start --ssl: cannot read certificate '$cert' or key '$key'"
             return 1
