@@ -169,12 +169,12 @@ static int decode_block(const char *label, const unsigned char *der, size_t len,
         }
         return 0;
     }
-    /* Say it plainly when the body is not even DER (placeholders like "xxxx", text pasted in). */
+    /* Say it plainly when the body is not even DER (dummy bodies like "xxxx", text pasted in). */
     if (len < 2 || der[0] != 0x30) {
         dbt_err_set(err,
                     "block %d of %s (line %d): not a certificate: the base64 body decodes to %zu "
                     "bytes that are not DER (first byte 0x%02x, a certificate starts with 0x30): "
-                    "the block is corrupt or a placeholder",
+                    "the block is corrupt or holds dummy text",
                     block, into->source, line, len, len > 0 ? der[0] : 0);
         return -1;
     }

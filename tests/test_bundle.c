@@ -284,7 +284,7 @@ static void test_realdata_corrupt_first_block(void **state)
     printf("corrupt-first-block: %s\n", err.msg);
 }
 
-static void test_realdata_placeholder(void **state)
+static void test_realdata_xxxx_bodies(void **state)
 {
     char path[4096], want[4200];
     dbt_bundle *b = NULL;
@@ -299,7 +299,7 @@ static void test_realdata_placeholder(void **state)
     snprintf(want, sizeof(want),
              "block 1 of %s (line 1): not a certificate: the base64 body decodes to 3 bytes that "
              "are not DER (first byte 0xc7, a certificate starts with 0x30): the block is corrupt "
-             "or a placeholder",
+             "or holds dummy text",
              path);
     assert_string_equal(err.msg, want);
 }
@@ -541,7 +541,7 @@ static void test_pem_bad_base64(void **state)
     expect_error(in.p, in.n,
                  "block 1 of F (line 1): not a certificate: the base64 body decodes to 3 bytes "
                  "that are not DER (first byte 0x00, a certificate starts with 0x30): the block "
-                 "is corrupt or a placeholder");
+                 "is corrupt or holds dummy text");
     free(in.p);
 
     in = (buf){NULL, 0};
@@ -828,7 +828,7 @@ int main(void)
         cmocka_unit_test(test_realdata_same_certs),
         cmocka_unit_test(test_realdata_indented_begin),
         cmocka_unit_test(test_realdata_corrupt_first_block),
-        cmocka_unit_test(test_realdata_placeholder),
+        cmocka_unit_test(test_realdata_xxxx_bodies),
         cmocka_unit_test(test_pem_tolerated_layouts),
         cmocka_unit_test(test_pem_line_numbers),
         cmocka_unit_test(test_pem_labels),
