@@ -39,19 +39,61 @@ static void key_desc(const dbt_certinfo *ci, char *out, size_t n)
         snprintf(out, n, "%s %d", ci->key_type, ci->key_bits);
 }
 
-/* Looks up a fingerprint's subject in a bundle (for reporting removed certificates). */
-static const char *subject_of(const dbt_bundle *b, const char *sha256, char *buf, size_t n)
+/* A fingerprint and where its certificate is in a bundle: sorted, so that reporting what an
+ * import added and removed stays O(n log n) for bundles of 100,000 certificates. */
+struct fp_index {
+    char sha256[65];
+    size_t pos;
+};
+
+static int fp_cmp(const void *a, const void *b)
 {
-    dbt_certinfo ci;
+    return strcmp(((const struct fp_index *)a)->sha256, ((const struct fp_index *)b)->sha256);
+}
+
+/* Builds the sorted fingerprint index of b (NULL b gives an empty index). */
+static int fp_index_build(const dbt_bundle *b, struct fp_index **out, size_t *n)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen;
     size_t i;
 
-    for (i = 0; b != NULL && i < b->n; i++) {
-        if (dbt_certinfo_get(b->certs[i].x509, &ci, NULL) == 0 && strcmp(ci.sha256, sha256) == 0) {
-            snprintf(buf, n, "%s", ci.subject);
-            return buf;
-        }
+    *out = NULL;
+    *n = 0;
+    if (b == NULL || b->n == 0)
+        return 0;
+    if ((*out = calloc(b->n, sizeof(**out))) == NULL) {
+        cli_error("out of memory");
+        return -1;
     }
-    return "?";
+    for (i = 0; i < b->n; i++) {
+        if (X509_digest(b->certs[i].x509, EVP_sha256(), md, &mdlen) != 1) {
+            cli_error("certificate %zu of %s: cannot compute its SHA-256", i + 1, b->source);
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+        dbt_hex(md, mdlen, (*out)[i].sha256);
+        (*out)[i].pos = i;
+    }
+    qsort(*out, b->n, sizeof(**out), fp_cmp);
+    *n = b->n;
+    return 0;
+}
+
+/* The subject of the certificate with this fingerprint, for the added/removed report. */
+static const char *subject_of(const dbt_bundle *b, const struct fp_index *idx, size_t n,
+                              const char *sha256, char *buf, size_t len)
+{
+    struct fp_index key, *hit;
+    dbt_certinfo ci;
+
+    snprintf(key.sha256, sizeof(key.sha256), "%s", sha256);
+    hit = n > 0 ? bsearch(&key, idx, n, sizeof(*idx), fp_cmp) : NULL;
+    if (hit == NULL || dbt_certinfo_get(b->certs[hit->pos].x509, &ci, NULL) != 0)
+        return "(subject unknown)";
+    snprintf(buf, len, "%s", ci.subject);
+    return buf;
 }
 
 /* The catalog records formats as [a-z0-9-] keys: "PKCS#7 (DER)" -> "pkcs-7-der". */
@@ -75,16 +117,6 @@ static void format_key(dbt_format f, char *out, size_t n)
     out[used] = '\0';
 }
 
-static int sha256_hex(const unsigned char *data, size_t len, char out[65])
-{
-    unsigned char md[SHA256_DIGEST_LENGTH];
-
-    if (EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) != 1)
-        return -1;
-    dbt_hex(md, sizeof(md), out);
-    return 0;
-}
-
 /* ---------------------------------------------------------------- import */
 
 static void import_usage(FILE *out)
@@ -103,6 +135,61 @@ static void import_usage(FILE *out)
             "  -h, --help           show this help\n");
 }
 
+/* What the filter of one import did, for the messages. */
+struct import_filter {
+    int allow_leaf, no_expired;
+    int64_t now;
+    size_t seen, leaf, expired; /* certificates read, non-CA skipped, expired skipped */
+};
+
+/* Moves the certificates of in that pass the filter into keep; each skipped one is named. */
+static int import_filter(struct import_filter *f, const dbt_bundle *in, dbt_bundle *keep)
+{
+    dbt_certinfo ci;
+    dbt_err err;
+    char where[64], d[32];
+    size_t i;
+
+    for (i = 0; i < in->n; i++) {
+        const dbt_cert *ct = &in->certs[i];
+
+        f->seen++;
+        if (ct->line > 0)
+            snprintf(where, sizeof(where), "certificate %zu (line %d)", i + 1, ct->line);
+        else
+            snprintf(where, sizeof(where), "certificate %zu", i + 1);
+        if (dbt_certinfo_get(ct->x509, &ci, &err) != 0) {
+            cli_error("%s of %s: %s; nothing was imported", where, in->source, err.msg);
+            return -1;
+        }
+        if (!ci.is_ca && !f->allow_leaf) {
+            cli_warn("%s of %s is not a CA (%s): skipped; use --allow-leaf to import it", where,
+                     in->source, ci.subject);
+            f->leaf++;
+            continue;
+        }
+        if (ci.not_after < f->now) {
+            iso_date(ci.not_after, d, sizeof(d), 0);
+            if (f->no_expired) {
+                cli_warn("%s of %s expired on %s (%s): skipped (--no-expired)", where, in->source,
+                         d, ci.subject);
+                f->expired++;
+                continue;
+            }
+            cli_warn("%s of %s expired on %s (%s): imported anyway; use --no-expired to skip "
+                     "expired certificates",
+                     where, in->source, d, ci.subject);
+        }
+        X509_up_ref(ct->x509);
+        if (dbt_bundle_push(keep, ct->x509, (int)keep->n + 1, 0, ct->alias, &err) != 0) {
+            X509_free(ct->x509);
+            cli_error("%s; nothing was imported", err.msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cli_cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -112,16 +199,20 @@ int cli_cmd_import(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *name = NULL, *password = NULL, *origin = NULL;
-    int allow_leaf = 0, no_expired = 0, quiet = 0, c, rc = CLI_FAIL;
+    int quiet = 0, c, k, rc = CLI_FAIL;
+    struct import_filter f = {0, 0, (int64_t)time(NULL), 0, 0, 0};
     dbt_bundle *in = NULL, *keep = NULL, *old = NULL;
+    struct fp_index *keep_idx = NULL, *old_idx = NULL;
+    size_t nkeep_idx = 0, nold_idx = 0, i, used;
     dbt_catalog *cat = NULL;
     dbt_catalog_txn *txn = NULL;
     dbt_catalog_meta meta;
     dbt_catalog_change change = {0};
-    dbt_certinfo ci;
+    dbt_format fmt = DBT_FMT_UNKNOWN;
+    EVP_MD_CTX *md = NULL;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
     dbt_err err;
-    size_t i, skipped = 0;
-    int64_t now = (int64_t)time(NULL);
     char subj[512];
 
     while ((c = getopt_long(argc, argv, "b:p:qh", opts, NULL)) != -1) {
@@ -130,10 +221,10 @@ int cli_cmd_import(int argc, char **argv)
             name = optarg;
             break;
         case 'L':
-            allow_leaf = 1;
+            f.allow_leaf = 1;
             break;
         case 'E':
-            no_expired = 1;
+            f.no_expired = 1;
             break;
         case 'p':
             password = optarg;
@@ -161,88 +252,62 @@ int cli_cmd_import(int argc, char **argv)
         cli_error("%s", err.msg);
         return CLI_USAGE;
     }
+    for (k = optind, c = 0; k < argc; k++)
+        c += strcmp(argv[k], "-") == 0;
+    if (c > 1) {
+        cli_error("standard input ('-') can be given only once");
+        return CLI_USAGE;
+    }
 
     memset(&meta, 0, sizeof(meta));
-    if (argc - optind == 1) {
-        unsigned char *data = NULL;
-        size_t len = 0;
-
-        /* Read once: the bytes we hash for the record are the bytes we decode. */
-        if (dbt_read_all(argv[optind], &data, &len, &err) != 0) {
-            cli_error("%s", err.msg);
-            goto end;
-        }
-        if (dbt_bundle_decode(data, len, strcmp(argv[optind], "-") == 0 ? "<stdin>" : argv[optind],
-                              password, &in, &err) != 0) {
-            free(data);
-            cli_error("%s", err.msg);
-            goto end;
-        }
-        sha256_hex(data, len, meta.sha256);
-        free(data);
-        format_key(in->format, meta.format, sizeof(meta.format));
-    } else {
-        if ((in = cli_read_inputs(argv + optind, argc - optind, password)) == NULL)
-            goto end;
-        snprintf(meta.format, sizeof(meta.format), "mixed");
+    if ((keep = dbt_bundle_new(name)) == NULL || (md = EVP_MD_CTX_new()) == NULL ||
+        EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        cli_error("out of memory");
+        goto end;
     }
-    if (origin != NULL) {
+    /* Each input is read, checked and filtered on its own, so that every message names the
+     * file and the certificate's number in that file. The recorded sha256 covers the bytes of
+     * all inputs, in order. */
+    for (k = optind; k < argc; k++) {
+        if (cli_read_file(argv[k], password, NULL, &in, md) != 0 ||
+            import_filter(&f, in, keep) != 0) {
+            cli_error("nothing was imported; the catalog is unchanged");
+            goto end;
+        }
+        if (in->n == 0)
+            cli_warn("%s holds no certificate", in->source);
+        fmt = (k == optind || fmt == in->format) ? in->format : DBT_FMT_UNKNOWN;
+        dbt_bundle_free(in);
+        in = NULL;
+    }
+    if (EVP_DigestFinal_ex(md, digest, &dlen) != 1) {
+        cli_error("cannot compute the SHA-256 of the inputs");
+        goto end;
+    }
+    dbt_hex(digest, dlen, meta.sha256);
+    if (fmt == DBT_FMT_UNKNOWN)
+        snprintf(meta.format, sizeof(meta.format), "mixed");
+    else
+        format_key(fmt, meta.format, sizeof(meta.format));
+    used = 0;
+    if (origin != NULL)
         snprintf(meta.origin, sizeof(meta.origin), "%s", origin);
-    } else {
-        size_t used = 0;
-        int k;
-
+    else
         for (k = optind; k < argc && used + 1 < sizeof(meta.origin); k++)
             used += (size_t)snprintf(meta.origin + used, sizeof(meta.origin) - used, "%s%s",
                                      k > optind ? " " : "",
                                      strcmp(argv[k], "-") == 0 ? "<stdin>" : argv[k]);
-    }
+    /* The catalog refuses control characters in the origin; a file name may hold them. */
+    for (i = 0; meta.origin[i] != '\0'; i++)
+        if ((unsigned char)meta.origin[i] < 0x20 || meta.origin[i] == 0x7f)
+            meta.origin[i] = '?';
 
-    /* Filter: non-CA certificates and (optionally) expired ones are named, never dropped
-     * silently. */
-    if ((keep = dbt_bundle_new(in->source)) == NULL) {
-        cli_error("out of memory");
-        goto end;
-    }
-    for (i = 0; i < in->n; i++) {
-        dbt_cert *ct = &in->certs[i];
-
-        if (dbt_certinfo_get(ct->x509, &ci, &err) != 0) {
-            cli_error("certificate %d of %s: %s", ct->block, in->source, err.msg);
-            goto end;
-        }
-        if (!ci.is_ca && !allow_leaf) {
-            cli_warn("certificate %d of %s is not a CA (%s): skipped; use --allow-leaf to "
-                     "import it",
-                     ct->block, in->source, ci.subject);
-            skipped++;
-            continue;
-        }
-        if (ci.not_after < now) {
-            char d[32];
-
-            iso_date(ci.not_after, d, sizeof(d), 0);
-            if (no_expired) {
-                cli_warn("certificate %d of %s expired on %s (%s): skipped (--no-expired)",
-                         ct->block, in->source, d, ci.subject);
-                skipped++;
-                continue;
-            }
-            cli_warn("certificate %d of %s expired on %s (%s): imported anyway; use "
-                     "--no-expired to skip expired certificates",
-                     ct->block, in->source, d, ci.subject);
-        }
-        X509_up_ref(ct->x509);
-        if (dbt_bundle_push(keep, ct->x509, ct->block, ct->line, ct->alias, &err) != 0) {
-            X509_free(ct->x509);
-            cli_error("%s", err.msg);
-            goto end;
-        }
-    }
     if (keep->n == 0) {
-        cli_error("nothing to import into bundle '%s': all %zu certificates of %s were skipped; "
-                  "the catalog is unchanged",
-                  name, in->n, in->source);
+        cli_error("nothing to import into bundle '%s': none of the %zu certificate%s read %s "
+                  "(%zu not a CA: add --allow-leaf; %zu expired and --no-expired given); the "
+                  "catalog is unchanged",
+                  name, f.seen, f.seen == 1 ? "" : "s", f.seen == 1 ? "is usable" : "are usable",
+                  f.leaf, f.expired);
         goto end;
     }
 
@@ -259,24 +324,30 @@ int cli_cmd_import(int argc, char **argv)
     if (cli_system_refresh_after_change(cat) != 0)
         goto end;
     if (!quiet) {
+        if (fp_index_build(keep, &keep_idx, &nkeep_idx) != 0 ||
+            fp_index_build(old, &old_idx, &nold_idx) != 0)
+            goto end;
         printf("bundle '%s': %zu certificate%s (%zu added, %zu removed", name,
                keep->n - change.duplicates, keep->n - change.duplicates == 1 ? "" : "s",
                change.nadded, change.nremoved);
         if (change.duplicates > 0)
             printf(", %zu duplicate%s merged", change.duplicates,
                    change.duplicates == 1 ? "" : "s");
-        if (skipped > 0)
-            printf(", %zu skipped", skipped);
+        if (f.leaf + f.expired > 0)
+            printf(", %zu skipped", f.leaf + f.expired);
         printf(")%s\n", change.existed ? "" : " [new bundle]");
         for (i = 0; i < change.nadded; i++)
             printf("  + %s %s\n", change.added[i],
-                   subject_of(keep, change.added[i], subj, sizeof(subj)));
+                   subject_of(keep, keep_idx, nkeep_idx, change.added[i], subj, sizeof(subj)));
         for (i = 0; i < change.nremoved; i++)
             printf("  - %s %s\n", change.removed[i],
-                   subject_of(old, change.removed[i], subj, sizeof(subj)));
+                   subject_of(old, old_idx, nold_idx, change.removed[i], subj, sizeof(subj)));
     }
     rc = CLI_OK;
 end:
+    free(keep_idx);
+    free(old_idx);
+    EVP_MD_CTX_free(md);
     dbt_catalog_change_clear(&change);
     dbt_catalog_txn_free(txn);
     dbt_catalog_close(cat);
@@ -293,67 +364,83 @@ struct row_filter {
     long expiring;      /* only certificates with fewer days left, or -1 */
 };
 
-/* Calls fn for every (bundle, certificate) pair of the catalog that passes the filter. */
+/* Calls fn for every (bundle, certificate) pair of the catalog that passes the filter: bundles
+ * by name, each in its stored order (the order it was imported in). */
 typedef int (*row_fn)(void *arg, const char *bundle, const dbt_certinfo *ci, long days);
 
 static int for_each_row(dbt_catalog *cat, const struct row_filter *f, row_fn fn, void *arg)
 {
-    dbt_catalog_cert *certs = NULL;
+    dbt_catalog_entry *bundles = NULL;
+    dbt_bundle *b = NULL;
     dbt_certinfo ci;
     dbt_err err;
-    size_t n = 0, i, j;
-    int rc = -1, found_bundle = f->bundle == NULL;
-    X509 *x = NULL;
+    size_t nb = 0, i, j;
+    int rc = -1, found = f->bundle == NULL;
 
-    if (f->bundle != NULL) {
-        dbt_catalog_meta meta;
-
-        if (dbt_catalog_get_meta(cat, f->bundle, &meta, &err) != 0) {
-            cli_error("%s", err.msg);
-            return -1;
-        }
-        found_bundle = 1;
-    }
-    if (dbt_catalog_certs(cat, &certs, &n, &err) != 0) {
+    if (dbt_catalog_list(cat, &bundles, &nb, &err) != 0) {
         cli_error("%s", err.msg);
         return -1;
     }
-    for (i = 0; i < n; i++) {
-        long days;
-
-        for (j = 0; j < certs[i].nbundles; j++)
-            if (f->bundle == NULL || strcmp(certs[i].bundles[j], f->bundle) == 0)
-                break;
-        if (j == certs[i].nbundles)
+    for (i = 0; i < nb; i++) {
+        if (f->bundle != NULL && strcmp(bundles[i].name, f->bundle) != 0)
             continue;
-        if (dbt_catalog_load_cert(cat, certs[i].sha256, &x, &err) != 0 ||
-            dbt_certinfo_get(x, &ci, &err) != 0) {
+        found = 1;
+        if (dbt_catalog_load(cat, bundles[i].name, &b, &err) != 0) {
             cli_error("%s", err.msg);
             goto end;
         }
-        X509_free(x);
-        x = NULL;
-        days = cli_days_left(ci.not_after);
-        if (f->expiring >= 0 && days >= f->expiring)
-            continue;
-        for (j = 0; j < certs[i].nbundles; j++) {
-            if (f->bundle != NULL && strcmp(certs[i].bundles[j], f->bundle) != 0)
+        for (j = 0; j < b->n; j++) {
+            long days;
+
+            if (dbt_certinfo_get(b->certs[j].x509, &ci, &err) != 0) {
+                cli_error("certificate %zu of bundle '%s' in %s: %s", j + 1, bundles[i].name,
+                          dbt_catalog_path(cat), err.msg);
+                goto end;
+            }
+            days = cli_days_left(ci.not_after);
+            if (f->expiring >= 0 && days >= f->expiring)
                 continue;
-            if (fn(arg, certs[i].bundles[j], &ci, days) != 0)
+            if (fn(arg, bundles[i].name, &ci, days) != 0)
                 goto end;
         }
+        dbt_bundle_free(b);
+        b = NULL;
     }
-    rc = found_bundle ? 0 : -1;
+    if (!found) {
+        cli_error("catalog %s has no bundle named '%s': '%s list' shows the bundles",
+                  dbt_catalog_path(cat), f->bundle, cli_progname);
+        goto end;
+    }
+    rc = 0;
 end:
-    X509_free(x);
-    dbt_catalog_certs_free(certs, n);
+    dbt_bundle_free(b);
+    free(bundles);
     return rc;
+}
+
+/* A JSON string of s; bytes that are not valid UTF-8 (a subject's T61String, say) become '?',
+ * so that the output stays valid JSON. */
+static json_t *json_str(const char *s)
+{
+    json_t *j = json_string(s);
+    char *copy;
+    size_t i;
+
+    if (j != NULL || (copy = strdup(s)) == NULL)
+        return j;
+    for (i = 0; copy[i] != '\0'; i++)
+        if ((unsigned char)copy[i] >= 0x80)
+            copy[i] = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
 }
 
 struct list_ctx {
     json_t *json; /* array, or NULL for text */
     size_t rows;
-    int check; /* check's wording */
+    int check;      /* check's wording */
+    long warn_days; /* "expires in N days" below this many days */
 };
 
 static const char *status_of(long days, long warn_days, char *buf, size_t n)
@@ -377,21 +464,34 @@ static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long 
     key_desc(ci, key, sizeof(key));
     ctx->rows++;
     if (ctx->json != NULL) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:b, s:s}",
-                              "bundle", bundle, "subject", ci->subject, "issuer", ci->issuer,
-                              "sha256", ci->sha256, "sha1", ci->sha1, "serial", ci->serial,
-                              "not_before", nb, "not_after", na, "key_bits", ci->key_bits,
-                              "key_type", ci->key_type, "days_left", (json_int_t)days, "is_ca",
-                              ci->is_ca, "status", status_of(days, 30, st, sizeof(st)));
-        if (o == NULL || json_array_append_new(ctx->json, o) != 0) {
+        json_t *o = json_object();
+        int bad = o == NULL;
+
+        bad |= json_object_set_new(o, "bundle", json_str(bundle)) != 0;
+        bad |= json_object_set_new(o, "subject", json_str(ci->subject)) != 0;
+        bad |= json_object_set_new(o, "issuer", json_str(ci->issuer)) != 0;
+        bad |= json_object_set_new(o, "sha256", json_str(ci->sha256)) != 0;
+        bad |= json_object_set_new(o, "sha1", json_str(ci->sha1)) != 0;
+        bad |= json_object_set_new(o, "serial", json_str(ci->serial)) != 0;
+        bad |= json_object_set_new(o, "not_before", json_str(nb)) != 0;
+        bad |= json_object_set_new(o, "not_after", json_str(na)) != 0;
+        bad |= json_object_set_new(o, "key", json_str(key)) != 0;
+        bad |= json_object_set_new(o, "key_type", json_str(ci->key_type)) != 0;
+        bad |= json_object_set_new(o, "key_bits", json_integer(ci->key_bits)) != 0;
+        bad |= json_object_set_new(o, "key_curve", json_str(ci->key_curve)) != 0;
+        bad |= json_object_set_new(o, "days_left", json_integer(days)) != 0;
+        bad |= json_object_set_new(o, "is_ca", json_boolean(ci->is_ca)) != 0;
+        bad |= json_object_set_new(o, "status",
+                                   json_str(status_of(days, ctx->warn_days, st, sizeof(st)))) != 0;
+        if (bad || json_array_append_new(ctx->json, o) != 0) {
             cli_error("out of memory");
             return -1;
         }
         return 0;
     }
     if (ctx->check)
-        printf("%s  %s  %s  %s\n", status_of(days, LONG_MAX, st, sizeof(st)), bundle, na,
-               ci->subject);
+        printf("%s  %s  %s  %s  %s\n", status_of(days, LONG_MAX, st, sizeof(st)), bundle, na,
+               ci->sha256, ci->subject);
     else
         printf("%-16s %.10s  %-16s %s  %s\n", bundle, na, key, ci->sha256, ci->subject);
     return 0;
@@ -431,7 +531,7 @@ int cli_cmd_list(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct row_filter f = {NULL, -1};
-    struct list_ctx ctx = {NULL, 0, 0};
+    struct list_ctx ctx = {NULL, 0, 0, 30};
     dbt_catalog *cat = NULL;
     int c, json = 0, rc = CLI_FAIL;
 
@@ -459,10 +559,14 @@ int cli_cmd_list(int argc, char **argv)
         cli_error("list takes no arguments ('%s')", argv[optind]);
         return CLI_USAGE;
     }
+    if (f.expiring >= 0)
+        ctx.warn_days = f.expiring;
     if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
         return CLI_FAIL;
-    if (json && (ctx.json = json_array()) == NULL)
+    if (json && (ctx.json = json_array()) == NULL) {
+        cli_error("out of memory");
         goto end;
+    }
     if (!json)
         printf("%-16s %-10s  %-16s %-64s  %s\n", "BUNDLE", "NOT AFTER", "KEY", "SHA-256",
                "SUBJECT");
@@ -482,11 +586,13 @@ end:
 
 static void check_usage(FILE *out)
 {
-    fprintf(out, "usage: dbtrust [--catalog DIR] check [--days N] [--bundle NAME]\n\n"
+    fprintf(out, "usage: dbtrust [--catalog DIR] check [--days N] [--bundle NAME] [--json]\n\n"
                  "Exits 1 and lists the certificates that are expired or expire within N days\n"
-                 "(default 30); exits 0 and prints nothing else when there are none.\n\n"
+                 "(default 30): status, bundle, notAfter, SHA-256, subject. Exits 0 with one\n"
+                 "'ok' line when there are none.\n\n"
                  "  -d, --days N         warning window in days (default 30)\n"
                  "  -b, --bundle NAME    only this bundle\n"
+                 "      --json           the certificates found as a JSON array (as list --json)\n"
                  "  -h, --help           show this help\n");
 }
 
@@ -495,13 +601,14 @@ int cli_cmd_check(int argc, char **argv)
     static const struct option opts[] = {
         {"days", required_argument, NULL, 'd'},
         {"bundle", required_argument, NULL, 'b'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct row_filter f = {NULL, 30};
-    struct list_ctx ctx = {NULL, 0, 1};
+    struct list_ctx ctx = {NULL, 0, 1, 30};
     dbt_catalog *cat = NULL;
-    int c, rc = CLI_FAIL;
+    int c, json = 0, rc = CLI_FAIL;
 
     while ((c = getopt_long(argc, argv, "d:b:h", opts, NULL)) != -1) {
         switch (c) {
@@ -511,6 +618,9 @@ int cli_cmd_check(int argc, char **argv)
             break;
         case 'b':
             f.bundle = optarg;
+            break;
+        case 'j':
+            json = 1;
             break;
         case 'h':
             check_usage(stdout);
@@ -526,8 +636,22 @@ int cli_cmd_check(int argc, char **argv)
     }
     if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
         return CLI_FAIL;
+    ctx.warn_days = f.expiring;
+    if (json && (ctx.json = json_array()) == NULL) {
+        cli_error("out of memory");
+        goto end;
+    }
     if (for_each_row(cat, &f, list_row, &ctx) != 0)
         goto end;
+    if (json) {
+        if (json_dumpf(ctx.json, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF) {
+            cli_error("writing to standard output failed");
+            rc = CLI_FAIL;
+            goto end;
+        }
+        rc = ctx.rows > 0 ? CLI_FAIL : CLI_OK;
+        goto end;
+    }
     if (ctx.rows > 0) {
         fprintf(stderr, "%s: %zu certificate%s expired or expiring within %ld days\n", cli_progname,
                 ctx.rows, ctx.rows == 1 ? "" : "s", f.expiring);
@@ -536,6 +660,7 @@ int cli_cmd_check(int argc, char **argv)
     printf("ok: no certificate expires within %ld days\n", f.expiring);
     rc = CLI_OK;
 end:
+    json_decref(ctx.json);
     dbt_catalog_close(cat);
     return rc;
 }
@@ -751,7 +876,16 @@ int cli_cmd_export(int argc, char **argv)
         goto end;
     }
     if (b->n == 0) {
-        cli_error("nothing to export: %s is empty", bundle ? bundle : dbt_catalog_path(cat));
+        /* An empty truststore is never what a client wants (Java refuses one: "the
+         * trustAnchors parameter must be non-empty"), so nothing is written. */
+        if (bundle != NULL)
+            cli_error("nothing to export: bundle '%s' of %s holds no certificate (its last one "
+                      "was removed): import into it or export another bundle; %s was not written",
+                      bundle, dbt_catalog_path(cat), argv[optind]);
+        else
+            cli_error("nothing to export: catalog %s holds no certificate: add some with '%s "
+                      "import --bundle NAME FILE'; %s was not written",
+                      dbt_catalog_path(cat), cli_progname, argv[optind]);
         goto end;
     }
     if (cli_write_bundle(b, format, password, argv[optind]) != 0)

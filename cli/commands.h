@@ -41,6 +41,13 @@ int cli_open_catalog(int flags, struct dbt_catalog **out);
 /* Writes data to path atomically (temporary file + rename), or to stdout when path is "-".
  * Prints the error naming path. 0 or -1. */
 int cli_write_output(const char *path, const unsigned char *data, size_t len);
+/* Reads and decodes one input ("-" is standard input). A PKCS#12 input that opens neither with
+ * password nor without one is tried with "changeit" when password is NULL. pass_opt names the
+ * option that gives the password in the error message ("-storepass"; NULL: "--password"). md,
+ * when not NULL, is updated with the input's bytes. Prints the error; 0 or -1. */
+struct evp_md_ctx_st;
+int cli_read_file(const char *path, const char *password, const char *pass_opt,
+                  struct dbt_bundle **out, struct evp_md_ctx_st *md);
 /* Decodes every input file ("-" is stdin) and appends all certificates, in order, to one
  * bundle; prints the first decode error (file, block, line) and returns NULL. */
 struct dbt_bundle *cli_read_inputs(char **paths, int n, const char *password);

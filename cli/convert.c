@@ -12,13 +12,14 @@
 static void convert_usage(FILE *out)
 {
     fprintf(out,
-            "usage: dbtrust convert [options] --to FORMAT IN OUT\n\n"
+            "usage: dbtrust convert --to FORMAT [options] IN OUT\n\n"
             "Reads IN (PEM, DER, PKCS#7 PEM or DER, PKCS#12, JKS; '-' for standard input) and\n"
             "writes every certificate to OUT ('-' for standard output) in FORMAT. OUT is\n"
             "written atomically: complete, or untouched on any error.\n\n"
             "  -t, --to FORMAT          pem, der, p7b, p7b-der, pkcs12, jks or hashed-dir\n"
-            "  -p, --password PASS      password for a pkcs12 or jks OUT (default changeit)\n"
-            "  -i, --in-password PASS   password of a PKCS#12 or JKS IN\n"
+            "  -p, --password PASS      password of a pkcs12 or jks OUT (default changeit)\n"
+            "  -i, --in-password PASS   password of a PKCS#12 or JKS IN (default: none, \"\"\n"
+            "                           or changeit for PKCS#12; JKS is then read unchecked)\n"
             "  -h, --help               show this help\n");
 }
 
@@ -63,8 +64,13 @@ int cli_cmd_convert(int argc, char **argv)
         cli_error("unknown format '%s': use one of %s, hashed-dir", to, dbt_outfmt_names());
         return CLI_USAGE;
     }
-    if ((b = cli_read_inputs(argv + optind, 1, in_password)) == NULL)
+    if (cli_read_file(argv[optind], in_password, "--in-password", &b, NULL) != 0)
         return CLI_FAIL;
+    if (b->n == 0) {
+        cli_error("%s holds no certificate; %s was not written", b->source, argv[optind + 1]);
+        dbt_bundle_free(b);
+        return CLI_FAIL;
+    }
     rc = cli_write_bundle(b, to, password, argv[optind + 1]) == 0 ? CLI_OK : CLI_FAIL;
     if (rc == CLI_OK && strcmp(argv[optind + 1], "-") != 0)
         fprintf(stderr, "wrote %zu certificate%s to %s (%s)\n", b->n, b->n == 1 ? "" : "s",

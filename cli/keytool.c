@@ -76,6 +76,12 @@ static int kt_parse(int argc, char **argv, struct kt_opts *o)
             cli_error("%s: option %s needs a value", o->cmd, a);
             return -1;
         }
+        if (strcmp(a, "-storetype") == 0 && strcasecmp(argv[i + 1], "pkcs12") != 0 &&
+            strcasecmp(argv[i + 1], "jks") != 0) {
+            cli_error("%s: -storetype %s: only pkcs12 and jks truststores are supported", o->cmd,
+                      argv[i + 1]);
+            return -1;
+        }
         if (strcmp(a, "-alias") == 0)
             o->alias = argv[++i];
         else if (strcmp(a, "-file") == 0)
@@ -98,19 +104,10 @@ static int kt_parse(int argc, char **argv, struct kt_opts *o)
 static int store_load(const struct kt_opts *o, int create, dbt_bundle **out, dbt_outfmt *fmt)
 {
     struct stat st;
-    dbt_err err;
 
-    *fmt = DBT_OUT_PKCS12; /* keytool's default store type since Java 9 */
-    if (o->storetype != NULL) {
-        if (strcasecmp(o->storetype, "pkcs12") == 0)
-            *fmt = DBT_OUT_PKCS12;
-        else if (strcasecmp(o->storetype, "jks") == 0)
-            *fmt = DBT_OUT_JKS;
-        else {
-            cli_error("-storetype %s: only pkcs12 and jks truststores are supported", o->storetype);
-            return -1;
-        }
-    }
+    /* keytool's default store type since Java 9; -storetype was checked by kt_parse. */
+    *fmt =
+        o->storetype != NULL && strcasecmp(o->storetype, "jks") == 0 ? DBT_OUT_JKS : DBT_OUT_PKCS12;
     if (stat(o->keystore, &st) != 0 && errno == ENOENT) {
         if (!create) {
             cli_error("keystore %s does not exist", o->keystore);
@@ -122,20 +119,27 @@ static int store_load(const struct kt_opts *o, int create, dbt_bundle **out, dbt
         }
         return 0;
     }
-    if (dbt_bundle_read_file(o->keystore, o->storepass, out, &err) != 0) {
-        cli_error("%s", err.msg);
+    if (cli_read_file(o->keystore, o->storepass, "-storepass", out, NULL) != 0)
         return -1;
+    if ((*out)->format != DBT_FMT_PKCS12 && (*out)->format != DBT_FMT_JKS) {
+        cli_error("%s is a %s file, not a PKCS#12 or JKS keystore: convert it with '%s convert "
+                  "--to pkcs12 %s NEW.p12'",
+                  o->keystore, dbt_format_name((*out)->format), cli_progname, o->keystore);
+        goto fail;
     }
-    if ((*out)->format == DBT_FMT_JKS && o->storetype == NULL)
-        *fmt = DBT_OUT_JKS;
-    else if ((*out)->format != DBT_FMT_PKCS12 && (*out)->format != DBT_FMT_JKS) {
-        cli_error("%s is a %s file, not a PKCS#12 or JKS keystore", o->keystore,
-                  dbt_format_name((*out)->format));
-        dbt_bundle_free(*out);
-        *out = NULL;
-        return -1;
+    /* Rewriting a keystore in another type behind the user's back would break its readers. */
+    if (o->storetype != NULL && ((*out)->format == DBT_FMT_JKS) != (*fmt == DBT_OUT_JKS)) {
+        cli_error("%s is a %s keystore, not %s: drop -storetype or give -storetype %s", o->keystore,
+                  dbt_format_name((*out)->format), o->storetype,
+                  (*out)->format == DBT_FMT_JKS ? "jks" : "pkcs12");
+        goto fail;
     }
+    *fmt = (*out)->format == DBT_FMT_JKS ? DBT_OUT_JKS : DBT_OUT_PKCS12;
     return 0;
+fail:
+    dbt_bundle_free(*out);
+    *out = NULL;
+    return -1;
 }
 
 static int store_save(const struct kt_opts *o, const dbt_bundle *b, dbt_outfmt fmt)
@@ -234,8 +238,13 @@ static int kt_importcert(const struct kt_opts *o)
         return cli_cmd_import(n, args);
     }
     paths[0] = (char *)(o->file ? o->file : "-");
-    if ((in = cli_read_inputs(paths, 1, NULL)) == NULL)
+    if (cli_read_file(paths[0], NULL, NULL, &in, NULL) != 0)
         return CLI_FAIL;
+    if (in->n == 0) {
+        cli_error("%s holds no certificate; %s is unchanged", in->source, o->keystore);
+        dbt_bundle_free(in);
+        return CLI_FAIL;
+    }
     rc = kt_import_store(o, in);
     dbt_bundle_free(in);
     return rc;

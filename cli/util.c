@@ -2,13 +2,22 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pkcs12.h>
+
 #include "bundle.h"
 #include "catalog.h"
+#include "certinfo.h"
 #include "commands.h"
 #include "fsutil.h"
 
@@ -45,7 +54,15 @@ int cli_open_catalog(int flags, dbt_catalog **out)
         return -1;
     }
     if (dbt_catalog_open(path, flags, out, &err) != 0) {
-        cli_error("%s", err.msg);
+        struct stat st;
+
+        /* Say how to create it in this program's own syntax. */
+        if (!(flags & DBT_CAT_CREATE) && lstat(path, &st) != 0 && errno == ENOENT)
+            cli_error("catalog %s does not exist: create it with '%s --catalog %s import "
+                      "--bundle NAME FILE'",
+                      path, cli_progname, path);
+        else
+            cli_error("%s", err.msg);
         return -1;
     }
     return 0;
@@ -69,6 +86,64 @@ int cli_write_output(const char *path, const unsigned char *data, size_t len)
     return 0;
 }
 
+/* True when data is a PKCS#12 file (it parses as one); leaves the error queue empty. */
+static int looks_pkcs12(const unsigned char *data, size_t len)
+{
+    const unsigned char *p = data;
+    PKCS12 *p12 = len <= LONG_MAX ? d2i_PKCS12(NULL, &p, (long)len) : NULL;
+
+    ERR_clear_error();
+    PKCS12_free(p12);
+    return p12 != NULL;
+}
+
+int cli_read_file(const char *path, const char *password, const char *pass_opt, dbt_bundle **out,
+                  EVP_MD_CTX *md)
+{
+    const char *source = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    char *hint;
+    dbt_err err;
+    int rc = -1;
+
+    *out = NULL;
+    if (dbt_read_all(path, &data, &len, &err) != 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if (dbt_bundle_decode(data, len, source, password, out, &err) != 0) {
+        dbt_err again;
+
+        /* Truststores this program (and Java) writes use "changeit" unless told otherwise, so
+         * reading one back must not need the password spelled out. */
+        if (password != NULL || !looks_pkcs12(data, len) ||
+            dbt_bundle_decode(data, len, source, "changeit", out, &again) != 0) {
+            /* lib's hint names import's option; other callers spell it differently. */
+            hint = pass_opt != NULL ? strstr(err.msg, "use --password") : NULL;
+            if (hint != NULL) {
+                char rest[sizeof(err.msg)];
+
+                snprintf(rest, sizeof(rest), "%s", hint + strlen("use --password"));
+                snprintf(hint, sizeof(err.msg) - (size_t)(hint - err.msg), "give it with %s%s",
+                         pass_opt, rest);
+            }
+            cli_error("%s", err.msg);
+            goto end;
+        }
+    }
+    if (md != NULL && EVP_DigestUpdate(md, data, len) != 1) {
+        cli_error("%s: cannot compute its SHA-256", source);
+        dbt_bundle_free(*out);
+        *out = NULL;
+        goto end;
+    }
+    rc = 0;
+end:
+    free(data);
+    return rc;
+}
+
 dbt_bundle *cli_read_inputs(char **paths, int n, const char *password)
 {
     dbt_bundle *all = NULL, *one = NULL;
@@ -76,21 +151,24 @@ dbt_bundle *cli_read_inputs(char **paths, int n, const char *password)
     int i;
     size_t k;
 
-    all = dbt_bundle_new(n == 1 ? paths[0] : "inputs");
+    all =
+        dbt_bundle_new(n == 1 ? (strcmp(paths[0], "-") == 0 ? "<stdin>" : paths[0]) : "the inputs");
     if (all == NULL) {
         cli_error("out of memory");
         return NULL;
     }
     for (i = 0; i < n; i++) {
-        if (dbt_bundle_read_file(paths[i], password, &one, &err) != 0) {
-            cli_error("%s", err.msg);
+        if (cli_read_file(paths[i], password, NULL, &one, NULL) != 0)
             goto fail;
-        }
         if (n == 1)
             all->format = one->format;
         for (k = 0; k < one->n; k++) {
+            /* Several inputs: number certificates 1..N across all of them, so that a number
+             * in a later message points at one certificate, not one per input. */
+            int block = n == 1 ? one->certs[k].block : (int)all->n + 1;
+
             X509_up_ref(one->certs[k].x509);
-            if (dbt_bundle_push(all, one->certs[k].x509, one->certs[k].block, one->certs[k].line,
+            if (dbt_bundle_push(all, one->certs[k].x509, block, n == 1 ? one->certs[k].line : 0,
                                 one->certs[k].alias, &err) != 0) {
                 X509_free(one->certs[k].x509);
                 cli_error("%s", err.msg);

@@ -9,21 +9,48 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "certinfo.h"
 #include "fsutil.h"
 #include "hashdir.h"
 
+/* What placing one certificate needs; kept small so that 200,000 certificates fit easily. */
+struct hd_item {
+    unsigned char sha256[32];
+    unsigned long hash; /* subject hash: the <hash> of <hash>.<n> */
+    size_t index;       /* position in the bundle: the first of duplicates wins */
+};
+
+static int hd_by_sha_then_index(const void *a, const void *b)
+{
+    const struct hd_item *x = a, *y = b;
+    int c = memcmp(x->sha256, y->sha256, sizeof(x->sha256));
+
+    if (c != 0)
+        return c;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The catalog's rule: certificates sharing a <hash> get n = 0, 1, ... in sha256 order. */
+static int hd_by_hash_then_sha(const void *a, const void *b)
+{
+    const struct hd_item *x = a, *y = b;
+
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return memcmp(x->sha256, y->sha256, sizeof(x->sha256));
+}
+
 int dbt_hashdir_write(const char *dir, const dbt_bundle *b, dbt_err *err)
 {
     char tmp[4096], name[32];
-    char(*seen)[65] = NULL;
-    unsigned long *hashes = NULL;
-    size_t nseen = 0, i, j;
-    int dfd = -1, rc = -1, n;
+    struct hd_item *items = NULL;
+    size_t nitems = 0, nuniq = 0, i;
+    int dfd = -1, rc = -1, ok, n = 0;
+    unsigned int mdlen;
     struct stat st;
-    dbt_certinfo ci;
 
     if (stat(dir, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {
@@ -38,12 +65,36 @@ int dbt_hashdir_write(const char *dir, const dbt_bundle *b, dbt_err *err)
         dbt_err_set(err, "%s: path too long", dir);
         return -1;
     }
-    seen = calloc(b->n ? b->n : 1, sizeof(*seen));
-    hashes = calloc(b->n ? b->n : 1, sizeof(*hashes));
-    if (seen == NULL || hashes == NULL) {
-        dbt_err_set(err, "out of memory");
-        goto end;
+    if ((items = calloc(b->n ? b->n : 1, sizeof(*items))) == NULL) {
+        dbt_err_set(err, "out of memory for %zu certificates", b->n);
+        return -1;
     }
+    for (i = 0; i < b->n; i++) {
+        X509 *x = b->certs[i].x509;
+
+        mdlen = 0;
+        if (X509_digest(x, EVP_sha256(), items[i].sha256, &mdlen) != 1 || mdlen != 32) {
+            dbt_err_ossl(err, "certificate %zu of %s: cannot compute its SHA-256", i + 1,
+                         b->source ? b->source : "the input");
+            goto end;
+        }
+        ok = 0;
+        items[i].hash = X509_NAME_hash_ex(X509_get_subject_name(x), NULL, NULL, &ok);
+        if (!ok) {
+            dbt_err_ossl(err, "certificate %zu of %s: cannot hash its subject", i + 1,
+                         b->source ? b->source : "the input");
+            goto end;
+        }
+        items[i].index = i;
+    }
+    nitems = b->n;
+    /* Duplicates: sort by fingerprint and keep the first of each run (O(n log n)). */
+    qsort(items, nitems, sizeof(*items), hd_by_sha_then_index);
+    for (i = 0; i < nitems; i++)
+        if (nuniq == 0 || memcmp(items[nuniq - 1].sha256, items[i].sha256, 32) != 0)
+            items[nuniq++] = items[i];
+    qsort(items, nuniq, sizeof(*items), hd_by_hash_then_sha);
+
     dbt_fs_rmtree_at(AT_FDCWD, tmp, tmp, NULL);
     if (dbt_fs_mkdir_at(AT_FDCWD, tmp, DBT_DIR_MODE, tmp, err) != 0)
         goto end;
@@ -51,37 +102,28 @@ int dbt_hashdir_write(const char *dir, const dbt_bundle *b, dbt_err *err)
         dbt_err_sys(err, "cannot open %s", tmp);
         goto end;
     }
-    for (i = 0; i < b->n; i++) {
+    for (i = 0; i < nuniq; i++) {
         BIO *mem;
         char *pem;
         long len;
 
-        if (dbt_certinfo_get(b->certs[i].x509, &ci, err) != 0)
-            goto end;
-        for (j = 0; j < nseen && strcmp(seen[j], ci.sha256) != 0; j++)
-            ;
-        if (j < nseen)
-            continue; /* the same certificate twice: one file */
-        n = 0;
-        for (j = 0; j < nseen; j++)
-            n += hashes[j] == ci.subject_hash;
-        memcpy(seen[nseen], ci.sha256, 65);
-        hashes[nseen++] = ci.subject_hash;
-        snprintf(name, sizeof(name), "%08lx.%d", ci.subject_hash, n);
+        n = (i > 0 && items[i - 1].hash == items[i].hash) ? n + 1 : 0;
+        snprintf(name, sizeof(name), "%08lx.%d", items[i].hash, n);
         if ((mem = BIO_new(BIO_s_mem())) == NULL ||
-            PEM_write_bio_X509(mem, b->certs[i].x509) != 1) {
+            PEM_write_bio_X509(mem, b->certs[items[i].index].x509) != 1) {
             BIO_free(mem);
-            dbt_err_ossl(err, "cannot encode certificate %zu", i + 1);
+            dbt_err_ossl(err, "cannot encode certificate %zu", items[i].index + 1);
             goto end;
         }
         len = BIO_get_mem_data(mem, &pem);
-        if (dbt_fs_write_new_at(dfd, name, pem, (size_t)len, DBT_FILE_MODE, tmp, err) != 0) {
+        /* One flush for the whole tree below, not one fsync per file. */
+        if (dbt_fs_create_at(dfd, name, pem, (size_t)len, DBT_FILE_MODE, tmp, err) != 0) {
             BIO_free(mem);
             goto end;
         }
         BIO_free(mem);
     }
-    if (dbt_fs_fsync_fd(dfd, tmp, err) != 0)
+    if (dbt_fs_sync_tree(dfd, tmp, err) != 0 || dbt_fs_fsync_fd(dfd, tmp, err) != 0)
         goto end;
     /* rename(2) replaces an empty directory and refuses a non-empty one. */
     if (rename(tmp, dir) != 0) {
@@ -98,7 +140,6 @@ end:
         close(dfd);
     if (rc != 0)
         dbt_fs_rmtree_at(AT_FDCWD, tmp, tmp, NULL);
-    free(seen);
-    free(hashes);
+    free(items);
     return rc;
 }
