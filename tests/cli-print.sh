@@ -1,6 +1,7 @@
 #!/bin/bash
 # dbtrust print: certificate counts, fields and fingerprints checked against the openssl CLI,
-# expiry status (an expired certificate, one expiring in 5 days), JSON, every input format,
+# expiry status (an expired certificate, one expiring in 5 days), JSON, every input format
+# (PEM, DER, PKCS#7 DER/PEM, PKCS#12, JKS, standard input),
 # precise errors (file, block, line) for malformed real files, and exit codes 0/1/2.
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF
@@ -161,6 +162,25 @@ for f in mix.p7b mix.p7b.pem; do
     [ "$(jq -c '[.[].sha256]' out)" = "$(jq -c '[.[].sha256]' mix.json)" ] ||
         fail "$f: certificates differ from mix.pem's (same order expected)"
 done
+
+# truststores: PKCS#12 (no password) and, when keytool is there, JKS with the entry's alias
+if openssl pkcs12 -export -nokeys -in mix.pem -out mix.p12 -passout pass: 2>/dev/null; then
+    expect_rc 0 "$DBTRUST" print --json mix.p12
+    [ "$(jq -c '[.[].sha256] | sort' out)" = "$(jq -c '[.[].sha256] | sort' mix.json)" ] ||
+        fail "mix.p12: certificates differ from mix.pem's"
+else
+    fail "openssl could not write a PKCS#12 file"
+fi
+if command -v keytool >/dev/null 2>&1; then
+    if keytool -importcert -noprompt -alias printroot -file root.pem -keystore mix.jks \
+        -storetype JKS -storepass changeit >/dev/null 2>&1; then
+        expect_rc 0 "$DBTRUST" print --json mix.jks
+        [ "$(jq -r '.[0].alias + " " + .[0].sha256' out)" = "printroot $(ossl_sha256 root.pem)" ] ||
+            fail "mix.jks: expected the root under alias printroot: $(jq -c '.[0] | {alias, sha256}' out)"
+    else
+        fail "keytool could not write a JKS file"
+    fi
+fi
 
 # ---- errors name the file, the block and the line; exit 1 ----
 { cat root.pem; echo '-----BEGIN CERTIFICATE-----'; echo 'bm90IGEgY2VydGlmaWNhdGU='; echo '-----END CERTIFICATE-----'; } >bad.pem
