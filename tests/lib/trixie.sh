@@ -87,8 +87,10 @@ dbt_trixie_build() {
 
     local try ok=
     for try in 1 2 3; do
-        if debootstrap --variant=minbase --keyring="$key" trixie "$tmp" "$mirror" \
-            >>"$log" 2>&1; then
+        # In its own mount namespace, so the /proc and /sys it mounts in the target vanish
+        # with it even if it is killed.
+        if unshare --mount --propagation private -- debootstrap --variant=minbase \
+            --keyring="$key" trixie "$tmp" "$mirror" >>"$log" 2>&1; then
             ok=1
             break
         fi
