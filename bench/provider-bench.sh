@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Cost of dbtrust.so, counted in instructions with callgrind (stable across runs and machines),
+# plus wall times for orientation. `make bench-provider` runs it. Not a test: it prints figures
+# and the goal each should meet.
+#   1. subject lookup with 10,000 CAs vs 10 CAs in the catalog (goal: within 1.2x)
+#   2. the first dbtrust:// trust lookup in a new process, 108-root AWS RDS catalog (goal: < 1 ms),
+#      against parsing the same bundle eagerly (X509_STORE_load_file)
+#   3. `openssl version` with the provider loaded through openssl.cnf vs without (goal: < 1%)
+set -euo pipefail
+unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF DBTRUST_CATALOG
+export LC_ALL=C
+src=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+build=${DBTRUST_BUILDDIR:-$PWD}
+bench=$build/bench/provider-bench
+cnfprog=$build/tests/test_provider_cnf
+export OPENSSL_MODULES=${OPENSSL_MODULES:-$build/.libs}
+realdata=${DBTRUST_REALDATA:-$src/../shared/realdata}
+global=$realdata/aws-rds-global-bundle.pem
+
+for p in "$bench" "$cnfprog" "$OPENSSL_MODULES/dbtrust.so"; do
+    [ -e "$p" ] || { echo "provider-bench: $p not built; run make and make check first" >&2; exit 1; }
+done
+command -v valgrind >/dev/null || { echo "provider-bench: valgrind is needed" >&2; exit 1; }
+w=$(mktemp -d "${TMPDIR:-/tmp}/dbt-provider-bench.XXXXXX")
+trap 'rm -rf "$w"' EXIT
+chmod 755 "$w"
+
+# mkcat DIR NAME=FILE...: through `dbtrust import` when the CLI is built, else tests/lib/mkcatalog.sh.
+mkcat() {
+    local dir=$1 a
+    shift
+    if [ -x "${DBTRUST:-$build/dbtrust}" ]; then
+        for a in "$@"; do
+            "${DBTRUST:-$build/dbtrust}" --catalog "$dir" import --bundle "${a%%=*}" "${a#*=}" >/dev/null
+        done
+    else
+        "$src/tests/lib/mkcatalog.sh" "$dir" "$@"
+    fi
+    "$cnfprog" "$dir" >"$dir.cnf"
+}
+# ir CMD...: instructions executed inside bench_lookup (or the whole process with IR_ALL=1).
+ir() {
+    local out=$w/cg.out
+    if [ -n "${IR_ALL:-}" ]; then
+        valgrind -q --tool=callgrind --callgrind-out-file="$out" "$@" >/dev/null
+    else
+        valgrind -q --tool=callgrind --callgrind-out-file="$out" --toggle-collect=bench_lookup \
+            "$@" >/dev/null
+    fi
+    sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$out" | head -1
+}
+# median_us CMD...: median wall time in microseconds of bench_lookup over 21 fresh processes.
+median_us() {
+    local i
+    for i in $(seq 21); do "$@"; done | sort -n | sed -n 11p
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+echo "== 1. subject lookup: 10,000 CAs vs 10 CAs (warm process, one lookup, callgrind Ir)"
+"$bench" gen 10000 "$w/cas.pem"
+awk '/BEGIN/ { n++ } n <= 10' "$w/cas.pem" >"$w/cas10.pem"
+mkcat "$w/cat10" bench="$w/cas10.pem"
+mkcat "$w/cat10k" bench="$w/cas.pem"
+awk '/BEGIN/ { n++ } n == 6' "$w/cas.pem" >"$w/ca5.pem"
+awk '/BEGIN/ { n++ } n == 5001' "$w/cas.pem" >"$w/ca5000.pem"
+i10=$(OPENSSL_CONF=$w/cat10.cnf ir "$bench" lookup dbtrust:// "$w/ca5.pem" warm)
+i10k=$(OPENSSL_CONF=$w/cat10k.cnf ir "$bench" lookup dbtrust:// "$w/ca5000.pem" warm)
+echo "   10 CAs:     $i10 Ir"
+echo "   10,000 CAs: $i10k Ir"
+echo "   ratio $(ratio "$i10k" "$i10") (goal <= 1.2)"
+echo "   cmd: OPENSSL_CONF=<cat>.cnf valgrind --tool=callgrind --toggle-collect=bench_lookup \\"
+echo "        bench/provider-bench lookup dbtrust:// <ca>.pem warm"
+
+echo "== 2. first trust lookup in a new process: 108 AWS RDS roots"
+if [ -r "$global" ]; then
+    mkcat "$w/aws" aws="$global"
+    awk '/BEGIN/ { n++ } n == 54' "$global" >"$w/root54.pem"
+    cold=$(OPENSSL_CONF=$w/aws.cnf ir "$bench" lookup dbtrust:// "$w/root54.pem")
+    eager=$(OPENSSL_CONF=$w/aws.cnf ir "$bench" lookup "$global" "$w/root54.pem")
+    echo "   dbtrust:// (catalog, first lookup):        $cold Ir"
+    echo "   X509_STORE_load_file(global bundle) + lookup: $eager Ir"
+    echo "   ratio dbtrust/eager $(ratio "$cold" "$eager")"
+    tcold=$(OPENSSL_CONF=$w/aws.cnf median_us "$bench" lookup dbtrust:// "$w/root54.pem")
+    teager=$(OPENSSL_CONF=$w/aws.cnf median_us "$bench" lookup "$global" "$w/root54.pem")
+    echo "   wall time, median of 21 processes: dbtrust:// $tcold us (goal < 1000), eager $teager us"
+else
+    echo "   skipped: $global not present (DBTRUST_REALDATA)"
+fi
+
+echo "== 3. openssl version with and without the provider in openssl.cnf (whole process, Ir)"
+mkdir -p "$w/none"
+"$cnfprog" "$w/none" >"$w/with.cnf"
+sed '/^dbtrust = /d; /^\[dbtrust_sect\]/,$d' "$w/with.cnf" >"$w/without.cnf"
+OPENSSL_CONF=$w/with.cnf openssl list -providers | grep -q dbtrust ||
+    { echo "provider-bench: the provider did not load from $w/with.cnf" >&2; exit 1; }
+with=$(OPENSSL_CONF=$w/with.cnf IR_ALL=1 ir openssl version)
+without=$(OPENSSL_CONF=$w/without.cnf IR_ALL=1 ir openssl version)
+echo "   without dbtrust: $without Ir"
+echo "   with dbtrust:    $with Ir"
+echo "   ratio $(ratio "$with" "$without") (goal < 1.01)"
+echo "   cmd: OPENSSL_CONF=<cnf> valgrind --tool=callgrind openssl version"
