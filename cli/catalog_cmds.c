@@ -478,7 +478,9 @@ static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long 
         bad |= json_object_set_new(o, "key", json_str(key)) != 0;
         bad |= json_object_set_new(o, "key_type", json_str(ci->key_type)) != 0;
         bad |= json_object_set_new(o, "key_bits", json_integer(ci->key_bits)) != 0;
-        bad |= json_object_set_new(o, "key_curve", json_str(ci->key_curve)) != 0;
+        bad |=
+            json_object_set_new(
+                o, "curve", ci->key_curve[0] != '\0' ? json_str(ci->key_curve) : json_null()) != 0;
         bad |= json_object_set_new(o, "days_left", json_integer(days)) != 0;
         bad |= json_object_set_new(o, "is_ca", json_boolean(ci->is_ca)) != 0;
         bad |= json_object_set_new(o, "status",
@@ -730,7 +732,11 @@ int cli_cmd_remove(int argc, char **argv)
         printf("removed bundle '%s' (%zu certificate%s)\n", bundle, change.nremoved,
                change.nremoved == 1 ? "" : "s");
     } else {
-        printf("removed certificate %s from %zu bundle%s:", fp, change.nbundles,
+        char norm[65];
+
+        if (dbt_catalog_parse_sha256(fp, norm, &err) != 0)
+            snprintf(norm, sizeof(norm), "%s", fp);
+        printf("removed certificate %s from %zu bundle%s:", norm, change.nbundles,
                change.nbundles == 1 ? "" : "s");
         for (i = 0; i < change.nbundles; i++)
             printf(" %s", change.bundles[i]);

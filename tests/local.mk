@@ -82,3 +82,9 @@ TESTS += tests/keytool-compare.sh tests/cli-print.sh
 dist_noinst_SCRIPTS += tests/keytool-compare.sh tests/cli-print.sh
 TESTS += tests/provider-trixie.sh
 dist_noinst_SCRIPTS += tests/provider-trixie.sh
+# The catalog and conversion commands and their keytool spelling (cli/catalog_cmds.c,
+# cli/convert.c, cli/keytool.c): per-test catalogs, generated PKI (tests/lib/clipki.sh) and
+# realdata; cli-crosscheck.sh reads every output with GnuTLS certtool and Java keytool.
+TESTS += tests/cli-catalog.sh
+dist_noinst_SCRIPTS += tests/cli-catalog.sh
+EXTRA_DIST += tests/lib/clipki.sh
