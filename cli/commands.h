@@ -20,6 +20,9 @@ int cli_cmd_check(int argc, char **argv);
 int cli_cmd_env(int argc, char **argv); /* cli/system.c */
 int cli_cmd_system(int argc, char **argv);
 int cli_cmd_config(int argc, char **argv);
+int cli_cmd_probe(int argc, char **argv);   /* cli/probe.c */
+int cli_cmd_fetch(int argc, char **argv);   /* cli/fetch.c */
+int cli_cmd_sources(int argc, char **argv); /* cli/sources.c */
 
 /* keytool spelling: argv[0] is the keytool command ("-printcert", ...). cli/keytool.c */
 int cli_keytool_main(int argc, char **argv);
@@ -59,5 +62,12 @@ int cli_write_bundle(const struct dbt_bundle *b, const char *format, const char 
 int cli_system_refresh_after_change(struct dbt_catalog *cat);
 /* Days from now until t (negative when past), rounded down. */
 long cli_days_left(long long t);
+
+/* Known CA sources (certs/sources.h, cli/sources.c): the entry named name, or NULL; whether a
+ * region is in the known list; whether a string is spelled like an AWS region (us-east-1). */
+struct dbt_source;
+const struct dbt_source *cli_source_find(const char *name);
+int cli_aws_region_known(const char *region);
+int cli_aws_region_valid(const char *region);
 
 #endif

@@ -7,3 +7,10 @@ dbtrust_SOURCES = \
 	provider/cnf.c provider/cnf.h
 dbtrust_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
 dbtrust_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS) $(JANSSON_LIBS)
+# probe, fetch, sources: libssl for the TLS handshake, libcurl for downloads; certs/sources.h is
+# the compiled-in list of known sources.
+dbtrust_SOURCES += cli/probe.c cli/fetch.c cli/sources.c certs/sources.h
+dbtrust_CFLAGS += $(SSL_CFLAGS) $(CURL_CFLAGS)
+dbtrust_LDADD += $(SSL_LIBS) $(CURL_LIBS)
+TESTS += tests/cli-probe.sh tests/cli-fetch.sh
+dist_noinst_SCRIPTS += tests/cli-probe.sh tests/cli-fetch.sh

@@ -1,0 +1,990 @@
+/* dbtrust probe: connects to a PostgreSQL server the way libpq does (SSLRequest, or PostgreSQL
+ * 17's direct TLS), takes its chain without trusting it, and says why verify-full would fail. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "catalog.h"
+#include "certinfo.h"
+#include "commands.h"
+
+#define PROBE_DEFAULT_PORT "5432"
+#define PROBE_WARN_DAYS 30
+
+struct probe_opts {
+    char host[256];   /* the name libpq checks (host=) */
+    char port[8];     /* decimal */
+    const char *addr; /* --hostaddr: where to connect instead of resolving host */
+    const char *sni;  /* --sni; NULL: host unless it is an IP address */
+    double timeout;   /* seconds for the whole probe */
+    int direct, json;
+};
+
+/* What the server sent and how the TLS session went. */
+struct probe_conn {
+    STACK_OF(X509) * chain; /* as sent, leaf first; owned */
+    char version[32], cipher[128], alpn[64], peer[INET6_ADDRSTRLEN + 8];
+};
+
+/* One verification: against the catalog's hashed view or the default paths. */
+struct probe_verify {
+    int ok; /* the chain verifies, validity dates included */
+    int ok_ignoring_time;
+    char error[256];    /* why it failed (dates checked) */
+    X509 *anchor;       /* trust anchor of the path built ignoring dates; owned */
+    X509_NAME *missing; /* the CA that no store provided; owned */
+    X509 *missing_for;  /* the certificate that needs it; owned */
+};
+
+/* ---------------------------------------------------------------- sockets with a deadline */
+
+static double now_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 1 when fd is ready for events, 0 at the deadline, -1 on a poll error. */
+static int wait_fd(int fd, short events, double deadline)
+{
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = events};
+        double left = deadline - now_mono();
+        int r;
+
+        if (left <= 0)
+            return 0;
+        r = poll(&p, 1, (int)(left * 1000.0) + 1);
+        if (r > 0)
+            return 1;
+        if (r == 0)
+            continue; /* the loop re-checks the deadline */
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+static int is_ip_literal(const char *s)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* Tries every address of host in turn, like libpq. -1 with why set; *timed_out says whether the
+ * deadline was the reason. */
+static int probe_connect(const struct probe_opts *o, double deadline, int *fdout, char *peer,
+                         size_t peerlen, char *why, size_t whylen)
+{
+    const char *target = o->addr != NULL ? o->addr : o->host;
+    struct addrinfo hints, *res = NULL, *ai;
+    int fd = -1, r, last_errno = 0, timed_out = 0;
+    char addr[INET6_ADDRSTRLEN] = "";
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (is_ip_literal(target))
+        hints.ai_flags = AI_NUMERICHOST;
+    r = getaddrinfo(target, o->port, &hints, &res);
+    if (r != 0) {
+        snprintf(why, whylen, "cannot resolve '%s': %s; check the host name", target,
+                 gai_strerror(r));
+        return -1;
+    }
+    for (ai = res; ai != NULL && !timed_out; ai = ai->ai_next) {
+        int soerr = 0;
+        socklen_t sl = sizeof(soerr);
+
+        getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            break;
+        if (errno != EINPROGRESS) {
+            last_errno = errno;
+        } else if ((r = wait_fd(fd, POLLOUT, deadline)) == 0) {
+            timed_out = 1;
+        } else if (r < 0) {
+            last_errno = errno;
+        } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) {
+            last_errno = errno;
+        } else if (soerr != 0) {
+            last_errno = soerr;
+        } else {
+            break;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd >= 0) {
+        snprintf(peer, peerlen, "%s", addr);
+        *fdout = fd;
+        return 0;
+    }
+    if (timed_out)
+        snprintf(why, whylen,
+                 "connection to %s (%s) port %s timed out after %g s: a firewall may drop the "
+                 "packets; check the address and port, or raise --timeout",
+                 o->host, addr, o->port, o->timeout);
+    else if (last_errno == ECONNREFUSED)
+        snprintf(why, whylen,
+                 "connection to %s (%s) port %s refused: is the server running and listening "
+                 "on that address and port (listen_addresses, port)?",
+                 o->host, addr, o->port);
+    else
+        snprintf(why, whylen, "cannot connect to %s (%s) port %s: %s", o->host, addr, o->port,
+                 strerror(last_errno));
+    return -1;
+}
+
+/* PostgreSQL's SSLRequest: length 8, code 1234.5679. 0 when the server answered 'S'. */
+static int probe_sslrequest(const struct probe_opts *o, int fd, double deadline, char *why,
+                            size_t whylen)
+{
+    static const unsigned char req[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
+    size_t sent = 0;
+    unsigned char ans;
+    ssize_t n;
+    int r;
+
+    while (sent < sizeof(req)) {
+        n = send(fd, req + sent, sizeof(req) - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            snprintf(why, whylen, "sending the SSLRequest to %s port %s failed: %s", o->host,
+                     o->port, strerror(errno));
+            return -1;
+        }
+        if (wait_fd(fd, POLLOUT, deadline) <= 0)
+            goto timeout;
+    }
+    for (;;) {
+        n = recv(fd, &ans, 1, 0);
+        if (n == 1)
+            break;
+        if (n == 0) {
+            snprintf(why, whylen,
+                     "%s port %s closed the connection without answering the SSLRequest: it is "
+                     "not a PostgreSQL server, or a proxy in front of it refused the connection",
+                     o->host, o->port);
+            return -1;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            snprintf(why, whylen, "reading the SSLRequest answer of %s port %s failed: %s", o->host,
+                     o->port, strerror(errno));
+            return -1;
+        }
+        if ((r = wait_fd(fd, POLLIN, deadline)) <= 0)
+            goto timeout;
+    }
+    if (ans == 'S')
+        return 0;
+    if (ans == 'N')
+        snprintf(why, whylen,
+                 "%s port %s does not accept TLS (it answered 'N' to the SSLRequest): set ssl = on "
+                 "with ssl_cert_file and ssl_key_file in postgresql.conf",
+                 o->host, o->port);
+    else if (ans == 'E')
+        snprintf(why, whylen,
+                 "%s port %s answered the SSLRequest with an error message: the server refuses "
+                 "the connection (too many connections, or a very old PostgreSQL)",
+                 o->host, o->port);
+    else
+        snprintf(why, whylen,
+                 "%s port %s is not a PostgreSQL server: it answered byte 0x%02x to the "
+                 "SSLRequest (PostgreSQL answers 'S' or 'N'); check the port",
+                 o->host, o->port, ans);
+    return -1;
+timeout:
+    snprintf(why, whylen,
+             "%s port %s did not answer the SSLRequest within %g s: is it a PostgreSQL server? "
+             "(raise --timeout for a slow link)",
+             o->host, o->port, o->timeout);
+    return -1;
+}
+
+static void ossl_reason(char *buf, size_t n)
+{
+    unsigned long e = ERR_peek_last_error();
+
+    if (e == 0)
+        snprintf(buf, n, "no OpenSSL error recorded");
+    else
+        ERR_error_string_n(e, buf, n);
+    ERR_clear_error();
+}
+
+/* The TLS handshake, trusting nothing but collecting the chain. */
+static int probe_tls(const struct probe_opts *o, int fd, double deadline, struct probe_conn *c,
+                     char *why, size_t whylen)
+{
+    static const unsigned char alpn[] = "\x0apostgresql";
+    SSL_CTX *ctx = NULL;
+    SSL *ssl = NULL;
+    STACK_OF(X509) * sk;
+    const unsigned char *sel = NULL;
+    unsigned int sellen = 0;
+    const char *sni = o->sni != NULL ? o->sni : (is_ip_literal(o->host) ? "" : o->host);
+    int ret = -1, r, i;
+    char reason[256];
+
+    ERR_clear_error();
+    if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL || (ssl = SSL_new(ctx)) == NULL) {
+        ossl_reason(reason, sizeof(reason));
+        snprintf(why, whylen, "cannot set up TLS: %s", reason);
+        goto end;
+    }
+    /* The chain is judged afterwards, against each store, so that every problem is named. */
+    SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
+    /* libpq's default ssl_min_protocol_version. */
+    SSL_set_min_proto_version(ssl, TLS1_2_VERSION);
+    /* libpq 17 sends ALPN "postgresql" on both paths; direct TLS requires it. */
+    SSL_set_alpn_protos(ssl, alpn, sizeof(alpn) - 1);
+    if (*sni != '\0')
+        SSL_set_tlsext_host_name(ssl, sni);
+    SSL_set_fd(ssl, fd);
+    for (;;) {
+        r = SSL_connect(ssl);
+        if (r == 1)
+            break;
+        switch (SSL_get_error(ssl, r)) {
+        case SSL_ERROR_WANT_READ:
+            r = wait_fd(fd, POLLIN, deadline);
+            break;
+        case SSL_ERROR_WANT_WRITE:
+            r = wait_fd(fd, POLLOUT, deadline);
+            break;
+        case SSL_ERROR_SSL:
+            ossl_reason(reason, sizeof(reason));
+            snprintf(why, whylen, "TLS handshake with %s port %s failed: %s%s", o->host, o->port,
+                     reason,
+                     o->direct ? " (direct TLS needs PostgreSQL 17 or later; try without --direct)"
+                               : "");
+            goto end;
+        default:
+            snprintf(why, whylen, "%s port %s closed the connection during the TLS handshake%s",
+                     o->host, o->port,
+                     o->direct ? ": direct TLS needs PostgreSQL 17 or later; try without --direct"
+                               : "");
+            ERR_clear_error();
+            goto end;
+        }
+        if (r == 0) {
+            snprintf(why, whylen, "TLS handshake with %s port %s timed out after %g s", o->host,
+                     o->port, o->timeout);
+            goto end;
+        }
+        if (r < 0) {
+            snprintf(why, whylen, "waiting for %s port %s failed: %s", o->host, o->port,
+                     strerror(errno));
+            goto end;
+        }
+    }
+    sk = SSL_get_peer_cert_chain(ssl);
+    if (sk == NULL || sk_X509_num(sk) == 0) {
+        snprintf(why, whylen, "%s port %s sent no certificate", o->host, o->port);
+        goto end;
+    }
+    if ((c->chain = sk_X509_new_null()) == NULL)
+        goto end;
+    for (i = 0; i < sk_X509_num(sk); i++) {
+        X509 *x = sk_X509_value(sk, i);
+
+        if (!sk_X509_push(c->chain, x)) {
+            snprintf(why, whylen, "out of memory");
+            goto end;
+        }
+        X509_up_ref(x);
+    }
+    snprintf(c->version, sizeof(c->version), "%s", SSL_get_version(ssl));
+    snprintf(c->cipher, sizeof(c->cipher), "%s", SSL_get_cipher_name(ssl));
+    SSL_get0_alpn_selected(ssl, &sel, &sellen);
+    snprintf(c->alpn, sizeof(c->alpn), "%.*s", (int)sellen, sel != NULL ? (const char *)sel : "");
+    SSL_shutdown(ssl); /* best effort; the socket is closed right after */
+    ret = 0;
+end:
+    ERR_clear_error();
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- judging the chain */
+
+static void verify_clear(struct probe_verify *v)
+{
+    X509_free(v->anchor);
+    X509_NAME_free(v->missing);
+    X509_free(v->missing_for);
+    memset(v, 0, sizeof(*v));
+}
+
+/* One X509_verify_cert run with the ssl_server purpose, as the TLS client does. Returns the
+ * verify error (X509_V_OK on success); ctxout receives the context for inspection. */
+static int verify_once(X509_STORE *store, STACK_OF(X509) * chain, unsigned long flags,
+                       X509_STORE_CTX **ctxout)
+{
+    STACK_OF(X509) *untrusted = sk_X509_dup(chain);
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int err = X509_V_ERR_UNSPECIFIED;
+
+    if (untrusted == NULL || ctx == NULL)
+        goto end;
+    (void)sk_X509_shift(untrusted); /* the leaf is the target, the rest may be used */
+    if (X509_STORE_CTX_init(ctx, store, sk_X509_value(chain, 0), untrusted) != 1)
+        goto end;
+    X509_STORE_CTX_set_default(ctx, "ssl_server");
+    if (flags != 0)
+        X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), flags);
+    err = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+    if (err == X509_V_OK && X509_STORE_CTX_get_error(ctx) != X509_V_OK)
+        err = X509_STORE_CTX_get_error(ctx);
+end:
+    ERR_clear_error();
+    /* The context keeps untrusted by pointer; free both together. */
+    if (ctxout != NULL && ctx != NULL) {
+        X509_STORE_CTX_set0_untrusted(ctx, NULL);
+        *ctxout = ctx;
+    } else {
+        X509_STORE_CTX_free(ctx);
+    }
+    sk_X509_free(untrusted);
+    return err;
+}
+
+static void verify_store(X509_STORE *store, STACK_OF(X509) * chain, struct probe_verify *v)
+{
+    X509_STORE_CTX *ctx = NULL;
+    int err;
+
+    /* Dates aside first: this finds the anchor (or the missing CA) even for an expired chain. */
+    err = verify_once(store, chain, X509_V_FLAG_NO_CHECK_TIME, &ctx);
+    v->ok_ignoring_time = err == X509_V_OK;
+    if (err == X509_V_OK) {
+        STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
+
+        if (built != NULL && sk_X509_num(built) > 0) {
+            v->anchor = sk_X509_value(built, sk_X509_num(built) - 1);
+            X509_up_ref(v->anchor);
+        }
+    } else if (ctx != NULL) {
+        X509 *cur = X509_STORE_CTX_get_current_cert(ctx);
+
+        if (cur != NULL && (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+                            err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)) {
+            v->missing = X509_NAME_dup(X509_get_issuer_name(cur));
+        } else if (cur != NULL && (err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+                                   err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)) {
+            v->missing = X509_NAME_dup(X509_get_subject_name(cur));
+        }
+        if (v->missing != NULL) {
+            v->missing_for = cur;
+            X509_up_ref(cur);
+        }
+    }
+    X509_STORE_CTX_free(ctx);
+    err = verify_once(store, chain, 0, NULL);
+    v->ok = err == X509_V_OK;
+    if (!v->ok)
+        snprintf(v->error, sizeof(v->error), "%s", X509_verify_cert_error_string(err));
+}
+
+static void name_oneline(const X509_NAME *nm, char *out, size_t n)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *p = NULL;
+    long len;
+
+    out[0] = '\0';
+    if (b == NULL)
+        return;
+    if (X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        len = BIO_get_mem_data(b, &p);
+        snprintf(out, n, "%.*s", (int)len, p);
+    }
+    BIO_free(b);
+}
+
+/* The first entry of nid in nm as UTF-8, or "". */
+static void name_entry(const X509_NAME *nm, int nid, char *out, size_t n)
+{
+    int i = X509_NAME_get_index_by_NID(nm, nid, -1);
+    unsigned char *u = NULL;
+    int len;
+
+    out[0] = '\0';
+    if (i < 0)
+        return;
+    len = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i)));
+    if (len >= 0)
+        snprintf(out, n, "%.*s", len, (const char *)u);
+    OPENSSL_free(u);
+}
+
+/* A word of cn spelled like an AWS region ("us-east-1"), or "". */
+static void region_in(const char *cn, char *out, size_t n)
+{
+    char buf[256], *tok, *save = NULL;
+
+    out[0] = '\0';
+    snprintf(buf, sizeof(buf), "%s", cn);
+    for (tok = strtok_r(buf, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save)) {
+        if (cli_aws_region_valid(tok)) {
+            snprintf(out, n, "%s", tok);
+            return;
+        }
+    }
+}
+
+/* What to run to get the missing CA: fetch for sources dbtrust knows, else import. */
+static void missing_hint(const X509_NAME *missing, X509 *for_cert, char *out, size_t n)
+{
+    char cn[256], ou[256], o[256], region[40], dn[512], subj[512];
+
+    name_entry(missing, NID_commonName, cn, sizeof(cn));
+    name_entry(missing, NID_organizationalUnitName, ou, sizeof(ou));
+    name_entry(missing, NID_organizationName, o, sizeof(o));
+    name_oneline(missing, dn, sizeof(dn));
+    name_oneline(X509_get_subject_name(for_cert), subj, sizeof(subj));
+    if (strncmp(cn, "Amazon Root CA ", 15) == 0) {
+        snprintf(out, n, "needs '%s': run dbtrust fetch aurora-dsql", cn);
+        return;
+    }
+    if (strcmp(ou, "Amazon RDS") == 0 || strncmp(cn, "Amazon RDS ", 11) == 0) {
+        region_in(cn, region, sizeof(region));
+        if (strncmp(region, "us-gov-", 7) == 0 || strstr(cn, "GovCloud") != NULL)
+            snprintf(out, n, "needs '%s': run dbtrust fetch aws-rds --govcloud", cn);
+        else if (region[0] != '\0')
+            snprintf(out, n,
+                     "needs '%s': run dbtrust fetch aws-rds (all regions; --region %s for this "
+                     "region only)",
+                     cn, region);
+        else
+            snprintf(out, n, "needs '%s': run dbtrust fetch aws-rds", cn);
+        return;
+    }
+    snprintf(out, n,
+             "needs '%s': import the CA that issued '%s' (get it from the database provider; "
+             "dbtrust import --bundle NAME FILE)",
+             cn[0] != '\0' ? cn : dn, subj);
+}
+
+/* Bundles of the catalog that hold the certificate with this SHA-256, comma separated. */
+static void bundles_holding(dbt_catalog *cat, const char *sha256, char *out, size_t n)
+{
+    dbt_catalog_cert *certs = NULL;
+    size_t nc = 0, i, j, used = 0;
+    dbt_err err;
+
+    out[0] = '\0';
+    if (dbt_catalog_certs(cat, &certs, &nc, &err) != 0)
+        return;
+    for (i = 0; i < nc; i++) {
+        if (strcmp(certs[i].sha256, sha256) != 0)
+            continue;
+        for (j = 0; j < certs[i].nbundles && used + 1 < n; j++)
+            used += (size_t)snprintf(out + used, n - used, "%s%s", j > 0 ? "," : "",
+                                     certs[i].bundles[j]);
+    }
+    dbt_catalog_certs_free(certs, nc);
+}
+
+static void date_of(int64_t t, char *out, size_t n)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+
+    gmtime_r(&tt, &tm);
+    strftime(out, n, "%Y-%m-%d", &tm);
+}
+
+/* ---------------------------------------------------------------- report */
+
+struct probe_report {
+    json_t *root, *warnings, *problems;
+    int json;
+};
+
+static void report_warn(struct probe_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void report_warn(struct probe_report *r, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    json_array_append_new(r->warnings, json_string(buf));
+    if (!r->json)
+        printf("warning: %s\n", buf);
+}
+
+static void report_problem(struct probe_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void report_problem(struct probe_report *r, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    json_array_append_new(r->problems, json_string(buf));
+    if (!r->json)
+        printf("problem: %s\n", buf);
+}
+
+static void key_desc(const dbt_certinfo *ci, char *out, size_t n)
+{
+    if (ci->key_curve[0] != '\0')
+        snprintf(out, n, "%s %s", ci->key_type, ci->key_curve);
+    else
+        snprintf(out, n, "%s %d", ci->key_type, ci->key_bits);
+}
+
+/* Prints and records one certificate; label says its role ("server", "CA"). */
+static json_t *report_cert(struct probe_report *r, int idx, X509 *x, const char *label)
+{
+    dbt_certinfo ci;
+    dbt_err err;
+    char nb[16], na[16], key[64];
+    long days;
+    json_t *o;
+
+    if (dbt_certinfo_get(x, &ci, &err) != 0) {
+        report_problem(r, "certificate %d of the chain cannot be read: %s", idx, err.msg);
+        return json_null();
+    }
+    date_of(ci.not_before, nb, sizeof(nb));
+    date_of(ci.not_after, na, sizeof(na));
+    key_desc(&ci, key, sizeof(key));
+    days = cli_days_left(ci.not_after);
+    if (!r->json) {
+        if (idx >= 0)
+            printf("  [%d] subject: %s\n", idx, ci.subject);
+        else
+            printf("  anchor  subject: %s\n", ci.subject);
+        printf("      issuer:  %s\n", ci.issuer);
+        printf("      valid:   %s to %s (%ld days left)\n", nb, na, days);
+        printf("      sha256:  %s\n", ci.sha256);
+        printf("      key:     %s, %s\n", key, ci.sig_alg);
+    }
+    if (days < 0)
+        report_warn(r, "%s certificate '%s' expired on %s", label, ci.subject_cn, na);
+    else if (days < PROBE_WARN_DAYS)
+        report_warn(r, "%s certificate '%s' expires on %s (%ld days left)", label, ci.subject_cn,
+                    na, days);
+    if (ci.not_before > (int64_t)time(NULL))
+        report_warn(r, "%s certificate '%s' is not valid before %s", label, ci.subject_cn, nb);
+    o = json_object();
+    json_object_set_new(o, "subject", json_string(ci.subject));
+    json_object_set_new(o, "issuer", json_string(ci.issuer));
+    json_object_set_new(o, "not_before", json_string(nb));
+    json_object_set_new(o, "not_after", json_string(na));
+    json_object_set_new(o, "days_left", json_integer(days));
+    json_object_set_new(o, "sha256", json_string(ci.sha256));
+    json_object_set_new(o, "key", json_string(key));
+    json_object_set_new(o, "signature", json_string(ci.sig_alg));
+    json_object_set_new(o, "ca", json_boolean(ci.is_ca));
+    return o;
+}
+
+/* The host name check of libpq's verify-full: SAN dNSName (else CN), or the IP address. */
+static int check_host(X509 *leaf, const char *host, char *matched, size_t n)
+{
+    char *peer = NULL;
+    int r;
+
+    matched[0] = '\0';
+    if (is_ip_literal(host))
+        return X509_check_ip_asc(leaf, host, 0) == 1;
+    r = X509_check_host(leaf, host, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, &peer);
+    if (r == 1 && peer != NULL)
+        snprintf(matched, n, "%s", peer);
+    OPENSSL_free(peer);
+    ERR_clear_error();
+    return r == 1;
+}
+
+/* The names the certificate offers, for the mismatch message. */
+static void cert_names(X509 *leaf, char *out, size_t n)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    size_t used = 0;
+    int i;
+
+    out[0] = '\0';
+    for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens) && used + 1 < n; i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        char ip[INET6_ADDRSTRLEN];
+
+        if (g->type == GEN_DNS)
+            used += (size_t)snprintf(out + used, n - used, "%sDNS:%.*s", used ? ", " : "",
+                                     ASN1_STRING_length(g->d.dNSName),
+                                     (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+        else if (g->type == GEN_IPADD && (ASN1_STRING_length(g->d.iPAddress) == 4 ||
+                                          ASN1_STRING_length(g->d.iPAddress) == 16)) {
+            inet_ntop(ASN1_STRING_length(g->d.iPAddress) == 4 ? AF_INET : AF_INET6,
+                      ASN1_STRING_get0_data(g->d.iPAddress), ip, sizeof(ip));
+            used += (size_t)snprintf(out + used, n - used, "%sIP:%s", used ? ", " : "", ip);
+        }
+    }
+    GENERAL_NAMES_free(gens);
+    if (used == 0) {
+        char cn[256];
+
+        name_entry(X509_get_subject_name(leaf), NID_commonName, cn, sizeof(cn));
+        snprintf(out, n, "no subjectAltName; CN=%s", cn[0] != '\0' ? cn : "(none)");
+    }
+}
+
+/* ---------------------------------------------------------------- command */
+
+static void probe_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dbtrust [--catalog DIR] probe HOST[:PORT] [options]\n\n"
+            "Connects to a PostgreSQL server as libpq does, takes the certificate chain it\n"
+            "sends without trusting it, and reports the chain, the TLS version and cipher,\n"
+            "whether the host name matches (verify-full), which catalog bundle and CA verify\n"
+            "the chain or which CA is missing, and expiry warnings. Exits 0 only when\n"
+            "sslmode=verify-full with sslrootcert=system would succeed once the catalog is\n"
+            "wired in (dbtrust system enable).\n\n"
+            "  -a, --hostaddr ADDR  connect to ADDR but check the name HOST (libpq's hostaddr)\n"
+            "  -s, --sni NAME       server name indication to send (default: HOST unless it is\n"
+            "                       an IP address; \"\" sends none)\n"
+            "  -d, --direct         PostgreSQL 17 direct TLS (ALPN postgresql), no SSLRequest\n"
+            "  -t, --timeout SECS   give up after SECS seconds (default 10)\n"
+            "  -j, --json           print JSON\n"
+            "  -h, --help           show this help\n");
+}
+
+static int parse_target(const char *arg, struct probe_opts *o)
+{
+    const char *colon, *port = NULL;
+    size_t hl;
+
+    if (arg[0] == '[') {
+        const char *close = strchr(arg, ']');
+
+        if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+            return -1;
+        hl = (size_t)(close - arg - 1);
+        memcpy(o->host, arg + 1, hl < sizeof(o->host) ? hl : 0);
+        if (hl >= sizeof(o->host))
+            return -1;
+        o->host[hl] = '\0';
+        if (close[1] == ':')
+            port = close + 2;
+    } else if ((colon = strchr(arg, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
+        hl = (size_t)(colon - arg);
+        if (hl >= sizeof(o->host))
+            return -1;
+        memcpy(o->host, arg, hl);
+        o->host[hl] = '\0';
+        port = colon + 1;
+    } else {
+        if (strlen(arg) >= sizeof(o->host))
+            return -1;
+        snprintf(o->host, sizeof(o->host), "%s", arg); /* a name, or a bare IPv6 address */
+    }
+    if (o->host[0] == '\0')
+        return -1;
+    if (port != NULL) {
+        char *endp;
+        long p = strtol(port, &endp, 10);
+
+        if (*port == '\0' || *endp != '\0' || p < 1 || p > 65535)
+            return -1;
+        snprintf(o->port, sizeof(o->port), "%ld", p);
+    } else {
+        snprintf(o->port, sizeof(o->port), "%s", PROBE_DEFAULT_PORT);
+    }
+    return 0;
+}
+
+static int print_json(json_t *root)
+{
+    char *s = json_dumps(root, JSON_INDENT(2));
+
+    if (s == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    printf("%s\n", s);
+    free(s);
+    return 0;
+}
+
+int cli_cmd_probe(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"hostaddr", required_argument, NULL, 'a'},
+        {"sni", required_argument, NULL, 's'},
+        {"direct", no_argument, NULL, 'd'},
+        {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct probe_opts o;
+    struct probe_conn conn;
+    struct probe_verify vcat, vsys;
+    struct probe_report rep = {0};
+    dbt_catalog *cat = NULL;
+    X509_STORE *catstore = NULL, *sysstore = NULL;
+    X509_LOOKUP *lk;
+    json_t *chain_json, *j;
+    dbt_err err;
+    char why[1024], matched[256], names[512], catpath[4096], bundles[512] = "", hint[1024] = "";
+    const char *catdir = NULL;
+    double deadline;
+    int c, fd = -1, rc = CLI_FAIL, host_ok, i, n, ok;
+    X509 *leaf;
+
+    memset(&o, 0, sizeof(o));
+    memset(&conn, 0, sizeof(conn));
+    memset(&vcat, 0, sizeof(vcat));
+    memset(&vsys, 0, sizeof(vsys));
+    o.timeout = 10;
+    while ((c = getopt_long(argc, argv, "a:s:dt:jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            o.addr = optarg;
+            break;
+        case 's':
+            o.sni = optarg;
+            break;
+        case 'd':
+            o.direct = 1;
+            break;
+        case 't': {
+            char *endp;
+
+            o.timeout = strtod(optarg, &endp);
+            if (*optarg == '\0' || *endp != '\0' || !(o.timeout > 0) || o.timeout > 86400) {
+                cli_error("--timeout needs a number of seconds above 0 (got '%s')", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        }
+        case 'j':
+            o.json = 1;
+            break;
+        case 'h':
+            probe_usage(stdout);
+            return CLI_OK;
+        default:
+            probe_usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind + 1 != argc) {
+        cli_error("probe needs exactly one HOST[:PORT] (e.g. mydb.example.com:5432)");
+        probe_usage(stderr);
+        return CLI_USAGE;
+    }
+    if (parse_target(argv[optind], &o) != 0) {
+        cli_error("'%s' is not HOST[:PORT] with a port from 1 to 65535 ([ADDR]:PORT for IPv6)",
+                  argv[optind]);
+        return CLI_USAGE;
+    }
+
+    rep.json = o.json;
+    rep.root = json_object();
+    rep.warnings = json_array();
+    rep.problems = json_array();
+    json_object_set_new(rep.root, "host", json_string(o.host));
+    json_object_set_new(rep.root, "port", json_integer(atoi(o.port)));
+    json_object_set_new(rep.root, "mode", json_string(o.direct ? "direct" : "sslrequest"));
+
+    deadline = now_mono() + o.timeout;
+    if (probe_connect(&o, deadline, &fd, conn.peer, sizeof(conn.peer), why, sizeof(why)) != 0 ||
+        (!o.direct && probe_sslrequest(&o, fd, deadline, why, sizeof(why)) != 0) ||
+        probe_tls(&o, fd, deadline, &conn, why, sizeof(why)) != 0) {
+        cli_error("%s", why);
+        if (o.json) {
+            json_object_set_new(rep.root, "ok", json_false());
+            json_object_set_new(rep.root, "error", json_string(why));
+            print_json(rep.root);
+        }
+        goto end;
+    }
+    close(fd);
+    fd = -1;
+    json_object_set_new(rep.root, "address", json_string(conn.peer));
+    json_object_set_new(rep.root, "tls_version", json_string(conn.version));
+    json_object_set_new(rep.root, "cipher", json_string(conn.cipher));
+    json_object_set_new(rep.root, "alpn", conn.alpn[0] ? json_string(conn.alpn) : json_null());
+    if (!o.json) {
+        printf("server:    %s (%s) port %s, %s, %s %s%s%s\n", o.host, conn.peer, o.port,
+               o.direct ? "direct TLS" : "SSLRequest", conn.version, conn.cipher,
+               conn.alpn[0] ? ", ALPN " : "", conn.alpn);
+        printf("chain sent by the server (%d certificate%s):\n", sk_X509_num(conn.chain),
+               sk_X509_num(conn.chain) == 1 ? "" : "s");
+    }
+    chain_json = json_array();
+    n = sk_X509_num(conn.chain);
+    for (i = 0; i < n; i++)
+        json_array_append_new(chain_json, report_cert(&rep, i, sk_X509_value(conn.chain, i),
+                                                      i == 0 ? "server" : "CA"));
+    json_object_set_new(rep.root, "chain", chain_json);
+    leaf = sk_X509_value(conn.chain, 0);
+
+    /* Host name, as verify-full checks it. */
+    host_ok = check_host(leaf, o.host, matched, sizeof(matched));
+    cert_names(leaf, names, sizeof(names));
+    j = json_object();
+    json_object_set_new(j, "name", json_string(o.host));
+    json_object_set_new(j, "match", json_boolean(host_ok));
+    json_object_set_new(j, "certificate_names", json_string(names));
+    json_object_set_new(j, "matched", matched[0] ? json_string(matched) : json_null());
+    json_object_set_new(rep.root, "hostname", j);
+    if (!o.json && host_ok)
+        printf("host name: '%s' matches the server certificate (%s)\n", o.host, names);
+    if (!host_ok)
+        report_problem(&rep,
+                       "host name mismatch: the server certificate is not valid for '%s' (it "
+                       "names %s); connect with a name it holds or get a certificate for '%s'",
+                       o.host, names, o.host);
+
+    /* The catalog's hashed view, as OpenSSL reads it once it is wired into the defaults. */
+    j = json_object();
+    if (cli_catalog_opt == NULL && dbt_catalog_default_path(catpath, sizeof(catpath)) == NULL)
+        snprintf(catpath, sizeof(catpath), "(none)");
+    else if (cli_catalog_opt != NULL)
+        snprintf(catpath, sizeof(catpath), "%s", cli_catalog_opt);
+    json_object_set_new(j, "path", json_string(catpath));
+    if (dbt_catalog_open(catpath, DBT_CAT_READ, &cat, &err) != 0) {
+        report_warn(&rep, "catalog not used: %s", err.msg);
+        json_object_set_new(j, "error", json_string(err.msg));
+        cat = NULL;
+    } else {
+        catdir = dbt_catalog_certs_dir(cat);
+        if ((catstore = X509_STORE_new()) == NULL ||
+            (lk = X509_STORE_add_lookup(catstore, X509_LOOKUP_hash_dir())) == NULL ||
+            X509_LOOKUP_add_dir(lk, catdir, X509_FILETYPE_PEM) != 1) {
+            cli_error("cannot read the catalog's hashed directory %s", catdir);
+            goto end;
+        }
+        verify_store(catstore, conn.chain, &vcat);
+    }
+    json_object_set_new(j, "verified", json_boolean(vcat.ok));
+    if (vcat.anchor != NULL) {
+        dbt_certinfo ci;
+
+        if (dbt_certinfo_get(vcat.anchor, &ci, &err) == 0) {
+            bundles_holding(cat, ci.sha256, bundles, sizeof(bundles));
+            json_object_set_new(j, "bundles", json_string(bundles));
+            if (!o.json)
+                printf("catalog:   %s: the chain %s bundle '%s', anchor:\n", catpath,
+                       vcat.ok ? "is verified by" : "leads to", bundles);
+            json_object_set_new(j, "anchor", report_cert(&rep, -1, vcat.anchor, "CA"));
+        }
+    } else if (cat != NULL && !o.json) {
+        printf("catalog:   %s: no bundle verifies the chain (%s)\n", catpath, vcat.error);
+    }
+    if (cat != NULL && !vcat.ok)
+        json_object_set_new(j, "error", json_string(vcat.error));
+    json_object_set_new(rep.root, "catalog", j);
+
+    /* The system's default paths ($SSL_CERT_FILE/$SSL_CERT_DIR or OpenSSL's defaults). */
+    if ((sysstore = X509_STORE_new()) == NULL) {
+        cli_error("out of memory");
+        goto end;
+    }
+    X509_STORE_set_default_paths(sysstore);
+    ERR_clear_error();
+    verify_store(sysstore, conn.chain, &vsys);
+    j = json_object();
+    json_object_set_new(j, "verified", json_boolean(vsys.ok));
+    if (!vsys.ok)
+        json_object_set_new(j, "error", json_string(vsys.error));
+    json_object_set_new(rep.root, "system", j);
+    if (!o.json)
+        printf("system:    the default trust store %s\n",
+               vsys.ok ? "verifies the chain"
+                       : (vsys.ok_ignoring_time ? "leads to a CA, but a date check fails"
+                                                : "does not verify the chain"));
+
+    /* Verdict: the same chain would pass once the catalog is in the default lookups. */
+    if (!vcat.ok && !vsys.ok) {
+        if (vcat.ok_ignoring_time || vsys.ok_ignoring_time) {
+            report_problem(&rep, "the chain leads to a trusted CA but fails verification: %s",
+                           vcat.ok_ignoring_time ? vcat.error : vsys.error);
+        } else {
+            struct probe_verify *v = vcat.missing != NULL ? &vcat : &vsys;
+
+            if (v->missing != NULL) {
+                char dn[512];
+
+                missing_hint(v->missing, v->missing_for, hint, sizeof(hint));
+                name_oneline(v->missing, dn, sizeof(dn));
+                json_object_set_new(rep.root, "missing_issuer", json_string(dn));
+                json_object_set_new(rep.root, "hint", json_string(hint));
+                report_problem(&rep, "no trusted CA for this chain: %s", hint);
+            } else {
+                report_problem(&rep, "the chain does not verify: %s",
+                               cat != NULL ? vcat.error : vsys.error);
+            }
+        }
+    }
+    ok = (vcat.ok || vsys.ok) && host_ok;
+    json_object_set_new(rep.root, "ok", json_boolean(ok));
+    json_object_set_new(rep.root, "warnings", rep.warnings);
+    json_object_set_new(rep.root, "problems", rep.problems);
+    rep.warnings = rep.problems = NULL;
+    if (o.json) {
+        if (print_json(rep.root) != 0)
+            goto end;
+    } else {
+        printf("verdict:   sslmode=verify-full with sslrootcert=system %s\n",
+               ok ? (vsys.ok ? "succeeds"
+                             : "succeeds once the catalog is wired in (dbtrust "
+                               "system enable)")
+                  : "would FAIL (see the problems above)");
+    }
+    rc = ok ? CLI_OK : CLI_FAIL;
+end:
+    if (fd >= 0)
+        close(fd);
+    verify_clear(&vcat);
+    verify_clear(&vsys);
+    X509_STORE_free(catstore);
+    X509_STORE_free(sysstore);
+    dbt_catalog_close(cat);
+    sk_X509_pop_free(conn.chain, X509_free);
+    json_decref(rep.warnings);
+    json_decref(rep.problems);
+    json_decref(rep.root);
+    return rc;
+}

@@ -1,0 +1,237 @@
+#!/bin/bash
+# dbtrust fetch and sources against local HTTPS servers only (openssl s_server -WWW, and a python3
+# server for a 404 and a body cut short), with a test CA given by --ca-file: PEM, PKCS#7 and
+# multi-file downloads land as bundles with the right counts and origin, a changed bundle
+# reports what was added and removed, and every failure (HTTP 404, truncated body, non-certificate
+# body, a server certificate in the body, untrusted TLS, http://) leaves the catalog unchanged.
+set -u
+unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF
+export TZ=UTC LC_ALL=C
+
+DBTRUST=${DBTRUST:-./dbtrust}
+SRCDIR=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+if [ ! -x "$DBTRUST" ]; then
+    echo "SKIP: the dbtrust program is not built ($DBTRUST)" >&2
+    exit 77
+fi
+DBTRUST=$(cd "$(dirname "$DBTRUST")" && pwd)/$(basename "$DBTRUST") # the test changes directory
+# The distribution's python3: version-manager shims are slow to start and may change directory.
+PY=$(command -v /usr/bin/python3 || command -v python3)
+for tool in openssl jq "$PY"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "SKIP: the $tool program is not installed (apt-get install $tool)" >&2
+        exit 77
+    fi
+done
+# shellcheck source=tests/lib/common.sh
+. "$SRCDIR/tests/lib/common.sh"
+
+tmp=$(mktemp -d) || exit 1
+dbt_cleanup_push "rm -rf '$tmp'"
+cd "$tmp" || exit 1
+failed=0
+fail() {
+    echo "FAIL: $*"
+    failed=1
+}
+expect_rc() {
+    local want=$1 rc
+    shift
+    timeout 120 "$@" >out 2>err
+    rc=$?
+    [ "$rc" = 124 ] && fail "'$*' hung (killed after 120 s)"
+    [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want (stdout: $(head -c 600 out)) (stderr: $(head -c 600 err))"
+}
+expect_in() { # FILE TEXT WHAT
+    grep -qF -- "$2" "$1" || fail "$3: '$2' not in $1: $(head -c 800 "$1")"
+}
+
+# ---- test PKI: an HTTPS CA with a server certificate for localhost, an unrelated CA, and
+# the CA certificates to serve (5 roots; a leaf) ----
+mkca() { # NAME SUBJECT
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
+        -out "$1.pem" -days 3650 -subj "$2" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || {
+        echo "FAIL: making $1"
+        exit 1
+    }
+}
+mkca httpsca "/CN=Fetch Test HTTPS CA"
+mkca wrongca "/CN=Fetch Test Unrelated CA"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr \
+    -subj "/CN=localhost" 2>/dev/null &&
+    openssl x509 -req -in srv.csr -CA httpsca.pem -CAkey httpsca.key -set_serial 7 -days 30 \
+        -extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n') \
+        -out srv.pem 2>/dev/null || { echo "FAIL: making the HTTPS server certificate"; exit 1; }
+mkdir www
+for i in 1 2 3 4 5; do mkca "www/root$i" "/O=Fetch Test/CN=Fetch Test Root $i"; done
+cat www/root1.pem www/root2.pem www/root3.pem >www/global-bundle.pem
+cat www/root1.pem www/root2.pem www/root4.pem >www/global-bundle-v2.pem
+openssl crl2pkcs7 -nocrl -certfile www/global-bundle.pem -outform DER -out www/global-bundle.p7b ||
+    { echo "FAIL: making the .p7b"; exit 1; }
+printf '<html><body>Service Unavailable</body></html>\n' >www/notcert.html
+cat www/root1.pem srv.pem >www/with-leaf.pem
+rm -f www/*.key
+
+free_port() {
+    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() { # PORT: bounded wait until something accepts on it
+    local i
+    for ((i = 0; i < 100; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# openssl s_server -WWW serves files from its working directory (one connection at a time).
+port=
+for try in 1 2 3 4 5; do
+    p=$(free_port)
+    (cd www && exec openssl s_server -quiet -WWW -accept "127.0.0.1:$p" -cert ../srv.pem \
+        -key ../srv.key) >s_server.log 2>&1 &
+    pid=$!
+    if wait_port "$p"; then
+        port=$p
+        dbt_cleanup_push "kill $pid 2>/dev/null"
+        break
+    fi
+    kill "$pid" 2>/dev/null
+done
+[ -n "$port" ] || { echo "FAIL: openssl s_server did not start: $(cat s_server.log)"; exit 1; }
+base="https://localhost:$port"
+
+# openssl s_server -WWW answers 200 even for a missing file, so the error answers come from a
+# python3 HTTPS server: /missing.pem gets a 404, any other path a body that ends before its
+# Content-Length (the connection is then closed cleanly, with a TLS close_notify).
+cat >errors.py <<'EOF'
+import os, socket, ssl, sys
+body = open(sys.argv[1], "rb").read()
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain("srv.pem", "srv.key")
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(4)
+with open("errors.port.tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename("errors.port.tmp", "errors.port")
+while True:
+    c, _ = s.accept()
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+        req = t.recv(65536)
+        if req.startswith(b"GET /missing.pem "):
+            t.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\n"
+                      b"Connection: close\r\n\r\nnot found\n")
+        else:
+            t.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-pem-file\r\n"
+                      b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+            t.sendall(body[: len(body) // 2])
+        t.unwrap()
+        t.close()
+    except (OSError, ssl.SSLError):
+        c.close()
+EOF
+"$PY" errors.py www/global-bundle.pem >errors.log 2>&1 &
+dbt_cleanup_push "kill $! 2>/dev/null"
+for ((i = 0; i < 100; i++)); do [ -s errors.port ] && break; sleep 0.1; done
+[ -s errors.port ] || { echo "FAIL: the python HTTPS server did not start: $(cat errors.log)"; exit 1; }
+errsrv="https://localhost:$(cat errors.port)"
+
+cat=$tmp/cat
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
+# The catalog's state: its current generation, index and listing.
+snapshot() {
+    { readlink "$cat/current"; cat "$cat/certs/index"; "$DBTRUST" --catalog "$cat" list; } 2>&1
+}
+count_of() { # BUNDLE: its certificates as the catalog lists them
+    "$DBTRUST" --catalog "$cat" list --bundle "$1" --json | jq 'length'
+}
+
+# ---- sources ----
+expect_rc 0 "$DBTRUST" sources
+expect_in out "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem" "sources"
+expect_rc 0 "$DBTRUST" sources --json
+[ "$(jq -r '.[] | select(.name=="aurora-dsql") | .urls | length' out)" = 4 ] ||
+    fail "sources --json: aurora-dsql does not list 4 URLs"
+[ "$(jq -r '.[] | select(.name=="gcp-cloudsql") | .fetch' out)" = false ] ||
+    fail "sources --json: gcp-cloudsql is fetchable"
+
+# ---- success: PEM as the default bundle name, with counts, origin and what was added ----
+expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle.pem" \
+    --ca-file httpsca.pem
+expect_in out "bundle 'aws-rds': 3 certificates (3 added, 0 removed) [new bundle]" "PEM fetch"
+expect_in out "+ $(fp www/root3.pem)" "PEM fetch lists the added root"
+[ "$(count_of aws-rds)" = 3 ] || fail "aws-rds holds $(count_of aws-rds) certificates, not 3"
+grep -qx "origin=$base/global-bundle.pem" "$cat/bundles/aws-rds.meta" ||
+    fail "origin not recorded: $(cat "$cat/bundles/aws-rds.meta")"
+grep -qx "sha256=$(sha256sum www/global-bundle.pem | cut -d' ' -f1)" "$cat/bundles/aws-rds.meta" ||
+    fail "sha256 of the download not recorded"
+
+# ---- a changed upstream bundle: one root added, one removed ----
+expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle-v2.pem" \
+    --ca-file httpsca.pem
+expect_in out "bundle 'aws-rds': 3 certificates (1 added, 1 removed)" "updated bundle"
+expect_in out "+ $(fp www/root4.pem)" "updated bundle: added root"
+expect_in out "- $(fp www/root3.pem)" "updated bundle: removed root"
+
+# ---- PKCS#7, a region's default name, and a source made of several files ----
+expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --region us-east-1 \
+    --url "$base/global-bundle.p7b" --ca-file httpsca.pem
+[ "$(count_of aws-rds-us-east-1)" = 3 ] || fail "the .p7b bundle does not hold 3 certificates"
+grep -qx "format=pkcs-7-der" "$cat/bundles/aws-rds-us-east-1.meta" || fail "p7b format not recorded"
+expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --ca-file httpsca.pem \
+    --url "$base/root1.pem" --url "$base/root2.pem" --url "$base/root3.pem" --url "$base/root5.pem"
+[ "$(count_of aurora-dsql)" = 4 ] || fail "aurora-dsql does not hold 4 certificates"
+[ "$(sed 1d "$cat/certs/index" | wc -l)" = 5 ] ||
+    fail "the index does not hold the 5 distinct roots: $(cat "$cat/certs/index")"
+
+# ---- failures: each names why and leaves the catalog exactly as it was ----
+before=$(snapshot)
+check_unchanged() {
+    [ "$(snapshot)" = "$before" ] || fail "$1 changed the catalog"
+    expect_in err "the catalog is unchanged" "$1"
+}
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$errsrv/missing.pem" --ca-file httpsca.pem
+expect_in err "the server answered HTTP 404" "404"
+check_unchanged "404"
+
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$errsrv/global-bundle.pem" \
+    --ca-file httpsca.pem
+expect_in err "the download was cut short" "truncated body"
+check_unchanged "truncated body"
+
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/notcert.html" \
+    --ca-file httpsca.pem
+expect_in err "$base/notcert.html" "non-certificate body names the URL"
+check_unchanged "non-certificate body"
+
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/with-leaf.pem" \
+    --ca-file httpsca.pem
+expect_in err "certificate 2 of $base/with-leaf.pem is not a CA (CN=localhost)" "leaf in body"
+check_unchanged "leaf in body"
+
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle-v2.pem" \
+    --ca-file wrongca.pem
+expect_in err "the server's TLS certificate is not trusted" "wrong CA"
+check_unchanged "wrong CA"
+
+# Without --ca-file the system trust store decides, and it does not know the test CA.
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle-v2.pem"
+expect_in err "the server's TLS certificate is not trusted" "system trust store"
+check_unchanged "system trust store"
+
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "http://localhost:$port/global-bundle.pem"
+expect_in err "only https:// URLs are allowed" "http URL"
+check_unchanged "http URL"
+
+# ---- usage errors ----
+expect_rc 2 "$DBTRUST" --catalog "$cat" fetch gcp-cloudsql
+expect_in err "gcloud sql instances describe" "gcp-cloudsql says how to get its CA"
+expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --region 'us east'
+expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --region us-east-1
+expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle ../x
+[ "$(snapshot)" = "$before" ] || fail "a usage error changed the catalog"
+
+exit $failed

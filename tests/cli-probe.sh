@@ -1,0 +1,196 @@
+#!/bin/bash
+# dbtrust probe against real PostgreSQL 15 servers with TLS (tests/lib/pgserver.sh) and fake
+# listeners: a chain the catalog verifies (bundle named), a missing AWS-like CA and a missing
+# other CA (named, with what to run), host name mismatch, an expired server certificate, the
+# system store as the only trust, ssl=off ('N'), direct TLS on a server without it, a listener
+# that is not PostgreSQL, a closed port and a listener that never answers (--timeout).
+set -u
+unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF
+export TZ=UTC LC_ALL=C
+
+DBTRUST=${DBTRUST:-./dbtrust}
+SRCDIR=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+if [ ! -x "$DBTRUST" ]; then
+    echo "SKIP: the dbtrust program is not built ($DBTRUST)" >&2
+    exit 77
+fi
+DBTRUST=$(cd "$(dirname "$DBTRUST")" && pwd)/$(basename "$DBTRUST") # the test changes directory
+# The distribution's python3: version-manager shims are slow to start and may change directory.
+PY=$(command -v /usr/bin/python3 || command -v python3)
+for tool in openssl jq "$PY"; do
+    if ! command -v $tool >/dev/null 2>&1; then
+        echo "SKIP: the $tool program is not installed (apt-get install $tool)" >&2
+        exit 77
+    fi
+done
+# shellcheck source=tests/lib/pgserver.sh
+. "$SRCDIR/tests/lib/pgserver.sh"
+dbt_pg_check || exit $?
+
+tmp=$(mktemp -d) || exit 1
+dbt_cleanup_push "rm -rf '$tmp'"
+cd "$tmp" || exit 1
+failed=0
+fail() {
+    echo "FAIL: $*"
+    failed=1
+}
+
+# expect_rc RC CMD...: runs CMD (stdout to out, stderr to err), bounded by timeout(1) so that a
+# hang is a failure, and checks its exit status.
+expect_rc() {
+    local want=$1 rc
+    shift
+    timeout 60 "$@" >out 2>err
+    rc=$?
+    [ "$rc" = 124 ] && fail "'$*' hung (killed after 60 s)"
+    [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want (stdout: $(head -c 600 out)) (stderr: $(head -c 300 err))"
+}
+expect_in() { # FILE TEXT WHAT
+    grep -qF -- "$2" "$1" || fail "$3: '$2' not in $1: $(head -c 800 "$1")"
+}
+
+# ---- PKI, catalogs and a trust store that trusts nothing ----
+bash "$SRCDIR/certs/demo-pki.sh" pki db.demo.internal || { echo "FAIL: demo PKI"; exit 1; }
+host=$(cat pki/hostname)
+mkdir nodir && : >nofile.pem
+export SSL_CERT_FILE=$tmp/nofile.pem SSL_CERT_DIR=$tmp/nodir
+"$DBTRUST" --catalog "$tmp/cat" import --bundle demo-rds pki/demo-bundle.pem >/dev/null ||
+    { echo "FAIL: import of the demo bundle"; exit 1; }
+"$DBTRUST" --catalog "$tmp/othercat" import --bundle other pki/other-root.pem >/dev/null ||
+    { echo "FAIL: import of the other root"; exit 1; }
+
+dbt_pg_start --ssl pki/server-chain.pem pki/server.key || exit $?
+good=$DBT_PG_PORT
+dbt_pg_start --ssl pki/other-server-chain.pem pki/other-server.key || exit $?
+other=$DBT_PG_PORT
+dbt_pg_start --ssl pki/expired-server-chain.pem pki/expired-server.key || exit $?
+expired=$DBT_PG_PORT
+dbt_pg_start --nossl || exit $?
+nossl=$DBT_PG_PORT
+
+# ---- good chain: verified by the catalog's bundle, host name matches, exit 0 ----
+expect_rc 0 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$good"
+expect_in out "bundle 'demo-rds'" "good chain"
+expect_in out "'$host' matches the server certificate (DNS:$host)" "good chain"
+expect_in out "once the catalog is wired in" "good chain verdict"
+expect_rc 0 "$DBTRUST" --catalog "$tmp/cat" probe --json --hostaddr 127.0.0.1 "$host:$good"
+leaf=$(openssl x509 -in pki/server.pem -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' |
+    tr A-F a-f)
+inter=$(openssl x509 -in pki/intermediate.pem -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' |
+    tr A-F a-f)
+root=$(openssl x509 -in pki/root-rsa2048.pem -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' |
+    tr A-F a-f)
+[ "$(jq -r .ok out)" = true ] || fail "good chain JSON: ok is not true"
+[ "$(jq -r '.chain | length' out)" = 2 ] || fail "good chain JSON: chain is not 2 certificates"
+[ "$(jq -r '.chain[0].sha256' out)" = "$leaf" ] || fail "good chain JSON: leaf fingerprint"
+[ "$(jq -r '.chain[1].sha256' out)" = "$inter" ] || fail "good chain JSON: intermediate fingerprint"
+[ "$(jq -r '.catalog.bundles' out)" = demo-rds ] || fail "good chain JSON: bundle"
+[ "$(jq -r '.catalog.anchor.sha256' out)" = "$root" ] || fail "good chain JSON: anchor is not the RSA2048 root"
+[ "$(jq -r '.hostname.match' out)" = true ] || fail "good chain JSON: host name"
+[ "$(jq -r '.system.verified' out)" = false ] || fail "good chain JSON: the empty system store verified"
+jq -r .tls_version out | grep -q '^TLSv1\.[23]$' || fail "good chain JSON: TLS version $(jq -r .tls_version out)"
+[ -n "$(jq -r '.cipher // empty' out)" ] || fail "good chain JSON: no cipher"
+
+# ---- the system store alone trusts it (catalog without the CA): still exit 0 ----
+SSL_CERT_FILE=$tmp/pki/demo-bundle.pem expect_rc 0 "$DBTRUST" --catalog "$tmp/othercat" probe \
+    --hostaddr 127.0.0.1 "$host:$good"
+expect_in out "the default trust store verifies the chain" "system store"
+
+# ---- missing CA that looks like AWS RDS's: named, and fetch aws-rds suggested ----
+expect_rc 1 "$DBTRUST" --catalog "$tmp/othercat" probe --hostaddr 127.0.0.1 "$host:$good"
+expect_in out "needs 'Demo RDS us-east-1 Root CA RSA2048 G1': run dbtrust fetch aws-rds" \
+    "missing RDS-like CA"
+expect_in out "verify-full with sslrootcert=system would FAIL" "missing RDS-like CA verdict"
+expect_rc 1 "$DBTRUST" --catalog "$tmp/othercat" probe --json --hostaddr 127.0.0.1 "$host:$good"
+jq -r .missing_issuer out | grep -q "CN=Demo RDS us-east-1 Root CA RSA2048 G1" ||
+    fail "missing issuer JSON: $(jq -r .missing_issuer out)"
+
+# ---- missing CA from elsewhere: generic advice naming the issuer ----
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$other"
+expect_in out "needs 'Demo Other Cloud Root CA': import the CA that issued 'CN=$host'" \
+    "missing other CA"
+
+# ---- host name mismatch (a name and an IP address), chain otherwise good ----
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "wrong.example:$good"
+expect_in out "host name mismatch" "wrong name"
+expect_in out "DNS:$host" "wrong name lists the certificate's names"
+expect_in out "bundle 'demo-rds'" "wrong name still finds the bundle"
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --json "127.0.0.1:$good"
+[ "$(jq -r .hostname.match out)" = false ] || fail "IP address matched a DNS-only certificate"
+[ "$(jq -r .catalog.verified out)" = true ] || fail "IP address probe: chain not verified"
+
+# ---- expired server certificate: warning, the bundle still found, exit 1 ----
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$expired"
+expect_in out "warning: server certificate '$host' expired on 2021-01-01" "expired"
+expect_in out "leads to bundle 'demo-rds'" "expired: anchor found"
+expect_in out "certificate has expired" "expired: reason"
+
+# ---- server with ssl = off ----
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$nossl"
+expect_in err "does not accept TLS (it answered 'N' to the SSLRequest)" "ssl=off"
+
+# ---- direct TLS on PostgreSQL 15, which has none ----
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --timeout 10 --hostaddr 127.0.0.1 \
+    "$host:$good"
+expect_in err "direct TLS needs PostgreSQL 17" "direct TLS on PostgreSQL 15"
+
+# ---- fake listeners: garbage, silence ----
+cat >listener.py <<'EOF'
+# A TCP listener on 127.0.0.1 (free port written to argv[2]): "garbage" answers with an HTTP
+# error and closes; "silent" accepts and never answers.
+import socket, sys, time
+mode, portfile = sys.argv[1], sys.argv[2]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+import os
+os.rename(portfile + ".tmp", portfile)
+held = []
+while True:
+    c, _ = s.accept()
+    if mode == "garbage":
+        c.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+        c.close()
+    else:
+        held.append(c)
+EOF
+# start_listener MODE: runs one in the background (killed at exit) and sets $port.
+start_listener() {
+    local mode=$1 i
+    "$PY" listener.py "$mode" "$tmp/$mode.port" >"$tmp/$mode.log" 2>&1 &
+    dbt_cleanup_push "kill $! 2>/dev/null"
+    for ((i = 0; i < 100; i++)); do
+        [ -s "$tmp/$mode.port" ] && { port=$(cat "$tmp/$mode.port"); return 0; }
+        sleep 0.1
+    done
+    echo "FAIL: the $mode listener did not start: $(cat "$tmp/$mode.log")"
+    exit 1
+}
+start_listener garbage
+garbage=$port
+start_listener silent
+silent=$port
+
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe "127.0.0.1:$garbage"
+expect_in err "is not a PostgreSQL server: it answered byte 0x48" "not PostgreSQL"
+
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --timeout 1 "127.0.0.1:$silent"
+expect_in err "did not answer the SSLRequest within 1 s" "timeout"
+
+# ---- connection refused: a port that was just free ----
+closed=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe "127.0.0.1:$closed"
+expect_in err "port $closed refused" "refused"
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --json "127.0.0.1:$closed"
+[ "$(jq -r .ok out)" = false ] || fail "refused JSON: ok is not false"
+jq -r .error out | grep -q refused || fail "refused JSON: error is $(jq -r .error out)"
+
+# ---- usage errors ----
+expect_rc 2 "$DBTRUST" probe "127.0.0.1:70000"
+expect_rc 2 "$DBTRUST" probe --timeout 0 "127.0.0.1:5432"
+expect_rc 2 "$DBTRUST" probe
+
+exit $failed
