@@ -16,3 +16,16 @@ bench-provider: dbtrust.la bench/provider-bench tests/test_provider_cnf
 		$(SHELL) $(top_srcdir)/bench/provider-bench.sh
 .PHONY: bench-provider
 EXTRA_DIST += bench/provider-bench.sh
+
+# make bench-trust: per-connection trust setup with the catalog enabled vs nothing vs the bundle
+# file grown (bench/trust-setup.sh; callgrind counts, interleaved wall times, psql hyperfine).
+noinst_PROGRAMS += bench/trust-setup
+bench_trust_setup_SOURCES = bench/trust-setup.c
+bench_trust_setup_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS) $(CRYPTO_CFLAGS)
+bench_trust_setup_LDADD = $(SSL_LIBS) $(CRYPTO_LIBS)
+bench-trust: dbtrust bench/trust-setup
+	DBTRUST_SRCDIR='$(abs_top_srcdir)' DBTRUST_BUILDDIR='$(abs_top_builddir)' \
+		DBTRUST='$(abs_top_builddir)/dbtrust' DBTRUST_REALDATA='$(REALDATA_DIR)' \
+		DBTRUST_CACHE='$(DBTRUST_CACHE_DIR)' $(SHELL) $(top_srcdir)/bench/trust-setup.sh
+.PHONY: bench-trust
+EXTRA_DIST += bench/trust-setup.sh

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# What `dbtrust system enable` costs each connection (`make bench-trust`; not a test: it prints
+# figures and the goal). libpq builds a fresh SSL_CTX per connection and re-reads OpenSSL's
+# default verify paths, so the routes are compared on that work (bench/trust-setup.c):
+#   base     the system store (bundle file + hashed dir) with the demo CA enabled by dbtrust
+#   enabled  the same with 108 AWS RDS roots more enabled by dbtrust (goal: < 2% over base)
+#   naive    the same roots appended to the bundle file instead ("import into the OS store";
+#            DESIGN.md measured +79% on 3.0)
+# Counted with callgrind (instructions per setup; stable) and timed interleaved in one process,
+# on the host's OpenSSL and, as root with a cached Debian 13 root, on OpenSSL 3.5 there.
+# Then psql 17 connection time with hyperfine per route (as root, with the libpq 17 cache).
+set -euo pipefail
+unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF DBTRUST_CATALOG DBTRUST_SYSTEM_CERT_DIR \
+    DBTRUST_SYSTEM_STATE
+for v in $(compgen -e | grep '^PG'); do unset "$v"; done
+export LC_ALL=C
+src=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+build=${DBTRUST_BUILDDIR:-$PWD}
+bench=$build/bench/trust-setup
+dbtrust=${DBTRUST:-$build/dbtrust}
+realdata=${DBTRUST_REALDATA:-$src/../shared/realdata}
+iters=${BENCH_ITERS:-200}
+for p in "$bench" "$dbtrust"; do
+    [ -x "$p" ] || { echo "trust-setup: $p not built; run make first" >&2; exit 1; }
+done
+w=$(mktemp -d /tmp/dbt-trust-bench.XXXXXX)
+chmod 755 "$w"
+cleanups=("rm -rf '$w'")
+trap 'for ((i = ${#cleanups[@]} - 1; i >= 0; i--)); do eval "${cleanups[i]}" || true; done' EXIT
+
+. "$src/certs/demo-pki.sh"
+dbt_demo_pki "$w/pki" db.demo.internal >/dev/null
+chain=$w/pki/server-chain.pem
+if [ -r "$realdata/aws-rds-global-bundle.pem" ]; then
+    cp "$realdata/aws-rds-global-bundle.pem" "$w/aws.pem"
+    echo "108 roots: $realdata/aws-rds-global-bundle.pem"
+else
+    # Same shape as the real bundle: 36 regions x RSA2048, RSA4096, ECC384 self-signed roots.
+    echo "108 roots: generated (no $realdata/aws-rds-global-bundle.pem)"
+    for r in $(seq -w 1 36); do
+        for k in rsa:2048 rsa:4096 ec:P-384; do
+            case $k in ec:*) ka=(-newkey ec -pkeyopt ec_paramgen_curve:P-384) ;;
+            *) ka=(-newkey "$k") ;; esac
+            openssl req -x509 -nodes "${ka[@]}" -keyout /dev/null -days 3650 \
+                -subj "/C=US/O=Bench/OU=RDS/CN=Bench region-$r Root CA ${k/:/}/L=Seattle" \
+                2>/dev/null
+        done
+    done >"$w/aws.pem"
+fi
+[ "$(grep -c 'BEGIN CERTIFICATE' "$w/aws.pem")" = 108 ] ||
+    { echo "trust-setup: $w/aws.pem does not hold 108 certificates" >&2; exit 1; }
+
+# Catalogs: the demo CA alone (base) and the demo CA plus the 108 roots (enabled).
+"$dbtrust" --catalog "$w/cat-base" import -q --bundle demo "$w/pki/demo-bundle.pem" >/dev/null
+"$dbtrust" --catalog "$w/cat-aws" import -q --bundle demo "$w/pki/demo-bundle.pem" >/dev/null
+"$dbtrust" --catalog "$w/cat-aws" import -q --bundle aws "$w/aws.pem" >/dev/null
+
+# routes PREFIX SYSCERTS: copies of a system store (SYSCERTS = an /etc/ssl/certs) wired three
+# ways by the real commands; sets ROUTES (NAME=FILE:DIR for trust-setup).
+routes() {
+    local p=$1 sys=$2
+    cp -a "$sys" "$p-dir-base"
+    cp -a "$sys" "$p-dir-aws"
+    cp -a "$sys" "$p-dir-sys"
+    DBTRUST_SYSTEM_CERT_DIR=$p-dir-base DBTRUST_SYSTEM_STATE=$p-state-base \
+        "$dbtrust" --catalog "$w/cat-base" system enable >/dev/null
+    DBTRUST_SYSTEM_CERT_DIR=$p-dir-aws DBTRUST_SYSTEM_STATE=$p-state-aws \
+        "$dbtrust" --catalog "$w/cat-aws" system enable >/dev/null
+    cp "$sys/ca-certificates.crt" "$p-file-sys"
+    cat "$sys/ca-certificates.crt" "$w/pki/demo-bundle.pem" "$w/aws.pem" >"$p-file-naive"
+    ROUTES=("base=$p-file-sys:$p-dir-base" "enabled=$p-file-sys:$p-dir-aws"
+        "naive=$p-file-naive:$p-dir-sys")
+}
+
+# Instructions per setup: runs with 1 and 1+n setups, so process start and the warm-up round
+# cancel out.
+ir_per_setup() {
+    local route=$1 n=5 a b
+    a=$(ir "$bench" "$chain" db.demo.internal 1 "$route")
+    b=$(ir "$bench" "$chain" db.demo.internal $((1 + n)) "$route")
+    echo $(((b - a) / n))
+}
+ir() {
+    valgrind -q --tool=callgrind --callgrind-out-file="$w/cg.out" \
+        --toggle-collect=bench_setup_once "$@" >/dev/null
+    sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$w/cg.out" | head -1
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+echo
+echo "== host: $(openssl version)"
+routes "$w/host" /etc/ssl/certs
+if command -v valgrind >/dev/null; then
+    declare -A IR
+    for r in "${ROUTES[@]}"; do IR[${r%%=*}]=$(ir_per_setup "$r"); done
+    echo "callgrind, instructions per setup (SSL_CTX_new + default paths + chain verify):"
+    for n in base enabled naive; do
+        printf '  %-8s %12d  %sx base\n' "$n" "${IR[$n]}" "$(ratio "${IR[$n]}" "${IR[base]}")"
+    done
+    echo "  goal: enabled < 1.02x base"
+else
+    echo "(valgrind not installed: no instruction counts)"
+fi
+echo "wall time, $iters setups per route interleaved:"
+"$bench" "$chain" db.demo.internal "$iters" "${ROUTES[@]}" | sed 's/^/  /'
+host_routes=("${ROUTES[@]}")
+
+# OpenSSL 3.5 in the cached Debian 13 root: the same routes built from the root's own store,
+# the work directory bound at the same path so that every link resolves as on the host.
+if [ "$(id -u)" = 0 ] && [ -n "${DBTRUST_CACHE:-}" ] &&
+    [ -f "$DBTRUST_CACHE/trixie-root/.dbtrust-ready" ]; then
+    . "$src/tests/lib/trixie.sh"
+    DBT_TRIXIE_ROOT=$DBTRUST_CACHE/trixie-root
+    dbt_trixie_session
+    cleanups+=("dbt_trixie_session_end '$DBT_TRIXIE_SESSION'")
+    cp "$src/bench/trust-setup.c" "$DBT_TRIXIE_WORK/"
+    echo
+    echo "== Debian 13 root: $(dbt_trixie_run -- openssl version)"
+    if dbt_trixie_run -- sh -c 'gcc -O2 -o /dbt/trust-setup /dbt/trust-setup.c \
+            $(pkg-config --cflags --libs libssl libcrypto)'; then
+        routes "$w/t" "$DBT_TRIXIE_ROOT/etc/ssl/certs"
+        echo "wall time, $iters setups per route interleaved:"
+        dbt_trixie_run --bind "$w:$w" -- /dbt/trust-setup "$chain" db.demo.internal "$iters" \
+            "${ROUTES[@]}" | sed 's/^/  /'
+    else
+        echo "(could not build bench/trust-setup.c in the root)"
+    fi
+else
+    echo
+    echo "(OpenSSL 3.5: needs root and a cached Debian 13 root in \$DBTRUST_CACHE; skipped)"
+fi
+
+# psql 17 connection time per route against a local PostgreSQL with TLS.
+if [ "$(id -u)" = 0 ] && command -v hyperfine >/dev/null && [ -n "${DBTRUST_CACHE:-}" ] &&
+    [ -f "$DBTRUST_CACHE/libpq17-ossl30/.dbtrust-ready" ]; then
+    . "$src/tests/lib/pgserver.sh"
+    trap 'dbt_pg_stop_all; for ((i = ${#cleanups[@]} - 1; i >= 0; i--)); do eval "${cleanups[i]}" || true; done' EXIT
+    dbt_pg_start --ssl "$chain" "$w/pki/server.key"
+    psql=$DBTRUST_CACHE/libpq17-ossl30/bin/psql
+    conn="host=db.demo.internal hostaddr=127.0.0.1 port=$DBT_PG_PORT user=$DBT_PG_USER"
+    conn="$conn dbname=$DBT_PG_DB sslrootcert=system"
+    cmds=()
+    for r in "${host_routes[@]}"; do
+        spec=${r#*=}
+        cmds+=(-n "${r%%=*}" "env SSL_CERT_FILE=${spec%%:*} SSL_CERT_DIR=${spec#*:} $psql -X -A -t -c 'select 1' '$conn'")
+    done
+    echo
+    echo "== psql 17 (host OpenSSL) connect + select 1 + disconnect, hyperfine:"
+    hyperfine -N -w 5 -r 60 "${cmds[@]}" 2>&1 | sed 's/^/  /'
+else
+    echo
+    echo "(psql timing: needs root, hyperfine and the libpq 17 cache in \$DBTRUST_CACHE; skipped)"
+fi
