@@ -490,21 +490,95 @@ end:
     return ok;
 }
 
-/* Whether a parsed certificate satisfies the search (the hash or index only narrowed it). */
-static int matches(const dbt_store *ctx, X509 *x)
+/* The fields of a DER certificate that searches compare. Decoding them alone keeps the public
+ * key undecoded: in OpenSSL 3 d2i_X509 decodes it through the decoder framework, which costs
+ * more than everything else in a lookup, and OpenSSL decodes the certificate again anyway
+ * when it receives it. */
+typedef struct dbt_certparts {
+    X509_NAME *issuer, *subject;
+    ASN1_INTEGER *serial;
+} dbt_certparts;
+
+static void certparts_free(dbt_certparts *c)
+{
+    X509_NAME_free(c->issuer);
+    X509_NAME_free(c->subject);
+    ASN1_INTEGER_free(c->serial);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Reads one DER header at *p (below end); 1 and *len set when it is the expected tag. */
+static int der_header(const unsigned char **p, const unsigned char *end, int want_tag,
+                      int want_class, int constructed, long *len)
+{
+    int tag, xclass, ret;
+
+    ret = ASN1_get_object(p, len, &tag, &xclass, (long)(end - *p));
+    if ((ret & 0x80) != 0 || (ret & 1) != 0 || tag != want_tag || xclass != want_class ||
+        ((ret & V_ASN1_CONSTRUCTED) != 0) != constructed)
+        return 0;
+    return *len <= end - *p;
+}
+
+/* Certificate ::= SEQUENCE { tbs SEQUENCE { [0] version OPTIONAL, serial, signature, issuer,
+ * validity, subject, ... }, signatureAlgorithm, signatureValue }; nothing may follow. */
+static int certparts_get(const unsigned char *der, long derlen, dbt_certparts *c)
+{
+    const unsigned char *p = der, *end = der + derlen, *tbs_end, *q;
+    long len;
+    int ok = 0;
+
+    memset(c, 0, sizeof(*c));
+    ERR_set_mark();
+    if (!der_header(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len) || p + len != end)
+        goto end;
+    if (!der_header(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
+        goto end;
+    tbs_end = p + len;
+    q = p;
+    if (der_header(&q, tbs_end, 0, V_ASN1_CONTEXT_SPECIFIC, 1, &len))
+        p = q + len;
+    if ((c->serial = d2i_ASN1_INTEGER(NULL, &p, (long)(tbs_end - p))) == NULL)
+        goto end;
+    if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
+        goto end;
+    p += len;
+    if ((c->issuer = d2i_X509_NAME(NULL, &p, (long)(tbs_end - p))) == NULL)
+        goto end;
+    if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
+        goto end;
+    p += len;
+    if ((c->subject = d2i_X509_NAME(NULL, &p, (long)(tbs_end - p))) == NULL)
+        goto end;
+    p = tbs_end;
+    if (!der_header(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
+        goto end;
+    p += len;
+    if (!der_header(&p, end, V_ASN1_BIT_STRING, V_ASN1_UNIVERSAL, 0, &len) || p + len != end)
+        goto end;
+    ok = 1;
+end:
+    ERR_pop_to_mark();
+    if (!ok)
+        certparts_free(c);
+    return ok;
+}
+
+/* Whether a certificate satisfies the search (the hash or the index only narrowed it down). */
+static int matches(const dbt_store *ctx, const dbt_certparts *c)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
 
     switch (ctx->search) {
     case S_SUBJECT:
-        return X509_NAME_cmp(X509_get_subject_name(x), ctx->name) == 0;
+        return X509_NAME_cmp(c->subject, ctx->name) == 0;
     case S_ISSUER_SERIAL:
-        return X509_NAME_cmp(X509_get_issuer_name(x), ctx->name) == 0 &&
-               ASN1_INTEGER_cmp(X509_get0_serialNumber(x), ctx->serial) == 0;
+        return X509_NAME_cmp(c->issuer, ctx->name) == 0 &&
+               ASN1_INTEGER_cmp(c->serial, ctx->serial) == 0;
     case S_SHA1:
-        return X509_digest(x, EVP_sha1(), md, &mdlen) && mdlen == 20 &&
-               memcmp(md, ctx->fp, 20) == 0;
+        return EVP_Digest(ctx->der, (size_t)ctx->derlen, md, &mdlen, EVP_sha1(), NULL) &&
+               mdlen == 20 && memcmp(md, ctx->fp, 20) == 0;
     default:
         return 1;
     }
@@ -514,9 +588,8 @@ static int matches(const dbt_store *ctx, X509 *x)
 static void advance(dbt_store *ctx)
 {
     char sha[DBT_SHA256_HEX + 1];
-    const unsigned char *q;
-    X509 *x = NULL;
-    int reason, missing, yes, ok;
+    dbt_certparts parts = {NULL, NULL, NULL};
+    int reason, missing, yes;
 
     OPENSSL_free(ctx->der);
     ctx->der = NULL;
@@ -528,8 +601,7 @@ static void advance(dbt_store *ctx)
         return;
     }
     for (;;) {
-        X509_free(x);
-        x = NULL;
+        certparts_free(&parts);
         OPENSSL_free(ctx->der);
         ctx->der = NULL;
         sha[0] = '\0';
@@ -590,12 +662,7 @@ static void advance(dbt_store *ctx)
                 return;
             }
         }
-        q = ctx->der;
-        ERR_set_mark();
-        x = d2i_X509(NULL, &q, ctx->derlen);
-        ok = x != NULL && q == ctx->der + ctx->derlen;
-        ERR_pop_to_mark();
-        if (!ok) {
+        if (!certparts_get(ctx->der, ctx->derlen, &parts)) {
             if (ctx->search == S_ALIAS)
                 dbt_err_set(&ctx->err,
                             "%s/%s/bundles/%s.pem certificate %d is not a valid X.509 "
@@ -607,11 +674,10 @@ static void advance(dbt_store *ctx)
                             "is damaged: run dbtrust import again",
                             ctx->rd.catalog, ctx->rd.gen, sha);
             fail(ctx, DBT_R_CORRUPT_CATALOG, 0);
-            X509_free(x);
             return;
         }
-        if (matches(ctx, x)) {
-            X509_free(x);
+        if (matches(ctx, &parts)) {
+            certparts_free(&parts);
             ctx->state = ST_READY;
             return;
         }
