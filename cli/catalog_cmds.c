@@ -303,11 +303,17 @@ int cli_cmd_import(int argc, char **argv)
             meta.origin[i] = '?';
 
     if (keep->n == 0) {
-        cli_error("nothing to import into bundle '%s': none of the %zu certificate%s read %s "
-                  "(%zu not a CA: add --allow-leaf; %zu expired and --no-expired given); the "
+        char why[160] = "";
+
+        if (f.leaf > 0)
+            snprintf(why, sizeof(why), "; %zu %s not a CA (add --allow-leaf to import %s)", f.leaf,
+                     f.leaf == 1 ? "is" : "are", f.leaf == 1 ? "it" : "them");
+        if (f.expired > 0)
+            snprintf(why + strlen(why), sizeof(why) - strlen(why),
+                     "; %zu expired (skipped because of --no-expired)", f.expired);
+        cli_error("nothing to import into bundle '%s': the input%s held %zu certificate%s%s; the "
                   "catalog is unchanged",
-                  name, f.seen, f.seen == 1 ? "" : "s", f.seen == 1 ? "is usable" : "are usable",
-                  f.leaf, f.expired);
+                  name, argc - optind == 1 ? "" : "s", f.seen, f.seen == 1 ? "" : "s", why);
         goto end;
     }
 
