@@ -1,48 +1,27 @@
-/* dbtrust probe: connects to a PostgreSQL server the way libpq does (SSLRequest, or PostgreSQL
- * 17's direct TLS), takes its chain without trusting it, and says why verify-full would fail. */
+/* dbtrust probe: judges the chain a PostgreSQL server sent (cli/probe_net.c fetches it) as
+ * verify-full would, against the catalog and the default store, and says what to fix. */
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "catalog.h"
 #include "certinfo.h"
 #include "commands.h"
+#include "probe.h"
 
 #define PROBE_DEFAULT_PORT "5432"
 #define PROBE_WARN_DAYS 30
-
-struct probe_opts {
-    char host[256];   /* the name libpq checks (host=) */
-    char port[8];     /* decimal */
-    const char *addr; /* --hostaddr: where to connect instead of resolving host */
-    const char *sni;  /* --sni; NULL: host unless it is an IP address */
-    double timeout;   /* seconds for the whole probe */
-    int direct, json;
-};
-
-/* What the server sent and how the TLS session went. */
-struct probe_conn {
-    STACK_OF(X509) * chain; /* as sent, leaf first; owned */
-    char version[32], cipher[128], alpn[64], peer[INET6_ADDRSTRLEN + 8];
-};
 
 /* One verification: against the catalog's hashed view or the default paths. */
 struct probe_verify {
@@ -53,289 +32,6 @@ struct probe_verify {
     X509_NAME *missing; /* the CA that no store provided; owned */
     X509 *missing_for;  /* the certificate that needs it; owned */
 };
-
-/* ---------------------------------------------------------------- sockets with a deadline */
-
-static double now_mono(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* 1 when fd is ready for events, 0 at the deadline, -1 on a poll error. */
-static int wait_fd(int fd, short events, double deadline)
-{
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = events};
-        double left = deadline - now_mono();
-        int r;
-
-        if (left <= 0)
-            return 0;
-        r = poll(&p, 1, (int)(left * 1000.0) + 1);
-        if (r > 0)
-            return 1;
-        if (r == 0)
-            continue; /* the loop re-checks the deadline */
-        if (errno != EINTR)
-            return -1;
-    }
-}
-
-static int is_ip_literal(const char *s)
-{
-    unsigned char buf[sizeof(struct in6_addr)];
-
-    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
-/* Tries every address of host in turn, like libpq. -1 with why set; *timed_out says whether the
- * deadline was the reason. */
-static int probe_connect(const struct probe_opts *o, double deadline, int *fdout, char *peer,
-                         size_t peerlen, char *why, size_t whylen)
-{
-    const char *target = o->addr != NULL ? o->addr : o->host;
-    struct addrinfo hints, *res = NULL, *ai;
-    int fd = -1, r, last_errno = 0, timed_out = 0;
-    char addr[INET6_ADDRSTRLEN] = "";
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if (is_ip_literal(target))
-        hints.ai_flags = AI_NUMERICHOST;
-    r = getaddrinfo(target, o->port, &hints, &res);
-    if (r != 0) {
-        snprintf(why, whylen, "cannot resolve '%s': %s; check the host name", target,
-                 gai_strerror(r));
-        return -1;
-    }
-    for (ai = res; ai != NULL && !timed_out; ai = ai->ai_next) {
-        int soerr = 0;
-        socklen_t sl = sizeof(soerr);
-
-        getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
-            last_errno = errno;
-            continue;
-        }
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        if (errno != EINPROGRESS) {
-            last_errno = errno;
-        } else if ((r = wait_fd(fd, POLLOUT, deadline)) == 0) {
-            timed_out = 1;
-        } else if (r < 0) {
-            last_errno = errno;
-        } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) {
-            last_errno = errno;
-        } else if (soerr != 0) {
-            last_errno = soerr;
-        } else {
-            break;
-        }
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd >= 0) {
-        snprintf(peer, peerlen, "%s", addr);
-        *fdout = fd;
-        return 0;
-    }
-    if (timed_out)
-        snprintf(why, whylen,
-                 "connection to %s (%s) port %s timed out after %g s: a firewall may drop the "
-                 "packets; check the address and port, or raise --timeout",
-                 o->host, addr, o->port, o->timeout);
-    else if (last_errno == ECONNREFUSED)
-        snprintf(why, whylen,
-                 "connection to %s (%s) port %s refused: is the server running and listening "
-                 "on that address and port (listen_addresses, port)?",
-                 o->host, addr, o->port);
-    else
-        snprintf(why, whylen, "cannot connect to %s (%s) port %s: %s", o->host, addr, o->port,
-                 strerror(last_errno));
-    return -1;
-}
-
-/* PostgreSQL's SSLRequest: length 8, code 1234.5679. 0 when the server answered 'S'. */
-static int probe_sslrequest(const struct probe_opts *o, int fd, double deadline, char *why,
-                            size_t whylen)
-{
-    static const unsigned char req[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
-    size_t sent = 0;
-    unsigned char ans;
-    ssize_t n;
-    int r;
-
-    while (sent < sizeof(req)) {
-        n = send(fd, req + sent, sizeof(req) - sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            snprintf(why, whylen, "sending the SSLRequest to %s port %s failed: %s", o->host,
-                     o->port, strerror(errno));
-            return -1;
-        }
-        if (wait_fd(fd, POLLOUT, deadline) <= 0)
-            goto timeout;
-    }
-    for (;;) {
-        n = recv(fd, &ans, 1, 0);
-        if (n == 1)
-            break;
-        if (n == 0) {
-            snprintf(why, whylen,
-                     "%s port %s closed the connection without answering the SSLRequest: it is "
-                     "not a PostgreSQL server, or a proxy in front of it refused the connection",
-                     o->host, o->port);
-            return -1;
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            snprintf(why, whylen, "reading the SSLRequest answer of %s port %s failed: %s", o->host,
-                     o->port, strerror(errno));
-            return -1;
-        }
-        if ((r = wait_fd(fd, POLLIN, deadline)) <= 0)
-            goto timeout;
-    }
-    if (ans == 'S')
-        return 0;
-    if (ans == 'N')
-        snprintf(why, whylen,
-                 "%s port %s does not accept TLS (it answered 'N' to the SSLRequest): set ssl = on "
-                 "with ssl_cert_file and ssl_key_file in postgresql.conf",
-                 o->host, o->port);
-    else if (ans == 'E')
-        snprintf(why, whylen,
-                 "%s port %s answered the SSLRequest with an error message: the server refuses "
-                 "the connection (too many connections, or a very old PostgreSQL)",
-                 o->host, o->port);
-    else
-        snprintf(why, whylen,
-                 "%s port %s is not a PostgreSQL server: it answered byte 0x%02x to the "
-                 "SSLRequest (PostgreSQL answers 'S' or 'N'); check the port",
-                 o->host, o->port, ans);
-    return -1;
-timeout:
-    snprintf(why, whylen,
-             "%s port %s did not answer the SSLRequest within %g s: is it a PostgreSQL server? "
-             "(raise --timeout for a slow link)",
-             o->host, o->port, o->timeout);
-    return -1;
-}
-
-static void ossl_reason(char *buf, size_t n)
-{
-    unsigned long e = ERR_peek_last_error();
-
-    if (e == 0)
-        snprintf(buf, n, "no OpenSSL error recorded");
-    else
-        ERR_error_string_n(e, buf, n);
-    ERR_clear_error();
-}
-
-/* The TLS handshake, trusting nothing but collecting the chain. */
-static int probe_tls(const struct probe_opts *o, int fd, double deadline, struct probe_conn *c,
-                     char *why, size_t whylen)
-{
-    static const unsigned char alpn[] = "\x0apostgresql";
-    SSL_CTX *ctx = NULL;
-    SSL *ssl = NULL;
-    STACK_OF(X509) * sk;
-    const unsigned char *sel = NULL;
-    unsigned int sellen = 0;
-    const char *sni = o->sni != NULL ? o->sni : (is_ip_literal(o->host) ? "" : o->host);
-    int ret = -1, r, i;
-    char reason[256];
-
-    ERR_clear_error();
-    if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL || (ssl = SSL_new(ctx)) == NULL) {
-        ossl_reason(reason, sizeof(reason));
-        snprintf(why, whylen, "cannot set up TLS: %s", reason);
-        goto end;
-    }
-    /* The chain is judged afterwards, against each store, so that every problem is named. */
-    SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
-    /* libpq's default ssl_min_protocol_version. */
-    SSL_set_min_proto_version(ssl, TLS1_2_VERSION);
-    /* libpq 17 sends ALPN "postgresql" on both paths; direct TLS requires it. */
-    SSL_set_alpn_protos(ssl, alpn, sizeof(alpn) - 1);
-    if (*sni != '\0')
-        SSL_set_tlsext_host_name(ssl, sni);
-    SSL_set_fd(ssl, fd);
-    for (;;) {
-        r = SSL_connect(ssl);
-        if (r == 1)
-            break;
-        switch (SSL_get_error(ssl, r)) {
-        case SSL_ERROR_WANT_READ:
-            r = wait_fd(fd, POLLIN, deadline);
-            break;
-        case SSL_ERROR_WANT_WRITE:
-            r = wait_fd(fd, POLLOUT, deadline);
-            break;
-        case SSL_ERROR_SSL:
-            ossl_reason(reason, sizeof(reason));
-            snprintf(why, whylen, "TLS handshake with %s port %s failed: %s%s", o->host, o->port,
-                     reason,
-                     o->direct ? " (direct TLS needs PostgreSQL 17 or later; try without --direct)"
-                               : "");
-            goto end;
-        default:
-            snprintf(why, whylen, "%s port %s closed the connection during the TLS handshake%s",
-                     o->host, o->port,
-                     o->direct ? ": direct TLS needs PostgreSQL 17 or later; try without --direct"
-                               : "");
-            ERR_clear_error();
-            goto end;
-        }
-        if (r == 0) {
-            snprintf(why, whylen, "TLS handshake with %s port %s timed out after %g s", o->host,
-                     o->port, o->timeout);
-            goto end;
-        }
-        if (r < 0) {
-            snprintf(why, whylen, "waiting for %s port %s failed: %s", o->host, o->port,
-                     strerror(errno));
-            goto end;
-        }
-    }
-    sk = SSL_get_peer_cert_chain(ssl);
-    if (sk == NULL || sk_X509_num(sk) == 0) {
-        snprintf(why, whylen, "%s port %s sent no certificate", o->host, o->port);
-        goto end;
-    }
-    if ((c->chain = sk_X509_new_null()) == NULL)
-        goto end;
-    for (i = 0; i < sk_X509_num(sk); i++) {
-        X509 *x = sk_X509_value(sk, i);
-
-        if (!sk_X509_push(c->chain, x)) {
-            snprintf(why, whylen, "out of memory");
-            goto end;
-        }
-        X509_up_ref(x);
-    }
-    snprintf(c->version, sizeof(c->version), "%s", SSL_get_version(ssl));
-    snprintf(c->cipher, sizeof(c->cipher), "%s", SSL_get_cipher_name(ssl));
-    SSL_get0_alpn_selected(ssl, &sel, &sellen);
-    snprintf(c->alpn, sizeof(c->alpn), "%.*s", (int)sellen, sel != NULL ? (const char *)sel : "");
-    SSL_shutdown(ssl); /* best effort; the socket is closed right after */
-    ret = 0;
-end:
-    ERR_clear_error();
-    SSL_free(ssl);
-    SSL_CTX_free(ctx);
-    return ret;
-}
 
 /* ---------------------------------------------------------------- judging the chain */
 
@@ -625,7 +321,7 @@ static int check_host(X509 *leaf, const char *host, char *matched, size_t n)
     int r;
 
     matched[0] = '\0';
-    if (is_ip_literal(host))
+    if (cli_probe_is_ip(host))
         return X509_check_ip_asc(leaf, host, 0) == 1;
     r = X509_check_host(leaf, host, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, &peer);
     if (r == 1 && peer != NULL)
@@ -767,8 +463,7 @@ int cli_cmd_probe(int argc, char **argv)
     dbt_err err;
     char why[1024], matched[256], names[512], catpath[4096], bundles[512] = "", hint[1024] = "";
     const char *catdir = NULL;
-    double deadline;
-    int c, fd = -1, rc = CLI_FAIL, host_ok, i, n, ok;
+    int c, rc = CLI_FAIL, host_ok, i, n, ok;
     X509 *leaf;
 
     memset(&o, 0, sizeof(o));
@@ -827,10 +522,7 @@ int cli_cmd_probe(int argc, char **argv)
     json_object_set_new(rep.root, "port", json_integer(atoi(o.port)));
     json_object_set_new(rep.root, "mode", json_string(o.direct ? "direct" : "sslrequest"));
 
-    deadline = now_mono() + o.timeout;
-    if (probe_connect(&o, deadline, &fd, conn.peer, sizeof(conn.peer), why, sizeof(why)) != 0 ||
-        (!o.direct && probe_sslrequest(&o, fd, deadline, why, sizeof(why)) != 0) ||
-        probe_tls(&o, fd, deadline, &conn, why, sizeof(why)) != 0) {
+    if (cli_probe_connect(&o, &conn, why, sizeof(why)) != 0) {
         cli_error("%s", why);
         if (o.json) {
             json_object_set_new(rep.root, "ok", json_false());
@@ -839,8 +531,6 @@ int cli_cmd_probe(int argc, char **argv)
         }
         goto end;
     }
-    close(fd);
-    fd = -1;
     json_object_set_new(rep.root, "address", json_string(conn.peer));
     json_object_set_new(rep.root, "tls_version", json_string(conn.version));
     json_object_set_new(rep.root, "cipher", json_string(conn.cipher));
@@ -975,8 +665,6 @@ int cli_cmd_probe(int argc, char **argv)
     }
     rc = ok ? CLI_OK : CLI_FAIL;
 end:
-    if (fd >= 0)
-        close(fd);
     verify_clear(&vcat);
     verify_clear(&vsys);
     X509_STORE_free(catstore);
