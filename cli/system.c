@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -289,33 +291,66 @@ static void cert_sha_of(const char *dir, const char *name, char out[65])
     X509_free(x);
 }
 
-/* Renumbers <hash>.<n> links so that numbers run 0..k-1 again: OpenSSL's lookup stops at the
- * first missing number, so a gap would hide the system's own CAs behind it. */
-static int compact_hash(const char *dir, unsigned long hash)
-{
-    char from[PATH_MAX], to[PATH_MAX];
-    int n, next = 0, missing = 0;
-    struct stat st;
+/*
+ * Every change made to the system directory is journaled, so that a failure half-way is undone
+ * step by step in reverse and the directory is left as it was (enable and disable never leave
+ * the system half-changed). Names are relative to the directory.
+ */
+enum jkind { J_CREATE, J_UNLINK, J_RENAME };
 
-    for (n = 0; n < 1000 && missing < 32; n++) {
-        snprintf(from, sizeof(from), "%s/%08lx.%d", dir, hash, n);
-        if (lstat(from, &st) != 0) {
-            missing++;
-            continue;
-        }
-        if (n != next) {
-            snprintf(to, sizeof(to), "%s/%08lx.%d", dir, hash, next);
-            if (rename(from, to) != 0) {
-                cli_error("cannot rename %s to %s: %s", from, to, strerror(errno));
-                return -1;
-            }
-        }
-        next++;
+struct jop {
+    enum jkind kind;
+    char *name;  /* CREATE/UNLINK: the link; RENAME: the old name */
+    char *other; /* CREATE: the target it replaced (NULL: none); UNLINK: its target; RENAME: new */
+};
+
+struct journal {
+    const char *dir;
+    struct jop *ops;
+    size_t n, cap;
+};
+
+static int j_push(struct journal *j, enum jkind kind, const char *name, const char *other)
+{
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? 2 * j->cap : 64;
+        struct jop *ops = realloc(j->ops, cap * sizeof(*ops));
+
+        if (ops == NULL)
+            goto oom;
+        j->ops = ops;
+        j->cap = cap;
     }
+    j->ops[j->n].kind = kind;
+    j->ops[j->n].name = strdup(name);
+    j->ops[j->n].other = other != NULL ? strdup(other) : NULL;
+    if (j->ops[j->n].name == NULL || (other != NULL && j->ops[j->n].other == NULL)) {
+        free(j->ops[j->n].name);
+        free(j->ops[j->n].other);
+        goto oom;
+    }
+    j->n++;
     return 0;
+oom:
+    cli_error("out of memory");
+    return -1;
 }
 
-static int make_link(const char *target, const char *dir, const char *name)
+static void j_free(struct journal *j)
+{
+    size_t i;
+
+    for (i = 0; i < j->n; i++) {
+        free(j->ops[i].name);
+        free(j->ops[i].other);
+    }
+    free(j->ops);
+    j->ops = NULL;
+    j->n = j->cap = 0;
+}
+
+/* Points dir/name at target atomically (a temporary link renamed over it). */
+static int put_link(const char *dir, const char *name, const char *target)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
 
@@ -323,56 +358,148 @@ static int make_link(const char *target, const char *dir, const char *name)
     snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%ld", dir, name, (long)getpid());
     unlink(tmp);
     if (symlink(target, tmp) != 0 || rename(tmp, path) != 0) {
-        cli_error("cannot create link %s -> %s: %s", path, target, strerror(errno));
+        int e = errno;
+
         unlink(tmp);
+        errno = e;
         return -1;
     }
     return 0;
 }
 
+/* Reverts the journal, newest step first; reports steps that cannot be reverted. */
+static int j_undo(struct journal *j)
+{
+    char path[PATH_MAX], to[PATH_MAX];
+    int rc = 0;
+    size_t i;
+
+    for (i = j->n; i-- > 0;) {
+        const struct jop *op = &j->ops[i];
+        int r;
+
+        snprintf(path, sizeof(path), "%s/%s", j->dir, op->name);
+        switch (op->kind) {
+        case J_CREATE:
+            r = op->other != NULL ? put_link(j->dir, op->name, op->other) : unlink(path);
+            break;
+        case J_UNLINK:
+            r = symlink(op->other, path);
+            break;
+        default:
+            snprintf(to, sizeof(to), "%s/%s", j->dir, op->other);
+            r = rename(to, path);
+            break;
+        }
+        if (r != 0) {
+            cli_error("could not undo the change to %s: %s; run 'dbtrust system refresh' or "
+                      "'dbtrust system disable' to repair the directory",
+                      path, strerror(errno));
+            rc = -1;
+        }
+    }
+    j_free(j);
+    return rc;
+}
+
+/* Renumbers <hash>.<n> links so that numbers run 0..k-1 again: OpenSSL's lookup stops at the
+ * first missing number, so a gap would hide the system's own CAs behind it. */
+static int compact_hash(struct journal *j, unsigned long hash)
+{
+    char from[PATH_MAX], to[PATH_MAX], fname[32], tname[32];
+    int n, next = 0, missing = 0;
+    struct stat st;
+
+    for (n = 0; n < 1000 && missing < 32; n++) {
+        snprintf(fname, sizeof(fname), "%08lx.%d", hash, n);
+        snprintf(from, sizeof(from), "%s/%s", j->dir, fname);
+        if (lstat(from, &st) != 0) {
+            missing++;
+            continue;
+        }
+        if (n != next) {
+            snprintf(tname, sizeof(tname), "%08lx.%d", hash, next);
+            snprintf(to, sizeof(to), "%s/%s", j->dir, tname);
+            if (rename(from, to) != 0) {
+                cli_error("cannot rename %s to %s: %s", from, to, strerror(errno));
+                return -1;
+            }
+            if (j_push(j, J_RENAME, fname, tname) != 0)
+                return -1;
+        }
+        next++;
+    }
+    return 0;
+}
+
+/* Creates (or retargets) dir/name -> target, journaled. Only symlinks are ever replaced: a
+ * file or directory of that name belongs to someone else. */
+static int make_link(struct journal *j, const char *target, const char *name)
+{
+    char path[PATH_MAX], old[PATH_MAX];
+    struct stat st;
+    ssize_t len = -1;
+
+    snprintf(path, sizeof(path), "%s/%s", j->dir, name);
+    if (lstat(path, &st) == 0) {
+        if (!S_ISLNK(st.st_mode)) {
+            cli_error("%s exists and is not a symbolic link; dbtrust will not replace it "
+                      "(move it away, then rerun)",
+                      path);
+            return -1;
+        }
+        if ((len = readlink(path, old, sizeof(old) - 1)) < 0) {
+            cli_error("cannot read link %s: %s", path, strerror(errno));
+            return -1;
+        }
+        old[len] = '\0';
+    }
+    if (put_link(j->dir, name, target) != 0) {
+        cli_error("cannot create link %s -> %s: %s", path, target, strerror(errno));
+        return -1;
+    }
+    return j_push(j, J_CREATE, name, len >= 0 ? old : NULL);
+}
+
 /*
- * Makes dir show exactly the certificates in w (nw of them; 0 removes everything dbtrust
+ * Makes j->dir show exactly the certificates in w (nw of them; 0 removes everything dbtrust
  * added): a dbtrust-<sha256>.pem link to the catalog's file and a <hash>.<n> link to it, unless
- * the same certificate is already there under that hash (the system store holds it too).
- * New links go in first and stale ones leave last, so no lookup misses a CA that stays.
+ * the same certificate is already there under that hash (the system store holds it too, or
+ * `openssl rehash` from update-ca-certificates made the hash link itself). New links go in
+ * first and stale ones leave last, so no lookup misses a CA that stays. Every step is in the
+ * journal; on failure the caller decides whether to undo.
  */
-static int sys_sync(const char *dir, const char *catalog, const struct want *w, size_t nw,
+static int sys_sync(struct journal *j, const char *catalog, const struct want *w, size_t nw,
                     size_t *nadded, size_t *nremoved)
 {
+    const char *dir = j->dir;
     DIR *d = NULL;
     struct dirent *de;
     char target[PATH_MAX], name[PATH_MAX], sha[65];
     unsigned long *touched = NULL, hash;
-    size_t ntouched = 0, i;
+    size_t ntouched = 0, captouched = 0, i;
     int n, rc = -1;
 
     *nadded = *nremoved = 0;
-    if ((touched = calloc(nw + 4096, sizeof(*touched))) == NULL) {
-        cli_error("out of memory");
-        return -1;
-    }
     /* 1. add what is missing */
     for (i = 0; i < nw; i++) {
-        char file[PATH_MAX];
+        char file[PATH_MAX], cur[PATH_MAX], hl[32];
         struct stat st;
         int have = 0, free_n = -1, miss = 0;
+        ssize_t len;
 
         snprintf(name, sizeof(name), LINK_PREFIX "%s.pem", w[i].sha256);
         snprintf(file, sizeof(file), "%s/%s", dir, name);
         snprintf(target, sizeof(target), "%s/certs/%s.pem", catalog, w[i].sha256);
-        {
-            char cur[PATH_MAX];
-            ssize_t len = readlink(file, cur, sizeof(cur) - 1);
-
-            if (len < 0 || (size_t)len != strlen(target) || memcmp(cur, target, (size_t)len) != 0) {
-                if (make_link(target, dir, name) != 0)
-                    goto end;
-                (*nadded)++;
-            }
+        len = readlink(file, cur, sizeof(cur) - 1);
+        if (len < 0 || (size_t)len != strlen(target) || memcmp(cur, target, (size_t)len) != 0) {
+            if (make_link(j, target, name) != 0)
+                goto end;
+            (*nadded)++;
         }
         /* Scan this subject's hash chain: ours already, the same certificate, or a free slot. */
         for (n = 0; n < 1000 && miss < 8; n++) {
-            char hl[32], lt[PATH_MAX];
+            char lt[PATH_MAX];
 
             snprintf(hl, sizeof(hl), "%08lx.%d", w[i].hash, n);
             snprintf(file, sizeof(file), "%s/%s", dir, hl);
@@ -397,10 +524,8 @@ static int sys_sync(const char *dir, const char *catalog, const struct want *w, 
             }
         }
         if (!have) {
-            char hl[32];
-
             snprintf(hl, sizeof(hl), "%08lx.%d", w[i].hash, free_n < 0 ? n : free_n);
-            if (make_link(name, dir, hl) != 0)
+            if (make_link(j, name, hl) != 0)
                 goto end;
         }
     }
@@ -411,28 +536,48 @@ static int sys_sync(const char *dir, const char *catalog, const struct want *w, 
     }
     while ((de = readdir(d)) != NULL) {
         const char *s;
+        int is_hash = hash_link_name(de->d_name, &hash, &n);
 
-        if (hash_link_name(de->d_name, &hash, &n) &&
-            link_points_to_us(dir, de->d_name, target, sizeof(target)) &&
-            !wanted(w, nw, our_link_sha(target))) {
+        if (is_hash) {
+            if (!link_points_to_us(dir, de->d_name, target, sizeof(target)) ||
+                wanted(w, nw, our_link_sha(target)))
+                continue;
+        } else if ((s = our_link_sha(de->d_name)) == NULL || wanted(w, nw, s)) {
+            continue;
+        } else {
             snprintf(name, sizeof(name), "%s/%s", dir, de->d_name);
-            if (unlink(name) != 0 && errno != ENOENT) {
-                cli_error("cannot remove %s: %s", name, strerror(errno));
-                goto end;
-            }
-            if (ntouched < nw + 4096)
-                touched[ntouched++] = hash;
-        } else if ((s = our_link_sha(de->d_name)) != NULL && !wanted(w, nw, s)) {
-            snprintf(name, sizeof(name), "%s/%s", dir, de->d_name);
-            if (unlink(name) != 0 && errno != ENOENT) {
-                cli_error("cannot remove %s: %s", name, strerror(errno));
-                goto end;
-            }
-            (*nremoved)++;
+            ssize_t len = readlink(name, target, sizeof(target) - 1);
+
+            if (len < 0)
+                continue; /* not a link: not ours */
+            target[len] = '\0';
         }
+        snprintf(name, sizeof(name), "%s/%s", dir, de->d_name);
+        if (unlink(name) != 0) {
+            cli_error("cannot remove %s: %s", name, strerror(errno));
+            goto end;
+        }
+        if (j_push(j, J_UNLINK, de->d_name, target) != 0)
+            goto end;
+        if (!is_hash) {
+            (*nremoved)++;
+            continue;
+        }
+        if (ntouched == captouched) {
+            size_t cap = captouched ? 2 * captouched : 64;
+            unsigned long *t = realloc(touched, cap * sizeof(*t));
+
+            if (t == NULL) {
+                cli_error("out of memory");
+                goto end;
+            }
+            touched = t;
+            captouched = cap;
+        }
+        touched[ntouched++] = hash;
     }
     for (i = 0; i < ntouched; i++)
-        if (compact_hash(dir, touched[i]) != 0)
+        if (compact_hash(j, touched[i]) != 0)
             goto end;
     rc = 0;
 end:
@@ -440,6 +585,41 @@ end:
         closedir(d);
     free(touched);
     return rc;
+}
+
+/* One writer of the system directory at a time (enable, disable, refresh, and the refresh that
+ * follows an import or a removal): an flock on "<state file>.lock". Returns the fd or -1. */
+static int sys_lock(void)
+{
+    char path[PATH_MAX], parent[PATH_MAX], *slash;
+    dbt_err err;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s.lock", sys_state_path());
+    snprintf(parent, sizeof(parent), "%s", path);
+    if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+        *slash = '\0';
+        if (dbt_fs_mkdir_p(parent, &err) != 0) {
+            cli_error("%s", err.msg);
+            return -1;
+        }
+    }
+    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+        cli_error("cannot open the lock %s: %s (system wiring needs root)", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX) != 0) {
+        cli_error("cannot lock %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void sys_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
 }
 
 /* The state file records which catalog is wired into which directory. */
@@ -513,21 +693,37 @@ static int load_wants(dbt_catalog *cat, struct want **out, size_t *n)
 int cli_system_refresh_after_change(dbt_catalog *cat)
 {
     char catalog[PATH_MAX], dir[PATH_MAX];
+    struct journal j = {0};
     struct want *w = NULL;
     size_t nw = 0, added, removed;
-    int rc;
+    int lock, rc = -1;
 
+    /* Most catalogs are not wired: decide that before taking the system lock (which would
+     * create the state directory). */
     if (state_read(catalog, sizeof(catalog), dir, sizeof(dir)) != 1 ||
         strcmp(catalog, dbt_catalog_path(cat)) != 0)
-        return 0; /* this catalog is not wired into the system */
+        return 0;
+    if ((lock = sys_lock()) < 0)
+        goto end;
+    if (state_read(catalog, sizeof(catalog), dir, sizeof(dir)) != 1 ||
+        strcmp(catalog, dbt_catalog_path(cat)) != 0) {
+        rc = 0; /* disabled meanwhile */
+        goto end;
+    }
     if (load_wants(cat, &w, &nw) != 0)
-        return -1;
-    rc = sys_sync(dir, catalog, w, nw, &added, &removed);
-    free(w);
+        goto end;
+    j.dir = dir;
+    /* No undo here: the catalog has changed already, and the links that follow it part-way
+     * are closer to it than the old ones (which may point at certificates that left). */
+    rc = sys_sync(&j, catalog, w, nw, &added, &removed);
+end:
     if (rc != 0)
         cli_error("the catalog changed but %s could not follow; run 'dbtrust system refresh' "
                   "as root",
                   dir);
+    j_free(&j);
+    free(w);
+    sys_unlock(lock);
     return rc;
 }
 
@@ -544,30 +740,75 @@ static void system_usage(FILE *out)
             "  status    show what is wired and whether OpenSSL's defaults find each CA\n"
             "  refresh   bring the links up to date with the catalog (imports and removals do\n"
             "            this themselves; the update-ca-certificates hook calls it)\n\n"
+            "enable and disable change nothing when they fail: every step is undone.\n"
             "Environment (for tests and packaging): DBTRUST_SYSTEM_CERT_DIR overrides the\n"
             "directory, DBTRUST_SYSTEM_STATE the state file (%s).\n",
             X509_get_default_cert_dir(), DEFAULT_STATE);
 }
 
+/* Counts dbtrust's own entries in dir: certificate links, and hash links to them. */
+static void count_ours(const char *dir, size_t *ncert, size_t *nhash, size_t *ndangling)
+{
+    char target[PATH_MAX], path[PATH_MAX];
+    struct dirent *de;
+    struct stat st;
+    unsigned long hash;
+    DIR *d;
+    int n;
+
+    *ncert = *nhash = *ndangling = 0;
+    if ((d = opendir(dir)) == NULL)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        if (our_link_sha(de->d_name) != NULL) {
+            (*ncert)++;
+            snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+            if (stat(path, &st) != 0)
+                (*ndangling)++;
+        } else if (hash_link_name(de->d_name, &hash, &n) &&
+                   link_points_to_us(dir, de->d_name, target, sizeof(target))) {
+            (*nhash)++;
+        }
+    }
+    closedir(d);
+}
+
 static int system_status(void)
 {
-    char catalog[PATH_MAX], dir[PATH_MAX];
+    char catalog[PATH_MAX], dir[PATH_MAX], subj[256];
     dbt_catalog *cat = NULL;
     dbt_catalog_cert *certs = NULL;
     X509_STORE *store = NULL;
     X509_STORE_CTX *ctx = NULL;
+    const char *envdir = getenv("SSL_CERT_DIR"), *envfile = getenv("SSL_CERT_FILE");
     dbt_err err;
-    size_t n = 0, i, found = 0;
+    size_t n = 0, i, found = 0, ncert, nhash, ndangling;
     int st, rc = CLI_FAIL;
 
     st = state_read(catalog, sizeof(catalog), dir, sizeof(dir));
-    printf("OpenSSL default certificate directory: %s\n", sys_cert_dir());
+    printf("OpenSSL default certificate directory: %s\n", X509_get_default_cert_dir());
     printf("OpenSSL default certificate file:      %s\n", X509_get_default_cert_file());
+    if (strcmp(sys_cert_dir(), X509_get_default_cert_dir()) != 0)
+        printf("DBTRUST_SYSTEM_CERT_DIR directs wiring to %s\n", sys_cert_dir());
+    if (envdir != NULL || envfile != NULL)
+        printf("note: this process has SSL_CERT_DIR=%s SSL_CERT_FILE=%s, which replace the "
+               "defaults below\n",
+               envdir ? envdir : "(unset)", envfile ? envfile : "(unset)");
+    if (st < 0) {
+        cli_error("cannot read %s: %s", sys_state_path(), strerror(errno));
+        return CLI_FAIL;
+    }
     if (st != 1) {
         printf("system wiring: disabled (no %s)\n", sys_state_path());
         return CLI_OK;
     }
+    count_ours(dir, &ncert, &nhash, &ndangling);
     printf("system wiring: enabled for catalog %s in %s\n", catalog, dir);
+    printf("links: %zu certificate link%s, %zu hash link%s to them", ncert, ncert == 1 ? "" : "s",
+           nhash, nhash == 1 ? "" : "s");
+    if (ndangling > 0)
+        printf(", %zu dangling", ndangling);
+    printf("\n");
     if (dbt_catalog_open(catalog, DBT_CAT_READ, &cat, &err) != 0) {
         cli_error("%s", err.msg);
         return CLI_FAIL;
@@ -585,25 +826,26 @@ static int system_status(void)
     for (i = 0; i < n; i++) {
         X509 *x = NULL;
         STACK_OF(X509) *sk = NULL;
-        int j, ok = 0;
+        int k, ok = 0;
 
         if (dbt_catalog_load_cert(cat, certs[i].sha256, &x, &err) != 0) {
             cli_error("%s", err.msg);
             goto end;
         }
         sk = X509_STORE_CTX_get1_certs(ctx, X509_get_subject_name(x));
-        for (j = 0; sk != NULL && j < sk_X509_num(sk); j++)
-            ok |= X509_cmp(sk_X509_value(sk, j), x) == 0;
+        for (k = 0; sk != NULL && k < sk_X509_num(sk); k++)
+            ok |= X509_cmp(sk_X509_value(sk, k), x) == 0;
         sk_X509_pop_free(sk, X509_free);
         if (ok)
             found++;
         else
             printf("  not found by OpenSSL's defaults: %s %s\n", certs[i].sha256,
-                   X509_NAME_oneline(X509_get_subject_name(x), (char[256]){0}, 256));
+                   X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj)));
         X509_free(x);
     }
+    ERR_clear_error();
     printf("%zu of %zu catalog certificates resolve through OpenSSL's default paths\n", found, n);
-    rc = found == n ? CLI_OK : CLI_FAIL;
+    rc = found == n && ndangling == 0 ? CLI_OK : CLI_FAIL;
     if (rc != CLI_OK)
         printf("run 'dbtrust system refresh' to repair the links\n");
 end:
@@ -614,14 +856,35 @@ end:
     return rc;
 }
 
+/* The directory must exist and be a directory: OpenSSL would read nothing from a new one on a
+ * system whose default directory is elsewhere, and creating system directories is packaging's
+ * job. */
+static int check_dir(const char *dir)
+{
+    struct stat st;
+
+    if (dir[0] != '/') {
+        cli_error("the system certificate directory '%s' is not absolute", dir);
+        return -1;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cli_error("OpenSSL's default certificate directory %s %s; this system keeps its trust "
+                  "elsewhere: use 'dbtrust env' for a scoped SSL_CERT_DIR instead",
+                  dir, errno == ENOENT ? "does not exist" : "is not a directory");
+        return -1;
+    }
+    return 0;
+}
+
 int cli_cmd_system(int argc, char **argv)
 {
     const char *action;
     char catalog[PATH_MAX], dir[PATH_MAX];
     dbt_catalog *cat = NULL;
+    struct journal j = {0};
     struct want *w = NULL;
     size_t nw = 0, added = 0, removed = 0;
-    int st, rc = CLI_FAIL;
+    int st, lock = -1, enable, rc = CLI_FAIL;
 
     if (argc != 2) {
         system_usage(stderr);
@@ -639,60 +902,78 @@ int cli_cmd_system(int argc, char **argv)
         cli_error("unknown system action '%s': use enable, disable, status or refresh", action);
         return CLI_USAGE;
     }
+    enable = strcmp(action, "enable") == 0;
+    /* Not enabled and nothing to enable: answer without creating the state directory. */
+    st = state_read(catalog, sizeof(catalog), dir, sizeof(dir));
+    if (st == 0 && !enable) {
+        printf("system wiring is not enabled; nothing to %s\n", action);
+        return CLI_OK;
+    }
+    if ((lock = sys_lock()) < 0)
+        return CLI_FAIL;
     st = state_read(catalog, sizeof(catalog), dir, sizeof(dir));
     if (st < 0) {
         cli_error("cannot read %s: %s", sys_state_path(), strerror(errno));
-        return CLI_FAIL;
+        goto end;
+    }
+    if (st == 0 && !enable) {
+        printf("system wiring is not enabled; nothing to %s\n", action);
+        rc = CLI_OK;
+        goto end;
     }
     if (strcmp(action, "disable") == 0) {
-        if (st != 1) {
-            printf("system wiring is not enabled; nothing to do\n");
-            return CLI_OK;
+        j.dir = dir;
+        if (sys_sync(&j, catalog, NULL, 0, &added, &removed) != 0) {
+            j_undo(&j);
+            cli_error("disable failed; %s is as it was and the wiring stays enabled", dir);
+            goto end;
         }
-        if (sys_sync(dir, catalog, NULL, 0, &added, &removed) != 0)
-            return CLI_FAIL;
         if (unlink(sys_state_path()) != 0 && errno != ENOENT) {
-            cli_error("cannot remove %s: %s", sys_state_path(), strerror(errno));
-            return CLI_FAIL;
+            cli_error("cannot remove %s: %s; %s is as it was", sys_state_path(), strerror(errno),
+                      dir);
+            j_undo(&j);
+            goto end;
         }
         printf("disabled: removed %zu certificate link%s from %s\n", removed,
                removed == 1 ? "" : "s", dir);
-        return CLI_OK;
-    }
-    if (strcmp(action, "refresh") == 0 && st != 1) {
-        printf("system wiring is not enabled; nothing to refresh\n");
-        return CLI_OK;
+        rc = CLI_OK;
+        goto end;
     }
     /* enable / refresh: the catalog named now (enable) or recorded (refresh). */
-    if (strcmp(action, "refresh") == 0) {
+    if (!enable) {
         dbt_err err;
 
         if (dbt_catalog_open(catalog, DBT_CAT_READ, &cat, &err) != 0) {
             cli_error("%s", err.msg);
-            return CLI_FAIL;
+            goto end;
         }
     } else {
         if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
-            return CLI_FAIL;
+            goto end;
         if (st == 1 && strcmp(catalog, dbt_catalog_path(cat)) != 0) {
             cli_error("catalog %s is already wired into %s; run 'dbtrust system disable' first",
                       catalog, dir);
             goto end;
         }
         snprintf(catalog, sizeof(catalog), "%s", dbt_catalog_path(cat));
-        snprintf(dir, sizeof(dir), "%s", sys_cert_dir());
+        if (st != 1)
+            snprintf(dir, sizeof(dir), "%s", sys_cert_dir());
     }
-    if (load_wants(cat, &w, &nw) != 0)
+    if (check_dir(dir) != 0 || load_wants(cat, &w, &nw) != 0)
         goto end;
-    /* Record first: a failure half-way is then repaired by refresh or undone by disable. */
+    j.dir = dir;
+    /* Record first: even a crash half-way is then repaired by refresh or undone by disable. */
     if (st != 1 && state_write(catalog, dir) != 0)
         goto end;
-    if (sys_sync(dir, catalog, w, nw, &added, &removed) != 0) {
-        if (st != 1) {
-            size_t a, r;
-
-            sys_sync(dir, catalog, NULL, 0, &a, &r); /* undo what this run added */
-            unlink(sys_state_path());
+    if (sys_sync(&j, catalog, w, nw, &added, &removed) != 0) {
+        if (enable) {
+            j_undo(&j);
+            if (st != 1)
+                unlink(sys_state_path());
+            cli_error("enable failed; %s is as it was", dir);
+        } else {
+            cli_error("refresh stopped part-way; rerun 'dbtrust system refresh' once the cause "
+                      "is fixed");
         }
         goto end;
     }
@@ -700,7 +981,9 @@ int cli_cmd_system(int argc, char **argv)
            nw == 1 ? "" : "s", dir, added, removed);
     rc = CLI_OK;
 end:
+    j_free(&j);
     free(w);
     dbt_catalog_close(cat);
+    sys_unlock(lock);
     return rc;
 }

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# dbtrust system enable|disable|status|refresh and dbtrust env on a stand-in system directory
+# (DBTRUST_SYSTEM_CERT_DIR / DBTRUST_SYSTEM_STATE), checked with openssl's own hashed-directory
+# lookup: exact links, subject-hash collisions with the system's CAs, duplicates the system
+# already trusts, renumbering on removal, undo of a failed enable, catalog changes followed,
+# and the update-ca-certificates hook. No root needed; tests/e2e-system.sh does the real thing.
+set -u
+unset SSL_CERT_FILE SSL_CERT_DIR DBTRUST_CATALOG OPENSSL_CONF
+export LC_ALL=C
+src=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+DBTRUST=${DBTRUST:-${DBTRUST_BUILDDIR:-$PWD}/dbtrust}
+. "$src/certs/demo-pki.sh"
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+expect() {
+    local name=$1 want=$2 pat=$3 out rc
+    shift 3
+    out=$("$@" 2>&1)
+    rc=$?
+    if { [ "$want" = ok ] && [ $rc -ne 0 ]; } || { [ "$want" = fail ] && [ $rc -eq 0 ]; }; then
+        not_ok "$name: exit status $rc, wanted $want; output: $out"
+    elif [ "${pat:0:1}" = = ] && [ "$out" != "${pat:1}" ]; then
+        not_ok "$name: output is not '${pat:1}'; output: $out"
+    elif [ -n "$pat" ] && [ "${pat:0:1}" != = ] && ! grep -qF -- "$pat" <<<"$out"; then
+        not_ok "$name: output lacks '$pat'; output: $out"
+    else
+        ok "$name"
+    fi
+}
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: got '$2', wanted '$3'"; fi; }
+
+w=$(mktemp -d "${TMPDIR:-/tmp}/dbt-cli-system.XXXXXX") || exit 1
+trap 'rm -rf "$w"' EXIT
+chmod 755 "$w"
+pki=$w/pki
+dbt_demo_pki "$pki" db.demo.internal || { echo "Bail out! demo PKI failed"; exit 1; }
+hash_of() { openssl x509 -in "$1" -noout -subject_hash; }
+sha_of() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
+h2048=$(hash_of "$pki/root-rsa2048.pem") h4096=$(hash_of "$pki/root-rsa4096.pem")
+h384=$(hash_of "$pki/root-ecc384.pem")
+
+# A stand-in system store: an unrelated CA, a different CA with the RSA2048 root's subject (same
+# hash, so ours must take the next number), and the ECC384 root itself (already trusted there).
+sys=$w/sys
+mkdir "$sys"
+cp "$pki/other-root.pem" "$sys/other.pem"
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+    -days 30 -out "$sys/lookalike.pem" \
+    -subj "$(openssl x509 -in "$pki/root-rsa2048.pem" -noout -subject -nameopt compat |
+        sed 's/^subject=//')" 2>/dev/null || { echo "Bail out! lookalike CA"; exit 1; }
+cp "$pki/root-ecc384.pem" "$sys/system-ecc384.pem"
+cat "$sys/other.pem" "$sys/lookalike.pem" "$sys/system-ecc384.pem" >"$sys/ca-certificates.crt"
+openssl rehash "$sys" 2>/dev/null
+[ -L "$sys/$h2048.0" ] || { echo "Bail out! rehash made no $h2048.0"; exit 1; }
+
+export DBTRUST_SYSTEM_CERT_DIR=$sys DBTRUST_SYSTEM_STATE=$w/state/system-state
+export DBTRUST_CATALOG=$w/catalog
+snapshot() { (cd "$sys" && find . ! -name . -printf '%P %l\n' | sort && sha256sum ca-certificates.crt); }
+verify_chain() {
+    openssl verify -no-CAfile -no-CAstore -CApath "$sys" -untrusted "$pki/intermediate.pem" \
+        "$pki/server.pem"
+}
+snap0=$(snapshot)
+
+expect "refresh before enable has nothing to do" ok "not enabled" "$DBTRUST" system refresh
+expect "disable before enable has nothing to do" ok "not enabled" "$DBTRUST" system disable
+expect "status before enable says disabled" ok "system wiring: disabled" "$DBTRUST" system status
+expect "import into a catalog that is not wired" ok "" "$DBTRUST" import -q --bundle demo \
+    "$pki/demo-bundle.pem"
+[ -e "$w/state" ] && not_ok "commands on an unwired catalog created $w/state" ||
+    ok "commands on an unwired catalog create no state directory"
+expect "control: the chain does not verify against the system directory alone" fail "" verify_chain
+
+expect "enable" ok "3 catalog certificates linked into $sys (3 new, 0 removed)" \
+    "$DBTRUST" system enable
+expect "the chain verifies through the system directory" ok "server.pem: OK" verify_chain
+expect_eq "three dbtrust-<sha256>.pem links" "$(ls "$sys" | grep -c '^dbtrust-[0-9a-f]\{64\}\.pem$')" 3
+expect_eq "each points at the catalog's file" "$(readlink "$sys/dbtrust-$(sha_of "$pki/root-rsa4096.pem").pem")" \
+    "$w/catalog/certs/$(sha_of "$pki/root-rsa4096.pem").pem"
+expect_eq "a subject-hash collision takes the next number" "$(readlink "$sys/$h2048.1")" \
+    "dbtrust-$(sha_of "$pki/root-rsa2048.pem").pem"
+expect_eq "the system's CA keeps its number" "$(readlink "$sys/$h2048.0")" lookalike.pem
+expect_eq "a CA the system already trusts gets no second hash link" \
+    "$(ls "$sys" | grep -c "^$h384\.")" 1
+expect_eq "a new subject gets .0" "$(readlink "$sys/$h4096.0")" \
+    "dbtrust-$(sha_of "$pki/root-rsa4096.pem").pem"
+expect_eq "the bundle file is untouched" "$(snapshot | tail -n 1)" "$(tail -n 1 <<<"$snap0")"
+snap1=$(snapshot)
+expect "enable again" ok "(0 new, 0 removed)" "$DBTRUST" system enable
+expect_eq "enable is idempotent" "$(snapshot)" "$snap1"
+expect "status resolves all through the defaults" ok "3 of 3 catalog certificates resolve" \
+    env SSL_CERT_DIR="$sys" SSL_CERT_FILE=/dev/null "$DBTRUST" system status
+expect "status counts the links" ok "links: 3 certificate links, 2 hash links to them" \
+    env SSL_CERT_DIR="$sys" SSL_CERT_FILE=/dev/null "$DBTRUST" system status
+"$DBTRUST" --catalog "$w/catalog2" import -q --bundle other "$pki/other-root.pem" >/dev/null
+expect_eq "an import into another catalog leaves the wiring alone" "$(snapshot)" "$snap1"
+expect "enabling a second catalog is refused" fail "is already wired" \
+    "$DBTRUST" --catalog "$w/catalog2" system enable
+
+# Catalog changes: a rotation that drops two roots, then their return.
+expect "re-import with one root" ok "" "$DBTRUST" import -q --bundle demo "$pki/root-rsa2048.pem"
+expect_eq "the dropped roots' links leave" "$(ls "$sys" | grep -c '^dbtrust-')" 1
+[ -e "$sys/$h4096.0" ] && not_ok "$h4096.0 is left behind" || ok "their hash links leave"
+expect "the chain still verifies" ok "server.pem: OK" verify_chain
+expect "remove the bundle" ok "" "$DBTRUST" remove --bundle demo
+expect "the chain no longer verifies" fail "" verify_chain
+expect_eq "removal leaves the store as before enable" "$(snapshot)" "$snap0"
+expect "import again" ok "" "$DBTRUST" import -q --bundle demo "$pki/demo-bundle.pem"
+expect_eq "import while enabled restores the same links" "$(snapshot)" "$snap1"
+
+# The hook update-ca-certificates runs, after it renumbered every link (as openssl rehash does).
+openssl rehash "$sys" 2>/dev/null
+expect "the update-ca-certificates hook refreshes" ok "refresh: 3 catalog certificates" \
+    env DBTRUST_HOOK_BIN="$DBTRUST" sh "$src/certs/update-ca-certificates-hook" </dev/null
+expect "after rehash and the hook the chain verifies" ok "server.pem: OK" verify_chain
+expect "the hook is quiet when dbtrust is gone" ok "=" \
+    env DBTRUST_HOOK_BIN="$w/none" sh "$src/certs/update-ca-certificates-hook" </dev/null
+
+# A CA the system adds later under the same hash, after ours: disable must renumber it to .0,
+# or OpenSSL's lookup (which stops at the first gap) would never see it.
+rm "$sys/$h2048."*
+ln -s "dbtrust-$(sha_of "$pki/root-rsa2048.pem").pem" "$sys/$h2048.0"
+ln -s lookalike.pem "$sys/$h2048.1"
+expect "disable" ok "removed 3 certificate links" "$DBTRUST" system disable
+expect_eq "the system's later CA moves down to .0" "$(readlink "$sys/$h2048.0")" lookalike.pem
+[ -e "$sys/$h2048.1" ] && not_ok "$h2048.1 is left" || ok "no gap and no leftover"
+expect_eq "disable leaves the store as before enable" "$(snapshot)" "$snap0"
+[ -e "$DBTRUST_SYSTEM_STATE" ] && not_ok "the state file is left" || ok "the state file is gone"
+
+# A failed enable undoes every step: the third certificate's link name is taken by a directory.
+taken=$sys/dbtrust-$(sha_of "$pki/root-ecc384.pem").pem
+mkdir "$taken"
+snap2=$(snapshot)
+expect "enable fails on a name it must not replace" fail "is not a symbolic link" \
+    "$DBTRUST" system enable
+expect_eq "a failed enable leaves the directory as it was" "$(snapshot)" "$snap2"
+[ -e "$DBTRUST_SYSTEM_STATE" ] && not_ok "a failed enable left the state file" ||
+    ok "a failed enable leaves no state file"
+rmdir "$taken"
+expect "enable fails for a missing directory" fail "does not exist" \
+    env DBTRUST_SYSTEM_CERT_DIR="$w/nodir" "$DBTRUST" system enable
+[ -e "$DBTRUST_SYSTEM_STATE" ] && not_ok "the missing-directory enable left the state file" ||
+    ok "the missing-directory enable leaves no state file"
+
+# dbtrust env: a scoped SSL_CERT_DIR, absolute entries only.
+def=$(openssl version -d | sed 's/^OPENSSLDIR: "\(.*\)"$/\1/')/certs
+expect "env after the default directory" ok "=export SSL_CERT_DIR='$def:$w/catalog/certs'" \
+    "$DBTRUST" env
+expect "env --shell systemd" ok "=Environment=SSL_CERT_DIR=$def:$w/catalog/certs" \
+    "$DBTRUST" env --shell systemd
+out=$(SSL_CERT_DIR="dbtrust::/etc/ssl/certs:certs:$w/catalog/certs" "$DBTRUST" env 2>"$w/err")
+expect_eq "env keeps absolute entries, drops relative and empty ones, puts the catalog last" \
+    "$out" "export SSL_CERT_DIR='/etc/ssl/certs:$w/catalog/certs'"
+expect "env names each dropped entry" ok "dropping 'dbtrust'" cat "$w/err"
+expect "env refuses an unknown shell" fail "" "$DBTRUST" env --shell csh
+mkdir "$w/with space"
+out=$(SSL_CERT_DIR="$w/with space" "$DBTRUST" env 2>&1)
+[ $? -ne 0 ] && grep -q "refusing to print" <<<"$out" && ok "env refuses a space in a directory" ||
+    not_ok "env printed an unquotable directory: $out"
+
+echo "cli-system: $passed passed, $failed failed"
+[ "$failed" = 0 ]
