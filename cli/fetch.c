@@ -115,13 +115,12 @@ static int fetch_url(const char *url, const char *ca_file, long timeout, struct 
                  url, errbuf[0] ? errbuf : curl_easy_strerror(r));
         break;
     case CURLE_FILESIZE_EXCEEDED:
-        snprintf(why, whylen, "%s: larger than %u MiB, which no CA bundle is", url,
-                 FETCH_MAX_BYTES >> 20);
-        break;
-    case CURLE_WRITE_ERROR:
-        snprintf(why, whylen, "%s: %s", url,
-                 b->too_big ? "larger than the 16 MiB limit, which no CA bundle is"
-                            : "out of memory");
+    case CURLE_WRITE_ERROR: /* fetch_write refuses more than the limit, or memory ran out */
+        if (r == CURLE_WRITE_ERROR && !b->too_big)
+            snprintf(why, whylen, "%s: out of memory", url);
+        else
+            snprintf(why, whylen, "%s: larger than the %u MiB limit, which no CA bundle is", url,
+                     FETCH_MAX_BYTES >> 20);
         break;
     case CURLE_UNSUPPORTED_PROTOCOL:
         snprintf(why, whylen, "%s: only https:// URLs are allowed (%s)", url,

@@ -3,7 +3,8 @@
 # server for a 404 and a body cut short), with a test CA given by --ca-file: PEM, PKCS#7 and
 # multi-file downloads land as bundles with the right counts and origin, a changed bundle
 # reports what was added and removed, and every failure (HTTP 404, truncated body, non-certificate
-# body, a server certificate in the body, untrusted TLS, http://) leaves the catalog unchanged.
+# body, a server certificate in the body, a body over 16 MiB, untrusted TLS, http://) leaves the
+# catalog unchanged.
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF
 export TZ=UTC LC_ALL=C
@@ -71,6 +72,7 @@ openssl crl2pkcs7 -nocrl -certfile www/global-bundle.pem -outform DER -out www/g
     { echo "FAIL: making the .p7b"; exit 1; }
 printf '<html><body>Service Unavailable</body></html>\n' >www/notcert.html
 cat www/root1.pem srv.pem >www/with-leaf.pem
+head -c $((17 * 1024 * 1024)) /dev/zero >www/huge.pem
 rm -f www/*.key
 
 free_port() {
@@ -187,6 +189,12 @@ expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --ca-file httpsca.pem 
 [ "$(sed 1d "$cat/certs/index" | wc -l)" = 5 ] ||
     fail "the index does not hold the 5 distinct roots: $(cat "$cat/certs/index")"
 
+expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --govcloud --url "$base/root5.pem" \
+    --ca-file httpsca.pem
+expect_in out "bundle 'aws-rds-govcloud': 1 certificate (1 added, 0 removed) [new bundle]" \
+    "GovCloud default bundle name"
+expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle aws-rds-govcloud
+
 # ---- failures: each names why and leaves the catalog exactly as it was ----
 before=$(snapshot)
 check_unchanged() {
@@ -211,6 +219,10 @@ expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/with-leaf.pem
     --ca-file httpsca.pem
 expect_in err "certificate 2 of $base/with-leaf.pem is not a CA (CN=localhost)" "leaf in body"
 check_unchanged "leaf in body"
+
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/huge.pem" --ca-file httpsca.pem
+expect_in err "larger than the 16 MiB limit" "oversized body"
+check_unchanged "oversized body"
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle-v2.pem" \
     --ca-file wrongca.pem
