@@ -2,8 +2,9 @@
 # dbtrust probe against real PostgreSQL 15 servers with TLS (tests/lib/pgserver.sh) and fake
 # listeners: a chain the catalog verifies (bundle named), a missing AWS-like CA and a missing
 # other CA (named, with what to run), host name mismatch, an expired server certificate, the
-# system store as the only trust, ssl=off ('N'), direct TLS on a server without it, a listener
-# that is not PostgreSQL, a closed port and a listener that never answers (--timeout).
+# system store as the only trust, ssl=off ('N'), direct TLS on a server without it, direct TLS
+# with ALPN and SNI (openssl s_server), a listener that is not PostgreSQL, a closed port and a
+# listener that never answers (--timeout).
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF
 export TZ=UTC LC_ALL=C
@@ -179,6 +180,48 @@ expect_in err "is not a PostgreSQL server: it answered byte 0x48" "not PostgreSQ
 
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --timeout 1 "127.0.0.1:$silent"
 expect_in err "did not answer the SSLRequest within 1 s" "timeout"
+
+# ---- direct TLS with ALPN "postgresql", and SNI, against openssl s_server (PostgreSQL 15 has
+# no direct TLS): the handshake, the ALPN answer, and the certificate SNI selects ----
+# start_sserver ARGS...: openssl s_server on a free port (killed at exit); sets $port.
+start_sserver() {
+    local try i p pid
+    for try in 1 2 3 4 5; do
+        p=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        openssl s_server -quiet -accept "127.0.0.1:$p" "$@" </dev/null >>s_server.log 2>&1 &
+        pid=$!
+        for ((i = 0; i < 100; i++)); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+                dbt_cleanup_push "kill $pid 2>/dev/null"
+                port=$p
+                return 0
+            fi
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$pid" 2>/dev/null
+    done
+    echo "FAIL: openssl s_server did not start: $(cat s_server.log)"
+    exit 1
+}
+start_sserver -alpn postgresql -cert pki/server.pem -key pki/server.key \
+    -cert_chain pki/intermediate.pem
+direct=$port
+expect_rc 0 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --hostaddr 127.0.0.1 \
+    "$host:$direct"
+[ "$(jq -r .mode out)" = direct ] || fail "direct TLS: mode is $(jq -r .mode out)"
+[ "$(jq -r .alpn out)" = postgresql ] || fail "direct TLS: ALPN is $(jq -r .alpn out)"
+[ "$(jq -r .catalog.bundles out)" = demo-rds ] || fail "direct TLS: bundle not found"
+
+start_sserver -cert pki/other-server.pem -key pki/other-server.key -servername "$host" \
+    -cert2 pki/server.pem -key2 pki/server.key
+sni=$port
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --sni "$host" "127.0.0.1:$sni"
+[ "$(jq -r '.chain[0].sha256' out)" = "$leaf" ] || fail "--sni $host did not select its certificate"
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --sni "" "127.0.0.1:$sni"
+[ "$(jq -r '.chain[0].sha256' out)" = "$(openssl x509 -in pki/other-server.pem -noout \
+    -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)" ] ||
+    fail "--sni '' still selected the SNI certificate"
 
 # ---- connection refused: a port that was just free ----
 closed=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
