@@ -22,6 +22,8 @@
 #define P12_ORACLE_TRUSTED_KEY_USAGE "2.16.840.1.113894.746875.1.1"
 /* Java 17's own PBE and MAC iteration count. */
 #define P12_ITER 10000
+/* Certificates per encrypted safe (GnuTLS MAX_BAG_ELEMENTS is 32). */
+#define P12_BAGS_PER_SAFE 32
 /* Nesting limit for safeContents bags inside bags: real files use none. */
 #define P12_MAX_DEPTH 8
 
@@ -334,9 +336,28 @@ int dbt_p12_encode(const dbt_bundle *b, const char *password, unsigned char **ou
             goto end;
         }
     }
-    /* One AES-256-CBC/PBKDF2 (HMAC-SHA-256) safe and an HMAC-SHA-256 MAC, as Java 17 writes. */
-    if (!PKCS12_add_safe(&safes, bags, NID_aes_256_cbc, P12_ITER, password) ||
-        (p12 = PKCS12_add_safes(safes, 0)) == NULL ||
+    /* AES-256-CBC/PBKDF2 (HMAC-SHA-256) safes and an HMAC-SHA-256 MAC, as Java 17 writes. At
+     * most P12_BAGS_PER_SAFE certificates per safe: GnuTLS reads only the first 32 elements of
+     * a safe and silently drops the rest (certtool --p12-info showed 32 of 108); Java and
+     * OpenSSL read any number of safes. */
+    i = 0;
+    do { /* an empty bundle still gets one (empty) safe, as before */
+        STACK_OF(PKCS12_SAFEBAG) *chunk = sk_PKCS12_SAFEBAG_new_null();
+        size_t j;
+        int ok = chunk != NULL;
+
+        /* The chunk borrows the bags; "bags" keeps ownership. */
+        for (j = i; ok && j < b->n && j < i + P12_BAGS_PER_SAFE; j++)
+            ok = sk_PKCS12_SAFEBAG_push(chunk, sk_PKCS12_SAFEBAG_value(bags, (int)j)) > 0;
+        ok = ok && PKCS12_add_safe(&safes, chunk, NID_aes_256_cbc, P12_ITER, password);
+        sk_PKCS12_SAFEBAG_free(chunk);
+        if (!ok) {
+            dbt_err_ossl(err, "cannot build the PKCS#12 truststore");
+            goto end;
+        }
+        i += P12_BAGS_PER_SAFE;
+    } while (i < b->n);
+    if ((p12 = PKCS12_add_safes(safes, 0)) == NULL ||
         !PKCS12_set_mac(p12, password, -1, NULL, 0, P12_ITER, EVP_sha256())) {
         dbt_err_ossl(err, "cannot build the PKCS#12 truststore");
         goto end;
