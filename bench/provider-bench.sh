@@ -98,4 +98,17 @@ without=$(OPENSSL_CONF=$w/without.cnf IR_ALL=1 ir openssl version)
 echo "   without dbtrust: $without Ir"
 echo "   with dbtrust:    $with Ir"
 echo "   ratio $(ratio "$with" "$without") (goal < 1.01)"
+# The floor for any provider module: one with an empty OSSL_provider_init, loaded the same way.
+mkdir -p "$w/null"
+printf '%s\n' '#include <openssl/core.h>' '#include <openssl/core_dispatch.h>' \
+    'static const OSSL_DISPATCH fns[] = {{0, NULL}};' \
+    'int OSSL_provider_init(const OSSL_CORE_HANDLE *h, const OSSL_DISPATCH *in,' \
+    '                       const OSSL_DISPATCH **out, void **ctx)' \
+    '{ (void)h; (void)in; *out = fns; *ctx = NULL; return 1; }' >"$w/null/null.c"
+if ${CC:-cc} -O2 -fPIC -shared -o "$w/null/dbtrust.so" "$w/null/null.c" 2>/dev/null; then
+    null=$(OPENSSL_MODULES=$w/null OPENSSL_CONF=$w/with.cnf IR_ALL=1 ir openssl version)
+    echo "   with an empty provider module instead: $null Ir, ratio $(ratio "$null" "$without")"
+    echo "   dbtrust.so above the empty module: $((with - null)) Ir (OpenSSL dlopens with RTLD_NOW:"
+    echo "   every imported symbol is bound at load; reason strings are registered at activation)"
+fi
 echo "   cmd: OPENSSL_CONF=<cnf> valgrind --tool=callgrind openssl version"
