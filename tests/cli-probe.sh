@@ -1,7 +1,8 @@
 #!/bin/bash
 # dbtrust probe against real PostgreSQL 15 servers with TLS (tests/lib/pgserver.sh) and fake
 # listeners: a chain the catalog verifies (bundle named), a missing AWS-like CA and a missing
-# other CA (named, with what to run), host name mismatch, an expired server certificate, the
+# other CA (named, with what to run), host name mismatch, an expired server certificate, a CA
+# about to expire (warning, still exit 0), the
 # system store as the only trust, ssl=off ('N'), direct TLS on a server without it, direct TLS
 # with ALPN and SNI (openssl s_server), a listener that is not PostgreSQL, a closed port and a
 # listener that never answers (--timeout).
@@ -222,6 +223,24 @@ expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --sni "" "127.
 [ "$(jq -r '.chain[0].sha256' out)" = "$(openssl x509 -in pki/other-server.pem -noout \
     -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)" ] ||
     fail "--sni '' still selected the SNI certificate"
+
+# ---- a CA that expires in 5 days: a warning, yet verify-full passes today (exit 0) ----
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout soon.key \
+    -out soon.pem -days 5 -subj "/CN=Soon Expiring Root" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+    2>/dev/null &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout soonleaf.key \
+        -out soonleaf.csr -subj "/CN=$host" 2>/dev/null &&
+    openssl x509 -req -in soonleaf.csr -CA soon.pem -CAkey soon.key -set_serial 9 -days 4 \
+        -extfile <(printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$host") \
+        -out soonleaf.pem 2>/dev/null || { echo "FAIL: making the short-lived PKI"; exit 1; }
+"$DBTRUST" --catalog "$tmp/cat" import --bundle soon soon.pem >/dev/null ||
+    { echo "FAIL: import of the short-lived root"; exit 1; }
+start_sserver -cert soonleaf.pem -key soonleaf.key
+expect_rc 0 "$DBTRUST" --catalog "$tmp/cat" probe --direct --hostaddr 127.0.0.1 "$host:$port"
+expect_in out "bundle 'soon'" "expiring CA: bundle"
+expect_in out "warning: CA certificate 'Soon Expiring Root' expires on" "expiring CA warning"
+expect_in out "warning: server certificate '$host' expires on" "expiring leaf warning"
 
 # ---- connection refused: a port that was just free ----
 closed=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
