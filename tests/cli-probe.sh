@@ -2,10 +2,9 @@
 # dbtrust probe against real PostgreSQL 15 servers with TLS (tests/lib/pgserver.sh) and fake
 # listeners: a chain the catalog verifies (bundle named), a missing AWS-like CA and a missing
 # other CA (named, with what to run), host name mismatch, an expired server certificate, a CA
-# about to expire (warning, still exit 0), the
-# system store as the only trust, ssl=off ('N'), direct TLS on a server without it, direct TLS
-# with ALPN and SNI (openssl s_server), a listener that is not PostgreSQL, a closed port and a
-# listener that never answers (--timeout).
+# about to expire (warning, still exit 0), the system store as the only trust, ssl=off ('N'),
+# direct TLS on a server without it, direct TLS with ALPN and SNI (openssl s_server), a listener
+# that is not PostgreSQL, a closed port and a listener that never answers (--timeout).
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF
 export TZ=UTC LC_ALL=C
