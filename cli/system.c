@@ -308,6 +308,11 @@ struct journal {
     const char *dir;
     struct jop *ops;
     size_t n, cap;
+    /* --bundle-file: the file's path, mode and content before this run rewrote it */
+    char *file_orig;
+    size_t file_len;
+    mode_t file_mode;
+    char file[PATH_MAX];
 };
 
 static int j_push(struct journal *j, enum jkind kind, const char *name, const char *other)
@@ -345,7 +350,9 @@ static void j_free(struct journal *j)
         free(j->ops[i].other);
     }
     free(j->ops);
+    free(j->file_orig);
     j->ops = NULL;
+    j->file_orig = NULL;
     j->n = j->cap = 0;
 }
 
@@ -374,6 +381,14 @@ static int j_undo(struct journal *j)
     int rc = 0;
     size_t i;
 
+    if (j->file_orig != NULL) {
+        dbt_err err;
+
+        if (dbt_fs_write_atomic(j->file, j->file_orig, j->file_len, j->file_mode, &err) != 0) {
+            cli_error("could not restore %s: %s", j->file, err.msg);
+            rc = -1;
+        }
+    }
     for (i = j->n; i-- > 0;) {
         const struct jop *op = &j->ops[i];
         int r;
@@ -622,29 +637,36 @@ static void sys_unlock(int fd)
         close(fd);
 }
 
-/* The state file records which catalog is wired into which directory. */
-static int state_read(char *catalog, size_t cn, char *dir, size_t dn)
+/* The state file records which catalog is wired where: certdir=<dir> (links, the default) or
+ * bundlefile=<file> (--bundle-file). *bundle says which. */
+static int state_read(char *catalog, size_t cn, char *target, size_t tn, int *bundle)
 {
     FILE *f = fopen(sys_state_path(), "r");
     char line[PATH_MAX + 32];
 
-    catalog[0] = dir[0] = '\0';
+    catalog[0] = target[0] = '\0';
+    *bundle = 0;
     if (f == NULL)
         return errno == ENOENT ? 0 : -1;
     while (fgets(line, sizeof(line), f) != NULL) {
         line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "catalog=", 8) == 0)
+        if (strncmp(line, "catalog=", 8) == 0) {
             snprintf(catalog, cn, "%s", line + 8);
-        else if (strncmp(line, "certdir=", 8) == 0)
-            snprintf(dir, dn, "%s", line + 8);
+        } else if (strncmp(line, "certdir=", 8) == 0) {
+            snprintf(target, tn, "%s", line + 8);
+            *bundle = 0;
+        } else if (strncmp(line, "bundlefile=", 11) == 0) {
+            snprintf(target, tn, "%s", line + 11);
+            *bundle = 1;
+        }
     }
     fclose(f);
-    return catalog[0] != '\0' && dir[0] != '\0' ? 1 : 0;
+    return catalog[0] != '\0' && target[0] != '\0' ? 1 : 0;
 }
 
-static int state_write(const char *catalog, const char *dir)
+static int state_write(const char *catalog, const char *target, int bundle)
 {
-    char buf[2 * PATH_MAX + 64], parent[PATH_MAX], *slash;
+    char buf[2 * PATH_MAX + 128], parent[PATH_MAX], *slash;
     dbt_err err;
     int len;
 
@@ -658,13 +680,157 @@ static int state_write(const char *catalog, const char *dir)
     }
     len = snprintf(buf, sizeof(buf),
                    "# written by dbtrust system enable; removed by dbtrust system disable\n"
-                   "catalog=%s\ncertdir=%s\n",
-                   catalog, dir);
+                   "catalog=%s\n%s=%s\n",
+                   catalog, bundle ? "bundlefile" : "certdir", target);
     if (dbt_fs_write_atomic(sys_state_path(), buf, (size_t)len, DBT_FILE_MODE, &err) != 0) {
         cli_error("%s", err.msg);
         return -1;
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- --bundle-file */
+
+/* The block dbtrust appends to a bundle file; BUNDLE_NL marks a newline it had to add first. */
+#define BUNDLE_BEGIN "# BEGIN dbtrust catalog "
+#define BUNDLE_NL " (newline added before)"
+#define BUNDLE_END "# END dbtrust catalog\n"
+
+static const char *sys_cert_file(void)
+{
+    return env_or("DBTRUST_SYSTEM_CERT_FILE", X509_get_default_cert_file());
+}
+
+static int read_all(const char *path, char **out, size_t *len, mode_t *mode)
+{
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    *out = NULL;
+    if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        cli_error("cannot read the bundle file %s: %s", path,
+                  f == NULL ? strerror(errno) : "not a regular file");
+        if (f != NULL)
+            fclose(f);
+        return -1;
+    }
+    if ((*out = malloc((size_t)st.st_size + 1)) == NULL) {
+        fclose(f);
+        cli_error("out of memory reading %s", path);
+        return -1;
+    }
+    n = fread(*out, 1, (size_t)st.st_size, f);
+    fclose(f);
+    if (n != (size_t)st.st_size) {
+        cli_error("short read of %s; rerun when nothing else rewrites it", path);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    (*out)[n] = '\0';
+    *len = n;
+    *mode = st.st_mode & 07777;
+    return 0;
+}
+
+/*
+ * Makes the bundle file end with exactly one dbtrust block holding the catalog's certificates
+ * (cat NULL: no block), rewriting it atomically only when that changes it; the old content goes
+ * to the journal for undo. Everything outside the block is kept byte for byte.
+ */
+static int bundle_sync(struct journal *j, const char *file, const char *catalog, dbt_catalog *cat,
+                       const struct want *w, size_t nw, size_t *nadded, size_t *nremoved)
+{
+    char *old = NULL, *begin, *endm, *nl;
+    BIO *mem = BIO_new(BIO_s_mem());
+    BUF_MEM *bm = NULL;
+    size_t len, keep_head, i;
+    mode_t mode;
+    dbt_err err;
+    int rc = -1;
+
+    *nadded = *nremoved = 0;
+    if (mem == NULL || realpath(file, j->file) == NULL) {
+        cli_error("cannot resolve the bundle file %s: %s", file, strerror(errno));
+        goto end;
+    }
+    if (read_all(j->file, &old, &len, &mode) != 0)
+        goto end;
+    /* Where the old block starts (at a line start) and ends. */
+    keep_head = len;
+    for (begin = old; (begin = strstr(begin, BUNDLE_BEGIN)) != NULL; begin++)
+        if (begin == old || begin[-1] == '\n')
+            break;
+    if (begin != NULL) {
+        if ((endm = strstr(begin, BUNDLE_END)) == NULL) {
+            cli_error("%s has dbtrust's start line but not its end line '%s'; remove the partial "
+                      "block by hand, then rerun",
+                      j->file, "# END dbtrust catalog");
+            goto end;
+        }
+        if ((size_t)(endm + strlen(BUNDLE_END) - old) != len) {
+            cli_error("%s has text after dbtrust's block (something appended to it since); "
+                      "remove the block between the '# BEGIN dbtrust' and '# END dbtrust' lines "
+                      "by hand, then rerun",
+                      j->file);
+            goto end;
+        }
+        for (char *p = begin; (p = strstr(p, "-----BEGIN CERTIFICATE-----")) != NULL; p++)
+            (*nremoved)++;
+        keep_head = (size_t)(begin - old);
+        nl = memchr(begin, '\n', (size_t)(endm - begin));
+        if (nl != NULL && (size_t)(nl - begin) >= strlen(BUNDLE_NL) &&
+            memcmp(nl - strlen(BUNDLE_NL), BUNDLE_NL, strlen(BUNDLE_NL)) == 0 && keep_head > 0)
+            keep_head--; /* the newline dbtrust added */
+    }
+    if (keep_head > 0 && BIO_write(mem, old, (int)keep_head) != (int)keep_head)
+        goto oom;
+    if (cat != NULL) {
+        int addnl = keep_head > 0 && old[keep_head - 1] != '\n';
+
+        if (BIO_printf(mem, "%s" BUNDLE_BEGIN "%s%s\n", addnl ? "\n" : "", catalog,
+                       addnl ? BUNDLE_NL : "") <= 0)
+            goto oom;
+        for (i = 0; i < nw; i++) {
+            X509 *x = NULL;
+
+            if (dbt_catalog_load_cert(cat, w[i].sha256, &x, &err) != 0) {
+                cli_error("%s", err.msg);
+                goto end;
+            }
+            if (PEM_write_bio_X509(mem, x) != 1) {
+                X509_free(x);
+                goto oom;
+            }
+            X509_free(x);
+        }
+        if (BIO_puts(mem, BUNDLE_END) <= 0)
+            goto oom;
+        *nadded = nw;
+    }
+    BIO_get_mem_ptr(mem, &bm);
+    if (bm->length == len && memcmp(bm->data, old, len) == 0) {
+        *nadded = *nremoved = 0; /* already as wanted: leave the file alone */
+        rc = 0;
+        goto end;
+    }
+    if (dbt_fs_write_atomic(j->file, bm->data, bm->length, mode, &err) != 0) {
+        cli_error("%s", err.msg);
+        goto end;
+    }
+    j->file_orig = old;
+    j->file_len = len;
+    j->file_mode = mode;
+    old = NULL;
+    rc = 0;
+    goto end;
+oom:
+    cli_error("out of memory writing %s", file);
+end:
+    free(old);
+    BIO_free(mem);
+    return rc;
 }
 
 static int load_wants(dbt_catalog *cat, struct want **out, size_t *n)
@@ -690,37 +856,48 @@ static int load_wants(dbt_catalog *cat, struct want **out, size_t *n)
     return 0;
 }
 
+/* Brings target (a directory, or a bundle file) in line with the catalog's certificates w
+ * (cat NULL and nw 0: removes everything dbtrust added). */
+static int wire_sync(struct journal *j, int bundle, const char *target, const char *catalog,
+                     dbt_catalog *cat, const struct want *w, size_t nw, size_t *nadded,
+                     size_t *nremoved)
+{
+    j->dir = target;
+    if (bundle)
+        return bundle_sync(j, target, catalog, cat, w, nw, nadded, nremoved);
+    return sys_sync(j, catalog, w, nw, nadded, nremoved);
+}
+
 int cli_system_refresh_after_change(dbt_catalog *cat)
 {
-    char catalog[PATH_MAX], dir[PATH_MAX];
+    char catalog[PATH_MAX], target[PATH_MAX];
     struct journal j = {0};
     struct want *w = NULL;
     size_t nw = 0, added, removed;
-    int lock, rc = -1;
+    int lock = -1, bundle, rc = -1;
 
     /* Most catalogs are not wired: decide that before taking the system lock (which would
      * create the state directory). */
-    if (state_read(catalog, sizeof(catalog), dir, sizeof(dir)) != 1 ||
+    if (state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle) != 1 ||
         strcmp(catalog, dbt_catalog_path(cat)) != 0)
         return 0;
     if ((lock = sys_lock()) < 0)
         goto end;
-    if (state_read(catalog, sizeof(catalog), dir, sizeof(dir)) != 1 ||
+    if (state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle) != 1 ||
         strcmp(catalog, dbt_catalog_path(cat)) != 0) {
         rc = 0; /* disabled meanwhile */
         goto end;
     }
     if (load_wants(cat, &w, &nw) != 0)
         goto end;
-    j.dir = dir;
-    /* No undo here: the catalog has changed already, and the links that follow it part-way
-     * are closer to it than the old ones (which may point at certificates that left). */
-    rc = sys_sync(&j, catalog, w, nw, &added, &removed);
+    /* No undo here: the catalog has changed already, and links that follow it part-way are
+     * closer to it than the old ones (which may point at certificates that left). */
+    rc = wire_sync(&j, bundle, target, catalog, cat, w, nw, &added, &removed);
 end:
     if (rc != 0)
         cli_error("the catalog changed but %s could not follow; run 'dbtrust system refresh' "
                   "as root",
-                  dir);
+                  target);
     j_free(&j);
     free(w);
     sys_unlock(lock);
@@ -729,21 +906,28 @@ end:
 
 static void system_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: dbtrust [--catalog DIR] system enable|disable|status|refresh\n\n"
-            "Wires the catalog into OpenSSL's default certificate directory (%s), which\n"
-            "libpq's sslrootcert=system, Python's ssl default context and every program that\n"
-            "calls SSL_CTX_set_default_verify_paths() read lazily, by subject hash. The bundle\n"
-            "file is never touched, so connections cost what they cost before.\n\n"
-            "  enable    link every catalog CA into the directory (idempotent)\n"
-            "  disable   remove exactly the links enable added\n"
-            "  status    show what is wired and whether OpenSSL's defaults find each CA\n"
-            "  refresh   bring the links up to date with the catalog (imports and removals do\n"
-            "            this themselves; the update-ca-certificates hook calls it)\n\n"
-            "enable and disable change nothing when they fail: every step is undone.\n"
-            "Environment (for tests and packaging): DBTRUST_SYSTEM_CERT_DIR overrides the\n"
-            "directory, DBTRUST_SYSTEM_STATE the state file (%s).\n",
-            X509_get_default_cert_dir(), DEFAULT_STATE);
+    fprintf(
+        out,
+        "usage: dbtrust [--catalog DIR] system enable [--bundle-file]|disable|status|refresh\n\n"
+        "Wires the catalog into OpenSSL's default certificate directory (%s), which\n"
+        "libpq's sslrootcert=system, Python's ssl default context and every program that\n"
+        "calls SSL_CTX_set_default_verify_paths() read lazily, by subject hash. The bundle\n"
+        "file is never touched, so connections cost what they cost before.\n\n"
+        "  enable    link every catalog CA into the directory (idempotent)\n"
+        "  disable   remove exactly the links enable added\n"
+        "  status    show what is wired and whether OpenSSL's defaults find each CA\n"
+        "  refresh   bring the links up to date with the catalog (imports and removals do\n"
+        "            this themselves; the update-ca-certificates hook calls it)\n\n"
+        "enable and disable change nothing when they fail: every step is undone.\n\n"
+        "  enable --bundle-file   for systems whose OpenSSL does not read a hashed default\n"
+        "            directory: append the catalog's CAs to the default bundle file (%s)\n"
+        "            instead, between marker lines. Costly: every SSL_CTX parses the whole\n"
+        "            file, which with the 108 AWS RDS roots measured +80%% trust setup per\n"
+        "            connection on OpenSSL 3.0 (links: +0.1%%; bench/trust-setup.sh).\n\n"
+        "Environment (for tests and packaging): DBTRUST_SYSTEM_CERT_DIR overrides the\n"
+        "directory, DBTRUST_SYSTEM_CERT_FILE the bundle file, DBTRUST_SYSTEM_STATE the\n"
+        "state file (%s).\n",
+        X509_get_default_cert_dir(), X509_get_default_cert_file(), DEFAULT_STATE);
 }
 
 /* Counts dbtrust's own entries in dir: certificate links, and hash links to them. */
@@ -776,16 +960,17 @@ static void count_ours(const char *dir, size_t *ncert, size_t *nhash, size_t *nd
 static int system_status(void)
 {
     char catalog[PATH_MAX], dir[PATH_MAX], subj[256];
+    int bundle;
     dbt_catalog *cat = NULL;
     dbt_catalog_cert *certs = NULL;
     X509_STORE *store = NULL;
     X509_STORE_CTX *ctx = NULL;
     const char *envdir = getenv("SSL_CERT_DIR"), *envfile = getenv("SSL_CERT_FILE");
     dbt_err err;
-    size_t n = 0, i, found = 0, ncert, nhash, ndangling;
+    size_t n = 0, i, found = 0, ncert = 0, nhash = 0, ndangling = 0;
     int st, rc = CLI_FAIL;
 
-    st = state_read(catalog, sizeof(catalog), dir, sizeof(dir));
+    st = state_read(catalog, sizeof(catalog), dir, sizeof(dir), &bundle);
     printf("OpenSSL default certificate directory: %s\n", X509_get_default_cert_dir());
     printf("OpenSSL default certificate file:      %s\n", X509_get_default_cert_file());
     if (strcmp(sys_cert_dir(), X509_get_default_cert_dir()) != 0)
@@ -802,13 +987,21 @@ static int system_status(void)
         printf("system wiring: disabled (no %s)\n", sys_state_path());
         return CLI_OK;
     }
-    count_ours(dir, &ncert, &nhash, &ndangling);
-    printf("system wiring: enabled for catalog %s in %s\n", catalog, dir);
-    printf("links: %zu certificate link%s, %zu hash link%s to them", ncert, ncert == 1 ? "" : "s",
-           nhash, nhash == 1 ? "" : "s");
-    if (ndangling > 0)
-        printf(", %zu dangling", ndangling);
-    printf("\n");
+    if (bundle) {
+        printf("system wiring: enabled for catalog %s, appended to the bundle file %s\n", catalog,
+               dir);
+        printf("cost: every SSL_CTX parses the appended certificates too (bench/trust-setup.sh: "
+               "+80%% per connection with 108 roots on OpenSSL 3.0); links in the directory "
+               "cost next to nothing where the directory is read\n");
+    } else {
+        count_ours(dir, &ncert, &nhash, &ndangling);
+        printf("system wiring: enabled for catalog %s in %s\n", catalog, dir);
+        printf("links: %zu certificate link%s, %zu hash link%s to them", ncert,
+               ncert == 1 ? "" : "s", nhash, nhash == 1 ? "" : "s");
+        if (ndangling > 0)
+            printf(", %zu dangling", ndangling);
+        printf("\n");
+    }
     if (dbt_catalog_open(catalog, DBT_CAT_READ, &cat, &err) != 0) {
         cli_error("%s", err.msg);
         return CLI_FAIL;
@@ -879,14 +1072,16 @@ static int check_dir(const char *dir)
 int cli_cmd_system(int argc, char **argv)
 {
     const char *action;
-    char catalog[PATH_MAX], dir[PATH_MAX];
+    char catalog[PATH_MAX], target[PATH_MAX];
     dbt_catalog *cat = NULL;
     struct journal j = {0};
     struct want *w = NULL;
     size_t nw = 0, added = 0, removed = 0;
-    int st, lock = -1, enable, rc = CLI_FAIL;
+    int st, lock = -1, enable, bundle = 0, want_bundle = 0, rc = CLI_FAIL;
 
-    if (argc != 2) {
+    if (argc == 3 && strcmp(argv[1], "enable") == 0 && strcmp(argv[2], "--bundle-file") == 0)
+        want_bundle = 1;
+    else if (argc != 2) {
         system_usage(stderr);
         return CLI_USAGE;
     }
@@ -904,14 +1099,14 @@ int cli_cmd_system(int argc, char **argv)
     }
     enable = strcmp(action, "enable") == 0;
     /* Not enabled and nothing to enable: answer without creating the state directory. */
-    st = state_read(catalog, sizeof(catalog), dir, sizeof(dir));
+    st = state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle);
     if (st == 0 && !enable) {
         printf("system wiring is not enabled; nothing to %s\n", action);
         return CLI_OK;
     }
     if ((lock = sys_lock()) < 0)
         return CLI_FAIL;
-    st = state_read(catalog, sizeof(catalog), dir, sizeof(dir));
+    st = state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle);
     if (st < 0) {
         cli_error("cannot read %s: %s", sys_state_path(), strerror(errno));
         goto end;
@@ -922,20 +1117,23 @@ int cli_cmd_system(int argc, char **argv)
         goto end;
     }
     if (strcmp(action, "disable") == 0) {
-        j.dir = dir;
-        if (sys_sync(&j, catalog, NULL, 0, &added, &removed) != 0) {
+        if (wire_sync(&j, bundle, target, catalog, NULL, NULL, 0, &added, &removed) != 0) {
             j_undo(&j);
-            cli_error("disable failed; %s is as it was and the wiring stays enabled", dir);
+            cli_error("disable failed; %s is as it was and the wiring stays enabled", target);
             goto end;
         }
         if (unlink(sys_state_path()) != 0 && errno != ENOENT) {
             cli_error("cannot remove %s: %s; %s is as it was", sys_state_path(), strerror(errno),
-                      dir);
+                      target);
             j_undo(&j);
             goto end;
         }
-        printf("disabled: removed %zu certificate link%s from %s\n", removed,
-               removed == 1 ? "" : "s", dir);
+        if (bundle)
+            printf("disabled: removed dbtrust's %zu certificate%s from %s\n", removed,
+                   removed == 1 ? "" : "s", target);
+        else
+            printf("disabled: removed %zu certificate link%s from %s\n", removed,
+                   removed == 1 ? "" : "s", target);
         rc = CLI_OK;
         goto end;
     }
@@ -950,35 +1148,48 @@ int cli_cmd_system(int argc, char **argv)
     } else {
         if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
             goto end;
-        if (st == 1 && strcmp(catalog, dbt_catalog_path(cat)) != 0) {
+        if (st == 1 && (strcmp(catalog, dbt_catalog_path(cat)) != 0 || bundle != want_bundle)) {
             cli_error("catalog %s is already wired into %s; run 'dbtrust system disable' first",
-                      catalog, dir);
+                      catalog, target);
             goto end;
         }
         snprintf(catalog, sizeof(catalog), "%s", dbt_catalog_path(cat));
-        if (st != 1)
-            snprintf(dir, sizeof(dir), "%s", sys_cert_dir());
+        if (st != 1) {
+            bundle = want_bundle;
+            snprintf(target, sizeof(target), "%s", bundle ? sys_cert_file() : sys_cert_dir());
+        }
     }
-    if (check_dir(dir) != 0 || load_wants(cat, &w, &nw) != 0)
+    if ((!bundle && check_dir(target) != 0) || load_wants(cat, &w, &nw) != 0)
         goto end;
-    j.dir = dir;
     /* Record first: even a crash half-way is then repaired by refresh or undone by disable. */
-    if (st != 1 && state_write(catalog, dir) != 0)
+    if (st != 1 && state_write(catalog, target, bundle) != 0)
         goto end;
-    if (sys_sync(&j, catalog, w, nw, &added, &removed) != 0) {
+    if (wire_sync(&j, bundle, target, catalog, cat, w, nw, &added, &removed) != 0) {
         if (enable) {
             j_undo(&j);
             if (st != 1)
                 unlink(sys_state_path());
-            cli_error("enable failed; %s is as it was", dir);
+            cli_error("enable failed; %s is as it was", target);
         } else {
             cli_error("refresh stopped part-way; rerun 'dbtrust system refresh' once the cause "
                       "is fixed");
         }
         goto end;
     }
-    printf("%s: %zu catalog certificate%s linked into %s (%zu new, %zu removed)\n", action, nw,
-           nw == 1 ? "" : "s", dir, added, removed);
+    if (bundle) {
+        printf("%s: %zu catalog certificate%s appended to %s\n", action, nw, nw == 1 ? "" : "s",
+               target);
+        if (enable)
+            printf("cost: every program that loads OpenSSL's default paths now parses %zu more "
+                   "certificate%s per SSL_CTX (libpq: per connection); with the 108 AWS RDS "
+                   "roots this measured +80%% trust setup time on OpenSSL 3.0 "
+                   "(bench/trust-setup.sh). Use plain 'dbtrust system enable' where the default "
+                   "directory is read.\n",
+                   nw, nw == 1 ? "" : "s");
+    } else {
+        printf("%s: %zu catalog certificate%s linked into %s (%zu new, %zu removed)\n", action, nw,
+               nw == 1 ? "" : "s", target, added, removed);
+    }
     rc = CLI_OK;
 end:
     j_free(&j);

@@ -160,5 +160,50 @@ out=$(SSL_CERT_DIR="$w/with space" "$DBTRUST" env 2>&1)
 [ $? -ne 0 ] && grep -q "refusing to print" <<<"$out" && ok "env refuses a space in a directory" ||
     not_ok "env printed an unquotable directory: $out"
 
+# --bundle-file: the explicit, costly opt-in; a marked block at the end of the bundle file.
+bundle=$sys/ca-certificates.crt
+cp "$bundle" "$w/bundle.orig"
+export DBTRUST_SYSTEM_CERT_FILE=$bundle
+verify_file() {
+    openssl verify -no-CApath -no-CAstore -CAfile "$bundle" -untrusted "$pki/intermediate.pem" \
+        "$pki/server.pem"
+}
+block_certs() { sed -n '/^# BEGIN dbtrust catalog /,/^# END dbtrust catalog$/p' "$bundle" | grep -c 'BEGIN CERT'; }
+expect "control: the bundle file alone does not verify the chain" fail "" verify_file
+expect "enable --bundle-file prints what it costs" ok "+80% trust setup time" \
+    "$DBTRUST" system enable --bundle-file
+expect "the chain verifies through the bundle file" ok "server.pem: OK" verify_file
+expect_eq "the block holds the 3 catalog certificates" "$(block_certs)" 3
+expect_eq "the directory gets no links" "$(ls "$sys" | grep -c '^dbtrust-')" 0
+sum1=$(sha256sum <"$bundle")
+expect "enable --bundle-file again" ok "" "$DBTRUST" system enable --bundle-file
+expect_eq "... leaves the file as it was" "$(sha256sum <"$bundle")" "$sum1"
+expect "plain enable is refused while the bundle file is wired" fail "already wired" \
+    "$DBTRUST" system enable
+expect "status names the bundle file" ok "appended to the bundle file" \
+    env SSL_CERT_FILE="$bundle" SSL_CERT_DIR="$w/nodir" "$DBTRUST" system status
+expect "re-import with one root" ok "" "$DBTRUST" import -q --bundle demo "$pki/root-rsa2048.pem"
+expect_eq "the block follows the catalog" "$(block_certs)" 1
+cp "$w/bundle.orig" "$bundle"
+expect "the hook re-appends after update-ca-certificates rewrote the file" ok "appended" \
+    env DBTRUST_HOOK_BIN="$DBTRUST" sh "$src/certs/update-ca-certificates-hook" </dev/null
+expect "... and the chain verifies again" ok "server.pem: OK" verify_file
+echo "# added by someone else" >>"$bundle"
+sum2=$(sha256sum <"$bundle")
+expect "text after the block is not overwritten" fail "text after dbtrust's block" \
+    "$DBTRUST" system refresh
+expect_eq "... and the file is unchanged" "$(sha256sum <"$bundle")" "$sum2"
+sed -i '$d' "$bundle"
+expect "disable" ok "removed dbtrust's 1 certificate" "$DBTRUST" system disable
+expect "disable restores the bundle file byte for byte" ok "" cmp "$w/bundle.orig" "$bundle"
+printf 'text without a final newline' >>"$bundle"
+cp "$bundle" "$w/bundle.nonl"
+"$DBTRUST" system enable --bundle-file >/dev/null
+expect "a file without a final newline gets its certificates on their own lines" ok \
+    "server.pem: OK" verify_file
+"$DBTRUST" system disable >/dev/null
+expect "... and gets its exact bytes back" ok "" cmp "$w/bundle.nonl" "$bundle"
+cp "$w/bundle.orig" "$bundle"
+
 echo "cli-system: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -222,6 +222,20 @@ run_side() {
     expect "$t: ... and connections verify" ok "=t" psql_sys --cwd "$S_PLANT"
     expect "$t: final disable" ok "removed 3 certificate links" dbt system disable
     expect_eq "$t: no dbtrust link is left" "$(our_links)" 0
+
+    # --bundle-file: the explicit, costly opt-in, through the same real clients.
+    expect "$t: enable --bundle-file prints the cost" ok "+80% trust setup time" \
+        dbt system enable --bundle-file
+    expect "$t: sslrootcert=system succeeds through the bundle file" ok "=t" psql_sys
+    expect_eq "$t: ... with no link in the directory" "$(our_links)" 0
+    expect "$t: update-ca-certificates --fresh rewrites the file, the hook appends again" ok \
+        "appended to" X -- update-ca-certificates --fresh
+    expect "$t: ... and sslrootcert=system still succeeds" ok "=t" psql_sys
+    expect "$t: disable the bundle file wiring" ok "removed dbtrust's 3 certificates" \
+        dbt system disable
+    expect "$t: sslrootcert=system fails after that disable" fail "certificate verify failed" \
+        psql_sys
+    expect_eq "$t: the store and its bundle file are as before enable" "$(sys_snapshot)" "$snap0"
 }
 
 # --- OpenSSL 3.0 on the host, inside the isolated mount namespace ----------------------------
