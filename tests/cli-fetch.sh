@@ -74,6 +74,15 @@ printf '<html><body>Service Unavailable</body></html>\n' >www/notcert.html
 cat www/root1.pem srv.pem >www/with-leaf.pem
 head -c $((17 * 1024 * 1024)) /dev/zero >www/huge.pem
 rm -f www/*.key
+# The real AWS global bundle, PEM and PKCS#7 (108 roots, SOURCES.md), served as AWS serves it.
+real=${DBTRUST_REALDATA:-}
+if [ -n "$real" ] && [ -r "$real/aws-rds-global-bundle.pem" ] && [ -r "$real/aws-rds-global-bundle.p7b" ]; then
+    ln -s "$real/aws-rds-global-bundle.pem" www/real-global-bundle.pem
+    ln -s "$real/aws-rds-global-bundle.p7b" www/real-global-bundle.p7b
+else
+    real=
+    echo "note: DBTRUST_REALDATA has no aws-rds-global-bundle.pem/.p7b; the real-bundle checks are skipped"
+fi
 
 free_port() {
     "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -194,6 +203,21 @@ expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --govcloud --url "$base/ro
 expect_in out "bundle 'aws-rds-govcloud': 1 certificate (1 added, 0 removed) [new bundle]" \
     "GovCloud default bundle name"
 expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle aws-rds-govcloud
+
+if [ -n "$real" ]; then
+    expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle real-pem --ca-file httpsca.pem \
+        --url "$base/real-global-bundle.pem"
+    expect_in out "bundle 'real-pem': 108 certificates (108 added, 0 removed) [new bundle]" \
+        "real global bundle (PEM)"
+    expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle real-p7b --ca-file httpsca.pem \
+        --url "$base/real-global-bundle.p7b"
+    expect_in out "bundle 'real-p7b': 108 certificates (108 added, 0 removed) [new bundle]" \
+        "real global bundle (PKCS#7)"
+    [ "$(sed 1d "$cat/certs/index" | grep -c ' real-p7b,real-pem$')" = 108 ] ||
+        fail "the PEM and PKCS#7 real bundles do not hold the same 108 certificates"
+    expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle real-pem
+    expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle real-p7b
+fi
 
 # ---- failures: each names why and leaves the catalog exactly as it was ----
 before=$(snapshot)
