@@ -642,6 +642,14 @@ int cli_cmd_probe(int argc, char **argv)
                 json_object_set_new(rep.root, "missing_issuer", json_string(dn));
                 json_object_set_new(rep.root, "hint", json_string(hint));
                 report_problem(&rep, "no trusted CA for this chain: %s", hint);
+                /* A server that sends only its own certificate may have left out an
+                 * intermediate that no trust store is expected to hold. */
+                if (n == 1 && X509_check_issued(v->missing_for, v->missing_for) != X509_V_OK)
+                    report_warn(&rep,
+                                "the server sent only its own certificate: if '%s' is an "
+                                "intermediate CA, the server must send it too (append it to "
+                                "ssl_cert_file after the server certificate)",
+                                dn);
             } else {
                 report_problem(&rep, "the chain does not verify: %s",
                                cat != NULL ? vcat.error : vsys.error);

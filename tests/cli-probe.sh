@@ -218,6 +218,12 @@ start_sserver -cert pki/other-server.pem -key pki/other-server.key -servername "
 sni=$port
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --sni "$host" "127.0.0.1:$sni"
 [ "$(jq -r '.chain[0].sha256' out)" = "$leaf" ] || fail "--sni $host did not select its certificate"
+# That certificate comes without its intermediate: the missing CA is named, and the server's
+# part in it too.
+jq -r .missing_issuer out | grep -q "CN=Demo RDS us-east-1 Subordinate CA RSA2048 G1.A.1" ||
+    fail "leaf alone: missing issuer is $(jq -r .missing_issuer out)"
+jq -r '.warnings[]' out | grep -q "the server sent only its own certificate" ||
+    fail "leaf alone: no warning about the intermediate the server did not send"
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --sni "" "127.0.0.1:$sni"
 [ "$(jq -r '.chain[0].sha256' out)" = "$(openssl x509 -in pki/other-server.pem -noout \
     -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)" ] ||
