@@ -213,11 +213,20 @@ static int get_name(dbt_store *ctx, const OSSL_PARAM *p, const char *what)
     q = der;
     ERR_set_mark();
     ctx->name = d2i_X509_NAME(NULL, &q, (long)len);
-    if (ctx->name != NULL && q == der + len)
-        ctx->name_hash = X509_NAME_hash_ex(ctx->name, NULL, NULL, &ok);
+    if (ctx->name == NULL || q != der + len) {
+        ERR_pop_to_mark();
+        DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH, "the %s to search for is not a DER X.509 name", what);
+        return 0;
+    }
+    /* The hash names the certs/<hash>.<n> links; it needs SHA-1 from the default library
+     * context, which a FIPS-only configuration may lack. */
+    ctx->name_hash = X509_NAME_hash_ex(ctx->name, NULL, NULL, &ok);
     ERR_pop_to_mark();
     if (!ok) {
-        DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH, "the %s to search for is not a DER X.509 name", what);
+        DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH,
+                  "cannot compute the %s hash (X509_NAME_hash_ex needs SHA-1 from a provider "
+                  "of the default library context)",
+                  what);
         return 0;
     }
     return 1;

@@ -1,0 +1,263 @@
+/* cmocka unit tests of dbtrust.so's catalog reader (provider/reader.c): bundle-name syntax, the
+ * one-generation open, hash-link and index validation, and bounded, checked file reads. Each
+ * test builds its catalog in a fresh temporary directory. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <openssl/crypto.h>
+
+#include "prov.h"
+#include "reader.h"
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define SHA1_A "1111111111111111111111111111111111111111"
+
+static char dir[256];
+
+static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void run(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void write_file(const char *rel, const char *text)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    assert_non_null(f = fopen(path, "w"));
+    fputs(text, f);
+    fclose(f);
+    chmod(path, 0644);
+}
+
+/* A catalog with one generation: current -> .gen-1, certs/, bundles/a.pem, an index. */
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "%s/dbt-reader.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    chmod(dir, 0755);
+    run("umask 022 && mkdir -p '%s/.gen-1/certs' '%s/.gen-1/bundles' && ln -s .gen-1 '%s/current'",
+        dir, dir, dir);
+    write_file(".gen-1/bundles/a.pem", "");
+    write_file(".gen-1/certs/index",
+               "dbtrust-index 1\n" SHA_A " " SHA1_A " 0000abcd 0000abcd 0A a,b\n" SHA_B " " SHA1_A
+               " 0000abcd 12345678 -1F b\n");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    run("rm -rf '%s'", dir);
+    return 0;
+}
+
+static void test_name_ok(void **state)
+{
+    (void)state;
+    assert_true(dbt_reader_name_ok("rds", 3));
+    assert_true(dbt_reader_name_ok("aws.rds-global_2024", 19));
+    assert_false(dbt_reader_name_ok("", 0));
+    assert_false(dbt_reader_name_ok(".hidden", 7));
+    assert_false(dbt_reader_name_ok("-x", 2));
+    assert_false(dbt_reader_name_ok("a/b", 3));
+    assert_false(dbt_reader_name_ok("a b", 3));
+    assert_false(dbt_reader_name_ok("a?x", 3));
+    assert_true(
+        dbt_reader_name_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 64));
+    assert_false(dbt_reader_name_ok(
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 65));
+}
+
+static void test_open_reads_current_generation(void **state)
+{
+    dbt_reader rd;
+    dbt_err err;
+    int found = 0;
+
+    (void)state;
+    assert_int_equal(dbt_reader_open(&rd, dir, &err), 0);
+    assert_string_equal(rd.gen, ".gen-1");
+    assert_int_equal(dbt_reader_has_bundle(&rd, "a", &found, &err), 0);
+    assert_true(found);
+    assert_int_equal(dbt_reader_has_bundle(&rd, "zz", &found, &err), 0);
+    assert_false(found);
+    /* A swap after the open does not change what this reader reads. */
+    run("mkdir '%s/.gen-2' && ln -sfn .gen-2 '%s/current'", dir, dir);
+    assert_int_equal(dbt_reader_index(&rd, &err), 0);
+    assert_int_equal(rd.index_n, 2);
+    dbt_reader_close(&rd);
+}
+
+static void test_open_refusals(void **state)
+{
+    dbt_reader rd;
+    dbt_err err;
+    char path[512];
+
+    (void)state;
+    assert_int_equal(dbt_reader_open(&rd, "relative/dir", &err), DBT_R_BAD_CONFIG);
+    snprintf(path, sizeof(path), "%s/nosuch", dir);
+    assert_int_equal(dbt_reader_open(&rd, path, &err), DBT_R_CATALOG_MISSING);
+    assert_non_null(strstr(err.msg, "does not exist"));
+
+    chmod(dir, 0775);
+    assert_int_equal(dbt_reader_open(&rd, dir, &err), DBT_R_UNSAFE_CATALOG);
+    assert_non_null(strstr(err.msg, "mode 0775"));
+    chmod(dir, 0755);
+
+    run("ln -sfn ../elsewhere '%s/current'", dir);
+    assert_int_equal(dbt_reader_open(&rd, dir, &err), DBT_R_CORRUPT_CATALOG);
+    assert_non_null(strstr(err.msg, "not to a .gen-N directory"));
+    run("ln -sfn .gen-1x '%s/current'", dir);
+    assert_int_equal(dbt_reader_open(&rd, dir, &err), DBT_R_CORRUPT_CATALOG);
+    run("rm '%s/current'", dir);
+    assert_int_equal(dbt_reader_open(&rd, dir, &err), DBT_R_CATALOG_MISSING);
+    assert_non_null(strstr(err.msg, "has no current generation"));
+}
+
+static void test_hash_links(void **state)
+{
+    dbt_reader rd;
+    dbt_err err;
+    char sha[DBT_SHA256_HEX + 1];
+
+    (void)state;
+    run("cd '%s/.gen-1/certs' && ln -s " SHA_A ".pem 0000abcd.0 && ln -s ../x.pem 0000abcd.1 && "
+        "ln -s /etc/passwd 0000abcd.2 && touch 0000abcd.3",
+        dir);
+    assert_int_equal(dbt_reader_open(&rd, dir, &err), 0);
+    assert_int_equal(dbt_reader_hash_link(&rd, 0xabcd, 0, sha, &err), 0);
+    assert_string_equal(sha, SHA_A);
+    assert_int_equal(dbt_reader_hash_link(&rd, 0xabcd, 1, sha, &err), DBT_R_CORRUPT_CATALOG);
+    assert_non_null(strstr(err.msg, "refusing a link that may leave the catalog"));
+    assert_int_equal(dbt_reader_hash_link(&rd, 0xabcd, 2, sha, &err), DBT_R_CORRUPT_CATALOG);
+    assert_int_equal(dbt_reader_hash_link(&rd, 0xabcd, 3, sha, &err), DBT_R_CORRUPT_CATALOG);
+    assert_non_null(strstr(err.msg, "is not a symbolic link"));
+    assert_int_equal(dbt_reader_hash_link(&rd, 0xabcd, 4, sha, &err), 0);
+    assert_string_equal(sha, "");
+    dbt_reader_close(&rd);
+}
+
+static void test_index(void **state)
+{
+    const dbt_index_entry *e;
+    dbt_reader rd;
+    dbt_err err;
+
+    (void)state;
+    assert_int_equal(dbt_reader_open(&rd, dir, &err), 0);
+    assert_int_equal(dbt_reader_index(&rd, &err), 0);
+    assert_non_null(e = dbt_reader_find(&rd, SHA_B));
+    assert_string_equal(e->serial, "-1F");
+    assert_int_equal(e->issuer_hash, 0x12345678UL);
+    assert_true(dbt_index_in_bundle(e, "b"));
+    assert_false(dbt_index_in_bundle(e, "a"));
+    assert_non_null(e = dbt_reader_find(&rd, SHA_A));
+    assert_true(dbt_index_in_bundle(e, "a"));
+    assert_true(dbt_index_in_bundle(e, "b"));
+    assert_false(dbt_index_in_bundle(e, "ab"));
+    assert_null(dbt_reader_find(&rd, "cc"));
+    dbt_reader_close(&rd);
+}
+
+/* Each bad index: the reason and a phrase of the message. */
+static void check_bad_index(const char *text, const char *phrase)
+{
+    dbt_reader rd;
+    dbt_err err;
+
+    write_file(".gen-1/certs/index", text);
+    assert_int_equal(dbt_reader_open(&rd, dir, &err), 0);
+    assert_int_equal(dbt_reader_index(&rd, &err), DBT_R_CORRUPT_CATALOG);
+    if (strstr(err.msg, phrase) == NULL)
+        fail_msg("message \"%s\" lacks \"%s\"", err.msg, phrase);
+    dbt_reader_close(&rd);
+}
+
+static void test_bad_indexes(void **state)
+{
+    (void)state;
+    check_bad_index("dbtrust-index 2\n", "does not start with");
+    check_bad_index("dbtrust-index 1\nfoo\n", "line 2 is not");
+    check_bad_index("dbtrust-index 1\n" SHA_A " " SHA1_A " 0000abcd 0000abcd 0A a b\n",
+                    "line 2 is not");
+    check_bad_index("dbtrust-index 1\n" SHA_A " " SHA1_A " 0000abcd 0000abcd 0A ../x\n",
+                    "line 2 is not");
+    check_bad_index("dbtrust-index 1\n" SHA_A " " SHA1_A " 0000abcd 0000abcd 0G a\n",
+                    "line 2 is not");
+    check_bad_index("dbtrust-index 1\n" SHA_B " " SHA1_A " 0000abcd 0000abcd 0A a\n" SHA_A
+                    " " SHA1_A " 0000abcd 0000abcd 0A a\n",
+                    "line 3 is out of order");
+    check_bad_index("dbtrust-index 1\n" SHA_A " " SHA1_A " 0000abcd 0000abcd 0A a",
+                    "not terminated");
+}
+
+static void test_cert_reads(void **state)
+{
+    unsigned char *der = NULL;
+    long derlen = 0;
+    dbt_reader rd;
+    dbt_err err;
+    int missing = 0;
+
+    (void)state;
+    write_file(".gen-1/certs/" SHA_A ".pem", "not pem\n");
+    run("cd '%s/.gen-1/certs' && mkfifo " SHA_B ".pem", dir);
+    assert_int_equal(dbt_reader_open(&rd, dir, &err), 0);
+    assert_int_equal(dbt_reader_cert(&rd, SHA_A, &der, &derlen, &missing, &err),
+                     DBT_R_CORRUPT_CATALOG);
+    assert_non_null(strstr(err.msg, "holds no PEM certificate"));
+    /* A FIFO would block a plain open(); it is refused without waiting. */
+    assert_int_equal(dbt_reader_cert(&rd, SHA_B, &der, &derlen, &missing, &err),
+                     DBT_R_CORRUPT_CATALOG);
+    assert_non_null(strstr(err.msg, "is not a regular file"));
+    assert_int_equal(dbt_reader_cert(&rd, "cc", &der, &derlen, &missing, &err), 0);
+    assert_true(missing);
+    assert_null(der);
+    run("truncate -s 2M '%s/.gen-1/certs/" SHA_A ".pem'", dir);
+    assert_int_equal(dbt_reader_cert(&rd, SHA_A, &der, &derlen, &missing, &err),
+                     DBT_R_CORRUPT_CATALOG);
+    assert_non_null(strstr(err.msg, "more than the"));
+    run("chmod 0666 '%s/.gen-1/certs/" SHA_A ".pem'", dir);
+    assert_int_equal(dbt_reader_cert(&rd, SHA_A, &der, &derlen, &missing, &err),
+                     DBT_R_UNSAFE_CATALOG);
+    dbt_reader_close(&rd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_name_ok),
+        cmocka_unit_test_setup_teardown(test_open_reads_current_generation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hash_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_indexes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cert_reads, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
