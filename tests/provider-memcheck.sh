@@ -9,10 +9,10 @@ src=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 command -v valgrind >/dev/null ||
     { echo "SKIP: valgrind is not installed (apt-get install valgrind)"; exit 77; }
 rc=0
-DBT_PROV_VALGRIND=memcheck "$src/tests/provider-threads.sh" || rc=1
+DBT_PROV_VALGRIND=memcheck bash "$src/tests/provider-threads.sh" || rc=1
 if [ -n "${DBT_PROV_MEMCHECK_ALL:-}" ]; then
-    DBT_PROV_MEMCHECK=1 "$src/tests/provider-storeutl.sh" || rc=1
-    DBT_PROV_MEMCHECK=1 "$src/tests/provider-badcatalog.sh" || rc=1
+    DBT_PROV_MEMCHECK=1 bash "$src/tests/provider-storeutl.sh" || rc=1
+    DBT_PROV_MEMCHECK=1 bash "$src/tests/provider-badcatalog.sh" || rc=1
     exit $rc
 fi
 
