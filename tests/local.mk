@@ -104,3 +104,7 @@ tests_test_provider_reader_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
 tests_test_provider_reader_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_provider_reader_LDADD = $(CRYPTO_LIBS) $(CMOCKA_LIBS)
 endif
+# Fuzz corpus replay (fuzz/): every committed and realdata-derived seed through every fuzz target,
+# with ASan+UBSan when clang is installed; make fuzz runs libFuzzer itself.
+TESTS += tests/fuzz-replay.sh
+dist_noinst_SCRIPTS += tests/fuzz-replay.sh

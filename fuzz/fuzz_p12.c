@@ -1,0 +1,35 @@
+/* Fuzz target: the PKCS#12 reader (dbt_p12_decode) with no password and with "changeit". Inputs
+ * whose MAC or PBE iteration count exceeds FUZZ_P12_MAX_ITER are skipped (each iteration is a
+ * hash: a fuzzed count of 2^31 would stall the search, not find bugs). */
+#include "config.h"
+
+#include <openssl/err.h>
+
+#include "bundle.h"
+#include "fuzz_common.h"
+
+static void decode(const uint8_t *data, size_t size, const char *password)
+{
+    dbt_bundle *b = dbt_bundle_new("fuzz.p12");
+    dbt_err err;
+
+    if (b == NULL)
+        fuzz_fail("out of memory");
+    err.msg[0] = '\0';
+    if (dbt_p12_decode(data, size, password, b, &err) != 0 && err.msg[0] == '\0')
+        fuzz_fail("a failed PKCS#12 decode must say why");
+    for (size_t i = 0; i < b->n; i++)
+        if (b->certs[i].x509 == NULL)
+            fuzz_fail("certificate %zu is NULL", i + 1);
+    dbt_bundle_free(b);
+    ERR_clear_error();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (fuzz_p12_too_slow(data, size))
+        return 0;
+    decode(data, size, NULL);
+    decode(data, size, "changeit");
+    return 0;
+}
