@@ -22,6 +22,9 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
+/* "<64 hex> <40 hex> <8 hex> <8 hex> <serial> <bundle>\n": the shortest index line. */
+#define DBT_INDEX_MIN_LINE (64 + 1 + 40 + 1 + 8 + 1 + 8 + 1 + 1 + 1 + 1 + 1)
+
 int dbt_reader_name_ok(const char *name, size_t len)
 {
     size_t i;
@@ -538,6 +541,10 @@ int dbt_reader_index(dbt_reader *rd, dbt_err *err)
     for (p = buf; *p != '\0'; p++)
         if (*p == '\n')
             lines++;
+    /* A valid line has at least DBT_INDEX_MIN_LINE bytes: a file of empty lines must not make
+     * us allocate an entry per byte. */
+    if (lines > len / DBT_INDEX_MIN_LINE + 1)
+        lines = len / DBT_INDEX_MIN_LINE + 1;
     if ((entries = OPENSSL_zalloc((lines + 1) * sizeof(*entries))) == NULL) {
         dbt_err_set(err, "out of memory reading %s", path);
         reason = DBT_R_OUT_OF_MEMORY;
@@ -555,7 +562,7 @@ int dbt_reader_index(dbt_reader *rd, dbt_err *err)
             goto end;
         }
         *nl = '\0';
-        if (!parse_index_line(line, &entries[n])) {
+        if (n >= lines || !parse_index_line(line, &entries[n])) {
             dbt_err_set(err,
                         "%s line %zu is not \"<sha256> <sha1> <subject-hash> <issuer-hash> "
                         "<serial> <bundles>\"; the catalog is damaged: run dbtrust import "

@@ -158,6 +158,15 @@ fresh index-nul; printf '\0\n' >>"$G/certs/index"
 bad_index "index with a NUL byte" "contains a NUL byte"
 fresh index-huge; truncate -s 100M "$G/certs/index"
 bad_index "100 MiB index" "more than the"
+# (valgrind itself needs more address space than the limit allows: not under memcheck)
+if [ -z "${DBT_PROV_MEMCHECK:-}" ]; then
+    fresh index-blank
+    { echo "dbtrust-index 1"; head -c 50000000 /dev/zero | tr '\0' '\n'; } >"$G/certs/index"
+    expect "50 MB of empty index lines: refused within 600 MB of address space" any \
+        "line 2 is not" env OPENSSL_CONF="$C.cnf" \
+        bash -c 'ulimit -v 600000 && exec "$@"' sh openssl storeutl -certs dbtrust://
+    rm -rf "$C"
+fi
 fresh index-missing; rm "$G/certs/index"
 bad_index "missing index" "index is missing"
 fresh index-badbundle; sed -i '2s/ [^ ]*$/ ..\/x/' "$G/certs/index"
