@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "bundle.h"
 #include "catalog.h"
@@ -181,17 +183,36 @@ static void fetch_usage(FILE *out)
             "  -h, --help         show this help\n");
 }
 
+/* Subject of the certificate of b with this SHA-256. Only the digest is computed per candidate:
+ * full certificate facts for every pair would be quadratic in signature checks (a 108-root
+ * bundle made that 11664 dbt_certinfo_get calls). */
 static void subject_of(const dbt_bundle *b, const char *sha256, char *out, size_t n)
 {
-    dbt_certinfo ci;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen;
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
     size_t i;
 
     snprintf(out, n, "?");
-    for (i = 0; b != NULL && i < b->n; i++)
-        if (dbt_certinfo_get(b->certs[i].x509, &ci, NULL) == 0 && strcmp(ci.sha256, sha256) == 0) {
-            snprintf(out, n, "%s", ci.subject);
+    for (i = 0; b != NULL && i < b->n; i++) {
+        if (X509_digest(b->certs[i].x509, EVP_sha256(), md, &mdlen) != 1)
+            continue;
+        dbt_hex(md, mdlen, hex);
+        if (strcmp(hex, sha256) == 0) {
+            BIO *mem = BIO_new(BIO_s_mem());
+            char *p = NULL;
+            long len;
+
+            /* RFC 2253, UTF-8 unescaped: the form dbt_certinfo and import print */
+            if (mem != NULL && X509_NAME_print_ex(mem, X509_get_subject_name(b->certs[i].x509), 0,
+                                                  XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+                len = BIO_get_mem_data(mem, &p);
+                snprintf(out, n, "%.*s", (int)len, p);
+            }
+            BIO_free(mem);
             return;
         }
+    }
 }
 
 int cli_cmd_fetch(int argc, char **argv)
