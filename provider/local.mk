@@ -2,8 +2,8 @@
 # only and exports nothing but OSSL_provider_init.
 modules_LTLIBRARIES += dbtrust.la
 dbtrust_la_SOURCES = \
-	provider/provider.c provider/store.c provider/reader.c \
-	provider/prov.h provider/reader.h \
+	provider/provider.c provider/store.c provider/reader.c provider/certparts.c \
+	provider/prov.h provider/reader.h provider/certparts.h \
 	lib/error.c lib/error.h
 dbtrust_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -fvisibility=hidden
 dbtrust_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined \

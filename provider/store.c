@@ -17,6 +17,7 @@
 #include <openssl/store.h>
 #include <openssl/x509.h>
 
+#include "certparts.h"
 #include "prov.h"
 #include "reader.h"
 
@@ -499,80 +500,6 @@ end:
     return ok;
 }
 
-/* The fields of a DER certificate that searches compare. Decoding them alone keeps the public
- * key undecoded: in OpenSSL 3 d2i_X509 decodes it through the decoder framework, which costs
- * more than everything else in a lookup, and OpenSSL decodes the certificate again anyway
- * when it receives it. */
-typedef struct dbt_certparts {
-    X509_NAME *issuer, *subject;
-    ASN1_INTEGER *serial;
-} dbt_certparts;
-
-static void certparts_free(dbt_certparts *c)
-{
-    X509_NAME_free(c->issuer);
-    X509_NAME_free(c->subject);
-    ASN1_INTEGER_free(c->serial);
-    memset(c, 0, sizeof(*c));
-}
-
-/* Reads one DER header at *p (below end); 1 and *len set when it is the expected tag. */
-static int der_header(const unsigned char **p, const unsigned char *end, int want_tag,
-                      int want_class, int constructed, long *len)
-{
-    int tag, xclass, ret;
-
-    ret = ASN1_get_object(p, len, &tag, &xclass, (long)(end - *p));
-    if ((ret & 0x80) != 0 || (ret & 1) != 0 || tag != want_tag || xclass != want_class ||
-        ((ret & V_ASN1_CONSTRUCTED) != 0) != constructed)
-        return 0;
-    return *len <= end - *p;
-}
-
-/* Certificate ::= SEQUENCE { tbs SEQUENCE { [0] version OPTIONAL, serial, signature, issuer,
- * validity, subject, ... }, signatureAlgorithm, signatureValue }; nothing may follow. */
-static int certparts_get(const unsigned char *der, long derlen, dbt_certparts *c)
-{
-    const unsigned char *p = der, *end = der + derlen, *tbs_end, *q;
-    long len;
-    int ok = 0;
-
-    memset(c, 0, sizeof(*c));
-    ERR_set_mark();
-    if (!der_header(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len) || p + len != end)
-        goto end;
-    if (!der_header(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
-        goto end;
-    tbs_end = p + len;
-    q = p;
-    if (der_header(&q, tbs_end, 0, V_ASN1_CONTEXT_SPECIFIC, 1, &len))
-        p = q + len;
-    if ((c->serial = d2i_ASN1_INTEGER(NULL, &p, (long)(tbs_end - p))) == NULL)
-        goto end;
-    if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
-        goto end;
-    p += len;
-    if ((c->issuer = d2i_X509_NAME(NULL, &p, (long)(tbs_end - p))) == NULL)
-        goto end;
-    if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
-        goto end;
-    p += len;
-    if ((c->subject = d2i_X509_NAME(NULL, &p, (long)(tbs_end - p))) == NULL)
-        goto end;
-    p = tbs_end;
-    if (!der_header(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
-        goto end;
-    p += len;
-    if (!der_header(&p, end, V_ASN1_BIT_STRING, V_ASN1_UNIVERSAL, 0, &len) || p + len != end)
-        goto end;
-    ok = 1;
-end:
-    ERR_pop_to_mark();
-    if (!ok)
-        certparts_free(c);
-    return ok;
-}
-
 /* Whether a certificate satisfies the search (the hash or the index only narrowed it down). */
 static int matches(const dbt_store *ctx, const dbt_certparts *c)
 {
@@ -610,7 +537,7 @@ static void advance(dbt_store *ctx)
         return;
     }
     for (;;) {
-        certparts_free(&parts);
+        dbt_certparts_free(&parts);
         OPENSSL_free(ctx->der);
         ctx->der = NULL;
         sha[0] = '\0';
@@ -671,7 +598,7 @@ static void advance(dbt_store *ctx)
                 return;
             }
         }
-        if (!certparts_get(ctx->der, ctx->derlen, &parts)) {
+        if (!dbt_certparts_get(ctx->der, ctx->derlen, &parts)) {
             if (ctx->search == S_ALIAS)
                 dbt_err_set(&ctx->err,
                             "%s/%s/bundles/%s.pem certificate %d is not a valid X.509 "
@@ -686,7 +613,7 @@ static void advance(dbt_store *ctx)
             return;
         }
         if (matches(ctx, &parts)) {
-            certparts_free(&parts);
+            dbt_certparts_free(&parts);
             ctx->state = ST_READY;
             return;
         }

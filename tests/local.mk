@@ -108,3 +108,12 @@ endif
 # with ASan+UBSan when clang is installed; make fuzz runs libFuzzer itself.
 TESTS += tests/fuzz-replay.sh
 dist_noinst_SCRIPTS += tests/fuzz-replay.sh
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_provider_certparts
+TESTS += tests/test_provider_certparts
+tests_test_provider_certparts_SOURCES = tests/test_provider_certparts.c provider/certparts.c \
+	provider/certparts.h
+tests_test_provider_certparts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
+tests_test_provider_certparts_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
+tests_test_provider_certparts_LDADD = $(CRYPTO_LIBS) $(CMOCKA_LIBS)
+endif

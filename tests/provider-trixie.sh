@@ -33,6 +33,7 @@ expect "dbtrust.so builds there with -Wall -Wextra -Werror" ok "" sh -c \
         -Wformat=2 -Wno-format-truncation -Werror -fPIC -fvisibility=hidden -shared \
         -I/dbt/src -I/dbt/src/lib -I/dbt/src/provider -o /dbt/mod/dbtrust.so \
         /dbt/src/provider/provider.c /dbt/src/provider/store.c /dbt/src/provider/reader.c \
+        /dbt/src/provider/certparts.c \
         /dbt/src/lib/error.c $(pkg-config --cflags --libs libcrypto)'
 expect "it exports only OSSL_provider_init" ok "" sh -c \
     'test "$(nm -D --defined-only /dbt/mod/dbtrust.so | grep -v " OSSL_provider_init$" | wc -l)" = 0'
