@@ -73,24 +73,23 @@ routes() {
 }
 
 # Instructions per setup: runs with 1 and 1+n setups, so process start and the warm-up round
-# cancel out.
+# cancel out. IR_RUN is the command prefix (empty on the host), IR_BENCH the program.
+IR_RUN=() IR_BENCH=$bench
 ir_per_setup() {
     local route=$1 n=5 a b
-    a=$(ir "$bench" "$chain" db.demo.internal 1 "$route")
-    b=$(ir "$bench" "$chain" db.demo.internal $((1 + n)) "$route")
+    a=$(ir "$IR_BENCH" "$chain" db.demo.internal 1 "$route")
+    b=$(ir "$IR_BENCH" "$chain" db.demo.internal $((1 + n)) "$route")
     echo $(((b - a) / n))
 }
 ir() {
-    valgrind -q --tool=callgrind --callgrind-out-file="$w/cg.out" \
+    rm -f "$w/cg.out"
+    "${IR_RUN[@]}" valgrind -q --tool=callgrind --callgrind-out-file="$w/cg.out" \
         --toggle-collect=bench_setup_once "$@" >/dev/null
     sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$w/cg.out" | head -1
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-
-echo
-echo "== host: $(openssl version)"
-routes "$w/host" /etc/ssl/certs
-if command -v valgrind >/dev/null; then
+# Prints the callgrind table for ROUTES.
+ir_table() {
+    local r n
     declare -A IR
     for r in "${ROUTES[@]}"; do IR[${r%%=*}]=$(ir_per_setup "$r"); done
     echo "callgrind, instructions per setup (SSL_CTX_new + default paths + chain verify):"
@@ -98,6 +97,14 @@ if command -v valgrind >/dev/null; then
         printf '  %-8s %12d  %sx base\n' "$n" "${IR[$n]}" "$(ratio "${IR[$n]}" "${IR[base]}")"
     done
     echo "  goal: enabled < 1.02x base"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+echo
+echo "== host: $(openssl version)"
+routes "$w/host" /etc/ssl/certs
+if command -v valgrind >/dev/null; then
+    ir_table
 else
     echo "(valgrind not installed: no instruction counts)"
 fi
@@ -119,6 +126,15 @@ if [ "$(id -u)" = 0 ] && [ -n "${DBTRUST_CACHE:-}" ] &&
     if dbt_trixie_run -- sh -c 'gcc -O2 -o /dbt/trust-setup /dbt/trust-setup.c \
             $(pkg-config --cflags --libs libssl libcrypto)'; then
         routes "$w/t" "$DBT_TRIXIE_ROOT/etc/ssl/certs"
+        # valgrind into this session's throwaway overlay (the cached root stays as it is).
+        if dbt_trixie_run -- sh -c 'command -v valgrind >/dev/null ||
+                { apt-get update -q && apt-get install -y -q valgrind; } >/dev/null 2>&1'; then
+            IR_RUN=(dbt_trixie_run --bind "$w:$w" --) IR_BENCH=/dbt/trust-setup
+            ir_table
+            IR_RUN=() IR_BENCH=$bench
+        else
+            echo "(valgrind could not be installed in the root: no instruction counts there)"
+        fi
         echo "wall time, $iters setups per route interleaved:"
         dbt_trixie_run --bind "$w:$w" -- /dbt/trust-setup "$chain" db.demo.internal "$iters" \
             "${ROUTES[@]}" | sed 's/^/  /'
@@ -146,6 +162,8 @@ if [ "$(id -u)" = 0 ] && command -v hyperfine >/dev/null && [ -n "${DBTRUST_CACH
     done
     echo
     echo "== psql 17 (host OpenSSL) connect + select 1 + disconnect, hyperfine:"
+    echo "  (connection time includes the server's fork and the TLS handshake; the client's"
+    echo "  User time is where the trust setup shows)"
     hyperfine -N -w 5 -r 60 "${cmds[@]}" 2>&1 | sed 's/^/  /'
 else
     echo
