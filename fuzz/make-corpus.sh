@@ -47,7 +47,12 @@ catalog_seeds() {
     shift
     have_cli || return 0
     cat_dir="$work/cat-$name"
-    "$DBTRUST" --catalog "$cat_dir" import -q --allow-leaf --bundle "$name" "$@" >/dev/null
+    # Real bundles carry expired certificates: the warnings are expected, failures are not.
+    "$DBTRUST" --catalog "$cat_dir" import -q --allow-leaf --bundle "$name" "$@" >/dev/null \
+        2>"$work/import.log" || {
+        cat "$work/import.log" >&2
+        exit 1
+    }
     gen="$cat_dir/$(readlink "$cat_dir/current")"
     { printf '\000'; cat "$gen/certs/index"; } >"$out/fuzz_catalog_index/$name-index"
     { printf '\001'; cat "$gen/bundles/$name.meta"; } >"$out/fuzz_catalog_index/$name-meta"
@@ -80,7 +85,7 @@ realdata() {
             -out "$out/fuzz_p12/us-east-1-nomac.p12" 2>/dev/null
         cp "$out/fuzz_p12/us-east-1.p12" "$out/fuzz_bundle/us-east-1.p12"
         if have_cli; then
-            "$DBTRUST" convert --to jks "$us" "$out/fuzz_jks/us-east-1.jks" >/dev/null
+            "$DBTRUST" convert --to jks "$us" "$out/fuzz_jks/us-east-1.jks" >/dev/null 2>&1
             cp "$out/fuzz_jks/us-east-1.jks" "$out/fuzz_bundle/us-east-1.jks"
         fi
         catalog_seeds us-east-1 "$us"
