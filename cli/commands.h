@@ -51,9 +51,6 @@ int cli_write_output(const char *path, const unsigned char *data, size_t len);
 struct evp_md_ctx_st;
 int cli_read_file(const char *path, const char *password, const char *pass_opt,
                   struct dbt_bundle **out, struct evp_md_ctx_st *md);
-/* Decodes every input file ("-" is stdin) and appends all certificates, in order, to one
- * bundle; prints the first decode error (file, block, line) and returns NULL. */
-struct dbt_bundle *cli_read_inputs(char **paths, int n, const char *password);
 /* Writes b to out in the named output format or "hashed-dir" (export and convert). */
 int cli_write_bundle(const struct dbt_bundle *b, const char *format, const char *password,
                      const char *out);

@@ -144,47 +144,6 @@ end:
     return rc;
 }
 
-dbt_bundle *cli_read_inputs(char **paths, int n, const char *password)
-{
-    dbt_bundle *all = NULL, *one = NULL;
-    dbt_err err;
-    int i;
-    size_t k;
-
-    all =
-        dbt_bundle_new(n == 1 ? (strcmp(paths[0], "-") == 0 ? "<stdin>" : paths[0]) : "the inputs");
-    if (all == NULL) {
-        cli_error("out of memory");
-        return NULL;
-    }
-    for (i = 0; i < n; i++) {
-        if (cli_read_file(paths[i], password, NULL, &one, NULL) != 0)
-            goto fail;
-        if (n == 1)
-            all->format = one->format;
-        for (k = 0; k < one->n; k++) {
-            /* Several inputs: number certificates 1..N across all of them, so that a number
-             * in a later message points at one certificate, not one per input. */
-            int block = n == 1 ? one->certs[k].block : (int)all->n + 1;
-
-            X509_up_ref(one->certs[k].x509);
-            if (dbt_bundle_push(all, one->certs[k].x509, block, n == 1 ? one->certs[k].line : 0,
-                                one->certs[k].alias, &err) != 0) {
-                X509_free(one->certs[k].x509);
-                cli_error("%s", err.msg);
-                goto fail;
-            }
-        }
-        dbt_bundle_free(one);
-        one = NULL;
-    }
-    return all;
-fail:
-    dbt_bundle_free(one);
-    dbt_bundle_free(all);
-    return NULL;
-}
-
 long cli_days_left(long long t)
 {
     long long d = t - (long long)time(NULL);
