@@ -251,7 +251,8 @@ dbt_trixie_session || exit 1
 gw=$DBT_TRIXIE_WORK
 # The CLI's sources as this build lists them (headers of its directories come along).
 srcs=$(printf 'dbt-print-srcs:\n\t@echo $(dbtrust_SOURCES) $(lib_libdbtrust_la_SOURCES)\n' |
-    make -s -C "$build" -f Makefile -f - dbt-print-srcs | tail -n 1)
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$build" \
+        -f Makefile -f - dbt-print-srcs 2>/dev/null | tail -n 1)
 [ -n "$srcs" ] || { echo "Bail out! cannot list dbtrust's sources from $build/Makefile"; exit 1; }
 for f in $srcs; do
     mkdir -p "$gw/src/$(dirname "$f")" && cp "$src/$f" "$gw/src/$f" || exit 1
