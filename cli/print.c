@@ -76,7 +76,6 @@ int cli_keytool_printcert(int argc, char **argv)
     int rfc = 0, utf8, rc = CLI_FAIL;
     dbt_bundle *b = NULL;
     cli_kt_buf out = {0}, warn = {0};
-    dbt_err err;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-v") == 0) {
@@ -105,10 +104,9 @@ int cli_keytool_printcert(int argc, char **argv)
         }
     }
 
-    if (dbt_bundle_read_file(file != NULL ? file : "-", NULL, &b, &err) != 0) {
-        cli_error("%s", err.msg);
+    /* cli_read_file also opens truststores protected with Java's "changeit". */
+    if (cli_read_file(file != NULL ? file : "-", NULL, NULL, &b, NULL) != 0)
         goto end;
-    }
     if (b->n == 0) {
         cli_error("%s: no certificate found; check that this is a certificate file", b->source);
         goto end;
@@ -307,8 +305,7 @@ int cli_cmd_print(int argc, char **argv)
         dbt_bundle *b = NULL;
         dbt_err err;
 
-        if (dbt_bundle_read_file(argv[f], NULL, &b, &err) != 0) {
-            cli_error("%s", err.msg);
+        if (cli_read_file(argv[f], NULL, NULL, &b, NULL) != 0) {
             rc = CLI_FAIL;
             continue;
         }

@@ -447,8 +447,8 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
     if (real == NULL) {
         if (errno == ENOENT)
             dbt_err_set(err,
-                        "catalog %s does not exist: run dbtrust import --catalog %s NAME FILE "
-                        "to create it",
+                        "catalog %s does not exist: run dbtrust --catalog %s import --bundle "
+                        "NAME FILE to create it",
                         path, path);
         else
             dbt_err_sys(err, "cannot open catalog %s", path);

@@ -254,7 +254,7 @@ static void test_missing(void **state)
     assert_null(cat);
     assert_non_null(strstr(err.msg, f->path));
     assert_non_null(strstr(err.msg, "does not exist"));
-    assert_non_null(strstr(err.msg, "dbtrust import"));
+    assert_non_null(strstr(err.msg, "import --bundle"));
     /* An existing but never initialized directory is not a catalog either. */
     assert_int_equal(mkdir(f->path, 0755), 0);
     assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), -1);
