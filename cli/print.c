@@ -156,12 +156,14 @@ end:
 static void print_usage(FILE *out)
 {
     fprintf(out,
-            "usage: %s print [--json] [--days N] FILE...|-\n\n"
+            "usage: %s print [--json] [--days N] [--password PASS] FILE...|-\n\n"
             "Prints every certificate of each FILE (\"-\" is standard input): PEM, DER,\n"
             "PKCS#7, PKCS#12 or JKS, detected by content.\n\n"
             "  --json      one JSON array with an object per certificate\n"
             "  --days N    call a certificate \"expiring\" when it expires within N days\n"
             "              (default 30)\n"
+            "  -p, --password PASS  password of PKCS#12 or JKS inputs (default: none, \"\",\n"
+            "              then \"changeit\")\n"
             "  -h, --help  show this help\n\n"
             "Exit status: 0 success, 1 a file could not be read or decoded, 2 usage error.\n",
             cli_progname);
@@ -259,18 +261,23 @@ int cli_cmd_print(int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"days", required_argument, NULL, 'd'},
+        {"password", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    const char *password = NULL;
     int json = 0, c, rc = CLI_OK;
     long days = 30;
     json_t *arr = NULL;
     size_t index = 0;
 
-    while ((c = getopt_long(argc, argv, "hjd:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hjd:p:", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = 1;
+            break;
+        case 'p':
+            password = optarg;
             break;
         case 'd': {
             char *e;
@@ -305,7 +312,7 @@ int cli_cmd_print(int argc, char **argv)
         dbt_bundle *b = NULL;
         dbt_err err;
 
-        if (cli_read_file(argv[f], NULL, NULL, &b, NULL) != 0) {
+        if (cli_read_file(argv[f], password, NULL, &b, NULL) != 0) {
             rc = CLI_FAIL;
             continue;
         }
