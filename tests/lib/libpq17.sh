@@ -93,8 +93,12 @@ dbt_libpq17_build() {
 
     # Only what a client needs: no ICU, readline or compression, OpenSSL from the host.
     # The rpath that PostgreSQL sets by default makes psql find this libpq, not the system's.
+    # PostgreSQL generates headers such as utils/errcodes.h only when its make runs at
+    # MAKELEVEL 0, and make check hands down MAKELEVEL and a jobserver this build cannot use:
+    # start it as a top-level make.
     (
         set -e
+        unset MAKELEVEL MAKEFLAGS MFLAGS
         cd "$src"
         ./configure --prefix="$prefix" --without-icu --without-readline --with-ssl=openssl \
             --without-zlib --without-zstd --without-lz4 --without-gssapi --without-ldap \
