@@ -197,6 +197,27 @@ static void run_store_find(const char *uri, OSSL_STORE_SEARCH *search)
     OSSL_STORE_close(ctx);
 }
 
+/* What a host does with OSSL_STORE_open_ex(uri, ..., params): on OpenSSL 3.0 a loader that
+ * refused its parameters here left a context whose next eof() crashed the host (the provider
+ * now never refuses them: an unusable search finds nothing and reports why). */
+static void run_store_open_params(const char *uri, const OSSL_PARAM *params)
+{
+    OSSL_STORE_CTX *ctx;
+    int loads = 0;
+
+    ctx = OSSL_STORE_open_ex(uri, libctx, NULL, NULL, NULL, params, NULL, NULL);
+    if (ctx == NULL)
+        return;
+    while (!OSSL_STORE_eof(ctx)) {
+        OSSL_STORE_INFO *info = OSSL_STORE_load(ctx);
+
+        if ((size_t)++loads > max_loads)
+            fuzz_fail("%s: no eof after %zu loads", uri, max_loads);
+        OSSL_STORE_INFO_free(info);
+    }
+    OSSL_STORE_close(ctx);
+}
+
 /* The search object for OSSL_STORE_find that matches the raw parameters, when one exists. */
 static OSSL_STORE_SEARCH *search_from(const OSSL_PARAM *params)
 {
@@ -323,6 +344,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (kind == K_ALL || search != NULL)
             run_store_find(uri, search);
+        if (mode & 128)
+            run_store_open_params(uri, params);
         OSSL_STORE_SEARCH_free(search);
         X509_NAME_free(search_name);
         ASN1_INTEGER_free(search_serial);

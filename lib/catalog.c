@@ -910,6 +910,14 @@ int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_e
     if (dbt_fs_read_at(cat->genfd, "certs/index", 1, DBT_MAX_INPUT, &data, &len, display, err))
         goto end;
     p = (char *)data;
+    /* A NUL would end the parse early and silently hide every line after it. */
+    if (strlen(p) != len) {
+        dbt_err_set(err,
+                    "%s contains a NUL byte at offset %zu: the catalog is damaged; run "
+                    "dbtrust import again to rebuild it",
+                    display, strlen(p));
+        goto end;
+    }
     eol = strchr(p, '\n');
     if (eol == NULL || (size_t)(eol - p) != strlen(INDEX_HEADER) ||
         memcmp(p, INDEX_HEADER, strlen(INDEX_HEADER)) != 0) {

@@ -319,9 +319,33 @@ end:
     return ok;
 }
 
+static int set_params(dbt_store *ctx, const OSSL_PARAM params[]);
+static void fail(dbt_store *ctx, int reason, int fatal);
+
+/*
+ * A search value that cannot be used (bad alias, unreadable name, wrong fingerprint length)
+ * raises its error and leaves a search that finds nothing, but reports success: OpenSSL 3.0's
+ * OSSL_STORE_open_ex closes the loader when set_ctx_params fails yet still returns a context,
+ * and the host's next OSSL_STORE_eof() then crashes (found by fuzz_provider, reproduced with
+ * an alias of ".bad"). An empty result plus an error on the queue never harms the host.
+ */
 static int dbt_store_set_ctx_params(void *loaderctx, const OSSL_PARAM params[])
 {
     dbt_store *ctx = loaderctx;
+
+    if (!set_params(ctx, params)) {
+        /* The reason is on the error queue already; the first load() fails once more so that
+         * programs which only look at load() results (storeutl) show it too. */
+        reset_search(ctx);
+        ctx->search = S_NOTHING;
+        dbt_err_set(&ctx->err, "the search parameters above cannot be used: nothing is found");
+        fail(ctx, DBT_R_BAD_SEARCH, 1);
+    }
+    return 1;
+}
+
+static int set_params(dbt_store *ctx, const OSSL_PARAM params[])
+{
     const OSSL_PARAM *p, *piss, *pser, *pfp, *palias;
     int expect;
 

@@ -975,6 +975,52 @@ static void test_writer_lock(void **state)
 }
 
 /* A snapshot keeps reading its generation while a writer commits. */
+/* A NUL byte inside the index must be an error, not an early end that hides the lines after it
+ * (found by fuzz_catalog_index). */
+static void test_index_nul(void **state)
+{
+    struct fx *f = *state;
+    X509 *r[1] = {make_cert("Nul Index Root", 7)};
+    dbt_catalog *cat = NULL;
+    dbt_catalog_cert *certs = NULL;
+    size_t n = 0;
+    dbt_err err = {{0}};
+    char path[4200], target[256];
+    FILE *fp;
+    ssize_t len;
+
+    put_commit(f->path, "nul", r, 1, NULL);
+    snprintf(path, sizeof(path), "%s/current", f->path);
+    len = readlink(path, target, sizeof(target) - 1);
+    assert_true(len > 0);
+    target[len] = '\0';
+    snprintf(path, sizeof(path), "%s/%s/certs/index", f->path, target);
+    /* keep the header, put a NUL right after it, keep the real line after that */
+    {
+        char buf[4096];
+        size_t got;
+
+        fp = fopen(path, "rb");
+        assert_non_null(fp);
+        got = fread(buf, 1, sizeof(buf) - 1, fp);
+        fclose(fp);
+        buf[got] = '\0';
+        char *nl = strchr(buf, '\n');
+        assert_non_null(nl);
+        fp = fopen(path, "wb");
+        assert_non_null(fp);
+        fwrite(buf, 1, (size_t)(nl - buf) + 1, fp);
+        fputc('\0', fp);
+        fwrite(nl + 1, 1, got - (size_t)(nl - buf) - 1, fp);
+        fclose(fp);
+    }
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_certs(cat, &certs, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "NUL byte"));
+    dbt_catalog_close(cat);
+    X509_free(r[0]);
+}
+
 static void test_snapshot(void **state)
 {
     struct fx *f = *state;
@@ -1228,6 +1274,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_default_path),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_nul, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_refuses_nonempty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_validation, setup, teardown),
