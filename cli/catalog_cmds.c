@@ -96,27 +96,6 @@ static const char *subject_of(const dbt_bundle *b, const struct fp_index *idx, s
     return buf;
 }
 
-/* The catalog records formats as [a-z0-9-] keys: "PKCS#7 (DER)" -> "pkcs-7-der". */
-static void format_key(dbt_format f, char *out, size_t n)
-{
-    const char *s = dbt_format_name(f);
-    size_t used = 0;
-
-    for (; *s != '\0' && used + 1 < n; s++) {
-        char c = *s;
-
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-            out[used++] = c;
-        else if (used > 0 && out[used - 1] != '-')
-            out[used++] = '-';
-    }
-    while (used > 0 && out[used - 1] == '-')
-        used--;
-    out[used] = '\0';
-}
-
 /* ---------------------------------------------------------------- import */
 
 static void import_usage(FILE *out)
@@ -288,7 +267,7 @@ int cli_cmd_import(int argc, char **argv)
     if (fmt == DBT_FMT_UNKNOWN)
         snprintf(meta.format, sizeof(meta.format), "mixed");
     else
-        format_key(fmt, meta.format, sizeof(meta.format));
+        dbt_format_key(fmt, meta.format, sizeof(meta.format));
     used = 0;
     if (origin != NULL)
         snprintf(meta.origin, sizeof(meta.origin), "%s", origin);

@@ -140,28 +140,6 @@ static int fetch_url(const char *url, const char *ca_file, long timeout, struct 
     return ret;
 }
 
-/* The catalog records formats as [a-z0-9-] keys ("PKCS#7 (DER)" -> "pkcs-7-der"), as import
- * does, so that a fetched bundle's meta reads like an imported one's. */
-static void fetch_format_key(dbt_format f, char *out, size_t n)
-{
-    const char *s = dbt_format_name(f);
-    size_t used = 0;
-
-    for (; *s != '\0' && used + 1 < n; s++) {
-        char c = *s;
-
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-            out[used++] = c;
-        else if (used > 0 && out[used - 1] != '-')
-            out[used++] = '-';
-    }
-    while (used > 0 && out[used - 1] == '-')
-        used--;
-    out[used] = '\0';
-}
-
 static void fetch_usage(FILE *out)
 {
     fprintf(out,
@@ -396,11 +374,11 @@ int cli_cmd_fetch(int argc, char **argv)
         }
         EVP_DigestUpdate(md, buf.data, buf.len);
         if (i == 0)
-            fetch_format_key(one->format, fmt, sizeof(fmt));
+            dbt_format_key(one->format, fmt, sizeof(fmt));
         else if (strcmp(fmt, "mixed") != 0) {
             char f2[32];
 
-            fetch_format_key(one->format, f2, sizeof(f2));
+            dbt_format_key(one->format, f2, sizeof(f2));
             if (strcmp(f2, fmt) != 0)
                 snprintf(fmt, sizeof(fmt), "mixed");
         }

@@ -100,6 +100,28 @@ const char *dbt_format_name(dbt_format f)
     return "unknown";
 }
 
+void dbt_format_key(dbt_format f, char *out, size_t n)
+{
+    const char *s = dbt_format_name(f);
+    size_t used = 0;
+
+    if (n == 0)
+        return;
+    for (; *s != '\0' && used + 1 < n; s++) {
+        char c = *s;
+
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+            out[used++] = c;
+        else if (used > 0 && out[used - 1] != '-')
+            out[used++] = '-';
+    }
+    while (used > 0 && out[used - 1] == '-')
+        used--;
+    out[used] = '\0';
+}
+
 void dbt_ossl_reason(char *buf, size_t n)
 {
     const char *data = NULL, *reason;

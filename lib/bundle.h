@@ -63,6 +63,8 @@ int dbt_bundle_read_file(const char *path, const char *password, dbt_bundle **ou
 int dbt_read_all(const char *path, unsigned char **data, size_t *len, dbt_err *err);
 
 const char *dbt_format_name(dbt_format f);
+/* The format as a catalog meta key of [a-z0-9-]: "PKCS#7 (DER)" -> "pkcs-7-der". */
+void dbt_format_key(dbt_format f, char *out, size_t n);
 
 /* The most precise reason of a failed OpenSSL decode (the oldest queued error, plus the field it
  * was in when known), e.g. "bad object header"; empties the error queue. */
