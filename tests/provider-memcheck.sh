@@ -37,8 +37,8 @@ expect "memcheck: issuer+serial" ok "Total found: 1" "${S[@]}" -issuer "$subj" -
 expect "memcheck: sha1" ok "Total found: 1" "${S[@]}" -sha1 -fingerprint "$fp1" dbtrust://
 expect "memcheck: sha256" ok "Total found: 1" "${S[@]}" -sha256 -fingerprint "$sha" dbtrust://rds
 expect "memcheck: alias" ok "Total found: 3" "${S[@]}" -alias rds dbtrust://
-expect "memcheck: bad alias" fail "is not a bundle name" "${S[@]}" -alias a/b dbtrust://
-expect "memcheck: bad digest" fail "use SHA-1 or SHA-256" "${S[@]}" -sha384 -fingerprint "$(openssl rand -hex 48)" dbtrust://
+expect "memcheck: bad alias" any "is not a bundle name" "${S[@]}" -alias a/b dbtrust://
+expect "memcheck: bad digest" any "use SHA-1 or SHA-256" "${S[@]}" -sha384 -fingerprint "$(openssl rand -hex 48)" dbtrust://
 expect "memcheck: bad URI" fail "use dbtrust:// for the whole catalog" "${S[@]}" dbtrust:///x
 expect "memcheck: no such bundle" fail "has no bundle" "${S[@]}" dbtrust://nosuch
 expect "memcheck: verify" ok "server.pem: OK" openssl verify -no-CAfile -no-CApath -CAstore dbtrust:// \
