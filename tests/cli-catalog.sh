@@ -5,41 +5,9 @@
 # lookup at once, untouched catalog on every failure, unsafe permissions, exit codes 0/1/2;
 # then the same on real bundles from DBTRUST_REALDATA when present.
 set -u
-unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF DBTRUST_CATALOG
-export TZ=UTC LC_ALL=C
-
-DBTRUST=${DBTRUST:-./dbtrust}
-if [ ! -x "$DBTRUST" ]; then
-    echo "SKIP: the dbtrust program is not built ($DBTRUST)" >&2
-    exit 77
-fi
-for tool in openssl jq; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "SKIP: the $tool program is not installed (apt-get install $tool)" >&2
-        exit 77
-    fi
-done
-. "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/clipki.sh" || exit 1
-
-tmp=$(mktemp -d) || exit 1
-trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-failed=0
-fail() {
-    echo "FAIL: $*"
-    failed=1
-}
-# expect_rc RC CMD...: runs CMD (stdout to out, stderr to err) and checks its exit status.
-expect_rc() {
-    local want=$1 rc
-    shift
-    "$@" >out 2>err
-    rc=$?
-    [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want (stderr: $(head -c 400 err))"
-}
-# has FILE TEXT WHAT: FILE contains TEXT (fixed string).
-has() { grep -qF -- "$2" "$1" || fail "$3: '$2' not in $1: $(head -c 600 "$1")"; }
-hasnt() { ! grep -qF -- "$2" "$1" || fail "$3: '$2' unexpectedly in $1"; }
+. "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
+dbt_cli_start openssl jq
+. "$SRCDIR/tests/lib/clipki.sh" || exit 1
 # The catalog's generation: equal before and after means nothing was committed.
 gen() { readlink "$1/current"; }
 # SHA-256s listed for one bundle (or all), sorted.

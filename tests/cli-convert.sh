@@ -4,38 +4,9 @@
 # (collisions numbered in SHA-256 order, thousands of certificates), truststore passwords,
 # precise errors with nothing written, exit codes 0/1/2; real bundles when DBTRUST_REALDATA is set.
 set -u
-unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF DBTRUST_CATALOG
-export TZ=UTC LC_ALL=C
-
-DBTRUST=${DBTRUST:-./dbtrust}
-if [ ! -x "$DBTRUST" ]; then
-    echo "SKIP: the dbtrust program is not built ($DBTRUST)" >&2
-    exit 77
-fi
-for tool in openssl jq; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "SKIP: the $tool program is not installed (apt-get install $tool)" >&2
-        exit 77
-    fi
-done
-. "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/clipki.sh" || exit 1
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-failed=0
-fail() {
-    echo "FAIL: $*"
-    failed=1
-}
-expect_rc() {
-    local want=$1 rc
-    shift
-    "$@" >out 2>err
-    rc=$?
-    [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want (stderr: $(head -c 400 err))"
-}
-has() { grep -qF -- "$2" "$1" || fail "$3: '$2' not in $1: $(head -c 600 "$1")"; }
+. "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
+dbt_cli_start openssl jq
+. "$SRCDIR/tests/lib/clipki.sh" || exit 1
 # The SHA-256s of every certificate of any file dbtrust reads, in file order.
 fps() { "$DBTRUST" print --json "$@" | jq -r '.[].sha256'; }
 # The certificates of a PEM file as openssl re-encodes them: canonical PEM blocks, in order, with

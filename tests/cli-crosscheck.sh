@@ -5,30 +5,9 @@
 # truststore as N trustedCertEntry entries with those fingerprints. Generated certificates, and
 # the real AWS global bundle when DBTRUST_REALDATA is set.
 set -u
-unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF DBTRUST_CATALOG
-export TZ=UTC LC_ALL=C
-
-DBTRUST=${DBTRUST:-./dbtrust}
-if [ ! -x "$DBTRUST" ]; then
-    echo "SKIP: the dbtrust program is not built ($DBTRUST)" >&2
-    exit 77
-fi
-for tool in openssl certtool keytool; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "SKIP: the $tool program is not installed (apt-get install openssl gnutls-bin openjdk-17-jre-headless)" >&2
-        exit 77
-    fi
-done
-. "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/clipki.sh" || exit 1
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-failed=0
-fail() {
-    echo "FAIL: $*"
-    failed=1
-}
+. "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
+dbt_cli_start --skip-hint "openssl gnutls-bin openjdk-17-jre-headless" openssl certtool keytool
+. "$SRCDIR/tests/lib/clipki.sh" || exit 1
 run() { "$@" >out 2>err || fail "'$*' exited $? (stderr: $(head -c 400 err))"; }
 
 # The certificate SHA-256 fingerprints (not the public key IDs) in certtool's report, in order.

@@ -6,46 +6,10 @@
 # body, a server certificate in the body, a body over 16 MiB, untrusted TLS, http://) leaves the
 # catalog unchanged.
 set -u
-unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF
-export TZ=UTC LC_ALL=C
-
-DBTRUST=${DBTRUST:-./dbtrust}
-SRCDIR=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-if [ ! -x "$DBTRUST" ]; then
-    echo "SKIP: the dbtrust program is not built ($DBTRUST)" >&2
-    exit 77
-fi
-DBTRUST=$(cd "$(dirname "$DBTRUST")" && pwd)/$(basename "$DBTRUST") # the test changes directory
+. "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
 # The distribution's python3: version-manager shims are slow to start and may change directory.
 PY=$(command -v /usr/bin/python3 || command -v python3)
-for tool in openssl jq "$PY"; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "SKIP: the $tool program is not installed (apt-get install $tool)" >&2
-        exit 77
-    fi
-done
-# shellcheck source=tests/lib/common.sh
-. "$SRCDIR/tests/lib/common.sh"
-
-tmp=$(mktemp -d) || exit 1
-dbt_cleanup_push "rm -rf '$tmp'"
-cd "$tmp" || exit 1
-failed=0
-fail() {
-    echo "FAIL: $*"
-    failed=1
-}
-expect_rc() {
-    local want=$1 rc
-    shift
-    timeout 120 "$@" >out 2>err
-    rc=$?
-    [ "$rc" = 124 ] && fail "'$*' hung (killed after 120 s)"
-    [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want (stdout: $(head -c 600 out)) (stderr: $(head -c 600 err))"
-}
-expect_in() { # FILE TEXT WHAT
-    grep -qF -- "$2" "$1" || fail "$3: '$2' not in $1: $(head -c 800 "$1")"
-}
+dbt_cli_start openssl jq "$PY"
 
 # ---- test PKI: an HTTPS CA with a server certificate for localhost, an unrelated CA, and
 # the CA certificates to serve (5 roots; a leaf) ----
@@ -162,7 +126,7 @@ count_of() { # BUNDLE: its certificates as the catalog lists them
 
 # ---- sources ----
 expect_rc 0 "$DBTRUST" sources
-expect_in out "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem" "sources"
+has out "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem" "sources"
 expect_rc 0 "$DBTRUST" sources --json
 [ "$(jq -r '.[] | select(.name=="aurora-dsql") | .urls | length' out)" = 4 ] ||
     fail "sources --json: aurora-dsql does not list 4 URLs"
@@ -172,8 +136,8 @@ expect_rc 0 "$DBTRUST" sources --json
 # ---- success: PEM as the default bundle name, with counts, origin and what was added ----
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle.pem" \
     --ca-file httpsca.pem
-expect_in out "bundle 'aws-rds': 3 certificates (3 added, 0 removed) [new bundle]" "PEM fetch"
-expect_in out "+ $(fp www/root3.pem)" "PEM fetch lists the added root"
+has out "bundle 'aws-rds': 3 certificates (3 added, 0 removed) [new bundle]" "PEM fetch"
+has out "+ $(fp www/root3.pem)" "PEM fetch lists the added root"
 [ "$(count_of aws-rds)" = 3 ] || fail "aws-rds holds $(count_of aws-rds) certificates, not 3"
 grep -qx "origin=$base/global-bundle.pem" "$cat/bundles/aws-rds.meta" ||
     fail "origin not recorded: $(cat "$cat/bundles/aws-rds.meta")"
@@ -183,9 +147,9 @@ grep -qx "sha256=$(sha256sum www/global-bundle.pem | cut -d' ' -f1)" "$cat/bundl
 # ---- a changed upstream bundle: one root added, one removed ----
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle-v2.pem" \
     --ca-file httpsca.pem
-expect_in out "bundle 'aws-rds': 3 certificates (1 added, 1 removed)" "updated bundle"
-expect_in out "+ $(fp www/root4.pem)" "updated bundle: added root"
-expect_in out "- $(fp www/root3.pem)" "updated bundle: removed root"
+has out "bundle 'aws-rds': 3 certificates (1 added, 1 removed)" "updated bundle"
+has out "+ $(fp www/root4.pem)" "updated bundle: added root"
+has out "- $(fp www/root3.pem)" "updated bundle: removed root"
 
 # ---- PKCS#7, a region's default name, and a source made of several files ----
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --region us-east-1 \
@@ -200,18 +164,18 @@ expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --ca-file httpsca.pem 
 
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --govcloud --url "$base/root5.pem" \
     --ca-file httpsca.pem
-expect_in out "bundle 'aws-rds-govcloud': 1 certificate (1 added, 0 removed) [new bundle]" \
+has out "bundle 'aws-rds-govcloud': 1 certificate (1 added, 0 removed) [new bundle]" \
     "GovCloud default bundle name"
 expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle aws-rds-govcloud
 
 if [ -n "$real" ]; then
     expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle real-pem --ca-file httpsca.pem \
         --url "$base/real-global-bundle.pem"
-    expect_in out "bundle 'real-pem': 108 certificates (108 added, 0 removed) [new bundle]" \
+    has out "bundle 'real-pem': 108 certificates (108 added, 0 removed) [new bundle]" \
         "real global bundle (PEM)"
     expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle real-p7b --ca-file httpsca.pem \
         --url "$base/real-global-bundle.p7b"
-    expect_in out "bundle 'real-p7b': 108 certificates (108 added, 0 removed) [new bundle]" \
+    has out "bundle 'real-p7b': 108 certificates (108 added, 0 removed) [new bundle]" \
         "real global bundle (PKCS#7)"
     [ "$(sed 1d "$cat/certs/index" | grep -c ' real-p7b,real-pem$')" = 108 ] ||
         fail "the PEM and PKCS#7 real bundles do not hold the same 108 certificates"
@@ -223,48 +187,48 @@ fi
 before=$(snapshot)
 check_unchanged() {
     [ "$(snapshot)" = "$before" ] || fail "$1 changed the catalog"
-    expect_in err "the catalog is unchanged" "$1"
+    has err "the catalog is unchanged" "$1"
 }
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$errsrv/missing.pem" --ca-file httpsca.pem
-expect_in err "the server answered HTTP 404" "404"
+has err "the server answered HTTP 404" "404"
 check_unchanged "404"
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$errsrv/global-bundle.pem" \
     --ca-file httpsca.pem
-expect_in err "the download was cut short" "truncated body"
+has err "the download was cut short" "truncated body"
 check_unchanged "truncated body"
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/notcert.html" \
     --ca-file httpsca.pem
-expect_in err "$base/notcert.html" "non-certificate body names the URL"
+has err "$base/notcert.html" "non-certificate body names the URL"
 check_unchanged "non-certificate body"
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/with-leaf.pem" \
     --ca-file httpsca.pem
-expect_in err "certificate 2 of $base/with-leaf.pem is not a CA (CN=localhost)" "leaf in body"
+has err "certificate 2 of $base/with-leaf.pem is not a CA (CN=localhost)" "leaf in body"
 check_unchanged "leaf in body"
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/huge.pem" --ca-file httpsca.pem
-expect_in err "larger than the 16 MiB limit" "oversized body"
+has err "larger than the 16 MiB limit" "oversized body"
 check_unchanged "oversized body"
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle-v2.pem" \
     --ca-file wrongca.pem
-expect_in err "the server's TLS certificate is not trusted" "wrong CA"
+has err "the server's TLS certificate is not trusted" "wrong CA"
 check_unchanged "wrong CA"
 
 # Without --ca-file the system trust store decides, and it does not know the test CA.
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle-v2.pem"
-expect_in err "the server's TLS certificate is not trusted" "system trust store"
+has err "the server's TLS certificate is not trusted" "system trust store"
 check_unchanged "system trust store"
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "http://localhost:$port/global-bundle.pem"
-expect_in err "only https:// URLs are allowed" "http URL"
+has err "only https:// URLs are allowed" "http URL"
 check_unchanged "http URL"
 
 # ---- usage errors ----
 expect_rc 2 "$DBTRUST" --catalog "$cat" fetch gcp-cloudsql
-expect_in err "gcloud sql instances describe" "gcp-cloudsql says how to get its CA"
+has err "gcloud sql instances describe" "gcp-cloudsql says how to get its CA"
 expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --region 'us east'
 expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --region us-east-1
 expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle ../x

@@ -4,38 +4,8 @@
 # (PEM, DER, PKCS#7 DER/PEM, PKCS#12, JKS, standard input),
 # precise errors (file, block, line) for malformed real files, and exit codes 0/1/2.
 set -u
-unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF
-export TZ=UTC LC_ALL=C
-
-DBTRUST=${DBTRUST:-./dbtrust}
-if [ ! -x "$DBTRUST" ]; then
-    echo "SKIP: the dbtrust program is not built ($DBTRUST)" >&2
-    exit 77
-fi
-for tool in openssl jq; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "SKIP: the $tool program is not installed (apt-get install $tool)" >&2
-        exit 77
-    fi
-done
-
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-failed=0
-fail() {
-    echo "FAIL: $*"
-    failed=1
-}
-
-# expect_rc RC CMD...: runs CMD (stdout to out, stderr to err) and checks its exit status.
-expect_rc() {
-    local want=$1 rc
-    shift
-    "$@" >out 2>err
-    rc=$?
-    [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want (stderr: $(head -c 300 err))"
-}
+. "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
+dbt_cli_start openssl jq
 
 # ---- a small PKI: a root, a leaf it signs, one cert expiring in 5 days, one expired ----
 cat >req.cnf <<'EOF'

@@ -6,50 +6,14 @@
 # direct TLS on a server without it, direct TLS with ALPN and SNI (openssl s_server), a listener
 # that is not PostgreSQL, a closed port and a listener that never answers (--timeout).
 set -u
-unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF
-export TZ=UTC LC_ALL=C
-
-DBTRUST=${DBTRUST:-./dbtrust}
-SRCDIR=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-if [ ! -x "$DBTRUST" ]; then
-    echo "SKIP: the dbtrust program is not built ($DBTRUST)" >&2
-    exit 77
-fi
-DBTRUST=$(cd "$(dirname "$DBTRUST")" && pwd)/$(basename "$DBTRUST") # the test changes directory
+. "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
+DBT_CLI_TIMEOUT=60
 # The distribution's python3: version-manager shims are slow to start and may change directory.
 PY=$(command -v /usr/bin/python3 || command -v python3)
-for tool in openssl jq "$PY"; do
-    if ! command -v $tool >/dev/null 2>&1; then
-        echo "SKIP: the $tool program is not installed (apt-get install $tool)" >&2
-        exit 77
-    fi
-done
 # shellcheck source=tests/lib/pgserver.sh
 . "$SRCDIR/tests/lib/pgserver.sh"
 dbt_pg_check || exit $?
-
-tmp=$(mktemp -d) || exit 1
-dbt_cleanup_push "rm -rf '$tmp'"
-cd "$tmp" || exit 1
-failed=0
-fail() {
-    echo "FAIL: $*"
-    failed=1
-}
-
-# expect_rc RC CMD...: runs CMD (stdout to out, stderr to err), bounded by timeout(1) so that a
-# hang is a failure, and checks its exit status.
-expect_rc() {
-    local want=$1 rc
-    shift
-    timeout 60 "$@" >out 2>err
-    rc=$?
-    [ "$rc" = 124 ] && fail "'$*' hung (killed after 60 s)"
-    [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want (stdout: $(head -c 600 out)) (stderr: $(head -c 300 err))"
-}
-expect_in() { # FILE TEXT WHAT
-    grep -qF -- "$2" "$1" || fail "$3: '$2' not in $1: $(head -c 800 "$1")"
-}
+dbt_cli_start openssl jq "$PY"
 
 # ---- PKI, catalogs and a trust store that trusts nothing ----
 bash "$SRCDIR/certs/demo-pki.sh" pki db.demo.internal || { echo "FAIL: demo PKI"; exit 1; }
@@ -72,9 +36,9 @@ nossl=$DBT_PG_PORT
 
 # ---- good chain: verified by the catalog's bundle, host name matches, exit 0 ----
 expect_rc 0 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$good"
-expect_in out "bundle 'demo-rds'" "good chain"
-expect_in out "'$host' matches the server certificate (DNS:$host)" "good chain"
-expect_in out "once the catalog is wired in" "good chain verdict"
+has out "bundle 'demo-rds'" "good chain"
+has out "'$host' matches the server certificate (DNS:$host)" "good chain"
+has out "once the catalog is wired in" "good chain verdict"
 expect_rc 0 "$DBTRUST" --catalog "$tmp/cat" probe --json --hostaddr 127.0.0.1 "$host:$good"
 leaf=$(openssl x509 -in pki/server.pem -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' |
     tr A-F a-f)
@@ -96,45 +60,45 @@ jq -r .tls_version out | grep -q '^TLSv1\.[23]$' || fail "good chain JSON: TLS v
 # ---- the system store alone trusts it (catalog without the CA): still exit 0 ----
 SSL_CERT_FILE=$tmp/pki/demo-bundle.pem expect_rc 0 "$DBTRUST" --catalog "$tmp/othercat" probe \
     --hostaddr 127.0.0.1 "$host:$good"
-expect_in out "the default trust store verifies the chain" "system store"
+has out "the default trust store verifies the chain" "system store"
 
 # ---- missing CA that looks like AWS RDS's: named, and fetch aws-rds suggested ----
 expect_rc 1 "$DBTRUST" --catalog "$tmp/othercat" probe --hostaddr 127.0.0.1 "$host:$good"
-expect_in out "needs 'Demo RDS us-east-1 Root CA RSA2048 G1': run dbtrust fetch aws-rds" \
+has out "needs 'Demo RDS us-east-1 Root CA RSA2048 G1': run dbtrust fetch aws-rds" \
     "missing RDS-like CA"
-expect_in out "verify-full with sslrootcert=system would FAIL" "missing RDS-like CA verdict"
+has out "verify-full with sslrootcert=system would FAIL" "missing RDS-like CA verdict"
 expect_rc 1 "$DBTRUST" --catalog "$tmp/othercat" probe --json --hostaddr 127.0.0.1 "$host:$good"
 jq -r .missing_issuer out | grep -q "CN=Demo RDS us-east-1 Root CA RSA2048 G1" ||
     fail "missing issuer JSON: $(jq -r .missing_issuer out)"
 
 # ---- missing CA from elsewhere: generic advice naming the issuer ----
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$other"
-expect_in out "needs 'Demo Other Cloud Root CA': import the CA that issued 'CN=$host'" \
+has out "needs 'Demo Other Cloud Root CA': import the CA that issued 'CN=$host'" \
     "missing other CA"
 
 # ---- host name mismatch (a name and an IP address), chain otherwise good ----
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "wrong.example:$good"
-expect_in out "host name mismatch" "wrong name"
-expect_in out "DNS:$host" "wrong name lists the certificate's names"
-expect_in out "bundle 'demo-rds'" "wrong name still finds the bundle"
+has out "host name mismatch" "wrong name"
+has out "DNS:$host" "wrong name lists the certificate's names"
+has out "bundle 'demo-rds'" "wrong name still finds the bundle"
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --json "127.0.0.1:$good"
 [ "$(jq -r .hostname.match out)" = false ] || fail "IP address matched a DNS-only certificate"
 [ "$(jq -r .catalog.verified out)" = true ] || fail "IP address probe: chain not verified"
 
 # ---- expired server certificate: warning, the bundle still found, exit 1 ----
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$expired"
-expect_in out "warning: server certificate '$host' expired on 2021-01-01" "expired"
-expect_in out "leads to bundle 'demo-rds'" "expired: anchor found"
-expect_in out "certificate has expired" "expired: reason"
+has out "warning: server certificate '$host' expired on 2021-01-01" "expired"
+has out "leads to bundle 'demo-rds'" "expired: anchor found"
+has out "certificate has expired" "expired: reason"
 
 # ---- server with ssl = off ----
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$nossl"
-expect_in err "does not accept TLS (it answered 'N' to the SSLRequest)" "ssl=off"
+has err "does not accept TLS (it answered 'N' to the SSLRequest)" "ssl=off"
 
 # ---- direct TLS on PostgreSQL 15, which has none ----
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --timeout 10 --hostaddr 127.0.0.1 \
     "$host:$good"
-expect_in err "direct TLS needs PostgreSQL 17" "direct TLS on PostgreSQL 15"
+has err "direct TLS needs PostgreSQL 17" "direct TLS on PostgreSQL 15"
 
 # ---- fake listeners: garbage, silence ----
 cat >listener.py <<'EOF'
@@ -176,10 +140,10 @@ start_listener silent
 silent=$port
 
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe "127.0.0.1:$garbage"
-expect_in err "is not a PostgreSQL server: it answered byte 0x48" "not PostgreSQL"
+has err "is not a PostgreSQL server: it answered byte 0x48" "not PostgreSQL"
 
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --timeout 1 "127.0.0.1:$silent"
-expect_in err "did not answer the SSLRequest within 1 s" "timeout"
+has err "did not answer the SSLRequest within 1 s" "timeout"
 
 # ---- direct TLS with ALPN "postgresql", and SNI, against openssl s_server (PostgreSQL 15 has
 # no direct TLS): the handshake, the ALPN answer, and the certificate SNI selects ----
@@ -243,14 +207,14 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout soo
     { echo "FAIL: import of the short-lived root"; exit 1; }
 start_sserver -cert soonleaf.pem -key soonleaf.key
 expect_rc 0 "$DBTRUST" --catalog "$tmp/cat" probe --direct --hostaddr 127.0.0.1 "$host:$port"
-expect_in out "bundle 'soon'" "expiring CA: bundle"
-expect_in out "warning: CA certificate 'Soon Expiring Root' expires on" "expiring CA warning"
-expect_in out "warning: server certificate '$host' expires on" "expiring leaf warning"
+has out "bundle 'soon'" "expiring CA: bundle"
+has out "warning: CA certificate 'Soon Expiring Root' expires on" "expiring CA warning"
+has out "warning: server certificate '$host' expires on" "expiring leaf warning"
 
 # ---- connection refused: a port that was just free ----
 closed=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe "127.0.0.1:$closed"
-expect_in err "port $closed refused" "refused"
+has err "port $closed refused" "refused"
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --json "127.0.0.1:$closed"
 [ "$(jq -r .ok out)" = false ] || fail "refused JSON: ok is not false"
 jq -r .error out | grep -q refused || fail "refused JSON: error is $(jq -r .error out)"

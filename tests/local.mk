@@ -89,7 +89,7 @@ TESTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-keytool.sh tests/cl
 	tests/man-options.sh
 dist_noinst_SCRIPTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-keytool.sh \
 	tests/cli-crosscheck.sh tests/man-options.sh
-EXTRA_DIST += tests/lib/clipki.sh
+EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh
 # sslrootcert=system end to end (dbtrust system/env, the update-ca-certificates hook) with libpq 17
 # on OpenSSL 3.0 and 3.5; the system store is changed only in an isolated mount namespace.
 TESTS += tests/cli-system.sh tests/e2e-system.sh
@@ -117,3 +117,14 @@ tests_test_provider_certparts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
 tests_test_provider_certparts_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_provider_certparts_LDADD = $(CRYPTO_LIBS) $(CMOCKA_LIBS)
 endif
+# Reliability (issue 7): real CLI processes SIGKILLed mid-command, concurrent writers with a
+# reader, huge inputs, setuid/setgid environments, a broken provider must not break host TLS,
+# and the unit tests under valgrind. tests/catview_tool checks a catalog with OpenSSL alone.
+check_PROGRAMS += tests/catview_tool
+tests_catview_tool_SOURCES = tests/catview_tool.c tests/catalog_view.c tests/catalog_view.h
+tests_catview_tool_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_catview_tool_LDADD = $(CRYPTO_LIBS)
+TESTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-inputs.sh tests/setuid-env.sh \
+	tests/provider-hostsafe.sh tests/unit-valgrind.sh
+dist_noinst_SCRIPTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-inputs.sh \
+	tests/setuid-env.sh tests/provider-hostsafe.sh tests/unit-valgrind.sh
