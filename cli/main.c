@@ -47,17 +47,49 @@ static void usage(FILE *out)
             cli_progname, cli_progname);
     for (c = commands; c->name != NULL; c++)
         fprintf(out, "  %-10s %s\n", c->name, c->summary);
-    fprintf(out,
-            "\nGlobal options:\n"
-            "  --catalog DIR  catalog directory (default: $DBTRUST_CATALOG, else /etc/dbtrust\n"
-            "                 for root, else ${XDG_DATA_HOME:-~/.local/share}/dbtrust)\n"
-            "  -h, --help     show this help; COMMAND --help shows a command's options\n"
-            "  --version      show the version\n\n"
-            "See dbtrust(1).\n");
+    fprintf(out, "\nGlobal options:\n"
+                 "  --catalog DIR  catalog directory, before or after COMMAND (default:\n"
+                 "                 $DBTRUST_CATALOG, else /etc/dbtrust for root, else\n"
+                 "                 ${XDG_DATA_HOME:-~/.local/share}/dbtrust)\n"
+                 "  -h, --help     show this help; COMMAND --help shows a command's options\n"
+                 "  --version      show the version\n\n"
+                 "See dbtrust(1).\n");
+}
+
+/*
+ * Takes --catalog DIR / --catalog=DIR out of a command's arguments (up to a "--"), so that the
+ * global option works after the command name too ("dbtrust list --catalog DIR"), as users write
+ * it. Returns the new argument count, or -1 after an error message.
+ */
+static int take_catalog_opts(int argc, char **argv)
+{
+    int in, out = 1;
+
+    for (in = 1; in < argc; in++) {
+        if (strcmp(argv[in], "--") == 0) {
+            while (in < argc)
+                argv[out++] = argv[in++];
+            break;
+        }
+        if (strcmp(argv[in], "--catalog") == 0) {
+            if (in + 1 >= argc) {
+                cli_error("--catalog needs a directory");
+                return -1;
+            }
+            cli_catalog_opt = argv[++in];
+        } else if (strncmp(argv[in], "--catalog=", 10) == 0) {
+            cli_catalog_opt = argv[in] + 10;
+        } else {
+            argv[out++] = argv[in];
+        }
+    }
+    argv[out] = NULL;
+    return out;
 }
 
 int main(int argc, char **argv)
 {
+    int n;
     const struct command *c;
     int i = 1;
 
@@ -86,13 +118,16 @@ int main(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    n = take_catalog_opts(argc - i, argv + i);
+    if (n < 0)
+        return CLI_USAGE;
     /* keytool spelling: a single-dash word such as -printcert. */
     if (argv[i][0] == '-' && argv[i][1] != '-' && argv[i][1] != '\0')
-        return cli_keytool_main(argc - i, argv + i);
+        return cli_keytool_main(n, argv + i);
     for (c = commands; c->name != NULL; c++) {
         if (strcmp(argv[i], c->name) == 0) {
             optind = 0; /* each command runs its own getopt_long from a fresh state */
-            return c->fn(argc - i, argv + i);
+            return c->fn(n, argv + i);
         }
     }
     cli_error("unknown command '%s'; run '%s --help' for the list", argv[i], cli_progname);

@@ -276,4 +276,15 @@ else
     echo "note: DBTRUST_REALDATA not set or incomplete; real-bundle checks not run"
 fi
 
+# ---- --catalog after the command name (both forms); after "--" it is an argument again ----
+expect_rc 0 "$DBTRUST" import --catalog "$tmp/after" --bundle after root-a.pem
+has out "bundle 'after': 1 certificate" "import --catalog DIR after the command"
+expect_rc 0 "$DBTRUST" list --catalog="$tmp/after"
+has out "$(openssl x509 -in root-a.pem -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)" \
+    "list --catalog=DIR after the command"
+expect_rc 2 "$DBTRUST" list --catalog
+has err "--catalog needs a directory" "--catalog without a directory after the command"
+expect_rc 1 "$DBTRUST" --catalog "$tmp/after" print -- --catalog
+has err "--catalog: cannot open" "--catalog after -- is a file name"
+
 exit $failed
