@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,6 +56,100 @@ int cli_probe_is_ip(const char *s)
     return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
+#ifdef HAVE_PTHREAD_TIMEDJOIN_NP
+/* A name lookup run by its own thread, so that the caller can stop waiting at the deadline. */
+struct lookup {
+    pthread_mutex_t mu;
+    const char *name, *port;
+    struct addrinfo hints, *res;
+    int rc, done, abandoned;
+};
+
+static void *lookup_run(void *arg)
+{
+    struct lookup *l = arg;
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(l->name, l->port, &l->hints, &res), abandoned;
+
+    pthread_mutex_lock(&l->mu);
+    l->res = res;
+    l->rc = rc;
+    l->done = 1;
+    abandoned = l->abandoned;
+    pthread_mutex_unlock(&l->mu);
+    if (abandoned) { /* the caller gave up and detached this thread: the lookup is ours */
+        if (res != NULL)
+            freeaddrinfo(res);
+        pthread_mutex_destroy(&l->mu);
+        free(l);
+    }
+    return NULL;
+}
+
+/*
+ * getaddrinfo() bounded by the deadline: a resolver that never answers would otherwise hold
+ * probe for resolv.conf's timeout x attempts x servers, far beyond --timeout. Returns EAI_AGAIN
+ * with *timed_out set when the deadline passed first; the abandoned lookup finishes (and frees
+ * itself) in its detached thread.
+ */
+static int resolve(const char *name, const char *port, const struct addrinfo *hints,
+                   double deadline, struct addrinfo **res, int *timed_out)
+{
+    struct lookup *l = calloc(1, sizeof(*l));
+    struct timespec until;
+    double left = deadline - now_mono();
+    pthread_t t;
+    int rc;
+
+    *timed_out = 0;
+    if (l == NULL)
+        return EAI_MEMORY;
+    pthread_mutex_init(&l->mu, NULL);
+    l->name = name;
+    l->port = port;
+    l->hints = *hints;
+    if (pthread_create(&t, NULL, lookup_run, l) != 0) {
+        pthread_mutex_destroy(&l->mu);
+        free(l);
+        return getaddrinfo(name, port, hints, res);
+    }
+    clock_gettime(CLOCK_REALTIME, &until); /* pthread_timedjoin_np takes real time */
+    if (left > 0) {
+        until.tv_sec += (time_t)left;
+        until.tv_nsec += (long)((left - (double)(time_t)left) * 1e9);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    }
+    if (pthread_timedjoin_np(t, NULL, &until) != 0) {
+        pthread_mutex_lock(&l->mu);
+        if (!l->done) {
+            l->abandoned = 1;
+            pthread_mutex_unlock(&l->mu);
+            pthread_detach(t);
+            *timed_out = 1;
+            return EAI_AGAIN;
+        }
+        pthread_mutex_unlock(&l->mu);
+        pthread_join(t, NULL); /* it finished just after the deadline: take its answer */
+    }
+    rc = l->rc;
+    *res = l->res;
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+    return rc;
+}
+#else
+static int resolve(const char *name, const char *port, const struct addrinfo *hints,
+                   double deadline, struct addrinfo **res, int *timed_out)
+{
+    (void)deadline;
+    *timed_out = 0;
+    return getaddrinfo(name, port, hints, res);
+}
+#endif
+
 /* Tries every address of host in turn, like libpq. -1 with why set; *timed_out says whether the
  * deadline was the reason. */
 static int probe_connect(const struct probe_opts *o, double deadline, int *fdout, char *peer,
@@ -69,7 +165,14 @@ static int probe_connect(const struct probe_opts *o, double deadline, int *fdout
     hints.ai_socktype = SOCK_STREAM;
     if (cli_probe_is_ip(target))
         hints.ai_flags = AI_NUMERICHOST;
-    r = getaddrinfo(target, o->port, &hints, &res);
+    r = resolve(target, o->port, &hints, deadline, &res, &timed_out);
+    if (r != 0 && timed_out) {
+        snprintf(why, whylen,
+                 "cannot resolve '%s': no answer from the name servers within %g s; check "
+                 "/etc/resolv.conf and the network, or raise --timeout",
+                 target, o->timeout);
+        return -1;
+    }
     if (r != 0) {
         snprintf(why, whylen, "cannot resolve '%s': %s; check the host name", target,
                  gai_strerror(r));

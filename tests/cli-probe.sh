@@ -145,6 +145,35 @@ has err "is not a PostgreSQL server: it answered byte 0x48" "not PostgreSQL"
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --timeout 1 "127.0.0.1:$silent"
 has err "did not answer the SSLRequest within 1 s" "timeout"
 
+# --timeout also bounds name resolution: in private mount and network namespaces, resolv.conf
+# names a local DNS server that never answers (glibc alone would wait 5 s x 2 attempts).
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v ip >/dev/null; then
+    cat >dns-silent.py <<'PYEOF'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+open("dns.ready", "w").close()
+while True:
+    s.recvfrom(4096)
+PYEOF
+    echo "nameserver 127.0.0.1" >resolv.silent
+    cat >dns-timeout.sh <<SHEOF
+ip link set lo up || exit 3
+mount --bind "$tmp/resolv.silent" /etc/resolv.conf || exit 3
+"$PY" "$tmp/dns-silent.py" & pid=\$!
+for i in \$(seq 50); do [ -f dns.ready ] && break; sleep 0.1; done
+"$DBTRUST" --catalog "$tmp/cat" probe --timeout 1 db.nowhere.example:5432
+rc=\$?
+kill \$pid
+exit \$rc
+SHEOF
+    expect_rc 1 unshare -m -n bash dns-timeout.sh
+    has err "cannot resolve 'db.nowhere.example': no answer from the name servers within 1 s" \
+        "--timeout bounds DNS resolution"
+else
+    echo "note: not root (or no unshare/ip): the DNS timeout case needs private namespaces; not run"
+fi
+
 # ---- direct TLS with ALPN "postgresql", and SNI, against openssl s_server (PostgreSQL 15 has
 # no direct TLS): the handshake, the ALPN answer, and the certificate SNI selects ----
 # start_sserver ARGS...: openssl s_server on a free port (killed at exit); sets $port.
