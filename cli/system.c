@@ -54,22 +54,37 @@ static const char *sys_state_path(void)
 
 /* ---------------------------------------------------------------- env */
 
+/* The SSL_CERT_FILE of lazy mode: an empty, read-only file at the top of the catalog, outside
+ * the generations, so its path never changes (see env_lazy). */
+#define LAZY_EMPTY "empty.pem"
+
+static int env_lazy(const char *shell);
+
 static void env_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: dbtrust [--catalog DIR] env [--shell sh|systemd]\n\n"
-            "Prints the SSL_CERT_DIR value that adds the catalog's hashed directory after the\n"
-            "current ($SSL_CERT_DIR) or default directories, for one shell or service:\n"
-            "  eval \"$(dbtrust env)\"; psql \"host=... sslmode=verify-full sslrootcert=system\"\n"
-            "Only absolute directories are kept; relative or empty entries are dropped with a\n"
-            "warning (OpenSSL would resolve them against the working directory).\n\n"
-            "  -s, --shell sh|systemd   output an export line (default) or Environment= line\n"
-            "  -h, --help               show this help\n");
+    fprintf(
+        out,
+        "usage: dbtrust [--catalog DIR] env [--lazy] [--shell sh|systemd]\n\n"
+        "Prints the SSL_CERT_DIR value that adds the catalog's hashed directory after the\n"
+        "current ($SSL_CERT_DIR) or default directories, for one shell or service:\n"
+        "  eval \"$(dbtrust env)\"; psql \"host=... sslmode=verify-full sslrootcert=system\"\n"
+        "Only absolute directories are kept; relative or empty entries are dropped with a\n"
+        "warning (OpenSSL would resolve them against the working directory).\n\n"
+        "  -l, --lazy               lazy trust: SSL_CERT_FILE=<catalog>/" LAZY_EMPTY
+        " (empty) and\n"
+        "                           SSL_CERT_DIR=<system directory>:<catalog>/certs, so that\n"
+        "                           no connection parses the whole bundle file. Printed only\n"
+        "                           when every certificate of the bundle file is found through\n"
+        "                           the system's hashed directory (same trust); otherwise the\n"
+        "                           missing ones are listed and nothing is printed\n"
+        "  -s, --shell sh|systemd   output export lines (default) or Environment= lines\n"
+        "  -h, --help               show this help\n");
 }
 
 int cli_cmd_env(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"lazy", no_argument, NULL, 'l'},
         {"shell", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -79,10 +94,13 @@ int cli_cmd_env(int argc, char **argv)
     char certs[PATH_MAX + 8];
     dbt_catalog *cat = NULL;
     size_t used = 0, cap;
-    int c, rc = CLI_FAIL;
+    int c, lazy = 0, rc = CLI_FAIL;
 
-    while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ls:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'l':
+            lazy = 1;
+            break;
         case 's':
             shell = optarg;
             break;
@@ -95,9 +113,11 @@ int cli_cmd_env(int argc, char **argv)
         }
     }
     if (optind != argc || (strcmp(shell, "sh") != 0 && strcmp(shell, "systemd") != 0)) {
-        cli_error("env takes --shell sh or --shell systemd and no arguments");
+        cli_error("env takes --lazy, --shell sh or --shell systemd and no arguments");
         return CLI_USAGE;
     }
+    if (lazy)
+        return env_lazy(shell);
     /* The catalog must exist and be safe before anyone is told to trust it. */
     if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
         return CLI_FAIL;
@@ -904,6 +924,246 @@ end:
     return rc;
 }
 
+/* ---------------------------------------------------------------- lazy trust */
+
+/*
+ * Lazy mode replaces the eagerly parsed bundle file by an empty one and keeps only hashed
+ * directories, which OpenSSL reads one subject at a time (DESIGN.md facts 2 and 5: libpq pays
+ * for the whole bundle file on every connection). It is the same trust only when every
+ * certificate of the bundle file can be found through the system's hashed directory, so that is
+ * checked with OpenSSL's own X509_LOOKUP_hash_dir, the code that will serve the lookups: same
+ * subject hash, <hash>.<n> numbered from 0 without gaps, and a byte-identical certificate.
+ * The catalog's directory is deliberately left out of the check: the system's trust must not
+ * depend on what is imported into or removed from the catalog later. Certificates that are in
+ * the directory but not in the file change nothing: stock mode reads the directory too.
+ */
+
+/* Keeps the absolute entries of a ':'-separated list, warning about each dropped one (OpenSSL
+ * would resolve a relative entry against the working directory). NULL when out of memory. */
+static char *absolute_entries(const char *list)
+{
+    char *copy = strdup(list), *out = malloc(strlen(list) + 1), *tok, *save = NULL;
+    size_t used = 0;
+
+    if (copy == NULL || out == NULL) {
+        cli_error("out of memory");
+        free(copy);
+        free(out);
+        return NULL;
+    }
+    out[0] = '\0';
+    for (tok = strtok_r(copy, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save)) {
+        if (tok[0] != '/') {
+            cli_warn("ignoring '%s' in the system certificate directory list: not an absolute "
+                     "path",
+                     tok);
+            continue;
+        }
+        used += (size_t)sprintf(out + used, "%s%s", used ? ":" : "", tok);
+    }
+    free(copy);
+    return out;
+}
+
+/*
+ * Looks up every certificate of the bundle file through the hashed directories dirs (a ':' list).
+ * Returns how many are not found (each listed on out when out is not NULL, with its position in
+ * the file, subject and SHA-256), or -1 when the check cannot be made (message given).
+ * *ntotal is the number of certificates in the file; a missing file holds none.
+ */
+static long lazy_check(const char *file, const char *dirs, size_t *ntotal, FILE *out)
+{
+    BIO *in = NULL;
+    STACK_OF(X509_INFO) *infos = NULL;
+    X509_STORE *store = NULL;
+    X509_LOOKUP *lu;
+    X509_STORE_CTX *ctx = NULL;
+    long rc = -1, missing = 0;
+    int i;
+
+    *ntotal = 0;
+    if (access(file, F_OK) != 0 && errno == ENOENT)
+        return 0; /* stock mode loads nothing from it either */
+    if ((in = BIO_new_file(file, "r")) == NULL) {
+        cli_error("cannot read the bundle file %s: %s; run as a user who can read it", file,
+                  strerror(errno));
+        goto end;
+    }
+    /* The reader OpenSSL's default file lookup uses (X509_load_cert_crl_file). */
+    if ((infos = PEM_X509_INFO_read_bio(in, NULL, NULL, NULL)) == NULL) {
+        cli_error("OpenSSL cannot parse the bundle file %s; regenerate it "
+                  "(update-ca-certificates) before comparing it with the hashed directory",
+                  file);
+        goto end;
+    }
+    if ((store = X509_STORE_new()) == NULL ||
+        (lu = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) == NULL ||
+        X509_LOOKUP_add_dir(lu, dirs, X509_FILETYPE_PEM) != 1 ||
+        (ctx = X509_STORE_CTX_new()) == NULL || X509_STORE_CTX_init(ctx, store, NULL, NULL) != 1) {
+        cli_error("cannot set up OpenSSL's hashed-directory lookup for %s", dirs);
+        goto end;
+    }
+    for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+        X509 *x = sk_X509_INFO_value(infos, i)->x509;
+        STACK_OF(X509) * sk;
+        unsigned char md[32], md2[32];
+        unsigned int mdlen = 0, mdlen2 = 0;
+        char hex[65], subj[256];
+        int k, found = 0;
+
+        if (x == NULL)
+            continue; /* a CRL: it adds no trust anchor */
+        (*ntotal)++;
+        if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1) {
+            cli_error("cannot compute the SHA-256 of certificate %zu of %s", *ntotal, file);
+            goto end;
+        }
+        sk = X509_STORE_CTX_get1_certs(ctx, X509_get_subject_name(x));
+        for (k = 0; !found && sk != NULL && k < sk_X509_num(sk); k++)
+            found = X509_digest(sk_X509_value(sk, k), EVP_sha256(), md2, &mdlen2) == 1 &&
+                    mdlen2 == mdlen && memcmp(md, md2, mdlen) == 0;
+        sk_X509_pop_free(sk, X509_free);
+        if (found)
+            continue;
+        missing++;
+        if (out != NULL) {
+            dbt_hex(md, mdlen, hex);
+            fprintf(out, "  certificate %zu of %s: %s, SHA-256 %s\n", *ntotal, file,
+                    X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj)), hex);
+        }
+    }
+    rc = missing;
+end:
+    ERR_clear_error(); /* lookup misses leave errors behind */
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+    BIO_free(in);
+    return rc;
+}
+
+/* Makes sure <catalog>/empty.pem exists, is empty and is safe; created atomically, read-only,
+ * on first use (the catalog's owner runs this once; later callers only read it). */
+static int lazy_empty_file(dbt_catalog *cat, char *path, size_t n)
+{
+    struct stat st;
+    dbt_err err;
+
+    snprintf(path, n, "%s/%s", dbt_catalog_path(cat), LAZY_EMPTY);
+    if (lstat(path, &st) != 0) {
+        if (errno != ENOENT) {
+            cli_error("cannot look at %s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (dbt_fs_write_atomic(path, "", 0, 0444, &err) != 0) {
+            cli_error("%s; lazy mode needs this empty file: run 'dbtrust env --lazy' once as "
+                      "the catalog's owner",
+                      err.msg);
+            return -1;
+        }
+        if (lstat(path, &st) != 0) {
+            cli_error("cannot look at %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    if (dbt_fs_check_safe(&st, path, &err) != 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    /* Anything in it would be trusted: it must stay empty. */
+    if (!S_ISREG(st.st_mode) || st.st_size != 0) {
+        cli_error("%s is not an empty file, and lazy mode would trust what it holds; remove it "
+                  "(rm %s) and rerun 'dbtrust env --lazy'",
+                  path, path);
+        return -1;
+    }
+    return 0;
+}
+
+static int env_lazy(const char *shell)
+{
+    char empty[PATH_MAX], *dirs = NULL, *out = NULL;
+    const char *file = sys_cert_file();
+    dbt_catalog *cat = NULL;
+    size_t total = 0, cap;
+    long missing;
+    int rc = CLI_FAIL;
+
+    if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
+        return CLI_FAIL;
+    if ((dirs = absolute_entries(sys_cert_dir())) == NULL)
+        goto end;
+    if (dirs[0] == '\0') {
+        cli_error("the system certificate directory '%s' has no absolute entry; lazy mode "
+                  "needs OpenSSL's hashed default directory: use 'dbtrust env'",
+                  sys_cert_dir());
+        goto end;
+    }
+    if ((missing = lazy_check(file, dirs, &total, NULL)) < 0)
+        goto end;
+    if (missing > 0) {
+        cli_error("lazy mode would change trust: %ld of %zu certificates of the bundle file %s "
+                  "are not found through the hashed directory %s:",
+                  missing, total, file, dirs);
+        lazy_check(file, dirs, &total, stderr);
+        fprintf(stderr,
+                "Rebuild the directory from the same sources (update-ca-certificates, or "
+                "openssl rehash %s) so that it holds them, or keep the stock mode "
+                "('dbtrust env', 'dbtrust system enable').\n",
+                dirs);
+        goto end;
+    }
+    if (lazy_empty_file(cat, empty, sizeof(empty)) != 0)
+        goto end;
+    cap = strlen(dirs) + strlen(dbt_catalog_path(cat)) + 16;
+    if ((out = malloc(cap)) == NULL) {
+        cli_error("out of memory");
+        goto end;
+    }
+    /* The system's directory first, as stock mode reads it; the catalog's may already be
+     * linked into it by 'system enable', and a second copy of a CA changes nothing. */
+    snprintf(out, cap, "%s:%s/certs", dirs, dbt_catalog_path(cat));
+    if (strpbrk(out, "' \n") != NULL || strpbrk(empty, "' \n") != NULL) {
+        cli_error("a path in '%s' or '%s' contains a quote, space or newline; refusing to "
+                  "print it",
+                  empty, out);
+        goto end;
+    }
+    if (strcmp(shell, "systemd") == 0)
+        printf("Environment=SSL_CERT_FILE=%s\nEnvironment=SSL_CERT_DIR=%s\n", empty, out);
+    else
+        printf("export SSL_CERT_FILE='%s'\nexport SSL_CERT_DIR='%s'\n", empty, out);
+    rc = CLI_OK;
+end:
+    free(dirs);
+    free(out);
+    dbt_catalog_close(cat);
+    return rc;
+}
+
+/* One line of `system status`: whether lazy mode is the same trust here. */
+static void lazy_status(void)
+{
+    const char *file = sys_cert_file();
+    char *dirs = absolute_entries(sys_cert_dir());
+    size_t total = 0;
+    long missing = -1;
+
+    if (dirs != NULL && dirs[0] != '\0')
+        missing = lazy_check(file, dirs, &total, NULL);
+    if (missing == 0)
+        printf("lazy mode (dbtrust env --lazy): safe here: all %zu certificates of %s are found "
+               "through %s\n",
+               total, file, dirs);
+    else if (missing > 0)
+        printf("lazy mode (dbtrust env --lazy): not safe here: %ld of %zu certificates of %s "
+               "are not found through %s ('dbtrust env --lazy' lists them)\n",
+               missing, total, file, dirs);
+    else
+        printf("lazy mode (dbtrust env --lazy): not safe here: the check could not be made\n");
+    free(dirs);
+}
+
 static void system_usage(FILE *out)
 {
     fprintf(
@@ -979,6 +1239,7 @@ static int system_status(void)
         printf("note: this process has SSL_CERT_DIR=%s SSL_CERT_FILE=%s, which replace the "
                "defaults below\n",
                envdir ? envdir : "(unset)", envfile ? envfile : "(unset)");
+    lazy_status();
     if (st < 0) {
         cli_error("cannot read %s: %s", sys_state_path(), strerror(errno));
         return CLI_FAIL;

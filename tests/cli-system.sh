@@ -3,7 +3,8 @@
 # (DBTRUST_SYSTEM_CERT_DIR / DBTRUST_SYSTEM_STATE), checked with openssl's own hashed-directory
 # lookup: exact links, subject-hash collisions with the system's CAs, duplicates the system
 # already trusts, renumbering on removal, undo of a failed enable, catalog changes followed,
-# and the update-ca-certificates hook. No root needed; tests/e2e-system.sh does the real thing.
+# the update-ca-certificates hook, and env --lazy's same-trust check. No root needed;
+# tests/e2e-system.sh does the real thing.
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR DBTRUST_CATALOG OPENSSL_CONF
 export LC_ALL=C
@@ -159,6 +160,86 @@ mkdir "$w/with space"
 out=$(SSL_CERT_DIR="$w/with space" "$DBTRUST" env 2>&1)
 [ $? -ne 0 ] && grep -q "refusing to print" <<<"$out" && ok "env refuses a space in a directory" ||
     not_ok "env printed an unquotable directory: $out"
+
+# dbtrust env --lazy: an empty SSL_CERT_FILE and hashed directories only, offered only when the
+# system directory finds every certificate of the bundle file (same hash, same certificate).
+lazy() { env DBTRUST_SYSTEM_CERT_FILE="$sys/ca-certificates.crt" "$DBTRUST" env --lazy "$@"; }
+lazy_env=("SSL_CERT_FILE=$w/catalog/empty.pem" "SSL_CERT_DIR=$sys:$w/catalog/certs")
+stock_env=("SSL_CERT_FILE=$sys/ca-certificates.crt" "SSL_CERT_DIR=$sys:$w/catalog/certs")
+verify_default() { env "$@" openssl verify -untrusted "$pki/intermediate.pem" "$pki/server.pem"; }
+expect "env --lazy when the directory holds the whole bundle file" ok \
+    "=export SSL_CERT_FILE='$w/catalog/empty.pem'
+export SSL_CERT_DIR='$sys:$w/catalog/certs'" lazy
+expect "env --lazy --shell systemd" ok "=Environment=SSL_CERT_FILE=$w/catalog/empty.pem
+Environment=SSL_CERT_DIR=$sys:$w/catalog/certs" lazy --shell systemd
+expect_eq "the lazy SSL_CERT_FILE is an empty regular file, read-only, owned by the catalog's owner" \
+    "$(stat -c '%F %s %a %u' "$w/catalog/empty.pem")" "regular empty file 0 444 $(id -u)"
+expect "the catalog with empty.pem still opens" ok "demo" "$DBTRUST" list
+expect "status says lazy mode is safe" ok \
+    "lazy mode (dbtrust env --lazy): safe here: all 3 certificates" \
+    env DBTRUST_SYSTEM_CERT_FILE="$sys/ca-certificates.crt" "$DBTRUST" system status
+# The stand-in store holds a CA with the RSA2048 root's exact subject: OpenSSL then never reads
+# the catalog's root from a later directory, in stock mode (the bundle file's copy is in the
+# store first) as in lazy mode (the system directory is searched first). Same outcome.
+expect "stock env: a same-subject system CA shadows the catalog's root" fail "" \
+    verify_default "${stock_env[@]}"
+expect "lazy env: the same" fail "" verify_default "${lazy_env[@]}"
+
+# Same subject hash is not enough: the RSA2048 root's hash is taken by the lookalike CA.
+cp "$sys/ca-certificates.crt" "$w/bundle.lazy"
+cat "$pki/root-rsa2048.pem" >>"$sys/ca-certificates.crt"
+expect "a different certificate under the same subject hash does not count" fail \
+    "$(sha_of "$pki/root-rsa2048.pem")" lazy
+cp "$w/bundle.lazy" "$sys/ca-certificates.crt"
+# OpenSSL stops at the first missing <hash>.<n>: a link behind a gap is not found.
+hother=$(hash_of "$pki/other-root.pem")
+mv "$sys/$hother.0" "$sys/$hother.1"
+expect "a certificate behind a gap in the numbering is missing" fail \
+    "/CN=Demo Other Cloud Root CA" lazy
+mv "$sys/$hother.1" "$sys/$hother.0"
+# A CA only in the bundle file: stock mode trusts it, lazy mode would not.
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+    -days 30 -subj "/CN=Bundle Only Test CA" -out "$w/bundle-only.pem" 2>/dev/null
+cat "$w/bundle-only.pem" >>"$sys/ca-certificates.crt"
+out=$(lazy 2>"$w/err")
+rc=$?
+[ $rc -ne 0 ] && ok "env --lazy refuses when a certificate is only in the bundle file" ||
+    not_ok "env --lazy printed with a bundle-only certificate: $out"
+expect_eq "... and prints nothing on stdout" "$out" ""
+expect "... names the certificate's position, subject and SHA-256" ok \
+    "certificate 4 of $sys/ca-certificates.crt: /CN=Bundle Only Test CA, SHA-256 $(sha_of "$w/bundle-only.pem")" \
+    cat "$w/err"
+expect "... and counts what is missing" ok "1 of 4 certificates of the bundle file" cat "$w/err"
+expect "status says lazy mode is not safe, with the count" ok "not safe here: 1 of 4 certificates" \
+    env DBTRUST_SYSTEM_CERT_FILE="$sys/ca-certificates.crt" "$DBTRUST" system status
+cp "$w/bundle.lazy" "$sys/ca-certificates.crt"
+expect "a directory that is not hashed makes env --lazy refuse" fail "3 of 3 certificates" \
+    env DBTRUST_SYSTEM_CERT_DIR="$w/nodir" DBTRUST_SYSTEM_CERT_FILE="$sys/ca-certificates.crt" \
+    "$DBTRUST" env --lazy
+expect "a missing bundle file holds nothing to lose" ok "export SSL_CERT_FILE=" \
+    env DBTRUST_SYSTEM_CERT_FILE="$w/nofile" "$DBTRUST" env --lazy
+chmod u+w "$w/catalog/empty.pem"
+echo "# not empty" >"$w/catalog/empty.pem"
+expect "a non-empty empty.pem is refused" fail "is not an empty file" lazy
+rm "$w/catalog/empty.pem"
+expect "env --lazy recreates empty.pem" ok "" lazy
+expect_eq "... empty and read-only" "$(stat -c '%s %a' "$w/catalog/empty.pem")" "0 444"
+
+# Without the lookalike, lazy mode trusts what stock mode trusts: the catalog's CA and the
+# system's own.
+mv "$sys/lookalike.pem" "$w/lookalike.pem"
+rm "$sys/$h2048.0"
+cat "$sys/other.pem" "$sys/system-ecc384.pem" >"$sys/ca-certificates.crt"
+expect "env --lazy without the lookalike" ok "export SSL_CERT_DIR='$sys:$w/catalog/certs'" lazy
+expect "stock env verifies the catalog's chain" ok "server.pem: OK" verify_default "${stock_env[@]}"
+expect "lazy env verifies it too" ok "server.pem: OK" verify_default "${lazy_env[@]}"
+expect "control: without the catalog's directory lazy mode does not" fail "" \
+    verify_default "SSL_CERT_FILE=$w/catalog/empty.pem" "SSL_CERT_DIR=$sys"
+expect "a system CA still verifies in lazy mode" ok "other-server.pem: OK" \
+    env "${lazy_env[@]}" openssl verify "$pki/other-server.pem"
+mv "$w/lookalike.pem" "$sys/lookalike.pem"
+ln -s lookalike.pem "$sys/$h2048.0"
+cp "$w/bundle.lazy" "$sys/ca-certificates.crt"
 
 # --bundle-file: the explicit, costly opt-in; a marked block at the end of the bundle file.
 bundle=$sys/ca-certificates.crt
