@@ -29,10 +29,12 @@ if ENABLE_TESTS
 check_PROGRAMS += tests/test_p12 tests/test_jks tests/jks_tool
 TESTS += tests/test_p12 tests/test_jks tests/java-stores.sh
 dist_noinst_SCRIPTS += tests/java-stores.sh
-tests_test_p12_SOURCES = tests/test_p12.c $(TESTPKI_SOURCES)
+tests_test_p12_SOURCES = tests/test_p12.c tests/teststore.c tests/teststore.h \
+	$(TESTPKI_SOURCES)
 tests_test_p12_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_p12_LDADD = $(TESTS_LIB_LDADD)
-tests_test_jks_SOURCES = tests/test_jks.c $(TESTPKI_SOURCES)
+tests_test_jks_SOURCES = tests/test_jks.c tests/teststore.c tests/teststore.h \
+	$(TESTPKI_SOURCES)
 tests_test_jks_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_jks_LDADD = $(TESTS_LIB_LDADD)
 tests_jks_tool_SOURCES = tests/jks_tool.c

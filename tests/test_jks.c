@@ -21,59 +21,11 @@
 #include "encode.h"
 #include "jks.h"
 #include "testpki.h"
-
-static EVP_PKEY *key; /* one EC key signs every test certificate: certificates build fast */
-
-static X509 *make_cert(const char *cn, long serial)
-{
-    testpki_certspec s;
-
-    memset(&s, 0, sizeof(s));
-    s.cn = cn;
-    s.key = key;
-    s.serial = serial;
-    s.not_before = testpki_utc(2021, 5, 25);
-    s.not_after = testpki_utc(2121, 5, 25);
-    s.ca = 1;
-    s.pathlen = -1;
-    s.md = EVP_sha256();
-    return testpki_cert_new(&s);
-}
-
-/* A bundle of n test certificates; aliases[i] may be NULL. */
-static dbt_bundle *make_bundle(const char *const *cns, const char *const *aliases, size_t n)
-{
-    dbt_bundle *b = dbt_bundle_new("test-input");
-    dbt_err err;
-    size_t i;
-
-    assert_non_null(b);
-    for (i = 0; i < n; i++) {
-        X509 *x = make_cert(cns[i], (long)i + 1);
-        assert_non_null(x);
-        assert_int_equal(dbt_bundle_push(b, x, (int)i + 1, 0, aliases ? aliases[i] : NULL, &err),
-                         0);
-    }
-    return b;
-}
+#include "teststore.h"
 
 static void sha256_of(X509 *x, char out[65])
 {
     testpki_sha256_hex(x, out);
-}
-
-/* The certificates of a and b are the same, in the same order. */
-static void assert_same_certs(const dbt_bundle *a, const dbt_bundle *b)
-{
-    size_t i;
-
-    assert_int_equal(a->n, b->n);
-    for (i = 0; i < a->n; i++) {
-        char ha[65], hb[65];
-        sha256_of(a->certs[i].x509, ha);
-        sha256_of(b->certs[i].x509, hb);
-        assert_string_equal(ha, hb);
-    }
 }
 
 static int decode(const unsigned char *d, size_t len, const char *pw, dbt_bundle **out,
@@ -83,20 +35,6 @@ static int decode(const unsigned char *d, size_t len, const char *pw, dbt_bundle
     assert_non_null(*out);
     err->msg[0] = '\0';
     return dbt_jks_decode(d, len, pw, *out, err);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    key = testpki_key("ec-p256");
-    return key == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    EVP_PKEY_free(key);
-    return 0;
 }
 
 /* ---- a hand-written keystore writer, independent of lib/jks.c ---- */
@@ -185,7 +123,7 @@ static void test_jks_roundtrip(void **state)
     static const char *aliases[] = {NULL, "my-ecc-root", NULL, "given"};
     static const char *want[] = {"amazon rds us-east-1 root ca rsa2048 g1", "my-ecc-root",
                                  "project ca", "given"};
-    dbt_bundle *in = make_bundle(cns, aliases, 4), *out;
+    dbt_bundle *in = teststore_bundle(cns, aliases, 4), *out;
     unsigned char *der = NULL;
     size_t len = 0, i;
     dbt_err err;
@@ -194,7 +132,7 @@ static void test_jks_roundtrip(void **state)
     assert_int_equal(dbt_jks_encode(in, "s3cret!", &der, &len, &err), 0);
     assert_true(dbt_jks_sniff(der, len));
     assert_int_equal(decode(der, len, "s3cret!", &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     for (i = 0; i < 4; i++) {
         assert_string_equal(out->certs[i].alias, want[i]);
         assert_int_equal(out->certs[i].block, (int)i + 1);
@@ -202,7 +140,7 @@ static void test_jks_roundtrip(void **state)
     dbt_bundle_free(out);
     /* Without a password the certificates are read and the digest is not checked. */
     assert_int_equal(decode(der, len, NULL, &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     dbt_bundle_free(out);
     OPENSSL_free(der);
     dbt_bundle_free(in);
@@ -211,7 +149,7 @@ static void test_jks_roundtrip(void **state)
 static void test_jks_wrong_password(void **state)
 {
     static const char *cns[] = {"Root One", "Root Two"};
-    dbt_bundle *in = make_bundle(cns, NULL, 2), *out;
+    dbt_bundle *in = teststore_bundle(cns, NULL, 2), *out;
     unsigned char *der = NULL;
     size_t len = 0;
     dbt_err err;
@@ -235,7 +173,7 @@ static void test_jks_wrong_password(void **state)
 static void test_jks_every_prefix(void **state)
 {
     static const char *cns[] = {"Root One", "Root Two", "Root Three"};
-    dbt_bundle *in = make_bundle(cns, NULL, 3), *out;
+    dbt_bundle *in = teststore_bundle(cns, NULL, 3), *out;
     unsigned char *der = NULL, *copy;
     size_t len = 0, cut;
     dbt_err err;
@@ -280,7 +218,7 @@ static void test_jks_every_prefix(void **state)
 static void test_jks_every_byte_flipped(void **state)
 {
     static const char *cns[] = {"Root One", "Root Two"};
-    dbt_bundle *in = make_bundle(cns, NULL, 2), *out;
+    dbt_bundle *in = teststore_bundle(cns, NULL, 2), *out;
     unsigned char *der = NULL;
     size_t len = 0, i;
     dbt_err err;
@@ -331,8 +269,8 @@ static void test_jks_garbage(void **state)
 
 static void test_jks_private_key_and_v1(void **state)
 {
-    X509 *a = make_cert("Key Owner", 7), *b = make_cert("Issuing CA", 8),
-         *c = make_cert("Trusted Root", 9);
+    X509 *a = teststore_cert("Key Owner", 7), *b = teststore_cert("Issuing CA", 8),
+         *c = teststore_cert("Trusted Root", 9);
     static hbuf h;
     static const unsigned char fake_key[37] = {0x30, 0x23};
     dbt_bundle *out;
@@ -378,7 +316,7 @@ static void test_jks_private_key_and_v1(void **state)
 
 static void test_jks_jceks(void **state)
 {
-    X509 *a = make_cert("Key Owner", 7), *c = make_cert("Trusted Root", 9);
+    X509 *a = teststore_cert("Key Owner", 7), *c = teststore_cert("Trusted Root", 9);
     static hbuf h;
     static const unsigned char fake_key[20] = {0x30, 0x12};
     dbt_bundle *out;
@@ -432,7 +370,7 @@ static void test_jks_jceks(void **state)
 
 static void test_jks_bad_fields(void **state)
 {
-    X509 *c = make_cert("Trusted Root", 9);
+    X509 *c = teststore_cert("Trusted Root", 9);
     static hbuf h;
     dbt_bundle *out;
     dbt_err err;
@@ -515,7 +453,7 @@ static void test_jks_alias_dedup(void **state)
                                      "myca",
                                      "myca-2",
                                      "spaced out"};
-    dbt_bundle *in = make_bundle(cns, given, 7), *out;
+    dbt_bundle *in = teststore_bundle(cns, given, 7), *out;
     unsigned char *der = NULL;
     size_t len = 0, i;
     char **a;
@@ -544,7 +482,7 @@ static void test_jks_alias_dedup(void **state)
 static void test_jks_alias_many_same(void **state)
 {
     dbt_bundle *in = dbt_bundle_new("same");
-    X509 *x = make_cert("Same Name", 1);
+    X509 *x = teststore_cert("Same Name", 1);
     char **a, want[64];
     size_t i, n = 3000;
     dbt_err err;
@@ -571,7 +509,8 @@ static void test_jks_alias_unicode(void **state)
     static const char *cns[] = {"A", "B"};
     static const char *given[] = {"caf\xc3\xa9 \xf0\x9d\x84\x9e", "bad \xff"};
     static const unsigned char mutf8[] = "caf\xc3\xa9 \xed\xa0\xb4\xed\xb4\x9e";
-    dbt_bundle *in = make_bundle(cns, given, 1), *bad = make_bundle(cns, given + 1, 1), *out;
+    dbt_bundle *in = teststore_bundle(cns, given, 1), *bad = teststore_bundle(cns, given + 1, 1),
+               *out;
     unsigned char *der = NULL;
     size_t len = 0;
     dbt_err err;
@@ -602,7 +541,7 @@ static void test_jks_source_date_epoch(void **state)
 {
     static const char *cns[] = {"Root One"};
     static const unsigned char ms[8] = {0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00};
-    dbt_bundle *in = make_bundle(cns, NULL, 1);
+    dbt_bundle *in = teststore_bundle(cns, NULL, 1);
     unsigned char *d1 = NULL, *d2 = NULL;
     size_t l1 = 0, l2 = 0;
     dbt_err err;
@@ -662,7 +601,7 @@ static void test_jks_realdata(void **state)
     assert_int_equal(in->n, 108);
     assert_int_equal(dbt_jks_encode(in, "changeit", &der, &len, &err), 0);
     assert_int_equal(decode(der, len, "changeit", &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     for (i = 0; i < out->n; i++)
         for (j = i + 1; j < out->n; j++)
             assert_true(strcasecmp(out->certs[i].alias, out->certs[j].alias) != 0);
@@ -684,5 +623,5 @@ int main(void)
         cmocka_unit_test(test_jks_sniff),         cmocka_unit_test(test_jks_realdata),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, teststore_setup, teststore_teardown);
 }

@@ -23,42 +23,9 @@
 #include "bundle.h"
 #include "encode.h"
 #include "testpki.h"
+#include "teststore.h"
 
 #define WRONG_PASSWORD "store.p12: PKCS#12 integrity check failed: wrong password? use --password"
-
-static EVP_PKEY *key; /* one EC key signs every test certificate: certificates build fast */
-
-static X509 *make_cert(const char *cn, long serial)
-{
-    testpki_certspec s;
-
-    memset(&s, 0, sizeof(s));
-    s.cn = cn;
-    s.key = key;
-    s.serial = serial;
-    s.not_before = testpki_utc(2021, 5, 25);
-    s.not_after = testpki_utc(2121, 5, 25);
-    s.ca = 1;
-    s.pathlen = -1;
-    s.md = EVP_sha256();
-    return testpki_cert_new(&s);
-}
-
-static dbt_bundle *make_bundle(const char *const *cns, const char *const *aliases, size_t n)
-{
-    dbt_bundle *b = dbt_bundle_new("test-input");
-    dbt_err err;
-    size_t i;
-
-    assert_non_null(b);
-    for (i = 0; i < n; i++) {
-        X509 *x = make_cert(cns[i], (long)i + 1);
-        assert_non_null(x);
-        assert_int_equal(dbt_bundle_push(b, x, (int)i + 1, 0, aliases ? aliases[i] : NULL, &err),
-                         0);
-    }
-    return b;
-}
 
 static STACK_OF(X509) * bundle_stack(const dbt_bundle *b)
 {
@@ -69,24 +36,6 @@ static STACK_OF(X509) * bundle_stack(const dbt_bundle *b)
     for (i = 0; i < b->n; i++)
         assert_true(sk_X509_push(sk, b->certs[i].x509) > 0);
     return sk;
-}
-
-static void assert_same_x509(X509 *a, X509 *b)
-{
-    char ha[65], hb[65];
-
-    testpki_sha256_hex(a, ha);
-    testpki_sha256_hex(b, hb);
-    assert_string_equal(ha, hb);
-}
-
-static void assert_same_certs(const dbt_bundle *a, const dbt_bundle *b)
-{
-    size_t i;
-
-    assert_int_equal(a->n, b->n);
-    for (i = 0; i < a->n; i++)
-        assert_same_x509(a->certs[i].x509, b->certs[i].x509);
 }
 
 static int decode(const unsigned char *d, size_t len, const char *pw, dbt_bundle **out,
@@ -110,27 +59,13 @@ static void p12_der(PKCS12 *p12, unsigned char **der, size_t *len)
     PKCS12_free(p12);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    key = testpki_key("ec-p256");
-    return key == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    EVP_PKEY_free(key);
-    return 0;
-}
-
 static void test_p12_roundtrip(void **state)
 {
     static const char *cns[] = {"Amazon RDS us-east-1 Root CA RSA2048 G1", "Other Root",
                                 "Project CA"};
     static const char *aliases[] = {NULL, "MyRoot", NULL};
     static const char *want[] = {"amazon rds us-east-1 root ca rsa2048 g1", "MyRoot", "project ca"};
-    dbt_bundle *in = make_bundle(cns, aliases, 3), *out;
+    dbt_bundle *in = teststore_bundle(cns, aliases, 3), *out;
     unsigned char *der = NULL;
     size_t len = 0, i;
     dbt_err err;
@@ -138,7 +73,7 @@ static void test_p12_roundtrip(void **state)
     (void)state;
     assert_int_equal(dbt_p12_encode(in, "s3cret!", &der, &len, &err), 0);
     assert_int_equal(decode(der, len, "s3cret!", &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     for (i = 0; i < 3; i++) {
         assert_string_equal(out->certs[i].alias, want[i]);
         assert_int_equal(out->certs[i].block, (int)i + 1);
@@ -153,7 +88,7 @@ static void test_p12_roundtrip(void **state)
 static void test_p12_truststore_layout(void **state)
 {
     static const char *cns[] = {"Root One", "Root Two"};
-    dbt_bundle *in = make_bundle(cns, NULL, 2);
+    dbt_bundle *in = teststore_bundle(cns, NULL, 2);
     unsigned char *der = NULL;
     const unsigned char *p;
     size_t len = 0;
@@ -221,7 +156,7 @@ static void test_p12_truststore_layout(void **state)
         assert_string_equal(name, i == 0 ? "root one" : "root two");
         OPENSSL_free(name);
         assert_non_null(x = PKCS12_SAFEBAG_get1_cert(bag));
-        assert_same_x509(x, in->certs[i].x509);
+        teststore_assert_same_x509(x, in->certs[i].x509);
         X509_free(x);
     }
     sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
@@ -235,7 +170,7 @@ static void test_p12_truststore_layout(void **state)
 static void test_p12_wrong_password(void **state)
 {
     static const char *cns[] = {"Root One"};
-    dbt_bundle *in = make_bundle(cns, NULL, 1), *out;
+    dbt_bundle *in = teststore_bundle(cns, NULL, 1), *out;
     unsigned char *der = NULL;
     size_t len = 0;
     dbt_err err;
@@ -269,7 +204,7 @@ static void test_p12_wrong_password(void **state)
 static void test_p12_empty_password(void **state)
 {
     static const char *cns[] = {"Root One", "Root Two"};
-    dbt_bundle *in = make_bundle(cns, NULL, 2), *out;
+    dbt_bundle *in = teststore_bundle(cns, NULL, 2), *out;
     STACK_OF(X509) *sk = bundle_stack(in);
     unsigned char *der;
     size_t len;
@@ -278,10 +213,10 @@ static void test_p12_empty_password(void **state)
     (void)state;
     p12_der(PKCS12_create("", NULL, NULL, NULL, sk, 0, 0, 0, 0, 0), &der, &len);
     assert_int_equal(decode(der, len, NULL, &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     dbt_bundle_free(out);
     assert_int_equal(decode(der, len, "", &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     dbt_bundle_free(out);
     assert_int_equal(decode(der, len, "x", &out, &err), -1);
     assert_string_equal(err.msg, WRONG_PASSWORD);
@@ -296,7 +231,7 @@ static void test_p12_empty_password(void **state)
 static void test_p12_no_password(void **state)
 {
     static const char *cns[] = {"Root One", "Root Two"};
-    dbt_bundle *in = make_bundle(cns, NULL, 2), *out;
+    dbt_bundle *in = teststore_bundle(cns, NULL, 2), *out;
     STACK_OF(X509) *sk = bundle_stack(in);
     unsigned char *der;
     size_t len;
@@ -305,19 +240,19 @@ static void test_p12_no_password(void **state)
     (void)state;
     p12_der(PKCS12_create(NULL, NULL, NULL, NULL, sk, -1, -1, 0, -1, 0), &der, &len);
     assert_int_equal(decode(der, len, NULL, &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     assert_null(out->certs[0].alias);
     dbt_bundle_free(out);
     /* Nothing to check a given password against: the certificates are still read. */
     assert_int_equal(decode(der, len, "anything", &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     dbt_bundle_free(out);
     OPENSSL_free(der);
 
     /* No MAC but an encrypted safe: the password matters again. */
     p12_der(PKCS12_create("pw", NULL, NULL, NULL, sk, -1, 0, 0, -1, 0), &der, &len);
     assert_int_equal(decode(der, len, "pw", &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     dbt_bundle_free(out);
     assert_int_equal(decode(der, len, NULL, &out, &err), -1);
     assert_non_null(strstr(err.msg, "store.p12: PKCS#12 safe 1 (encrypted with PBES2) cannot be "
@@ -332,7 +267,7 @@ static void test_p12_no_password(void **state)
 static void test_p12_key_entry(void **state)
 {
     static const char *cns[] = {"Key Owner", "Issuing CA"};
-    dbt_bundle *in = make_bundle(cns, NULL, 2), *out;
+    dbt_bundle *in = teststore_bundle(cns, NULL, 2), *out;
     STACK_OF(X509) *ca = sk_X509_new_null();
     unsigned char *der;
     size_t len;
@@ -340,9 +275,10 @@ static void test_p12_key_entry(void **state)
 
     (void)state;
     assert_true(sk_X509_push(ca, in->certs[1].x509) > 0);
-    p12_der(PKCS12_create("pw", "mykey", key, in->certs[0].x509, ca, 0, 0, 0, 0, 0), &der, &len);
+    p12_der(PKCS12_create("pw", "mykey", teststore_key, in->certs[0].x509, ca, 0, 0, 0, 0, 0), &der,
+            &len);
     assert_int_equal(decode(der, len, "pw", &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     assert_string_equal(out->certs[0].alias, "mykey");
     assert_null(out->certs[1].alias);
     dbt_bundle_free(out);
@@ -378,13 +314,13 @@ static void test_p12_legacy_rc2(void **state)
         skip();
         return;
     }
-    in = make_bundle(cns, NULL, 2);
+    in = teststore_bundle(cns, NULL, 2);
     sk = bundle_stack(in);
     p12_der(PKCS12_create_ex("pw", NULL, NULL, NULL, sk, NID_pbe_WithSHA1And40BitRC2_CBC,
                              NID_pbe_WithSHA1And40BitRC2_CBC, 2048, 2048, 0, ctx, NULL),
             &der, &len);
     assert_int_equal(decode(der, len, "pw", &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     dbt_bundle_free(out);
     OPENSSL_free(der);
     sk_X509_free(sk);
@@ -397,7 +333,7 @@ static void test_p12_legacy_rc2(void **state)
 static void test_p12_damaged(void **state)
 {
     static const char *cns[] = {"Root One", "Root Two"};
-    dbt_bundle *in = make_bundle(cns, NULL, 2), *out;
+    dbt_bundle *in = teststore_bundle(cns, NULL, 2), *out;
     unsigned char *der = NULL, *copy;
     size_t len = 0, cut;
     dbt_err err;
@@ -431,7 +367,7 @@ static void test_p12_alias_dedup(void **state)
     static const char *cns[] = {"Same", "Same", "X", "Y"};
     static const char *given[] = {NULL, NULL, "Corp CA", "corp ca"};
     static const char *want[] = {"same", "same-2", "Corp CA", "corp ca-2"};
-    dbt_bundle *in = make_bundle(cns, given, 4), *out;
+    dbt_bundle *in = teststore_bundle(cns, given, 4), *out;
     unsigned char *der = NULL;
     size_t len = 0, i;
     dbt_err err;
@@ -478,7 +414,7 @@ static void test_p12_realdata(void **state)
     assert_int_equal(in->n, 110);
     assert_int_equal(dbt_p12_encode(in, "changeit", &der, &len, &err), 0);
     assert_int_equal(decode(der, len, "changeit", &out, &err), 0);
-    assert_same_certs(in, out);
+    teststore_assert_same_certs(in, out);
     assert_string_equal(out->certs[0].alias, "google cloud sql server ca");
     assert_string_equal(out->certs[1].alias, "google cloud sql server ca-2");
     for (i = 0; i < out->n; i++)
@@ -499,5 +435,5 @@ int main(void)
         cmocka_unit_test(test_p12_alias_dedup),    cmocka_unit_test(test_p12_realdata),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, teststore_setup, teststore_teardown);
 }
