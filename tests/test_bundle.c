@@ -132,22 +132,6 @@ static void assert_same_bundles(const dbt_bundle *x, const dbt_bundle *y)
     }
 }
 
-static int group_setup(void **state)
-{
-    testpki *pki = testpki_new();
-
-    if (pki == NULL)
-        return -1;
-    *state = pki;
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    testpki_free(*state);
-    return 0;
-}
-
 /* ---- real bundles: exact counts from realdata/SOURCES.md ---- */
 
 typedef struct realfile {
@@ -857,6 +841,6 @@ int main(void)
             (struct CMUnitTest){names[i], test_realdata_count, NULL, NULL, (void *)&realfiles[i]};
     }
     failed = _cmocka_run_group_tests("realdata counts", real, NREAL, NULL, NULL);
-    failed += cmocka_run_group_tests(generated, group_setup, group_teardown);
+    failed += cmocka_run_group_tests(generated, testpki_group_setup, testpki_group_teardown);
     return failed != 0;
 }

@@ -21,22 +21,6 @@
 #include "certinfo.h"
 #include "testpki.h"
 
-static int group_setup(void **state)
-{
-    testpki *pki = testpki_new();
-
-    if (pki == NULL)
-        return -1;
-    *state = pki;
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    testpki_free(*state);
-    return 0;
-}
-
 static void get(X509 *x, dbt_certinfo *ci)
 {
     dbt_err err;
@@ -481,5 +465,5 @@ int main(void)
         cmocka_unit_test(test_hex),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, testpki_group_setup, testpki_group_teardown);
 }

@@ -23,22 +23,6 @@
 static const char *const all_formats[] = {"pem", "der", "p7b", "p7b-der", "pkcs12", "jks"};
 #define NFMT (sizeof(all_formats) / sizeof(all_formats[0]))
 
-static int group_setup(void **state)
-{
-    testpki *pki = testpki_new();
-
-    if (pki == NULL)
-        return -1;
-    *state = pki;
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    testpki_free(*state);
-    return 0;
-}
-
 /* A bundle holding the given certificates (each up-ref'ed). */
 static dbt_bundle *bundle_of(X509 *const *certs, size_t n)
 {
@@ -368,5 +352,5 @@ int main(void)
         cmocka_unit_test(test_realdata_p7_bytes), cmocka_unit_test(test_realdata_roundtrip),
     };
 
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, testpki_group_setup, testpki_group_teardown);
 }

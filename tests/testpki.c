@@ -448,3 +448,19 @@ void testpki_rmtree(const char *dir)
             fprintf(stderr, "testpki: could not remove %s\n", dir);
     }
 }
+
+int testpki_group_setup(void **state)
+{
+    testpki *pki = testpki_new();
+
+    if (pki == NULL)
+        return -1;
+    *state = pki;
+    return 0;
+}
+
+int testpki_group_teardown(void **state)
+{
+    testpki_free(*state);
+    return 0;
+}

@@ -33,6 +33,10 @@ typedef struct testpki {
 testpki *testpki_new(void);
 void testpki_free(testpki *pki);
 
+/* cmocka group setup/teardown: *state is a testpki built once for all the tests of a group. */
+int testpki_group_setup(void **state);
+int testpki_group_teardown(void **state);
+
 /* The six certificates in the order of the struct (not owned by the caller). */
 void testpki_all(const testpki *pki, X509 *out[TESTPKI_NCERTS]);
 
