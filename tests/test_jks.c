@@ -577,34 +577,23 @@ static void test_jks_sniff(void **state)
 /* The 108 real AWS RDS roots survive a JKS round trip, in order, with distinct aliases. */
 static void test_jks_realdata(void **state)
 {
-    const char *dir = getenv("DBTRUST_REALDATA");
-    char path[4096];
-    dbt_bundle *in, *out;
+    dbt_bundle *in = dbt_bundle_new("aws-rds-global-bundle.pem"), *out;
     unsigned char *der = NULL;
-    size_t len = 0, i, j;
-    X509 *x;
-    FILE *f;
+    size_t len = 0;
     dbt_err err;
 
     (void)state;
-    snprintf(path, sizeof(path), "%s/aws-rds-global-bundle.pem", dir ? dir : "");
-    if (dir == NULL || (f = fopen(path, "r")) == NULL) {
-        print_message("SKIP: %s not found (set DBTRUST_REALDATA to the realdata directory)\n",
-                      path);
+    assert_non_null(in);
+    if (teststore_load_realdata(in, "aws-rds-global-bundle.pem") != 0) {
+        dbt_bundle_free(in);
         skip();
         return;
     }
-    in = dbt_bundle_new("aws-rds-global-bundle.pem");
-    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
-        assert_int_equal(dbt_bundle_push(in, x, (int)in->n + 1, 0, NULL, &err), 0);
-    fclose(f);
     assert_int_equal(in->n, 108);
     assert_int_equal(dbt_jks_encode(in, "changeit", &der, &len, &err), 0);
     assert_int_equal(decode(der, len, "changeit", &out, &err), 0);
     teststore_assert_same_certs(in, out);
-    for (i = 0; i < out->n; i++)
-        for (j = i + 1; j < out->n; j++)
-            assert_true(strcasecmp(out->certs[i].alias, out->certs[j].alias) != 0);
+    teststore_assert_distinct_aliases(out);
     assert_string_equal(out->certs[0].alias, "amazon rds sa-east-1 root ca rsa2048 g1");
     dbt_bundle_free(out);
     OPENSSL_free(der);

@@ -384,42 +384,27 @@ static void test_p12_alias_dedup(void **state)
 
 static void test_p12_realdata(void **state)
 {
-    const char *dir = getenv("DBTRUST_REALDATA");
-    char path[4096];
-    dbt_bundle *in, *out;
+    dbt_bundle *in = dbt_bundle_new("realdata"), *out;
     unsigned char *der = NULL;
-    size_t len = 0, i, j;
-    X509 *x;
-    FILE *f;
+    size_t len = 0;
     dbt_err err;
 
     (void)state;
-    snprintf(path, sizeof(path), "%s/gcp-cloudsql-server-ca.pem", dir ? dir : "");
-    if (dir == NULL || (f = fopen(path, "r")) == NULL) {
-        print_message("SKIP: %s not found (set DBTRUST_REALDATA to the realdata directory)\n",
-                      path);
+    assert_non_null(in);
+    /* Two real CAs with the same CN and serial 0, then the 108 AWS RDS roots. */
+    if (teststore_load_realdata(in, "gcp-cloudsql-server-ca.pem") != 0 ||
+        teststore_load_realdata(in, "aws-rds-global-bundle.pem") != 0) {
+        dbt_bundle_free(in);
         skip();
         return;
     }
-    /* Two real CAs with the same CN and serial 0, then the 108 AWS RDS roots. */
-    in = dbt_bundle_new("realdata");
-    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
-        assert_int_equal(dbt_bundle_push(in, x, (int)in->n + 1, 0, NULL, &err), 0);
-    fclose(f);
-    snprintf(path, sizeof(path), "%s/aws-rds-global-bundle.pem", dir);
-    assert_non_null(f = fopen(path, "r"));
-    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
-        assert_int_equal(dbt_bundle_push(in, x, (int)in->n + 1, 0, NULL, &err), 0);
-    fclose(f);
     assert_int_equal(in->n, 110);
     assert_int_equal(dbt_p12_encode(in, "changeit", &der, &len, &err), 0);
     assert_int_equal(decode(der, len, "changeit", &out, &err), 0);
     teststore_assert_same_certs(in, out);
     assert_string_equal(out->certs[0].alias, "google cloud sql server ca");
     assert_string_equal(out->certs[1].alias, "google cloud sql server ca-2");
-    for (i = 0; i < out->n; i++)
-        for (j = i + 1; j < out->n; j++)
-            assert_true(strcasecmp(out->certs[i].alias, out->certs[j].alias) != 0);
+    teststore_assert_distinct_aliases(out);
     dbt_bundle_free(out);
     OPENSSL_free(der);
     dbt_bundle_free(in);

@@ -5,9 +5,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
+
+#include <openssl/pem.h>
 
 #include "teststore.h"
 #include "testpki.h"
@@ -77,4 +82,33 @@ void teststore_assert_same_certs(const dbt_bundle *a, const dbt_bundle *b)
     assert_int_equal(a->n, b->n);
     for (i = 0; i < a->n; i++)
         teststore_assert_same_x509(a->certs[i].x509, b->certs[i].x509);
+}
+
+int teststore_load_realdata(dbt_bundle *b, const char *name)
+{
+    const char *dir = getenv("DBTRUST_REALDATA");
+    char path[4096];
+    dbt_err err;
+    X509 *x;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "", name);
+    if (dir == NULL || (f = fopen(path, "r")) == NULL) {
+        print_message("SKIP: %s not found (set DBTRUST_REALDATA to the realdata directory)\n",
+                      path);
+        return -1;
+    }
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+        assert_int_equal(dbt_bundle_push(b, x, (int)b->n + 1, 0, NULL, &err), 0);
+    fclose(f);
+    return 0;
+}
+
+void teststore_assert_distinct_aliases(const dbt_bundle *b)
+{
+    size_t i, j;
+
+    for (i = 0; i < b->n; i++)
+        for (j = i + 1; j < b->n; j++)
+            assert_true(strcasecmp(b->certs[i].alias, b->certs[j].alias) != 0);
 }

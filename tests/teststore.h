@@ -27,4 +27,11 @@ dbt_bundle *teststore_bundle(const char *const *cns, const char *const *aliases,
 void teststore_assert_same_x509(X509 *a, X509 *b);
 void teststore_assert_same_certs(const dbt_bundle *a, const dbt_bundle *b);
 
+/* Appends the certificates of DBTRUST_REALDATA/name to b: 0, or -1 after printing why the file
+ * is unavailable (the caller skips). */
+int teststore_load_realdata(dbt_bundle *b, const char *name);
+
+/* No two certificates of b have the same alias (compared as Java does, ignoring case). */
+void teststore_assert_distinct_aliases(const dbt_bundle *b);
+
 #endif
