@@ -10,6 +10,9 @@
  *     current -> .gen-<N>       relative symlink, replaced atomically with rename(2)
  *     bundles -> current/bundles   fixed symlinks, never rewritten, so paths stay stable
  *     certs   -> current/certs     (SSL_CERT_DIR=<catalog>/certs reads the hashed view)
+ *     empty.pem                 optional empty, read-only (0444) file: the SSL_CERT_FILE of
+ *                               `dbtrust env --lazy`, which creates it atomically on first use;
+ *                               outside the generations so its path never changes
  *     .gen-<N>/                 one complete, immutable generation (N decimal, no leading 0)
  *       bundles/<name>.pem      source of truth: canonical PEM, one block per certificate
  *       bundles/<name>.meta     "key=value" lines: origin, sha256 (of the imported input),

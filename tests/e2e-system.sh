@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sslrootcert=system end to end: `dbtrust system enable|disable`, `dbtrust env` and the
+# sslrootcert=system end to end: `dbtrust system enable|disable`, `dbtrust env [--lazy]` and the
 # update-ca-certificates hook, proven with real libpq 17 psql (host OpenSSL 3.0, and OpenSSL 3.5
 # in a Debian 13 root), Python's default SSL context and a real PostgreSQL 15 server with TLS.
 # The system store is changed only inside a private mount namespace over copies
@@ -59,6 +59,11 @@ ok "system trust store isolated: /etc/ssl/certs and friends are copies in a moun
 pki=$work/pki
 host=db.demo.internal
 dbt_demo_pki "$pki" "$host" || { echo "Bail out! certs/demo-pki.sh $pki failed"; exit 1; }
+# A CA that the lazy-mode tests append to the bundle file only.
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+    -days 30 -subj "/CN=E2E Bundle Only CA" -out "$pki/bundle-only.pem" 2>/dev/null ||
+    { echo "Bail out! cannot make the bundle-only CA"; exit 1; }
+chmod 644 "$pki/bundle-only.pem"
 # The subject hash of the RSA2048 root, the one that anchors the server's chain.
 anchor_hash=$(openssl x509 -in "$pki/root-rsa2048.pem" -noout -subject_hash)
 
@@ -236,6 +241,44 @@ run_side() {
     expect "$t: sslrootcert=system fails after that disable" fail "certificate verify failed" \
         psql_sys
     expect_eq "$t: the store and its bundle file are as before enable" "$(sys_snapshot)" "$snap0"
+
+    # Lazy trust (dbtrust env --lazy): an empty SSL_CERT_FILE, then the system's hashed
+    # directory and the catalog's; the bundle file is never parsed.
+    local lazy=("SSL_CERT_FILE=$S_CATALOG/empty.pem" "SSL_CERT_DIR=$S_DEFDIR:$S_CATALOG/certs")
+    expect "$t: status says lazy mode is safe here" ok "lazy mode (dbtrust env --lazy): safe here" \
+        dbt system status
+    expect "$t: dbtrust env --lazy" ok "=export SSL_CERT_FILE='$S_CATALOG/empty.pem'
+export SSL_CERT_DIR='$S_DEFDIR:$S_CATALOG/certs'" dbt env --lazy
+    expect "$t: lazy: sslrootcert=system verifies the catalog's CA" ok "=t" psql_sys "${lazy[@]}"
+    expect "$t: lazy: verify-full spelled out" ok "=t" X "${lazy[@]}" -- "$S_PSQL" -X -A -t \
+        -c "$q" "$conn sslmode=verify-full sslrootcert=system"
+    expect "$t: lazy: the server of a CA from /usr/local/share/ca-certificates verifies" ok \
+        "verified" X "${lazy[@]}" -- python3 "$S_PROBE" "$host" 127.0.0.1 "$sys_port"
+    expect "$t: lazy: a wrong host name fails" fail "does not match host name" \
+        X "${lazy[@]}" -- "$S_PSQL" -X -A -t -c "$q" "host=wrong.demo.internal hostaddr=127.0.0.1
+        port=$pg_port user=$DBT_PG_USER dbname=$DBT_PG_DB sslrootcert=system"
+    expect "$t: lazy: system enable too (the catalog's CAs reachable twice)" ok "" \
+        dbt system enable
+    expect "$t: lazy: still verifies with the catalog also linked into the system directory" \
+        ok "=t" psql_sys "${lazy[@]}"
+    expect "$t: lazy: system disable" ok "" dbt system disable
+    expect "$t: lazy: remove the bundle" ok "" dbt remove --bundle demo
+    expect "$t: lazy: a CA that is not present fails" fail "certificate verify failed" \
+        psql_sys "${lazy[@]}"
+    expect "$t: lazy: import again" ok "" dbt import --bundle demo "$S_PKI/demo-bundle.pem"
+    expect "$t: lazy: verifies again" ok "=t" psql_sys "${lazy[@]}"
+    # A CA appended to the bundle file only: stock mode trusts it, lazy mode would not.
+    X -- sh -c "cat '$S_PKI/bundle-only.pem' >>/etc/ssl/certs/ca-certificates.crt"
+    expect "$t: control: stock mode trusts the bundle-only CA" ok "bundle-only.pem: OK" \
+        X -- openssl verify "$S_PKI/bundle-only.pem"
+    expect "$t: a bundle-only CA makes env --lazy refuse and name it" fail \
+        "/CN=E2E Bundle Only CA" dbt env --lazy
+    out=$(dbt env --lazy 2>/dev/null)
+    expect_eq "$t: ... with nothing on stdout" "$out" ""
+    expect "$t: status says lazy mode is not safe" ok "not safe here: 1 of" dbt system status
+    expect "$t: update-ca-certificates rebuilds the bundle file" ok "" X -- update-ca-certificates
+    expect "$t: env --lazy is offered again" ok "export SSL_CERT_FILE=" dbt env --lazy
+    expect_eq "$t: the store is as before enable" "$(sys_snapshot)" "$snap0"
 }
 
 # --- OpenSSL 3.0 on the host, inside the isolated mount namespace ----------------------------
