@@ -7,7 +7,8 @@ want_build="build-essential autoconf automake libtool pkg-config libssl-dev open
 libjansson-dev libcurl4-openssl-dev libcmocka-dev"
 # Test-only components: real peers and cross-checkers (see DESIGN.md "Tests and real components").
 want_test="gnutls-bin libgnutls28-dev postgresql postgresql-client bison flex debootstrap
-valgrind ca-certificates python3 curl xz-utils libreadline-dev zlib1g-dev"
+valgrind ca-certificates python3 curl xz-utils libreadline-dev zlib1g-dev
+dpkg-dev debhelper lintian fakeroot rpm bash-completion"
 
 dbt_missing_packages() {
     local p missing=()

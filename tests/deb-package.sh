@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# The Debian package end to end: dpkg-buildpackage builds it from a copy of the source tree,
+# lintian finds no error, and it installs, works and purges without a trace. Install, use and
+# purge happen on this machine's own Debian 12 inside a private mount namespace whose /etc, /usr
+# and /var are overlays on throwaway upper directories (tests/lib/sysiso.sh makes the
+# namespace), so dpkg, the package's maintainer scripts and `dbtrust system enable` change
+# nothing outside it. "No trace" is checked both by name (links in /etc/ssl/certs, the bundle
+# file, /etc/dbtrust, /var/lib/dbtrust, the module, dpkg -L) and by what the overlays recorded:
+# after the purge no file under /etc or /usr differs from before the install.
+# Works with psql 17 built for the host OpenSSL (tests/lib/libpq17.sh) against a throwaway
+# PostgreSQL 15 with TLS (tests/lib/pgserver.sh). Skips (77) when not root, when debian/ is not
+# in the tree (a tarball made without it), or when the Debian mirror is needed and unreachable.
+# Takes about 4 minutes, most of it the package build.
+set -u
+unset SSL_CERT_FILE SSL_CERT_DIR DBTRUST_CATALOG OPENSSL_CONF DBTRUST_SYSTEM_CERT_DIR \
+    DBTRUST_SYSTEM_CERT_FILE DBTRUST_SYSTEM_STATE
+for v in $(compgen -e | grep '^PG'); do unset "$v"; done
+export PGCONNECT_TIMEOUT=15 LC_ALL=C TZ=UTC
+
+src=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$src/tests/lib/common.sh"
+if [ ! -f "$src/debian/control" ]; then
+    dbt_skip_reason "no debian/ in $src (a tree without the Debian packaging)"
+    exit 77
+fi
+. "$src/tests/lib/sysiso.sh"
+dbt_sysiso_enter "$0" "$@" || exit $?
+. "$src/tests/lib/pgserver.sh"
+. "$src/tests/lib/libpq17.sh"
+. "$src/certs/demo-pki.sh"
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+bail() { echo "Bail out! $*"; exit 1; }
+# expect NAME ok|fail PATTERN CMD...: CMD's exit status, and its output (stdout and stderr)
+# contains the fixed string PATTERN ("" = anything, "=TEXT" = exactly TEXT).
+expect() {
+    local name=$1 want=$2 pat=$3 out rc
+    shift 3
+    out=$("$@" 2>&1)
+    rc=$?
+    if { [ "$want" = ok ] && [ $rc -ne 0 ]; } || { [ "$want" = fail ] && [ $rc -eq 0 ]; }; then
+        not_ok "$name: exit status $rc, wanted $want; output: $(head -c 2000 <<<"$out")"
+    elif [ "${pat:0:1}" = = ] && [ "$out" != "${pat:1}" ]; then
+        not_ok "$name: output is not '${pat:1}'; output: $out"
+    elif [ -n "$pat" ] && [ "${pat:0:1}" != = ] && ! grep -qF -- "$pat" <<<"$out"; then
+        not_ok "$name: output lacks '$pat'; output: $(head -c 2000 <<<"$out")"
+    else
+        ok "$name"
+    fi
+}
+
+dbt_apt_ensure dpkg-dev debhelper lintian fakeroot || exit $?
+
+work=$(mktemp -d /tmp/dbt-deb-package.XXXXXX) || exit 1
+chmod 755 "$work"
+dbt_cleanup_push "rm -rf '$work'"
+
+# --- build ----------------------------------------------------------------------------------
+# The tree as git sees it (tracked files and new ones not ignored), so nothing built in place
+# leaks into the package; a tree without git (an unpacked tarball) is copied whole.
+tree=$work/build/dbtrust-0
+mkdir -p "$tree" || exit 1
+if git -C "$src" rev-parse --show-toplevel >/dev/null 2>&1; then
+    (cd "$src" && git ls-files -z --cached --others --exclude-standard |
+        xargs -0 cp --parents -t "$tree") || bail "cannot copy the git tree of $src"
+else
+    cp -a "$src/." "$tree/" || bail "cannot copy $src"
+fi
+# Unit tests already ran in this make check; the package build skips them.
+if ! (cd "$tree" && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b \
+    >"$work/build.log" 2>&1); then
+    tail -n 40 "$work/build.log"
+    bail "dpkg-buildpackage -us -uc -b failed (log above)"
+fi
+deb=$(ls "$work"/build/dbtrust_*_*.deb 2>/dev/null | head -n 1)
+[ -f "$deb" ] || bail "dpkg-buildpackage made no dbtrust_*.deb"
+ok "dpkg-buildpackage -us -uc -b built $(basename "$deb")"
+
+# lintian: no error (E:). Warnings are printed for the log.
+lintian "$work"/build/dbtrust_*.changes >"$work/lintian.log" 2>&1
+sed 's/^/# lintian: /' "$work/lintian.log"
+if grep -q '^E:' "$work/lintian.log"; then
+    not_ok "lintian reports errors: $(grep '^E:' "$work/lintian.log" | head -5)"
+else
+    ok "lintian reports no error"
+fi
+
+modulesdir=$(pkg-config --variable=modulesdir libcrypto)
+contents=$(dpkg-deb -c "$deb" | awk '{print $1, $2, $6}')
+for f in ./usr/bin/dbtrust "./${modulesdir#/}/dbtrust.so" ./usr/share/dbtrust/dbtrust.cnf \
+    ./usr/share/man/man1/dbtrust.1.gz ./usr/share/man/man5/dbtrust-catalog.5.gz \
+    ./usr/share/man/man7/dbtrust-provider.7.gz ./usr/share/bash-completion/completions/dbtrust \
+    ./etc/ca-certificates/update.d/dbtrust; do
+    grep -q " $f\$" <<<"$contents" && ok "the package has $f" || not_ok "the package lacks $f"
+done
+expect "the package's /etc/dbtrust is root:root 0755" ok "" \
+    grep -qx 'drwxr-xr-x root/root ./etc/dbtrust/' <<<"$contents"
+expect "no libtool .la file is packaged" fail "" grep -q '\.la$' <<<"$contents"
+
+# --- an isolated system ---------------------------------------------------------------------
+# One overlay per tree: lower = the real tree (read only), upper = a directory of ours, so
+# whatever dpkg, the maintainer scripts and dbtrust write lands in the upper directory. The
+# overlay on /etc covers /etc/ssl/certs and /etc/ca-certificates, and the one on /var covers
+# /var/lib/dbtrust, so tests/lib/sysiso.sh's copies are not needed here.
+for d in etc usr var; do
+    mkdir -p "$work/ovl/$d-up" "$work/ovl/$d-work"
+    mount -t overlay overlay \
+        -o "lowerdir=/$d,upperdir=$work/ovl/$d-up,workdir=$work/ovl/$d-work" "/$d" ||
+        bail "cannot mount an overlay on /$d"
+    dbt_sysiso_is_mount "/$d" || bail "/$d is not a mount after the overlay"
+done
+ok "/etc, /usr and /var are throwaway overlays in a private mount namespace"
+
+certdir=$(openssl version -d | sed -n 's/^OPENSSLDIR: "\(.*\)"$/\1/p')/certs
+certfile=$(dirname "$certdir")/cert.pem
+snapshot() {
+    (cd "$certdir" && find . -maxdepth 1 ! -name . -printf '%P %l\n' | sort) &&
+        sha256sum "$(readlink -f "$certfile")"
+}
+before=$(snapshot) || bail "cannot list $certdir"
+
+pki=$work/pki
+host=db.demo.internal
+dbt_demo_pki "$pki" "$host" >/dev/null || bail "certs/demo-pki.sh $pki failed"
+dbt_pg_start --ssl "$pki/server-chain.pem" "$pki/server.key" || exit $?
+dbt_libpq17_ensure || exit $?
+conn="host=$host hostaddr=127.0.0.1 port=$DBT_PG_PORT user=$DBT_PG_USER dbname=$DBT_PG_DB"
+q="select ssl from pg_stat_ssl where pid = pg_backend_pid()"
+psql_sys() {
+    "$DBT_PSQL17" -X -A -t -c "$q" "$conn sslmode=verify-full sslrootcert=system"
+}
+
+# --- install, use --------------------------------------------------------------------------
+expect "dpkg -i installs the package" ok "" dpkg -i "$deb"
+expect "dpkg says it is installed" ok "install ok installed" dpkg-query -W -f='${Status}' dbtrust
+expect "the CLI is /usr/bin/dbtrust" ok "=/usr/bin/dbtrust" command -v dbtrust
+expect "/etc/dbtrust is root:root 0755" ok "=root:root 755" stat -c '%U:%G %a' /etc/dbtrust
+expect "the module is in libcrypto's modulesdir" ok "" test -f "$modulesdir/dbtrust.so"
+expect "sslrootcert=system fails before anything is imported" fail "certificate verify failed" \
+    psql_sys
+
+expect "dbtrust import (default catalog /etc/dbtrust)" ok "bundle 'demo': 3 certificates" \
+    dbtrust import --bundle demo "$pki/demo-bundle.pem"
+expect "dbtrust system enable" ok "3 catalog certificates linked" dbtrust system enable
+expect "psql 17 sslrootcert=system sslmode=verify-full connects" ok "=t" psql_sys
+# The packaged hook calls the installed binary. `update-ca-certificates --fresh` deletes every
+# link in the directory; that is done by hand here, because running update-ca-certificates
+# would also rewrite the system bundle and Java's keystore (tests/e2e-system.sh runs it).
+find -H "$certdir" -maxdepth 1 -type l \( -name 'dbtrust-*' -o -lname '*dbtrust-*' \) -delete
+expect "with the links gone (as after --fresh) sslrootcert=system fails" fail \
+    "certificate verify failed" psql_sys
+expect "the packaged update-ca-certificates hook runs" ok "" \
+    sh -c 'echo | /etc/ca-certificates/update.d/dbtrust'
+expect "the hook wired the catalog back: sslrootcert=system connects" ok "=t" psql_sys
+
+# The provider through the packaged openssl.cnf snippet, included from a cnf of the test's own.
+printf '.include /usr/share/dbtrust/dbtrust.cnf\n' >"$work/openssl.cnf"
+root_cn=$(openssl x509 -in "$pki/root-rsa2048.pem" -noout -subject -nameopt multiline |
+    sed -n 's/^ *commonName *= //p')
+expect "openssl storeutl -certs dbtrust:// through /usr/share/dbtrust/dbtrust.cnf" ok \
+    "Total found: 3" env OPENSSL_CONF="$work/openssl.cnf" openssl storeutl -certs dbtrust://
+expect "... and dbtrust://demo serves the imported root" ok "$root_cn" \
+    env OPENSSL_CONF="$work/openssl.cnf" openssl storeutl -noout -text -certs dbtrust://demo
+expect "openssl verify -CAstore dbtrust:// through the package's provider" ok "OK" \
+    env OPENSSL_CONF="$work/openssl.cnf" openssl verify -CAstore dbtrust:// \
+    -untrusted "$pki/intermediate.pem" "$pki/server.pem"
+
+# --- purge ---------------------------------------------------------------------------------
+expect "dpkg --purge removes the package" ok "" dpkg --purge dbtrust
+expect "dpkg no longer knows the package" fail "" dpkg -L dbtrust
+expect "sslrootcert=system fails again after the purge" fail "certificate verify failed" psql_sys
+after=$(snapshot)
+if [ "$after" = "$before" ]; then
+    ok "the certificate directory and bundle file are as before the install"
+else
+    not_ok "the purge left $certdir different: $(diff <(echo "$before") <(echo "$after") | head)"
+fi
+expect "no dbtrust link is left in $certdir" ok "=0" \
+    sh -c "find -H '$certdir' -maxdepth 1 -lname '*dbtrust*' | wc -l"
+for p in /etc/dbtrust /var/lib/dbtrust "$modulesdir/dbtrust.so" /usr/bin/dbtrust \
+    /etc/ca-certificates/update.d/dbtrust /usr/share/dbtrust; do
+    expect "the purge removed $p" fail "" test -e "$p"
+done
+# What the overlays recorded: a file created and deleted again leaves nothing in the upper
+# directory; a file changed or deleted in the real tree would.
+for d in etc usr; do
+    left=$(cd "$work/ovl/$d-up" && find . ! -type d | sort)
+    if [ -z "$left" ]; then
+        ok "no file under /$d differs from before the install"
+    else
+        not_ok "the purge left changes under /$d: $(head -10 <<<"$left")"
+    fi
+done
+left=$(cd "$work/ovl/var-up" && find . ! -type d | grep -vE '^\./(lib/dpkg|log|cache)/' | sort)
+if [ -z "$left" ]; then
+    ok "nothing under /var but dpkg's own records and logs is left"
+else
+    not_ok "the purge left files under /var: $(head -10 <<<"$left")"
+fi
+
+echo "1..$((passed + failed))"
+echo "# $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
