@@ -10,7 +10,7 @@ noinst_PROGRAMS += bench/provider-bench
 bench_provider_bench_SOURCES = bench/provider-bench.c
 bench_provider_bench_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 bench_provider_bench_LDADD = $(CRYPTO_LIBS)
-bench-provider: dbtrust.la bench/provider-bench tests/test_provider_cnf
+bench-provider: dbtrust.la dbtrust-store.la bench/provider-bench tests/test_provider_cnf
 	DBTRUST_SRCDIR='$(abs_top_srcdir)' DBTRUST_BUILDDIR='$(abs_top_builddir)' \
 		DBTRUST_REALDATA='$(REALDATA_DIR)' OPENSSL_MODULES='$(abs_top_builddir)/.libs' \
 		$(SHELL) $(top_srcdir)/bench/provider-bench.sh

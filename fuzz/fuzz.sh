@@ -28,7 +28,7 @@ sources_of() {
 }
 LIB_SOURCES="$(sources_of lib/local.mk lib_libdbtrust_la_SOURCES) fuzz/fuzz_common.c"
 # The module's own files; lib/error.c, which it also compiles, is already in LIB_SOURCES.
-PROVIDER_SOURCES=$(sources_of provider/local.mk dbtrust_la_SOURCES | sed 's|lib/[^ ]*||g')
+PROVIDER_SOURCES=$(sources_of provider/local.mk dbtrust_store_la_SOURCES | sed 's|lib/[^ ]*||g')
 BUILD=${FUZZ_BUILDDIR:-}
 CLANG=${FUZZ_CLANG:-clang}
 JOBS=${FUZZ_JOBS:-2}

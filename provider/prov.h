@@ -1,5 +1,6 @@
-/* dbtrust.so internals shared by the entry point (provider.c), the loader (store.c) and the
- * catalog reader (reader.c). Nothing here is exported from the module. */
+/* dbtrust-store.so internals shared by the entry point (provider.c), the loader (store.c) and the
+ * catalog reader (reader.c), and the reason codes dbtrust.so's front (front.c) uses too. Nothing
+ * here is exported from either module. */
 #ifndef DBT_PROV_H
 #define DBT_PROV_H
 
@@ -8,8 +9,8 @@
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
 
-/* Reason codes for the provider's own errors; provider.c maps them to strings for OpenSSL's
- * error queue (get_reason_strings). Zero means "no error". */
+/* Reason codes for the provider's own errors; provider.c registers their strings with
+ * libcrypto under an error library of its own. Zero means "no error". */
 enum {
     DBT_R_BAD_URI = 1,
     DBT_R_BAD_CONFIG,
@@ -29,6 +30,7 @@ typedef struct dbt_provctx {
     OSSL_FUNC_core_new_error_fn *new_error;
     OSSL_FUNC_core_set_error_debug_fn *set_error_debug;
     OSSL_FUNC_core_vset_error_fn *vset_error;
+    int err_lib;   /* the error library of dbtrust's reason strings; 0 when not registered */
     char *catalog; /* from the config section's "catalog" key, or DBT_DEFAULT_CATALOG */
 } dbt_provctx;
 

@@ -1,6 +1,7 @@
-/* dbtrust.so entry point: OSSL_provider_init, the provider's dispatch table, its error reasons
- * and its one configuration key (catalog). Initialisation touches no file, so loading the
- * provider from a system-wide openssl.cnf costs next to nothing. */
+/* dbtrust-store.so entry point (the store code that dbtrust.so, provider/front.c, loads on the
+ * first dbtrust:// open; it is also a complete provider by itself, as in the fuzz target):
+ * OSSL_provider_init, the provider's dispatch table, its error reasons and its one
+ * configuration key (catalog). Initialisation touches no file. */
 #include "config.h"
 
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/params.h>
 
 #include "prov.h"
@@ -17,7 +19,6 @@ static OSSL_FUNC_provider_teardown_fn dbt_prov_teardown;
 static OSSL_FUNC_provider_gettable_params_fn dbt_prov_gettable_params;
 static OSSL_FUNC_provider_get_params_fn dbt_prov_get_params;
 static OSSL_FUNC_provider_query_operation_fn dbt_prov_query;
-static OSSL_FUNC_provider_get_reason_strings_fn dbt_prov_reason_strings;
 
 /* The algorithm name of a store loader is its URI scheme. */
 static const OSSL_ALGORITHM dbt_prov_stores[] = {
@@ -26,7 +27,14 @@ static const OSSL_ALGORITHM dbt_prov_stores[] = {
     {NULL, NULL, NULL, NULL},
 };
 
-static const OSSL_ITEM dbt_prov_reasons[] = {
+/* The provider's error library and reason strings, registered with libcrypto by the store code
+ * itself, once per process, instead of through get_reason_strings: a core that is handed reason
+ * strings at provider init sets up its error string table in every process that loads the
+ * provider, used or not. Errors are raised with ERR_PACK(dbt_err_lib, 0, reason), which the
+ * core's vset_error upcall passes through as a library error. The array lives as long as the
+ * process (dbtrust.so loads this module with RTLD_NODELETE). */
+static ERR_STRING_DATA dbt_prov_reasons[] = {
+    {0, "dbtrust"},
     {DBT_R_BAD_URI, "invalid dbtrust URI"},
     {DBT_R_BAD_CONFIG, "bad dbtrust provider configuration"},
     {DBT_R_CATALOG_MISSING, "dbtrust catalog not found"},
@@ -38,6 +46,19 @@ static const OSSL_ITEM dbt_prov_reasons[] = {
     {DBT_R_OUT_OF_MEMORY, "out of memory"},
     {0, NULL},
 };
+static CRYPTO_ONCE dbt_prov_err_once = CRYPTO_ONCE_STATIC_INIT;
+static int dbt_err_lib; /* written once under dbt_prov_err_once */
+
+static void dbt_prov_err_init(void)
+{
+    int lib = ERR_get_next_error_library();
+    size_t i;
+
+    for (i = 0; dbt_prov_reasons[i].string != NULL; i++)
+        dbt_prov_reasons[i].error = ERR_PACK(lib, 0, dbt_prov_reasons[i].error);
+    if (ERR_load_strings_const(dbt_prov_reasons))
+        dbt_err_lib = lib;
+}
 
 void dbt_prov_raise(const dbt_provctx *pc, int reason, const char *file, int line, const char *func,
                     const char *fmt, ...)
@@ -50,7 +71,8 @@ void dbt_prov_raise(const dbt_provctx *pc, int reason, const char *file, int lin
     if (pc->set_error_debug != NULL)
         pc->set_error_debug(pc->handle, file, line, func);
     va_start(ap, fmt);
-    pc->vset_error(pc->handle, (uint32_t)reason, fmt, ap);
+    /* Without the library (strings not registered) the core files it under the provider's. */
+    pc->vset_error(pc->handle, (uint32_t)ERR_PACK(pc->err_lib, 0, reason), fmt, ap);
     va_end(ap);
 }
 
@@ -104,18 +126,11 @@ static const OSSL_ALGORITHM *dbt_prov_query(void *provctx, int operation_id, int
     return operation_id == OSSL_OP_STORE ? dbt_prov_stores : NULL;
 }
 
-static const OSSL_ITEM *dbt_prov_reason_strings(void *provctx)
-{
-    (void)provctx;
-    return dbt_prov_reasons;
-}
-
 static const OSSL_DISPATCH dbt_prov_functions[] = {
     {OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))dbt_prov_teardown},
     {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))dbt_prov_gettable_params},
     {OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))dbt_prov_get_params},
     {OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))dbt_prov_query},
-    {OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, (void (*)(void))dbt_prov_reason_strings},
     {0, NULL},
 };
 
@@ -132,6 +147,8 @@ __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HA
     if ((pc = OPENSSL_zalloc(sizeof(*pc))) == NULL)
         return 0;
     pc->handle = handle;
+    if (CRYPTO_THREAD_run_once(&dbt_prov_err_once, dbt_prov_err_init))
+        pc->err_lib = dbt_err_lib;
     for (; in != NULL && in->function_id != 0; in++) {
         switch (in->function_id) {
         case OSSL_FUNC_CORE_GET_PARAMS:

@@ -1,4 +1,4 @@
-/* dbtrust.so's catalog reader: opens the generation "current" names, reads its files through
+/* dbtrust-store.so's catalog reader: opens the generation "current" names, reads its files through
  * directory descriptors (so a writer swapping generations cannot mix two states), and refuses
  * anything a hostile or damaged catalog could use: unsafe modes, foreign owners, links that
  * leave the catalog, special files, oversized files, malformed index lines. */

@@ -1,4 +1,4 @@
-/* dbtrust.so's OSSL_STORE loader for dbtrust:// URIs: a small state machine (as OpenSSL's
+/* dbtrust-store.so's OSSL_STORE loader for dbtrust:// URIs: a small state machine (as OpenSSL's
  * winstore loader) that answers subject, issuer+serial, fingerprint and alias searches. */
 #include "config.h"
 

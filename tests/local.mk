@@ -77,6 +77,9 @@ dist_noinst_SCRIPTS += tests/provider-verify.sh tests/provider-badcatalog.sh \
 EXTRA_DIST += tests/provider.supp
 TESTS += tests/provider-sclient.sh
 dist_noinst_SCRIPTS += tests/provider-sclient.sh
+# dbtrust.so loads its store code (dbtrust-store.so) on the first dbtrust:// open only.
+TESTS += tests/provider-lazy.sh
+dist_noinst_SCRIPTS += tests/provider-lazy.sh
 
 # dbtrust print and -printcert: output compared with Java keytool field for field, and print's
 # JSON/status checked against the openssl CLI (tests/cli-print.sh).
@@ -130,3 +133,4 @@ TESTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-inputs.sh test
 	tests/provider-hostsafe.sh tests/unit-valgrind.sh
 dist_noinst_SCRIPTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-inputs.sh \
 	tests/setuid-env.sh tests/provider-hostsafe.sh tests/unit-valgrind.sh
+EXTRA_DIST += tests/lib/sanbin/openssl

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# dbtrust.so under 16 threads of trust lookups while another process keeps swapping the
-# catalog's "current" generation: every verification succeeds (both generations hold the root),
-# a forked child verifies, and once the root leaves the catalog the same process stops trusting
-# the chain. With DBT_PROV_VALGRIND=memcheck|helgrind the program runs under that valgrind tool
+# dbtrust.so under 16 threads of trust lookups while another process runs the real CLI in a
+# loop, `dbtrust import` then `dbtrust remove` of a bundle holding a second CA: every verification
+# of the demo chain succeeds (its root is in every state of the catalog), every verification of
+# a leaf of the churning CA either succeeds or fails for want of its issuer (never an error, a
+# crash or another failure), a forked child verifies, and once the demo root leaves the catalog
+# (`dbtrust import` of its bundle without it) the same process stops trusting the chain.
+# With DBT_PROV_VALGRIND=memcheck|helgrind the program runs under that valgrind tool
 # (fewer threads and iterations; tests/provider-helgrind.sh and provider-memcheck.sh do this).
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR
@@ -27,34 +30,39 @@ memcheck | helgrind)
 *) echo "Bail out! DBT_PROV_VALGRIND must be memcheck or helgrind"; exit 1 ;;
 esac
 
-# Two generations, both holding the demo root, kept side by side so "current" can flip fast.
-cat "$PKI/root-rsa4096.pem" "$PKI/root-ecc384.pem" >"$W/two-roots.pem"
-"$MKCATALOG" "$CAT" rds="$PKI/demo-bundle.pem" other="$PKI/other-root.pem" &&
-    "$MKCATALOG" "$CAT" rds="$PKI/demo-bundle.pem" ||
-    { echo "Bail out! mkcatalog.sh failed"; exit 1; }
-[ -d "$CAT/.gen-1" ] && [ -d "$CAT/.gen-2" ] || { echo "Bail out! expected .gen-1 and .gen-2"; exit 1; }
+dbt=${DBTRUST:-$DBT_PROV_BUILD/dbtrust}
+[ -x "$dbt" ] || { echo "Bail out! $dbt (the CLI) not built"; exit 1; }
+cli() { "$dbt" --catalog "$CAT" "$@"; }
+cli import -q --bundle rds "$PKI/demo-bundle.pem" || { echo "Bail out! dbtrust import failed"; exit 1; }
 
-# The rewriter: atomic swaps of "current" (rename over it), as the catalog writer commits.
-swapper() {
+# The other process: imports and removes the bundle "churn" (the other demo root) until told to
+# stop; counts full cycles, records the first CLI failure.
+churner() {
     local n=0
     while [ ! -e "$W/stop" ]; do
-        ln -sfn .gen-$((n % 2 + 1)) "$CAT/.current.tmp" && mv -T "$CAT/.current.tmp" "$CAT/current"
+        if ! cli import -q --bundle churn "$PKI/other-root.pem" >>"$W/churn.log" 2>&1 ||
+            ! cli remove --bundle churn >>"$W/churn.log" 2>&1; then
+            touch "$W/churn.failed"
+            break
+        fi
         n=$((n + 1))
     done
-    echo "$n" >"$W/swaps"
+    echo "$n" >"$W/cycles"
 }
-swapper &
-swapper_pid=$!
-dbt_cleanup_push "touch '$W/stop'; wait $swapper_pid 2>/dev/null"
+churner &
+churner_pid=$!
+dbt_cleanup_push "touch '$W/stop'; wait $churner_pid 2>/dev/null"
 
-# After the threads: stop swapping, then a generation without the root (the removal).
-after="touch '$W/stop'; while [ ! -e '$W/swaps' ]; do sleep 0.1; done; \
-'$MKCATALOG' '$CAT' rds='$W/two-roots.pem'"
-out=$("${runner[@]}" "$prog" "$PKI/server.pem" "$PKI/intermediate.pem" "$threads" "$iterations" "$after" 2>&1)
+# After the threads: stop the churn, then the demo root leaves the catalog (its bundle is
+# imported again without it).
+cat "$PKI/root-rsa4096.pem" "$PKI/root-ecc384.pem" >"$W/two-roots.pem"
+after="touch '$W/stop'; while [ ! -e '$W/cycles' ]; do sleep 0.1; done; \
+'$dbt' --catalog '$CAT' import -q --bundle rds '$W/two-roots.pem'"
+out=$("${runner[@]}" "$prog" -c "$PKI/other-server.pem" "$PKI/server.pem" "$PKI/intermediate.pem" "$threads" "$iterations" "$after" 2>&1)
 rc=$?
 echo "$out" | sed 's/^/# /'
-wait "$swapper_pid"
-swaps=$(cat "$W/swaps" 2>/dev/null || echo 0)
+wait "$churner_pid"
+cycles=$(cat "$W/cycles" 2>/dev/null || echo 0)
 label="${DBT_PROV_VALGRIND:+$DBT_PROV_VALGRIND: }$threads threads x $iterations"
 if [ "$rc" = 99 ]; then
     not_ok "$label: valgrind $DBT_PROV_VALGRIND reported errors"
@@ -63,10 +71,15 @@ elif [ "$rc" != 0 ]; then
 else
     ok "$label verifications, forked child and removal behave"
 fi
-grep -q ": 0 failed" <<<"$out" && ok "$label: no verification failed" ||
-    not_ok "$label: some verifications failed"
-[ "$swaps" -gt 0 ] && ok "the catalog generation was swapped $swaps times meanwhile" ||
-    not_ok "no generation swap happened while the threads ran"
+grep -q ": 0 failed" <<<"$out" && ok "$label: no verification of the stable CA's chain failed" ||
+    not_ok "$label: some verifications of the stable CA's chain failed"
+grep -q "^churning CA: [0-9]* trusted, [0-9]* not trusted, 0 errors" <<<"$out" &&
+    ok "$label: the churning CA's leaf always verified or lacked its issuer" ||
+    not_ok "$label: the churning CA's leaf gave errors"
+[ ! -e "$W/churn.failed" ] && ok "dbtrust import/remove never failed meanwhile" ||
+    not_ok "dbtrust import/remove failed: $(tail -5 "$W/churn.log")"
+[ "$cycles" -gt 0 ] && ok "dbtrust import + remove cycles meanwhile: $cycles" ||
+    not_ok "no import/remove cycle completed while the threads ran"
 grep -q "after AFTER_CMD: unable to get local issuer certificate" <<<"$out" &&
     ok "the loaded provider sees the root's removal" || not_ok "removal not seen"
 dbt_prov_done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dbtrust.so on OpenSSL 3.5: builds the provider inside the Debian 13 root with gcc and
+# dbtrust.so on OpenSSL 3.5: builds the provider (dbtrust.so and dbtrust-store.so) inside the Debian 13 root with gcc and
 # pkg-config libcrypto (as a distribution would), then runs storeutl and verify through it
 # there against a catalog written on the host. Skips (77) only when not root or when the Debian
 # mirror is unreachable for making the root.
@@ -28,15 +28,23 @@ chmod 755 "$gw"
 
 DBT_PROV_RUN=(dbt_trixie_run --env OPENSSL_CONF=/dbt/openssl.cnf --env OPENSSL_MODULES=/dbt/mod --)
 expect "the Debian 13 root has OpenSSL 3.5" ok "OpenSSL 3.5." openssl version
+# The two modules as provider/local.mk makes them: dbtrust.so (front.c, libc only) and the
+# store code dbtrust-store.so next to it.
+cflags="-std=gnu11 -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes"
+cflags+=" -Wformat=2 -Wno-format-truncation -Werror -fPIC -fvisibility=hidden -shared"
+cflags+=" -I/dbt/src -I/dbt/src/lib -I/dbt/src/provider"
 expect "dbtrust.so builds there with -Wall -Wextra -Werror" ok "" sh -c \
-    'gcc -std=gnu11 -O2 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-        -Wformat=2 -Wno-format-truncation -Werror -fPIC -fvisibility=hidden -shared \
-        -I/dbt/src -I/dbt/src/lib -I/dbt/src/provider -o /dbt/mod/dbtrust.so \
-        /dbt/src/provider/provider.c /dbt/src/provider/store.c /dbt/src/provider/reader.c \
-        /dbt/src/provider/certparts.c \
-        /dbt/src/lib/error.c $(pkg-config --cflags --libs libcrypto)'
-expect "it exports only OSSL_provider_init" ok "" sh -c \
-    'test "$(nm -D --defined-only /dbt/mod/dbtrust.so | grep -v " OSSL_provider_init$" | wc -l)" = 0'
+    "gcc $cflags -nostartfiles -DDBT_MODULESDIR='\"/nonexistent\"' -o /dbt/mod/dbtrust.so \
+        /dbt/src/provider/front.c"
+expect "dbtrust-store.so builds there with -Wall -Wextra -Werror" ok "" sh -c \
+    "gcc $cflags -o /dbt/mod/dbtrust-store.so /dbt/src/provider/provider.c \
+        /dbt/src/provider/store.c /dbt/src/provider/reader.c /dbt/src/provider/certparts.c \
+        /dbt/src/lib/error.c \$(pkg-config --cflags --libs libcrypto)"
+expect "both export only OSSL_provider_init" ok "" sh -c \
+    'test "$(nm -D --defined-only /dbt/mod/dbtrust.so /dbt/mod/dbtrust-store.so |
+        grep " [A-Z] " | grep -v " OSSL_provider_init$" | wc -l)" = 0'
+expect "dbtrust.so does not link libcrypto" ok "" sh -c \
+    '! readelf -d /dbt/mod/dbtrust.so | grep -q "NEEDED.*libcrypto"'
 expect "openssl list -providers shows it active" ok "dbtrust" openssl list -providers
 
 count() { "${DBT_PROV_RUN[@]}" openssl storeutl "$@" 2>/dev/null | grep -c 'BEGIN CERTIFICATE'; }

@@ -1,8 +1,12 @@
 /* dbtrust.so under concurrency: N threads each build fresh X509_STOREs on dbtrust:// and verify
- * a chain (X509_verify_cert) while tests/provider-threads.sh swaps the catalog's generations;
- * then a forked child verifies, and after AFTER_CMD removes the root from the catalog, this same
- * process (provider still loaded) must stop trusting the chain.
- * Usage: test_provider_threads LEAF INTERMEDIATE THREADS ITERATIONS [AFTER_CMD]
+ * a chain (X509_verify_cert) while tests/provider-threads.sh changes the catalog from another
+ * process (`dbtrust import` and `dbtrust remove` in a loop); then a forked child verifies, and
+ * after AFTER_CMD removes the root from the catalog, this same process (provider still loaded)
+ * must stop trusting the chain.
+ * With -c CHURN_LEAF each iteration also verifies CHURN_LEAF, whose CA the other process keeps
+ * importing and removing: it must verify or fail for want of its issuer, nothing else (no
+ * error opening the store, no other verification error).
+ * Usage: test_provider_threads [-c CHURN_LEAF] LEAF INTERMEDIATE THREADS ITERATIONS [AFTER_CMD]
  * OPENSSL_CONF names the configuration that loads the provider. Exit 0 when all held. */
 #include "config.h"
 
@@ -19,18 +23,19 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-static X509 *leaf;
+static X509 *leaf, *churn_leaf;
 static STACK_OF(X509) * untrusted;
 static int iterations;
 
 struct worker {
     pthread_t tid;
     int id, failures;
+    int churn_trusted, churn_untrusted, churn_failures; /* results for CHURN_LEAF */
 };
 
 /* One trust lookup as a long-running client does it: a new store per connection. Returns the
  * X509_V_* result, or -1 when the store could not be set up. */
-static int verify_once(void)
+static int verify_once(X509 *cert, STACK_OF(X509) * chain)
 {
     X509_STORE *store = NULL;
     X509_STORE_CTX *ctx = NULL;
@@ -38,7 +43,7 @@ static int verify_once(void)
 
     if ((store = X509_STORE_new()) == NULL || !X509_STORE_load_store(store, "dbtrust://"))
         goto end;
-    if ((ctx = X509_STORE_CTX_new()) == NULL || !X509_STORE_CTX_init(ctx, store, leaf, untrusted))
+    if ((ctx = X509_STORE_CTX_new()) == NULL || !X509_STORE_CTX_init(ctx, store, cert, chain))
         goto end;
     rc = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
     if (rc == X509_V_OK && X509_STORE_CTX_get_error(ctx) != X509_V_OK)
@@ -55,10 +60,24 @@ static void *work(void *arg)
     int i, rc;
 
     for (i = 0; i < iterations; i++) {
-        rc = verify_once();
+        rc = verify_once(leaf, untrusted);
         if (rc != X509_V_OK) {
             w->failures++;
             fprintf(stderr, "thread %d iteration %d: verification failed: %s\n", w->id, i,
+                    rc < 0 ? "cannot open dbtrust://" : X509_verify_cert_error_string(rc));
+            ERR_print_errors_fp(stderr);
+        }
+        ERR_clear_error();
+        if (churn_leaf == NULL)
+            continue;
+        rc = verify_once(churn_leaf, NULL);
+        if (rc == X509_V_OK) {
+            w->churn_trusted++;
+        } else if (rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) {
+            w->churn_untrusted++;
+        } else {
+            w->churn_failures++;
+            fprintf(stderr, "thread %d iteration %d: the churning CA's leaf: %s\n", w->id, i,
                     rc < 0 ? "cannot open dbtrust://" : X509_verify_cert_error_string(rc));
             ERR_print_errors_fp(stderr);
         }
@@ -87,11 +106,23 @@ int main(int argc, char **argv)
 {
     struct worker *workers = NULL;
     X509 *inter = NULL;
-    int nthreads, i, failures = 0, rc, status = 0;
+    int nthreads, i, failures = 0, rc, status = 0, opt;
+    int churn_trusted = 0, churn_untrusted = 0, churn_failures = 0;
+    const char *churn_path = NULL;
     pid_t pid;
 
+    while ((opt = getopt(argc, argv, "c:")) != -1) {
+        if (opt != 'c')
+            goto usage;
+        churn_path = optarg;
+    }
+    argc -= optind - 1;
+    argv += optind - 1;
     if (argc < 5 || argc > 6) {
-        fprintf(stderr, "usage: %s LEAF INTERMEDIATE THREADS ITERATIONS [AFTER_CMD]\n", argv[0]);
+    usage:
+        fprintf(stderr,
+                "usage: %s [-c CHURN_LEAF] LEAF INTERMEDIATE THREADS ITERATIONS [AFTER_CMD]\n",
+                argv[0]);
         return 2;
     }
     nthreads = atoi(argv[3]);
@@ -105,7 +136,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if ((leaf = load_cert(argv[1])) == NULL || (inter = load_cert(argv[2])) == NULL ||
-        (untrusted = sk_X509_new_null()) == NULL || !sk_X509_push(untrusted, inter)) {
+        (untrusted = sk_X509_new_null()) == NULL || !sk_X509_push(untrusted, inter) ||
+        (churn_path != NULL && (churn_leaf = load_cert(churn_path)) == NULL)) {
         X509_free(inter);
         status = 1;
         goto end;
@@ -127,16 +159,25 @@ int main(int argc, char **argv)
     for (i = 0; i < nthreads; i++) {
         pthread_join(workers[i].tid, NULL);
         failures += workers[i].failures;
+        churn_trusted += workers[i].churn_trusted;
+        churn_untrusted += workers[i].churn_untrusted;
+        churn_failures += workers[i].churn_failures;
     }
     printf("%d threads x %d verifications through dbtrust://: %d failed\n", nthreads, iterations,
            failures);
     if (failures != 0)
         status = 1;
+    if (churn_leaf != NULL) {
+        printf("churning CA: %d trusted, %d not trusted, %d errors\n", churn_trusted,
+               churn_untrusted, churn_failures);
+        if (churn_failures != 0)
+            status = 1;
+    }
 
     /* The provider stays usable in a child process (a pre-forking server). */
     fflush(NULL);
     if ((pid = fork()) == 0)
-        _exit(verify_once() == X509_V_OK ? 0 : 1);
+        _exit(verify_once(leaf, untrusted) == X509_V_OK ? 0 : 1);
     if (pid < 0 || waitpid(pid, &rc, 0) != pid || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
         fprintf(stderr, "verification in a forked child failed\n");
         status = 1;
@@ -152,7 +193,7 @@ int main(int argc, char **argv)
             status = 1;
             goto end;
         }
-        rc = verify_once();
+        rc = verify_once(leaf, untrusted);
         ERR_clear_error();
         if (rc != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) {
             fprintf(stderr, "after AFTER_CMD the chain still %s\n",
@@ -166,5 +207,6 @@ end:
     free(workers);
     sk_X509_pop_free(untrusted, X509_free);
     X509_free(leaf);
+    X509_free(churn_leaf);
     return status;
 }
