@@ -18,7 +18,8 @@ bench-provider: dbtrust.la dbtrust-store.la bench/provider-bench tests/test_prov
 EXTRA_DIST += bench/provider-bench.sh
 
 # make bench-trust: per-connection trust setup with the catalog enabled vs nothing vs the bundle
-# file grown (bench/trust-setup.sh; callgrind counts, interleaved wall times, psql hyperfine).
+# file grown vs lazy mode (env --lazy) (bench/trust-setup.sh; callgrind counts, interleaved wall
+# times, psql hyperfine, psql stock vs lazy on OpenSSL 3.0 and 3.5).
 noinst_PROGRAMS += bench/trust-setup
 bench_trust_setup_SOURCES = bench/trust-setup.c
 bench_trust_setup_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS) $(CRYPTO_CFLAGS)

@@ -6,9 +6,12 @@
 #   enabled  the same with 108 AWS RDS roots more enabled by dbtrust (goal: < 2% over base)
 #   naive    the same roots appended to the bundle file instead ("import into the OS store";
 #            DESIGN.md measured +79% on 3.0)
+#   lazy     `dbtrust env --lazy` for the base catalog: an empty SSL_CERT_FILE, the system's
+#            hashed directory then the catalog's (goal: base >= 20x lazy on 3.0, >= 10x on 3.5)
 # Counted with callgrind (instructions per setup; stable) and timed interleaved in one process,
 # on the host's OpenSSL and, as root with a cached Debian 13 root, on OpenSSL 3.5 there.
-# Then psql 17 connection time with hyperfine per route (as root, with the libpq 17 cache).
+# Then psql 17 connection time: hyperfine per route on the host (as root, with the libpq 17
+# cache), and stock versus lazy interleaved in one loop on both OpenSSL versions.
 set -euo pipefail
 unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF DBTRUST_CATALOG DBTRUST_SYSTEM_CERT_DIR \
     DBTRUST_SYSTEM_STATE
@@ -68,13 +71,19 @@ routes() {
         "$dbtrust" --catalog "$w/cat-aws" system enable >/dev/null
     cp "$sys/ca-certificates.crt" "$p-file-sys"
     cat "$sys/ca-certificates.crt" "$w/pki/demo-bundle.pem" "$w/aws.pem" >"$p-file-naive"
+    # lazy: what `dbtrust env --lazy` prints for this store (it refuses if that changes trust).
+    local lz lzfile lzdir
+    lz=$(DBTRUST_SYSTEM_CERT_DIR=$p-dir-sys DBTRUST_SYSTEM_CERT_FILE=$p-file-sys \
+        "$dbtrust" --catalog "$w/cat-base" env --lazy)
+    lzfile=$(sed -n "s/^export SSL_CERT_FILE='\(.*\)'$/\1/p" <<<"$lz")
+    lzdir=$(sed -n "s/^export SSL_CERT_DIR='\(.*\)'$/\1/p" <<<"$lz")
     ROUTES=("base=$p-file-sys:$p-dir-base" "enabled=$p-file-sys:$p-dir-aws"
-        "naive=$p-file-naive:$p-dir-sys")
+        "naive=$p-file-naive:$p-dir-sys" "lazy=$lzfile:$lzdir")
 }
 
 # Instructions per setup: runs with 1 and 1+n setups, so process start and the warm-up round
 # cancel out. IR_RUN is the command prefix (empty on the host), IR_BENCH the program.
-IR_RUN=() IR_BENCH=$bench
+IR_RUN=() IR_BENCH=$bench trixie_routes=()
 ir_per_setup() {
     local route=$1 n=5 a b
     a=$(ir "$IR_BENCH" "$chain" db.demo.internal 1 "$route")
@@ -87,16 +96,18 @@ ir() {
         --toggle-collect=bench_setup_once "$@" >/dev/null
     sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$w/cg.out" | head -1
 }
-# Prints the callgrind table for ROUTES.
+# Prints the callgrind table for ROUTES; LAZY_GOAL is the stock/lazy ratio to reach.
 ir_table() {
     local r n
     declare -A IR
     for r in "${ROUTES[@]}"; do IR[${r%%=*}]=$(ir_per_setup "$r"); done
     echo "callgrind, instructions per setup (SSL_CTX_new + default paths + chain verify):"
-    for n in base enabled naive; do
+    for n in base enabled naive lazy; do
         printf '  %-8s %12d  %sx base\n' "$n" "${IR[$n]}" "$(ratio "${IR[$n]}" "${IR[base]}")"
     done
     echo "  goal: enabled < 1.02x base"
+    printf '  stock (base) / lazy: %sx cheaper in lazy mode (goal: >= %sx)\n' \
+        "$(ratio "${IR[base]}" "${IR[lazy]}")" "$LAZY_GOAL"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
@@ -104,7 +115,7 @@ echo
 echo "== host: $(openssl version)"
 routes "$w/host" /etc/ssl/certs
 if command -v valgrind >/dev/null; then
-    ir_table
+    LAZY_GOAL=20 ir_table
 else
     echo "(valgrind not installed: no instruction counts)"
 fi
@@ -125,12 +136,17 @@ if [ "$(id -u)" = 0 ] && [ -n "${DBTRUST_CACHE:-}" ] &&
     echo "== Debian 13 root: $(dbt_trixie_run -- openssl version)"
     if dbt_trixie_run -- sh -c 'gcc -O2 -o /dbt/trust-setup /dbt/trust-setup.c \
             $(pkg-config --cflags --libs libssl libcrypto)'; then
-        routes "$w/t" "$DBT_TRIXIE_ROOT/etc/ssl/certs"
+        # A dereferenced copy of the root's /etc/ssl/certs, made inside the root: its links are
+        # absolute paths into the root's /usr/share/ca-certificates, which `dbtrust env --lazy`
+        # on the host must read as the root's, not the host's.
+        dbt_trixie_run --bind "$w:$w" -- cp -rL /etc/ssl/certs "$w/t-syscerts"
+        routes "$w/t" "$w/t-syscerts"
+        trixie_routes=("${ROUTES[@]}")
         # valgrind into this session's throwaway overlay (the cached root stays as it is).
         if dbt_trixie_run -- sh -c 'command -v valgrind >/dev/null ||
                 { apt-get update -q && apt-get install -y -q valgrind; } >/dev/null 2>&1'; then
             IR_RUN=(dbt_trixie_run --bind "$w:$w" --) IR_BENCH=/dbt/trust-setup
-            ir_table
+            LAZY_GOAL=10 ir_table
             IR_RUN=() IR_BENCH=$bench
         else
             echo "(valgrind could not be installed in the root: no instruction counts there)"
@@ -145,6 +161,56 @@ else
     echo
     echo "(OpenSSL 3.5: needs root and a cached Debian 13 root in \$DBTRUST_CACHE; skipped)"
 fi
+
+# psql_loop TITLE PSQL ROUTE...: stock (base) against lazy psql connections, interleaved in one
+# loop on the side under test (bash's time: wall, and the client's user+sys CPU where the trust
+# setup shows), as ratios from this one run.
+psql_loop() {
+    local title=$1 psql=$2 r spec sf=: sd=: lf=: ld=: n=${PSQL_RUNS:-40}
+    shift 2
+    for r in "$@"; do
+        spec=${r#*=}
+        case ${r%%=*} in
+        base) sf=${spec%%:*} sd=${spec#*:} ;;
+        lazy) lf=${spec%%:*} ld=${spec#*:} ;;
+        esac
+    done
+    cat >"$w/psql-loop.sh" <<'LOOP'
+#!/bin/bash
+# psql-loop.sh N PSQL CONNINFO STOCKFILE STOCKDIR LAZYFILE LAZYDIR: prints "route wall cpu".
+n=$1 psql=$2 conn=$3 TIMEFORMAT='%R %U %S'
+# One connection: "wall user sys", or FAIL (which the summary refuses to average).
+one() {
+    local t
+    t=$({ time env SSL_CERT_FILE="$1" SSL_CERT_DIR="$2" "$psql" -X -A -t -c 'select 1' \
+        "$conn" >/dev/null 2>&1; } 2>&1) || t=FAIL
+    echo "$t"
+}
+for ((i = 0; i < 3; i++)); do one "$4" "$5" >/dev/null; one "$6" "$7" >/dev/null; done
+for ((i = 0; i < n; i++)); do
+    echo "stock $(one "$4" "$5")"
+    echo "lazy $(one "$6" "$7")"
+done
+LOOP
+    chmod 755 "$w/psql-loop.sh"
+    echo
+    echo "== psql 17 ($title): stock vs lazy, $n connections each, interleaved:"
+    if [ "$psql" = /usr/lib/postgresql/17/bin/psql ]; then
+        dbt_trixie_run --bind "$w:$w" -- "$w/psql-loop.sh" "$n" "$psql" "$conn" "$sf" "$sd" \
+            "$lf" "$ld"
+    else
+        "$w/psql-loop.sh" "$n" "$psql" "$conn" "$sf" "$sd" "$lf" "$ld"
+    fi >"$w/psql-loop.out"
+    awk '$2 ~ /^[0-9.]+$/ { w[$1] += $2; c[$1] += $3 + $4; k[$1]++ }
+        END {
+            if (k["stock"] == 0 || k["lazy"] == 0 || k["stock"] != k["lazy"]) {
+                print "  (psql runs failed: " k["stock"] + 0 " stock, " k["lazy"] + 0 " lazy)"; exit 1
+            }
+            printf "  %-6s wall %7.1f ms  client cpu %6.1f ms\n", "stock", 1000 * w["stock"] / k["stock"], 1000 * c["stock"] / k["stock"]
+            printf "  %-6s wall %7.1f ms  client cpu %6.1f ms\n", "lazy", 1000 * w["lazy"] / k["lazy"], 1000 * c["lazy"] / k["lazy"]
+            printf "  stock/lazy: wall %.2fx, client cpu %.2fx\n", w["stock"] / w["lazy"], c["stock"] / c["lazy"]
+        }' "$w/psql-loop.out" || sed 's/^/  /' "$w/psql-loop.out" | head -5
+}
 
 # psql 17 connection time per route against a local PostgreSQL with TLS.
 if [ "$(id -u)" = 0 ] && command -v hyperfine >/dev/null && [ -n "${DBTRUST_CACHE:-}" ] &&
@@ -165,6 +231,11 @@ if [ "$(id -u)" = 0 ] && command -v hyperfine >/dev/null && [ -n "${DBTRUST_CACH
     echo "  (connection time includes the server's fork and the TLS handshake; the client's"
     echo "  User time is where the trust setup shows)"
     hyperfine -N -w 5 -r 60 "${cmds[@]}" 2>&1 | sed 's/^/  /'
+    psql_loop "host OpenSSL, $DBTRUST_CACHE/libpq17-ossl30" "$psql" "${host_routes[@]}"
+    if [ "${#trixie_routes[@]}" -gt 0 ]; then
+        psql_loop "Debian 13 root, OpenSSL 3.5" /usr/lib/postgresql/17/bin/psql \
+            "${trixie_routes[@]}"
+    fi
 else
     echo
     echo "(psql timing: needs root, hyperfine and the libpq 17 cache in \$DBTRUST_CACHE; skipped)"
