@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds dbtrust and runs the whole test suite, as CI does: unit tests, the provider through
 # real OpenSSL 3.0 and 3.5, keytool/GnuTLS cross-checks, PostgreSQL + libpq 17 end to end,
-# then `make distcheck` (the release tarball builds and passes its unit tests).
+# then `make distcheck` (the release tarball builds and passes its unit tests), then the whole
+# suite again in a second tree built with ASan+UBSan (./_build-san, DBTRUST_BUILD_SAN overrides).
 # Installs missing packages first when run as root. Extra arguments go to configure.
 # Build tree: ./_build (DBTRUST_BUILD overrides); slow test components (libpq 17, a Debian 13
 # root) are cached in ./_build/test-cache across runs.
@@ -22,6 +23,7 @@ make -j"$jobs"
 summary() {
     # One closing line in the plain form CI reads: "N passed, N failed, N skipped".
     local log=$1 pass fail skip
+    [ -f "$log" ] || { echo "0 passed, 1 failed, 0 skipped ($log missing)"; return; }
     pass=$(sed -n 's/^# PASS: *//p' "$log")
     fail=$(( $(sed -n 's/^# FAIL: *//p' "$log") + $(sed -n 's/^# ERROR: *//p' "$log") + $(sed -n 's/^# XPASS: *//p' "$log") ))
     skip=$(sed -n 's/^# SKIP: *//p' "$log")
@@ -29,21 +31,51 @@ summary() {
 }
 
 # Every test, with the reason of each skip shown (CI runs as root: nothing should skip).
+show_results() {
+    local f t
+    for f in $(find tests -name '*.log'); do
+        t=${f%.log}
+        [ -f "$t.trs" ] || continue
+        if grep -qE '^:test-result: (FAIL|ERROR)' "$t.trs"; then
+            echo "==== $f (failed)"; tail -n 80 "$f"
+        elif grep -qE '^:test-result: SKIP' "$t.trs"; then
+            echo "==== $t skipped: $(grep -m1 -i 'skip' "$f" || echo 'no reason printed')"
+        fi
+    done
+}
 status=0
 make -j"$jobs" check || status=$?
-for f in $(find tests -name '*.log'); do
-    t=${f%.log}
-    [ -f "$t.trs" ] || continue
-    if grep -qE '^:test-result: (FAIL|ERROR)' "$t.trs"; then
-        echo "==== $f (failed)"; tail -n 80 "$f"
-    elif grep -qE '^:test-result: SKIP' "$t.trs"; then
-        echo "==== $t skipped: $(grep -m1 -i 'skip' "$f" || echo 'no reason printed')"
-    fi
-done
+show_results
 [ "$status" = 0 ] || { summary test-suite.log; exit "$status"; }
 
 # The release tarball: builds from `make dist` alone and passes the unit tests (the
 # end-to-end tests above already ran on this very code; running them twice would double CI).
 unit=$(sed -n 's/^TESTS += //p' "$top"/tests/local.mk | tr ' ' '\n' | grep -E '^tests/test_[a-z0-9_]+$' | sort -u | tr '\n' ' ')
 make -j"$jobs" distcheck TESTS="$unit"
+echo "normal build: $(summary test-suite.log)"
+
+# The whole suite again with AddressSanitizer and UndefinedBehaviorSanitizer. Host programs that
+# load the module get the runtimes preloaded (Makefile.am, tests/lib/sanbin/); the valgrind tests
+# skip here (they ran above). A sanitizer report fails the pass even when the command that
+# printed it was expected to fail: reports are collected in sanitizer.log.<pid>.
+san=${DBTRUST_BUILD_SAN:-$top/_build-san}
+mkdir -p "$san"
+cd "$san"
+# The slow test components (libpq 17, the Debian 13 root) are shared with the normal tree.
+cache=$(sed -n 's/^DBTRUST_CACHE_DIR = //p' "$build/Makefile")
+[ -f Makefile ] || "$top/configure" --enable-werror --enable-sanitizers --with-cache-dir="$cache" "$@"
+make -j"$jobs"
+rm -f sanitizer.log.*
+san_status=0
+make -j"$jobs" check || san_status=$?
+echo "==== sanitizer build ($san): skipped and failed tests"
+show_results
+for f in sanitizer.log.*; do
+    [ -e "$f" ] || continue
+    echo "==== sanitizer report $f"; head -n 60 "$f"
+    san_status=1
+done
+echo "sanitizer build: $(summary test-suite.log)"
+[ "$san_status" = 0 ] || exit "$san_status"
+cd "$build"
 summary test-suite.log
