@@ -34,7 +34,7 @@ ok() { passed=$((passed + 1)); echo "ok - $*"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
 bail() { echo "Bail out! $*"; exit 1; }
 # expect NAME ok|fail PATTERN CMD...: CMD's exit status, and its output (stdout and stderr)
-# contains the fixed string PATTERN ("" = anything, "=TEXT" = exactly TEXT).
+# contains the fixed string PATTERN ("" = anything, "=TEXT" = exactly TEXT). Returns 1 when not.
 expect() {
     local name=$1 want=$2 pat=$3 out rc
     shift 3
@@ -48,7 +48,9 @@ expect() {
         not_ok "$name: output lacks '$pat'; output: $(head -c 2000 <<<"$out")"
     else
         ok "$name"
+        return 0
     fi
+    return 1
 }
 
 dbt_apt_ensure dpkg-dev debhelper lintian fakeroot || exit $?
@@ -151,9 +153,10 @@ expect "psql 17 sslrootcert=system sslmode=verify-full connects" ok "=t" psql_sy
 find -H "$certdir" -maxdepth 1 -type l \( -name 'dbtrust-*' -o -lname '*dbtrust-*' \) -delete
 expect "with the links gone (as after --fresh) sslrootcert=system fails" fail \
     "certificate verify failed" psql_sys
-expect "the packaged update-ca-certificates hook runs" ok "" \
-    sh -c 'echo | /etc/ca-certificates/update.d/dbtrust'
-expect "the hook wired the catalog back: sslrootcert=system connects" ok "=t" psql_sys
+expect "the packaged update-ca-certificates hook relinks the catalog" ok \
+    "refresh: 3 catalog certificates linked" sh -c 'echo | /etc/ca-certificates/update.d/dbtrust'
+expect "the hook wired the catalog back: sslrootcert=system connects" ok "=t" psql_sys ||
+    ls -l "$certdir/" | grep dbtrust | sed 's/^/# /'
 
 # The provider through the packaged openssl.cnf snippet, included from a cnf of the test's own.
 printf '.include /usr/share/dbtrust/dbtrust.cnf\n' >"$work/openssl.cnf"
