@@ -54,8 +54,8 @@ static dbt_store_fns dbt_fns;
 static int dbt_fns_loaded;
 
 /* One provider instance. The store code's own provider context is made on first use, with the
- * same core handle and a copy of the core's dispatch table, so it reads the same openssl.cnf
- * section (catalog) and reports errors through the same upcalls. */
+ * same core handle and the core functions it uses, so it reads the same openssl.cnf section
+ * (catalog) and reports errors through the same upcalls. */
 typedef struct dbt_front {
     const OSSL_CORE_HANDLE *handle;
     /* The core functions the store code uses (the core does not promise that its dispatch

@@ -112,12 +112,67 @@ static int open_dir_at(int dirfd, const char *name, const char *path, int *out, 
     return 0;
 }
 
+/* How many times a session open resolves "current" again after its generation vanished. */
+#define DBT_OPEN_RETRIES 8
+
+/* Reads <catalog>/current into gen (32 bytes): ".gen-<digits>" only, since anything else (an
+ * absolute path, "..", a slash) would leave the catalog. */
+static int resolve_current(int catfd, const char *catalog, char *gen, dbt_err *err)
+{
+    char target[64];
+    ssize_t n;
+    int reason = 0, i;
+
+    n = readlinkat(catfd, "current", target, sizeof(target) - 1);
+    if (n < 0) {
+        if (errno == ENOENT)
+            dbt_err_set(err,
+                        "catalog %s has no current generation (empty, or not a dbtrust catalog); "
+                        "add certificates with dbtrust --catalog %s import",
+                        catalog, catalog);
+        else if (errno == EINVAL)
+            dbt_err_set(err, "%s/current is not a symbolic link; the catalog is damaged", catalog);
+        else
+            dbt_err_sys(err, "cannot read %s/current", catalog);
+        reason = errno == ENOENT ? DBT_R_CATALOG_MISSING : DBT_R_CORRUPT_CATALOG;
+        return reason;
+    }
+    target[n] = '\0';
+    if (n < 6 || n > 24 || strncmp(target, ".gen-", 5) != 0) {
+        reason = DBT_R_CORRUPT_CATALOG;
+    } else {
+        for (i = 5; i < n; i++)
+            if (target[i] < '0' || target[i] > '9')
+                reason = DBT_R_CORRUPT_CATALOG;
+    }
+    if (reason != 0) {
+        dbt_err_set(err,
+                    "%s/current points to \"%s\", not to a .gen-N directory of the catalog; "
+                    "the catalog is damaged or tampered with",
+                    catalog, target);
+        return reason;
+    }
+    memcpy(gen, target, (size_t)n + 1);
+    return 0;
+}
+
+/* 1 when "current" no longer names gen (a writer committed since we resolved it). */
+static int gen_replaced(int catfd, const char *gen)
+{
+    char target[64];
+    ssize_t n = readlinkat(catfd, "current", target, sizeof(target) - 1);
+
+    if (n < 0)
+        return 0;
+    target[n] = '\0';
+    return strcmp(target, gen) != 0;
+}
+
 int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_err *err)
 {
-    char target[64], path[4096];
+    char path[4096];
     struct stat st;
-    ssize_t n;
-    int catfd = -1, reason = 0, i;
+    int catfd = -1, reason = 0, attempt;
 
     memset(rd, 0, sizeof(*rd));
     rd->catalog = catalog;
@@ -151,45 +206,27 @@ int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_err *err)
         goto end;
 
     /* One readlink per session: everything below goes through gen_fd, so a writer renaming a
-     * new "current" into place (or deleting this generation) does not change what we read. */
-    n = readlinkat(catfd, "current", target, sizeof(target) - 1);
-    if (n < 0) {
-        if (errno == ENOENT)
-            dbt_err_set(err,
-                        "catalog %s has no current generation (empty, or not a dbtrust catalog); "
-                        "add certificates with dbtrust --catalog %s import",
-                        catalog, catalog);
-        else if (errno == EINVAL)
-            dbt_err_set(err, "%s/current is not a symbolic link; the catalog is damaged", catalog);
-        else
-            dbt_err_sys(err, "cannot read %s/current", catalog);
-        reason = errno == ENOENT ? DBT_R_CATALOG_MISSING : DBT_R_CORRUPT_CATALOG;
-        goto end;
+     * new "current" into place (or deleting this generation) does not change what we read.
+     * A writer deletes every generation but the new current one and the one it replaced, so a
+     * generation resolved just before two commits can vanish (whole or half deleted) before we
+     * open it: when what is missing belongs to a generation that is no longer current, resolve
+     * "current" again (bounded: a writer committing faster than we can open is damage enough). */
+    for (attempt = 0;; attempt++) {
+        if ((reason = resolve_current(catfd, catalog, rd->gen, err)) != 0)
+            goto end;
+        snprintf(path, sizeof(path), "%s/%s", catalog, rd->gen);
+        reason = open_dir_at(catfd, rd->gen, path, &rd->gen_fd, err);
+        if (reason == 0) {
+            snprintf(path, sizeof(path), "%s/%s/certs", catalog, rd->gen);
+            reason = open_dir_at(rd->gen_fd, "certs", path, &rd->certs_fd, err);
+        }
+        if (reason != DBT_R_CORRUPT_CATALOG || attempt >= DBT_OPEN_RETRIES ||
+            !gen_replaced(catfd, rd->gen))
+            break;
+        if (rd->gen_fd >= 0)
+            close(rd->gen_fd);
+        rd->gen_fd = -1;
     }
-    target[n] = '\0';
-    /* Only ".gen-<digits>": anything else (an absolute path, "..", a slash) would leave the
-     * catalog. */
-    if (n < 6 || n > 24 || strncmp(target, ".gen-", 5) != 0) {
-        reason = DBT_R_CORRUPT_CATALOG;
-    } else {
-        for (i = 5; i < n; i++)
-            if (target[i] < '0' || target[i] > '9')
-                reason = DBT_R_CORRUPT_CATALOG;
-    }
-    if (reason != 0) {
-        dbt_err_set(err,
-                    "%s/current points to \"%s\", not to a .gen-N directory of the catalog; "
-                    "the catalog is damaged or tampered with",
-                    catalog, target);
-        goto end;
-    }
-    memcpy(rd->gen, target, (size_t)n + 1);
-
-    snprintf(path, sizeof(path), "%s/%s", catalog, rd->gen);
-    if ((reason = open_dir_at(catfd, rd->gen, path, &rd->gen_fd, err)) != 0)
-        goto end;
-    snprintf(path, sizeof(path), "%s/%s/certs", catalog, rd->gen);
-    reason = open_dir_at(rd->gen_fd, "certs", path, &rd->certs_fd, err);
 
 end:
     if (catfd >= 0)
@@ -197,6 +234,17 @@ end:
     if (reason != 0)
         dbt_reader_close(rd);
     return reason;
+}
+
+int dbt_reader_stale(const dbt_reader *rd)
+{
+    int catfd, stale;
+
+    if ((catfd = open(rd->catalog, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return 0;
+    stale = gen_replaced(catfd, rd->gen);
+    close(catfd);
+    return stale;
 }
 
 void dbt_reader_close(dbt_reader *rd)

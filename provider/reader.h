@@ -40,6 +40,9 @@ typedef struct dbt_reader {
 /* Resolves "current" once and opens that generation; later swaps do not affect this reader. */
 int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_err *err);
 void dbt_reader_close(dbt_reader *rd);
+/* 1 when "current" no longer names the reader's generation (a writer committed since it
+ * opened: after two commits the generation is deleted, whole or in part). */
+int dbt_reader_stale(const dbt_reader *rd);
 
 /* 1 when name has the bundle-name syntax (1-64 of [A-Za-z0-9._-], not starting with '.'). */
 int dbt_reader_name_ok(const char *name, size_t len);

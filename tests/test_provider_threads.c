@@ -6,7 +6,11 @@
  * With -c CHURN_LEAF each iteration also verifies CHURN_LEAF, whose CA the other process keeps
  * importing and removing: it must verify or fail for want of its issuer, nothing else (no
  * error opening the store, no other verification error).
- * Usage: test_provider_threads [-c CHURN_LEAF] LEAF INTERMEDIATE THREADS ITERATIONS [AFTER_CMD]
+ * With -s STALE_CMD, first: a store session opens with a subject search for the intermediate's
+ * issuer, STALE_CMD commits to the catalog twice (which deletes the session's generation), and
+ * the session must still find the issuer (it starts again on the current generation).
+ * Usage: test_provider_threads [-c CHURN_LEAF] [-s STALE_CMD] LEAF INTERMEDIATE THREADS ITERATIONS
+ *        [AFTER_CMD]
  * OPENSSL_CONF names the configuration that loads the provider. Exit 0 when all held. */
 #include "config.h"
 
@@ -20,6 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/store.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -86,6 +91,40 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* The stale-session check (-s): 1 when the issuer was found after STALE_CMD ran. */
+static int stale_session(X509 *inter, const char *cmd)
+{
+    OSSL_STORE_CTX *st = NULL;
+    OSSL_STORE_SEARCH *search = NULL;
+    OSSL_STORE_INFO *info;
+    int found = 0;
+
+    if ((st = OSSL_STORE_open("dbtrust://", NULL, NULL, NULL, NULL)) == NULL ||
+        (search = OSSL_STORE_SEARCH_by_name(X509_get_issuer_name(inter))) == NULL ||
+        !OSSL_STORE_expect(st, OSSL_STORE_INFO_CERT) || !OSSL_STORE_find(st, search)) {
+        fprintf(stderr, "stale session: cannot open dbtrust:// with a subject search\n");
+        goto end;
+    }
+    fflush(NULL);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "STALE_CMD failed: %s\n", cmd);
+        goto end;
+    }
+    while (!OSSL_STORE_eof(st)) {
+        if ((info = OSSL_STORE_load(st)) == NULL)
+            continue;
+        if (OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_CERT)
+            found++;
+        OSSL_STORE_INFO_free(info);
+    }
+    printf("stale session: %d certificate(s) found after two commits\n", found);
+end:
+    ERR_print_errors_fp(stderr);
+    OSSL_STORE_SEARCH_free(search);
+    OSSL_STORE_close(st);
+    return found > 0;
+}
+
 static X509 *load_cert(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -108,20 +147,24 @@ int main(int argc, char **argv)
     X509 *inter = NULL;
     int nthreads, i, failures = 0, rc, status = 0, opt;
     int churn_trusted = 0, churn_untrusted = 0, churn_failures = 0;
-    const char *churn_path = NULL;
+    const char *churn_path = NULL, *stale_cmd = NULL;
     pid_t pid;
 
-    while ((opt = getopt(argc, argv, "c:")) != -1) {
-        if (opt != 'c')
+    while ((opt = getopt(argc, argv, "c:s:")) != -1) {
+        if (opt == 'c')
+            churn_path = optarg;
+        else if (opt == 's')
+            stale_cmd = optarg;
+        else
             goto usage;
-        churn_path = optarg;
     }
     argc -= optind - 1;
     argv += optind - 1;
     if (argc < 5 || argc > 6) {
     usage:
         fprintf(stderr,
-                "usage: %s [-c CHURN_LEAF] LEAF INTERMEDIATE THREADS ITERATIONS [AFTER_CMD]\n",
+                "usage: %s [-c CHURN_LEAF] [-s STALE_CMD] LEAF INTERMEDIATE THREADS ITERATIONS "
+                "[AFTER_CMD]\n",
                 argv[0]);
         return 2;
     }
@@ -142,6 +185,8 @@ int main(int argc, char **argv)
         status = 1;
         goto end;
     }
+    if (stale_cmd != NULL && !stale_session(inter, stale_cmd))
+        status = 1;
     if ((workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL) {
         status = 1;
         goto end;
