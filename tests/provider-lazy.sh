@@ -20,17 +20,22 @@ store=$mods/dbtrust-store.so
 [ -f "$store" ] || { echo "Bail out! $store not built; run make"; exit 1; }
 
 # Imports and exports: OpenSSL dlopens modules with RTLD_NOW, so each import costs a symbol
-# lookup in every process that loads the provider.
-expect_eq "dbtrust.so needs only libc" "libc.so.6" \
-    "$(readelf -d "$front" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ' | sed 's/ $//')"
-expect_eq "dbtrust.so imports no libcrypto function" 0 \
-    "$(nm -D --undefined-only "$front" | grep -c '@OPENSSL_')"
-# (__stack_chk_fail comes with -fstack-protector builds, such as Debian's hardening flags.)
-expect_eq "dbtrust.so imports at most 5 functions (dlopen, dlsym, dlerror, mutex lock/unlock)" \
-    ok "$(test "$(nm -D --undefined-only "$front" | grep ' U ' | grep -vc ' __stack_chk_fail@')" -le 5 &&
-        echo ok)"
-expect_eq "dbtrust.so makes no weak references (built without C runtime start files)" 0 \
-    "$(nm -D "$front" | grep -c ' w ')"
+# lookup in every process that loads the provider. A sanitizer build (make check exports
+# DBTRUST_SANITIZED) adds the sanitizer runtime's imports: these counts hold for normal builds.
+if [ -n "${DBTRUST_SANITIZED:-}" ]; then
+    echo "# sanitizer build: dbtrust.so's import counts are checked in the normal build's pass"
+else
+    expect_eq "dbtrust.so needs only libc" "libc.so.6" \
+        "$(readelf -d "$front" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ' | sed 's/ $//')"
+    expect_eq "dbtrust.so imports no libcrypto function" 0 \
+        "$(nm -D --undefined-only "$front" | grep -c '@OPENSSL_')"
+    # (__stack_chk_fail comes with -fstack-protector builds, such as Debian's hardening flags.)
+    expect_eq "dbtrust.so imports at most 5 functions (dlopen, dlsym, dlerror, mutex lock/unlock)" \
+        ok "$(test "$(nm -D --undefined-only "$front" | grep ' U ' | grep -vc ' __stack_chk_fail@')" -le 5 &&
+            echo ok)"
+    expect_eq "dbtrust.so makes no weak references (built without C runtime start files)" 0 \
+        "$(nm -D "$front" | grep -c ' w ')"
+fi
 for m in "$front" "$store"; do
     expect_eq "$(basename "$m") exports only OSSL_provider_init" "OSSL_provider_init" \
         "$(nm -D --defined-only "$m" | awk '$2 ~ /^[A-Z]$/ { print $3 }' | tr '\n' ' ' | sed 's/ $//')"
