@@ -134,3 +134,4 @@ TESTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-inputs.sh test
 dist_noinst_SCRIPTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-inputs.sh \
 	tests/setuid-env.sh tests/provider-hostsafe.sh tests/unit-valgrind.sh
 EXTRA_DIST += tests/lib/sanbin/openssl
+EXTRA_DIST += tests/lib/mkcerts.py

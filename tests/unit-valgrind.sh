@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The cmocka unit tests (every tests/test_* program make check runs) under valgrind memcheck:
+# no invalid access, no use of uninitialised memory and no leak (definite or indirect) in lib/,
+# the provider's reader and the test PKI, beyond what the tests themselves assert.
+set -u
+unset SSL_CERT_FILE SSL_CERT_DIR DBTRUST_CATALOG OPENSSL_CONF
+export LC_ALL=C
+src=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+build=${DBTRUST_BUILDDIR:-$PWD}
+[ -z "${DBTRUST_SANITIZED:-}" ] ||
+    { echo "SKIP: valgrind cannot run ASan-instrumented binaries (sanitizer build; runs in the normal pass)"; exit 77; }
+command -v valgrind >/dev/null ||
+    { echo "SKIP: valgrind is not installed (apt-get install valgrind)"; exit 77; }
+
+# The same list test.sh gives distcheck: the unit tests named in tests/local.mk.
+units=$(sed -n 's/^TESTS += //p' "$src/tests/local.mk" | tr ' ' '\n' | grep -E '^tests/test_[a-z0-9_]+$' | sort -u)
+[ -n "$units" ] || { echo "Bail out! no unit test found in $src/tests/local.mk"; exit 1; }
+w=$(mktemp -d "${TMPDIR:-/tmp}/dbt-unit-valgrind.XXXXXX") || exit 1
+trap 'rm -rf "$w"' EXIT
+
+passed=0 failed=0
+for t in $units; do
+    bin=$build/$t
+    if [ ! -x "$bin" ]; then
+        echo "not ok - $t: $bin not built (make check builds it)"
+        failed=$((failed + 1))
+        continue
+    fi
+    # A libtool wrapper script would put valgrind on /bin/sh, not on the test.
+    if ! head -c 4 "$bin" | grep -q ELF; then
+        echo "not ok - $t: $bin is not an ELF binary (a libtool wrapper?)"
+        failed=$((failed + 1))
+        continue
+    fi
+    log=$w/${t##*/}.log
+    rc=0
+    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        --show-leak-kinds=definite,indirect --track-origins=yes --log-file="$log" \
+        "$bin" >"$w/out" 2>&1 || rc=$?
+    if [ "$rc" = 0 ] || [ "$rc" = 77 ]; then
+        echo "ok - $t under valgrind$([ "$rc" = 77 ] && echo ' (the test itself skipped)')"
+        passed=$((passed + 1))
+    else
+        echo "not ok - $t under valgrind: exit status $rc"
+        [ "$rc" = 99 ] || tail -n 20 "$w/out"
+        cat "$log"
+        failed=$((failed + 1))
+    fi
+done
+echo "# $passed passed, $failed failed"
+[ "$failed" = 0 ]
