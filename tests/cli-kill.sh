@@ -14,7 +14,10 @@ build=${DBTRUST_BUILDDIR:-$PWD}
 DBTRUST=${DBTRUST:-$build/dbtrust}
 export OPENSSL_MODULES=${OPENSSL_MODULES:-$build/.libs}
 catview=$build/tests/catview_tool
+# The 1000 kills run in the normal build; the sanitizer pass (several times slower per process)
+# repeats 200 of them for ASan/UBSan reports from interrupted runs' successors.
 kills=${DBT_KILLS:-1000}
+[ -n "${DBT_KILLS:-}" ] || [ -z "${DBTRUST_SANITIZED:-}" ] || kills=200
 
 die() { echo "Bail out! $*"; exit 1; }
 [ -x "$catview" ] || die "$catview not built; run make check"
