@@ -3,7 +3,8 @@
 # and convert with bounded memory (peak RSS at most twice what openssl itself needs to hold the
 # same certificates, measured in the same run with openssl crl2pkcs7 -certfile), and inputs
 # beyond the limits (DBT_MAX_INPUT 256 MiB + 1 byte, DBT_MAX_CERTS 200,000 + 1 certificates)
-# are refused with the limit and the file named, the catalog untouched.
+# are refused with the limit and the file named, the catalog untouched. Also a full disk under
+# dbtrust import (a small tmpfs, as root).
 # Certificates are made fast from one template by rewriting its serial (tests/lib/mkcerts.py).
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR DBTRUST_CATALOG OPENSSL_CONF
@@ -23,6 +24,35 @@ not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
 w=$(mktemp -d "${TMPDIR:-/tmp}/dbt-huge.XXXXXX") || exit 1
 trap 'rm -rf "$w"' EXIT
 chmod 755 "$w"
+
+# A full disk, end to end through the CLI (as root: a 2 MB tmpfs of our own): import fails
+# with the reason, the catalog is exactly as before, and after space is freed the next import
+# succeeds.
+if [ "$(id -u)" = 0 ] && mkdir "$w/full" && mount -t tmpfs -o size=2m,mode=755 dbt-full "$w/full"; then
+    trap 'umount "$w/full" 2>/dev/null; rm -rf "$w"' EXIT
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+        -subj "/CN=full disk test CA" -days 30 -addext basicConstraints=critical,CA:TRUE \
+        -out "$w/small.pem" 2>/dev/null || { echo "Bail out! small CA"; exit 1; }
+    "$DBTRUST" --catalog "$w/full/cat" import -q --bundle first "$w/small.pem" ||
+        { echo "Bail out! import on the tmpfs"; exit 1; }
+    fsnap() { (cd "$w/full/cat" && find . -printf '%P %s %l\n' | sort && cat current/certs/index) | sha256sum; }
+    fbefore=$(fsnap)
+    dd if=/dev/zero of="$w/full/filler" bs=64k 2>/dev/null
+    out=$("$DBTRUST" --catalog "$w/full/cat" import -q --bundle second "$w/small.pem" 2>&1)
+    rc=$?
+    if [ "$rc" = 1 ] && grep -q 'No space left' <<<"$out"; then ok "full disk: import fails with the reason: $out"
+    else not_ok "full disk: import exit status $rc: $out"; fi
+    [ "$(fsnap)" = "$fbefore" ] && ok "full disk: the catalog is exactly as before" ||
+        not_ok "full disk: the catalog changed: $(ls -A "$w/full/cat")"
+    rm -f "$w/full/filler"
+    out=$("$DBTRUST" --catalog "$w/full/cat" import -q --bundle second "$w/small.pem" 2>&1) &&
+        [ "$(ls -d "$w/full/cat"/.gen-* | wc -l)" -le 2 ] &&
+        ok "full disk: once space is freed the next import succeeds and leaves no leftover" ||
+        not_ok "full disk: the next import: $out; $(ls -A "$w/full/cat")"
+    umount "$w/full"
+else
+    echo "# full-disk case skipped: mounting a tmpfs needs root (CI runs as root)"
+fi
 
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
     -subj "/CN=huge input test CA" -days 30 -set_serial 0x7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e \
