@@ -18,7 +18,9 @@ DBT_PG_USER=dbtrust
 DBT_PG_DB=dbtrust
 DBT_PG_ALL=()
 
-dbt_pg_as() { runuser -u postgres -- "$@"; }
+# The server never reads a test's client-side OPENSSL_CONF (in a sanitizer build it names the
+# ASan-built dbtrust.so, which the uninstrumented postgres cannot load).
+dbt_pg_as() { runuser -u postgres -- env -u OPENSSL_CONF "$@"; }
 
 # A TCP port nobody listens on now. Another process may take it before the server binds it, so
 # dbt_pg_start retries on a bind failure.
