@@ -35,7 +35,7 @@ for t in $units; do
     log=$w/${t##*/}.log
     rc=0
     valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-        --show-leak-kinds=definite,indirect --track-origins=yes --log-file="$log" \
+        --show-leak-kinds=definite,indirect --log-file="$log" \
         "$bin" >"$w/out" 2>&1 || rc=$?
     if [ "$rc" = 0 ] || [ "$rc" = 77 ]; then
         echo "ok - $t under valgrind$([ "$rc" = 77 ] && echo ' (the test itself skipped)')"
