@@ -25,6 +25,9 @@ die() { echo "Bail out! $*"; exit 1; }
 
 w=$(mktemp -d "${TMPDIR:-/tmp}/dbt-cli-kill.XXXXXX") || exit 1
 trap 'rm -rf "$w"' EXIT
+# Stopped by a signal, still unmount and remove (bash runs the EXIT trap on exit only).
+trap 'exit 143' TERM
+trap 'exit 130' INT
 # As root, a tmpfs of our own: the writers' syncfs then waits for nothing else on the machine,
 # so the kill points spread over the commands' logic instead of mostly over disk flushes (what
 # a SIGKILL can interrupt is the order of system calls, the same on any filesystem).
