@@ -63,9 +63,20 @@ static void *work(void *arg)
 {
     struct worker *w = arg;
     int i, rc;
+    /* Each thread verifies its own copies, as each connection of a client parses what its
+     * server sends: OpenSSL fills a certificate's extension cache on first use, and threads
+     * sharing one X509 race there inside libcrypto (helgrind), which is not what this tests. */
+    X509 *my_leaf = X509_dup(leaf), *my_churn = churn_leaf ? X509_dup(churn_leaf) : NULL;
+    STACK_OF(X509) *my_chain = untrusted ? sk_X509_deep_copy(untrusted, X509_dup, X509_free) : NULL;
 
+    if (my_leaf == NULL || (churn_leaf != NULL && my_churn == NULL) ||
+        (untrusted != NULL && my_chain == NULL)) {
+        fprintf(stderr, "thread %d: cannot copy the test certificates\n", w->id);
+        w->failures++;
+        goto end;
+    }
     for (i = 0; i < iterations; i++) {
-        rc = verify_once(leaf, untrusted);
+        rc = verify_once(my_leaf, my_chain);
         if (rc != X509_V_OK) {
             w->failures++;
             fprintf(stderr, "thread %d iteration %d: verification failed: %s\n", w->id, i,
@@ -73,9 +84,9 @@ static void *work(void *arg)
             ERR_print_errors_fp(stderr);
         }
         ERR_clear_error();
-        if (churn_leaf == NULL)
+        if (my_churn == NULL)
             continue;
-        rc = verify_once(churn_leaf, NULL);
+        rc = verify_once(my_churn, NULL);
         if (rc == X509_V_OK) {
             w->churn_trusted++;
         } else if (rc == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY) {
@@ -88,6 +99,10 @@ static void *work(void *arg)
         }
         ERR_clear_error();
     }
+end:
+    X509_free(my_leaf);
+    X509_free(my_churn);
+    sk_X509_pop_free(my_chain, X509_free);
     return NULL;
 }
 
