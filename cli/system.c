@@ -622,6 +622,41 @@ end:
     return rc;
 }
 
+/*
+ * A writer killed between creating a temporary link and renaming it into place (put_link) leaves
+ * ".<name>.tmp-<pid>" in the cert directory: ".dbtrust-<sha256>.pem.tmp-N" for a certificate
+ * link, or ".<hash>.<n>.tmp-N" pointing at a dbtrust-*.pem link. Only dbtrust makes these, only
+ * under the system lock, so whoever holds the lock removes them (no name OpenSSL looks up).
+ */
+static void sweep_tmp_links(const char *dir)
+{
+    char path[PATH_MAX], target[PATH_MAX];
+    struct dirent *e;
+    struct stat st;
+    ssize_t n;
+    DIR *d;
+
+    if ((d = opendir(dir)) == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] != '.' || strstr(e->d_name, ".tmp-") == NULL)
+            continue;
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path) ||
+            lstat(path, &st) != 0 || !S_ISLNK(st.st_mode))
+            continue;
+        if (strncmp(e->d_name, ".dbtrust-", 9) != 0) {
+            n = readlink(path, target, sizeof(target) - 1);
+            if (n <= 0)
+                continue;
+            target[n] = '\0';
+            if (strncmp(target, "dbtrust-", 8) != 0)
+                continue;
+        }
+        unlink(path);
+    }
+    closedir(d);
+}
+
 /* One writer of the system directory at a time (enable, disable, refresh, and the refresh that
  * follows an import or a removal): an flock on "<state file>.lock". Returns the fd or -1. */
 static int sys_lock(void)
@@ -648,6 +683,7 @@ static int sys_lock(void)
         close(fd);
         return -1;
     }
+    sweep_tmp_links(sys_cert_dir());
     return fd;
 }
 

@@ -167,7 +167,9 @@ system_ok() {
     local s out dangling foreign lost
     s=$(sysstate)
     if [ "$s" != "$Y_ON" ] && [ "$s" != "$Y_OFF" ]; then
-        sysraw | sort -u >"$w/sys-now"
+        # A temporary link (".<name>.tmp-<pid>", made before the rename into place) may stay
+        # after a kill; the next enable or disable removes it (checked: exact states below).
+        sysraw | grep -vE '^\.[^ ]+\.tmp-[0-9]+ ' | sort -u >"$w/sys-now"
         foreign=$(sort -u "$w/sys-on" "$w/sys-off" | comm -23 "$w/sys-now" -)
         lost=$(sort -u "$w/sys-off" | comm -13 "$w/sys-now" -)
         [ -z "$foreign" ] && [ -z "$lost" ] ||

@@ -130,6 +130,23 @@ expect_eq "the system's later CA moves down to .0" "$(readlink "$sys/$h2048.0")"
 expect_eq "disable leaves the store as before enable" "$(snapshot)" "$snap0"
 [ -e "$DBTRUST_SYSTEM_STATE" ] && not_ok "the state file is left" || ok "the state file is gone"
 
+# What a writer killed between a temporary link and its rename leaves (tests/cli-kill.sh saw
+# it): the next command under the system lock removes dbtrust's temporary links, and only those.
+sha2048=$(sha_of "$pki/root-rsa2048.pem")
+ln -s "$DBTRUST_CATALOG/certs/$sha2048.pem" "$sys/.dbtrust-$sha2048.pem.tmp-99999"
+ln -s "dbtrust-$sha2048.pem" "$sys/.$h2048.1.tmp-99999"
+ln -s other.pem "$sys/.other.pem.tmp-1"
+expect "enable after a killed writer" ok "" "$DBTRUST" system enable
+[ -L "$sys/.dbtrust-$sha2048.pem.tmp-99999" ] && not_ok "a temporary certificate link is left" ||
+    ok "the temporary certificate link is removed"
+[ -L "$sys/.$h2048.1.tmp-99999" ] && not_ok "a temporary hash link is left" ||
+    ok "the temporary hash link is removed"
+[ -L "$sys/.other.pem.tmp-1" ] && ok "a temporary link that is not dbtrust's stays" ||
+    not_ok "a link that is not dbtrust's was removed"
+rm -f "$sys/.other.pem.tmp-1"
+expect "disable after it" ok "" "$DBTRUST" system disable
+expect_eq "and the store is as before enable" "$(snapshot)" "$snap0"
+
 # A failed enable undoes every step: the third certificate's link name is taken by a directory.
 taken=$sys/dbtrust-$(sha_of "$pki/root-ecc384.pem").pem
 mkdir "$taken"
