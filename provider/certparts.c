@@ -1,5 +1,5 @@
 /* dbtrust.so: the parts of a DER certificate that searches compare (issuer, subject, serial),
- * read with a light DER walk. */
+ * read with a light DER walk; names are compared as DER first, decoded only when that fails. */
 #include "config.h"
 
 #include <string.h>
@@ -12,8 +12,6 @@
 
 void dbt_certparts_free(dbt_certparts *c)
 {
-    X509_NAME_free(c->issuer);
-    X509_NAME_free(c->subject);
     ASN1_INTEGER_free(c->serial);
     memset(c, 0, sizeof(*c));
 }
@@ -54,13 +52,21 @@ int dbt_certparts_get(const unsigned char *der, long derlen, dbt_certparts *c)
     if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
         goto end;
     p += len;
-    if ((c->issuer = d2i_X509_NAME(NULL, &p, (long)(tbs_end - p))) == NULL)
-        goto end;
+    q = p;
     if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
         goto end;
     p += len;
-    if ((c->subject = d2i_X509_NAME(NULL, &p, (long)(tbs_end - p))) == NULL)
+    c->issuer = q;
+    c->issuer_len = (long)(p - q);
+    if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
         goto end;
+    p += len;
+    q = p;
+    if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
+        goto end;
+    p += len;
+    c->subject = q;
+    c->subject_len = (long)(p - q);
     p = tbs_end;
     if (!der_header(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
         goto end;
@@ -73,4 +79,24 @@ end:
     if (!ok)
         dbt_certparts_free(c);
     return ok;
+}
+
+int dbt_certparts_name_eq(const unsigned char *der, long len, const X509_NAME *want)
+{
+    const unsigned char *wder = NULL, *p = der;
+    size_t wlen = 0;
+    X509_NAME *name;
+    int eq;
+
+    if (der == NULL || len <= 0)
+        return 0;
+    if (X509_NAME_get0_der((X509_NAME *)want, &wder, &wlen) && wlen == (size_t)len &&
+        memcmp(wder, der, wlen) == 0)
+        return 1;
+    ERR_set_mark();
+    name = d2i_X509_NAME(NULL, &p, len);
+    eq = name != NULL && p == der + len && X509_NAME_cmp(name, want) == 0;
+    ERR_pop_to_mark();
+    X509_NAME_free(name);
+    return eq;
 }

@@ -19,8 +19,10 @@ dbtrust_store_la_SOURCES = \
 	provider/prov.h provider/reader.h provider/certparts.h \
 	lib/error.c lib/error.h
 dbtrust_store_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -fvisibility=hidden
+# -nostartfiles here too: without the C runtime start files the first dbtrust:// open is spared
+# their _init page fault and weak-symbol lookups (the store code has no constructor either).
 dbtrust_store_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined \
-	-export-symbols-regex '^OSSL_provider_init$$'
+	-export-symbols-regex '^OSSL_provider_init$$' -Wc,-nostartfiles
 dbtrust_store_la_LIBADD = $(CRYPTO_LIBS)
 
 # The openssl.cnf snippet (`dbtrust config` prints it; cli/ compiles provider/cnf.c).

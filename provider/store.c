@@ -537,10 +537,10 @@ static int matches(const dbt_store *ctx, const dbt_certparts *c)
 
     switch (ctx->search) {
     case S_SUBJECT:
-        return X509_NAME_cmp(c->subject, ctx->name) == 0;
+        return dbt_certparts_name_eq(c->subject, c->subject_len, ctx->name);
     case S_ISSUER_SERIAL:
-        return X509_NAME_cmp(c->issuer, ctx->name) == 0 &&
-               ASN1_INTEGER_cmp(c->serial, ctx->serial) == 0;
+        return ASN1_INTEGER_cmp(c->serial, ctx->serial) == 0 &&
+               dbt_certparts_name_eq(c->issuer, c->issuer_len, ctx->name);
     case S_SHA1:
         return EVP_Digest(ctx->der, (size_t)ctx->derlen, md, &mdlen, EVP_sha1(), NULL) &&
                mdlen == 20 && memcmp(md, ctx->fp, 20) == 0;
@@ -575,7 +575,7 @@ static int restart_if_stale(dbt_store *ctx)
 static void advance(dbt_store *ctx)
 {
     char sha[DBT_SHA256_HEX + 1];
-    dbt_certparts parts = {NULL, NULL, NULL};
+    dbt_certparts parts = {NULL, NULL, 0, 0, NULL};
     int reason, missing, yes, r;
 
     OPENSSL_free(ctx->der);

@@ -1,5 +1,5 @@
 /* cmocka unit tests of provider/certparts.c: the issuer, subject and serial of a DER certificate
- * read without decoding its key, and the refusal of anything that is not exactly one
+ * read without decoding its key, names compared as OpenSSL compares them, and the refusal of anything that is not exactly one
  * certificate. The certificate is made in memory for each run. */
 #include "config.h"
 
@@ -58,11 +58,47 @@ static void test_fields(void **state)
 
     (void)state;
     assert_int_equal(dbt_certparts_get(der, derlen, &c), 1);
-    assert_int_equal(X509_NAME_cmp(c.subject, X509_get_subject_name(cert)), 0);
-    assert_int_equal(X509_NAME_cmp(c.issuer, X509_get_issuer_name(cert)), 0);
+    assert_true(dbt_certparts_name_eq(c.subject, c.subject_len, X509_get_subject_name(cert)));
+    assert_true(dbt_certparts_name_eq(c.issuer, c.issuer_len, X509_get_issuer_name(cert)));
+    assert_false(dbt_certparts_name_eq(c.subject, c.subject_len, X509_get_issuer_name(cert)));
+    assert_false(dbt_certparts_name_eq(c.issuer, c.issuer_len, X509_get_subject_name(cert)));
     assert_int_equal(ASN1_INTEGER_get(c.serial), 0x1234);
     dbt_certparts_free(&c);
     assert_null(c.subject);
+    assert_null(c.serial);
+}
+
+/* A name whose bytes differ but whose canonical form is the same (OpenSSL folds case and
+ * whitespace and ignores the string type) is equal, as X509_NAME_cmp says; a name that differs
+ * in content is not, nor are bytes that are not a Name. */
+static void test_name_canonical(void **state)
+{
+    X509_NAME *folded = X509_NAME_new(), *other = X509_NAME_new();
+    const unsigned char *fder = NULL;
+    size_t flen = 0;
+    dbt_certparts c;
+
+    (void)state;
+    assert_non_null(folded);
+    assert_non_null(other);
+    /* "  leaf " as a PrintableString against "Leaf" as a UTF8String. */
+    assert_true(X509_NAME_add_entry_by_txt(folded, "CN", V_ASN1_PRINTABLESTRING,
+                                           (unsigned char *)"  leaf ", -1, -1, 0));
+    assert_true(X509_NAME_add_entry_by_txt(other, "CN", MBSTRING_ASC, (unsigned char *)"Leaf 2",
+                                           -1, -1, 0));
+    assert_int_equal(dbt_certparts_get(der, derlen, &c), 1);
+    assert_true(X509_NAME_get0_der(folded, &fder, &flen));
+    assert_false(flen == (size_t)c.subject_len && memcmp(fder, c.subject, flen) == 0);
+    assert_int_equal(X509_NAME_cmp(folded, X509_get_subject_name(cert)), 0);
+    assert_true(dbt_certparts_name_eq(c.subject, c.subject_len, folded));
+    assert_false(dbt_certparts_name_eq(c.subject, c.subject_len, other));
+    /* Not a Name: the serial number's bytes, a truncated name, nothing. */
+    assert_false(dbt_certparts_name_eq(c.subject, c.subject_len - 1, folded));
+    assert_false(dbt_certparts_name_eq(der, 4, folded));
+    assert_false(dbt_certparts_name_eq(NULL, 0, folded));
+    dbt_certparts_free(&c);
+    X509_NAME_free(folded);
+    X509_NAME_free(other);
 }
 
 static void test_refusals(void **state)
@@ -77,6 +113,7 @@ static void test_refusals(void **state)
     /* Truncated, followed by a byte, empty, or not a SEQUENCE. */
     assert_int_equal(dbt_certparts_get(buf, derlen - 1, &c), 0);
     assert_null(c.issuer);
+    assert_null(c.serial);
     assert_int_equal(dbt_certparts_get(buf, derlen + 1, &c), 0);
     assert_int_equal(dbt_certparts_get(buf, 0, &c), 0);
     buf[0] = 0x04;
@@ -96,6 +133,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields),
+        cmocka_unit_test(test_name_canonical),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
