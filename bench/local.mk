@@ -8,8 +8,8 @@ EXTRA_DIST += bench/print-bench.sh
 # make bench-provider: dbtrust.so's costs in callgrind instructions (bench/provider-bench.sh).
 noinst_PROGRAMS += bench/provider-bench
 bench_provider_bench_SOURCES = bench/provider-bench.c
-bench_provider_bench_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
-bench_provider_bench_LDADD = $(CRYPTO_LIBS)
+bench_provider_bench_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS) $(CRYPTO_CFLAGS)
+bench_provider_bench_LDADD = $(SSL_LIBS) $(CRYPTO_LIBS)
 bench-provider: dbtrust.la dbtrust-store.la bench/provider-bench tests/test_provider_cnf
 	DBTRUST_SRCDIR='$(abs_top_srcdir)' DBTRUST_BUILDDIR='$(abs_top_builddir)' \
 		DBTRUST_REALDATA='$(REALDATA_DIR)' OPENSSL_MODULES='$(abs_top_builddir)/.libs' \

@@ -1,10 +1,13 @@
 /* Benchmark driver for dbtrust.so (bench/provider-bench.sh runs it under callgrind):
  *   provider-bench gen N OUT.pem        N self-signed CA certificates with distinct subjects
- *   provider-bench lookup SOURCE CERT [warm]
+ *   provider-bench lookup SOURCE CERT [warm|tls]
  *       one trust lookup of CERT's subject, as X509_verify_cert does it: a new X509_STORE on
- *       SOURCE (a store URI such as dbtrust://, or a PEM file parsed eagerly), then a subject
+ *       SOURCE (a store URI such as dbtrust://, a hashed directory as SSL_CERT_DIR gives one, or a
+ *       PEM file parsed eagerly), then a subject
  *       search. bench_lookup() is the measured function (callgrind --toggle-collect); "warm" runs
- *       the same lookup once before, outside it. Prints the wall time of bench_lookup in us. */
+ *       the same lookup once before, outside it; "tls" first makes a TLS client SSL_CTX, as every
+ *       TLS client (libpq included) has done before its first trust lookup. Prints the wall time
+ *       of bench_lookup in us and the minor page faults taken inside it. */
 #include "config.h"
 
 #include <stdio.h>
@@ -12,10 +15,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -28,12 +35,17 @@ static int lookup(const char *source, const X509_NAME *name)
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     X509_OBJECT *obj = NULL;
+    struct stat st;
     int found = 0, loaded;
 
     if (store == NULL || ctx == NULL)
         goto end;
-    loaded = strstr(source, "://") != NULL ? X509_STORE_load_store(store, source)
-                                           : X509_STORE_load_file(store, source);
+    if (strstr(source, "://") != NULL)
+        loaded = X509_STORE_load_store(store, source);
+    else if (stat(source, &st) == 0 && S_ISDIR(st.st_mode))
+        loaded = X509_STORE_load_path(store, source);
+    else
+        loaded = X509_STORE_load_file(store, source);
     if (!loaded || !X509_STORE_CTX_init(ctx, store, NULL, NULL))
         goto end;
     obj = X509_STORE_CTX_get_obj_by_subject(ctx, X509_LU_X509, (X509_NAME *)name);
@@ -107,14 +119,18 @@ end:
 int main(int argc, char **argv)
 {
     struct timespec t0, t1;
+    struct rusage r0, r1;
+    SSL_CTX *tls = NULL;
+    const char *mode = argc == 5 ? argv[4] : "";
     X509 *cert = NULL;
     FILE *f;
     int found, rc = 1;
 
     if (argc == 4 && strcmp(argv[1], "gen") == 0)
         return gen(atoi(argv[2]), argv[3]);
-    if (argc < 4 || argc > 5 || strcmp(argv[1], "lookup") != 0) {
-        fprintf(stderr, "usage: %s gen N OUT.pem | lookup SOURCE CERT [warm]\n", argv[0]);
+    if (argc < 4 || argc > 5 || strcmp(argv[1], "lookup") != 0 ||
+        (argc == 5 && strcmp(mode, "warm") != 0 && strcmp(mode, "tls") != 0)) {
+        fprintf(stderr, "usage: %s gen N OUT.pem | lookup SOURCE CERT [warm|tls]\n", argv[0]);
         return 2;
     }
     if ((f = fopen(argv[3], "r")) == NULL || (cert = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
@@ -124,21 +140,29 @@ int main(int argc, char **argv)
         return 1;
     }
     fclose(f);
-    if (argc == 5 && !bench_warm(argv[2], X509_get_subject_name(cert))) {
+    if (strcmp(mode, "tls") == 0 && (tls = SSL_CTX_new(TLS_client_method())) == NULL) {
+        ERR_print_errors_fp(stderr);
+        goto end;
+    }
+    if (strcmp(mode, "warm") == 0 && !bench_warm(argv[2], X509_get_subject_name(cert))) {
         fprintf(stderr, "warm-up lookup in %s found nothing\n", argv[2]);
         goto end;
     }
+    getrusage(RUSAGE_SELF, &r0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     found = bench_lookup(argv[2], X509_get_subject_name(cert));
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    getrusage(RUSAGE_SELF, &r1);
     if (!found) {
         fprintf(stderr, "lookup in %s found nothing\n", argv[2]);
         ERR_print_errors_fp(stderr);
         goto end;
     }
-    printf("%.1f\n", (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3);
+    printf("%.1f %ld\n", (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3,
+           r1.ru_minflt - r0.ru_minflt);
     rc = 0;
 end:
+    SSL_CTX_free(tls);
     X509_free(cert);
     return rc;
 }

@@ -4,7 +4,8 @@
 # and the goal each should meet.
 #   1. subject lookup with 10,000 CAs vs 10 CAs in the catalog (goal: within 1.2x)
 #   2. the first dbtrust:// trust lookup in a new process, 108-root AWS RDS catalog (goal: < 1 ms),
-#      against parsing the same bundle eagerly (X509_STORE_load_file)
+#      in a bare process and in a TLS client (after SSL_CTX_new, as libpq), against OpenSSL's own
+#      hashed-directory lookup of the catalog's certs/ view and against parsing the bundle eagerly
 #   3. `openssl version` with the provider loaded through openssl.cnf vs without (goal: < 1%)
 set -euo pipefail
 unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF DBTRUST_CATALOG
@@ -49,11 +50,6 @@ ir() {
     fi
     sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$out" | head -1
 }
-# median_us CMD...: median wall time in microseconds of bench_lookup over 21 fresh processes.
-median_us() {
-    local i
-    for i in $(seq 21); do "$@"; done | sort -n | sed -n 11p
-}
 ratio() { awk -v a="$1" -v b="$2" -v d="${3:-3}" 'BEGIN { printf "%.*f", d, a / b }'; }
 
 echo "== 1. subject lookup: 10,000 CAs vs 10 CAs (warm process, one lookup, callgrind Ir)"
@@ -75,14 +71,44 @@ echo "== 2. first trust lookup in a new process: 108 AWS RDS roots"
 if [ -r "$global" ]; then
     mkcat "$w/aws" aws="$global"
     awk '/BEGIN/ { n++ } n == 54' "$global" >"$w/root54.pem"
-    cold=$(OPENSSL_CONF=$w/aws.cnf ir "$bench" lookup dbtrust:// "$w/root54.pem")
-    eager=$(OPENSSL_CONF=$w/aws.cnf ir "$bench" lookup "$global" "$w/root54.pem")
-    echo "   dbtrust:// (catalog, first lookup):        $cold Ir"
-    echo "   X509_STORE_load_file(global bundle) + lookup: $eager Ir"
-    echo "   ratio dbtrust/eager $(ratio "$cold" "$eager")"
-    tcold=$(OPENSSL_CONF=$w/aws.cnf median_us "$bench" lookup dbtrust:// "$w/root54.pem")
-    teager=$(OPENSSL_CONF=$w/aws.cnf median_us "$bench" lookup "$global" "$w/root54.pem")
-    echo "   wall time, median of 21 processes: dbtrust:// $tcold us (goal < 1000), eager $teager us"
+    hashdir=$w/aws/certs
+    [ -d "$hashdir" ] || { echo "provider-bench: no hashed view at $hashdir" >&2; exit 1; }
+    export OPENSSL_CONF=$w/aws.cnf
+    cold=$(ir "$bench" lookup dbtrust:// "$w/root54.pem")
+    coldtls=$(ir "$bench" lookup dbtrust:// "$w/root54.pem" tls)
+    dirtls=$(ir "$bench" lookup "$hashdir" "$w/root54.pem" tls)
+    eager=$(ir "$bench" lookup "$global" "$w/root54.pem")
+    echo "   instructions inside the lookup (callgrind Ir):"
+    echo "     dbtrust://, bare process:                          $cold"
+    echo "     dbtrust://, TLS client (SSL_CTX_new done first):   $coldtls"
+    echo "     OpenSSL's hashed-directory lookup of the catalog's certs/ view, TLS client: $dirtls"
+    echo "     X509_STORE_load_file(global bundle), bare process: $eager"
+    echo "     ratio dbtrust/eager $(ratio "$cold" "$eager"), dbtrust/hashed directory $(ratio "$coldtls" "$dirtls")"
+    # Wall time: the four interleaved, one fresh process each per round, so that the machine's
+    # drift hits them alike. Page faults are counted too: on this VM each costs 15-20 us.
+    : >"$w/wall"
+    for i in $(seq "${WALL_RUNS:-41}"); do
+        echo "bare $("$bench" lookup dbtrust:// "$w/root54.pem")" >>"$w/wall"
+        echo "tls $("$bench" lookup dbtrust:// "$w/root54.pem" tls)" >>"$w/wall"
+        echo "dir $("$bench" lookup "$hashdir" "$w/root54.pem" tls)" >>"$w/wall"
+        echo "eager $("$bench" lookup "$global" "$w/root54.pem")" >>"$w/wall"
+    done
+    unset OPENSSL_CONF
+    wall() { # median wall (us) with its quartiles, and the median page faults, of one kind of run
+        local t f
+        t=$(awk -v k="$1" '$1 == k { print $2 }' "$w/wall" | sort -n | awk '{ t[NR] = $1 }
+            END { printf "median %s us (p25 %s, p75 %s)", t[int((NR + 1) / 2)],
+                  t[int((NR + 3) / 4)], t[int((3 * NR + 1) / 4)] }')
+        f=$(awk -v k="$1" '$1 == k { print $3 }' "$w/wall" | sort -n | awk '{ f[NR] = $1 }
+            END { print f[int((NR + 1) / 2)] }')
+        echo "$t, $f page faults"
+    }
+    echo "   wall time inside the lookup, ${WALL_RUNS:-41} fresh processes each, interleaved (goal < 1000 us):"
+    echo "     dbtrust://, bare process:        $(wall bare)"
+    echo "     dbtrust://, TLS client:          $(wall tls)"
+    echo "     hashed directory, TLS client:    $(wall dir)"
+    echo "     eager parse, bare process:       $(wall eager)"
+    echo "   cmd: OPENSSL_CONF=<cat>.cnf bench/provider-bench lookup dbtrust:// root54.pem [tls]"
 else
     echo "   skipped: $global not present (DBTRUST_REALDATA)"
 fi
