@@ -29,6 +29,23 @@ static int der_header(const unsigned char **p, const unsigned char *end, int wan
     return *len <= end - *p;
 }
 
+/* Skips one SEQUENCE at *p, then takes the Name (a SEQUENCE) that follows, tag included. */
+static int skip_then_name(const unsigned char **p, const unsigned char *end,
+                          const unsigned char **name, long *name_len)
+{
+    long len;
+
+    if (!der_header(p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
+        return 0;
+    *p += len;
+    *name = *p;
+    if (!der_header(p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
+        return 0;
+    *p += len;
+    *name_len = (long)(*p - *name);
+    return 1;
+}
+
 /* Certificate ::= SEQUENCE { tbs SEQUENCE { [0] version OPTIONAL, serial, signature, issuer,
  * validity, subject, ... }, signatureAlgorithm, signatureValue }; nothing may follow. */
 int dbt_certparts_get(const unsigned char *der, long derlen, dbt_certparts *c)
@@ -49,24 +66,10 @@ int dbt_certparts_get(const unsigned char *der, long derlen, dbt_certparts *c)
         p = q + len;
     if ((c->serial = d2i_ASN1_INTEGER(NULL, &p, (long)(tbs_end - p))) == NULL)
         goto end;
-    if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
+    /* signature, issuer, validity, subject */
+    if (!skip_then_name(&p, tbs_end, &c->issuer, &c->issuer_len) ||
+        !skip_then_name(&p, tbs_end, &c->subject, &c->subject_len))
         goto end;
-    p += len;
-    q = p;
-    if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
-        goto end;
-    p += len;
-    c->issuer = q;
-    c->issuer_len = (long)(p - q);
-    if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
-        goto end;
-    p += len;
-    q = p;
-    if (!der_header(&p, tbs_end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
-        goto end;
-    p += len;
-    c->subject = q;
-    c->subject_len = (long)(p - q);
     p = tbs_end;
     if (!der_header(&p, end, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, 1, &len))
         goto end;

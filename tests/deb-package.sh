@@ -29,29 +29,8 @@ dbt_sysiso_enter "$0" "$@" || exit $?
 . "$src/tests/lib/libpq17.sh"
 . "$src/certs/demo-pki.sh"
 
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+. "$src/tests/lib/tap.sh"
 bail() { echo "Bail out! $*"; exit 1; }
-# expect NAME ok|fail PATTERN CMD...: CMD's exit status, and its output (stdout and stderr)
-# contains the fixed string PATTERN ("" = anything, "=TEXT" = exactly TEXT). Returns 1 when not.
-expect() {
-    local name=$1 want=$2 pat=$3 out rc
-    shift 3
-    out=$("$@" 2>&1)
-    rc=$?
-    if { [ "$want" = ok ] && [ $rc -ne 0 ]; } || { [ "$want" = fail ] && [ $rc -eq 0 ]; }; then
-        not_ok "$name: exit status $rc, wanted $want; output: $(head -c 2000 <<<"$out")"
-    elif [ "${pat:0:1}" = = ] && [ "$out" != "${pat:1}" ]; then
-        not_ok "$name: output is not '${pat:1}'; output: $out"
-    elif [ -n "$pat" ] && [ "${pat:0:1}" != = ] && ! grep -qF -- "$pat" <<<"$out"; then
-        not_ok "$name: output lacks '$pat'; output: $(head -c 2000 <<<"$out")"
-    else
-        ok "$name"
-        return 0
-    fi
-    return 1
-}
 
 dbt_apt_ensure dpkg-dev debhelper lintian fakeroot || exit $?
 

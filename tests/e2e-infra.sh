@@ -16,27 +16,7 @@ src=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 
 dbt_require_root "tests/e2e-infra.sh (PostgreSQL server, chroot)" || exit $?
 
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-
-# expect NAME ok|fail PATTERN CMD...: runs CMD and checks its exit status and that its output
-# (stdout+stderr) contains PATTERN (fixed string; empty = anything; "=TEXT" = exactly TEXT).
-expect() {
-    local name=$1 want=$2 pat=$3 out rc
-    shift 3
-    out=$("$@" 2>&1)
-    rc=$?
-    if { [ "$want" = ok ] && [ $rc -ne 0 ]; } || { [ "$want" = fail ] && [ $rc -eq 0 ]; }; then
-        not_ok "$name: exit status $rc, wanted $want; output: $out"
-    elif [ "${pat:0:1}" = = ] && [ "$out" != "${pat:1}" ]; then
-        not_ok "$name: output is not '${pat:1}'; output: $out"
-    elif [ -n "$pat" ] && [ "${pat:0:1}" != = ] && ! grep -qF -- "$pat" <<<"$out"; then
-        not_ok "$name: output lacks '$pat'; output: $out"
-    else
-        ok "$name"
-    fi
-}
+. "$src/tests/lib/tap.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dbt-e2e-infra.XXXXXX") || exit 1
 dbt_cleanup_push "rm -rf '$work'"

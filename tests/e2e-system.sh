@@ -25,30 +25,7 @@ DBTRUST=${DBTRUST:-$build/dbtrust}
 PY=/usr/bin/python3
 [ -x "$PY" ] || dbt_apt_ensure python3 || exit $?
 
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-
-# expect NAME ok|fail PATTERN CMD...: checks CMD's exit status and that its output (stdout and
-# stderr) contains PATTERN (fixed string; empty = anything; "=TEXT" = exactly TEXT).
-expect() {
-    local name=$1 want=$2 pat=$3 out rc
-    shift 3
-    out=$("$@" 2>&1)
-    rc=$?
-    if { [ "$want" = ok ] && [ $rc -ne 0 ]; } || { [ "$want" = fail ] && [ $rc -eq 0 ]; }; then
-        not_ok "$name: exit status $rc, wanted $want; output: $out"
-    elif [ "${pat:0:1}" = = ] && [ "$out" != "${pat:1}" ]; then
-        not_ok "$name: output is not '${pat:1}'; output: $out"
-    elif [ -n "$pat" ] && [ "${pat:0:1}" != = ] && ! grep -qF -- "$pat" <<<"$out"; then
-        not_ok "$name: output lacks '$pat'; output: $out"
-    else
-        ok "$name"
-    fi
-}
-expect_eq() {
-    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: got '$2', wanted '$3'"; fi
-}
+. "$src/tests/lib/tap.sh"
 
 work=$(mktemp -d /tmp/dbt-e2e-system.XXXXXX) || exit 1
 chmod 755 "$work"
