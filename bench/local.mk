@@ -13,7 +13,7 @@ bench_provider_bench_LDADD = $(SSL_LIBS) $(CRYPTO_LIBS)
 bench-provider: dbtrust.la dbtrust-store.la bench/provider-bench tests/test_provider_cnf
 	DBTRUST_SRCDIR='$(abs_top_srcdir)' DBTRUST_BUILDDIR='$(abs_top_builddir)' \
 		DBTRUST_REALDATA='$(REALDATA_DIR)' OPENSSL_MODULES='$(abs_top_builddir)/.libs' \
-		$(SHELL) $(top_srcdir)/bench/provider-bench.sh
+		DBTRUST_CACHE='$(DBTRUST_CACHE_DIR)' $(SHELL) $(top_srcdir)/bench/provider-bench.sh
 .PHONY: bench-provider
 EXTRA_DIST += bench/provider-bench.sh
 

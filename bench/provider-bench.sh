@@ -22,8 +22,9 @@ for p in "$bench" "$cnfprog" "$OPENSSL_MODULES/dbtrust.so" "$OPENSSL_MODULES/dbt
     [ -e "$p" ] || { echo "provider-bench: $p not built; run make and make check first" >&2; exit 1; }
 done
 command -v valgrind >/dev/null || { echo "provider-bench: valgrind is needed" >&2; exit 1; }
+. "$src/tests/lib/common.sh"
 w=$(mktemp -d "${TMPDIR:-/tmp}/dbt-provider-bench.XXXXXX")
-trap 'rm -rf "$w"' EXIT
+dbt_cleanup_push "rm -rf '$w'"
 chmod 755 "$w"
 
 # mkcat DIR NAME=FILE...: through `dbtrust import` when the CLI is built, else tests/lib/mkcatalog.sh.
@@ -42,12 +43,13 @@ mkcat() {
 # ir CMD...: instructions executed inside bench_lookup (or the whole process with IR_ALL=1).
 ir() {
     local out=$w/cg.out
+    rm -f "$out"
     if [ -n "${IR_ALL:-}" ]; then
         valgrind -q --tool=callgrind --callgrind-out-file="$out" "$@" >/dev/null
     else
         valgrind -q --tool=callgrind --callgrind-out-file="$out" --toggle-collect=bench_lookup \
             "$@" >/dev/null
-    fi
+    fi || { echo "provider-bench: $* failed" >&2; return 1; }
     sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' "$out" | head -1
 }
 ratio() { awk -v a="$1" -v b="$2" -v d="${3:-3}" 'BEGIN { printf "%.*f", d, a / b }'; }
@@ -111,6 +113,71 @@ if [ -r "$global" ]; then
     echo "   cmd: OPENSSL_CONF=<cat>.cnf bench/provider-bench lookup dbtrust:// root54.pem [tls]"
 else
     echo "   skipped: $global not present (DBTRUST_REALDATA)"
+fi
+
+# The same on OpenSSL 3.5, in the Debian 13 root that make check caches: the modules and this
+# driver built there as provider/local.mk builds them, the host's catalog bound at its own path.
+echo "== 2b. the same on OpenSSL 3.5 (Debian 13 root)"
+if [ ! -r "$global" ]; then
+    echo "   skipped: $global not present (DBTRUST_REALDATA)"
+elif [ "$(id -u)" != 0 ] || [ -z "${DBTRUST_CACHE:-}" ] ||
+    [ ! -f "$DBTRUST_CACHE/trixie-root/.dbtrust-ready" ]; then
+    echo "   skipped: needs root and the Debian 13 root in the test cache (run make check as root)"
+else
+    . "$src/tests/lib/trixie.sh"
+    DBT_TRIXIE_ROOT=$DBTRUST_CACHE/trixie-root
+    dbt_trixie_session
+    g=$DBT_TRIXIE_WORK
+    mkdir -p "$g/src/provider" "$g/src/lib" "$g/src/bench" "$g/mod"
+    cp "$global" "$w/global.pem" # realdata is outside the root's view; $w is bound into it
+    cp "$src"/provider/*.c "$src"/provider/*.h "$g/src/provider/"
+    cp "$src/lib/error.c" "$src/lib/error.h" "$g/src/lib/"
+    cp "$src/bench/provider-bench.c" "$g/src/bench/"
+    printf '#define PACKAGE_VERSION "bench"\n#define PACKAGE_STRING "dbtrust bench"\n' >"$g/src/config.h"
+    cf="-O2 -fPIC -fvisibility=hidden -shared -nostartfiles -I/dbt/src -I/dbt/src/lib -I/dbt/src/provider"
+    t35() { dbt_trixie_run --bind "$w:$w" --env "OPENSSL_CONF=$w/aws.cnf" --env OPENSSL_MODULES=/dbt/mod -- "$@"; }
+    if dbt_trixie_run -- sh -c "gcc $cf -DDBT_MODULESDIR='\"/nonexistent\"' -o /dbt/mod/dbtrust.so \
+            /dbt/src/provider/front.c &&
+        gcc $cf -o /dbt/mod/dbtrust-store.so /dbt/src/provider/provider.c /dbt/src/provider/store.c \
+            /dbt/src/provider/reader.c /dbt/src/provider/certparts.c /dbt/src/lib/error.c \
+            \$(pkg-config --cflags --libs libcrypto) &&
+        gcc -O2 -I/dbt/src -o /dbt/provider-bench /dbt/src/bench/provider-bench.c \
+            \$(pkg-config --cflags --libs libssl libcrypto)"; then
+        echo "   $(dbt_trixie_run -- openssl version)"
+        if dbt_trixie_run -- sh -c 'command -v valgrind >/dev/null ||
+                { apt-get update -q && apt-get install -y -q valgrind; } >/dev/null 2>&1'; then
+            ir35() {
+                rm -f "$w/cg35.out"
+                t35 valgrind -q --tool=callgrind --callgrind-out-file="$w/cg35.out" \
+                    --toggle-collect=bench_lookup /dbt/provider-bench lookup "$@" >/dev/null ||
+                    { echo "provider-bench: 3.5 lookup $* failed" >&2; return 1; }
+                sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$w/cg35.out"
+            }
+            c35=$(ir35 dbtrust:// "$w/root54.pem")
+            t35i=$(ir35 dbtrust:// "$w/root54.pem" tls)
+            d35=$(ir35 "$hashdir" "$w/root54.pem" tls)
+            e35=$(ir35 "$w/global.pem" "$w/root54.pem")
+            echo "   instructions inside the lookup: dbtrust:// bare $c35, TLS client $t35i;"
+            echo "     hashed directory, TLS client $d35; eager parse $e35"
+            echo "     ratio dbtrust/eager $(ratio "$c35" "$e35"), dbtrust/hashed directory $(ratio "$t35i" "$d35")"
+        else
+            echo "   (valgrind could not be installed in the root: no instruction counts there)"
+        fi
+        : >"$w/wall"
+        for i in $(seq "${WALL_RUNS:-41}"); do
+            echo "bare $(t35 /dbt/provider-bench lookup dbtrust:// "$w/root54.pem")" >>"$w/wall"
+            echo "tls $(t35 /dbt/provider-bench lookup dbtrust:// "$w/root54.pem" tls)" >>"$w/wall"
+            echo "dir $(t35 /dbt/provider-bench lookup "$hashdir" "$w/root54.pem" tls)" >>"$w/wall"
+            echo "eager $(t35 /dbt/provider-bench lookup "$w/global.pem" "$w/root54.pem")" >>"$w/wall"
+        done
+        echo "   wall time inside the lookup, ${WALL_RUNS:-41} fresh processes each, interleaved (goal < 1000 us):"
+        echo "     dbtrust://, bare process:        $(wall bare)"
+        echo "     dbtrust://, TLS client:          $(wall tls)"
+        echo "     hashed directory, TLS client:    $(wall dir)"
+        echo "     eager parse, bare process:       $(wall eager)"
+    else
+        echo "   (could not build the modules or bench/provider-bench.c in the root)"
+    fi
 fi
 
 echo "== 3. openssl version with and without the provider in openssl.cnf (whole process, Ir)"
