@@ -53,6 +53,13 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] || { echo "Bail out! s_server did not start: $(cat "$w/server.out")"; exit 1; }
 
+# In a sanitizer build the ASan-built module needs the sanitizer runtimes first in Python's
+# process too (as tests/lib/sanbin/openssl does for openssl); LeakSanitizer stays off there,
+# since it reports CPython's own allocations at exit (the openssl runs keep it on).
+py_run=("$py")
+[ "${DBTRUST_SANITIZED:-0}" = 1 ] && py_run=(env "LD_PRELOAD=${DBTRUST_SAN_PRELOAD:-}"
+    "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" "$py")
+
 cat >"$w/probe.py" <<'PY'
 import socket, ssl, sys
 ctx = ssl.create_default_context()
@@ -85,7 +92,7 @@ host_ok() {
     else
         not_ok "$label: s_client exit status $rc: $(grep -E 'error|Verif' <<<"$out" | head -5)"
     fi
-    out=$(OPENSSL_CONF=$cnf timeout 30 "$py" "$w/probe.py" "$port" 2>&1)
+    out=$(OPENSSL_CONF=$cnf timeout 30 "${py_run[@]}" "$w/probe.py" "$port" 2>&1)
     rc=$?
     if [ $rc = 0 ] && [ "$out" = verified ]; then ok "$label: Python ssl (libssl default context) verifies"
     else not_ok "$label: Python ssl exit status $rc: $out"; fi
