@@ -105,7 +105,8 @@ if [ -r "$global" ]; then
             END { print f[int((NR + 1) / 2)] }')
         echo "$t, $f page faults"
     }
-    echo "   wall time inside the lookup, ${WALL_RUNS:-41} fresh processes each, interleaved (goal < 1000 us):"
+    echo "   wall time inside the lookup, ${WALL_RUNS:-41} fresh processes each, interleaved (goal < 1000 us);"
+    echo "   a minor page fault costs $("$bench" faultcost) us on this machine:"
     echo "     dbtrust://, bare process:        $(wall bare)"
     echo "     dbtrust://, TLS client:          $(wall tls)"
     echo "     hashed directory, TLS client:    $(wall dir)"
