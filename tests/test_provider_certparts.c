@@ -1,6 +1,6 @@
 /* cmocka unit tests of provider/certparts.c: the issuer, subject and serial of a DER certificate
- * read without decoding its key, names compared as OpenSSL compares them, and the refusal of anything that is not exactly one
- * certificate. The certificate is made in memory for each run. */
+ * read without decoding its key, names compared as OpenSSL compares them, and the refusal of
+ * anything that is not exactly one certificate. The certificate is made in memory for each run. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -84,8 +84,8 @@ static void test_name_canonical(void **state)
     /* "  leaf " as a PrintableString against "Leaf" as a UTF8String. */
     assert_true(X509_NAME_add_entry_by_txt(folded, "CN", V_ASN1_PRINTABLESTRING,
                                            (unsigned char *)"  leaf ", -1, -1, 0));
-    assert_true(X509_NAME_add_entry_by_txt(other, "CN", MBSTRING_ASC, (unsigned char *)"Leaf 2",
-                                           -1, -1, 0));
+    assert_true(X509_NAME_add_entry_by_txt(other, "CN", MBSTRING_ASC, (unsigned char *)"Leaf 2", -1,
+                                           -1, 0));
     assert_int_equal(dbt_certparts_get(der, derlen, &c), 1);
     assert_true(X509_NAME_get0_der(folded, &fder, &flen));
     assert_false(flen == (size_t)c.subject_len && memcmp(fder, c.subject, flen) == 0);
