@@ -2,8 +2,11 @@
 # The dbtrust demo: builds dbtrust, then runs the whole flow inside a temporary directory,
 # changing nothing on the system: a demo "managed database" PKI shaped like AWS RDS's G1 roots,
 # a catalog, the OpenSSL provider, and (as root) a throwaway PostgreSQL with TLS reached by
-# libpq 17 with sslrootcert=system through a scoped `dbtrust env`.
+# libpq 17 with sslrootcert=system through a scoped `dbtrust env`. Binary packages only: libpq 17
+# is Debian 13's psql, run on this host's OpenSSL by tests/lib/ossl30-run (a Debian 13 root made
+# with debootstrap on the first run, then cached in the build tree's test-cache).
 set -euo pipefail
+demo_start=$(date +%s)
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
 . tests/setup-deps.sh
@@ -51,6 +54,7 @@ run "$dbtrust" --catalog "$catalog" import --bundle demo-rds pki/root-rsa2048.pe
 
 if [ "$(id -u)" != 0 ]; then
     step "6. (skipped: the live PostgreSQL part needs root to run a throwaway server)"
+    echo "Demo done in $(($(date +%s) - demo_start)) s."
     exit 0
 fi
 dbt_setup_deps test >/dev/null 2>&1 || dbt_setup_deps test
@@ -60,9 +64,24 @@ step "6. A throwaway PostgreSQL with TLS (certificate for db.demo.internal, via 
 dbt_pg_start --ssl pki/server-chain.pem pki/server.key
 pg_started=1
 echo "server on 127.0.0.1:$DBT_PG_PORT"
-echo "building or reusing libpq 17 (sslrootcert=system needs libpq 16+; cached after the first run)"
+echo "psql 17 (sslrootcert=system needs libpq 16+): Debian 13's, run on this host's $(openssl version |
+    cut -d' ' -f1-2)"
 export DBTRUST_CACHE=${DBTRUST_CACHE:-$build/test-cache}
-dbt_libpq17_ensure
+if [ -f "$DBTRUST_CACHE/trixie-root/.dbtrust-ready" ]; then
+    echo "reusing the Debian 13 root cached in $DBTRUST_CACHE/trixie-root"
+else
+    echo "first run: making a Debian 13 root with debootstrap in $DBTRUST_CACHE (binary packages" \
+        "from $(dbt_debian_mirror); log: $DBTRUST_CACHE/trixie-build.log)"
+fi
+t0=$(date +%s)
+rc=0
+dbt_libpq17_ensure || rc=$?
+if [ "$rc" = 77 ]; then
+    echo "(the live PostgreSQL part is skipped: see the reason above)"
+    exit 0
+fi
+[ "$rc" = 0 ] || exit "$rc"
+echo "psql 17 ready in $(($(date +%s) - t0)) s: $("$DBT_PSQL17" --version)"
 conn="host=db.demo.internal hostaddr=127.0.0.1 port=$DBT_PG_PORT user=$DBT_PG_USER dbname=$DBT_PG_DB sslrootcert=system sslmode=verify-full"
 
 step "7. Without dbtrust: sslrootcert=system does not trust the database's CA"
@@ -79,4 +98,4 @@ step "9. Remove the bundle: new connections stop trusting it at once"
 run "$dbtrust" --catalog "$catalog" remove --bundle demo-rds
 "$DBT_PSQL17" "$conn" -Atc 'select 1' 2>&1 | sed 's/^/  /' || true
 echo
-echo "Demo done. Everything lived in $work and is removed now."
+echo "Demo done in $(($(date +%s) - demo_start)) s. Everything lived in $work and is removed now."

@@ -10,8 +10,10 @@
 #            hashed directory then the catalog's (goal: base >= 20x lazy on 3.0, >= 10x on 3.5)
 # Counted with callgrind (instructions per setup; stable) and timed interleaved in one process,
 # on the host's OpenSSL and, as root with a cached Debian 13 root, on OpenSSL 3.5 there.
-# Then psql 17 connection time: hyperfine per route on the host (as root, with the libpq 17
-# cache), and stock versus lazy interleaved in one loop on both OpenSSL versions.
+# Then psql 17 connection time (as root, with the cached Debian 13 root): hyperfine per route on
+# the host's OpenSSL 3.0 (Debian 13's psql run there by tests/lib/ossl30-run), and stock versus
+# lazy interleaved in one loop on both OpenSSL versions. Each timed loop runs inside one
+# namespace, so the namespace's set-up is not part of any connection's time.
 set -euo pipefail
 unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF DBTRUST_CATALOG DBTRUST_SYSTEM_CERT_DIR \
     DBTRUST_SYSTEM_STATE
@@ -162,11 +164,12 @@ else
     echo "(OpenSSL 3.5: needs root and a cached Debian 13 root in \$DBTRUST_CACHE; skipped)"
 fi
 
-# psql_loop TITLE PSQL ROUTE...: stock (base) against lazy psql connections, interleaved in one
-# loop on the side under test (bash's time: wall, and the client's user+sys CPU where the trust
+# psql_loop TITLE SIDE ROUTE...: stock (base) against lazy psql 17 connections, interleaved in one
+# loop on the side under test (host: OpenSSL 3.0 through tests/lib/ossl30-run; trixie: 3.5) (bash's time: wall, and the client's user+sys CPU where the trust
 # setup shows), as ratios from this one run.
 psql_loop() {
-    local title=$1 psql=$2 r spec sf=: sd=: lf=: ld=: n=${PSQL_RUNS:-40}
+    local title=$1 side=$2 psql=/usr/lib/postgresql/17/bin/psql r spec sf=: sd=: lf=: ld=:
+    local n=${PSQL_RUNS:-40}
     shift 2
     for r in "$@"; do
         spec=${r#*=}
@@ -195,11 +198,12 @@ LOOP
     chmod 755 "$w/psql-loop.sh"
     echo
     echo "== psql 17 ($title): stock vs lazy, $n connections each, interleaved:"
-    if [ "$psql" = /usr/lib/postgresql/17/bin/psql ]; then
+    if [ "$side" = trixie ]; then
         dbt_trixie_run --bind "$w:$w" -- "$w/psql-loop.sh" "$n" "$psql" "$conn" "$sf" "$sd" \
             "$lf" "$ld"
     else
-        "$w/psql-loop.sh" "$n" "$psql" "$conn" "$sf" "$sd" "$lf" "$ld"
+        "$src/tests/lib/ossl30-run" --bind "$w" "$troot" "$w/psql-loop.sh" "$n" "$psql" "$conn" \
+            "$sf" "$sd" "$lf" "$ld"
     fi >"$w/psql-loop.out"
     awk '$2 ~ /^[0-9.]+$/ { w[$1] += $2; c[$1] += $3 + $4; k[$1]++ }
         END {
@@ -213,12 +217,15 @@ LOOP
 }
 
 # psql 17 connection time per route against a local PostgreSQL with TLS.
+troot=${DBTRUST_CACHE:-}/trixie-root
 if [ "$(id -u)" = 0 ] && command -v hyperfine >/dev/null && [ -n "${DBTRUST_CACHE:-}" ] &&
-    [ -f "$DBTRUST_CACHE/libpq17-ossl30/.dbtrust-ready" ]; then
+    [ -f "$troot/.dbtrust-ready" ]; then
     . "$src/tests/lib/pgserver.sh"
     trap 'dbt_pg_stop_all; for ((i = ${#cleanups[@]} - 1; i >= 0; i--)); do eval "${cleanups[i]}" || true; done' EXIT
     dbt_pg_start --ssl "$chain" "$w/pki/server.key"
-    psql=$DBTRUST_CACHE/libpq17-ossl30/bin/psql
+    psql=/usr/lib/postgresql/17/bin/psql
+    # hyperfine runs inside the namespace too (a copy in the bound work directory).
+    cp "$(command -v hyperfine)" "$w/hyperfine"
     conn="host=db.demo.internal hostaddr=127.0.0.1 port=$DBT_PG_PORT user=$DBT_PG_USER"
     conn="$conn dbname=$DBT_PG_DB sslrootcert=system"
     cmds=()
@@ -230,13 +237,15 @@ if [ "$(id -u)" = 0 ] && command -v hyperfine >/dev/null && [ -n "${DBTRUST_CACH
     echo "== psql 17 (host OpenSSL) connect + select 1 + disconnect, hyperfine:"
     echo "  (connection time includes the server's fork and the TLS handshake; the client's"
     echo "  User time is where the trust setup shows)"
-    hyperfine -N -w 5 -r 60 "${cmds[@]}" 2>&1 | sed 's/^/  /'
-    psql_loop "host OpenSSL, $DBTRUST_CACHE/libpq17-ossl30" "$psql" "${host_routes[@]}"
+    "$src/tests/lib/ossl30-run" --bind "$w" "$troot" "$w/hyperfine" -N -w 5 -r 60 "${cmds[@]}" \
+        2>&1 | sed 's/^/  /'
+    psql_loop "Debian 13's psql on the host's $(openssl version | cut -d' ' -f1-2)" host \
+        "${host_routes[@]}"
     if [ "${#trixie_routes[@]}" -gt 0 ]; then
-        psql_loop "Debian 13 root, OpenSSL 3.5" /usr/lib/postgresql/17/bin/psql \
-            "${trixie_routes[@]}"
+        psql_loop "Debian 13 root, OpenSSL 3.5" trixie "${trixie_routes[@]}"
     fi
 else
     echo
-    echo "(psql timing: needs root, hyperfine and the libpq 17 cache in \$DBTRUST_CACHE; skipped)"
+    echo "(psql timing: needs root, hyperfine and the Debian 13 root cached in \$DBTRUST_CACHE;" \
+        "skipped)"
 fi

@@ -7,7 +7,7 @@
 # nothing outside it. "No trace" is checked both by name (links in /etc/ssl/certs, the bundle
 # file, /etc/dbtrust, /var/lib/dbtrust, the module, dpkg -L) and by what the overlays recorded:
 # after the purge no file under /etc or /usr differs from before the install.
-# Works with psql 17 built for the host OpenSSL (tests/lib/libpq17.sh) against a throwaway
+# Works with Debian 13's psql 17 run on the host OpenSSL (tests/lib/libpq17.sh) against a throwaway
 # PostgreSQL 15 with TLS (tests/lib/pgserver.sh). Skips (77) when not root, when debian/ is not
 # in the tree (a tarball made without it), or when the Debian mirror is needed and unreachable.
 # Takes 5 to 9 minutes on the shared 2-core CI machine, most of it dpkg-buildpackage.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proves the end-to-end harness with real components: the demo PKI, PostgreSQL 15 with TLS,
-# libpq 17 on the host's OpenSSL 3.0 and on OpenSSL 3.5 in a Debian 13 root, and the
+# Debian 13's libpq 17 on the host's OpenSSL 3.0 (proven: the connected psql maps the host's
+# libcrypto and sees the host's trust store) and on OpenSSL 3.5 in a Debian 13 root, and the
 # sslrootcert=system mechanism dbtrust relies on (default verify paths read SSL_CERT_DIR).
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR
@@ -49,7 +50,14 @@ q="select ssl from pg_stat_ssl where pid = pg_backend_pid()"
 
 dbt_libpq17_ensure || exit $?
 expect "host psql is 17" ok "psql (PostgreSQL) 17." "$DBT_PSQL17" --version
-expect "host psql 17 uses the host libssl.so.3" ok "libssl.so.3 => /" ldd "$DBT_PSQL17"
+# The route is what it claims (tests/lib/libpq17.sh): Debian 13's psql 17, connected, maps the
+# host's OpenSSL 3.0 libcrypto/libssl files and sees the host's trust store directories.
+expect "libpq17/3.0: the connected psql maps the host's OpenSSL 3.0 libraries" ok \
+    "psql maps the host's" dbt_libpq17_proof "$DBT_PSQL17" \
+    "$conn port=$tls_port sslmode=verify-full sslrootcert=$pki/demo-bundle.pem"
+expect "libpq17/3.0: the connected psql sees the host's trust store" ok \
+    "psql sees the host's trust store" dbt_libpq17_proof "$DBT_PSQL17" \
+    "$conn port=$tls_port sslmode=verify-full sslrootcert=$pki/demo-bundle.pem"
 psql17() { "$DBT_PSQL17" -X -A -t -c "$q" "$1"; }
 psql15() { "$DBT_PG_BIN/psql" -X -A -t -c "$q" "$1"; }
 
@@ -73,6 +81,14 @@ expect "libpq17/3.0 sslrootcert=system without the roots fails" fail "certificat
     sys no-roots psql17 "$conn port=$tls_port sslrootcert=system"
 expect "libpq17/3.0 sslrootcert=system with only the other root fails" fail \
     "certificate verify failed" sys other-roots psql17 "$conn port=$tls_port sslrootcert=system"
+# OpenSSL 3.0's default store lookup reads $SSL_CERT_DIR too, and a dangling hash link there
+# fails the handshake with "unregistered scheme"; 3.5 has no such lookup and just fails to verify.
+# A psql that silently ran on 3.5 would not say it.
+mkdir "$work/dangling"
+ln -s "$work/no-such-root.pem" "$work/dangling/$(openssl x509 -in "$pki/root-rsa2048.pem" \
+    -noout -subject_hash).0"
+expect "libpq17/3.0 behaves as OpenSSL 3.0 (a dangling hash link: unregistered scheme)" fail \
+    "unregistered scheme" sys dangling psql17 "$conn port=$tls_port sslrootcert=system"
 expect "libpq17/3.0 sslrootcert=system checks the host name" fail "does not match host name" \
     sys demo-roots psql17 "host=wrong.demo.internal hostaddr=127.0.0.1 user=$DBT_PG_USER
     dbname=$DBT_PG_DB port=$tls_port sslrootcert=system"
@@ -94,7 +110,26 @@ fi
 dbt_trixie_ensure || exit $?
 dbt_trixie_session || exit 1
 expect "trixie root has OpenSSL 3.5" ok "OpenSSL 3.5." dbt_trixie_run openssl version
-dbt_trixie_copy_in "$work/empty.pem" "$work/demo-roots" "$work/no-roots" \
+
+# A package that the mirror does not serve is a failure that names it, on the host and in the
+# root (apt-get update first: the root keeps no package lists).
+rc=0
+out=$(dbt_apt_ensure dbtrust-no-such-package 2>&1) || rc=$?
+if [ "$rc" = 77 ]; then
+    ok "# SKIP the host's apt cannot reach its mirror: $out"
+elif [ "$rc" != 0 ] && grep -q "serves no binary package named: dbtrust-no-such-package" <<<"$out"; then
+    ok "a package the host's mirror does not serve is a failure that names it"
+else
+    not_ok "dbt_apt_ensure dbtrust-no-such-package: exit $rc, output: $out"
+fi
+if dbt_trixie_run sh -c 'apt-get update -q' >"$work/apt-update.log" 2>&1; then
+    expect_eq "the root's packages the mirror does not serve are named, and only those" \
+        "$(dbt_apt_unavailable dbt_trixie_run -- openssl postgresql-client-17 \
+            dbtrust-no-such-package)" dbtrust-no-such-package
+else
+    not_ok "apt-get update in the trixie root failed: $(tail -n 5 "$work/apt-update.log")"
+fi
+dbt_trixie_copy_in "$work/empty.pem" "$work/demo-roots" "$work/no-roots" "$work/dangling" \
     "$pki/demo-bundle.pem" /dbt || exit 1
 expect "trixie root has the tarball build tools" ok "" dbt_trixie_run sh -c \
     'gcc --version >/dev/null && make --version >/dev/null &&
@@ -120,6 +155,13 @@ expect "libpq17/3.5 sslmode=require with sslrootcert=system is refused" fail \
     tpsql demo-roots "$conn port=$tls_port sslmode=require sslrootcert=system"
 expect "libpq17/3.5 verify-full with the demo bundle file" ok "=t" \
     tpsql no-roots "$conn port=$tls_port sslmode=verify-full sslrootcert=/dbt/demo-bundle.pem"
+expect "libpq17/3.5 behaves as OpenSSL 3.5 (a dangling hash link: verify failed)" fail \
+    "certificate verify failed" tpsql dangling "$conn port=$tls_port sslrootcert=system"
+# The proof is not a formality: the root's psql on its own OpenSSL 3.5 fails it.
+trixie_psql() { dbt_trixie_run -- /usr/lib/postgresql/17/bin/psql "$@"; }
+expect "the 3.0 route proof fails for psql on the root's own OpenSSL 3.5" fail \
+    "not the host's" dbt_libpq17_proof trixie_psql \
+    "$conn port=$tls_port sslmode=verify-full sslrootcert=/dbt/demo-bundle.pem"
 if grep -qF "$DBT_TRIXIE_SESSION" /proc/self/mounts; then
     not_ok "mounts of the trixie session are left behind:" \
         "$(grep -F "$DBT_TRIXIE_SESSION" /proc/self/mounts)"

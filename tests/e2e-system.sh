@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # sslrootcert=system end to end: `dbtrust system enable|disable`, `dbtrust env [--lazy]` and the
-# update-ca-certificates hook, proven with real libpq 17 psql (host OpenSSL 3.0, and OpenSSL 3.5
-# in a Debian 13 root), Python's default SSL context and a real PostgreSQL 15 server with TLS.
+# update-ca-certificates hook, proven with real libpq 17 psql (Debian 13's, on the host OpenSSL 3.0
+# and host trust store, and on OpenSSL 3.5 in a Debian 13 root), Python's default SSL context and
+# a real PostgreSQL 15 server with TLS.
 # The system store is changed only inside a private mount namespace over copies
 # (tests/lib/sysiso.sh) and inside the Debian 13 root's throwaway overlay.
-# Skips (77) only when not root or when the Debian mirror is unavailable for libpq 17 / the root.
+# Skips (77) only when not root or when the Debian mirror is unavailable for the Debian 13 root.
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR DBTRUST_SYSTEM_CERT_DIR DBTRUST_SYSTEM_STATE OPENSSL_CONF
 for v in $(compgen -e | grep '^PG'); do unset "$v"; done
@@ -95,6 +96,13 @@ run_side() {
     local t=$1 snap0 snap out env_line bundle0
     expect "$t: OpenSSL is $S_OSSL" ok "OpenSSL $S_OSSL" X -- openssl version
     expect "$t: psql is 17" ok "psql (PostgreSQL) 17." X -- "$S_PSQL" --version
+    if [ "$SIDE" = host ]; then
+        # Debian 13's psql on the host's OpenSSL 3.0, reading the (isolated) host store that the
+        # host's dbtrust changes below, not the Debian 13 root's (tests/lib/libpq17.sh).
+        expect "$t: the connected psql maps the host's OpenSSL 3.0 and sees the host's store" ok \
+            "psql sees the host's trust store" dbt_libpq17_proof "$S_PSQL" \
+            "$conn sslmode=verify-full sslrootcert=$S_PKI/demo-bundle.pem"
+    fi
 
     # The system's own store, with a local CA added the Debian way.
     X -- sh -c "cp '$S_PKI/other-root.pem' /usr/local/share/ca-certificates/e2e-test-other.crt &&

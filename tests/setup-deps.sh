@@ -6,8 +6,8 @@
 want_build="build-essential autoconf automake libtool pkg-config libssl-dev openssl
 libjansson-dev libcurl4-openssl-dev libcmocka-dev"
 # Test-only components: real peers and cross-checkers (see DESIGN.md "Tests and real components").
-want_test="gnutls-bin libgnutls28-dev postgresql postgresql-client bison flex debootstrap
-valgrind ca-certificates python3 curl xz-utils libreadline-dev zlib1g-dev
+want_test="gnutls-bin libgnutls28-dev postgresql postgresql-client debootstrap
+debian-archive-keyring valgrind ca-certificates python3 curl xz-utils
 dpkg-dev debhelper lintian fakeroot rpm bash-completion"
 
 dbt_missing_packages() {
@@ -42,8 +42,19 @@ dbt_setup_deps() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null || { echo "setup: apt-get update failed" >&2; return 1; }
     # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
-        { echo "setup: apt-get install $missing failed" >&2; return 1; }
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null && return 0
+    local p gone=
+    for p in $missing; do
+        apt-cache policy "$p" 2>/dev/null | grep -Eq '^[[:space:]]+Candidate: [^(]' ||
+            gone="$gone $p"
+    done
+    if [ -n "$gone" ]; then
+        echo "setup: the Debian mirror serves no binary package named:$gone (apt-cache policy" \
+            "shows no candidate); install an equivalent by hand and rerun" >&2
+    else
+        echo "setup: apt-get install $missing failed" >&2
+    fi
+    return 1
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -101,7 +101,28 @@ dbt_mirror_reachable() {
     fi
 }
 
-# Installs missing Debian packages as root (quietly); returns 77 when not root.
+# dbt_apt_unavailable [CMD...] -- PKG...: prints, on one line, the PKGs that the apt reached
+# through CMD (nothing: the machine's own) has no installation candidate for, that is, packages
+# its mirror does not serve as binary packages. Run after an `apt-get update` of that apt.
+dbt_apt_unavailable() {
+    local run=() p out gone=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        run+=("$1")
+        shift
+    done
+    shift
+    for p in "$@"; do
+        out=$("${run[@]}" apt-cache policy "$p" 2>/dev/null)
+        grep -Eq '^[[:space:]]+Candidate: [^(]' <<<"$out" || gone+=("$p")
+    done
+    echo "${gone[*]}"
+}
+
+# The machine's own release name (bookworm), to ask its mirror whether it answers.
+dbt_host_suite() { . /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-bookworm}"; }
+
+# Installs missing Debian packages as root (quietly); returns 77 when not root, or when the
+# Debian mirror cannot be reached; a package the mirror does not serve is an error naming it.
 dbt_apt_ensure() {
     local p missing=()
     for p in "$@"; do
@@ -114,10 +135,21 @@ dbt_apt_ensure() {
         "${missing[@]}" >/dev/null 2>&1 && return 0
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null || {
+        "${missing[@]}" >/dev/null && return 0
+    local mirror gone
+    mirror=$(dbt_debian_mirror)
+    if ! dbt_mirror_reachable "$mirror" "$(dbt_host_suite)"; then
+        dbt_skip_reason "the Debian mirror $mirror is unreachable: cannot install ${missing[*]}"
+        return $DBT_SKIP
+    fi
+    gone=$(dbt_apt_unavailable -- "${missing[@]}")
+    if [ -n "$gone" ]; then
+        dbt_error "the Debian mirror $mirror serves no binary package named: $gone" \
+            "(apt-cache policy shows no candidate; needed: ${missing[*]})"
+    else
         dbt_error "apt-get install ${missing[*]} failed; install them by hand and rerun"
-        return 1
-    }
+    fi
+    return 1
 }
 
 # dbt_with_lock FILE CMD...: serialises builds of one cached component across parallel tests.

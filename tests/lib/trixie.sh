@@ -131,6 +131,11 @@ dbt_trixie_build() {
                 "while installing packages into the trixie root"
             return $DBT_SKIP
         }
+        local gone
+        # shellcheck disable=SC2086
+        gone=$(dbt_apt_unavailable dbt_trixie_ns_run "$tmp" - 0 0 / -- $DBT_TRIXIE_PACKAGES)
+        [ -z "$gone" ] || dbt_error "the Debian mirror $mirror serves no trixie binary package" \
+            "named: $gone (apt-cache policy in the root shows no candidate)"
         dbt_error "apt-get install in the trixie root $tmp failed (tail of $log follows)"
         tail -n 15 "$log" >&2
         return 1
