@@ -135,3 +135,9 @@ dist_noinst_SCRIPTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-
 	tests/setuid-env.sh tests/provider-hostsafe.sh tests/unit-valgrind.sh
 EXTRA_DIST += tests/lib/sanbin/openssl
 EXTRA_DIST += tests/lib/mkcerts.py
+# Untrusted text (certificate names and extensions, aliases, file names, server strings) is
+# escaped in every output (lib/escape.c): hostile certificates, keystores and file names
+# through every command; tests/lib/hostile.py makes them and scans the outputs.
+TESTS += tests/cli-escape.sh
+dist_noinst_SCRIPTS += tests/cli-escape.sh
+EXTRA_DIST += tests/lib/hostile.py
