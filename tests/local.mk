@@ -141,3 +141,7 @@ EXTRA_DIST += tests/lib/mkcerts.py
 TESTS += tests/cli-escape.sh
 dist_noinst_SCRIPTS += tests/cli-escape.sh
 EXTRA_DIST += tests/lib/hostile.py
+# dbtrust env quoting: values with quotes, '$', backticks, backslashes and '%' reach dash, bash
+# and systemd (its own parser: systemd --test and systemd-analyze verify) byte for byte.
+TESTS += tests/cli-env.sh
+dist_noinst_SCRIPTS += tests/cli-env.sh
