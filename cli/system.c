@@ -160,7 +160,10 @@ static void env_usage(FILE *out)
         "current ($SSL_CERT_DIR) or default directories, for one shell or service:\n"
         "  eval \"$(dbtrust env)\"; psql \"host=... sslmode=verify-full sslrootcert=system\"\n"
         "Only absolute directories are kept; relative or empty entries are dropped with a\n"
-        "warning (OpenSSL would resolve them against the working directory).\n\n"
+        "warning (OpenSSL would resolve them against the working directory), and so are\n"
+        "entries with a control character (tab, newline) or bytes that are not UTF-8, which\n"
+        "no shell line can carry safely. A catalog path with such a character or ':' is\n"
+        "refused (exit 1): the catalog's own entry is never dropped.\n\n"
         "  -l, --lazy               lazy trust: SSL_CERT_FILE=<catalog>/" LAZY_EMPTY
         " (empty) and\n"
         "                           SSL_CERT_DIR=<system directory>:<catalog>/certs, so that\n"
@@ -168,7 +171,9 @@ static void env_usage(FILE *out)
         "                           when every certificate of the bundle file is found through\n"
         "                           the system's hashed directory (same trust); otherwise the\n"
         "                           missing ones are listed and nothing is printed\n"
-        "  -s, --shell sh|systemd   output export lines (default) or Environment= lines\n"
+        "  -s, --shell sh|systemd   output export lines (default, single-quoted) or\n"
+        "                           Environment= lines (double-quoted with \\ \" escaped and\n"
+        "                           %% doubled when the value needs it)\n"
         "  -h, --help               show this help\n");
 }
 
