@@ -4,7 +4,8 @@
 # U+009B, NEL) and a bidi override; a certificate whose UTF8String is malformed; JKS and PKCS#12
 # aliases and file names with the same; all through print (text and JSON), -printcert (plain,
 # -v, -rfc), -list of keystores and of the catalog (plain, -v, -rfc), import, list and check
-# (text and JSON), export, -exportcert, error messages, and probe against openssl s_server.
+# (text and JSON), export, convert, -exportcert, error messages, and probe against openssl
+# s_server.
 # Every stdout and stderr is scanned (tests/lib/hostile.py scan) for raw C0 controls other than
 # newline and tab (CR only in -rfc's CRLF line ends), DEL, C1 controls, bidi controls and bytes
 # that are not UTF-8, and the escaped form (\x1b...) is checked to be there.
@@ -143,6 +144,9 @@ run 0 "-list -rfc of the catalog" --crlf "$DBTRUST" --catalog "$cat" -list -rfc
 run 0 "export to a file name with control characters" "$DBTRUST" --catalog "$cat" export \
     --bundle hostile "$evil.out"
 has err 'to evil\x1b[31m\x07\x0d\xc2\x9b.pem.out' "export: file name escaped"
+run 0 "convert to a file name with control characters" "$DBTRUST" convert --to der "$evil" \
+    "$evil.2.der"
+has err 'to evil\x1b[31m\x07\x0d\xc2\x9b.pem.2.der' "convert: file name escaped"
 run 0 "-exportcert -file" "$DBTRUST" --catalog "$cat" -exportcert -alias hostile -file "$evil.der"
 has out 'stored in file <evil\x1b[31m' "-exportcert: file name escaped"
 run 1 "--catalog with control characters" "$DBTRUST" --catalog "$tmp/$(printf 'c\e[31m')" list
