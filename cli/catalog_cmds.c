@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "certinfo.h"
 #include "commands.h"
+#include "escape.h"
 #include "encode.h"
 #include "hashdir.h"
 
@@ -268,18 +269,19 @@ int cli_cmd_import(int argc, char **argv)
         snprintf(meta.format, sizeof(meta.format), "mixed");
     else
         dbt_format_key(fmt, meta.format, sizeof(meta.format));
+    /* The catalog refuses control characters in the origin and whoever reads it later shows
+     * it: a file name or --origin text may hold anything, so it is recorded escaped. */
     used = 0;
     if (origin != NULL)
-        snprintf(meta.origin, sizeof(meta.origin), "%s", origin);
+        dbt_escape(origin, strlen(origin), meta.origin, sizeof(meta.origin));
     else
-        for (k = optind; k < argc && used + 1 < sizeof(meta.origin); k++)
-            used += (size_t)snprintf(meta.origin + used, sizeof(meta.origin) - used, "%s%s",
-                                     k > optind ? " " : "",
-                                     strcmp(argv[k], "-") == 0 ? "<stdin>" : argv[k]);
-    /* The catalog refuses control characters in the origin; a file name may hold them. */
-    for (i = 0; meta.origin[i] != '\0'; i++)
-        if ((unsigned char)meta.origin[i] < 0x20 || meta.origin[i] == 0x7f)
-            meta.origin[i] = '?';
+        for (k = optind; k < argc && used + 2 < sizeof(meta.origin); k++) {
+            const char *o = strcmp(argv[k], "-") == 0 ? "<stdin>" : argv[k];
+
+            if (k > optind)
+                meta.origin[used++] = ' ';
+            used += dbt_escape(o, strlen(o), meta.origin + used, sizeof(meta.origin) - used);
+        }
 
     if (keep->n == 0) {
         char why[160] = "";
@@ -312,7 +314,7 @@ int cli_cmd_import(int argc, char **argv)
         if (fp_index_build(keep, &keep_idx, &nkeep_idx) != 0 ||
             fp_index_build(old, &old_idx, &nold_idx) != 0)
             goto end;
-        printf("bundle '%s': %zu certificate%s (%zu added, %zu removed", name,
+        printf("bundle '%s': %zu certificate%s (%zu added, %zu removed", cli_esc(name),
                keep->n - change.duplicates, keep->n - change.duplicates == 1 ? "" : "s",
                change.nadded, change.nremoved);
         if (change.duplicates > 0)
@@ -403,22 +405,10 @@ end:
     return rc;
 }
 
-/* A JSON string of s; bytes that are not valid UTF-8 (a subject's T61String, say) become '?',
- * so that the output stays valid JSON. */
+/* A JSON string of s, escaped as the text output is (valid UTF-8 whatever s holds). */
 static json_t *json_str(const char *s)
 {
-    json_t *j = json_string(s);
-    char *copy;
-    size_t i;
-
-    if (j != NULL || (copy = strdup(s)) == NULL)
-        return j;
-    for (i = 0; copy[i] != '\0'; i++)
-        if ((unsigned char)copy[i] >= 0x80)
-            copy[i] = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
+    return cli_json_str(s);
 }
 
 struct list_ctx {
@@ -476,11 +466,12 @@ static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long 
         }
         return 0;
     }
+    /* ci's subject comes escaped; bundle names are checked by the catalog, escaped all the same */
     if (ctx->check)
-        printf("%s  %s  %s  %s  %s\n", status_of(days, LONG_MAX, st, sizeof(st)), bundle, na,
-               ci->sha256, ci->subject);
+        printf("%s  %s  %s  %s  %s\n", status_of(days, LONG_MAX, st, sizeof(st)), cli_esc(bundle),
+               na, ci->sha256, ci->subject);
     else
-        printf("%-16s %.10s  %-16s %s  %s\n", bundle, na, key, ci->sha256, ci->subject);
+        printf("%-16s %.10s  %-16s %s  %s\n", cli_esc(bundle), na, key, ci->sha256, ci->subject);
     return 0;
 }
 
@@ -559,11 +550,8 @@ int cli_cmd_list(int argc, char **argv)
                "SUBJECT");
     if (for_each_row(cat, &f, list_row, &ctx) != 0)
         goto end;
-    if (json) {
-        if (json_dumpf(ctx.json, stdout, JSON_INDENT(2)) != 0)
-            goto end;
-        putchar('\n');
-    }
+    if (json && cli_json_print(ctx.json) != 0)
+        goto end;
     rc = CLI_OK;
 end:
     json_decref(ctx.json);
@@ -631,7 +619,7 @@ int cli_cmd_check(int argc, char **argv)
     if (for_each_row(cat, &f, list_row, &ctx) != 0)
         goto end;
     if (json) {
-        if (json_dumpf(ctx.json, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF) {
+        if (cli_json_print(ctx.json) != 0) {
             cli_error("writing to standard output failed");
             rc = CLI_FAIL;
             goto end;
@@ -640,8 +628,8 @@ int cli_cmd_check(int argc, char **argv)
         goto end;
     }
     if (ctx.rows > 0) {
-        fprintf(stderr, "%s: %zu certificate%s expired or expiring within %ld days\n", cli_progname,
-                ctx.rows, ctx.rows == 1 ? "" : "s", f.expiring);
+        fprintf(stderr, "%s: %zu certificate%s expired or expiring within %ld days\n",
+                cli_esc(cli_progname), ctx.rows, ctx.rows == 1 ? "" : "s", f.expiring);
         goto end;
     }
     printf("ok: no certificate expires within %ld days\n", f.expiring);
@@ -714,17 +702,17 @@ int cli_cmd_remove(int argc, char **argv)
     if (cli_system_refresh_after_change(cat) != 0)
         goto end;
     if (bundle != NULL) {
-        printf("removed bundle '%s' (%zu certificate%s)\n", bundle, change.nremoved,
+        printf("removed bundle '%s' (%zu certificate%s)\n", cli_esc(bundle), change.nremoved,
                change.nremoved == 1 ? "" : "s");
     } else {
         char norm[65];
 
         if (dbt_catalog_parse_sha256(fp, norm, &err) != 0)
             snprintf(norm, sizeof(norm), "%s", fp);
-        printf("removed certificate %s from %zu bundle%s:", norm, change.nbundles,
+        printf("removed certificate %s from %zu bundle%s:", cli_esc(norm), change.nbundles,
                change.nbundles == 1 ? "" : "s");
         for (i = 0; i < change.nbundles; i++)
-            printf(" %s", change.bundles[i]);
+            printf(" %s", cli_esc(change.bundles[i]));
         putchar('\n');
     }
     rc = CLI_OK;
@@ -883,7 +871,7 @@ int cli_cmd_export(int argc, char **argv)
         goto end;
     if (strcmp(argv[optind], "-") != 0)
         fprintf(stderr, "wrote %zu certificate%s to %s (%s)\n", b->n, b->n == 1 ? "" : "s",
-                argv[optind], format);
+                cli_esc(argv[optind]), cli_esc(format));
     rc = CLI_OK;
 end:
     dbt_bundle_free(b);

@@ -33,9 +33,18 @@ int cli_keytool_printcert(int argc, char **argv);
 extern const char *cli_catalog_opt; /* --catalog DIR, or NULL */
 extern const char *cli_progname;
 
-/* Shared helpers (cli/util.c). */
+/* Shared helpers (cli/util.c). Messages are escaped as a whole by lib/escape.h's rule. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* s escaped by lib/escape.h's rule, for any untrusted string the output shows (s itself when
+ * nothing needs escaping). The result stays valid until 8 more calls; never NULL. */
+const char *cli_esc(const char *s);
+/* A JSON string of s escaped the same way (valid UTF-8 whatever s holds); NULL: out of memory. */
+struct json_t;
+struct json_t *cli_json_str(const char *s);
+/* Writes j indented, then a newline, to standard output, with DEL and the C1 controls written
+ * as \u escapes (jansson writes them raw). 0, or -1 when it could not be written. */
+int cli_json_print(struct json_t *j);
 
 struct dbt_catalog;
 struct dbt_bundle;

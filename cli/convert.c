@@ -74,7 +74,7 @@ int cli_cmd_convert(int argc, char **argv)
     rc = cli_write_bundle(b, to, password, argv[optind + 1]) == 0 ? CLI_OK : CLI_FAIL;
     if (rc == CLI_OK && strcmp(argv[optind + 1], "-") != 0)
         fprintf(stderr, "wrote %zu certificate%s to %s (%s)\n", b->n, b->n == 1 ? "" : "s",
-                argv[optind + 1], to);
+                cli_esc(argv[optind + 1]), cli_esc(to));
     dbt_bundle_free(b);
     return rc;
 }

@@ -177,17 +177,8 @@ static void subject_of(const dbt_bundle *b, const char *sha256, char *out, size_
             continue;
         dbt_hex(md, mdlen, hex);
         if (strcmp(hex, sha256) == 0) {
-            BIO *mem = BIO_new(BIO_s_mem());
-            char *p = NULL;
-            long len;
-
-            /* RFC 2253, UTF-8 unescaped: the form dbt_certinfo and import print */
-            if (mem != NULL && X509_NAME_print_ex(mem, X509_get_subject_name(b->certs[i].x509), 0,
-                                                  XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-                len = BIO_get_mem_data(mem, &p);
-                snprintf(out, n, "%.*s", (int)len, p);
-            }
-            BIO_free(mem);
+            /* the form dbt_certinfo and import print, escaped the same way */
+            dbt_name_line(X509_get_subject_name(b->certs[i].x509), out, n);
             return;
         }
     }
@@ -362,7 +353,7 @@ int cli_cmd_fetch(int argc, char **argv)
         buf.len = 0;
         buf.too_big = 0;
         if (!quiet)
-            fprintf(stderr, "downloading %s\n", urls[i]);
+            fprintf(stderr, "downloading %s\n", cli_esc(urls[i]));
         if (fetch_url(urls[i], ca_file, timeout, &buf, why, sizeof(why)) != 0) {
             cli_error("%s; the catalog is unchanged", why);
             goto end_curl;
@@ -437,7 +428,7 @@ int cli_cmd_fetch(int argc, char **argv)
     if (!quiet) {
         size_t count = all->n - change.duplicates;
 
-        printf("bundle '%s': %zu certificate%s (%zu added, %zu removed", bundle, count,
+        printf("bundle '%s': %zu certificate%s (%zu added, %zu removed", cli_esc(bundle), count,
                count == 1 ? "" : "s", change.nadded, change.nremoved);
         if (change.duplicates > 0)
             printf(", %zu duplicate%s merged", change.duplicates,

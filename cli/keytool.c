@@ -204,7 +204,7 @@ static int kt_import_store(const struct kt_opts *o, dbt_bundle *in)
     if (store_save(o, st, fmt) != 0)
         goto end;
     printf("%zu certificate%s added to keystore %s\n", in->n, in->n == 1 ? " was" : "s were",
-           o->keystore);
+           cli_esc(o->keystore));
     rc = CLI_OK;
 end:
     dbt_bundle_free(st);
@@ -277,7 +277,8 @@ static int kt_list_entry(const struct kt_opts *o, const char *alias, const char 
     cli_kt_buf buf = {0};
 
     if (o->verbose) {
-        printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n", alias, date);
+        printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n",
+               cli_esc(alias), date);
         if (cli_kt_format_cert(&buf, x, 1, NULL) != 0) {
             cli_kt_buf_free(&buf);
             cli_error("out of memory");
@@ -290,7 +291,8 @@ static int kt_list_entry(const struct kt_opts *o, const char *alias, const char 
         return 0;
     }
     if (o->rfc) {
-        printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n", alias, date);
+        printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n",
+               cli_esc(alias), date);
         if (cli_kt_format_rfc(&buf, x) != 0) {
             cli_kt_buf_free(&buf);
             return -1;
@@ -304,7 +306,8 @@ static int kt_list_entry(const struct kt_opts *o, const char *alias, const char 
     if (dbt_certinfo_get(x, &ci, NULL) != 0 || X509_digest(x, EVP_sha256(), md, &mdlen) != 1)
         return -1;
     dbt_hex_colons(md, mdlen, hex);
-    printf("%s, %s, trustedCertEntry, \nCertificate fingerprint (SHA-256): %s\n", alias, date, hex);
+    printf("%s, %s, trustedCertEntry, \nCertificate fingerprint (SHA-256): %s\n", cli_esc(alias),
+           date, hex);
     return 0;
 }
 
@@ -447,7 +450,7 @@ static int kt_exportcert(const struct kt_opts *o)
     if (cli_write_bundle(sel, o->rfc ? "pem" : "der", NULL, o->file ? o->file : "-") != 0)
         goto end;
     if (o->file != NULL)
-        printf("Certificate%s stored in file <%s>\n", sel->n == 1 ? "" : "s", o->file);
+        printf("Certificate%s stored in file <%s>\n", sel->n == 1 ? "" : "s", cli_esc(o->file));
     rc = CLI_OK;
 end:
     dbt_bundle_free(st);

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "escape.h"
 #include "keytool_fmt.h"
 
 /* OID -> name, as sun.security.util.KnownOIDs maps them (stdName). Sorted by OID string for
@@ -399,11 +400,39 @@ static void add_oid(cli_kt_buf *b, const ASN1_OBJECT *o)
     adds(b, buf);
 }
 
-/* One Java char sequence (as code points) written the way System.out encodes it. */
+/* One Java char sequence (as code points) written the way System.out encodes it, except that
+ * what lib/escape.h escapes is escaped (keytool would write a certificate's ESC or CSI raw to
+ * the terminal), and a surrogate or a value above U+10FFFF is '?' as Java's encoder writes it. */
 static void add_cp(kt *k, uint32_t cp)
 {
     char u[4];
 
+    if (dbt_escape_cp_unsafe(cp)) {
+        char esc[3 * 4 + 1];
+        size_t n = 0;
+
+        if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+            addc(k->b, '?');
+            return;
+        }
+        if (cp >= 0x80 && !k->utf8) {
+            addc(k->b, '?');
+            return;
+        }
+        if (cp < 0x80) {
+            u[n++] = (char)cp;
+        } else if (cp < 0x800) {
+            u[n++] = (char)(0xC0 | (cp >> 6));
+            u[n++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            u[n++] = (char)(0xE0 | (cp >> 12));
+            u[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u[n++] = (char)(0x80 | (cp & 0x3F));
+        }
+        dbt_escape(u, n, esc, sizeof(esc));
+        adds(k->b, esc);
+        return;
+    }
     if (cp < 0x80) {
         addc(k->b, (char)cp);
     } else if (!k->utf8) {

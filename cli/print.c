@@ -213,11 +213,12 @@ static void print_text(const char *file, const dbt_cert *c, size_t index, size_t
     for (size_t i = 0; i < 32; i++)
         sscanf(ci->sha256 + 2 * i, "%2hhx", &raw[i]);
     dbt_hex_colons(raw, 32, fp);
-    printf("%s: certificate %zu of %zu", file, index, n);
+    /* subject and issuer come escaped from dbt_certinfo_get; the file name and alias do not */
+    printf("%s: certificate %zu of %zu", cli_esc(file), index, n);
     if (c->line > 0)
         printf(" (block %d, line %d)", c->block, c->line);
     if (c->alias != NULL)
-        printf(" alias %s", c->alias);
+        printf(" alias %s", cli_esc(c->alias));
     printf("\n  subject:   %s\n  issuer:    %s\n  serial:    %s\n", ci->subject, ci->issuer,
            ci->serial);
     printf("  valid:     %s .. %s\n", nb, na);
@@ -247,10 +248,11 @@ static json_t *cert_json(const char *file, const dbt_cert *c, size_t index, cons
     snprintf(hash, sizeof(hash), "%08lx", ci->subject_hash);
     return json_pack("{s:s, s:I, s:I, s:I, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
                      "s:s?, s:s, s:b, s:b, s:s, s:s, s:I}",
-                     "file", file, "index", (json_int_t)index, "block", (json_int_t)c->block,
-                     "line", (json_int_t)c->line, "alias", c->alias, "subject", ci->subject,
-                     "issuer", ci->issuer, "serial", ci->serial, "not_before", nb, "not_after", na,
-                     "sha1", ci->sha1, "sha256", ci->sha256, "key_type", ci->key_type, "key_bits",
+                     "file", cli_esc(file), "index", (json_int_t)index, "block",
+                     (json_int_t)c->block, "line", (json_int_t)c->line, "alias",
+                     c->alias != NULL ? cli_esc(c->alias) : NULL, "subject", ci->subject, "issuer",
+                     ci->issuer, "serial", ci->serial, "not_before", nb, "not_after", na, "sha1",
+                     ci->sha1, "sha256", ci->sha256, "key_type", ci->key_type, "key_bits",
                      (json_int_t)ci->key_bits, "curve", ci->key_curve[0] ? ci->key_curve : NULL,
                      "sig_alg", ci->sig_alg, "is_ca", ci->is_ca, "self_signed", ci->self_signed,
                      "subject_hash", hash, "status", s.word, "days_left", (json_int_t)s.days_left);
@@ -348,9 +350,8 @@ int cli_cmd_print(int argc, char **argv)
         dbt_bundle_free(b);
     }
     if (json) {
-        if (json_dumpf(arr, stdout, JSON_INDENT(2)) != 0)
+        if (cli_json_print(arr) != 0)
             rc = CLI_FAIL;
-        putchar('\n');
         json_decref(arr);
     }
     if (fflush(stdout) != 0) {

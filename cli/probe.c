@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "certinfo.h"
 #include "commands.h"
+#include "escape.h"
 #include "probe.h"
 
 #define PROBE_DEFAULT_PORT "5432"
@@ -115,21 +116,10 @@ static void verify_store(X509_STORE *store, STACK_OF(X509) * chain, struct probe
 
 static void name_oneline(const X509_NAME *nm, char *out, size_t n)
 {
-    BIO *b = BIO_new(BIO_s_mem());
-    char *p = NULL;
-    long len;
-
-    out[0] = '\0';
-    if (b == NULL)
-        return;
-    if (X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        len = BIO_get_mem_data(b, &p);
-        snprintf(out, n, "%.*s", (int)len, p);
-    }
-    BIO_free(b);
+    dbt_name_line(nm, out, n);
 }
 
-/* The first entry of nid in nm as UTF-8, or "". */
+/* The first entry of nid in nm as UTF-8 (escaped: the server chose it), or "". */
 static void name_entry(const X509_NAME *nm, int nid, char *out, size_t n)
 {
     int i = X509_NAME_get_index_by_NID(nm, nid, -1);
@@ -141,7 +131,8 @@ static void name_entry(const X509_NAME *nm, int nid, char *out, size_t n)
         return;
     len = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i)));
     if (len >= 0)
-        snprintf(out, n, "%.*s", len, (const char *)u);
+        dbt_escape((const char *)u, (size_t)len, out, n);
+    ERR_clear_error();
     OPENSSL_free(u);
 }
 
@@ -239,9 +230,9 @@ static void report_warn(struct probe_report *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    json_array_append_new(r->warnings, json_string(buf));
+    json_array_append_new(r->warnings, cli_json_str(buf));
     if (!r->json)
-        printf("warning: %s\n", buf);
+        printf("warning: %s\n", cli_esc(buf));
 }
 
 static void report_problem(struct probe_report *r, const char *fmt, ...)
@@ -254,9 +245,9 @@ static void report_problem(struct probe_report *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    json_array_append_new(r->problems, json_string(buf));
+    json_array_append_new(r->problems, cli_json_str(buf));
     if (!r->json)
-        printf("problem: %s\n", buf);
+        printf("problem: %s\n", cli_esc(buf));
 }
 
 static void key_desc(const dbt_certinfo *ci, char *out, size_t n)
@@ -302,8 +293,8 @@ static json_t *report_cert(struct probe_report *r, int idx, X509 *x, const char 
     if (ci.not_before > (int64_t)time(NULL))
         report_warn(r, "%s certificate '%s' is not valid before %s", label, ci.subject_cn, nb);
     o = json_object();
-    json_object_set_new(o, "subject", json_string(ci.subject));
-    json_object_set_new(o, "issuer", json_string(ci.issuer));
+    json_object_set_new(o, "subject", cli_json_str(ci.subject));
+    json_object_set_new(o, "issuer", cli_json_str(ci.issuer));
     json_object_set_new(o, "not_before", json_string(nb));
     json_object_set_new(o, "not_after", json_string(na));
     json_object_set_new(o, "days_left", json_integer(days));
@@ -343,12 +334,13 @@ static void cert_names(X509 *leaf, char *out, size_t n)
         GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         char ip[INET6_ADDRSTRLEN];
 
-        if (g->type == GEN_DNS)
-            used += (size_t)snprintf(out + used, n - used, "%sDNS:%.*s", used ? ", " : "",
-                                     ASN1_STRING_length(g->d.dNSName),
-                                     (const char *)ASN1_STRING_get0_data(g->d.dNSName));
-        else if (g->type == GEN_IPADD && (ASN1_STRING_length(g->d.iPAddress) == 4 ||
-                                          ASN1_STRING_length(g->d.iPAddress) == 16)) {
+        if (g->type == GEN_DNS) {
+            used += (size_t)snprintf(out + used, n - used, "%sDNS:", used ? ", " : "");
+            if (used < n)
+                used += dbt_escape((const char *)ASN1_STRING_get0_data(g->d.dNSName),
+                                   (size_t)ASN1_STRING_length(g->d.dNSName), out + used, n - used);
+        } else if (g->type == GEN_IPADD && (ASN1_STRING_length(g->d.iPAddress) == 4 ||
+                                            ASN1_STRING_length(g->d.iPAddress) == 16)) {
             inet_ntop(ASN1_STRING_length(g->d.iPAddress) == 4 ? AF_INET : AF_INET6,
                       ASN1_STRING_get0_data(g->d.iPAddress), ip, sizeof(ip));
             used += (size_t)snprintf(out + used, n - used, "%sIP:%s", used ? ", " : "", ip);
@@ -430,15 +422,7 @@ static int parse_target(const char *arg, struct probe_opts *o)
 
 static int print_json(json_t *root)
 {
-    char *s = json_dumps(root, JSON_INDENT(2));
-
-    if (s == NULL) {
-        cli_error("out of memory");
-        return -1;
-    }
-    printf("%s\n", s);
-    free(s);
-    return 0;
+    return cli_json_print(root);
 }
 
 int cli_cmd_probe(int argc, char **argv)
@@ -518,7 +502,7 @@ int cli_cmd_probe(int argc, char **argv)
     rep.root = json_object();
     rep.warnings = json_array();
     rep.problems = json_array();
-    json_object_set_new(rep.root, "host", json_string(o.host));
+    json_object_set_new(rep.root, "host", cli_json_str(o.host));
     json_object_set_new(rep.root, "port", json_integer(atoi(o.port)));
     json_object_set_new(rep.root, "mode", json_string(o.direct ? "direct" : "sslrequest"));
 
@@ -526,19 +510,19 @@ int cli_cmd_probe(int argc, char **argv)
         cli_error("%s", why);
         if (o.json) {
             json_object_set_new(rep.root, "ok", json_false());
-            json_object_set_new(rep.root, "error", json_string(why));
+            json_object_set_new(rep.root, "error", cli_json_str(why));
             print_json(rep.root);
         }
         goto end;
     }
-    json_object_set_new(rep.root, "address", json_string(conn.peer));
-    json_object_set_new(rep.root, "tls_version", json_string(conn.version));
-    json_object_set_new(rep.root, "cipher", json_string(conn.cipher));
-    json_object_set_new(rep.root, "alpn", conn.alpn[0] ? json_string(conn.alpn) : json_null());
+    json_object_set_new(rep.root, "address", cli_json_str(conn.peer));
+    json_object_set_new(rep.root, "tls_version", cli_json_str(conn.version));
+    json_object_set_new(rep.root, "cipher", cli_json_str(conn.cipher));
+    json_object_set_new(rep.root, "alpn", conn.alpn[0] ? cli_json_str(conn.alpn) : json_null());
     if (!o.json) {
-        printf("server:    %s (%s) port %s, %s, %s %s%s%s\n", o.host, conn.peer, o.port,
-               o.direct ? "direct TLS" : "SSLRequest", conn.version, conn.cipher,
-               conn.alpn[0] ? ", ALPN " : "", conn.alpn);
+        printf("server:    %s (%s) port %s, %s, %s %s%s%s\n", cli_esc(o.host), cli_esc(conn.peer),
+               o.port, o.direct ? "direct TLS" : "SSLRequest", cli_esc(conn.version),
+               cli_esc(conn.cipher), conn.alpn[0] ? ", ALPN " : "", cli_esc(conn.alpn));
         printf("chain sent by the server (%d certificate%s):\n", sk_X509_num(conn.chain),
                sk_X509_num(conn.chain) == 1 ? "" : "s");
     }
@@ -554,13 +538,13 @@ int cli_cmd_probe(int argc, char **argv)
     host_ok = check_host(leaf, o.host, matched, sizeof(matched));
     cert_names(leaf, names, sizeof(names));
     j = json_object();
-    json_object_set_new(j, "name", json_string(o.host));
+    json_object_set_new(j, "name", cli_json_str(o.host));
     json_object_set_new(j, "match", json_boolean(host_ok));
-    json_object_set_new(j, "certificate_names", json_string(names));
-    json_object_set_new(j, "matched", matched[0] ? json_string(matched) : json_null());
+    json_object_set_new(j, "certificate_names", cli_json_str(names));
+    json_object_set_new(j, "matched", matched[0] ? cli_json_str(matched) : json_null());
     json_object_set_new(rep.root, "hostname", j);
     if (!o.json && host_ok)
-        printf("host name: '%s' matches the server certificate (%s)\n", o.host, names);
+        printf("host name: '%s' matches the server certificate (%s)\n", cli_esc(o.host), names);
     if (!host_ok)
         report_problem(&rep,
                        "host name mismatch: the server certificate is not valid for '%s' (it "
@@ -573,10 +557,10 @@ int cli_cmd_probe(int argc, char **argv)
         snprintf(catpath, sizeof(catpath), "(none)");
     else if (cli_catalog_opt != NULL)
         snprintf(catpath, sizeof(catpath), "%s", cli_catalog_opt);
-    json_object_set_new(j, "path", json_string(catpath));
+    json_object_set_new(j, "path", cli_json_str(catpath));
     if (dbt_catalog_open(catpath, DBT_CAT_READ, &cat, &err) != 0) {
         report_warn(&rep, "catalog not used: %s", err.msg);
-        json_object_set_new(j, "error", json_string(err.msg));
+        json_object_set_new(j, "error", cli_json_str(err.msg));
         cat = NULL;
     } else {
         catdir = dbt_catalog_certs_dir(cat);
@@ -594,14 +578,14 @@ int cli_cmd_probe(int argc, char **argv)
 
         if (dbt_certinfo_get(vcat.anchor, &ci, &err) == 0) {
             bundles_holding(cat, ci.sha256, bundles, sizeof(bundles));
-            json_object_set_new(j, "bundles", json_string(bundles));
+            json_object_set_new(j, "bundles", cli_json_str(bundles));
             if (!o.json)
-                printf("catalog:   %s: the chain %s bundle '%s', anchor:\n", catpath,
-                       vcat.ok ? "is verified by" : "leads to", bundles);
+                printf("catalog:   %s: the chain %s bundle '%s', anchor:\n", cli_esc(catpath),
+                       vcat.ok ? "is verified by" : "leads to", cli_esc(bundles));
             json_object_set_new(j, "anchor", report_cert(&rep, -1, vcat.anchor, "CA"));
         }
     } else if (cat != NULL && !o.json) {
-        printf("catalog:   %s: no bundle verifies the chain (%s)\n", catpath, vcat.error);
+        printf("catalog:   %s: no bundle verifies the chain (%s)\n", cli_esc(catpath), vcat.error);
     }
     if (cat != NULL && !vcat.ok)
         json_object_set_new(j, "error", json_string(vcat.error));
@@ -639,8 +623,8 @@ int cli_cmd_probe(int argc, char **argv)
 
                 missing_hint(v->missing, v->missing_for, hint, sizeof(hint));
                 name_oneline(v->missing, dn, sizeof(dn));
-                json_object_set_new(rep.root, "missing_issuer", json_string(dn));
-                json_object_set_new(rep.root, "hint", json_string(hint));
+                json_object_set_new(rep.root, "missing_issuer", cli_json_str(dn));
+                json_object_set_new(rep.root, "hint", cli_json_str(hint));
                 report_problem(&rep, "no trusted CA for this chain: %s", hint);
                 /* A server that sends only its own certificate may have left out an
                  * intermediate that no trust store is expected to hold. */

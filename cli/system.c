@@ -23,6 +23,7 @@
 #include "catalog.h"
 #include "certinfo.h"
 #include "commands.h"
+#include "escape.h"
 #include "fsutil.h"
 
 #include "../provider/cnf.h"
@@ -60,6 +61,96 @@ static const char *sys_state_path(void)
 
 static int env_lazy(const char *shell);
 
+/*
+ * Writing a value for the shells env serves. sh: single quotes, in which only the quote itself
+ * needs care ('\''). systemd (systemd.syntax(7), systemd.exec(5) Environment=): the assignment
+ * is one word that systemd unquotes and C-unescapes and then expands '%' specifiers in; a word
+ * holding a blank, quote, backslash or '%' would be split or rewritten (a tab split it and
+ * dropped the catalog with it), so such a value is double-quoted with '\' and '"' escaped and
+ * '%' doubled. Values never hold control characters or bytes that are not UTF-8:
+ * env_entry_ok drops such entries before (systemd refuses values that are not UTF-8, and no
+ * single line could carry a newline to every shell without a raw control character).
+ */
+static int env_systemd_plain(const char *v)
+{
+    for (; *v != '\0'; v++)
+        if (!((unsigned char)*v >= 0x80 || (*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+              (*v >= '0' && *v <= '9') || strchr("/._:,+=@~-", *v) != NULL))
+            return 0;
+    return 1;
+}
+
+static void env_line(const char *shell, const char *name, const char *value)
+{
+    const char *v;
+
+    if (strcmp(shell, "systemd") == 0) {
+        if (env_systemd_plain(value)) {
+            printf("Environment=%s=%s\n", name, value);
+            return;
+        }
+        printf("Environment=\"%s=", name);
+        for (v = value; *v != '\0'; v++) {
+            if (*v == '\\' || *v == '"')
+                putchar('\\');
+            if (*v == '%')
+                putchar('%');
+            putchar(*v);
+        }
+        fputs("\"\n", stdout);
+        return;
+    }
+    printf("export %s='", name);
+    for (v = value; *v != '\0'; v++) {
+        if (*v == '\'')
+            fputs("'\\''", stdout);
+        else
+            putchar(*v);
+    }
+    fputs("'\n", stdout);
+}
+
+/* Whether an inherited directory entry can be passed on; warns and says no otherwise. what
+ * names the list it came from. */
+static int env_entry_ok(const char *tok, const char *what)
+{
+    if (tok[0] != '/') {
+        cli_warn("dropping '%s' from %s: not an absolute path (OpenSSL would look for it "
+                 "relative to the working directory)",
+                 tok, what);
+        return 0;
+    }
+    if (dbt_escape_needed(tok, strlen(tok))) {
+        cli_warn("dropping '%s' from %s: it holds a control character (a tab or newline, say) "
+                 "or bytes that are not UTF-8, which cannot be written safely for a shell or for "
+                 "systemd; rename the directory to keep it",
+                 tok, what);
+        return 0;
+    }
+    return 1;
+}
+
+/* The catalog's own entry must never be lost: a catalog path that cannot be passed on is an
+ * error, not a dropped entry. */
+static int env_catalog_ok(const char *catalog)
+{
+    if (strchr(catalog, ':') != NULL) {
+        cli_error("the catalog path %s contains ':', which OpenSSL reads as a separator in "
+                  "SSL_CERT_DIR (the rest would be taken as another, possibly relative, "
+                  "directory); use a catalog path without ':' (--catalog DIR)",
+                  catalog);
+        return -1;
+    }
+    if (dbt_escape_needed(catalog, strlen(catalog))) {
+        cli_error("the catalog path %s holds a control character or bytes that are not UTF-8, "
+                  "which cannot be written safely for a shell or for systemd; use another "
+                  "catalog path (--catalog DIR)",
+                  catalog);
+        return -1;
+    }
+    return 0;
+}
+
 static void env_usage(FILE *out)
 {
     fprintf(
@@ -69,7 +160,10 @@ static void env_usage(FILE *out)
         "current ($SSL_CERT_DIR) or default directories, for one shell or service:\n"
         "  eval \"$(dbtrust env)\"; psql \"host=... sslmode=verify-full sslrootcert=system\"\n"
         "Only absolute directories are kept; relative or empty entries are dropped with a\n"
-        "warning (OpenSSL would resolve them against the working directory).\n\n"
+        "warning (OpenSSL would resolve them against the working directory), and so are\n"
+        "entries with a control character (tab, newline) or bytes that are not UTF-8, which\n"
+        "no shell line can carry safely. A catalog path with such a character or ':' is\n"
+        "refused (exit 1): the catalog's own entry is never dropped.\n\n"
         "  -l, --lazy               lazy trust: SSL_CERT_FILE=<catalog>/" LAZY_EMPTY
         " (empty) and\n"
         "                           SSL_CERT_DIR=<system directory>:<catalog>/certs, so that\n"
@@ -77,7 +171,9 @@ static void env_usage(FILE *out)
         "                           when every certificate of the bundle file is found through\n"
         "                           the system's hashed directory (same trust); otherwise the\n"
         "                           missing ones are listed and nothing is printed\n"
-        "  -s, --shell sh|systemd   output export lines (default) or Environment= lines\n"
+        "  -s, --shell sh|systemd   output export lines (default, single-quoted) or\n"
+        "                           Environment= lines (double-quoted with \\ \" escaped and\n"
+        "                           %% doubled when the value needs it)\n"
         "  -h, --help               show this help\n");
 }
 
@@ -121,6 +217,8 @@ int cli_cmd_env(int argc, char **argv)
     /* The catalog must exist and be safe before anyone is told to trust it. */
     if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
         return CLI_FAIL;
+    if (env_catalog_ok(dbt_catalog_path(cat)) != 0)
+        goto end;
     snprintf(certs, sizeof(certs), "%s/certs", dbt_catalog_path(cat));
     cur = getenv("SSL_CERT_DIR");
     if (cur == NULL || *cur == '\0')
@@ -132,26 +230,14 @@ int cli_cmd_env(int argc, char **argv)
     }
     out[0] = '\0';
     for (tok = strtok_r(copy, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save)) {
-        if (tok[0] != '/') {
-            cli_warn("dropping '%s' from SSL_CERT_DIR: not an absolute path (OpenSSL would look "
-                     "for it relative to the working directory)",
-                     tok);
+        if (!env_entry_ok(tok, "SSL_CERT_DIR"))
             continue;
-        }
         if (strcmp(tok, certs) == 0)
             continue; /* already there: it goes last */
         used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ":" : "", tok);
     }
     snprintf(out + used, cap - used, "%s%s", used ? ":" : "", certs);
-    if (strchr(out, '\'') != NULL || strchr(out, '\n') != NULL || strchr(out, ' ') != NULL) {
-        cli_error("a directory in '%s' contains a quote, space or newline; refusing to print it",
-                  out);
-        goto end;
-    }
-    if (strcmp(shell, "systemd") == 0)
-        printf("Environment=SSL_CERT_DIR=%s\n", out);
-    else
-        printf("export SSL_CERT_DIR='%s'\n", out);
+    env_line(shell, "SSL_CERT_DIR", out);
     rc = CLI_OK;
 end:
     free(copy);
@@ -974,8 +1060,8 @@ end:
  * the directory but not in the file change nothing: stock mode reads the directory too.
  */
 
-/* Keeps the absolute entries of a ':'-separated list, warning about each dropped one (OpenSSL
- * would resolve a relative entry against the working directory). NULL when out of memory. */
+/* Keeps the entries of a ':'-separated list that env can pass on (env_entry_ok: absolute, and
+ * writable for every shell), warning about each dropped one. NULL when out of memory. */
 static char *absolute_entries(const char *list)
 {
     char *copy = strdup(list), *out = malloc(strlen(list) + 1), *tok, *save = NULL;
@@ -989,12 +1075,8 @@ static char *absolute_entries(const char *list)
     }
     out[0] = '\0';
     for (tok = strtok_r(copy, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save)) {
-        if (tok[0] != '/') {
-            cli_warn("ignoring '%s' in the system certificate directory list: not an absolute "
-                     "path",
-                     tok);
+        if (!env_entry_ok(tok, "the system certificate directory list"))
             continue;
-        }
         used += (size_t)sprintf(out + used, "%s%s", used ? ":" : "", tok);
     }
     free(copy);
@@ -1064,7 +1146,8 @@ static long lazy_check(const char *file, const char *dirs, size_t *ntotal, FILE 
         missing++;
         if (out != NULL) {
             dbt_hex(md, mdlen, hex);
-            fprintf(out, "  certificate %zu of %s: %s, SHA-256 %s\n", *ntotal, file,
+            /* X509_NAME_oneline writes every byte outside ' '..'~' as \xNN */
+            fprintf(out, "  certificate %zu of %s: %s, SHA-256 %s\n", *ntotal, cli_esc(file),
                     X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj)), hex);
         }
     }
@@ -1140,7 +1223,7 @@ static int env_lazy(const char *shell)
     if (missing > 0) {
         cli_error("lazy mode would change trust: %ld of %zu certificates of the bundle file %s "
                   "are not found through the hashed directory %s:",
-                  missing, total, file, dirs);
+                  missing, total, cli_esc(file), cli_esc(dirs));
         lazy_check(file, dirs, &total, stderr);
         fprintf(stderr,
                 "Rebuild the directory from the same sources (update-ca-certificates, or "
@@ -1149,7 +1232,8 @@ static int env_lazy(const char *shell)
                 dirs);
         goto end;
     }
-    if (lazy_empty_file(cat, empty, sizeof(empty)) != 0)
+    if (env_catalog_ok(dbt_catalog_path(cat)) != 0 ||
+        lazy_empty_file(cat, empty, sizeof(empty)) != 0)
         goto end;
     cap = strlen(dirs) + strlen(dbt_catalog_path(cat)) + 16;
     if ((out = malloc(cap)) == NULL) {
@@ -1159,16 +1243,8 @@ static int env_lazy(const char *shell)
     /* The system's directory first, as stock mode reads it; the catalog's may already be
      * linked into it by 'system enable', and a second copy of a CA changes nothing. */
     snprintf(out, cap, "%s:%s/certs", dirs, dbt_catalog_path(cat));
-    if (strpbrk(out, "' \n") != NULL || strpbrk(empty, "' \n") != NULL) {
-        cli_error("a path in '%s' or '%s' contains a quote, space or newline; refusing to "
-                  "print it",
-                  empty, out);
-        goto end;
-    }
-    if (strcmp(shell, "systemd") == 0)
-        printf("Environment=SSL_CERT_FILE=%s\nEnvironment=SSL_CERT_DIR=%s\n", empty, out);
-    else
-        printf("export SSL_CERT_FILE='%s'\nexport SSL_CERT_DIR='%s'\n", empty, out);
+    env_line(shell, "SSL_CERT_FILE", empty);
+    env_line(shell, "SSL_CERT_DIR", out);
     rc = CLI_OK;
 end:
     free(dirs);
@@ -1190,11 +1266,11 @@ static void lazy_status(void)
     if (missing == 0)
         printf("lazy mode (dbtrust env --lazy): safe here: all %zu certificates of %s are found "
                "through %s\n",
-               total, file, dirs);
+               total, cli_esc(file), cli_esc(dirs));
     else if (missing > 0)
         printf("lazy mode (dbtrust env --lazy): not safe here: %ld of %zu certificates of %s "
                "are not found through %s ('dbtrust env --lazy' lists them)\n",
-               missing, total, file, dirs);
+               missing, total, cli_esc(file), cli_esc(dirs));
     else
         printf("lazy mode (dbtrust env --lazy): not safe here: the check could not be made\n");
     free(dirs);
@@ -1270,29 +1346,29 @@ static int system_status(void)
     printf("OpenSSL default certificate directory: %s\n", X509_get_default_cert_dir());
     printf("OpenSSL default certificate file:      %s\n", X509_get_default_cert_file());
     if (strcmp(sys_cert_dir(), X509_get_default_cert_dir()) != 0)
-        printf("DBTRUST_SYSTEM_CERT_DIR directs wiring to %s\n", sys_cert_dir());
+        printf("DBTRUST_SYSTEM_CERT_DIR directs wiring to %s\n", cli_esc(sys_cert_dir()));
     if (envdir != NULL || envfile != NULL)
         printf("note: this process has SSL_CERT_DIR=%s SSL_CERT_FILE=%s, which replace the "
                "defaults below\n",
-               envdir ? envdir : "(unset)", envfile ? envfile : "(unset)");
+               envdir ? cli_esc(envdir) : "(unset)", envfile ? cli_esc(envfile) : "(unset)");
     lazy_status();
     if (st < 0) {
         cli_error("cannot read %s: %s", sys_state_path(), strerror(errno));
         return CLI_FAIL;
     }
     if (st != 1) {
-        printf("system wiring: disabled (no %s)\n", sys_state_path());
+        printf("system wiring: disabled (no %s)\n", cli_esc(sys_state_path()));
         return CLI_OK;
     }
     if (bundle) {
-        printf("system wiring: enabled for catalog %s, appended to the bundle file %s\n", catalog,
-               dir);
+        printf("system wiring: enabled for catalog %s, appended to the bundle file %s\n",
+               cli_esc(catalog), cli_esc(dir));
         printf("cost: every SSL_CTX parses the appended certificates too (bench/trust-setup.sh: "
                "+80%% per connection with 108 roots on OpenSSL 3.0); links in the directory "
                "cost next to nothing where the directory is read\n");
     } else {
         count_ours(dir, &ncert, &nhash, &ndangling);
-        printf("system wiring: enabled for catalog %s in %s\n", catalog, dir);
+        printf("system wiring: enabled for catalog %s in %s\n", cli_esc(catalog), cli_esc(dir));
         printf("links: %zu certificate link%s, %zu hash link%s to them", ncert,
                ncert == 1 ? "" : "s", nhash, nhash == 1 ? "" : "s");
         if (ndangling > 0)
@@ -1427,10 +1503,10 @@ int cli_cmd_system(int argc, char **argv)
         }
         if (bundle)
             printf("disabled: removed dbtrust's %zu certificate%s from %s\n", removed,
-                   removed == 1 ? "" : "s", target);
+                   removed == 1 ? "" : "s", cli_esc(target));
         else
             printf("disabled: removed %zu certificate link%s from %s\n", removed,
-                   removed == 1 ? "" : "s", target);
+                   removed == 1 ? "" : "s", cli_esc(target));
         rc = CLI_OK;
         goto end;
     }
@@ -1475,7 +1551,7 @@ int cli_cmd_system(int argc, char **argv)
     }
     if (bundle) {
         printf("%s: %zu catalog certificate%s appended to %s\n", action, nw, nw == 1 ? "" : "s",
-               target);
+               cli_esc(target));
         if (enable)
             printf("cost: every program that loads OpenSSL's default paths now parses %zu more "
                    "certificate%s per SSL_CTX (libpq: per connection); with the 108 AWS RDS "
@@ -1485,7 +1561,7 @@ int cli_cmd_system(int argc, char **argv)
                    nw, nw == 1 ? "" : "s");
     } else {
         printf("%s: %zu catalog certificate%s linked into %s (%zu new, %zu removed)\n", action, nw,
-               nw == 1 ? "" : "s", target, added, removed);
+               nw == 1 ? "" : "s", cli_esc(target), added, removed);
     }
     rc = CLI_OK;
 end:

@@ -11,6 +11,7 @@
 
 #include <sys/stat.h>
 
+#include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
@@ -19,28 +20,101 @@
 #include "catalog.h"
 #include "certinfo.h"
 #include "commands.h"
+#include "escape.h"
 #include "fsutil.h"
+
+const char *cli_esc(const char *s)
+{
+    /* A few results live at once, so that one printf can take several escaped arguments. */
+    static char *ring[8];
+    static unsigned next;
+    char *e;
+
+    if (s == NULL)
+        return "(null)";
+    if (!dbt_escape_needed(s, strlen(s)))
+        return s;
+    if ((e = dbt_escape_dup(s, strlen(s))) == NULL)
+        return "(unprintable: out of memory)";
+    free(ring[next]);
+    ring[next] = e;
+    next = (next + 1) % (sizeof(ring) / sizeof(ring[0]));
+    return e;
+}
+
+/* Every message goes out escaped as a whole: file names, aliases, bundle names and lib/'s
+ * messages quoting the input can hold anything, and escaping already escaped text is a no-op. */
+static void message(const char *kind, const char *fmt, va_list ap)
+{
+    char buf[4096], *text = buf;
+    va_list ap2;
+    int n;
+
+    va_copy(ap2, ap);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    if (n >= (int)sizeof(buf) && (text = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(text, (size_t)n + 1, fmt, ap2);
+    else if (n >= (int)sizeof(buf))
+        text = buf; /* out of memory: the message is cut */
+    va_end(ap2);
+    if (n < 0)
+        snprintf(buf, sizeof(buf), "%s", fmt);
+    fprintf(stderr, "%s: %s: %s\n", cli_esc(cli_progname), kind, cli_esc(text));
+    if (text != buf)
+        free(text);
+}
 
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "%s: error: ", cli_progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    message("error", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void cli_warn(const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "%s: warning: ", cli_progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    message("warning", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+json_t *cli_json_str(const char *s)
+{
+    return json_string(cli_esc(s != NULL ? s : ""));
+}
+
+int cli_json_print(json_t *j)
+{
+    /* jansson writes U+0000-U+001F as \uXXXX but DEL and the C1 controls raw; they can only
+     * occur inside strings, where \u007f and \u0080-\u009f mean the same to a JSON reader. */
+    char *s = json_dumps(j, JSON_INDENT(2));
+    size_t i;
+    int bad = 0;
+
+    if (s == NULL) {
+        cli_error("out of memory while writing JSON");
+        return -1;
+    }
+    for (i = 0; s[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c == 0x7f) {
+            bad |= fputs("\\u007f", stdout) == EOF;
+        } else if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 &&
+                   (unsigned char)s[i + 1] <= 0x9f) {
+            bad |= printf("\\u%04x", (unsigned char)s[i + 1]) < 0;
+            i++;
+        } else {
+            bad |= putchar(c) == EOF;
+        }
+    }
+    bad |= putchar('\n') == EOF;
+    free(s);
+    return bad ? -1 : 0;
 }
 
 int cli_open_catalog(int flags, dbt_catalog **out)

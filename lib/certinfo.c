@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "certinfo.h"
+#include "escape.h"
 
 void dbt_hex(const unsigned char *in, size_t n, char *out)
 {
@@ -100,23 +101,98 @@ end:
     return ret;
 }
 
-/* RFC 2253 order and escaping, but UTF-8 kept readable instead of \C3\A9 escapes. */
-static void name_line(const X509_NAME *name, char *out, size_t outsz)
+/* Appends one attribute value that OpenSSL cannot print (a UTF8String that is not UTF-8, a
+ * BMPString of odd length): its raw bytes, with RFC 2253's special characters escaped; what
+ * could reach a terminal is escaped afterwards with the rest of the line. */
+static int raw_value(BIO *bio, const ASN1_STRING *v)
 {
+    const unsigned char *d = ASN1_STRING_get0_data(v);
+    int n = ASN1_STRING_length(v);
+
+    for (int i = 0; i < n; i++) {
+        if (strchr(",+\"\\<>;", d[i]) != NULL && d[i] != '\0' && BIO_write(bio, "\\", 1) != 1)
+            return -1;
+        if (BIO_write(bio, d + i, 1) != 1)
+            return -1;
+    }
+    return 0;
+}
+
+/* The name entry by entry, for a name that X509_NAME_print_ex refuses as a whole: each entry
+ * printed alone, or as its raw bytes when even that fails, so one bad value does not hide the
+ * others. Same order and separators as XN_FLAG_RFC2253. */
+static int name_by_entry(BIO *bio, const X509_NAME *name, unsigned long flags)
+{
+    int n = X509_NAME_entry_count(name), ret = -1;
+    X509_NAME *one = NULL;
+    BIO *tmp = NULL;
+
+    for (int i = n - 1; i >= 0; i--) {
+        const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+        char *mem = NULL, field[80];
+        long len = 0;
+        int nid;
+
+        X509_NAME_free(one);
+        BIO_free(tmp);
+        if ((one = X509_NAME_new()) == NULL || (tmp = BIO_new(BIO_s_mem())) == NULL)
+            goto end;
+        /* entries of one multi-valued RDN are joined by '+', RDNs by ',' */
+        if (i < n - 1 && BIO_puts(bio, X509_NAME_ENTRY_set(e) ==
+                                               X509_NAME_ENTRY_set(X509_NAME_get_entry(name, i + 1))
+                                           ? "+"
+                                           : ",") != 1)
+            goto end;
+        if (X509_NAME_add_entry(one, e, -1, 0) && X509_NAME_print_ex(tmp, one, 0, flags) >= 0 &&
+            (len = BIO_get_mem_data(tmp, &mem)) > 0) {
+            if (BIO_write(bio, mem, (int)len) != (int)len)
+                goto end;
+            continue;
+        }
+        nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+        if (nid == NID_undef || OBJ_nid2sn(nid) == NULL)
+            OBJ_obj2txt(field, sizeof(field), X509_NAME_ENTRY_get_object(e), 1);
+        else
+            snprintf(field, sizeof(field), "%s", OBJ_nid2sn(nid));
+        if (BIO_printf(bio, "%s=", field) <= 0 || raw_value(bio, X509_NAME_ENTRY_get_data(e)) != 0)
+            goto end;
+    }
+    ret = 0;
+end:
+    X509_NAME_free(one);
+    BIO_free(tmp);
+    ERR_clear_error();
+    return ret;
+}
+
+/*
+ * RFC 2253 order and escaping, UTF-8 kept readable instead of \C3\A9 escapes, and OpenSSL's own
+ * escaping of control characters (\1B) left out so that lib/escape.c escapes them, C1 controls
+ * and malformed bytes the one way every output of dbtrust does (\x1b).
+ */
+void dbt_name_line(const X509_NAME *name, char *out, size_t outsz)
+{
+    const unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB & ~ASN1_STRFLGS_ESC_CTRL;
     BIO *bio = BIO_new(BIO_s_mem());
     char *mem = NULL;
     long n;
 
+    if (outsz == 0)
+        return;
     out[0] = '\0';
     if (bio == NULL)
         return;
-    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
-        (n = BIO_get_mem_data(bio, &mem)) > 0) {
-        /* Display only: a longer name is cut (names are compared as X509_NAMEs, never as text). */
-        size_t k = (size_t)n < outsz - 1 ? (size_t)n : outsz - 1;
-        memcpy(out, mem, k);
-        out[k] = '\0';
+    if (X509_NAME_print_ex(bio, name, 0, flags) < 0) {
+        ERR_clear_error();
+        (void)BIO_reset(bio);
+        if (name_by_entry(bio, name, flags) != 0)
+            goto end;
     }
+    /* Display only: a longer name is cut, at a character (names are compared as X509_NAMEs,
+     * never as text). */
+    if ((n = BIO_get_mem_data(bio, &mem)) > 0)
+        dbt_escape(mem, (size_t)n, out, outsz);
+end:
     BIO_free(bio);
 }
 
@@ -128,11 +204,12 @@ static void first_cn(const X509_NAME *name, const char *whole, char *out, size_t
 
     if (i >= 0 && (n = ASN1_STRING_to_UTF8(
                        &utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)))) >= 0) {
-        snprintf(out, outsz, "%.*s", n, (const char *)utf8);
+        dbt_escape((const char *)utf8, (size_t)n, out, outsz);
         OPENSSL_free(utf8);
         return;
     }
-    snprintf(out, outsz, "%s", whole);
+    ERR_clear_error();
+    dbt_escape(whole, strlen(whole), out, outsz); /* already escaped: this only cuts it */
 }
 
 static void key_facts(X509 *x, dbt_certinfo *ci)
@@ -218,8 +295,8 @@ int dbt_certinfo_get(X509 *x, dbt_certinfo *ci, dbt_err *err)
     dbt_hex(md, mdlen, ci->sha256);
     if (serial_hex(x, ci->serial, sizeof(ci->serial), err) != 0)
         return -1;
-    name_line(X509_get_subject_name(x), ci->subject, sizeof(ci->subject));
-    name_line(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer));
+    dbt_name_line(X509_get_subject_name(x), ci->subject, sizeof(ci->subject));
+    dbt_name_line(X509_get_issuer_name(x), ci->issuer, sizeof(ci->issuer));
     first_cn(X509_get_subject_name(x), ci->subject, ci->subject_cn, sizeof(ci->subject_cn));
     if (dbt_asn1_time_to_epoch(X509_get0_notBefore(x), &ci->not_before) != 0 ||
         dbt_asn1_time_to_epoch(X509_get0_notAfter(x), &ci->not_after) != 0) {

@@ -14,10 +14,12 @@ typedef struct dbt_certinfo {
     char sha256[65];   /* lowercase hex, no colons */
     char serial[129];  /* as `openssl x509 -serial`: uppercase, 2 digits per byte, "00" for
                           serial 0, '-' before a negative one; at most 64 bytes (else error) */
-    char subject[512]; /* RFC 2253 one line (XN_FLAG_RFC2253, but UTF-8 left unescaped);
-                          display only, cut at 511 bytes */
+    char subject[512]; /* RFC 2253 one line (XN_FLAG_RFC2253, but UTF-8 left unescaped and
+                          control characters escaped by lib/escape.h); display only, cut at a
+                          character within 511 bytes */
     char issuer[512];
-    char subject_cn[256]; /* first CN in encoding order (UTF-8), else the whole subject */
+    char subject_cn[256]; /* first CN in encoding order (UTF-8, escaped as the subject is),
+                             else the whole subject */
     int64_t not_before;   /* seconds since the epoch (dates up to 9999 fit) */
     int64_t not_after;
     char key_type[16]; /* "RSA", "RSASSA-PSS", "EC", "Ed25519", "Ed448", "DSA", else
@@ -32,6 +34,11 @@ typedef struct dbt_certinfo {
 } dbt_certinfo;
 
 int dbt_certinfo_get(X509 *x, dbt_certinfo *ci, dbt_err *err);
+
+/* A name as dbt_certinfo shows subject and issuer: RFC 2253, readable UTF-8, escaped by
+ * lib/escape.h, cut at a character to fit outsz. A name with a value OpenSSL cannot print (a
+ * UTF8String that is not UTF-8) is shown entry by entry, the bad value as escaped bytes. */
+void dbt_name_line(const X509_NAME *name, char *out, size_t outsz);
 
 /* Hex helpers: lowercase without separators (out holds 2n+1), and keytool's "AB:CD:..."
  * uppercase form (out holds 3n, at least 1). */

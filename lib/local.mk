@@ -1,7 +1,7 @@
 # lib/: code shared by the CLI and the provider.
 noinst_LTLIBRARIES += lib/libdbtrust.la
 lib_libdbtrust_la_SOURCES = \
-	lib/error.c lib/error.h \
+	lib/error.c lib/error.h lib/escape.c lib/escape.h \
 	lib/bundle.h lib/encode.h lib/certinfo.h lib/catalog.h
 lib_libdbtrust_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 lib_libdbtrust_la_LIBADD = $(CRYPTO_LIBS)

@@ -11,8 +11,8 @@ if ENABLE_TESTS
 TESTPKI_SOURCES = tests/testpki.c tests/testpki.h
 TESTS_LIB_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 TESTS_LIB_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS) $(CMOCKA_LIBS)
-check_PROGRAMS += tests/test_bundle tests/test_certinfo tests/test_encode
-TESTS += tests/test_bundle tests/test_certinfo tests/test_encode
+check_PROGRAMS += tests/test_bundle tests/test_certinfo tests/test_encode tests/test_escape
+TESTS += tests/test_bundle tests/test_certinfo tests/test_encode tests/test_escape
 tests_test_bundle_SOURCES = tests/test_bundle.c $(TESTPKI_SOURCES)
 tests_test_bundle_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_bundle_LDADD = $(TESTS_LIB_LDADD)
@@ -22,6 +22,9 @@ tests_test_certinfo_LDADD = $(TESTS_LIB_LDADD)
 tests_test_encode_SOURCES = tests/test_encode.c $(TESTPKI_SOURCES)
 tests_test_encode_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_encode_LDADD = $(TESTS_LIB_LDADD)
+tests_test_escape_SOURCES = tests/test_escape.c
+tests_test_escape_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_escape_LDADD = $(TESTS_LIB_LDADD)
 endif
 
 # Java truststores (lib/p12.c, lib/jks.c): cmocka units, and a keytool cross-check driven through
@@ -136,3 +139,13 @@ dist_noinst_SCRIPTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-
 	tests/setuid-env.sh tests/provider-hostsafe.sh tests/unit-valgrind.sh
 EXTRA_DIST += tests/lib/sanbin/openssl
 EXTRA_DIST += tests/lib/mkcerts.py
+# Untrusted text (certificate names and extensions, aliases, file names, server strings) is
+# escaped in every output (lib/escape.c): hostile certificates, keystores and file names
+# through every command; tests/lib/hostile.py makes them and scans the outputs.
+TESTS += tests/cli-escape.sh
+dist_noinst_SCRIPTS += tests/cli-escape.sh
+EXTRA_DIST += tests/lib/hostile.py
+# dbtrust env quoting: values with quotes, '$', backticks, backslashes and '%' reach dash, bash
+# and systemd (its own parser: systemd --test and systemd-analyze verify) byte for byte.
+TESTS += tests/cli-env.sh
+dist_noinst_SCRIPTS += tests/cli-env.sh

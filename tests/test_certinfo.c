@@ -449,6 +449,34 @@ static void test_hex(void **state)
     assert_string_equal(out, "");
 }
 
+/* Names are shown escaped (lib/escape.h): controls in a valid value, C1 from a T61String, and a
+ * value OpenSSL cannot print at all, which must not hide the name's other entries. */
+static void test_name_line_escaped(void **state)
+{
+    X509_NAME *nm = X509_NAME_new();
+    char out[512], small[24];
+
+    (void)state;
+    assert_non_null(nm);
+    assert_true(X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_UTF8,
+                                           (const unsigned char *)"Org\x1b[31m\r\n", -1, -1, 0));
+    assert_true(X509_NAME_add_entry_by_txt(nm, "OU", V_ASN1_T61STRING,
+                                           (const unsigned char *)"t61\x9b", -1, -1, 0));
+    dbt_name_line(nm, out, sizeof(out));
+    assert_string_equal(out, "OU=t61\\xc2\\x9b,O=Org\\x1b[31m\\x0d\\x0a");
+    /* a UTF8String that is not UTF-8 (X509_NAME_print_ex refuses the whole name) */
+    assert_true(X509_NAME_add_entry_by_txt(nm, "CN", V_ASN1_UTF8STRING,
+                                           (const unsigned char *)"bad\xff,\xc0\x80", -1, -1, 0));
+    dbt_name_line(nm, out, sizeof(out));
+    assert_string_equal(out, "CN=bad\\xff\\,\\xc0\\x80,OU=t61\\xc2\\x9b,O=Org\\x1b[31m\\x0d\\x0a");
+    /* cut to fit, never inside an escape */
+    dbt_name_line(nm, small, sizeof(small));
+    assert_string_equal(small, "CN=bad\\xff\\,\\xc0\\x80,OU");
+    dbt_name_line(nm, small, 20);
+    assert_string_equal(small, "CN=bad\\xff\\,\\xc0");
+    X509_NAME_free(nm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_is_ca_v1_root),
         cmocka_unit_test(test_bad_self_signature),
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_name_line_escaped),
     };
 
     return cmocka_run_group_tests(tests, testpki_group_setup, testpki_group_teardown);
