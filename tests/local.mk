@@ -27,8 +27,8 @@ endif
 # the test-only jks_tool (encode/decode files with lib/ directly, independent of the CLI).
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_p12 tests/test_jks tests/jks_tool tests/p12craft
-TESTS += tests/test_p12 tests/test_jks tests/java-stores.sh
-dist_noinst_SCRIPTS += tests/java-stores.sh
+TESTS += tests/test_p12 tests/test_jks tests/java-stores.sh tests/cli-kdf-limits.sh
+dist_noinst_SCRIPTS += tests/java-stores.sh tests/cli-kdf-limits.sh
 tests_test_p12_SOURCES = tests/test_p12.c tests/teststore.c tests/teststore.h \
 	tests/p12craft.c tests/p12craft.h $(TESTPKI_SOURCES)
 tests_test_p12_CFLAGS = $(TESTS_LIB_CFLAGS)
