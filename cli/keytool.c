@@ -41,7 +41,9 @@ static void kt_usage(FILE *out)
                  "  dbtrust -list [-v|-rfc] [-alias A] [-keystore K] [-storepass P]\n"
                  "  dbtrust -exportcert -alias A [-rfc] [-file F] [-keystore K] [-storepass P]\n"
                  "  dbtrust -delete -alias A [-keystore K] [-storepass P]\n"
-                 "Without -keystore the catalog is used and the alias is a bundle name.\n");
+                 "Without -keystore the catalog is used and the alias is a bundle name.\n"
+                 "A keystore is rewritten (-importcert, -delete) only once its integrity is\n"
+                 "verified with the password it is written with (-storepass, default changeit).\n");
 }
 
 static int kt_parse(int argc, char **argv, struct kt_opts *o)
