@@ -110,25 +110,30 @@ static int p12_iter_ok(const p12_rd *r, const ASN1_INTEGER *a, const char *what,
     return -1;
 }
 
-/* Output blocks of a KDF that derives len bytes from a hash of mdlen bytes. */
-static long p12_blocks(int len, int mdlen)
+/*
+ * Hash work of a KDF that derives len bytes from a hash md (NULL: unknown, taken as SHA-1): one
+ * unit per output block and iteration, and twice that for 128-byte-block hashes (SHA-384,
+ * SHA-512), which cost about twice as much per iteration as SHA-1 and SHA-256.
+ */
+static long p12_units(int len, const EVP_MD *md)
 {
+    int mdlen = md != NULL ? EVP_MD_get_size(md) : 20;
+    int weight = md != NULL && EVP_MD_get_block_size(md) > 64 ? 2 : 1;
+
     if (len <= 0 || mdlen <= 0)
-        return 1;
-    return (len + mdlen - 1) / mdlen;
+        return weight;
+    return (long)((len + mdlen - 1) / mdlen) * weight;
 }
 
-/* The PRF digest of PBKDF2 parameters (HMAC-SHA-1 when absent), its output size, or 20. */
-static int p12_prf_size(const PBKDF2PARAM *kdf)
+/* The PRF digest of PBKDF2 parameters (HMAC-SHA-1 when absent), or NULL when unknown. */
+static const EVP_MD *p12_prf_md(const PBKDF2PARAM *kdf)
 {
     int md_nid = NID_sha1;
-    const EVP_MD *md;
 
     if (kdf->prf != NULL &&
         !EVP_PBE_find(EVP_PBE_TYPE_PRF, OBJ_obj2nid(kdf->prf->algorithm), NULL, &md_nid, NULL))
-        return 20;
-    md = EVP_get_digestbynid(md_nid);
-    return md != NULL ? EVP_MD_get_size(md) : 20;
+        return NULL;
+    return EVP_get_digestbynid(md_nid);
 }
 
 /*
@@ -162,7 +167,7 @@ static long p12_pbkdf2_cost(const p12_rd *r, const ASN1_TYPE *param, int keylen,
         if (keylen == 0)
             keylen = (int)kl;
     }
-    cost = iter * p12_blocks(keylen, p12_prf_size(kdf));
+    cost = iter * p12_units(keylen, p12_prf_md(kdf));
 end:
     PBKDF2PARAM_free(kdf);
     return cost;
@@ -196,7 +201,7 @@ static long p12_mac_cost(const p12_rd *r, const PKCS12 *p12, dbt_err *err)
         return cost;
     }
     /* The PKCS#12 KDF derives a MAC key of the digest's size: one block per iteration. */
-    return iter;
+    return iter * p12_units(0, alg != NULL ? EVP_get_digestbyobj(alg->algorithm) : NULL);
 }
 
 /*
@@ -241,7 +246,6 @@ static long p12_safe_cost(const p12_rd *r, const X509_ALGOR *alg, int safe, dbt_
         PBEPARAM *p1 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
         const EVP_CIPHER *c = EVP_get_cipherbynid(cipher_nid);
         const EVP_MD *md = EVP_get_digestbynid(md_nid);
-        int mdlen = md != NULL ? EVP_MD_get_size(md) : 20;
 
         if (p1 == NULL) {
             ERR_clear_error();
@@ -250,8 +254,8 @@ static long p12_safe_cost(const p12_rd *r, const X509_ALGOR *alg, int safe, dbt_
         if (p12_iter_ok(r, p1->iter, what, &iter, err) < 0)
             cost = -1;
         else /* the key and the IV are derived separately */
-            cost = iter * (p12_blocks(c != NULL ? EVP_CIPHER_get_key_length(c) : 24, mdlen) +
-                           p12_blocks(c != NULL ? EVP_CIPHER_get_iv_length(c) : 8, mdlen));
+            cost = iter * (p12_units(c != NULL ? EVP_CIPHER_get_key_length(c) : 24, md) +
+                           p12_units(c != NULL ? EVP_CIPHER_get_iv_length(c) : 8, md));
         PBEPARAM_free(p1);
     }
     return cost;
@@ -273,28 +277,34 @@ static const X509_ALGOR *p12_safe_alg(const PKCS7 *p7)
 static int p12_precheck(p12_rd *r, const PKCS12 *p12, const STACK_OF(PKCS7) * safes, dbt_err *err)
 {
     long need = 0, c;
-    int i;
+    int i, mac = PKCS12_mac_present(p12), encrypted = 0;
 
-    if (PKCS12_mac_present(p12)) {
-        if ((need = p12_mac_cost(r, p12, err)) < 0)
-            return -1;
-    }
-    for (i = 0; i < sk_PKCS7_num(safes); i++) {
+    if (mac && (need = p12_mac_cost(r, p12, err)) < 0)
+        return -1;
+    for (i = 0; need <= DBT_P12_MAX_WORK && i < sk_PKCS7_num(safes); i++) {
         const X509_ALGOR *alg = p12_safe_alg(sk_PKCS7_value(safes, i));
 
         if (alg == NULL)
             continue;
         if ((c = p12_safe_cost(r, alg, i + 1, err)) < 0)
             return -1;
-        if (c > DBT_P12_MAX_WORK - need) {
-            dbt_err_set(err,
-                        "%s: reading this PKCS#12 file needs more than %ld key-derivation "
-                        "iterations (its MAC and %d encrypted safes); refused before deriving "
-                        "any key: the file is corrupt or hostile",
-                        r->src, DBT_P12_MAX_WORK, i + 1);
-            return -1;
-        }
+        encrypted++;
+        /* need stays within DBT_P12_MAX_WORK + one cost: no overflow. */
         need += c;
+    }
+    if (need > DBT_P12_MAX_WORK) {
+        char what[64];
+
+        if (encrypted == 0)
+            snprintf(what, sizeof(what), "its MAC");
+        else
+            snprintf(what, sizeof(what), "%s%d encrypted safe%s", mac ? "its MAC and " : "",
+                     encrypted, encrypted == 1 ? "" : "s");
+        dbt_err_set(err,
+                    "%s: reading this PKCS#12 file needs more than %ld key-derivation iterations "
+                    "(%s); refused before deriving any key: the file is corrupt or hostile",
+                    r->src, DBT_P12_MAX_WORK, what);
+        return -1;
     }
     return 0;
 }

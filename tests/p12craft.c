@@ -26,8 +26,9 @@ int p12craft_set_mac_iter(PKCS12 *p12, const char *dec)
     return set_int((ASN1_INTEGER *)iter, dec);
 }
 
-/* Rewrites one PBE algorithm: its iteration count to dec, or (scrypt) its PBES2 key function. */
-static int patch_alg(X509_ALGOR *alg, const char *dec, int scrypt)
+/* Rewrites one PBE algorithm: its iteration count to dec (when not NULL), its PBKDF2 PRF to prf
+ * (when not NID_undef), or (scrypt) its PBES2 key function. */
+static int patch_alg(X509_ALGOR *alg, const char *dec, int prf, int scrypt)
 {
     int nid = OBJ_obj2nid(alg->algorithm), ret = -1;
 
@@ -57,7 +58,13 @@ static int patch_alg(X509_ALGOR *alg, const char *dec, int scrypt)
             PBE2PARAM_free(sp);
         } else {
             kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), p2->keyfunc->parameter);
-            if (kdf == NULL || set_int(kdf->iter, dec) < 0 ||
+            if (kdf != NULL && prf != NID_undef) {
+                X509_ALGOR_free(kdf->prf);
+                if ((kdf->prf = X509_ALGOR_new()) == NULL ||
+                    !X509_ALGOR_set0(kdf->prf, OBJ_nid2obj(prf), V_ASN1_NULL, NULL))
+                    goto p2_end;
+            }
+            if (kdf == NULL || (dec != NULL && set_int(kdf->iter, dec) < 0) ||
                 ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), kdf,
                                         &p2->keyfunc->parameter) == NULL)
                 goto p2_end;
@@ -87,7 +94,7 @@ static int patch_alg(X509_ALGOR *alg, const char *dec, int scrypt)
     return ret;
 }
 
-static int patch_safes(PKCS12 *p12, const char *dec, int scrypt)
+static int patch_safes(PKCS12 *p12, const char *dec, int prf, int scrypt)
 {
     STACK_OF(PKCS7) *safes = PKCS12_unpack_authsafes(p12);
     int i, n = 0, ret = -1;
@@ -99,7 +106,7 @@ static int patch_safes(PKCS12 *p12, const char *dec, int scrypt)
 
         if (OBJ_obj2nid(p7->type) != NID_pkcs7_encrypted)
             continue;
-        if (patch_alg(p7->d.encrypted->enc_data->algorithm, dec, scrypt) < 0)
+        if (patch_alg(p7->d.encrypted->enc_data->algorithm, dec, prf, scrypt) < 0)
             goto end;
         n++;
     }
@@ -112,10 +119,15 @@ end:
 
 int p12craft_set_safe_iter(PKCS12 *p12, const char *dec)
 {
-    return patch_safes(p12, dec, 0);
+    return patch_safes(p12, dec, NID_undef, 0);
+}
+
+int p12craft_set_safe_prf(PKCS12 *p12, int prf_nid)
+{
+    return patch_safes(p12, NULL, prf_nid, 0);
 }
 
 int p12craft_set_safe_scrypt(PKCS12 *p12)
 {
-    return patch_safes(p12, NULL, 1);
+    return patch_safes(p12, NULL, NID_undef, 1);
 }

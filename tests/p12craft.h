@@ -13,6 +13,9 @@ int p12craft_set_mac_iter(PKCS12 *p12, const char *dec);
  * dec; the MAC, if any, no longer matches. 0, or -1 when there is no such safe. */
 int p12craft_set_safe_iter(PKCS12 *p12, const char *dec);
 
+/* Sets the PBKDF2 PRF of every PBES2 safe (NID_hmacWithSHA512...). */
+int p12craft_set_safe_prf(PKCS12 *p12, int prf_nid);
+
 /* Makes every PBES2 safe derive its key with scrypt (N=2^14, r=8, p=1) instead of PBKDF2. */
 int p12craft_set_safe_scrypt(PKCS12 *p12);
 

@@ -570,6 +570,37 @@ static void test_p12_work_budget_safes(void **state)
     dbt_bundle_free(in);
 }
 
+/* HMAC-SHA-512 costs about twice HMAC-SHA-256 per iteration and counts twice: two safes of
+ * 3,000,000 such iterations are refused, where two of SHA-256 would be within the budget. */
+static void test_p12_work_budget_sha512(void **state)
+{
+    static const char *cns[] = {"Root One"};
+    dbt_bundle *in = teststore_bundle(cns, NULL, 1);
+    STACK_OF(PKCS12_SAFEBAG) *bags = sk_PKCS12_SAFEBAG_new_null();
+    STACK_OF(PKCS7) *safes = NULL;
+    PKCS12 *p12;
+    unsigned char *der;
+    size_t len;
+
+    (void)state;
+    assert_non_null(bags);
+    assert_true(sk_PKCS12_SAFEBAG_push(bags, PKCS12_SAFEBAG_create_cert(in->certs[0].x509)) > 0);
+    assert_true(PKCS12_add_safe(&safes, bags, NID_aes_256_cbc, 1000, "pw"));
+    assert_true(PKCS12_add_safe(&safes, bags, NID_aes_256_cbc, 1000, "pw"));
+    p12 = PKCS12_add_safes(safes, 0);
+    assert_non_null(p12);
+    assert_int_equal(p12craft_set_safe_iter(p12, "3000000"), 0);
+    assert_int_equal(p12craft_set_safe_prf(p12, NID_hmacWithSHA512), 0);
+    p12_der(p12, &der, &len);
+    assert_refused(der, len,
+                   "store.p12: reading this PKCS#12 file needs more than 10000000 "
+                   "key-derivation iterations (2 encrypted safes)");
+    OPENSSL_free(der);
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    dbt_bundle_free(in);
+}
+
 /* Each try of a password costs a derivation: without a password "", none and changeit are
  * tried, and with a MAC of 4,000,000 iterations the third try would pass DBT_P12_MAX_WORK. */
 static void test_p12_work_budget_tries(void **state)
@@ -648,15 +679,15 @@ static void test_p12_integrity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_p12_roundtrip),         cmocka_unit_test(test_p12_truststore_layout),
-        cmocka_unit_test(test_p12_wrong_password),    cmocka_unit_test(test_p12_empty_password),
-        cmocka_unit_test(test_p12_no_password),       cmocka_unit_test(test_p12_key_entry),
-        cmocka_unit_test(test_p12_legacy_rc2),        cmocka_unit_test(test_p12_damaged),
-        cmocka_unit_test(test_p12_alias_dedup),       cmocka_unit_test(test_p12_realdata),
-        cmocka_unit_test(test_p12_mac_iter_cap),      cmocka_unit_test(test_p12_safe_iter_cap),
-        cmocka_unit_test(test_p12_scrypt_refused),    cmocka_unit_test(test_p12_work_budget_safes),
-        cmocka_unit_test(test_p12_work_budget_tries), cmocka_unit_test(test_p12_at_cap),
-        cmocka_unit_test(test_p12_integrity),
+        cmocka_unit_test(test_p12_roundtrip),          cmocka_unit_test(test_p12_truststore_layout),
+        cmocka_unit_test(test_p12_wrong_password),     cmocka_unit_test(test_p12_empty_password),
+        cmocka_unit_test(test_p12_no_password),        cmocka_unit_test(test_p12_key_entry),
+        cmocka_unit_test(test_p12_legacy_rc2),         cmocka_unit_test(test_p12_damaged),
+        cmocka_unit_test(test_p12_alias_dedup),        cmocka_unit_test(test_p12_realdata),
+        cmocka_unit_test(test_p12_mac_iter_cap),       cmocka_unit_test(test_p12_safe_iter_cap),
+        cmocka_unit_test(test_p12_scrypt_refused),     cmocka_unit_test(test_p12_work_budget_safes),
+        cmocka_unit_test(test_p12_work_budget_tries),  cmocka_unit_test(test_p12_at_cap),
+        cmocka_unit_test(test_p12_work_budget_sha512), cmocka_unit_test(test_p12_integrity),
     };
 
     return cmocka_run_group_tests(tests, teststore_setup, teststore_teardown);
