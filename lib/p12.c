@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <string.h>
 
-#include <openssl/asn1t.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -48,22 +47,29 @@ typedef struct p12_rd {
     long work; /* key-derivation iterations spent so far, bounded by DBT_P12_MAX_WORK */
 } p12_rd;
 
-/* RFC 9579 PBMAC1-params: OpenSSL 3.4+ computes such MACs with PBKDF2, 3.0 refuses them; either
- * way their count is checked. Declared here because OpenSSL 3.0 exports no template for it. */
-typedef struct p12_pbmac1 {
-    X509_ALGOR *kdf;
-    X509_ALGOR *mac;
-} p12_pbmac1;
+/* The key derivation of RFC 9579 PBMAC1-params ::= SEQUENCE { keyDerivationFunc
+ * AlgorithmIdentifier, messageAuthScheme AlgorithmIdentifier }, or NULL. OpenSSL 3.4+ computes
+ * such MACs with PBKDF2 and 3.0 refuses them; either way their count is checked. Read by hand
+ * because OpenSSL 3.0 exports no ASN.1 type for it. */
+static X509_ALGOR *p12_pbmac1_kdf(const ASN1_TYPE *param)
+{
+    const unsigned char *p;
+    long len = 0;
+    int tag = 0, xclass = 0;
 
-ASN1_SEQUENCE(p12_pbmac1) =
-    {
-        ASN1_SIMPLE(p12_pbmac1, kdf, X509_ALGOR),
-        ASN1_SIMPLE(p12_pbmac1, mac, X509_ALGOR),
-} static_ASN1_SEQUENCE_END(p12_pbmac1)
+    if (param == NULL || param->type != V_ASN1_SEQUENCE || param->value.sequence == NULL)
+        return NULL;
+    p = ASN1_STRING_get0_data(param->value.sequence);
+    if ((ASN1_get_object(&p, &len, &tag, &xclass, ASN1_STRING_length(param->value.sequence)) &
+         0x80) != 0 ||
+        tag != V_ASN1_SEQUENCE)
+        return NULL;
+    return d2i_X509_ALGOR(NULL, &p, len);
+}
 
-    /* An INTEGER for a message: its decimal value, or its size when it is absurdly long (printing
-     * a hostile megabyte-long number in decimal would itself be slow). */
-    static void p12_int_text(const ASN1_INTEGER *a, char *buf, size_t n)
+/* An INTEGER for a message: its decimal value, or its size when it is absurdly long (printing
+ * a hostile megabyte-long number in decimal would itself be slow). */
+static void p12_int_text(const ASN1_INTEGER *a, char *buf, size_t n)
 {
     BIGNUM *bn = NULL;
     char *dec = NULL;
@@ -84,19 +90,20 @@ static int p12_iter_ok(const p12_rd *r, const ASN1_INTEGER *a, const char *what,
 {
     int64_t v = 0;
     char shown[64];
+    int fits;
 
     if (a == NULL) { /* the MAC's count is optional and then 1 */
         *iter = 1;
         return 0;
     }
-    if (ASN1_INTEGER_get_int64(&v, a) == 1 && v >= 1 && v <= DBT_P12_MAX_ITER) {
+    fits = ASN1_INTEGER_get_int64(&v, a) == 1;
+    if (fits && v >= 1 && v <= DBT_P12_MAX_ITER) {
         *iter = (long)v;
         return 0;
     }
     ERR_clear_error();
     p12_int_text(a, shown, sizeof(shown));
-    if (ASN1_STRING_type(a) == V_ASN1_NEG_INTEGER || ASN1_STRING_length(a) == 0 ||
-        (ASN1_STRING_length(a) <= 8 && v < 1))
+    if (ASN1_STRING_type(a) == V_ASN1_NEG_INTEGER || (fits && v < 1))
         dbt_err_set(err,
                     "%s: %s has iteration count %s, which is not a positive number; the file is "
                     "corrupt",
@@ -184,20 +191,19 @@ static long p12_mac_cost(const p12_rd *r, const PKCS12 *p12, dbt_err *err)
     if (p12_iter_ok(r, iter_asn, "the PKCS#12 MAC", &iter, err) < 0)
         return -1;
     if (alg != NULL && OBJ_obj2nid(alg->algorithm) == NID_pbmac1) {
-        p12_pbmac1 *pb = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(p12_pbmac1), alg->parameter);
+        X509_ALGOR *kdf = p12_pbmac1_kdf(alg->parameter);
 
-        if (pb == NULL) {
-            ERR_clear_error();
+        ERR_clear_error();
+        if (kdf == NULL) /* OpenSSL cannot compute it either */
             return iter;
-        }
-        if (OBJ_obj2nid(pb->kdf->algorithm) == NID_id_pbkdf2)
-            cost = p12_pbkdf2_cost(r, pb->kdf->parameter, 0, "the PKCS#12 MAC (PBMAC1)", err);
+        if (OBJ_obj2nid(kdf->algorithm) == NID_id_pbkdf2)
+            cost = p12_pbkdf2_cost(r, kdf->parameter, 0, "the PKCS#12 MAC (PBMAC1)", err);
         else
             dbt_err_set(err,
                         "%s: the PKCS#12 MAC (PBMAC1) derives its key with something other "
                         "than PBKDF2, which is not read",
                         r->src);
-        ASN1_item_free((ASN1_VALUE *)pb, ASN1_ITEM_rptr(p12_pbmac1));
+        X509_ALGOR_free(kdf);
         return cost;
     }
     /* The PKCS#12 KDF derives a MAC key of the digest's size: one block per iteration. */
