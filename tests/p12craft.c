@@ -131,3 +131,48 @@ int p12craft_set_safe_scrypt(PKCS12 *p12)
 {
     return patch_safes(p12, NULL, NID_undef, 1);
 }
+
+int p12craft_set_mac_pbmac1(PKCS12 *p12, const char *dec, int keylen)
+{
+    static const unsigned char salt[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    const X509_ALGOR *macalg = NULL;
+    X509_ALGOR *kdf =
+        PKCS5_pbkdf2_set(2048, (unsigned char *)salt, sizeof(salt), NID_hmacWithSHA256, keylen);
+    X509_ALGOR *mac = X509_ALGOR_new();
+    PBKDF2PARAM *kp = NULL;
+    ASN1_STRING *seq = NULL;
+    unsigned char *der = NULL, *p;
+    int l1, l2, total, ret = -1;
+
+    PKCS12_get0_mac(NULL, &macalg, NULL, NULL, p12);
+    if (kdf == NULL || mac == NULL || macalg == NULL ||
+        !X509_ALGOR_set0(mac, OBJ_nid2obj(NID_hmacWithSHA256), V_ASN1_NULL, NULL))
+        goto end;
+    kp = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), kdf->parameter);
+    if (kp == NULL || set_int(kp->iter, dec) < 0 ||
+        ASN1_TYPE_pack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), kp, &kdf->parameter) == NULL)
+        goto end;
+    /* PBMAC1-params ::= SEQUENCE { keyDerivationFunc, messageAuthScheme } */
+    l1 = i2d_X509_ALGOR(kdf, NULL);
+    l2 = i2d_X509_ALGOR(mac, NULL);
+    total = ASN1_object_size(1, l1 + l2, V_ASN1_SEQUENCE);
+    if (l1 <= 0 || l2 <= 0 || total <= 0 || (der = p = OPENSSL_malloc((size_t)total)) == NULL)
+        goto end;
+    ASN1_put_object(&p, 1, l1 + l2, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+    i2d_X509_ALGOR(kdf, &p);
+    i2d_X509_ALGOR(mac, &p);
+    if ((seq = ASN1_STRING_new()) == NULL || !ASN1_STRING_set(seq, der, total))
+        goto end;
+    /* The PKCS12 owns the algorithm; rewriting it in place is what a hostile writer does. */
+    if (!X509_ALGOR_set0((X509_ALGOR *)macalg, OBJ_nid2obj(NID_pbmac1), V_ASN1_SEQUENCE, seq))
+        goto end;
+    seq = NULL;
+    ret = 0;
+end:
+    ASN1_STRING_free(seq);
+    OPENSSL_free(der);
+    PBKDF2PARAM_free(kp);
+    X509_ALGOR_free(mac);
+    X509_ALGOR_free(kdf);
+    return ret;
+}

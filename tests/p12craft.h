@@ -13,6 +13,10 @@ int p12craft_set_mac_iter(PKCS12 *p12, const char *dec);
  * dec; the MAC, if any, no longer matches. 0, or -1 when there is no such safe. */
 int p12craft_set_safe_iter(PKCS12 *p12, const char *dec);
 
+/* Makes the MAC an RFC 9579 PBMAC1 whose PBKDF2 (HMAC-SHA-256) has count dec and derives a key
+ * of keylen bytes, as a hostile writer could; the MAC no longer matches. */
+int p12craft_set_mac_pbmac1(PKCS12 *p12, const char *dec, int keylen);
+
 /* Sets the PBKDF2 PRF of every PBES2 safe (NID_hmacWithSHA512...). */
 int p12craft_set_safe_prf(PKCS12 *p12, int prf_nid);
 

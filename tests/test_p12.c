@@ -497,6 +497,40 @@ static void test_p12_mac_iter_cap(void **state)
     }
 }
 
+/* RFC 9579 PBMAC1 MACs (OpenSSL 3.4+ computes them) carry their count in PBKDF2 parameters, and
+ * choose the length of the derived key, which multiplies the work: both are bounded. */
+static void test_p12_pbmac1_limits(void **state)
+{
+    static const struct {
+        const char *iter;
+        int keylen;
+        const char *want;
+    } cases[] = {
+        {"2147483647", 32,
+         "store.p12: the PKCS#12 MAC (PBMAC1) has iteration count 2147483647, above the limit "
+         "of 5000000"},
+        {"2048", 100000,
+         "store.p12: the PKCS#12 MAC (PBMAC1) asks for a derived key of an invalid "
+         "length"},
+        {"5000000", 1024,
+         "store.p12: reading this PKCS#12 file needs more than 10000000 key-derivation "
+         "iterations (its MAC)"},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        PKCS12 *p12 = kdf_store(-1, 2048, 2048);
+        unsigned char *der;
+        size_t len;
+
+        assert_int_equal(p12craft_set_mac_pbmac1(p12, cases[i].iter, cases[i].keylen), 0);
+        p12_der(p12, &der, &len);
+        assert_refused(der, len, cases[i].want);
+        OPENSSL_free(der);
+    }
+}
+
 /* The same for the key of an encrypted certificate safe: PBES2 with PBKDF2 (what OpenSSL 3 and
  * Java 12+ write) and the PKCS#12 PBE (3DES, what older writers use), with and without a MAC. */
 static void test_p12_safe_iter_cap(void **state)
@@ -691,7 +725,8 @@ int main(void)
         cmocka_unit_test(test_p12_mac_iter_cap),       cmocka_unit_test(test_p12_safe_iter_cap),
         cmocka_unit_test(test_p12_scrypt_refused),     cmocka_unit_test(test_p12_work_budget_safes),
         cmocka_unit_test(test_p12_work_budget_tries),  cmocka_unit_test(test_p12_at_cap),
-        cmocka_unit_test(test_p12_work_budget_sha512), cmocka_unit_test(test_p12_integrity),
+        cmocka_unit_test(test_p12_work_budget_sha512), cmocka_unit_test(test_p12_pbmac1_limits),
+        cmocka_unit_test(test_p12_integrity),
     };
 
     return cmocka_run_group_tests(tests, teststore_setup, teststore_teardown);
