@@ -144,8 +144,9 @@ static int store_load_for_write(const struct kt_opts *o, dbt_bundle **out)
         }
         goto end;
     }
-    if (((*out)->format == DBT_FMT_PKCS12 || (*out)->format == DBT_FMT_JKS) &&
-        (*out)->integrity != DBT_INTEGRITY_VERIFIED) {
+    /* A JKS read with a password is verified or refused by the reader; a PKCS#12 file may
+     * carry no MAC at all. (Other formats are refused by the caller.) */
+    if ((*out)->format == DBT_FMT_PKCS12 && (*out)->integrity != DBT_INTEGRITY_VERIFIED) {
         cli_error("%s: this PKCS#12 keystore has no integrity MAC, so nothing shows that its "
                   "certificates are the ones that were put there; %s is unchanged: check them "
                   "('%s -list -v -keystore %s') and write a new keystore from the ones you trust",
