@@ -41,7 +41,9 @@ static void kt_usage(FILE *out)
                  "  dbtrust -list [-v|-rfc] [-alias A] [-keystore K] [-storepass P]\n"
                  "  dbtrust -exportcert -alias A [-rfc] [-file F] [-keystore K] [-storepass P]\n"
                  "  dbtrust -delete -alias A [-keystore K] [-storepass P]\n"
-                 "Without -keystore the catalog is used and the alias is a bundle name.\n");
+                 "Without -keystore the catalog is used and the alias is a bundle name.\n"
+                 "A keystore is rewritten (-importcert, -delete) only once its integrity is\n"
+                 "verified with the password it is written with (-storepass, default changeit).\n");
 }
 
 static int kt_parse(int argc, char **argv, struct kt_opts *o)
@@ -100,8 +102,72 @@ static int kt_parse(int argc, char **argv, struct kt_opts *o)
 
 /* ---------------------------------------------------------------- truststore files */
 
-/* Loads a truststore file; a missing file is an empty store when create is set. */
-static int store_load(const struct kt_opts *o, int create, dbt_bundle **out, dbt_outfmt *fmt)
+/* The password a keystore is written with, as store_save does: -storepass, else Java's
+ * default. */
+#define KT_DEFAULT_STOREPASS "changeit"
+
+/*
+ * Reads a keystore that is about to be rewritten. Rewriting seals it with a fresh digest or MAC,
+ * so a store whose own was not verified with that same password would come out trusted by Java
+ * whatever was changed in it: keytool likewise needs the password to write, and only warns
+ * when it lists without one. A failed check leaves the file as it is and says what to do.
+ */
+static int store_load_for_write(const struct kt_opts *o, dbt_bundle **out)
+{
+    const char *pass = o->storepass != NULL ? o->storepass : KT_DEFAULT_STOREPASS;
+    const char *how = o->storepass != NULL ? "the -storepass password"
+                                           : "the default password changeit (no -storepass)";
+    unsigned char *data = NULL;
+    size_t len = 0;
+    dbt_err err;
+    int rc = -1;
+
+    *out = NULL;
+    if (dbt_read_all(o->keystore, &data, &len, &err) != 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if (dbt_bundle_decode(data, len, o->keystore, pass, out, &err) != 0) {
+        if (strstr(err.msg, "integrity check failed") != NULL)
+            cli_error("%s: the keystore's integrity check failed with %s: it was altered, or its "
+                      "password is another one; %s is unchanged (it is rewritten only once its "
+                      "integrity is verified with the password it is written with): give its "
+                      "password with -storepass",
+                      o->keystore, how, o->keystore);
+        else {
+            /* lib's hint names import's option; keytool's is as long. */
+            char *hint = strstr(err.msg, "use --password");
+
+            if (hint != NULL)
+                memcpy(hint, "use -storepass", strlen("use -storepass"));
+            cli_error("%s; %s is unchanged", err.msg, o->keystore);
+        }
+        goto end;
+    }
+    /* A JKS read with a password is verified or refused by the reader; a PKCS#12 file may
+     * carry no MAC at all. (Other formats are refused by the caller.) */
+    if ((*out)->format == DBT_FMT_PKCS12 && (*out)->integrity != DBT_INTEGRITY_VERIFIED) {
+        cli_error("%s: this PKCS#12 keystore has no integrity MAC, so nothing shows that its "
+                  "certificates are the ones that were put there; %s is unchanged: check them "
+                  "('%s -list -v -keystore %s') and write a new keystore from the ones you trust",
+                  o->keystore, o->keystore, cli_progname, o->keystore);
+        dbt_bundle_free(*out);
+        *out = NULL;
+        goto end;
+    }
+    rc = 0;
+end:
+    free(data);
+    return rc;
+}
+
+/*
+ * Loads a truststore file; a missing file is an empty store when create is set. With write set,
+ * the store's integrity must be verified (store_load_for_write); without it a JKS read with no
+ * -storepass is not checked, and a warning says so, as keytool's does.
+ */
+static int store_load(const struct kt_opts *o, int create, int write, dbt_bundle **out,
+                      dbt_outfmt *fmt)
 {
     struct stat st;
 
@@ -119,7 +185,8 @@ static int store_load(const struct kt_opts *o, int create, dbt_bundle **out, dbt
         }
         return 0;
     }
-    if (cli_read_file(o->keystore, o->storepass, "-storepass", out, NULL) != 0)
+    if (write ? store_load_for_write(o, out) != 0
+              : cli_read_file(o->keystore, o->storepass, "-storepass", out, NULL) != 0)
         return -1;
     if ((*out)->format != DBT_FMT_PKCS12 && (*out)->format != DBT_FMT_JKS) {
         cli_error("%s is a %s file, not a PKCS#12 or JKS keystore: convert it with '%s convert "
@@ -135,6 +202,13 @@ static int store_load(const struct kt_opts *o, int create, dbt_bundle **out, dbt
         goto fail;
     }
     *fmt = (*out)->format == DBT_FMT_JKS ? DBT_OUT_JKS : DBT_OUT_PKCS12;
+    if (!write && (*out)->integrity == DBT_INTEGRITY_UNCHECKED)
+        cli_warn("the integrity of %s has NOT been verified: give its password with -storepass "
+                 "to verify it",
+                 o->keystore);
+    else if (!write && (*out)->integrity == DBT_INTEGRITY_NONE)
+        cli_warn("%s has no integrity MAC: nothing shows that its certificates were not altered",
+                 o->keystore);
     return 0;
 fail:
     dbt_bundle_free(*out);
@@ -177,7 +251,7 @@ static int kt_import_store(const struct kt_opts *o, dbt_bundle *in)
     size_t i;
     int rc = CLI_FAIL;
 
-    if (store_load(o, 1, &st, &fmt) != 0)
+    if (store_load(o, 1, 1, &st, &fmt) != 0)
         return CLI_FAIL;
     if (alias_taken(st, o->alias)) {
         cli_error("alias <%s> already exists in %s: choose another -alias or -delete it first",
@@ -323,7 +397,7 @@ static int kt_list(const struct kt_opts *o)
     int rc = CLI_FAIL;
 
     if (o->keystore != NULL) {
-        if (store_load(o, 0, &st, &fmt) != 0)
+        if (store_load(o, 0, 0, &st, &fmt) != 0)
             return CLI_FAIL;
         kt_date(NULL, date, sizeof(date));
         printf("Keystore type: %s\nKeystore provider: SUN\n\n",
@@ -416,7 +490,7 @@ static int kt_exportcert(const struct kt_opts *o)
         return CLI_USAGE;
     }
     if (o->keystore != NULL) {
-        if (store_load(o, 0, &st, &fmt) != 0)
+        if (store_load(o, 0, 0, &st, &fmt) != 0)
             return CLI_FAIL;
         if ((sel = dbt_bundle_new(o->keystore)) == NULL)
             goto end;
@@ -480,7 +554,7 @@ static int kt_delete(const struct kt_opts *o)
         optind = 0;
         return cli_cmd_remove(3, args);
     }
-    if (store_load(o, 0, &st, &fmt) != 0 || (keep = dbt_bundle_new(o->keystore)) == NULL)
+    if (store_load(o, 0, 1, &st, &fmt) != 0 || (keep = dbt_bundle_new(o->keystore)) == NULL)
         goto end;
     for (i = 0; i < st->n; i++) {
         if (st->certs[i].alias != NULL && strcasecmp(st->certs[i].alias, o->alias) == 0) {

@@ -104,7 +104,7 @@ int cli_keytool_printcert(int argc, char **argv)
         }
     }
 
-    /* cli_read_file also opens truststores protected with Java's "changeit". */
+    /* The PKCS#12 reader also opens truststores protected with Java's "changeit". */
     if (cli_read_file(file != NULL ? file : "-", NULL, NULL, &b, NULL) != 0)
         goto end;
     if (b->n == 0) {

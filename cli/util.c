@@ -14,7 +14,6 @@
 #include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pkcs12.h>
 
 #include "bundle.h"
 #include "catalog.h"
@@ -160,17 +159,6 @@ int cli_write_output(const char *path, const unsigned char *data, size_t len)
     return 0;
 }
 
-/* True when data is a PKCS#12 file (it parses as one); leaves the error queue empty. */
-static int looks_pkcs12(const unsigned char *data, size_t len)
-{
-    const unsigned char *p = data;
-    PKCS12 *p12 = len <= LONG_MAX ? d2i_PKCS12(NULL, &p, (long)len) : NULL;
-
-    ERR_clear_error();
-    PKCS12_free(p12);
-    return p12 != NULL;
-}
-
 int cli_read_file(const char *path, const char *password, const char *pass_opt, dbt_bundle **out,
                   EVP_MD_CTX *md)
 {
@@ -186,25 +174,20 @@ int cli_read_file(const char *path, const char *password, const char *pass_opt, 
         cli_error("%s", err.msg);
         return -1;
     }
+    /* Without a password the PKCS#12 reader tries "changeit" itself, so that truststores this
+     * program (and Java) writes read back without it, inside one bound on key derivation. */
     if (dbt_bundle_decode(data, len, source, password, out, &err) != 0) {
-        dbt_err again;
+        /* lib's hint names import's option; other callers spell it differently. */
+        hint = pass_opt != NULL ? strstr(err.msg, "use --password") : NULL;
+        if (hint != NULL) {
+            char rest[sizeof(err.msg)];
 
-        /* Truststores this program (and Java) writes use "changeit" unless told otherwise, so
-         * reading one back must not need the password spelled out. */
-        if (password != NULL || !looks_pkcs12(data, len) ||
-            dbt_bundle_decode(data, len, source, "changeit", out, &again) != 0) {
-            /* lib's hint names import's option; other callers spell it differently. */
-            hint = pass_opt != NULL ? strstr(err.msg, "use --password") : NULL;
-            if (hint != NULL) {
-                char rest[sizeof(err.msg)];
-
-                snprintf(rest, sizeof(rest), "%s", hint + strlen("use --password"));
-                snprintf(hint, sizeof(err.msg) - (size_t)(hint - err.msg), "give it with %s%s",
-                         pass_opt, rest);
-            }
-            cli_error("%s", err.msg);
-            goto end;
+            snprintf(rest, sizeof(rest), "%s", hint + strlen("use --password"));
+            snprintf(hint, sizeof(err.msg) - (size_t)(hint - err.msg), "give it with %s%s",
+                     pass_opt, rest);
         }
+        cli_error("%s", err.msg);
+        goto end;
     }
     if (md != NULL && EVP_DigestUpdate(md, data, len) != 1) {
         cli_error("%s: cannot compute its SHA-256", source);

@@ -24,7 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 X509 *fuzz_cert(int which);
 
 /* 1 when data is a PKCS#12 file whose MAC or password-based encryption would cost more than
- * FUZZ_P12_MAX_ITER iterations (or uses scrypt): the target skips it. */
+ * FUZZ_P12_MAX_ITER iterations: the target skips it. Files that the reader refuses before any
+ * key derivation (a count above DBT_P12_MAX_ITER, negative, or scrypt) are not skipped, so that
+ * the refusal itself is exercised. */
 int fuzz_p12_too_slow(const uint8_t *data, size_t size);
 
 /* A fresh directory under $TMPDIR (or /tmp) removed when the process exits normally. */

@@ -1,6 +1,7 @@
 /* Fuzz target: the PKCS#12 reader (dbt_p12_decode) with no password and with "changeit". Inputs
- * whose MAC or PBE iteration count exceeds FUZZ_P12_MAX_ITER are skipped (each iteration is a
- * hash: a fuzzed count of 2^31 would stall the search, not find bugs). */
+ * whose MAC or PBE iteration count exceeds FUZZ_P12_MAX_ITER but that the reader would still
+ * accept are skipped (each iteration is a hash: up to lib/p12.h's budget per execution would
+ * stall the search, not find bugs); counts the reader refuses before any work are exercised. */
 #include "config.h"
 
 #include <openssl/err.h>

@@ -10,7 +10,8 @@
 #                                  formats change: make-corpus.sh committed fuzz/corpus
 #
 # $DBTRUST (the built CLI) is used for catalog seeds and JKS conversions; without it those
-# seeds are left out.
+# seeds are left out. $P12CRAFT (the built tests/p12craft, default: beside $DBTRUST) rewrites
+# PKCS#12 iteration counts for the key-derivation limit seeds; without it those are left out.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +23,7 @@ out=${2:-}
 }
 unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF DBTRUST_CATALOG
 DBTRUST=${DBTRUST:-}
+P12CRAFT=${P12CRAFT:-${DBTRUST:+$(dirname "$DBTRUST")/tests/p12craft}}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -32,6 +34,14 @@ done
 
 have_cli() {
     [ -n "$DBTRUST" ] && [ -x "$DBTRUST" ]
+}
+
+# flip FILE N: inverts the Nth byte from the end (1 = the last), in place.
+flip() {
+    size=$(wc -c <"$1")
+    off=$((size - $2))
+    byte=$(od -An -tu1 -j "$off" -N1 "$1" | tr -d ' ')
+    printf "\\$(printf %03o $((byte ^ 255)))" | dd of="$1" bs=1 seek="$off" conv=notrunc 2>/dev/null
 }
 
 # Two bytes, big-endian, of a number below 65536.
@@ -212,6 +222,27 @@ committed() {
     openssl req -x509 -key "$key" -subj "/CN=fuzz leaf" -days 3650 -out "$work/leaf.pem"
     openssl pkcs12 -export -in "$work/leaf.pem" -inkey "$key" -certfile "$work/alpha.pem" \
         -passout pass:changeit -name leaf -out "$q/key-entry.p12"
+    # Key-derivation limits (lib/p12.h): MAC, PBKDF2 and PKCS#12-PBE counts above the cap, up to
+    # 2^31-1 and beyond, negative, and scrypt: refused before any work. Integrity: a MAC that no
+    # password matches.
+    if [ -n "$P12CRAFT" ] && [ -x "$P12CRAFT" ]; then
+        openssl pkcs12 -export -nokeys -in "$work/two.pem" -passout pass:changeit -iter 2048 \
+            -certpbe PBE-SHA1-3DES -out "$work/3des.p12"
+        openssl pkcs12 -export -nokeys -in "$work/two.pem" -passout pass:changeit -iter 2048 \
+            -nomac -certpbe AES-256-CBC -out "$work/nomac-aes.p12"
+        "$P12CRAFT" mac-iter 2147483647 "$q/two.p12" "$q/mac-iter-2147483647.p12"
+        "$P12CRAFT" mac-iter 5000001 "$q/two.p12" "$q/mac-iter-5000001.p12"
+        "$P12CRAFT" mac-iter 99999999999999999999 "$q/two.p12" "$q/mac-iter-huge.p12"
+        "$P12CRAFT" mac-iter -1 "$q/two.p12" "$q/mac-iter-negative.p12"
+        "$P12CRAFT" safe-iter 2147483647 "$q/two.p12" "$q/pbkdf2-iter-2147483647.p12"
+        "$P12CRAFT" safe-iter 2147483647 "$work/nomac-aes.p12" "$q/pbkdf2-iter-2147483647-nomac.p12"
+        "$P12CRAFT" safe-iter 2147483647 "$work/3des.p12" "$q/pbe-iter-2147483647.p12"
+        "$P12CRAFT" scrypt "$work/nomac-aes.p12" "$q/scrypt.p12"
+        cp "$q/two.p12" "$q/mac-tampered.p12"
+        flip "$q/mac-tampered.p12" 20
+    else
+        echo "make-corpus.sh: P12CRAFT not built: no PKCS#12 key-derivation limit seeds" >&2
+    fi
     cp "$q"/*.p12 "$b/"
 
     # JKS and JCEKS from Java's own keytool: trusted entries, and a private key entry.
@@ -226,10 +257,21 @@ committed() {
         keytool -genkeypair -alias key -keyalg EC -groupname secp256r1 -dname "CN=fuzz key" \
             -keystore "$j/key-entry.jks" -storetype jks -storepass changeit -keypass changeit \
             >/dev/null 2>&1
+        # Integrity: one flipped byte of the digest.
+        cp "$j/two.jks" "$j/two-digest-tampered.jks"
+        flip "$j/two-digest-tampered.jks" 1
         cp "$j"/* "$b/"
     else
         echo "make-corpus.sh: keytool not found: no JKS seeds" >&2
     fi
+    # Counts a reader must not trust: 2^31-1 entries, and a key entry claiming a chain of 2^31-1
+    # certificates, in files of a few dozen bytes (work bounded by the input's length).
+    { printf '\376\355\376\355\000\000\000\002\177\377\377\377'; head -c 20 /dev/zero; } \
+        >"$j/count-2147483647.jks"
+    { printf '\376\355\376\355\000\000\000\002\000\000\000\001\000\000\000\001\000\001k'
+        head -c 8 /dev/zero; printf '\000\000\000\001\000\177\377\377\377'; head -c 20 /dev/zero; } \
+        >"$j/chain-2147483647.jks"
+    cp "$j/count-2147483647.jks" "$j/chain-2147483647.jks" "$b/"
 
     # The catalog's own files, as the CLI writes them (bundles as fuzz_make_catalog makes them).
     if have_cli; then

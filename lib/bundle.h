@@ -18,6 +18,13 @@ typedef enum dbt_format {
     DBT_FMT_JKS,
 } dbt_format;
 
+/* What vouches for a keystore's content (a JKS digest or a PKCS#12 MAC, keyed by its password). */
+typedef enum dbt_integrity {
+    DBT_INTEGRITY_UNCHECKED = 0, /* not a keystore, or a JKS read without its password */
+    DBT_INTEGRITY_VERIFIED,      /* the digest or MAC matched the password it was read with */
+    DBT_INTEGRITY_NONE,          /* a PKCS#12 file with no MAC: nothing vouches for it */
+} dbt_integrity;
+
 typedef struct dbt_cert {
     X509 *x509;  /* owned by the bundle */
     int block;   /* 1-based position in the input (PEM block, PKCS#7/PKCS#12/JKS entry);
@@ -30,7 +37,8 @@ typedef struct dbt_bundle {
     dbt_cert *certs;
     size_t n, cap;
     dbt_format format;
-    char *source; /* display name of the input ("global-bundle.pem", "<stdin>") */
+    dbt_integrity integrity; /* set by the PKCS#12 and JKS decoders */
+    char *source;            /* display name of the input ("global-bundle.pem", "<stdin>") */
 } dbt_bundle;
 
 /* Largest input read (bytes) and largest number of certificates in one bundle: bounded memory. */
@@ -44,10 +52,10 @@ int dbt_bundle_push(dbt_bundle *b, X509 *x, int block, int line, const char *ali
 
 /*
  * Decodes data (len bytes) by content, never by file name. source names the input in messages.
- * password is used for PKCS#12 (NULL tries "" and no password) and JKS integrity (NULL skips
- * the check). Every PEM BEGIN line must yield a certificate, else the whole decode fails with
- * "block 3 of F (line 41): not a certificate: ..." -- nothing is ever dropped silently.
- * Returns 0 and *out, or -1 with err set.
+ * password is used for PKCS#12 (NULL tries "", no password, then "changeit"; key derivation
+ * is bounded as lib/p12.h says) and JKS integrity (NULL skips the check). Every PEM BEGIN line must
+ * yield a certificate, else the whole decode fails with "block 3 of F (line 41): not a certificate:
+ * ..." -- nothing is ever dropped silently. Returns 0 and *out, or -1 with err set.
  */
 int dbt_bundle_decode(const unsigned char *data, size_t len, const char *source,
                       const char *password, dbt_bundle **out, dbt_err *err);

@@ -762,6 +762,7 @@ int dbt_jks_decode(const unsigned char *data, size_t len, const char *password, 
                     r.src, r.kind);
         return -1;
     }
+    into->integrity = DBT_INTEGRITY_VERIFIED;
     return 0;
 }
 

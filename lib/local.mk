@@ -9,7 +9,7 @@ lib_libdbtrust_la_LIBADD = $(CRYPTO_LIBS)
 lib_libdbtrust_la_SOURCES += \
 	lib/bundle.c lib/pem.c lib/p7.c lib/certinfo.c lib/encode.c
 # Java truststores: PKCS#12 and JKS/JCEKS, read and written.
-lib_libdbtrust_la_SOURCES += lib/p12.c lib/jks.c lib/jks.h
+lib_libdbtrust_la_SOURCES += lib/p12.c lib/p12.h lib/jks.c lib/jks.h
 # Catalog: named bundles on disk, generated views, atomic changes; file helpers it writes with.
 lib_libdbtrust_la_SOURCES += lib/catalog.c lib/catalog_txn.c lib/catalog_int.h \
 	lib/fsutil.c lib/fsutil.h

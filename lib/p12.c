@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -16,14 +17,17 @@
 #include "bundle.h"
 #include "encode.h"
 #include "jks.h"
+#include "p12.h"
 
 /* Oracle's "trusted key usage" bag attribute: Java's PKCS12KeyStore makes a certificate bag
  * that carries it a trustedCertEntry; without it the bag is ignored unless a key claims it. */
 #define P12_ORACLE_TRUSTED_KEY_USAGE "2.16.840.1.113894.746875.1.1"
-/* Java 17's own PBE and MAC iteration count. */
+/* Java 17's own PBE and MAC iteration count (far below DBT_P12_MAX_ITER). */
 #define P12_ITER 10000
 /* Certificates per encrypted safe (GnuTLS MAX_BAG_ELEMENTS is 32). */
 #define P12_BAGS_PER_SAFE 32
+/* Tried last when no password is given: Java's (and dbtrust's) default truststore password. */
+#define P12_DEFAULT_PASS "changeit"
 /* Nesting limit for safeContents bags inside bags: real files use none. */
 #define P12_MAX_DEPTH 8
 
@@ -40,7 +44,291 @@ typedef struct p12_rd {
     OSSL_LIB_CTX *legacy;
     OSSL_PROVIDER *legacy_default, *legacy_legacy;
     int legacy_tried;
+    long work; /* key-derivation iterations spent so far, bounded by DBT_P12_MAX_WORK */
 } p12_rd;
+
+/* The key derivation of RFC 9579 PBMAC1-params ::= SEQUENCE { keyDerivationFunc
+ * AlgorithmIdentifier, messageAuthScheme AlgorithmIdentifier }, or NULL. OpenSSL 3.4+ computes
+ * such MACs with PBKDF2 and 3.0 refuses them; either way their count is checked. Read by hand
+ * because OpenSSL 3.0 exports no ASN.1 type for it. */
+static X509_ALGOR *p12_pbmac1_kdf(const ASN1_TYPE *param)
+{
+    const unsigned char *p;
+    long len = 0;
+    int tag = 0, xclass = 0;
+
+    if (param == NULL || param->type != V_ASN1_SEQUENCE || param->value.sequence == NULL)
+        return NULL;
+    p = ASN1_STRING_get0_data(param->value.sequence);
+    if ((ASN1_get_object(&p, &len, &tag, &xclass, ASN1_STRING_length(param->value.sequence)) &
+         0x80) != 0 ||
+        tag != V_ASN1_SEQUENCE)
+        return NULL;
+    return d2i_X509_ALGOR(NULL, &p, len);
+}
+
+/* An INTEGER for a message: its decimal value, or its size when it is absurdly long (printing
+ * a hostile megabyte-long number in decimal would itself be slow). */
+static void p12_int_text(const ASN1_INTEGER *a, char *buf, size_t n)
+{
+    BIGNUM *bn = NULL;
+    char *dec = NULL;
+
+    if (a != NULL && ASN1_STRING_length(a) <= 16 && (bn = ASN1_INTEGER_to_BN(a, NULL)) != NULL)
+        dec = BN_bn2dec(bn);
+    if (dec != NULL)
+        snprintf(buf, n, "%s", dec);
+    else
+        snprintf(buf, n, "a %d-byte number", a != NULL ? ASN1_STRING_length(a) : 0);
+    OPENSSL_free(dec);
+    BN_free(bn);
+}
+
+/* Checks one iteration count (what names it in messages); *iter gets its value. */
+static int p12_iter_ok(const p12_rd *r, const ASN1_INTEGER *a, const char *what, long *iter,
+                       dbt_err *err)
+{
+    int64_t v = 0;
+    char shown[64];
+    int fits;
+
+    if (a == NULL) { /* the MAC's count is optional and then 1 */
+        *iter = 1;
+        return 0;
+    }
+    fits = ASN1_INTEGER_get_int64(&v, a) == 1;
+    if (fits && v >= 1 && v <= DBT_P12_MAX_ITER) {
+        *iter = (long)v;
+        return 0;
+    }
+    ERR_clear_error();
+    p12_int_text(a, shown, sizeof(shown));
+    if (ASN1_STRING_type(a) == V_ASN1_NEG_INTEGER || (fits && v < 1))
+        dbt_err_set(err,
+                    "%s: %s has iteration count %s, which is not a positive number; the file is "
+                    "corrupt",
+                    r->src, what, shown);
+    else
+        dbt_err_set(err,
+                    "%s: %s has iteration count %s, above the limit of %ld (Java refuses more "
+                    "too; OpenSSL writes 2048, Java 10000); refused before deriving any key: the "
+                    "file is corrupt or hostile, export it again with a usual count",
+                    r->src, what, shown, DBT_P12_MAX_ITER);
+    return -1;
+}
+
+/*
+ * Hash work of a KDF that derives len bytes from a hash md (NULL: unknown, taken as SHA-1): one
+ * unit per output block and iteration, and twice that for 128-byte-block hashes (SHA-384,
+ * SHA-512), which cost about twice as much per iteration as SHA-1 and SHA-256.
+ */
+static long p12_units(int len, const EVP_MD *md)
+{
+    int mdlen = md != NULL ? EVP_MD_get_size(md) : 20;
+    int weight = md != NULL && EVP_MD_get_block_size(md) > 64 ? 2 : 1;
+
+    if (len <= 0 || mdlen <= 0)
+        return weight;
+    return (long)((len + mdlen - 1) / mdlen) * weight;
+}
+
+/* The PRF digest of PBKDF2 parameters (HMAC-SHA-1 when absent), or NULL when unknown. */
+static const EVP_MD *p12_prf_md(const PBKDF2PARAM *kdf)
+{
+    int md_nid = NID_sha1;
+
+    if (kdf->prf != NULL &&
+        !EVP_PBE_find(EVP_PBE_TYPE_PRF, OBJ_obj2nid(kdf->prf->algorithm), NULL, &md_nid, NULL))
+        return NULL;
+    return EVP_get_digestbynid(md_nid);
+}
+
+/*
+ * The cost, in hash iterations, of deriving one key from PBKDF2 parameters (keylen bytes, or the
+ * parameters' own keyLength when keylen is 0), or -1 with err set when a count is refused.
+ */
+static long p12_pbkdf2_cost(const p12_rd *r, const ASN1_TYPE *param, int keylen, const char *what,
+                            dbt_err *err)
+{
+    PBKDF2PARAM *kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), param);
+    long iter, cost = -1;
+    int64_t kl = 0;
+
+    if (kdf == NULL) {
+        ERR_clear_error();
+        /* OpenSSL refuses unreadable parameters before deriving anything. */
+        return 0;
+    }
+    if (p12_iter_ok(r, kdf->iter, what, &iter, err) < 0)
+        goto end;
+    if (kdf->keylength != NULL) {
+        /* Only PBMAC1 lets the file choose the length; a huge one multiplies the work. */
+        if (ASN1_INTEGER_get_int64(&kl, kdf->keylength) != 1 || kl < 1 || kl > 1024) {
+            ERR_clear_error();
+            dbt_err_set(err,
+                        "%s: %s asks for a derived key of an invalid length; the file is "
+                        "corrupt or hostile",
+                        r->src, what);
+            goto end;
+        }
+        if (keylen == 0)
+            keylen = (int)kl;
+    }
+    cost = iter * p12_units(keylen, p12_prf_md(kdf));
+end:
+    PBKDF2PARAM_free(kdf);
+    return cost;
+}
+
+/* The cost of one try of the MAC (hash iterations), or -1 with err set. */
+static long p12_mac_cost(const p12_rd *r, const PKCS12 *p12, dbt_err *err)
+{
+    const X509_ALGOR *alg = NULL;
+    const ASN1_INTEGER *iter_asn = NULL;
+    long iter, cost = -1;
+
+    PKCS12_get0_mac(NULL, &alg, NULL, &iter_asn, p12);
+    if (p12_iter_ok(r, iter_asn, "the PKCS#12 MAC", &iter, err) < 0)
+        return -1;
+    if (alg != NULL && OBJ_obj2nid(alg->algorithm) == NID_pbmac1) {
+        X509_ALGOR *kdf = p12_pbmac1_kdf(alg->parameter);
+
+        ERR_clear_error();
+        if (kdf == NULL) /* OpenSSL cannot compute it either */
+            return iter;
+        if (OBJ_obj2nid(kdf->algorithm) == NID_id_pbkdf2)
+            cost = p12_pbkdf2_cost(r, kdf->parameter, 0, "the PKCS#12 MAC (PBMAC1)", err);
+        else
+            dbt_err_set(err,
+                        "%s: the PKCS#12 MAC (PBMAC1) derives its key with something other "
+                        "than PBKDF2, which is not read",
+                        r->src);
+        X509_ALGOR_free(kdf);
+        return cost;
+    }
+    /* The PKCS#12 KDF derives a MAC key of the digest's size: one block per iteration. */
+    return iter * p12_units(0, alg != NULL ? EVP_get_digestbyobj(alg->algorithm) : NULL);
+}
+
+/*
+ * The cost of one try of decrypting an encrypted safe (hash iterations: PBKDF2 blocks, or the
+ * PKCS#12 KDF's key and IV), 0 when OpenSSL would refuse the algorithm before deriving
+ * anything, or -1 with err set.
+ */
+static long p12_safe_cost(const p12_rd *r, const X509_ALGOR *alg, int safe, dbt_err *err)
+{
+    int nid = OBJ_obj2nid(alg->algorithm), cipher_nid = NID_undef, md_nid = NID_undef;
+    char what[64];
+    long cost = 0, iter;
+
+    snprintf(what, sizeof(what), "PKCS#12 safe %d", safe);
+    if (nid == NID_pbes2) {
+        PBE2PARAM *p2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+        const EVP_CIPHER *c;
+
+        if (p2 == NULL) {
+            ERR_clear_error();
+            return 0;
+        }
+        c = EVP_get_cipherbyobj(p2->encryption->algorithm);
+        if (OBJ_obj2nid(p2->keyfunc->algorithm) == NID_id_pbkdf2) {
+            cost = p12_pbkdf2_cost(r, p2->keyfunc->parameter,
+                                   c != NULL ? EVP_CIPHER_get_key_length(c) : 32, what, err);
+        } else {
+            char kdf[80];
+
+            /* scrypt's cost and memory are chosen by the file too; no PKCS#12 writer uses it. */
+            OBJ_obj2txt(kdf, sizeof(kdf), p2->keyfunc->algorithm, 0);
+            dbt_err_set(err,
+                        "%s: %s derives its key with %s; only PBKDF2 and the PKCS#12 KDF are "
+                        "read",
+                        r->src, what, kdf);
+            cost = -1;
+        }
+        PBE2PARAM_free(p2);
+        return cost;
+    }
+    if (EVP_PBE_find(EVP_PBE_TYPE_OUTER, nid, &cipher_nid, &md_nid, NULL)) {
+        PBEPARAM *p1 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+        const EVP_CIPHER *c = EVP_get_cipherbynid(cipher_nid);
+        const EVP_MD *md = EVP_get_digestbynid(md_nid);
+
+        if (p1 == NULL) {
+            ERR_clear_error();
+            return 0;
+        }
+        if (p12_iter_ok(r, p1->iter, what, &iter, err) < 0)
+            cost = -1;
+        else /* the key and the IV are derived separately */
+            cost = iter * (p12_units(c != NULL ? EVP_CIPHER_get_key_length(c) : 24, md) +
+                           p12_units(c != NULL ? EVP_CIPHER_get_iv_length(c) : 8, md));
+        PBEPARAM_free(p1);
+    }
+    return cost;
+}
+
+/* The algorithm of an encrypted safe, or NULL when it has none (reported when it is read). */
+static const X509_ALGOR *p12_safe_alg(const PKCS7 *p7)
+{
+    if (OBJ_obj2nid(p7->type) != NID_pkcs7_encrypted || p7->d.encrypted == NULL ||
+        p7->d.encrypted->enc_data == NULL || p7->d.encrypted->enc_data->enc_data == NULL)
+        return NULL;
+    return p7->d.encrypted->enc_data->algorithm;
+}
+
+/*
+ * Before any key is derived: every iteration count within DBT_P12_MAX_ITER, and the least work
+ * the file needs (the MAC once, each encrypted safe once) within DBT_P12_MAX_WORK.
+ */
+static int p12_precheck(p12_rd *r, const PKCS12 *p12, const STACK_OF(PKCS7) * safes, dbt_err *err)
+{
+    long need = 0, c;
+    int i, mac = PKCS12_mac_present(p12), encrypted = 0;
+
+    if (mac && (need = p12_mac_cost(r, p12, err)) < 0)
+        return -1;
+    for (i = 0; need <= DBT_P12_MAX_WORK && i < sk_PKCS7_num(safes); i++) {
+        const X509_ALGOR *alg = p12_safe_alg(sk_PKCS7_value(safes, i));
+
+        if (alg == NULL)
+            continue;
+        if ((c = p12_safe_cost(r, alg, i + 1, err)) < 0)
+            return -1;
+        encrypted++;
+        /* need stays within DBT_P12_MAX_WORK + one cost: no overflow. */
+        need += c;
+    }
+    if (need > DBT_P12_MAX_WORK) {
+        char what[64];
+
+        if (encrypted == 0)
+            snprintf(what, sizeof(what), "its MAC");
+        else
+            snprintf(what, sizeof(what), "%s%d encrypted safe%s", mac ? "its MAC and " : "",
+                     encrypted, encrypted == 1 ? "" : "s");
+        dbt_err_set(err,
+                    "%s: reading this PKCS#12 file needs more than %ld key-derivation iterations "
+                    "(%s); refused before deriving any key: the file is corrupt or hostile",
+                    r->src, DBT_P12_MAX_WORK, what);
+        return -1;
+    }
+    return 0;
+}
+
+/* Counts one key derivation against the file's budget; -1 with err set when it would pass it. */
+static int p12_charge(p12_rd *r, long cost, dbt_err *err)
+{
+    if (cost > DBT_P12_MAX_WORK - r->work) {
+        dbt_err_set(err,
+                    "%s: trying passwords on this PKCS#12 file would pass the limit of %ld "
+                    "key-derivation iterations for one file; give its password (use --password) "
+                    "so that no other is tried",
+                    r->src, DBT_P12_MAX_WORK);
+        return -1;
+    }
+    r->work += cost;
+    return 0;
+}
 
 /* 1 when pass reproduces the file's MAC, 0 when it does not, -1 when it cannot be computed. */
 static int p12_mac_matches(PKCS12 *p12, const char *pass)
@@ -86,44 +374,84 @@ static void p12_rd_cleanup(p12_rd *r)
     OSSL_LIB_CTX_free(r->legacy);
 }
 
+/* True when OpenSSL's default library context has the cipher and digest of an encrypted safe,
+ * so that a failed decryption is a password or corruption problem, not a missing legacy
+ * provider, and trying again in the legacy context would only repeat the key derivation. */
+static int p12_default_has(const X509_ALGOR *alg)
+{
+    int nid = OBJ_obj2nid(alg->algorithm), cipher_nid = NID_undef, md_nid = NID_undef, ok = 0;
+    EVP_CIPHER *c = NULL;
+    EVP_MD *md = NULL;
+
+    if (nid == NID_pbes2) {
+        PBE2PARAM *p2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+
+        if (p2 != NULL)
+            cipher_nid = OBJ_obj2nid(p2->encryption->algorithm);
+        PBE2PARAM_free(p2);
+    } else if (!EVP_PBE_find(EVP_PBE_TYPE_OUTER, nid, &cipher_nid, &md_nid, NULL)) {
+        return 0;
+    }
+    ERR_set_mark();
+    ok = cipher_nid != NID_undef &&
+         (c = EVP_CIPHER_fetch(NULL, OBJ_nid2sn(cipher_nid), NULL)) != NULL &&
+         (md_nid == NID_undef || (md = EVP_MD_fetch(NULL, OBJ_nid2sn(md_nid), NULL)) != NULL);
+    ERR_pop_to_mark();
+    EVP_CIPHER_free(c);
+    EVP_MD_free(md);
+    return ok;
+}
+
 /* The bags of a password-encrypted safe (PKCS#7 encryptedData), or NULL with err set. */
 static STACK_OF(PKCS12_SAFEBAG) * p12_decrypt(p12_rd *r, PKCS7 *p7, int safe, dbt_err *err)
 {
-    const char *tries[2];
+    const char *tries[3];
     const X509_ALGOR *alg;
     const ASN1_OCTET_STRING *ct;
     STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
     char algname[80] = "an unknown algorithm";
-    int ntries = 0, i, round;
+    int ntries = 0, i, round, rounds;
+    long cost;
 
-    if (p7->d.encrypted == NULL || p7->d.encrypted->enc_data == NULL ||
-        p7->d.encrypted->enc_data->algorithm == NULL ||
-        p7->d.encrypted->enc_data->enc_data == NULL) {
+    if ((alg = p12_safe_alg(p7)) == NULL || alg->algorithm == NULL) {
         dbt_err_set(err, "%s: PKCS#12 safe %d is encrypted but holds no data; the file is corrupt",
                     r->src, safe);
         return NULL;
     }
-    alg = p7->d.encrypted->enc_data->algorithm;
     ct = p7->d.encrypted->enc_data->enc_data;
     OBJ_obj2txt(algname, sizeof(algname), alg->algorithm, 0);
+    /* Checked by p12_precheck already; computed again for this safe's charge. */
+    if ((cost = p12_safe_cost(r, alg, safe, err)) < 0)
+        return NULL;
     /* An empty password is keyed as either nothing or a lone BMP NUL, depending on who wrote
-     * the file (and the MAC and the encryption may disagree), so both are tried. */
+     * the file (and the MAC and the encryption may disagree), so both are tried; with no
+     * password at all, Java's default truststore password is tried last. */
     if (r->pass_known && r->pass != NULL && r->pass[0] != '\0') {
         tries[ntries++] = r->pass;
+    } else if (r->pass_known) {
+        tries[ntries++] = r->pass;
+        tries[ntries++] = r->pass == NULL ? "" : NULL;
     } else {
-        tries[ntries++] = r->pass_known ? r->pass : "";
-        tries[ntries++] = r->pass_known && r->pass == NULL ? "" : NULL;
+        tries[ntries++] = "";
+        tries[ntries++] = NULL;
+        tries[ntries++] = P12_DEFAULT_PASS;
     }
+    rounds = p12_default_has(alg) ? 1 : 2;
     ERR_set_mark();
-    for (round = 0; round < 2 && bags == NULL; round++) {
+    for (round = 0; round < rounds && bags == NULL; round++) {
         OSSL_LIB_CTX *ctx = round == 0 ? NULL : p12_legacy_ctx(r);
 
         if (round == 1 && ctx == NULL)
             break;
-        for (i = 0; i < ntries && bags == NULL; i++)
+        for (i = 0; i < ntries && bags == NULL; i++) {
+            if (p12_charge(r, cost, err) < 0) {
+                ERR_pop_to_mark();
+                return NULL;
+            }
             bags = PKCS12_item_decrypt_d2i_ex(alg, ASN1_ITEM_rptr(PKCS12_SAFEBAGS), tries[i],
                                               tries[i] != NULL ? (int)strlen(tries[i]) : 0, ct, 1,
                                               ctx, NULL);
+        }
     }
     if (bags != NULL) {
         ERR_pop_to_mark();
@@ -221,16 +549,31 @@ int dbt_p12_decode(const unsigned char *data, size_t len, const char *password, 
                     r.src, len - (size_t)(p - data), (size_t)(p - data));
         goto end;
     }
+    /* The safes are parsed (no key needed) before the MAC is checked so that every iteration
+     * count is known before the first key derivation. A file whose safes cannot be parsed is
+     * reported as before, after its MAC. */
+    ERR_set_mark();
+    safes = PKCS12_unpack_authsafes(p12);
+    ERR_pop_to_mark();
+    if (p12_precheck(&r, p12, safes, err) < 0)
+        goto end;
     if (PKCS12_mac_present(p12)) {
         /* "" and no password are different keys in PKCS#12; writers disagree on which an
-         * empty password means, so both are tried. */
-        const char *tries[2];
+         * empty password means, so both are tried, then Java's default truststore password. */
+        const char *tries[3];
         int ntries = 0, m = 0;
+        long cost = p12_mac_cost(&r, p12, err);
 
+        if (cost < 0)
+            goto end;
         tries[ntries++] = password != NULL ? password : "";
         if (password == NULL || password[0] == '\0')
             tries[ntries++] = NULL;
+        if (password == NULL)
+            tries[ntries++] = P12_DEFAULT_PASS;
         for (i = 0; i < ntries && m == 0; i++) {
+            if (p12_charge(&r, cost, err) < 0)
+                goto end;
             if ((m = p12_mac_matches(p12, tries[i])) < 0) {
                 dbt_err_ossl(err, "%s: the PKCS#12 integrity check cannot be computed", r.src);
                 goto end;
@@ -244,13 +587,16 @@ int dbt_p12_decode(const unsigned char *data, size_t len, const char *password, 
             goto end;
         }
         r.mac_ok = r.pass_known = 1;
+        into->integrity = DBT_INTEGRITY_VERIFIED;
     } else {
         /* No MAC (Java 18+ passwordless truststores, openssl pkcs12 -nomac): nothing vouches
          * for the content; encrypted safes still need the right password. */
         r.pass = password;
         r.pass_known = password != NULL;
+        into->integrity = DBT_INTEGRITY_NONE;
     }
-    if ((safes = PKCS12_unpack_authsafes(p12)) == NULL) {
+    if (safes == NULL) {
+        (void)PKCS12_unpack_authsafes(p12); /* again, for OpenSSL's reason */
         dbt_err_ossl(err, "%s: the PKCS#12 content cannot be read", r.src);
         goto end;
     }

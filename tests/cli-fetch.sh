@@ -35,6 +35,13 @@ cat www/root1.pem www/root2.pem www/root4.pem >www/global-bundle-v2.pem
 openssl crl2pkcs7 -nocrl -certfile www/global-bundle.pem -outform DER -out www/global-bundle.p7b ||
     { echo "FAIL: making the .p7b"; exit 1; }
 printf '<html><body>Service Unavailable</body></html>\n' >www/notcert.html
+# PKCS#12 bodies whose MAC or certificate-encryption iteration count is 2^31-1: --timeout bounds
+# the download, not the decoding, so the reader's own limit (lib/p12.h) must refuse them.
+CRAFT=${DBTRUST_BUILDDIR:-.}/tests/p12craft
+openssl pkcs12 -export -nokeys -in www/root1.pem -passout pass:changeit -iter 2048 \
+    -out small.p12 2>/dev/null && "$CRAFT" mac-iter 2147483647 small.p12 www/slow-mac.p12 &&
+    "$CRAFT" safe-iter 2147483647 small.p12 www/slow-pbkdf2.p12 ||
+    { echo "FAIL: making the PKCS#12 bodies with hostile iteration counts"; exit 1; }
 cat www/root1.pem srv.pem >www/with-leaf.pem
 head -c $((17 * 1024 * 1024)) /dev/zero >www/huge.pem
 rm -f www/*.key
@@ -202,6 +209,13 @@ expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/notcert.html"
     --ca-file httpsca.pem
 has err "$base/notcert.html" "non-certificate body names the URL"
 check_unchanged "non-certificate body"
+
+for f in slow-mac slow-pbkdf2; do
+    expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/$f.p12" --ca-file httpsca.pem
+    has err "iteration count 2147483647, above the limit of 5000000" "$f.p12 refused by its count"
+    has err "$base/$f.p12" "$f.p12: the message names the URL"
+    check_unchanged "$f.p12"
+done
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/with-leaf.pem" \
     --ca-file httpsca.pem

@@ -145,6 +145,72 @@ expect_rc 0 "$DBTRUST" -delete -alias two -keystore ks.jks
 expect_rc 0 "$DBTRUST" -list -keystore ks.jks -rfc
 [ "$(grep -c 'BEGIN CERTIFICATE' out)" = 3 ] || fail "JKS -list -rfc after -delete"
 
+# ---- rewriting needs verified integrity: a keystore is re-sealed only with its own password ----
+# flip FILE N: inverts the Nth byte from the end (1 = the last), in place.
+flip() {
+    local size off byte
+    size=$(stat -c %s "$1")
+    off=$((size - $2))
+    byte=$(od -An -tu1 -j "$off" -N1 "$1" | tr -d ' ')
+    printf "\\$(printf %03o $((byte ^ 255)))" | dd of="$1" bs=1 seek="$off" conv=notrunc 2>/dev/null
+}
+# refused_write STORE MESSAGE ARGS...: -importcert and -delete with ARGS exit 1, say MESSAGE and
+# leave STORE as it was.
+refused_write() {
+    local ks=$1 msg=$2
+    shift 2
+    cp "$ks" keep.bin
+    expect_rc 1 "$DBTRUST" -importcert -alias new -file root-a.pem -keystore "$ks" "$@"
+    has err "$msg" "-importcert into $ks $*: refused"
+    cmp -s "$ks" keep.bin || fail "a refused -importcert rewrote $ks"
+    expect_rc 1 "$DBTRUST" -delete -alias rds -keystore "$ks" "$@"
+    has err "$msg" "-delete from $ks $*: refused"
+    cmp -s "$ks" keep.bin || fail "a refused -delete rewrote $ks"
+}
+INTEG="the keystore's integrity check failed with"
+# A JKS whose digest was altered: refused with no -storepass (changeit is then checked) and with
+# changeit; listing it still works and says its integrity was not verified, as keytool does.
+expect_rc 0 "$DBTRUST" -importcert -alias rds -file three.pem -keystore t.jks -storetype jks
+flip t.jks 1
+refused_write t.jks "t.jks: $INTEG the default password changeit (no -storepass)"
+has err "give its password with -storepass" "a refused write says to give the password"
+refused_write t.jks "t.jks: $INTEG the -storepass password" -storepass changeit
+expect_rc 0 "$DBTRUST" -list -keystore t.jks
+has err "the integrity of t.jks has NOT been verified: give its password with -storepass" \
+    "-list without -storepass warns that the JKS was not verified"
+has out "Your keystore contains 3 entries" "-list still reads an unverified JKS"
+# An untampered JKS with another password: not rewritten (with changeit, as before) without it;
+# with it, rewritten and still sealed with that password.
+expect_rc 0 "$DBTRUST" -importcert -alias rds -file three.pem -keystore s.jks -storetype jks \
+    -storepass s3cret
+refused_write s.jks "s.jks: $INTEG the default password changeit (no -storepass)"
+expect_rc 0 "$DBTRUST" -importcert -alias new -file root-a.pem -keystore s.jks -storepass s3cret
+expect_rc 0 "$DBTRUST" -delete -alias rds -keystore s.jks -storepass s3cret
+expect_rc 0 "$DBTRUST" -list -keystore s.jks -storepass s3cret
+has out "Your keystore contains 3 entries" "JKS rewritten with its -storepass"
+hasnt err "NOT been verified" "a JKS read with its password is verified"
+if command -v keytool >/dev/null 2>&1; then
+    keytool -list -keystore s.jks -storepass s3cret >kt.out 2>&1 ||
+        fail "keytool cannot open s.jks with its password: $(cat kt.out)"
+fi
+# PKCS#12: a MAC that no password matches, and a store with the empty password (which reading
+# tries, but writing would have re-sealed with changeit), and one with no MAC at all.
+expect_rc 0 "$DBTRUST" -importcert -alias rds -file three.pem -keystore t.p12
+flip t.p12 20
+refused_write t.p12 "t.p12: $INTEG the default password changeit (no -storepass)"
+refused_write t.p12 "t.p12: $INTEG the -storepass password" -storepass changeit
+openssl pkcs12 -export -nokeys -in three.pem -passout pass: -out e.p12
+expect_rc 0 "$DBTRUST" -list -keystore e.p12
+refused_write e.p12 "e.p12: $INTEG the default password changeit (no -storepass)"
+expect_rc 0 "$DBTRUST" -importcert -alias new -file root-a.pem -keystore e.p12 -storepass ""
+openssl pkcs12 -in e.p12 -nokeys -passin pass: -out /dev/null 2>/dev/null ||
+    fail "a PKCS#12 store rewritten with -storepass '' does not open with the empty password"
+openssl pkcs12 -export -nokeys -in three.pem -passout pass:pw -nomac -certpbe NONE -out n.p12
+expect_rc 0 "$DBTRUST" -list -keystore n.p12
+has err "n.p12 has no integrity MAC" "-list warns about a PKCS#12 store without a MAC"
+refused_write n.p12 "n.p12: this PKCS#12 keystore has no integrity MAC"
+refused_write n.p12 "n.p12: this PKCS#12 keystore has no integrity MAC" -storepass pw
+
 # ---- real bundles: all 108 roots, where keytool -importcert keeps only the first ----
 R=${DBTRUST_REALDATA:-}
 if [ -n "$R" ] && [ -f "$R/aws-rds-global-bundle.pem" ]; then

@@ -30,11 +30,11 @@ endif
 # Java truststores (lib/p12.c, lib/jks.c): cmocka units, and a keytool cross-check driven through
 # the test-only jks_tool (encode/decode files with lib/ directly, independent of the CLI).
 if ENABLE_TESTS
-check_PROGRAMS += tests/test_p12 tests/test_jks tests/jks_tool
-TESTS += tests/test_p12 tests/test_jks tests/java-stores.sh
-dist_noinst_SCRIPTS += tests/java-stores.sh
+check_PROGRAMS += tests/test_p12 tests/test_jks tests/jks_tool tests/p12craft
+TESTS += tests/test_p12 tests/test_jks tests/java-stores.sh tests/cli-kdf-limits.sh
+dist_noinst_SCRIPTS += tests/java-stores.sh tests/cli-kdf-limits.sh
 tests_test_p12_SOURCES = tests/test_p12.c tests/teststore.c tests/teststore.h \
-	$(TESTPKI_SOURCES)
+	tests/p12craft.c tests/p12craft.h $(TESTPKI_SOURCES)
 tests_test_p12_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_p12_LDADD = $(TESTS_LIB_LDADD)
 tests_test_jks_SOURCES = tests/test_jks.c tests/teststore.c tests/teststore.h \
@@ -44,6 +44,10 @@ tests_test_jks_LDADD = $(TESTS_LIB_LDADD)
 tests_jks_tool_SOURCES = tests/jks_tool.c
 tests_jks_tool_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_jks_tool_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS)
+# PKCS#12 files with hostile iteration counts, made without the work (tests/cli-kdf-limits.sh).
+tests_p12craft_SOURCES = tests/p12craft_tool.c tests/p12craft.c tests/p12craft.h
+tests_p12craft_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_p12craft_LDADD = $(CRYPTO_LIBS)
 endif
 
 # The OpenSSL 3 provider (dbtrust.so) through real OpenSSL: storeutl, verify, s_client, damaged

@@ -600,6 +600,63 @@ static void test_jks_realdata(void **state)
     dbt_bundle_free(in);
 }
 
+/* The reader says what vouched for what it read: the digest checked with the password, or
+ * nothing (read without one); a tampered digest fails with any password. */
+static void test_jks_integrity(void **state)
+{
+    static const char *cns[] = {"Root One"};
+    dbt_bundle *in = teststore_bundle(cns, NULL, 1), *out;
+    unsigned char *der = NULL;
+    size_t len = 0;
+    dbt_err err;
+
+    (void)state;
+    assert_int_equal(dbt_jks_encode(in, "s3cret", &der, &len, &err), 0);
+    assert_int_equal(decode(der, len, "s3cret", &out, &err), 0);
+    assert_int_equal(out->integrity, DBT_INTEGRITY_VERIFIED);
+    dbt_bundle_free(out);
+    assert_int_equal(decode(der, len, NULL, &out, &err), 0);
+    assert_int_equal(out->integrity, DBT_INTEGRITY_UNCHECKED);
+    dbt_bundle_free(out);
+    der[len - 1] ^= 1;
+    assert_int_equal(decode(der, len, "s3cret", &out, &err), -1);
+    assert_non_null(strstr(err.msg, "store.jks: JKS integrity check failed"));
+    dbt_bundle_free(out);
+    assert_int_equal(decode(der, len, NULL, &out, &err), 0);
+    assert_int_equal(out->integrity, DBT_INTEGRITY_UNCHECKED);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    dbt_bundle_free(in);
+}
+
+/* Counts from the file (entries, chain certificates) are never trusted beyond its length: a
+ * 2^31-1 count in a file of a few dozen bytes stops at the first entry that is not there. */
+static void test_jks_huge_counts(void **state)
+{
+    static hbuf h;
+    dbt_bundle *out;
+    dbt_err err;
+
+    (void)state;
+    h_header(&h, 0xFEEDFEEDu, 2, 0x7FFFFFFFu);
+    h_digest(&h, "x");
+    assert_int_equal(decode(h.d, h.n, NULL, &out, &err), -1);
+    assert_non_null(strstr(err.msg, "JKS entry 1 of 2147483647 (at offset 12)"));
+    assert_int_equal(out->n, 0);
+    dbt_bundle_free(out);
+    /* A key entry claiming 2^31-1 chain certificates, with none there. */
+    h_header(&h, 0xFEEDFEEDu, 2, 1);
+    h_entry(&h, 1, "k");
+    h_u32(&h, 1);
+    h_bytes(&h, "\0", 1);
+    h_u32(&h, 0x7FFFFFFFu);
+    h_digest(&h, "x");
+    assert_int_equal(decode(h.d, h.n, NULL, &out, &err), -1);
+    assert_non_null(strstr(err.msg, "JKS entry 1 of 1 (at offset 12)"));
+    assert_int_equal(out->n, 0);
+    dbt_bundle_free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -610,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_jks_alias_dedup),   cmocka_unit_test(test_jks_alias_many_same),
         cmocka_unit_test(test_jks_alias_unicode), cmocka_unit_test(test_jks_source_date_epoch),
         cmocka_unit_test(test_jks_sniff),         cmocka_unit_test(test_jks_realdata),
+        cmocka_unit_test(test_jks_integrity),     cmocka_unit_test(test_jks_huge_counts),
     };
 
     return cmocka_run_group_tests(tests, teststore_setup, teststore_teardown);

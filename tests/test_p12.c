@@ -1,5 +1,6 @@
 /* Unit tests for lib/p12.c: truststore round trips and layout (Oracle trust attribute, MAC,
- * PBES2), passwords (given, empty, none, wrong), key entries, legacy RC2, damaged input. */
+ * PBES2), passwords (given, empty, none, wrong), key entries, legacy RC2, damaged input, and the
+ * bounds on key derivation (iteration counts and the total per file, lib/p12.h). */
 #include "config.h"
 
 #include <setjmp.h>
@@ -22,6 +23,8 @@
 
 #include "bundle.h"
 #include "encode.h"
+#include "p12.h"
+#include "p12craft.h"
 #include "testpki.h"
 #include "teststore.h"
 
@@ -192,7 +195,13 @@ static void test_p12_wrong_password(void **state)
     assert_int_equal(dbt_p12_encode(in, NULL, &der, &len, &err), 0);
     assert_int_equal(decode(der, len, "changeit", &out, &err), 0);
     dbt_bundle_free(out);
-    /* No password tries "" and none, not "changeit". */
+    /* No password tries "", none, then "changeit" (the default of Java and of dbtrust). */
+    assert_int_equal(decode(der, len, NULL, &out, &err), 0);
+    assert_int_equal(out->integrity, DBT_INTEGRITY_VERIFIED);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    der = NULL;
+    assert_int_equal(dbt_p12_encode(in, "s3cret", &der, &len, &err), 0);
     assert_int_equal(decode(der, len, NULL, &out, &err), -1);
     assert_string_equal(err.msg, WRONG_PASSWORD);
     dbt_bundle_free(out);
@@ -410,14 +419,314 @@ static void test_p12_realdata(void **state)
     dbt_bundle_free(in);
 }
 
+/* A two-certificate store with password "pw", certificates encrypted with cert_nid (-1: not
+ * encrypted), at iter; mac_iter -1 for no MAC. */
+static PKCS12 *kdf_store(int cert_nid, int iter, int mac_iter)
+{
+    static const char *cns[] = {"Root One", "Root Two"};
+    dbt_bundle *in = teststore_bundle(cns, NULL, 2);
+    STACK_OF(X509) *sk = bundle_stack(in);
+    PKCS12 *p12 = PKCS12_create("pw", NULL, NULL, NULL, sk, -1, cert_nid, iter, mac_iter, 0);
+
+    assert_non_null(p12);
+    sk_X509_free(sk);
+    dbt_bundle_free(in);
+    return p12;
+}
+
+/* Decoding der with each password fails with a message holding want. */
+static void assert_refused(unsigned char *der, size_t len, const char *want)
+{
+    static const char *const pws[] = {NULL, "pw", "changeit"};
+    dbt_bundle *out;
+    dbt_err err;
+    size_t i;
+
+    for (i = 0; i < sizeof(pws) / sizeof(pws[0]); i++) {
+        assert_int_equal(decode(der, len, pws[i], &out, &err), -1);
+        if (strstr(err.msg, want) == NULL)
+            fail_msg("password %s: \"%s\" does not say \"%s\"", pws[i] ? pws[i] : "(none)", err.msg,
+                     want);
+        assert_int_equal(out->n, 0);
+        dbt_bundle_free(out);
+    }
+}
+
+/* A MAC iteration count above DBT_P12_MAX_ITER is refused, naming the file and the count,
+ * before any key is derived (the counts here would take from seconds to years). */
+static void test_p12_mac_iter_cap(void **state)
+{
+    static const char *const counts[] = {"5000001",
+                                         "100000000",
+                                         "2147483647",
+                                         "9223372036854775807",
+                                         "18446744073709551615",
+                                         "340282366920938463463374607431"};
+    char want[256];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(DBT_P12_MAX_ITER, 5000000L);
+    for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+        PKCS12 *p12 = kdf_store(NID_aes_256_cbc, 2048, 2048);
+        unsigned char *der;
+        size_t len;
+
+        assert_int_equal(p12craft_set_mac_iter(p12, counts[i]), 0);
+        p12_der(p12, &der, &len);
+        snprintf(want, sizeof(want),
+                 "store.p12: the PKCS#12 MAC has iteration count %s, above the limit of 5000000",
+                 counts[i]);
+        assert_refused(der, len, want);
+        OPENSSL_free(der);
+    }
+    /* Zero and negative counts are corrupt, not large. */
+    for (i = 0; i < 2; i++) {
+        PKCS12 *p12 = kdf_store(NID_aes_256_cbc, 2048, 2048);
+        unsigned char *der;
+        size_t len;
+
+        assert_int_equal(p12craft_set_mac_iter(p12, i == 0 ? "0" : "-7"), 0);
+        p12_der(p12, &der, &len);
+        snprintf(want, sizeof(want),
+                 "store.p12: the PKCS#12 MAC has iteration count %s, which is not a positive "
+                 "number",
+                 i == 0 ? "0" : "-7");
+        assert_refused(der, len, want);
+        OPENSSL_free(der);
+    }
+}
+
+/* RFC 9579 PBMAC1 MACs (OpenSSL 3.4+ computes them) carry their count in PBKDF2 parameters, and
+ * choose the length of the derived key, which multiplies the work: both are bounded. */
+static void test_p12_pbmac1_limits(void **state)
+{
+    static const struct {
+        const char *iter;
+        int keylen;
+        const char *want;
+    } cases[] = {
+        {"2147483647", 32,
+         "store.p12: the PKCS#12 MAC (PBMAC1) has iteration count 2147483647, above the limit "
+         "of 5000000"},
+        {"2048", 100000,
+         "store.p12: the PKCS#12 MAC (PBMAC1) asks for a derived key of an invalid "
+         "length"},
+        {"5000000", 1024,
+         "store.p12: reading this PKCS#12 file needs more than 10000000 key-derivation "
+         "iterations (its MAC)"},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        PKCS12 *p12 = kdf_store(-1, 2048, 2048);
+        unsigned char *der;
+        size_t len;
+
+        assert_int_equal(p12craft_set_mac_pbmac1(p12, cases[i].iter, cases[i].keylen), 0);
+        p12_der(p12, &der, &len);
+        assert_refused(der, len, cases[i].want);
+        OPENSSL_free(der);
+    }
+}
+
+/* The same for the key of an encrypted certificate safe: PBES2 with PBKDF2 (what OpenSSL 3 and
+ * Java 12+ write) and the PKCS#12 PBE (3DES, what older writers use), with and without a MAC. */
+static void test_p12_safe_iter_cap(void **state)
+{
+    static const int nids[] = {NID_aes_256_cbc, NID_pbe_WithSHA1And3_Key_TripleDES_CBC};
+    static const char *const counts[] = {"5000001", "1000000000", "2147483647"};
+    size_t i, j, m;
+
+    (void)state;
+    for (i = 0; i < 2; i++)
+        for (j = 0; j < sizeof(counts) / sizeof(counts[0]); j++)
+            for (m = 0; m < 2; m++) {
+                PKCS12 *p12 = kdf_store(nids[i], 2048, m == 0 ? -1 : 2048);
+                unsigned char *der;
+                size_t len;
+                char want[256];
+
+                assert_int_equal(p12craft_set_safe_iter(p12, counts[j]), 0);
+                p12_der(p12, &der, &len);
+                snprintf(want, sizeof(want),
+                         "store.p12: PKCS#12 safe 1 has iteration count %s, above the limit of "
+                         "5000000",
+                         counts[j]);
+                assert_refused(der, len, want);
+                OPENSSL_free(der);
+            }
+}
+
+/* scrypt lets the file choose memory and work too; no PKCS#12 writer uses it: refused. */
+static void test_p12_scrypt_refused(void **state)
+{
+    PKCS12 *p12 = kdf_store(NID_aes_256_cbc, 2048, -1);
+    unsigned char *der;
+    size_t len;
+
+    (void)state;
+    assert_int_equal(p12craft_set_safe_scrypt(p12), 0);
+    p12_der(p12, &der, &len);
+    assert_refused(der, len,
+                   "store.p12: PKCS#12 safe 1 derives its key with scrypt; only "
+                   "PBKDF2 and the PKCS#12 KDF are read");
+    OPENSSL_free(der);
+}
+
+/* Many safes each within the cap, together beyond DBT_P12_MAX_WORK: refused before any work. */
+static void test_p12_work_budget_safes(void **state)
+{
+    static const char *cns[] = {"Root One"};
+    dbt_bundle *in = teststore_bundle(cns, NULL, 1);
+    STACK_OF(PKCS12_SAFEBAG) *bags = sk_PKCS12_SAFEBAG_new_null();
+    STACK_OF(PKCS7) *safes = NULL;
+    PKCS12 *p12;
+    unsigned char *der;
+    size_t len;
+    int i;
+
+    (void)state;
+    assert_non_null(bags);
+    assert_true(sk_PKCS12_SAFEBAG_push(bags, PKCS12_SAFEBAG_create_cert(in->certs[0].x509)) > 0);
+    /* 11 x 1,000,000 = 11,000,000 > 10,000,000. */
+    for (i = 0; i < 11; i++)
+        assert_true(PKCS12_add_safe(&safes, bags, NID_aes_256_cbc, 1000, "pw"));
+    p12 = PKCS12_add_safes(safes, 0);
+    assert_non_null(p12);
+    assert_int_equal(p12craft_set_safe_iter(p12, "1000000"), 0);
+    assert_true(PKCS12_set_mac(p12, "pw", -1, NULL, 0, 2048, EVP_sha256()));
+    p12_der(p12, &der, &len);
+    assert_refused(der, len,
+                   "store.p12: reading this PKCS#12 file needs more than 10000000 "
+                   "key-derivation iterations (its MAC and 10 encrypted safes); refused "
+                   "before deriving any key");
+    OPENSSL_free(der);
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    dbt_bundle_free(in);
+}
+
+/* HMAC-SHA-512 costs about twice HMAC-SHA-256 per iteration and counts twice: two safes of
+ * 3,000,000 such iterations are refused, where two of SHA-256 would be within the budget. */
+static void test_p12_work_budget_sha512(void **state)
+{
+    static const char *cns[] = {"Root One"};
+    dbt_bundle *in = teststore_bundle(cns, NULL, 1);
+    STACK_OF(PKCS12_SAFEBAG) *bags = sk_PKCS12_SAFEBAG_new_null();
+    STACK_OF(PKCS7) *safes = NULL;
+    PKCS12 *p12;
+    unsigned char *der;
+    size_t len;
+
+    (void)state;
+    assert_non_null(bags);
+    assert_true(sk_PKCS12_SAFEBAG_push(bags, PKCS12_SAFEBAG_create_cert(in->certs[0].x509)) > 0);
+    assert_true(PKCS12_add_safe(&safes, bags, NID_aes_256_cbc, 1000, "pw"));
+    assert_true(PKCS12_add_safe(&safes, bags, NID_aes_256_cbc, 1000, "pw"));
+    p12 = PKCS12_add_safes(safes, 0);
+    assert_non_null(p12);
+    assert_int_equal(p12craft_set_safe_iter(p12, "3000000"), 0);
+    assert_int_equal(p12craft_set_safe_prf(p12, NID_hmacWithSHA512), 0);
+    p12_der(p12, &der, &len);
+    assert_refused(der, len,
+                   "store.p12: reading this PKCS#12 file needs more than 10000000 "
+                   "key-derivation iterations (2 encrypted safes)");
+    OPENSSL_free(der);
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    dbt_bundle_free(in);
+}
+
+/* Each try of a password costs a derivation: without a password "", none and changeit are
+ * tried, and with a MAC of 4,000,000 iterations the third try would pass DBT_P12_MAX_WORK. */
+static void test_p12_work_budget_tries(void **state)
+{
+    PKCS12 *p12 = kdf_store(-1, 2048, 2048);
+    unsigned char *der;
+    size_t len;
+    dbt_bundle *out;
+    dbt_err err;
+
+    (void)state;
+    assert_int_equal(p12craft_set_mac_iter(p12, "4000000"), 0);
+    p12_der(p12, &der, &len);
+    assert_int_equal(decode(der, len, NULL, &out, &err), -1);
+    assert_string_equal(err.msg, "store.p12: trying passwords on this PKCS#12 file would pass the "
+                                 "limit of 10000000 key-derivation iterations for one file; give "
+                                 "its password (use --password) so that no other is tried");
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+}
+
+/* A store whose MAC and certificate encryption are both at the cap is read with its password. */
+static void test_p12_at_cap(void **state)
+{
+    static const char *cns[] = {"Root One", "Root Two"};
+    dbt_bundle *in = teststore_bundle(cns, NULL, 2), *out;
+    STACK_OF(X509) *sk = bundle_stack(in);
+    const ASN1_INTEGER *mac_iter = NULL;
+    PKCS12 *p12 = PKCS12_create("pw", NULL, NULL, NULL, sk, -1, NID_aes_256_cbc,
+                                (int)DBT_P12_MAX_ITER, (int)DBT_P12_MAX_ITER, 0);
+    unsigned char *der;
+    size_t len;
+    dbt_err err;
+
+    (void)state;
+    assert_non_null(p12);
+    PKCS12_get0_mac(NULL, NULL, NULL, &mac_iter, p12);
+    assert_int_equal(ASN1_INTEGER_get(mac_iter), DBT_P12_MAX_ITER);
+    p12_der(p12, &der, &len);
+    assert_int_equal(decode(der, len, "pw", &out, &err), 0);
+    teststore_assert_same_certs(in, out);
+    assert_int_equal(out->integrity, DBT_INTEGRITY_VERIFIED);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    sk_X509_free(sk);
+    dbt_bundle_free(in);
+}
+
+/* What vouches for the content is reported: a matching MAC, or none at all. */
+static void test_p12_integrity(void **state)
+{
+    PKCS12 *p12 = kdf_store(NID_aes_256_cbc, 2048, -1);
+    unsigned char *der;
+    size_t len;
+    dbt_bundle *out;
+    dbt_err err;
+
+    (void)state;
+    p12_der(p12, &der, &len);
+    assert_int_equal(decode(der, len, "pw", &out, &err), 0);
+    assert_int_equal(out->integrity, DBT_INTEGRITY_NONE);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    p12_der(kdf_store(NID_aes_256_cbc, 2048, 2048), &der, &len);
+    assert_int_equal(decode(der, len, "pw", &out, &err), 0);
+    assert_int_equal(out->integrity, DBT_INTEGRITY_VERIFIED);
+    dbt_bundle_free(out);
+    /* One flipped byte of the MAC value: no password makes it match. */
+    der[len - 30] ^= 1;
+    assert_int_equal(decode(der, len, "pw", &out, &err), -1);
+    assert_string_equal(err.msg, WRONG_PASSWORD);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_p12_roundtrip),      cmocka_unit_test(test_p12_truststore_layout),
-        cmocka_unit_test(test_p12_wrong_password), cmocka_unit_test(test_p12_empty_password),
-        cmocka_unit_test(test_p12_no_password),    cmocka_unit_test(test_p12_key_entry),
-        cmocka_unit_test(test_p12_legacy_rc2),     cmocka_unit_test(test_p12_damaged),
-        cmocka_unit_test(test_p12_alias_dedup),    cmocka_unit_test(test_p12_realdata),
+        cmocka_unit_test(test_p12_roundtrip),          cmocka_unit_test(test_p12_truststore_layout),
+        cmocka_unit_test(test_p12_wrong_password),     cmocka_unit_test(test_p12_empty_password),
+        cmocka_unit_test(test_p12_no_password),        cmocka_unit_test(test_p12_key_entry),
+        cmocka_unit_test(test_p12_legacy_rc2),         cmocka_unit_test(test_p12_damaged),
+        cmocka_unit_test(test_p12_alias_dedup),        cmocka_unit_test(test_p12_realdata),
+        cmocka_unit_test(test_p12_mac_iter_cap),       cmocka_unit_test(test_p12_safe_iter_cap),
+        cmocka_unit_test(test_p12_scrypt_refused),     cmocka_unit_test(test_p12_work_budget_safes),
+        cmocka_unit_test(test_p12_work_budget_tries),  cmocka_unit_test(test_p12_at_cap),
+        cmocka_unit_test(test_p12_work_budget_sha512), cmocka_unit_test(test_p12_pbmac1_limits),
+        cmocka_unit_test(test_p12_integrity),
     };
 
     return cmocka_run_group_tests(tests, teststore_setup, teststore_teardown);

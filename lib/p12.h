@@ -1,0 +1,34 @@
+/* PKCS#12 reading limits: how much password-based key derivation one input may cost. */
+#ifndef DBT_P12_H
+#define DBT_P12_H
+
+/*
+ * Every PKCS#12 MAC key and every password-encrypted safe's key is derived from the password by
+ * a KDF (the PKCS#12 KDF, or PBKDF2 in PBES2/PBMAC1) that hashes the password as many times as
+ * an iteration count written in the file says, and readers try several passwords (none, empty,
+ * changeit). A 1 KB file with a count of 2^31-1 would keep a reader busy for minutes per try, so
+ * the counts are read with OpenSSL's ASN.1 decoders and checked BEFORE any key is derived.
+ *
+ * What writers use: OpenSSL's pkcs12 -export 2048 (PKCS12_DEFAULT_ITER), Java 12+ keytool 10000
+ * for the MAC and the certificate and key PBEs, Java's legacy layout 50000 (PBE) and 100000 (MAC),
+ * GnuTLS certtool 600000. Java's own PKCS12KeyStore refuses a count above 5,000,000 ("iteration
+ * count too large"), so no truststore Java reads is refused by the same cap here.
+ */
+#define DBT_P12_MAX_ITER 5000000L
+
+/*
+ * All the key derivations of one decode, added up over every password tried, the MAC and every
+ * encrypted safe, in hash iterations: a derivation that needs two output blocks (3DES's key from
+ * SHA-1, AES-256's from HMAC-SHA-1) counts twice, and a 128-byte-block hash (SHA-384, SHA-512)
+ * twice again, as it costs about twice as much per iteration. Twice the per-count cap: enough for
+ * a file whose MAC and one safe are both at the cap, read with its password, and for a store
+ * written by any of the tools above with hundreds of encrypted safes, tried with several
+ * passwords. Measured on this project's test machine, 5,000,000 iterations of PBKDF2-HMAC-SHA256
+ * take 1.2 s of CPU (the PKCS#12 KDF with SHA-256 0.45 s), so one input costs at most about
+ * 2.5 s of key derivation. A file whose least cost (one password, each derivation once) is above
+ * this is refused before any work; otherwise trying passwords stops before the derivation that
+ * would pass it.
+ */
+#define DBT_P12_MAX_WORK (2 * DBT_P12_MAX_ITER)
+
+#endif
