@@ -135,3 +135,11 @@ dist_noinst_SCRIPTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-
 	tests/setuid-env.sh tests/provider-hostsafe.sh tests/unit-valgrind.sh
 EXTRA_DIST += tests/lib/sanbin/openssl
 EXTRA_DIST += tests/lib/mkcerts.py
+# Outputs (lib/fsutil.c): what a named output may be, written how, and what is refused.
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_fsutil
+TESTS += tests/test_fsutil
+tests_test_fsutil_SOURCES = tests/test_fsutil.c
+tests_test_fsutil_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_fsutil_LDADD = $(TESTS_LIB_LDADD)
+endif
