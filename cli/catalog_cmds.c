@@ -2,6 +2,7 @@
  * transaction, so a failure anywhere leaves the catalog exactly as it was. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -560,9 +561,10 @@ int cli_cmd_list(int argc, char **argv)
     if (for_each_row(cat, &f, list_row, &ctx) != 0)
         goto end;
     if (json) {
-        if (json_dumpf(ctx.json, stdout, JSON_INDENT(2)) != 0)
+        if (json_dumpf(ctx.json, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF) {
+            cli_stdout_error(errno);
             goto end;
-        putchar('\n');
+        }
     }
     rc = CLI_OK;
 end:
@@ -632,7 +634,7 @@ int cli_cmd_check(int argc, char **argv)
         goto end;
     if (json) {
         if (json_dumpf(ctx.json, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF) {
-            cli_error("writing to standard output failed");
+            cli_stdout_error(errno);
             rc = CLI_FAIL;
             goto end;
         }
