@@ -2,6 +2,7 @@
  * transaction, so a failure anywhere leaves the catalog exactly as it was. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -620,7 +621,6 @@ int cli_cmd_check(int argc, char **argv)
         goto end;
     if (json) {
         if (cli_json_print(ctx.json) != 0) {
-            cli_error("writing to standard output failed");
             rc = CLI_FAIL;
             goto end;
         }
@@ -730,7 +730,8 @@ static void export_usage(FILE *out)
     fprintf(out,
             "usage: dbtrust [--catalog DIR] export --format FORMAT [--bundle NAME] OUT\n\n"
             "Writes the catalog's certificates (or one bundle's) to OUT ('-' for standard\n"
-            "output), atomically: OUT is complete or untouched.\n\n"
+            "output), atomically: a regular OUT is complete or untouched. A device or FIFO\n"
+            "is written in place; a symbolic link is refused (dbtrust(1), OUTPUT FILES).\n\n"
             "  -f, --format FORMAT  pem, der, p7b, p7b-der, pkcs12, jks or hashed-dir\n"
             "  -b, --bundle NAME    only this bundle (default: every distinct certificate)\n"
             "  -p, --password PASS  truststore password for pkcs12 and jks (default changeit)\n"

@@ -50,9 +50,20 @@ struct dbt_catalog;
 struct dbt_bundle;
 /* Opens the catalog named by --catalog or the default location; prints the error. 0 or -1. */
 int cli_open_catalog(int flags, struct dbt_catalog **out);
-/* Writes data to path atomically (temporary file + rename), or to stdout when path is "-".
- * Prints the error naming path. 0 or -1. */
+/* Writes data to stdout when path is "-", else as dbt_fs_write_output does (lib/fsutil.h): a
+ * regular file or new path atomically (temporary file + rename), a device or FIFO in place,
+ * /dev/stdout to standard output; never renames over anything else. Prints the error naming
+ * path. 0 or -1. */
 int cli_write_output(const char *path, const unsigned char *data, size_t len);
+/* Flushes standard output; a failure (now or in an earlier printf) is reported once as
+ * "writing standard output: REASON". 0, or -1 once any write to it has failed. */
+int cli_stdout_flush(void);
+/* Reports a failure to write standard output once, with e (errno taken right after the failing
+ * call; 0 when unknown). */
+void cli_stdout_error(int e);
+/* At exit (main): flushes and closes standard output and turns any failure to write it into a
+ * reported error and exit status CLI_FAIL (rc is kept when it is already a failure). */
+int cli_stdout_close(int rc);
 /* Reads and decodes one input ("-" is standard input). A PKCS#12 input that opens neither with
  * password nor without one is tried with "changeit" when password is NULL. pass_opt names the
  * option that gives the password in the error message ("-storepass"; NULL: "--password"). md,

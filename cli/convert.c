@@ -14,8 +14,9 @@ static void convert_usage(FILE *out)
     fprintf(out,
             "usage: dbtrust convert --to FORMAT [options] IN OUT\n\n"
             "Reads IN (PEM, DER, PKCS#7 PEM or DER, PKCS#12, JKS; '-' for standard input) and\n"
-            "writes every certificate to OUT ('-' for standard output) in FORMAT. OUT is\n"
-            "written atomically: complete, or untouched on any error.\n\n"
+            "writes every certificate to OUT ('-' for standard output) in FORMAT. A regular\n"
+            "OUT is replaced atomically: complete, or untouched on any error. A device or\n"
+            "FIFO is written in place; a symbolic link is refused (dbtrust(1), OUTPUT FILES).\n\n"
             "  -t, --to FORMAT          pem, der, p7b, p7b-der, pkcs12, jks or hashed-dir\n"
             "  -p, --password PASS      password of a pkcs12 or jks OUT (default changeit)\n"
             "  -i, --in-password PASS   password of a PKCS#12 or JKS IN (default: none, \"\"\n"

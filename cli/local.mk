@@ -14,3 +14,7 @@ dbtrust_CFLAGS += $(SSL_CFLAGS) $(CURL_CFLAGS)
 dbtrust_LDADD += $(SSL_LIBS) $(CURL_LIBS)
 TESTS += tests/cli-probe.sh tests/cli-fetch.sh
 dist_noinst_SCRIPTS += tests/cli-probe.sh tests/cli-fetch.sh
+# probe against servers that close early; every output of every command (files, devices, FIFOs,
+# links, standard output on a full device or a closed pipe).
+TESTS += tests/cli-probe-close.sh tests/cli-output.sh
+dist_noinst_SCRIPTS += tests/cli-probe-close.sh tests/cli-output.sh

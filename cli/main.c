@@ -102,7 +102,7 @@ static int take_catalog_opts(int argc, char **argv)
     return out;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     int n;
     const struct command *c;
@@ -147,4 +147,11 @@ int main(int argc, char **argv)
     }
     cli_error("unknown command '%s'; run '%s --help' for the list", argv[i], cli_progname);
     return CLI_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    /* Every command's output is checked here once more: a full disk or a closed pipe on
+     * standard output is a failure with its reason, whichever printf met it. */
+    return cli_stdout_close(run(argc, argv));
 }

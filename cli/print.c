@@ -2,6 +2,7 @@
  * certificates of any input file (PEM, DER, PKCS#7, PKCS#12, JKS). */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,10 +138,8 @@ int cli_keytool_printcert(int argc, char **argv)
             cli_kt_buf_add(&out, "\n");
         fwrite(out.p, 1, out.n, stdout);
     }
-    if (fflush(stdout) != 0) {
-        cli_error("cannot write the output");
+    if (cli_stdout_flush() != 0)
         goto end;
-    }
     if (warn.n > 0)
         fprintf(stderr, "\nWarning:\n%s", warn.p);
     rc = CLI_OK;
@@ -354,9 +353,7 @@ int cli_cmd_print(int argc, char **argv)
             rc = CLI_FAIL;
         json_decref(arr);
     }
-    if (fflush(stdout) != 0) {
-        cli_error("cannot write the output");
+    if (cli_stdout_flush() != 0)
         rc = CLI_FAIL;
-    }
     return rc;
 }

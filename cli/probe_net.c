@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -256,7 +257,8 @@ static int probe_sslrequest(const struct probe_opts *o, int fd, double deadline,
         n = recv(fd, &ans, 1, 0);
         if (n == 1)
             break;
-        if (n == 0) {
+        /* A reset is a close too: the server closed without reading the request. */
+        if (n == 0 || errno == ECONNRESET) {
             snprintf(why, whylen,
                      "%s port %s closed the connection without answering the SSLRequest: it is "
                      "not a PostgreSQL server, or a proxy in front of it refused the connection",
@@ -349,6 +351,9 @@ static int probe_tls(const struct probe_opts *o, int fd, double deadline, struct
             r = wait_fd(fd, POLLOUT, deadline);
             break;
         case SSL_ERROR_SSL:
+            /* An end of stream is the server closing, not a TLS protocol problem. */
+            if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+                goto closed;
             ossl_reason(reason, sizeof(reason));
             snprintf(why, whylen, "TLS handshake with %s port %s failed: %s%s", o->host, o->port,
                      reason,
@@ -356,10 +361,12 @@ static int probe_tls(const struct probe_opts *o, int fd, double deadline, struct
                                : "");
             goto end;
         default:
+        closed:
             snprintf(why, whylen, "%s port %s closed the connection during the TLS handshake%s",
                      o->host, o->port,
                      o->direct ? ": direct TLS needs PostgreSQL 17 or later; try without --direct"
-                               : "");
+                               : " (after accepting TLS): check the server's log and its "
+                                 "ssl_cert_file and ssl_key_file, or a proxy in front of it");
             ERR_clear_error();
             goto end;
         }
@@ -403,17 +410,58 @@ end:
     return ret;
 }
 
+/*
+ * OpenSSL writes to the socket with write(2), which raises SIGPIPE when the server has closed
+ * the connection (an 'S' answer and then a close kills the process with no word). The signal
+ * is blocked in this thread for the socket's lifetime and one raised meanwhile is taken back,
+ * as libpq does: the failed write then comes back as EPIPE and is reported like any other
+ * failure. Standard output keeps its normal SIGPIPE behaviour outside this window.
+ */
+struct sigpipe_guard {
+    sigset_t old;
+    int was_pending, blocked;
+};
+
+static void sigpipe_block(struct sigpipe_guard *g)
+{
+    sigset_t set, pending;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    g->was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    g->blocked = pthread_sigmask(SIG_BLOCK, &set, &g->old) == 0;
+}
+
+static void sigpipe_restore(struct sigpipe_guard *g)
+{
+    sigset_t set, pending;
+    struct timespec zero = {0, 0};
+
+    if (!g->blocked)
+        return;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    /* Consume only a SIGPIPE that this window raised, not one that was waiting already. */
+    if (!g->was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1)
+        while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+            ;
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 int cli_probe_connect(const struct probe_opts *o, struct probe_conn *c, char *why, size_t whylen)
 {
     double deadline = now_mono() + o->timeout;
+    struct sigpipe_guard guard;
     int fd = -1, ret;
 
     if (probe_connect(o, deadline, &fd, c->peer, sizeof(c->peer), why, whylen) != 0)
         return -1;
+    sigpipe_block(&guard);
     ret = (!o->direct && probe_sslrequest(o, fd, deadline, why, whylen) != 0) ||
                   probe_tls(o, fd, deadline, c, why, whylen) != 0
               ? -1
               : 0;
     close(fd);
+    sigpipe_restore(&guard);
     return ret;
 }

@@ -300,6 +300,11 @@ int cli_cmd_config(int argc, char **argv)
         catalog = abs;
     }
     if (dbt_provider_cnf(stdout, catalog, module) != 0) {
+        /* The same -1 says a path was refused or the output could not be written. */
+        if (ferror(stdout)) {
+            cli_stdout_error(errno);
+            return CLI_FAIL;
+        }
         cli_error("cannot write the configuration for catalog %s%s%s: paths must be absolute "
                   "and free of quotes and '$'",
                   catalog, module ? " and module " : "", module ? module : "");

@@ -113,7 +113,12 @@ int cli_json_print(json_t *j)
     }
     bad |= putchar('\n') == EOF;
     free(s);
-    return bad ? -1 : 0;
+    if (!bad)
+        return 0;
+    /* The failed putchar's errno may be overwritten since: the flush says why again. */
+    if (cli_stdout_flush() == 0)
+        cli_stdout_error(0);
+    return -1;
 }
 
 int cli_open_catalog(int flags, dbt_catalog **out)
@@ -141,18 +146,72 @@ int cli_open_catalog(int flags, dbt_catalog **out)
     return 0;
 }
 
+/* Set once a failure to write standard output has been reported, so that it is said once. */
+static int stdout_failed;
+
+void cli_stdout_error(int e)
+{
+    if (stdout_failed)
+        return;
+    stdout_failed = 1;
+    if (e != 0)
+        cli_error("writing standard output: %s", strerror(e));
+    else
+        cli_error("writing standard output failed; the output is incomplete");
+}
+
+int cli_stdout_flush(void)
+{
+    int e;
+
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return stdout_failed ? -1 : 0;
+    /* A write that failed inside an earlier printf left ferror set and its errno long gone; the
+     * flush above retries what is still buffered and usually says why again. */
+    e = errno;
+    cli_stdout_error(e);
+    return -1;
+}
+
+int cli_stdout_close(int rc)
+{
+    int prev = ferror(stdout), e = 0, bad = 0;
+
+    errno = 0;
+    if (fflush(stdout) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    errno = 0;
+    /* EBADF with nothing written: standard output was closed and nothing was lost. */
+    if (fclose(stdout) != 0 && !bad && (prev || errno != EBADF)) {
+        bad = 1;
+        e = errno;
+    }
+    if (prev && !bad)
+        bad = 1;
+    if (!bad && !stdout_failed)
+        return rc;
+    cli_stdout_error(e);
+    return rc == CLI_OK ? CLI_FAIL : rc;
+}
+
 int cli_write_output(const char *path, const unsigned char *data, size_t len)
 {
     dbt_err err;
 
     if (strcmp(path, "-") == 0) {
-        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
-            cli_error("writing to standard output failed: %s", strerror(errno));
+        if (fwrite(data, 1, len, stdout) != len) {
+            cli_stdout_error(errno);
             return -1;
         }
-        return 0;
+        return cli_stdout_flush();
     }
-    if (dbt_fs_write_atomic(path, data, len, DBT_FILE_MODE, &err) != 0) {
+    /* path may be a link to standard output (/dev/stdout): what is buffered goes first. */
+    if (cli_stdout_flush() != 0)
+        return -1;
+    if (dbt_fs_write_output(path, data, len, DBT_FILE_MODE, &err) != 0) {
         cli_error("%s", err.msg);
         return -1;
     }

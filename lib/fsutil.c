@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,69 @@ static int write_all(int fd, const void *data, size_t len)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
+            /* A descriptor inherited in non-blocking mode (a pipe or terminal set up by the
+             * caller's parent) must not turn a full pipe into a failure. */
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+                if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+                    return -1;
+                continue;
+            }
+            return -1;
+        }
+        if (w == 0) {
+            errno = EIO; /* no progress and no reason: never loop forever */
             return -1;
         }
         p += w;
         len -= (size_t)w;
     }
     return 0;
+}
+
+/* What a file type is called in messages. */
+static const char *kind_name(mode_t m)
+{
+    if (S_ISREG(m))
+        return "a regular file";
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISLNK(m))
+        return "a symbolic link";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "a special file";
+}
+
+/*
+ * An atomic replace may only take the place of a regular file or of nothing: renaming over a
+ * device or FIFO would replace it (a machine's /dev/null becomes a file), and renaming over a
+ * symbolic link would drop the link. 0 when path may be replaced; -1 with err set.
+ */
+static int replaceable(const char *path, dbt_err *err)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        dbt_err_sys(err, "cannot look at %s", path);
+        return -1;
+    }
+    if (S_ISREG(st.st_mode))
+        return 0;
+    dbt_err_set(err,
+                "%s is %s, not a regular file: it is never replaced; name a regular file or a "
+                "new path",
+                path, kind_name(st.st_mode));
+    return -1;
 }
 
 int dbt_fs_fsync_fd(int fd, const char *display, dbt_err *err)
@@ -128,6 +186,8 @@ int dbt_fs_write_atomic(const char *path, const void *data, size_t len, mode_t m
         dbt_err_set(err, "path too long: %s", path);
         return -1;
     }
+    if (replaceable(path, err) != 0)
+        return -1;
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         dbt_err_sys(err, "cannot create a temporary file beside %s", path);
@@ -149,6 +209,9 @@ int dbt_fs_write_atomic(const char *path, const void *data, size_t len, mode_t m
         goto end;
     }
     fd = -1;
+    /* Checked again right before the rename: what path is may have changed while writing. */
+    if (replaceable(path, err) != 0)
+        goto end;
     if (rename(tmp, path) != 0) {
         dbt_err_sys(err, "cannot rename %s to %s", tmp, path);
         goto end;
@@ -174,6 +237,107 @@ end:
         errno = saved;
     }
     return ret;
+}
+
+/* Writes data to a character device or FIFO in place: opened without O_CREAT or O_TRUNC, and
+ * checked after opening to be the very node that was looked at (want), so that a path swapped
+ * for a regular file in between is not overwritten in place. */
+static int write_stream(const char *path, int nofollow, const struct stat *want, const void *data,
+                        size_t len, dbt_err *err)
+{
+    struct stat st;
+    int fd, ret = -1;
+
+    /* A FIFO blocks here until a reader opens it, as with any shell redirection. */
+    fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        dbt_err_sys(err, "cannot open %s for writing", path);
+        return -1;
+    }
+    if (fstat(fd, &st) != 0) {
+        dbt_err_sys(err, "cannot look at %s", path);
+        goto end;
+    }
+    if ((st.st_mode & S_IFMT) != (want->st_mode & S_IFMT) || st.st_dev != want->st_dev ||
+        st.st_ino != want->st_ino) {
+        dbt_err_set(err, "%s changed while it was being opened; nothing was written", path);
+        goto end;
+    }
+    if (write_all(fd, data, len) != 0) {
+        dbt_err_sys(err, "cannot write %s", path);
+        goto end;
+    }
+    ret = 0;
+end:
+    if (close(fd) != 0 && ret == 0) {
+        dbt_err_sys(err, "cannot write %s", path);
+        ret = -1;
+    }
+    return ret;
+}
+
+/* The descriptor (1 or 2) whose open file st is, or -1: /dev/stdout is a link to it. */
+static int std_fd_of(const struct stat *st)
+{
+    struct stat fst;
+    int fd;
+
+    for (fd = 1; fd <= 2; fd++)
+        if (fstat(fd, &fst) == 0 && fst.st_dev == st->st_dev && fst.st_ino == st->st_ino)
+            return fd;
+    return -1;
+}
+
+int dbt_fs_write_output(const char *path, const void *data, size_t len, mode_t mode, dbt_err *err)
+{
+    struct stat lst, st;
+    char target[PATH_MAX];
+    ssize_t tlen;
+    int fd;
+
+    if (lstat(path, &lst) != 0) {
+        if (errno == ENOENT)
+            return dbt_fs_write_atomic(path, data, len, mode, err);
+        dbt_err_sys(err, "cannot look at %s", path);
+        return -1;
+    }
+    if (S_ISREG(lst.st_mode))
+        return dbt_fs_write_atomic(path, data, len, mode, err);
+    if (S_ISCHR(lst.st_mode) || S_ISFIFO(lst.st_mode))
+        return write_stream(path, 1, &lst, data, len, err);
+    if (!S_ISLNK(lst.st_mode)) {
+        dbt_err_set(err,
+                    "%s is %s: output goes to a regular file (replaced atomically), a new path, "
+                    "a character device, a FIFO or standard output",
+                    path, kind_name(lst.st_mode));
+        return -1;
+    }
+    tlen = readlink(path, target, sizeof(target) - 1);
+    target[tlen > 0 ? (size_t)tlen : 0] = '\0';
+    if (stat(path, &st) != 0) {
+        dbt_err_set(err,
+                    "%s is a symbolic link to %s, which cannot be followed (%s): links are never "
+                    "replaced, nor followed to create a file; name the file itself",
+                    path, target, strerror(errno));
+        return -1;
+    }
+    /* /dev/stdout, /dev/fd/1, /proc/self/fd/2: the caller's own output, whatever it is (a file
+     * opened for appending must be appended to, not rewritten from its start). */
+    if ((fd = std_fd_of(&st)) >= 0) {
+        if (write_all(fd, data, len) != 0) {
+            dbt_err_sys(err, "cannot write %s", path);
+            return -1;
+        }
+        return 0;
+    }
+    /* A link to a stream (a terminal, bash's >(...) as /dev/fd/63): nothing to replace. */
+    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+        return write_stream(path, 0, &st, data, len, err);
+    dbt_err_set(err,
+                "%s is a symbolic link to %s (%s): links are never replaced, nor written "
+                "through to a file elsewhere; name the file itself (or remove the link)",
+                path, target, kind_name(st.st_mode));
+    return -1;
 }
 
 int dbt_fs_mkdir_at(int dirfd, const char *name, mode_t mode, const char *display, dbt_err *err)

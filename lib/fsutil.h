@@ -16,9 +16,28 @@
 /*
  * Replaces path atomically: writes a temporary file in the same directory, sets mode exactly
  * (umask ignored), fsyncs it, renames it over path and fsyncs the directory. On failure path is
- * untouched and the temporary file is removed. Returns 0, or -1 with err naming path.
+ * untouched and the temporary file is removed. Only a regular file or a missing path is ever
+ * replaced: a device, FIFO, socket, directory or symbolic link at path (checked before writing
+ * and again right before the rename) is refused. Returns 0, or -1 with err naming path.
  */
 int dbt_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, dbt_err *err);
+
+/*
+ * Writes an output the user named (convert, export, keystore files), by what path is:
+ *  - a new path or a regular file: replaced atomically with mode (dbt_fs_write_atomic);
+ *  - a character device or a FIFO: written in place, never renamed over nor truncated (a FIFO
+ *    blocks until a reader opens it);
+ *  - a symbolic link to the file this process's standard output or error is (/dev/stdout,
+ *    /dev/fd/1): written to that descriptor, at its position; the caller flushes its own stdio
+ *    buffer first;
+ *  - a symbolic link to a character device or a FIFO (/dev/fd/63 of bash's >(...)): written in
+ *    place through the link;
+ *  - any other symbolic link (to a regular file, a directory, nowhere), a directory, a block
+ *    device or a socket: refused, nothing written. Replacing a link would drop it, and writing
+ *    through it would put the output somewhere the caller did not name.
+ * Returns 0, or -1 with err naming path and the reason.
+ */
+int dbt_fs_write_output(const char *path, const void *data, size_t len, mode_t mode, dbt_err *err);
 
 /*
  * Creates name in dirfd exclusively (O_EXCL, never through a symlink), writes data, sets mode

@@ -52,7 +52,16 @@ int dbt_hashdir_write(const char *dir, const dbt_bundle *b, dbt_err *err)
     unsigned int mdlen;
     struct stat st;
 
-    if (stat(dir, &st) == 0) {
+    /* lstat: a link named as the directory would only be replaced by the rename below (or
+     * refused by it with a puzzling "Not a directory"), never written through. */
+    if (lstat(dir, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            dbt_err_set(err,
+                        "%s is a symbolic link: links are never replaced nor written through; "
+                        "name a new directory (or the link's target itself)",
+                        dir);
+            return -1;
+        }
         if (!S_ISDIR(st.st_mode)) {
             dbt_err_set(err, "%s exists and is not a directory: choose a new directory name", dir);
             return -1;

@@ -153,3 +153,11 @@ EXTRA_DIST += tests/lib/hostile.py
 # and systemd (its own parser: systemd --test and systemd-analyze verify) byte for byte.
 TESTS += tests/cli-env.sh
 dist_noinst_SCRIPTS += tests/cli-env.sh
+# Outputs (lib/fsutil.c): what a named output may be, written how, and what is refused.
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_fsutil
+TESTS += tests/test_fsutil
+tests_test_fsutil_SOURCES = tests/test_fsutil.c
+tests_test_fsutil_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_fsutil_LDADD = $(TESTS_LIB_LDADD)
+endif
