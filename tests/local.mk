@@ -104,7 +104,7 @@ if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_reader
 TESTS += tests/test_provider_reader
 tests_test_provider_reader_SOURCES = tests/test_provider_reader.c provider/reader.c \
-	provider/reader.h provider/prov.h lib/error.c lib/error.h
+	provider/reader.h provider/prov.h lib/error.c lib/error.h lib/catsafe.c lib/catsafe.h
 tests_test_provider_reader_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
 tests_test_provider_reader_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_provider_reader_LDADD = $(CRYPTO_LIBS) $(CMOCKA_LIBS)

@@ -31,6 +31,7 @@
 
 #include "bundle.h"
 #include "catalog.h"
+#include "catsafe.h"
 #include "catalog_view.h"
 #include "fsutil.h"
 #include "testpki.h"
@@ -1243,15 +1244,15 @@ static void test_fs_atomic(void **state)
     memset(&st, 0, sizeof(st));
     st.st_uid = geteuid();
     st.st_mode = S_IFREG | 0644;
-    assert_int_equal(dbt_fs_check_safe(&st, "/x/f", &err), 0);
+    assert_int_equal(dbt_safe_entry(&st, "/x/f", &err), 0);
     st.st_mode = S_IFREG | 0664;
-    assert_int_equal(dbt_fs_check_safe(&st, "/x/f", &err), -1);
+    assert_int_equal(dbt_safe_entry(&st, "/x/f", &err), -1);
     assert_non_null(strstr(err.msg, "chmod go-w /x/f"));
     st.st_mode = S_IFLNK | 0777; /* a symlink's own mode means nothing */
-    assert_int_equal(dbt_fs_check_safe(&st, "/x/l", &err), 0);
+    assert_int_equal(dbt_safe_entry(&st, "/x/l", &err), 0);
     st.st_mode = S_IFREG | 0644;
     st.st_uid = geteuid() == 0 ? 1234 : 0;
-    assert_int_equal(dbt_fs_check_safe(&st, "/x/f", &err), geteuid() == 0 ? -1 : 0);
+    assert_int_equal(dbt_safe_entry(&st, "/x/f", &err), geteuid() == 0 ? -1 : 0);
 }
 
 static int group_setup(void **state)
