@@ -161,6 +161,25 @@ void dbt_catalog_certs_free(dbt_catalog_cert *certs, size_t n);
 /* Loads certs/<sha256>.pem of the snapshot. */
 int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_err *err);
 
+/* --- Checking a whole catalog (dbtrust verify) --- */
+
+typedef void dbt_catalog_problem_fn(void *arg, const char *problem);
+/*
+ * Checks the catalog at path in full, without refusing it at the first problem: the safety
+ * rule (lib/catsafe.h) over every generation; "current"; the index (parses, sorted); every
+ * indexed certificate file (exists, holds one certificate whose SHA-256 is its name, whose
+ * SHA-1, subject and issuer hashes and serial are the index's); the hash links (each names an
+ * indexed file and carries its subject hash, numbered 0, 1, ... without a gap, one per
+ * certificate); nothing else in certs/ or bundles/; every bundle (.meta parses, the PEM parses,
+ * its count is the .meta's, each certificate indexed under the bundle) and, the other way, each
+ * bundle the index names holds the certificate. Each problem goes to fn (may be NULL) as one
+ * line naming the path and what to do. Reads each file once, within the bounds of the readers
+ * (DBT_MAX_INPUT a file, DBT_SAFE_MAX_ENTRIES a directory).
+ * Returns the number of problems (0: the catalog is sound), or -1 when there is no catalog to
+ * check (err says why).
+ */
+int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, dbt_err *err);
+
 /* --- Write side: one transaction at a time, on a catalog opened with DBT_CAT_WRITE. --- */
 
 /* Starts a transaction from the current generation and removes killed writers' leftovers. */

@@ -65,6 +65,15 @@ tests_catalog_kill_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_catalog_kill_LDADD = $(TESTS_LIB_LDADD)
 endif
 if ENABLE_TESTS
+check_PROGRAMS += tests/test_provider_keepopen
+tests_test_provider_keepopen_SOURCES = tests/test_provider_keepopen.c
+tests_test_provider_keepopen_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_test_provider_keepopen_LDADD = $(CRYPTO_LIBS)
+endif
+# A store kept open across commits keeps its generation (tests/test_provider_keepopen.c).
+TESTS += tests/provider-keepopen.sh
+dist_noinst_SCRIPTS += tests/provider-keepopen.sh
+if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_threads
 tests_test_provider_threads_SOURCES = tests/test_provider_threads.c
 tests_test_provider_threads_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -pthread
