@@ -144,15 +144,16 @@ static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
         tl = readlinkat(fd, e, target, sizeof(target) - 1);
         unsigned long hash = len >= 10 && e[8] == '.' ? strtoul(e, &end, 16) : 0;
         if (tl < 0 || len < 10 || e[8] != '.' || end != e + 8) {
-            report(v, "%s/%s is not part of the catalog layout (neither the index, a "
+            report(v,
+                   "%s/%s is not part of the catalog layout (neither the index, a "
                    "<sha256>.pem nor a <hash>.<n> link): remove it (rm %s/%s)",
                    cat->certs_dir, e, cat->certs_dir, e);
             continue;
         }
         target[tl] = '\0';
         if (strlen(target) != 68 || strcmp(target + 64, ".pem") != 0) {
-            report(v, "%s/%s -> %s does not name a <sha256>.pem beside it: %s", cat->certs_dir,
-                   e, target, REBUILD);
+            report(v, "%s/%s -> %s does not name a <sha256>.pem beside it: %s", cat->certs_dir, e,
+                   target, REBUILD);
             continue;
         }
         if (!have_index)
@@ -165,7 +166,8 @@ static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
             continue;
         }
         if (c->subject_hash != hash)
-            report(v, "%s/%s names a certificate whose subject hash is %08lx: OpenSSL would not "
+            report(v,
+                   "%s/%s names a certificate whose subject hash is %08lx: OpenSSL would not "
                    "find it under this name; %s",
                    cat->certs_dir, e, c->subject_hash, REBUILD);
         count[c - idx]++;
@@ -189,7 +191,8 @@ static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
     for (size_t i = 0; i < nlinks; i++) {
         unsigned long want = i > 0 && links[i - 1].hash == links[i].hash ? links[i - 1].n + 1 : 0;
         if (links[i].n != want)
-            report(v, "%s/%08lx.%lu: hash links are not numbered 0, 1, ... without a gap, so "
+            report(v,
+                   "%s/%08lx.%lu: hash links are not numbered 0, 1, ... without a gap, so "
                    "OpenSSL stops before it; %s",
                    cat->certs_dir, links[i].hash, links[i].n, REBUILD);
     }
@@ -271,8 +274,8 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
             }
             if (!holds)
                 report(v, "%s/index: %s is listed under bundle %s, which %s: %s", cat->certs_dir,
-                       idx[i].sha256, name,
-                       found == NULL ? "does not exist" : "does not hold it", REBUILD);
+                       idx[i].sha256, name, found == NULL ? "does not exist" : "does not hold it",
+                       REBUILD);
         }
     /* Nothing but <name>.pem and its <name>.meta. */
     fd = openat(cat->genfd, "bundles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -67,17 +67,14 @@ static X509 **make_certs(int n, const char *prefix, const char *path)
 
         snprintf(cn, sizeof(cn), "%s %d", prefix, i);
         if (x == NULL || name == NULL ||
-            !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (unsigned char *)cn, -1, -1,
-                                        0) ||
+            !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (unsigned char *)cn, -1, -1, 0) ||
             !X509_set_version(x, X509_VERSION_3) ||
-            !ASN1_INTEGER_set(X509_get_serialNumber(x), i + 1) ||
-            !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
-            !X509_gmtime_adj(X509_getm_notBefore(x), 0) ||
+            !ASN1_INTEGER_set(X509_get_serialNumber(x), i + 1) || !X509_set_subject_name(x, name) ||
+            !X509_set_issuer_name(x, name) || !X509_gmtime_adj(X509_getm_notBefore(x), 0) ||
             !X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 30) || !X509_set_pubkey(x, key) ||
             (ca = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints, "critical,CA:TRUE")) ==
                 NULL ||
-            !X509_add_ext(x, ca, -1) || !X509_sign(x, key, EVP_sha256()) ||
-            !PEM_write_X509(f, x)) {
+            !X509_add_ext(x, ca, -1) || !X509_sign(x, key, EVP_sha256()) || !PEM_write_X509(f, x)) {
             X509_EXTENSION_free(ca);
             X509_free(x);
             X509_NAME_free(name);
@@ -205,8 +202,8 @@ static void round_of(X509 **certs, int n, int commits, const char *big, const ch
 
     got += load(all, certs, n, seen, -1, "listing after the commits");
     if (got != n)
-        FAIL("after %d commits the kept-open listing returned %d of %d certificates", commits,
-             got, n);
+        FAIL("after %d commits the kept-open listing returned %d of %d certificates", commits, got,
+             n);
     for (int i = 0; i < n; i++)
         if (seen[i] != 1) {
             FAIL("certificate %d was returned %d times", i, seen[i]);
@@ -249,7 +246,8 @@ int main(int argc, char **argv)
     }
     snprintf(big, sizeof(big), "%s/big.pem", workdir);
     snprintf(small, sizeof(small), "%s/small.pem", workdir);
-    if ((certs = make_certs(n, "keepopen", big)) == NULL || (extra = make_certs(1, "keepopen small", small)) == NULL) {
+    if ((certs = make_certs(n, "keepopen", big)) == NULL ||
+        (extra = make_certs(1, "keepopen small", small)) == NULL) {
         fprintf(stderr, "cannot make the test certificates\n");
         return 1;
     }
