@@ -73,6 +73,9 @@ endif
 # A store kept open across commits keeps its generation (tests/test_provider_keepopen.c).
 TESTS += tests/provider-keepopen.sh
 dist_noinst_SCRIPTS += tests/provider-keepopen.sh
+# The commands and the provider refuse the same unsafe catalogs; dbtrust verify finds damage.
+TESTS += tests/catalog-safety.sh
+dist_noinst_SCRIPTS += tests/catalog-safety.sh
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_threads
 tests_test_provider_threads_SOURCES = tests/test_provider_threads.c
