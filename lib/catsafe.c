@@ -14,10 +14,9 @@
 
 #include "catsafe.h"
 
-int dbt_safe_entry(const struct stat *st, const char *path, dbt_err *err)
+/* The rule with the effective uid given: a walk asks the kernel once, not once per entry. */
+static int entry_rule(const struct stat *st, const char *path, uid_t me, dbt_err *err)
 {
-    uid_t me = geteuid();
-
     if (st->st_uid != 0 && st->st_uid != me) {
         if (me == 0)
             dbt_err_set(err,
@@ -53,6 +52,11 @@ int dbt_safe_entry(const struct stat *st, const char *path, dbt_err *err)
         return -1;
     }
     return 0;
+}
+
+int dbt_safe_entry(const struct stat *st, const char *path, dbt_err *err)
+{
+    return entry_rule(st, path, geteuid(), err);
 }
 
 int dbt_safe_gen_name(const char *s, unsigned long long *n)
@@ -107,6 +111,7 @@ struct walk {
     const char *catpath;
     char *real; /* realpath of catpath */
     const char *gen;
+    uid_t me;
     dbt_safe_report_fn *report;
     void *arg;
     dbt_err *err;
@@ -221,7 +226,7 @@ static int walk_dir(struct walk *w, int dirfd, const char *display, enum where w
                 dbt_err_sys(&e, "cannot look at %s", full);
                 stop = problem(w, &e);
             }
-        } else if (dbt_safe_entry(&st, full, &e) != 0) {
+        } else if (entry_rule(&st, full, w->me, &e) != 0) {
             stop = problem(w, &e);
         } else if (where == W_TOP && !S_ISLNK(st.st_mode) &&
                    (strcmp(de->d_name, "current") == 0 || strcmp(de->d_name, "bundles") == 0 ||
@@ -272,7 +277,7 @@ static int walk_dir(struct walk *w, int dirfd, const char *display, enum where w
 int dbt_safe_walk(int catfd, const char *catpath, const char *gen, dbt_safe_report_fn *report,
                   void *arg, dbt_err *err)
 {
-    struct walk w = {catpath, NULL, gen, report, arg, err, 0, 0};
+    struct walk w = {catpath, NULL, gen, geteuid(), report, arg, err, 0, 0};
     struct stat st;
     dbt_err e;
 
@@ -280,7 +285,7 @@ int dbt_safe_walk(int catfd, const char *catpath, const char *gen, dbt_safe_repo
         dbt_err_sys(err, "cannot look at catalog %s", catpath);
         return DBT_SAFE_ERROR;
     }
-    if (dbt_safe_entry(&st, catpath, &e) != 0 && problem(&w, &e))
+    if (entry_rule(&st, catpath, w.me, &e) != 0 && problem(&w, &e))
         return DBT_SAFE_UNSAFE;
     if ((w.real = realpath(catpath, NULL)) == NULL) {
         dbt_err_sys(err, "cannot resolve catalog %s", catpath);
