@@ -51,6 +51,12 @@ static int cmp_sha(const void *a, const void *b)
     return strcmp((const char *)a, ((const dbt_catalog_cert *)b)->sha256);
 }
 
+/* bsearch with a NULL array (nothing indexed) is undefined: look only where there is one. */
+static const dbt_catalog_cert *find_cert(const dbt_catalog_cert *idx, size_t n, const char *sha)
+{
+    return n > 0 ? bsearch(sha, idx, n, sizeof(*idx), cmp_sha) : NULL;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -136,7 +142,7 @@ static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
             char sha[65];
             memcpy(sha, e, 64);
             sha[64] = '\0';
-            if (have_index && bsearch(sha, idx, nidx, sizeof(*idx), cmp_sha) == NULL)
+            if (have_index && find_cert(idx, nidx, sha) == NULL)
                 report(v, "%s/%s is not in the index: nothing reads it; %s", cat->certs_dir, e,
                        REBUILD);
             continue;
@@ -159,7 +165,7 @@ static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
         if (!have_index)
             continue;
         target[64] = '\0';
-        c = bsearch(target, idx, nidx, sizeof(*idx), cmp_sha);
+        c = find_cert(idx, nidx, target);
         if (c == NULL) {
             report(v, "%s/%s names %s.pem, which the index does not hold: %s", cat->certs_dir, e,
                    target, REBUILD);
@@ -187,7 +193,8 @@ static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
         report(v, "%s has more than %d entries: not a catalog dbtrust wrote; %s", cat->certs_dir,
                DBT_SAFE_MAX_ENTRIES, REBUILD);
     /* OpenSSL's hashed lookup stops at the first missing number. */
-    qsort(links, nlinks, sizeof(*links), cmp_link);
+    if (nlinks > 1)
+        qsort(links, nlinks, sizeof(*links), cmp_link);
     for (size_t i = 0; i < nlinks; i++) {
         unsigned long want = i > 0 && links[i - 1].hash == links[i].hash ? links[i - 1].n + 1 : 0;
         if (links[i].n != want)
@@ -248,7 +255,7 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
             nshas[i]++;
             if (!have_index)
                 continue;
-            c = bsearch(shas[i][j], idx, nidx, sizeof(*idx), cmp_sha);
+            c = find_cert(idx, nidx, shas[i][j]);
             int listed = 0;
             for (size_t k = 0; c != NULL && k < c->nbundles; k++)
                 listed |= strcmp(c->bundles[k], names[i]) == 0;
@@ -266,7 +273,7 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
             const char *name = idx[i].bundles[k], **found;
             int holds = 0;
 
-            found = bsearch(&name, names, nnames, sizeof(*names), cmp_str);
+            found = nnames > 0 ? bsearch(&name, names, nnames, sizeof(*names), cmp_str) : NULL;
             if (found != NULL) {
                 size_t bi = (size_t)((char **)found - names);
                 for (size_t j = 0; j < nshas[bi] && !holds; j++)
@@ -295,7 +302,7 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
             if (base > 0 && base <= DBT_CATALOG_NAME_MAX) {
                 memcpy(name, de->d_name, base);
                 name[base] = '\0';
-                ok = bsearch(&p, names, nnames, sizeof(*names), cmp_str) != NULL;
+                ok = nnames > 0 && bsearch(&p, names, nnames, sizeof(*names), cmp_str) != NULL;
             }
             if (!ok)
                 report(v,
