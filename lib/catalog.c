@@ -814,6 +814,61 @@ end:
     return ret;
 }
 
+int dbt_catalog_check_cert(dbt_catalog *cat, const char *sha256, dbt_err *err)
+{
+    char rel[96], sha[65], got[65], *display = NULL, *name = NULL, *header = NULL;
+    unsigned char *data = NULL, *der = NULL, md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    size_t len;
+    long dlen = 0;
+    BIO *bio = NULL;
+    int ret = -1;
+
+    if (dbt_catalog_parse_sha256(sha256, sha, err) != 0 || dbt_cat_snapshot_ready(cat, err) != 0)
+        return -1;
+    snprintf(rel, sizeof(rel), "certs/%s.pem", sha);
+    display = dbt_cat_asprintf("%s/%s.pem", cat->certs_dir, sha);
+    if (display == NULL) {
+        dbt_err_set(err, "out of memory");
+        return -1;
+    }
+    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_MAX_INPUT, &data, &len, display, err) != 0) {
+        if (errno == ENOENT)
+            dbt_err_set(err, "catalog %s holds no certificate with SHA-256 %s", cat->path, sha);
+        goto end;
+    }
+    /* The DER's digest only: parsing the certificate costs far more and proves nothing more
+     * about which certificate the file holds. */
+    bio = BIO_new_mem_buf(data, (int)len);
+    if (bio == NULL || !PEM_read_bio(bio, &name, &header, &der, &dlen) ||
+        strcmp(name, PEM_STRING_X509) != 0) {
+        dbt_err_ossl(err, "%s: not a certificate: the catalog is damaged", display);
+        goto end;
+    }
+    if (!EVP_Digest(der, (size_t)dlen, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+        dbt_err_ossl(err, "cannot compute a SHA-256 fingerprint");
+        goto end;
+    }
+    for (unsigned int i = 0; i < mdlen; i++)
+        snprintf(got + 2 * i, 3, "%02x", md[i]);
+    if (strcmp(got, sha) != 0) {
+        dbt_err_set(err,
+                    "%s holds a certificate with SHA-256 %s: the catalog is damaged; run "
+                    "dbtrust import again to rebuild it",
+                    display, got);
+        goto end;
+    }
+    ret = 0;
+end:
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    BIO_free(bio);
+    free(data);
+    free(display);
+    return ret;
+}
+
 int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_err *err)
 {
     char rel[96], sha[65], *display = NULL;

@@ -170,6 +170,9 @@ int dbt_catalog_load(dbt_catalog *cat, const char *name, dbt_bundle **out, dbt_e
 /* Distinct certificates sorted by sha256, each with the bundles holding it (from the index). */
 int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_err *err);
 void dbt_catalog_certs_free(dbt_catalog_cert *certs, size_t n);
+/* Checks that certs/<sha256>.pem of the snapshot exists and holds the certificate its name
+ * says (its DER's SHA-256), without parsing it. */
+int dbt_catalog_check_cert(dbt_catalog *cat, const char *sha256, dbt_err *err);
 /* Loads certs/<sha256>.pem of the snapshot. */
 int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_err *err);
 
