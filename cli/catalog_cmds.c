@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -476,6 +477,28 @@ static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long 
     return 0;
 }
 
+/* The index parses and every certificate file it names holds the certificate its name says. */
+static int check_view(dbt_catalog *cat)
+{
+    dbt_catalog_cert *idx = NULL;
+    size_t n = 0;
+    dbt_err err;
+    int rc = -1;
+
+    if (dbt_catalog_certs(cat, &idx, &n, &err) != 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if (dbt_catalog_check_cert(cat, idx[i].sha256, &err) != 0)
+            goto fail;
+    rc = 0;
+    goto end;
+fail:
+    cli_error("%s ('%s verify' checks the whole catalog)", err.msg, cli_progname);
+end:
+    dbt_catalog_certs_free(idx, n);
+    return rc;
+}
+
 static void list_usage(FILE *out)
 {
     fprintf(out,
@@ -542,6 +565,10 @@ int cli_cmd_list(int argc, char **argv)
         ctx.warn_days = f.expiring;
     if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
         return CLI_FAIL;
+    /* What the provider and the hashed view read must be sound too, not only the bundles
+     * listed: a damaged index or certificate file fails the listing (verify says it all). */
+    if (check_view(cat) != 0)
+        goto end;
     if (json && (ctx.json = json_array()) == NULL) {
         cli_error("out of memory");
         goto end;
@@ -558,6 +585,82 @@ end:
     json_decref(ctx.json);
     dbt_catalog_close(cat);
     return rc;
+}
+
+static void verify_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dbtrust [--catalog DIR] verify [--quiet]\n\n"
+            "Checks the whole catalog: the safety rule (owners, modes, file types, links), the\n"
+            "index, every certificate file against its name and the index, the hash links, the\n"
+            "bundles and their .meta files. Prints each problem with its path and what to do.\n"
+            "Exit status: 0 the catalog is sound, 1 problems found (or no catalog), 2 usage.\n\n"
+            "  -q, --quiet           print nothing, only set the exit status\n"
+            "  -h, --help            show this help\n");
+}
+
+struct verify_out {
+    int quiet, write_failed;
+};
+
+static void verify_problem(void *arg, const char *problem)
+{
+    struct verify_out *o = arg;
+
+    if (!o->quiet && printf("problem: %s\n", problem) < 0)
+        o->write_failed = 1;
+}
+
+int cli_cmd_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct verify_out o = {0, 0};
+    char buf[4096];
+    const char *path = cli_catalog_opt;
+    dbt_err err;
+    int c, n;
+
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'q':
+            o.quiet = 1;
+            break;
+        case 'h':
+            verify_usage(stdout);
+            return CLI_OK;
+        default:
+            verify_usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (optind != argc) {
+        cli_error("verify takes no arguments ('%s')", argv[optind]);
+        return CLI_USAGE;
+    }
+    if (path == NULL && (path = dbt_catalog_default_path(buf, sizeof(buf))) == NULL) {
+        cli_error("cannot find a catalog location: set --catalog DIR or DBTRUST_CATALOG");
+        return CLI_FAIL;
+    }
+    n = dbt_catalog_verify(path, verify_problem, &o, &err);
+    if (n < 0) {
+        cli_error("%s", err.msg);
+        return CLI_FAIL;
+    }
+    if (!o.quiet) {
+        if (n == 0)
+            printf("catalog %s: sound\n", path);
+        else
+            printf("catalog %s: %d problem%s\n", path, n, n == 1 ? "" : "s");
+    }
+    if (o.write_failed || fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("cannot write to standard output: %s", strerror(errno));
+        return CLI_FAIL;
+    }
+    return n == 0 ? CLI_OK : CLI_FAIL;
 }
 
 static void check_usage(FILE *out)

@@ -17,6 +17,7 @@ int cli_cmd_list(int argc, char **argv);
 int cli_cmd_remove(int argc, char **argv);
 int cli_cmd_export(int argc, char **argv);
 int cli_cmd_check(int argc, char **argv);
+int cli_cmd_verify(int argc, char **argv);
 int cli_cmd_env(int argc, char **argv); /* cli/system.c */
 int cli_cmd_system(int argc, char **argv);
 int cli_cmd_config(int argc, char **argv);

@@ -41,6 +41,7 @@ static const struct command commands[] = {
     {"remove", cli_cmd_remove, "remove a bundle or a certificate from the catalog"},
     {"export", cli_cmd_export, "export catalog certificates in any format"},
     {"check", cli_cmd_check, "report certificates that expire soon (for monitoring)"},
+    {"verify", cli_cmd_verify, "check the whole catalog for damage and unsafe files"},
     {"env", cli_cmd_env, "print SSL_CERT_DIR that adds the catalog, for one shell or service"},
     {"system", cli_cmd_system,
      "wire the catalog into OpenSSL's default trust (sslrootcert=system)"},

@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "catalog.h"
+#include "catsafe.h"
 #include "certinfo.h"
 #include "commands.h"
 #include "escape.h"
@@ -765,8 +766,8 @@ static int sys_lock(void)
             return -1;
         }
     }
-    if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-        cli_error("cannot open the lock %s: %s (system wiring needs root)", path, strerror(errno));
+    if ((fd = dbt_safe_open_lock(AT_FDCWD, path, 0600, path, &err)) < 0) {
+        cli_error("%s%s", err.msg, geteuid() != 0 ? " (system wiring needs root)" : "");
         return -1;
     }
     if (flock(fd, LOCK_EX) != 0) {
@@ -1190,7 +1191,7 @@ static int lazy_empty_file(dbt_catalog *cat, char *path, size_t n)
             return -1;
         }
     }
-    if (dbt_fs_check_safe(&st, path, &err) != 0) {
+    if (dbt_safe_entry(&st, path, &err) != 0) {
         cli_error("%s", err.msg);
         return -1;
     }

@@ -22,6 +22,7 @@
 #include <openssl/pem.h>
 
 #include "catalog_int.h"
+#include "catsafe.h"
 #include "fsutil.h"
 
 #define GEN_PREFIX DBT_CAT_GEN_PREFIX
@@ -52,44 +53,6 @@ static int is_hex_lower(const char *s, size_t n)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return 0;
     return s[n] == '\0' || s[n] == '.';
-}
-
-int dbt_cat_parse_gen_name(const char *s, unsigned long long *n)
-{
-    const char *p;
-    unsigned long long v = 0;
-
-    if (strncmp(s, GEN_PREFIX, strlen(GEN_PREFIX)) != 0)
-        return -1;
-    p = s + strlen(GEN_PREFIX);
-    if (*p < '1' || *p > '9')
-        return -1;
-    for (; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9' || v > (ULLONG_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (unsigned long long)(*p - '0');
-    }
-    *n = v;
-    return 0;
-}
-
-/* "<64 hex>.pem": the target of every hash link. */
-static int is_cert_file_name(const char *s)
-{
-    return strlen(s) == 68 && is_hex_lower(s, 64) && strcmp(s + 64, ".pem") == 0;
-}
-
-/* "<8 hex>.<n>": an openssl rehash link name. */
-static int is_hash_link_name(const char *s)
-{
-    size_t len = strlen(s);
-
-    if (len < 10 || !is_hex_lower(s, 8) || s[8] != '.')
-        return 0;
-    for (size_t i = 9; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
 }
 
 static int cert_sha256(X509 *x, char out[65], dbt_err *err)
@@ -202,149 +165,17 @@ const char *dbt_catalog_default_path(char *buf, size_t len)
     return buf;
 }
 
-/* ---------- safety walk ---------- */
+/* ---------- safety ---------- */
 
-enum where { W_TOP, W_GEN, W_GEN_CERTS, W_OTHER };
-
-static int check_link(dbt_catalog *cat, int dirfd, const char *name, const char *full,
-                      enum where where, dbt_err *err)
+/* The rule of lib/catsafe.h, on the generation the snapshot reads (gen NULL before it is
+ * known: every generation). */
+static int check_tree(dbt_catalog *cat, const char *gen, dbt_err *err)
 {
-    char target[PATH_MAX], *real = NULL;
-    ssize_t len;
-    unsigned long long n;
-    size_t plen = strlen(cat->path);
-    int ok = 0;
+    int rc = dbt_safe_walk(cat->dirfd, cat->path, gen, NULL, NULL, err);
 
-    len = readlinkat(dirfd, name, target, sizeof(target) - 1);
-    if (len < 0) {
-        if (errno == ENOENT)
-            return 0; /* removed by a writer while we looked */
-        dbt_err_sys(err, "cannot read symlink %s", full);
-        return -1;
-    }
-    target[len] = '\0';
-    if (where == W_TOP && (strcmp(name, CURRENT) == 0 || strcmp(name, CURRENT_TMP) == 0))
-        ok = dbt_cat_parse_gen_name(target, &n) == 0;
-    else if (where == W_TOP && strcmp(name, "bundles") == 0)
-        ok = strcmp(target, CURRENT "/bundles") == 0;
-    else if (where == W_TOP && strcmp(name, "certs") == 0)
-        ok = strcmp(target, CURRENT "/certs") == 0;
-    else if (where == W_GEN_CERTS && is_hash_link_name(name))
-        ok = is_cert_file_name(target);
-    else {
-        /* Not one of the catalog's own links: tolerated only if it stays inside. */
-        real = realpath(full, NULL);
-        if (real == NULL && errno == ENOENT) {
-            dbt_err_set(err, "%s -> %s is a symlink to nothing in catalog %s: remove it (rm %s)",
-                        full, target, cat->path, full);
-            return -1;
-        }
-        ok = real != NULL && strncmp(real, cat->path, plen) == 0 &&
-             (real[plen] == '/' || real[plen] == '\0');
-        free(real);
-    }
-    if (!ok) {
-        dbt_err_set(err,
-                    "%s -> %s points outside catalog %s: a trust store must not lead elsewhere; "
-                    "remove it (rm %s)",
-                    full, target, cat->path, full);
-        return -1;
-    }
-    return 0;
-}
-
-static int walk_dir(dbt_catalog *cat, int dirfd, const char *display, enum where where, int depth,
-                    dbt_err *err)
-{
-    DIR *d;
-    struct dirent *de;
-    int fd, ret = 0;
-
-    if (depth > 8) {
-        dbt_err_set(err, "%s: directories nested too deep for a catalog: remove it (rm -r %s)",
-                    display, display);
-        return -1;
-    }
-    fd = dup(dirfd);
-    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-        dbt_err_sys(err, "cannot read directory %s", display);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    rewinddir(d); /* dup() shares the offset with the caller's descriptor */
-    while (ret == 0 && (de = readdir(d)) != NULL) {
-        struct stat st;
-        char *full;
-        unsigned long long n;
-
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        full = dbt_cat_asprintf("%s/%s", display, de->d_name);
-        if (full == NULL) {
-            dbt_err_set(err, "out of memory");
-            ret = -1;
-            break;
-        }
-        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            if (errno != ENOENT) {
-                dbt_err_sys(err, "cannot look at %s", full);
-                ret = -1;
-            }
-        } else if (dbt_fs_check_safe(&st, full, err) != 0) {
-            ret = -1;
-        } else if (where == W_TOP && !S_ISLNK(st.st_mode) &&
-                   (strcmp(de->d_name, CURRENT) == 0 || strcmp(de->d_name, "bundles") == 0 ||
-                    strcmp(de->d_name, "certs") == 0)) {
-            /* OpenSSL reads <catalog>/certs: it must be the link into the current generation. */
-            dbt_err_set(err,
-                        "%s is not the catalog's symlink into its current generation: move it "
-                        "away (mv %s %s.old) and run dbtrust import again",
-                        full, full, full);
-            ret = -1;
-        } else if (S_ISLNK(st.st_mode)) {
-            ret = check_link(cat, dirfd, de->d_name, full, where, err);
-        } else if (S_ISDIR(st.st_mode)) {
-            enum where sub = W_OTHER;
-            int sfd;
-
-            if (where == W_TOP && dbt_cat_parse_gen_name(de->d_name, &n) == 0)
-                sub = W_GEN;
-            else if (where == W_GEN && strcmp(de->d_name, "certs") == 0)
-                sub = W_GEN_CERTS;
-            sfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sfd < 0) {
-                if (errno != ENOENT) {
-                    dbt_err_sys(err, "cannot open directory %s", full);
-                    ret = -1;
-                }
-            } else {
-                ret = walk_dir(cat, sfd, full, sub, depth + 1, err);
-                close(sfd);
-            }
-        }
-        free(full);
-    }
-    closedir(d);
-    return ret;
-}
-
-static int check_tree(dbt_catalog *cat, dbt_err *err)
-{
-    struct stat st;
-
-    if (fstat(cat->dirfd, &st) != 0) {
-        dbt_err_sys(err, "cannot look at catalog %s", cat->path);
-        return -1;
-    }
-    if (dbt_fs_check_safe(&st, cat->path, err) != 0)
-        goto bad;
-    if (walk_dir(cat, cat->dirfd, cat->path, W_TOP, 0, err) != 0)
-        goto bad;
-    return 0;
-bad:
-    dbt_err_prefix(err, "refusing unsafe catalog %s", cat->path);
-    return -1;
+    if (rc == DBT_SAFE_UNSAFE)
+        dbt_err_prefix(err, "refusing unsafe catalog %s", cat->path);
+    return rc == DBT_SAFE_OK ? 0 : -1;
 }
 
 /* ---------- open / close / snapshot ---------- */
@@ -366,21 +197,31 @@ static int load_snapshot(dbt_catalog *cat, dbt_err *err)
             return -1;
         }
         target[len] = '\0';
-        if (dbt_cat_parse_gen_name(target, &n) != 0) {
+        if (dbt_safe_gen_name(target, &n) != 0) {
             dbt_err_set(err,
                         "%s/" CURRENT " -> %s is not a catalog generation: the catalog is "
                         "damaged; remove that link and run dbtrust import again",
                         cat->path, target);
             return -1;
         }
-        fd = openat(cat->dirfd, target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        /* Two commits between our readlink and open delete the generation: look again. */
-        if (fd >= 0 || errno != ENOENT || attempt >= 5)
+        /* Held (catsafe.h) until the snapshot is closed or replaced, so that no writer
+         * removes it under us. A writer removing it between our readlink and open: look
+         * again. */
+        int rc = dbt_safe_hold_gen(cat->dirfd, target, &fd);
+        if (rc < 0) {
+            dbt_err_sys(err, "cannot open %s/%s", cat->path, target);
+            return -1;
+        }
+        if (rc == 0)
             break;
-    }
-    if (fd < 0) {
-        dbt_err_sys(err, "cannot open %s/%s", cat->path, target);
-        return -1;
+        if (attempt >= 8) {
+            dbt_err_set(err,
+                        "%s/" CURRENT " -> %s: that generation is missing or being removed, "
+                        "again after %d attempts; the catalog is damaged, or a writer commits "
+                        "faster than it can be read: try again",
+                        cat->path, target, attempt + 1);
+            return -1;
+        }
     }
     char *certs = dbt_cat_asprintf("%s/%s/certs", cat->path, target);
     if (certs == NULL) {
@@ -418,7 +259,7 @@ static int check_creatable(dbt_catalog *cat, dbt_err *err)
         const char *e = de->d_name;
         if (strcmp(e, ".") == 0 || strcmp(e, "..") == 0 || strcmp(e, LOCK_NAME) == 0 ||
             strcmp(e, CURRENT_TMP) == 0 || strcmp(e, "bundles") == 0 || strcmp(e, "certs") == 0 ||
-            dbt_cat_parse_gen_name(e, &n) == 0)
+            dbt_safe_gen_name(e, &n) == 0)
             continue;
         dbt_err_set(err,
                     "%s is not a dbtrust catalog and not empty (it holds %s): give a new or "
@@ -481,18 +322,15 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
                         real);
             goto fail;
         }
-        cat->lockfd = openat(cat->dirfd, LOCK_NAME,
-                             O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, DBT_FILE_MODE);
-        if (cat->lockfd >= 0 && fchmod(cat->lockfd, DBT_FILE_MODE) != 0) {
-            dbt_err_sys(err, "cannot set the mode of %s/" LOCK_NAME, real);
+        char *lock = dbt_cat_asprintf("%s/" LOCK_NAME, real);
+        if (lock == NULL) {
+            dbt_err_set(err, "out of memory");
             goto fail;
         }
-        if (cat->lockfd < 0 && errno == EEXIST)
-            cat->lockfd = openat(cat->dirfd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (cat->lockfd < 0) {
-            dbt_err_sys(err, "cannot open the lock file %s/" LOCK_NAME, real);
+        cat->lockfd = dbt_safe_open_lock(cat->dirfd, LOCK_NAME, DBT_FILE_MODE, lock, err);
+        free(lock);
+        if (cat->lockfd < 0)
             goto fail;
-        }
         while (flock(cat->lockfd, LOCK_EX) != 0) {
             if (errno != EINTR) {
                 dbt_err_sys(err, "cannot lock %s/" LOCK_NAME, real);
@@ -500,11 +338,17 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
             }
         }
     }
-    /* After the lock, so that a writer checks what it is going to build on. */
-    if (check_tree(cat, err) != 0)
-        goto fail;
+    /* After the lock, so that a writer checks what it is going to build on; after resolving
+     * "current", so that the generation read is checked in full. */
     rc = load_snapshot(cat, err);
-    if (rc < 0)
+    if (rc < 0) {
+        /* A "current" that is not a link to a generation: the walk says what is wrong. */
+        dbt_err walk;
+        if (check_tree(cat, NULL, &walk) != 0 && err != NULL)
+            *err = walk;
+        goto fail;
+    }
+    if (check_tree(cat, rc == 0 ? cat->gen_name : NULL, err) != 0)
         goto fail;
     if (rc == 1) {
         if (!(flags & DBT_CAT_CREATE)) {
@@ -965,6 +809,61 @@ int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_e
     ret = 0;
 end:
     dbt_catalog_certs_free(v, cnt);
+    free(data);
+    free(display);
+    return ret;
+}
+
+int dbt_catalog_check_cert(dbt_catalog *cat, const char *sha256, dbt_err *err)
+{
+    char rel[96], sha[65], got[65], *display = NULL, *name = NULL, *header = NULL;
+    unsigned char *data = NULL, *der = NULL, md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    size_t len;
+    long dlen = 0;
+    BIO *bio = NULL;
+    int ret = -1;
+
+    if (dbt_catalog_parse_sha256(sha256, sha, err) != 0 || dbt_cat_snapshot_ready(cat, err) != 0)
+        return -1;
+    snprintf(rel, sizeof(rel), "certs/%s.pem", sha);
+    display = dbt_cat_asprintf("%s/%s.pem", cat->certs_dir, sha);
+    if (display == NULL) {
+        dbt_err_set(err, "out of memory");
+        return -1;
+    }
+    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_MAX_INPUT, &data, &len, display, err) != 0) {
+        if (errno == ENOENT)
+            dbt_err_set(err, "catalog %s holds no certificate with SHA-256 %s", cat->path, sha);
+        goto end;
+    }
+    /* The DER's digest only: parsing the certificate costs far more and proves nothing more
+     * about which certificate the file holds. */
+    bio = BIO_new_mem_buf(data, (int)len);
+    if (bio == NULL || !PEM_read_bio(bio, &name, &header, &der, &dlen) ||
+        strcmp(name, PEM_STRING_X509) != 0) {
+        dbt_err_ossl(err, "%s: not a certificate: the catalog is damaged", display);
+        goto end;
+    }
+    if (!EVP_Digest(der, (size_t)dlen, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+        dbt_err_ossl(err, "cannot compute a SHA-256 fingerprint");
+        goto end;
+    }
+    for (unsigned int i = 0; i < mdlen; i++)
+        snprintf(got + 2 * i, 3, "%02x", md[i]);
+    if (strcmp(got, sha) != 0) {
+        dbt_err_set(err,
+                    "%s holds a certificate with SHA-256 %s: the catalog is damaged; run "
+                    "dbtrust import again to rebuild it",
+                    display, got);
+        goto end;
+    }
+    ret = 0;
+end:
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    BIO_free(bio);
     free(data);
     free(display);
     return ret;

@@ -13,6 +13,7 @@
  *     empty.pem                 optional empty, read-only (0444) file: the SSL_CERT_FILE of
  *                               `dbtrust env --lazy`, which creates it atomically on first use;
  *                               outside the generations so its path never changes
+ *     .dead-gen-<N>/            a generation a writer is removing; never read
  *     .gen-<N>/                 one complete, immutable generation (N decimal, no leading 0)
  *       bundles/<name>.pem      source of truth: canonical PEM, one block per certificate
  *       bundles/<name>.meta     "key=value" lines: origin, sha256 (of the imported input),
@@ -36,21 +37,32 @@
  * A commit builds .gen-<N+1> in full beside the current one (N+1 above every existing .gen-*
  * name, so a name is never reused), flushes it (syncfs, then fsync of its directories), renames
  * a fresh ".current.tmp" symlink over "current" and fsyncs the catalog directory (if that fails,
- * "current" is put back). It then deletes every generation except the new one and the one it
- * replaced (kept so that a reader that resolved "current" just before the swap can finish).
+ * "current" is put back). It then deletes every generation except the new one, the one it
+ * replaced, and those a reader holds.
+ * Readers (dbt_catalog, the provider) hold the generation they read with a shared flock(2) on
+ * its directory, taken without waiting (lib/catsafe.h, dbt_safe_hold_gen); a writer deletes a
+ * generation only after an exclusive flock on it succeeds without waiting, renaming it to
+ * .dead-gen-<N> first, and otherwise leaves it to a later commit. Neither side ever blocks,
+ * and a reader holds its generation exactly as long as it keeps the directory open.
  * A failed commit removes its partial generation. Leftovers of a killed writer (a .gen-* above
- * "current", ".current.tmp") are never read and are removed by the next dbt_catalog_begin().
- * A catalog is only created in a new or empty directory.
+ * "current", ".current.tmp", a .dead-gen-*) are never read and are removed by the next
+ * dbt_catalog_begin(). A catalog is only created in a new or empty directory.
  * Readers resolve "current" once, at open, and read that generation only: a dbt_catalog is a
- * consistent snapshot (reopen to see later commits; a snapshot two commits old is gone).
+ * consistent snapshot that stays whole however many commits follow (reopen to see them).
  *
- * Safety, checked at every open: the catalog directory and every entry below it must be owned
- * by root or the effective user, directories and files must not be writable by group or
- * others, only files, directories and symlinks may exist, current/bundles/certs must be the
- * symlinks above, and symlinks must be the catalog's own (current/.current.tmp -> .gen-<N>,
- * bundles/certs -> current/..., <hash>.<n> -> <sha256>.pem in a generation's certs/) or
- * resolve inside the catalog. Files are created 0644 and directories 0755 whatever the umask.
- * The parents of the catalog are not checked.
+ * The writers' .lock is opened without following a symlink and without blocking, and must be
+ * a regular file that passes the rule below (dbt_safe_open_lock); writers wait for each other
+ * on its flock, nothing else waits.
+ *
+ * Safety, checked at every open by the one rule of lib/catsafe.h (the provider runs the same
+ * code): the catalog directory, every entry at its top, and everything in the generation read
+ * must be owned by root or the effective user, directories and files must not be writable by
+ * group or others, only files, directories and symlinks may exist, current/bundles/certs must
+ * be the symlinks above, and symlinks must be the catalog's own (current/.current.tmp ->
+ * .gen-<N>, bundles/certs -> current/..., <hash>.<n> -> <sha256>.pem in a generation's certs/)
+ * or resolve inside the catalog. Other generations are checked as entries only (never read).
+ * Files are created 0644 and directories 0755 whatever the umask. The parents of the catalog
+ * are not checked. dbt_catalog_verify checks all of it and the consistency of the rest.
  */
 
 #include <stddef.h>
@@ -69,7 +81,7 @@ typedef struct dbt_catalog_txn dbt_catalog_txn;
 /* Flags of dbt_catalog_open. */
 enum {
     DBT_CAT_READ = 0,
-    DBT_CAT_WRITE = 1,  /* take the writer lock (blocks until free) */
+    DBT_CAT_WRITE = 1,  /* take the writer lock (waits for another writer, never for a reader) */
     DBT_CAT_CREATE = 2, /* create an empty catalog when missing (implies DBT_CAT_WRITE) */
 };
 
@@ -158,8 +170,30 @@ int dbt_catalog_load(dbt_catalog *cat, const char *name, dbt_bundle **out, dbt_e
 /* Distinct certificates sorted by sha256, each with the bundles holding it (from the index). */
 int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_err *err);
 void dbt_catalog_certs_free(dbt_catalog_cert *certs, size_t n);
+/* Checks that certs/<sha256>.pem of the snapshot exists and holds the certificate its name
+ * says (its DER's SHA-256), without parsing it. */
+int dbt_catalog_check_cert(dbt_catalog *cat, const char *sha256, dbt_err *err);
 /* Loads certs/<sha256>.pem of the snapshot. */
 int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_err *err);
+
+/* --- Checking a whole catalog (dbtrust verify) --- */
+
+typedef void dbt_catalog_problem_fn(void *arg, const char *problem);
+/*
+ * Checks the catalog at path in full, without refusing it at the first problem: the safety
+ * rule (lib/catsafe.h) over every generation; "current"; the index (parses, sorted); every
+ * indexed certificate file (exists, holds one certificate whose SHA-256 is its name, whose
+ * SHA-1, subject and issuer hashes and serial are the index's); the hash links (each names an
+ * indexed file and carries its subject hash, numbered 0, 1, ... without a gap, one per
+ * certificate); nothing else in certs/ or bundles/; every bundle (.meta parses, the PEM parses,
+ * its count is the .meta's, each certificate indexed under the bundle) and, the other way, each
+ * bundle the index names holds the certificate. Each problem goes to fn (may be NULL) as one
+ * line naming the path and what to do. Reads each file once, within the bounds of the readers
+ * (DBT_MAX_INPUT a file, DBT_SAFE_MAX_ENTRIES a directory).
+ * Returns the number of problems (0: the catalog is sound), or -1 when there is no catalog to
+ * check (err says why).
+ */
+int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, dbt_err *err);
 
 /* --- Write side: one transaction at a time, on a catalog opened with DBT_CAT_WRITE. --- */
 

@@ -23,8 +23,6 @@ struct dbt_catalog {
 };
 
 char *dbt_cat_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* ".gen-<N>" with N decimal without leading zero; 0 and *n, else -1. */
-int dbt_cat_parse_gen_name(const char *s, unsigned long long *n);
 int dbt_cat_snapshot_ready(dbt_catalog *cat, dbt_err *err);
 /* The snapshot's bundle names, sorted; free with dbt_cat_free_names. */
 int dbt_cat_list_names(dbt_catalog *cat, char ***names, size_t *n, dbt_err *err);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <openssl/pem.h>
 
 #include "catalog_int.h"
+#include "catsafe.h"
 #include "fsutil.h"
 
 /*
@@ -154,7 +156,7 @@ static int scan_gens(dbt_catalog *cat, gen_fn *fn, void *arg, dbt_err *err)
     rewinddir(d); /* dup() shares the offset with cat->dirfd */
     while ((de = readdir(d)) != NULL) {
         unsigned long long n;
-        if (dbt_cat_parse_gen_name(de->d_name, &n) == 0)
+        if (dbt_safe_gen_name(de->d_name, &n) == 0)
             fn(cat, de->d_name, n, arg);
     }
     closedir(d);
@@ -185,23 +187,63 @@ struct keep2 {
     unsigned long long a, b;
 };
 
+/* A generation being removed is renamed out of the .gen-N names first, so that a reader that
+ * opened it but has not locked it yet sees it gone (catsafe.h, dbt_safe_hold_gen). */
+#define DEAD_PREFIX DBT_SAFE_DEAD_PREFIX
+
+/* Removes generation name unless a reader holds it (catsafe.h): never waits for one. */
+static void remove_gen(dbt_catalog *cat, const char *name, unsigned long long n)
+{
+    char dead[48];
+    int fd = openat(cat->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    /* Busy: a reader still reads it; a later commit removes it. Any other failure means a
+     * filesystem without flock, where readers cannot hold it either: remove it as before. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 && (errno == EWOULDBLOCK || errno == EINTR)) {
+        close(fd);
+        return;
+    }
+    snprintf(dead, sizeof(dead), DEAD_PREFIX "%llu", n);
+    if (renameat(cat->dirfd, name, cat->dirfd, dead) == 0)
+        dbt_fs_rmtree_at(cat->dirfd, dead, dead, NULL);
+    else
+        dbt_fs_rmtree_at(cat->dirfd, name, name, NULL);
+    close(fd);
+}
+
 static void gen_remove_others(dbt_catalog *cat, const char *name, unsigned long long n, void *arg)
 {
     struct keep2 *k = arg;
 
     if (n != k->a && n != k->b)
-        dbt_fs_rmtree_at(cat->dirfd, name, name, NULL);
+        remove_gen(cat, name, n);
 }
 
 /* Removes what killed writers left: partial generations (above "current", or below the one
- * before it) and a stray ".current.tmp". */
+ * before it, unless a reader holds them), half-removed ones and a stray ".current.tmp". */
 static void clean_leftovers(dbt_catalog *cat)
 {
     struct keep2 k = {cat->gen, 0};
+    int fd = dup(cat->dirfd);
+    DIR *d;
+    struct dirent *de;
 
     scan_gens(cat, gen_prev, &k.b, NULL);
     scan_gens(cat, gen_remove_others, &k, NULL);
     unlinkat(cat->dirfd, DBT_CAT_CURRENT_TMP, 0);
+    /* Renamed under the writer's exclusive flock, so no reader holds them. */
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    rewinddir(d);
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, DEAD_PREFIX, strlen(DEAD_PREFIX)) == 0)
+            dbt_fs_rmtree_at(cat->dirfd, de->d_name, de->d_name, NULL);
+    closedir(d);
 }
 
 /* ---------- begin: the current generation as DER and index facts ---------- */
@@ -899,12 +941,14 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, dbt_err 
             unlinkat(cat->dirfd, DBT_CAT_CURRENT, 0);
         goto end;
     }
+    /* The new generation becomes the snapshot, held like any reader's (catsafe.h). */
+    (void)flock(genfd, LOCK_SH | LOCK_NB); /* fails only where there is no flock */
+    if (cat->genfd >= 0)
+        close(cat->genfd);
     {
         struct keep2 keep = {n, cat->gen};
         scan_gens(cat, gen_remove_others, &keep, NULL);
     }
-    if (cat->genfd >= 0)
-        close(cat->genfd);
     cat->genfd = genfd;
     genfd = -1;
     cat->gen = n;

@@ -1,5 +1,5 @@
 /* File helpers: exclusive and atomic writes with fsync, exact modes whatever the umask,
- * symlink-safe tree removal and the ownership/permission rules of a trust store. */
+ * symlink-safe tree removal. The ownership/permission rule of a trust store is lib/catsafe.c. */
 #include "config.h"
 
 #include <dirent.h>
@@ -500,38 +500,4 @@ end:
     free(buf);
     close(fd);
     return ret;
-}
-
-int dbt_fs_check_safe(const struct stat *st, const char *path, dbt_err *err)
-{
-    uid_t me = geteuid();
-
-    if (st->st_uid != 0 && st->st_uid != me) {
-        if (me == 0)
-            dbt_err_set(err,
-                        "%s is owned by uid %lu, not by root: a trust store must not be "
-                        "changeable by another user; run chown root %s (or remove it)",
-                        path, (unsigned long)st->st_uid, path);
-        else
-            dbt_err_set(err,
-                        "%s is owned by uid %lu, neither root nor you (uid %lu): a trust store "
-                        "must not be changeable by another user; have it removed or chowned",
-                        path, (unsigned long)st->st_uid, (unsigned long)me);
-        return -1;
-    }
-    if (S_ISLNK(st->st_mode))
-        return 0;
-    if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode)) {
-        dbt_err_set(err, "%s is neither a file, a directory nor a symlink: remove it (rm %s)", path,
-                    path);
-        return -1;
-    }
-    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        dbt_err_set(err,
-                    "%s is writable by %s: anyone who can write a trust store can make it "
-                    "trust their CA; run chmod go-w %s",
-                    path, (st->st_mode & S_IWOTH) ? "others" : "its group", path);
-        return -1;
-    }
-    return 0;
 }

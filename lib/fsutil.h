@@ -1,5 +1,6 @@
-/* File helpers for writers that must never leave a half-written file behind, and the ownership
- * and permission checks that keep a trust store from being writable by someone else. */
+/* File helpers for writers that must never leave a half-written file behind. The ownership and
+ * permission rule that keeps a trust store from being writable by someone else is in
+ * lib/catsafe.h. */
 #ifndef DBT_FSUTIL_H
 #define DBT_FSUTIL_H
 
@@ -72,13 +73,5 @@ int dbt_fs_rmtree_at(int dirfd, const char *name, const char *display, dbt_err *
  * *data is malloc'ed and NUL-terminated (the NUL is not counted in *len). */
 int dbt_fs_read_at(int dirfd, const char *name, int nofollow, size_t max, unsigned char **data,
                    size_t *len, const char *display, dbt_err *err);
-
-/*
- * Trust-store safety of one entry (from lstat): owned by root or the effective user, and, unless
- * it is a symlink (whose own mode means nothing), not writable by group or others. Only regular
- * files, directories and symlinks are allowed. The message names path and the command that fixes
- * it ("chmod go-w /x/y"). Returns 0 when safe, else -1.
- */
-int dbt_fs_check_safe(const struct stat *st, const char *path, dbt_err *err);
 
 #endif

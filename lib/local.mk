@@ -11,7 +11,7 @@ lib_libdbtrust_la_SOURCES += \
 # Java truststores: PKCS#12 and JKS/JCEKS, read and written.
 lib_libdbtrust_la_SOURCES += lib/p12.c lib/p12.h lib/jks.c lib/jks.h
 # Catalog: named bundles on disk, generated views, atomic changes; file helpers it writes with.
-lib_libdbtrust_la_SOURCES += lib/catalog.c lib/catalog_txn.c lib/catalog_int.h \
-	lib/fsutil.c lib/fsutil.h
+lib_libdbtrust_la_SOURCES += lib/catalog.c lib/catalog_txn.c lib/catalog_verify.c lib/catalog_int.h \
+	lib/fsutil.c lib/fsutil.h lib/catsafe.c lib/catsafe.h
 # Standalone hashed directories (export/convert --to hashed-dir).
 lib_libdbtrust_la_SOURCES += lib/hashdir.c lib/hashdir.h

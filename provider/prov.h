@@ -23,8 +23,11 @@ enum {
     DBT_R_OUT_OF_MEMORY,
 };
 
+struct dbt_reader_checked;
+
 /* The provider context: written once in OSSL_provider_init, read-only afterwards, so every
- * thread may use it without a lock. */
+ * thread may use it without a lock; only *checked changes, behind its own (only ever tried)
+ * mutex (provider/reader.h). */
 typedef struct dbt_provctx {
     const OSSL_CORE_HANDLE *handle;
     OSSL_FUNC_core_new_error_fn *new_error;
@@ -32,6 +35,7 @@ typedef struct dbt_provctx {
     OSSL_FUNC_core_vset_error_fn *vset_error;
     int err_lib;   /* the error library of dbtrust's reason strings; 0 when not registered */
     char *catalog; /* from the config section's "catalog" key, or DBT_DEFAULT_CATALOG */
+    struct dbt_reader_checked *checked; /* the last safety walk found safe; NULL: walk always */
 } dbt_provctx;
 
 #define DBT_DEFAULT_CATALOG "/etc/dbtrust"

@@ -14,6 +14,7 @@
 #include <openssl/params.h>
 
 #include "prov.h"
+#include "reader.h"
 
 static OSSL_FUNC_provider_teardown_fn dbt_prov_teardown;
 static OSSL_FUNC_provider_gettable_params_fn dbt_prov_gettable_params;
@@ -83,6 +84,7 @@ static void dbt_prov_teardown(void *provctx)
     if (pc == NULL)
         return;
     OPENSSL_free(pc->catalog);
+    dbt_reader_checked_free(pc->checked);
     OPENSSL_free(pc);
 }
 
@@ -177,6 +179,8 @@ __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HA
         OPENSSL_free(pc);
         return 0;
     }
+    /* Memory only (no file is touched at init); without it every open walks the catalog. */
+    pc->checked = dbt_reader_checked_new();
     *out = dbt_prov_functions;
     *provctx = pc;
     return 1;

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "catsafe.h"
 #include "prov.h"
 #include "reader.h"
 
@@ -53,24 +55,12 @@ static int is_hex(const char *s, size_t len, int lower_only)
     return 1;
 }
 
-/* The ownership and mode rule of lib/catalog.h: a trust store anyone else can write to is a way
- * to inject a CA, so it is refused rather than read. */
+/* The ownership and mode rule of lib/catsafe.h, the same the commands apply: a trust store
+ * anyone else can write to is a way to inject a CA, so it is refused rather than read. */
 static int check_safe(const struct stat *st, const char *path, dbt_err *err)
 {
-    uid_t me = geteuid();
-
-    if (st->st_uid != 0 && st->st_uid != me) {
-        dbt_err_set(err,
-                    "%s is owned by uid %u, neither root nor the running user (uid %u); "
-                    "a trust store must not be writable by others: chown it",
-                    path, (unsigned)st->st_uid, (unsigned)me);
-        return DBT_R_UNSAFE_CATALOG;
-    }
-    if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        dbt_err_set(err,
-                    "%s is writable by group or others (mode %04o); a trust store must not be "
-                    "writable by others: chmod go-w it",
-                    path, (unsigned)(st->st_mode & 07777));
+    if (dbt_safe_entry(st, path, err) != 0) {
+        dbt_err_prefix(err, "refusing unsafe catalog");
         return DBT_R_UNSAFE_CATALOG;
     }
     return 0;
@@ -121,7 +111,8 @@ static int resolve_current(int catfd, const char *catalog, char *gen, dbt_err *e
 {
     char target[64];
     ssize_t n;
-    int reason = 0, i;
+    unsigned long long num;
+    int reason = 0;
 
     n = readlinkat(catfd, "current", target, sizeof(target) - 1);
     if (n < 0) {
@@ -138,14 +129,8 @@ static int resolve_current(int catfd, const char *catalog, char *gen, dbt_err *e
         return reason;
     }
     target[n] = '\0';
-    if (n < 6 || n > 24 || strncmp(target, ".gen-", 5) != 0) {
+    if (n > 24 || dbt_safe_gen_name(target, &num) != 0) {
         reason = DBT_R_CORRUPT_CATALOG;
-    } else {
-        for (i = 5; i < n; i++)
-            if (target[i] < '0' || target[i] > '9')
-                reason = DBT_R_CORRUPT_CATALOG;
-    }
-    if (reason != 0) {
         dbt_err_set(err,
                     "%s/current points to \"%s\", not to a .gen-N directory of the catalog; "
                     "the catalog is damaged or tampered with",
@@ -156,23 +141,98 @@ static int resolve_current(int catfd, const char *catalog, char *gen, dbt_err *e
     return 0;
 }
 
-/* 1 when "current" no longer names gen (a writer committed since we resolved it). */
-static int gen_replaced(int catfd, const char *gen)
-{
-    char target[64];
-    ssize_t n = readlinkat(catfd, "current", target, sizeof(target) - 1);
+struct dbt_reader_checked {
+    pthread_mutex_t lock;
+    int valid;
+    struct stat key[4]; /* catalog, generation, certs, bundles: as fstat saw them */
+};
 
-    if (n < 0)
-        return 0;
-    target[n] = '\0';
-    return strcmp(target, gen) != 0;
+dbt_reader_checked *dbt_reader_checked_new(void)
+{
+    dbt_reader_checked *c = OPENSSL_zalloc(sizeof(*c));
+
+    if (c != NULL && pthread_mutex_init(&c->lock, NULL) != 0) {
+        OPENSSL_free(c);
+        c = NULL;
+    }
+    return c;
 }
 
-int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_err *err)
+void dbt_reader_checked_free(dbt_reader_checked *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    OPENSSL_free(c);
+}
+
+/* The parts of a directory's stat that change when anything in it is added, removed, renamed,
+ * or when it is chmod'ed or chown'ed (the other fields are zeroed so memcmp compares these). */
+static int dir_key(int fd, struct stat *k)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0)
+        return -1;
+    memset(k, 0, sizeof(*k));
+    k->st_dev = st.st_dev;
+    k->st_ino = st.st_ino;
+    k->st_mode = st.st_mode;
+    k->st_uid = st.st_uid;
+    k->st_gid = st.st_gid;
+    k->st_mtim = st.st_mtim;
+    k->st_ctim = st.st_ctim;
+    return 0;
+}
+
+/* Whether the walk can be skipped (same = 1), or what to remember after a safe walk. */
+static int checked_same(dbt_reader_checked *c, const struct stat key[4])
+{
+    int same = 0;
+
+    if (c == NULL || pthread_mutex_trylock(&c->lock) != 0)
+        return 0;
+    same = c->valid && memcmp(c->key, key, sizeof(c->key)) == 0;
+    pthread_mutex_unlock(&c->lock);
+    return same;
+}
+
+static void checked_store(dbt_reader_checked *c, const struct stat key[4])
+{
+    if (c == NULL || pthread_mutex_trylock(&c->lock) != 0)
+        return;
+    memcpy(c->key, key, sizeof(c->key));
+    c->valid = 1;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The safety rule of lib/catsafe.h over the catalog and the generation opened. */
+static int check_catalog(dbt_reader *rd, int catfd, dbt_reader_checked *checked, dbt_err *err)
+{
+    struct stat key[4];
+    int have_key, rc;
+
+    have_key = dir_key(catfd, &key[0]) == 0 && dir_key(rd->gen_fd, &key[1]) == 0 &&
+               dir_key(rd->certs_fd, &key[2]) == 0 && dir_key(rd->bundles_fd, &key[3]) == 0;
+    if (have_key && checked_same(checked, key))
+        return 0;
+    rc = dbt_safe_walk(catfd, rd->catalog, rd->gen, NULL, NULL, err);
+    if (rc == DBT_SAFE_UNSAFE) {
+        dbt_err_prefix(err, "refusing unsafe catalog %s", rd->catalog);
+        return DBT_R_UNSAFE_CATALOG;
+    }
+    if (rc != DBT_SAFE_OK)
+        return DBT_R_IO_ERROR;
+    if (have_key)
+        checked_store(checked, key);
+    return 0;
+}
+
+int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *checked, dbt_err *err)
 {
     char path[4096];
     struct stat st;
-    int catfd = -1, reason = 0, attempt;
+    int catfd = -1, reason = 0, attempt, rc;
 
     memset(rd, 0, sizeof(*rd));
     rd->catalog = catalog;
@@ -205,28 +265,46 @@ int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_err *err)
     if ((reason = check_safe(&st, catalog, err)) != 0)
         goto end;
 
-    /* One readlink per session: everything below goes through gen_fd, so a writer renaming a
-     * new "current" into place (or deleting this generation) does not change what we read.
-     * A writer deletes every generation but the new current one and the one it replaced, so a
-     * generation resolved just before two commits can vanish (whole or half deleted) before we
-     * open it: when what is missing belongs to a generation that is no longer current, resolve
+    /* One readlink per session: everything below goes through gen_fd, which holds the
+     * generation (lib/catsafe.h): no writer removes it while this reader is open, so a store
+     * kept open across any number of commits reads the generation it opened, whole. A
+     * generation that a writer removes between our readlink and our lock is seen gone: resolve
      * "current" again (bounded: a writer committing faster than we can open is damage enough). */
     for (attempt = 0;; attempt++) {
         if ((reason = resolve_current(catfd, catalog, rd->gen, err)) != 0)
             goto end;
         snprintf(path, sizeof(path), "%s/%s", catalog, rd->gen);
-        reason = open_dir_at(catfd, rd->gen, path, &rd->gen_fd, err);
-        if (reason == 0) {
-            snprintf(path, sizeof(path), "%s/%s/certs", catalog, rd->gen);
-            reason = open_dir_at(rd->gen_fd, "certs", path, &rd->certs_fd, err);
-        }
-        if (reason != DBT_R_CORRUPT_CATALOG || attempt >= DBT_OPEN_RETRIES ||
-            !gen_replaced(catfd, rd->gen))
+        rc = dbt_safe_hold_gen(catfd, rd->gen, &rd->gen_fd);
+        if (rc == 0)
             break;
-        if (rd->gen_fd >= 0)
-            close(rd->gen_fd);
-        rd->gen_fd = -1;
+        if (rc < 0) {
+            dbt_err_sys(err, "cannot open %s", path);
+            reason = DBT_R_IO_ERROR;
+            goto end;
+        }
+        if (attempt >= DBT_OPEN_RETRIES) {
+            dbt_err_set(err,
+                        "%s is missing or being removed (%d attempts); the catalog is damaged: "
+                        "run dbtrust import again",
+                        path, attempt + 1);
+            reason = DBT_R_CORRUPT_CATALOG;
+            goto end;
+        }
     }
+    if (fstat(rd->gen_fd, &st) != 0) {
+        dbt_err_sys(err, "cannot stat %s", path);
+        reason = DBT_R_IO_ERROR;
+        goto end;
+    }
+    if ((reason = check_safe(&st, path, err)) != 0)
+        goto end;
+    snprintf(path, sizeof(path), "%s/%s/certs", catalog, rd->gen);
+    if ((reason = open_dir_at(rd->gen_fd, "certs", path, &rd->certs_fd, err)) != 0)
+        goto end;
+    snprintf(path, sizeof(path), "%s/%s/bundles", catalog, rd->gen);
+    if ((reason = open_dir_at(rd->gen_fd, "bundles", path, &rd->bundles_fd, err)) != 0)
+        goto end;
+    reason = check_catalog(rd, catfd, checked, err);
 
 end:
     if (catfd >= 0)
@@ -234,17 +312,6 @@ end:
     if (reason != 0)
         dbt_reader_close(rd);
     return reason;
-}
-
-int dbt_reader_stale(const dbt_reader *rd)
-{
-    int catfd, stale;
-
-    if ((catfd = open(rd->catalog, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return 0;
-    stale = gen_replaced(catfd, rd->gen);
-    close(catfd);
-    return stale;
 }
 
 void dbt_reader_close(dbt_reader *rd)

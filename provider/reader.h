@@ -25,6 +25,19 @@ typedef struct dbt_index_entry {
     const char *bundles; /* "name[,name...]" */
 } dbt_index_entry;
 
+/*
+ * What the last full safety walk (lib/catsafe.h) found safe: the catalog directory and the
+ * generation's directories, by identity and change times. A generation is immutable once
+ * written; adding, removing or renaming an entry or changing a directory's own mode changes
+ * these times, so while they stay the same a later open checks only the directories and,
+ * as always, each file it reads. One per provider context, shared by its threads behind a
+ * mutex that is only ever tried (pthread_mutex_trylock): a busy or inherited-locked mutex
+ * costs a walk, never a wait.
+ */
+typedef struct dbt_reader_checked dbt_reader_checked;
+dbt_reader_checked *dbt_reader_checked_new(void);
+void dbt_reader_checked_free(dbt_reader_checked *c);
+
 typedef struct dbt_reader {
     const char *catalog; /* borrowed from the provider context */
     char gen[32];        /* ".gen-N" that "current" named when the session opened */
@@ -37,12 +50,14 @@ typedef struct dbt_reader {
 
 /* Every function returns 0 on success or a DBT_R_* reason with a message in err. */
 
-/* Resolves "current" once and opens that generation; later swaps do not affect this reader. */
-int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_err *err);
+/*
+ * Resolves "current" once, opens that generation and holds it (dbt_safe_hold_gen: no writer
+ * removes it until dbt_reader_close, and nobody ever waits), then checks the catalog with the
+ * rule of lib/catsafe.h (the whole walk, or only its directories when checked remembers the
+ * same state safe; checked may be NULL). Later commits do not change what this reader sees.
+ */
+int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *checked, dbt_err *err);
 void dbt_reader_close(dbt_reader *rd);
-/* 1 when "current" no longer names the reader's generation (a writer committed since it
- * opened: after two commits the generation is deleted, whole or in part). */
-int dbt_reader_stale(const dbt_reader *rd);
 
 /* 1 when name has the bundle-name syntax (1-64 of [A-Za-z0-9._-], not starting with '.'). */
 int dbt_reader_name_ok(const char *name, size_t len);

@@ -38,9 +38,6 @@ static OSSL_FUNC_store_load_fn dbt_store_load;
 static OSSL_FUNC_store_eof_fn dbt_store_eof;
 static OSSL_FUNC_store_close_fn dbt_store_close;
 
-/* How many times one subject search starts again on a newer generation (restart_if_stale). */
-#define DBT_STALE_RESTARTS 8
-
 #define DBT_URI_HELP                                                                               \
     "use dbtrust:// for the whole catalog or dbtrust://<bundle> for one bundle (bundle names: "    \
     "1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.' or '-')"
@@ -67,9 +64,7 @@ typedef struct dbt_store {
     int expect_other; /* asked for keys, CRLs...: the catalog holds only certificates */
 
     int state;
-    int fatal;    /* the pending error ends the iteration */
-    int yielded;  /* an object was handed out */
-    int restarts; /* subject searches started again on a newer generation */
+    int fatal; /* the pending error ends the iteration */
     int link_n;
     size_t idx_pos;
     char *bundle_buf;
@@ -146,7 +141,7 @@ static void *dbt_store_open(void *provctx, const char *uri)
         DBT_RAISE(pc, DBT_R_BAD_URI, "\"%s\" is not a dbtrust store URI: " DBT_URI_HELP, uri);
         goto fail;
     }
-    if ((reason = dbt_reader_open(&ctx->rd, pc->catalog, &err)) != 0) {
+    if ((reason = dbt_reader_open(&ctx->rd, pc->catalog, pc->checked, &err)) != 0) {
         DBT_RAISE(pc, reason, "%s: %s", uri, err.msg);
         goto fail;
     }
@@ -413,7 +408,8 @@ static int set_params(dbt_store *ctx, const OSSL_PARAM params[])
 static void fail(dbt_store *ctx, int reason, int fatal)
 {
     ctx->err_reason = reason;
-    ctx->fatal = fatal;
+    /* An unsafe file ends the session: the catalog is refused whole, never served in part. */
+    ctx->fatal = fatal || reason == DBT_R_UNSAFE_CATALOG;
     ctx->state = ST_ERROR;
 }
 
@@ -549,34 +545,12 @@ static int matches(const dbt_store *ctx, const dbt_certparts *c)
     }
 }
 
-/* A subject search that finds nothing, or a certificate file missing, in a generation that is
- * no longer current may only mean that a writer deleted the generation under us (a commit keeps
- * the new generation and the one it replaced, so a session that spans two commits loses its
- * own). Then the search starts again on the current generation, if nothing was handed out yet
- * (bounded). Returns 1 to start again, 0 to go on as found, -1 after fail(). */
-static int restart_if_stale(dbt_store *ctx)
-{
-    int reason;
-
-    if (ctx->search != S_SUBJECT || ctx->yielded || ctx->restarts >= DBT_STALE_RESTARTS ||
-        !dbt_reader_stale(&ctx->rd))
-        return 0;
-    ctx->restarts++;
-    dbt_reader_close(&ctx->rd);
-    if ((reason = dbt_reader_open(&ctx->rd, ctx->pc->catalog, &ctx->err)) != 0) {
-        fail(ctx, reason, 1);
-        return -1;
-    }
-    ctx->link_n = 0;
-    return 1;
-}
-
 /* Moves to the next object the search yields: READY, ERROR or EOF. */
 static void advance(dbt_store *ctx)
 {
     char sha[DBT_SHA256_HEX + 1];
     dbt_certparts parts = {NULL, NULL, 0, 0, NULL};
-    int reason, missing, yes, r;
+    int reason, missing, yes;
 
     OPENSSL_free(ctx->der);
     ctx->der = NULL;
@@ -623,11 +597,6 @@ static void advance(dbt_store *ctx)
         }
         if (ctx->search != S_ALIAS) {
             if (sha[0] == '\0') {
-                if ((r = restart_if_stale(ctx)) != 0) {
-                    if (r > 0)
-                        continue;
-                    return;
-                }
                 ctx->state = ST_EOF;
                 return;
             }
@@ -644,11 +613,6 @@ static void advance(dbt_store *ctx)
             }
             if (missing && ctx->search == S_SHA256)
                 continue;
-            if (missing && (r = restart_if_stale(ctx)) != 0) {
-                if (r > 0)
-                    continue;
-                return;
-            }
             if (missing) {
                 dbt_err_set(&ctx->err,
                             "%s/%s/certs/%s.pem is missing but the catalog %s it; the catalog "
@@ -675,7 +639,6 @@ static void advance(dbt_store *ctx)
         }
         if (matches(ctx, &parts)) {
             dbt_certparts_free(&parts);
-            ctx->yielded = 1;
             ctx->state = ST_READY;
             return;
         }

@@ -222,6 +222,19 @@ expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/with-leaf.pem
 has err "certificate 2 of $base/with-leaf.pem is not a CA (CN=localhost)" "leaf in body"
 check_unchanged "leaf in body"
 
+# A FIFO or a symlink planted as the catalog's lock: refused at once, never waited on.
+for kind in fifo symlink; do
+    if [ $kind = fifo ]; then mkfifo "$cat/.lock.bad"; else ln -s "$tmp/elsewhere" "$cat/.lock.bad"; fi
+    mv "$cat/.lock" "$cat/.lock.good" && mv "$cat/.lock.bad" "$cat/.lock"
+    DBT_CLI_TIMEOUT=20 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds \
+        --url "$base/global-bundle.pem" --ca-file httpsca.pem
+    what=symlink; [ $kind = fifo ] && what=FIFO
+    has err "lock file $cat/.lock is a $what, not a regular file" "$kind lock"
+    [ ! -e "$tmp/elsewhere" ] || fail "the $kind lock's target was created"
+    rm "$cat/.lock" && mv "$cat/.lock.good" "$cat/.lock"
+    [ "$(snapshot)" = "$before" ] || fail "$kind lock: the catalog changed"
+done
+
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/huge.pem" --ca-file httpsca.pem
 has err "larger than the 16 MiB limit" "oversized body"
 check_unchanged "oversized body"

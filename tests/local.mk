@@ -73,6 +73,18 @@ tests_catalog_kill_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_catalog_kill_LDADD = $(TESTS_LIB_LDADD)
 endif
 if ENABLE_TESTS
+check_PROGRAMS += tests/test_provider_keepopen
+tests_test_provider_keepopen_SOURCES = tests/test_provider_keepopen.c
+tests_test_provider_keepopen_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+tests_test_provider_keepopen_LDADD = $(CRYPTO_LIBS)
+endif
+# A store kept open across commits keeps its generation (tests/test_provider_keepopen.c).
+TESTS += tests/provider-keepopen.sh
+dist_noinst_SCRIPTS += tests/provider-keepopen.sh
+# The commands and the provider refuse the same unsafe catalogs; dbtrust verify finds damage.
+TESTS += tests/catalog-safety.sh
+dist_noinst_SCRIPTS += tests/catalog-safety.sh
+if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_threads
 tests_test_provider_threads_SOURCES = tests/test_provider_threads.c
 tests_test_provider_threads_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -pthread
@@ -105,14 +117,14 @@ dist_noinst_SCRIPTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-keyto
 EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh
 # sslrootcert=system end to end (dbtrust system/env, the update-ca-certificates hook) with libpq 17
 # on OpenSSL 3.0 and 3.5; the system store is changed only in an isolated mount namespace.
-TESTS += tests/cli-system.sh tests/e2e-system.sh
-dist_noinst_SCRIPTS += tests/cli-system.sh tests/e2e-system.sh
+TESTS += tests/cli-system.sh tests/e2e-system.sh tests/cli-lock.sh
+dist_noinst_SCRIPTS += tests/cli-system.sh tests/e2e-system.sh tests/cli-lock.sh
 EXTRA_DIST += tests/lib/sysiso.sh tests/lib/tlsprobe.py
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_reader
 TESTS += tests/test_provider_reader
 tests_test_provider_reader_SOURCES = tests/test_provider_reader.c provider/reader.c \
-	provider/reader.h provider/prov.h lib/error.c lib/error.h
+	provider/reader.h provider/prov.h lib/error.c lib/error.h lib/catsafe.c lib/catsafe.h
 tests_test_provider_reader_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
 tests_test_provider_reader_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_provider_reader_LDADD = $(CRYPTO_LIBS) $(CMOCKA_LIBS)

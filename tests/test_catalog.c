@@ -31,6 +31,7 @@
 
 #include "bundle.h"
 #include "catalog.h"
+#include "catsafe.h"
 #include "catalog_view.h"
 #include "fsutil.h"
 #include "testpki.h"
@@ -1021,6 +1022,8 @@ static void test_index_nul(void **state)
     X509_free(r[0]);
 }
 
+static int count_gens(const char *path);
+
 static void test_snapshot(void **state)
 {
     struct fx *f = *state;
@@ -1050,7 +1053,30 @@ static void test_snapshot(void **state)
     assert_int_equal(dbt_catalog_load_cert(cat2, sha, &x, &err), 0);
     X509_free(x);
     dbt_catalog_close(cat2);
+
+    /* Kept open across many commits, one of which removes its only bundle: the snapshot's
+     * generation is held (lib/catsafe.h), so every file of it is still there. */
+    assert_int_equal(remove_commit(f->path, "snap", NULL, NULL, &err), 0);
+    for (int i = 0; i < 6; i++)
+        put_commit(f->path, "snap2", r + (i % 2), 1, NULL);
+    dbt_bundle *b = NULL;
+    if (dbt_catalog_load(cat, "snap", &b, &err) != 0)
+        fail_msg("the kept-open snapshot lost its bundle: %s", err.msg);
+    assert_int_equal(b->n, 1);
+    dbt_bundle_free(b);
+    sha_of(r[0], sha);
+    if (dbt_catalog_load_cert(cat, sha, &x, &err) != 0)
+        fail_msg("the kept-open snapshot lost its certificate file: %s", err.msg);
+    X509_free(x);
+    dbt_catalog_cert *certs = NULL;
+    assert_int_equal(dbt_catalog_certs(cat, &certs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    dbt_catalog_certs_free(certs, n);
+    assert_true(count_gens(f->path) > 2); /* the held one is still there */
     dbt_catalog_close(cat);
+    /* Released: the next commit removes it. */
+    put_commit(f->path, "snap2", r, 1, NULL);
+    assert_int_equal(count_gens(f->path), 2);
     X509_free(r[0]);
     X509_free(r[1]);
 }
@@ -1243,15 +1269,15 @@ static void test_fs_atomic(void **state)
     memset(&st, 0, sizeof(st));
     st.st_uid = geteuid();
     st.st_mode = S_IFREG | 0644;
-    assert_int_equal(dbt_fs_check_safe(&st, "/x/f", &err), 0);
+    assert_int_equal(dbt_safe_entry(&st, "/x/f", &err), 0);
     st.st_mode = S_IFREG | 0664;
-    assert_int_equal(dbt_fs_check_safe(&st, "/x/f", &err), -1);
+    assert_int_equal(dbt_safe_entry(&st, "/x/f", &err), -1);
     assert_non_null(strstr(err.msg, "chmod go-w /x/f"));
     st.st_mode = S_IFLNK | 0777; /* a symlink's own mode means nothing */
-    assert_int_equal(dbt_fs_check_safe(&st, "/x/l", &err), 0);
+    assert_int_equal(dbt_safe_entry(&st, "/x/l", &err), 0);
     st.st_mode = S_IFREG | 0644;
     st.st_uid = geteuid() == 0 ? 1234 : 0;
-    assert_int_equal(dbt_fs_check_safe(&st, "/x/f", &err), geteuid() == 0 ? -1 : 0);
+    assert_int_equal(dbt_safe_entry(&st, "/x/f", &err), geteuid() == 0 ? -1 : 0);
 }
 
 static int group_setup(void **state)

@@ -99,7 +99,7 @@ static void test_open_reads_current_generation(void **state)
     int found = 0;
 
     (void)state;
-    assert_int_equal(dbt_reader_open(&rd, dir, &err), 0);
+    assert_int_equal(dbt_reader_open(&rd, dir, NULL, &err), 0);
     assert_string_equal(rd.gen, ".gen-1");
     assert_int_equal(dbt_reader_has_bundle(&rd, "a", &found, &err), 0);
     assert_true(found);
@@ -119,24 +119,81 @@ static void test_open_refusals(void **state)
     char path[512];
 
     (void)state;
-    assert_int_equal(dbt_reader_open(&rd, "relative/dir", &err), DBT_R_BAD_CONFIG);
+    assert_int_equal(dbt_reader_open(&rd, "relative/dir", NULL, &err), DBT_R_BAD_CONFIG);
     snprintf(path, sizeof(path), "%s/nosuch", dir);
-    assert_int_equal(dbt_reader_open(&rd, path, &err), DBT_R_CATALOG_MISSING);
+    assert_int_equal(dbt_reader_open(&rd, path, NULL, &err), DBT_R_CATALOG_MISSING);
     assert_non_null(strstr(err.msg, "does not exist"));
 
     chmod(dir, 0775);
-    assert_int_equal(dbt_reader_open(&rd, dir, &err), DBT_R_UNSAFE_CATALOG);
-    assert_non_null(strstr(err.msg, "mode 0775"));
+    assert_int_equal(dbt_reader_open(&rd, dir, NULL, &err), DBT_R_UNSAFE_CATALOG);
+    assert_non_null(strstr(err.msg, "is writable by its group"));
     chmod(dir, 0755);
 
     run("ln -sfn ../elsewhere '%s/current'", dir);
-    assert_int_equal(dbt_reader_open(&rd, dir, &err), DBT_R_CORRUPT_CATALOG);
+    assert_int_equal(dbt_reader_open(&rd, dir, NULL, &err), DBT_R_CORRUPT_CATALOG);
     assert_non_null(strstr(err.msg, "not to a .gen-N directory"));
     run("ln -sfn .gen-1x '%s/current'", dir);
-    assert_int_equal(dbt_reader_open(&rd, dir, &err), DBT_R_CORRUPT_CATALOG);
+    assert_int_equal(dbt_reader_open(&rd, dir, NULL, &err), DBT_R_CORRUPT_CATALOG);
     run("rm '%s/current'", dir);
-    assert_int_equal(dbt_reader_open(&rd, dir, &err), DBT_R_CATALOG_MISSING);
+    assert_int_equal(dbt_reader_open(&rd, dir, NULL, &err), DBT_R_CATALOG_MISSING);
     assert_non_null(strstr(err.msg, "has no current generation"));
+}
+
+/* Opens dir expecting the safety walk (lib/catsafe.c) to refuse it with phrase, then undo. */
+static void check_unsafe(dbt_reader_checked *checked, const char *damage, const char *phrase,
+                         const char *undo)
+{
+    dbt_reader rd;
+    dbt_err err;
+
+    run("cd '%s' && %s", dir, damage);
+    assert_int_equal(dbt_reader_open(&rd, dir, checked, &err), DBT_R_UNSAFE_CATALOG);
+    if (strstr(err.msg, phrase) == NULL)
+        fail_msg("after %s: message \"%s\" lacks \"%s\"", damage, err.msg, phrase);
+    run("cd '%s' && %s", dir, undo);
+    assert_int_equal(dbt_reader_open(&rd, dir, checked, &err), 0);
+    dbt_reader_close(&rd);
+}
+
+/* Damage anywhere in the generation read refuses the whole catalog at open, with or without
+ * the remembered verdict of an earlier walk. */
+static void test_open_walks(void **state)
+{
+    dbt_reader_checked *checked = dbt_reader_checked_new();
+    dbt_reader rd;
+    dbt_err err;
+
+    (void)state;
+    assert_non_null(checked);
+    for (int i = 0; i < 2; i++) {
+        dbt_reader_checked *c = i == 0 ? NULL : checked;
+
+        /* The first open of each round leaves a verdict in c (when given). */
+        assert_int_equal(dbt_reader_open(&rd, dir, c, &err), 0);
+        dbt_reader_close(&rd);
+        check_unsafe(c, "mkfifo .gen-1/certs/x", "a FIFO", "rm .gen-1/certs/x");
+        check_unsafe(c, "mkfifo .gen-1/bundles/x.pem", "a FIFO", "rm .gen-1/bundles/x.pem");
+        check_unsafe(c, "mknod .gen-1/certs/d c 1 3", "a device node", "rm .gen-1/certs/d");
+        check_unsafe(c, "ln -s /etc/passwd .gen-1/certs/zz", "points outside",
+                     "rm .gen-1/certs/zz");
+        check_unsafe(c, "chmod 0775 .gen-1", "is writable by its group", "chmod 0755 .gen-1");
+        check_unsafe(c, "chmod 0757 .gen-1/certs", "is writable by others",
+                     "chmod 0755 .gen-1/certs");
+        check_unsafe(c, "chmod 0757 .gen-1/bundles", "is writable by others",
+                     "chmod 0755 .gen-1/bundles");
+        if (c == NULL) {
+            /* A file's own mode changes no directory: only a walk sees it at open (a reader
+             * with a remembered verdict refuses it when it reads the file: test_cert_reads). */
+            check_unsafe(c, "chmod 0666 .gen-1/bundles/a.pem", "is writable by others",
+                         "chmod 0644 .gen-1/bundles/a.pem");
+            check_unsafe(c, "chmod 0664 .gen-1/certs/index", "is writable by its group",
+                         "chmod 0644 .gen-1/certs/index");
+            if (geteuid() == 0)
+                check_unsafe(c, "chown nobody .gen-1/certs/index", "is owned by uid",
+                             "chown 0 .gen-1/certs/index");
+        }
+    }
+    dbt_reader_checked_free(checked);
 }
 
 static void test_hash_links(void **state)
@@ -146,10 +203,12 @@ static void test_hash_links(void **state)
     char sha[DBT_SHA256_HEX + 1];
 
     (void)state;
+    /* Planted after the open (which would refuse them: test_open_walks), so that each read
+     * defends itself too. */
+    assert_int_equal(dbt_reader_open(&rd, dir, NULL, &err), 0);
     run("cd '%s/.gen-1/certs' && ln -s " SHA_A ".pem 0000abcd.0 && ln -s ../x.pem 0000abcd.1 && "
         "ln -s /etc/passwd 0000abcd.2 && touch 0000abcd.3",
         dir);
-    assert_int_equal(dbt_reader_open(&rd, dir, &err), 0);
     assert_int_equal(dbt_reader_hash_link(&rd, 0xabcd, 0, sha, &err), 0);
     assert_string_equal(sha, SHA_A);
     assert_int_equal(dbt_reader_hash_link(&rd, 0xabcd, 1, sha, &err), DBT_R_CORRUPT_CATALOG);
@@ -169,7 +228,7 @@ static void test_index(void **state)
     dbt_err err;
 
     (void)state;
-    assert_int_equal(dbt_reader_open(&rd, dir, &err), 0);
+    assert_int_equal(dbt_reader_open(&rd, dir, NULL, &err), 0);
     assert_int_equal(dbt_reader_index(&rd, &err), 0);
     assert_non_null(e = dbt_reader_find(&rd, SHA_B));
     assert_string_equal(e->serial, "-1F");
@@ -191,7 +250,7 @@ static void check_bad_index(const char *text, const char *phrase)
     dbt_err err;
 
     write_file(".gen-1/certs/index", text);
-    assert_int_equal(dbt_reader_open(&rd, dir, &err), 0);
+    assert_int_equal(dbt_reader_open(&rd, dir, NULL, &err), 0);
     assert_int_equal(dbt_reader_index(&rd, &err), DBT_R_CORRUPT_CATALOG);
     if (strstr(err.msg, phrase) == NULL)
         fail_msg("message \"%s\" lacks \"%s\"", err.msg, phrase);
@@ -225,9 +284,9 @@ static void test_cert_reads(void **state)
     int missing = 0;
 
     (void)state;
+    assert_int_equal(dbt_reader_open(&rd, dir, NULL, &err), 0);
     write_file(".gen-1/certs/" SHA_A ".pem", "not pem\n");
     run("cd '%s/.gen-1/certs' && mkfifo " SHA_B ".pem", dir);
-    assert_int_equal(dbt_reader_open(&rd, dir, &err), 0);
     assert_int_equal(dbt_reader_cert(&rd, SHA_A, &der, &derlen, &missing, &err),
                      DBT_R_CORRUPT_CATALOG);
     assert_non_null(strstr(err.msg, "holds no PEM certificate"));
@@ -254,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_name_ok),
         cmocka_unit_test_setup_teardown(test_open_reads_current_generation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_walks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_indexes, setup, teardown),

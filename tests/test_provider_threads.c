@@ -7,8 +7,8 @@
  * importing and removing: it must verify or fail for want of its issuer, nothing else (no
  * error opening the store, no other verification error).
  * With -s STALE_CMD, first: a store session opens with a subject search for the intermediate's
- * issuer, STALE_CMD commits to the catalog twice (which deletes the session's generation), and
- * the session must still find the issuer (it starts again on the current generation).
+ * issuer, STALE_CMD commits to the catalog twice (which would delete the session's generation
+ * if the session did not hold it), and the session must still find the issuer in it.
  * Usage: test_provider_threads [-c CHURN_LEAF] [-s STALE_CMD] LEAF INTERMEDIATE THREADS ITERATIONS
  *        [AFTER_CMD]
  * OPENSSL_CONF names the configuration that loads the provider. Exit 0 when all held. */

@@ -1,0 +1,402 @@
+/* dbt_catalog_verify: the whole catalog checked against lib/catalog.h, every problem reported
+ * with its path and what to do (dbtrust verify prints them), without refusing at the first. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "catalog_int.h"
+#include "catsafe.h"
+
+#define REBUILD "any change rebuilds the generation: run dbtrust import again for a bundle"
+
+struct vctx {
+    dbt_catalog_problem_fn *fn;
+    void *arg;
+    int n;
+};
+
+static void report(struct vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(struct vctx *v, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    v->n++;
+    if (v->fn != NULL)
+        v->fn(v->arg, buf);
+}
+
+static void walk_report(void *arg, const char *problem)
+{
+    report(arg, "%s", problem);
+}
+
+static int cmp_sha(const void *a, const void *b)
+{
+    return strcmp((const char *)a, ((const dbt_catalog_cert *)b)->sha256);
+}
+
+/* bsearch with a NULL array (nothing indexed) is undefined: look only where there is one. */
+static const dbt_catalog_cert *find_cert(const dbt_catalog_cert *idx, size_t n, const char *sha)
+{
+    return n > 0 ? bsearch(sha, idx, n, sizeof(*idx), cmp_sha) : NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The index line's facts against the certificate itself. */
+static void check_facts(struct vctx *v, const char *file, const dbt_catalog_cert *c, X509 *x)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    char sha1[41];
+    int ok1 = 0, ok2 = 0;
+    unsigned long sh = X509_NAME_hash_ex(X509_get_subject_name(x), NULL, NULL, &ok1);
+    unsigned long ih = X509_NAME_hash_ex(X509_get_issuer_name(x), NULL, NULL, &ok2);
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    char *serial = bn != NULL ? BN_bn2hex(bn) : NULL;
+
+    sha1[0] = '\0';
+    if (X509_digest(x, EVP_sha1(), md, &len) && len == 20)
+        for (unsigned int i = 0; i < len; i++)
+            snprintf(sha1 + 2 * i, 3, "%02x", md[i]);
+    if (strcmp(sha1, c->sha1) != 0)
+        report(v, "%s: the index gives SHA-1 %s, the certificate has %s: %s", file, c->sha1, sha1,
+               REBUILD);
+    if (!ok1 || sh != c->subject_hash)
+        report(v, "%s: the index gives subject hash %08lx, the certificate has %08lx: %s", file,
+               c->subject_hash, sh, REBUILD);
+    if (!ok2 || ih != c->issuer_hash)
+        report(v, "%s: the index gives issuer hash %08lx, the certificate has %08lx: %s", file,
+               c->issuer_hash, ih, REBUILD);
+    if (serial == NULL || strcmp(serial, c->serial) != 0)
+        report(v, "%s: the index gives serial %s, the certificate has %s: %s", file, c->serial,
+               serial ? serial : "?", REBUILD);
+    OPENSSL_free(serial);
+    BN_free(bn);
+}
+
+struct link {
+    unsigned long hash;
+    unsigned long n;
+    size_t cert; /* index of the certificate it names */
+};
+
+static int cmp_link(const void *a, const void *b)
+{
+    const struct link *x = a, *y = b;
+
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return (x->n > y->n) - (x->n < y->n);
+}
+
+/* certs/: every entry is the index, an indexed <sha256>.pem, or a hash link to one whose
+ * subject hash it carries; links numbered 0, 1, ... per hash; one link per certificate. */
+static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
+                            size_t nidx, int have_index)
+{
+    int fd = openat(cat->genfd, "certs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = NULL;
+    struct dirent *de;
+    struct link *links = NULL;
+    size_t nlinks = 0, cap = 0, entries = 0;
+    unsigned *count = calloc(nidx ? nidx : 1, sizeof(*count));
+
+    if (fd < 0 || count == NULL || (d = fdopendir(fd)) == NULL) {
+        report(v, "%s: cannot read it (%s): %s", cat->certs_dir, strerror(errno), REBUILD);
+        if (fd >= 0)
+            close(fd);
+        free(count);
+        return;
+    }
+    while ((de = readdir(d)) != NULL && ++entries <= DBT_SAFE_MAX_ENTRIES) {
+        const char *e = de->d_name;
+        size_t len = strlen(e);
+        char target[128];
+        ssize_t tl;
+        const dbt_catalog_cert *c;
+        char *end;
+
+        if (strcmp(e, ".") == 0 || strcmp(e, "..") == 0 || strcmp(e, "index") == 0)
+            continue;
+        if (len == 68 && strcmp(e + 64, ".pem") == 0) {
+            char sha[65];
+            memcpy(sha, e, 64);
+            sha[64] = '\0';
+            if (have_index && find_cert(idx, nidx, sha) == NULL)
+                report(v, "%s/%s is not in the index: nothing reads it; %s", cat->certs_dir, e,
+                       REBUILD);
+            continue;
+        }
+        tl = readlinkat(fd, e, target, sizeof(target) - 1);
+        unsigned long hash = len >= 10 && e[8] == '.' ? strtoul(e, &end, 16) : 0;
+        if (tl < 0 || len < 10 || e[8] != '.' || end != e + 8) {
+            report(v,
+                   "%s/%s is not part of the catalog layout (neither the index, a "
+                   "<sha256>.pem nor a <hash>.<n> link): remove it (rm %s/%s)",
+                   cat->certs_dir, e, cat->certs_dir, e);
+            continue;
+        }
+        target[tl] = '\0';
+        if (strlen(target) != 68 || strcmp(target + 64, ".pem") != 0) {
+            report(v, "%s/%s -> %s does not name a <sha256>.pem beside it: %s", cat->certs_dir, e,
+                   target, REBUILD);
+            continue;
+        }
+        if (!have_index)
+            continue;
+        target[64] = '\0';
+        c = find_cert(idx, nidx, target);
+        if (c == NULL) {
+            report(v, "%s/%s names %s.pem, which the index does not hold: %s", cat->certs_dir, e,
+                   target, REBUILD);
+            continue;
+        }
+        if (c->subject_hash != hash)
+            report(v,
+                   "%s/%s names a certificate whose subject hash is %08lx: OpenSSL would not "
+                   "find it under this name; %s",
+                   cat->certs_dir, e, c->subject_hash, REBUILD);
+        count[c - idx]++;
+        if (nlinks == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            struct link *nl = realloc(links, nc * sizeof(*nl));
+            if (nl == NULL) {
+                report(v, "out of memory checking %s", cat->certs_dir);
+                goto end;
+            }
+            links = nl;
+            cap = nc;
+        }
+        links[nlinks++] = (struct link){hash, strtoul(e + 9, NULL, 10), (size_t)(c - idx)};
+    }
+    if (entries > DBT_SAFE_MAX_ENTRIES)
+        report(v, "%s has more than %d entries: not a catalog dbtrust wrote; %s", cat->certs_dir,
+               DBT_SAFE_MAX_ENTRIES, REBUILD);
+    /* OpenSSL's hashed lookup stops at the first missing number. */
+    if (nlinks > 1)
+        qsort(links, nlinks, sizeof(*links), cmp_link);
+    for (size_t i = 0; i < nlinks; i++) {
+        unsigned long want = i > 0 && links[i - 1].hash == links[i].hash ? links[i - 1].n + 1 : 0;
+        if (links[i].n != want)
+            report(v,
+                   "%s/%08lx.%lu: hash links are not numbered 0, 1, ... without a gap, so "
+                   "OpenSSL stops before it; %s",
+                   cat->certs_dir, links[i].hash, links[i].n, REBUILD);
+    }
+    for (size_t i = 0; have_index && i < nidx; i++)
+        if (count[i] != 1)
+            report(v, "%s/%s.pem has %u hash links, not one: %s", cat->certs_dir, idx[i].sha256,
+                   count[i], REBUILD);
+end:
+    free(links);
+    free(count);
+    closedir(d);
+}
+
+/* Every bundle loads (meta parses, PEM parses, count as the meta says) and agrees with the
+ * index both ways; bundles/ holds nothing else. */
+static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
+                          size_t nidx, int have_index)
+{
+    char **names = NULL, (**shas)[65] = NULL;
+    size_t nnames = 0, *nshas = NULL;
+    dbt_err e;
+    int fd;
+    DIR *d;
+    struct dirent *de;
+
+    if (dbt_cat_list_names(cat, &names, &nnames, &e) != 0) {
+        report(v, "%s", e.msg);
+        return;
+    }
+    shas = calloc(nnames ? nnames : 1, sizeof(*shas));
+    nshas = calloc(nnames ? nnames : 1, sizeof(*nshas));
+    if (shas == NULL || nshas == NULL) {
+        report(v, "out of memory checking %s/bundles", cat->path);
+        goto end;
+    }
+    for (size_t i = 0; i < nnames; i++) {
+        dbt_bundle *b = NULL;
+
+        if (dbt_catalog_load(cat, names[i], &b, &e) != 0) {
+            report(v, "%s", e.msg);
+            continue;
+        }
+        shas[i] = calloc(b->n ? b->n : 1, sizeof(**shas));
+        for (size_t j = 0; shas[i] != NULL && j < b->n; j++) {
+            unsigned char md[EVP_MAX_MD_SIZE];
+            unsigned int len = 0;
+            const dbt_catalog_cert *c;
+
+            if (!X509_digest(b->certs[j].x509, EVP_sha256(), md, &len))
+                continue;
+            for (unsigned int k = 0; k < len; k++)
+                snprintf(shas[i][j] + 2 * k, 3, "%02x", md[k]);
+            nshas[i]++;
+            if (!have_index)
+                continue;
+            c = find_cert(idx, nidx, shas[i][j]);
+            int listed = 0;
+            for (size_t k = 0; c != NULL && k < c->nbundles; k++)
+                listed |= strcmp(c->bundles[k], names[i]) == 0;
+            if (!listed)
+                report(v,
+                       "%s/bundles/%s.pem: certificate %zu (SHA-256 %s) is not in the index "
+                       "under this bundle, so the provider and the hashed view miss it; %s",
+                       cat->path, names[i], j + 1, shas[i][j], REBUILD);
+        }
+        dbt_bundle_free(b);
+    }
+    /* The other way: each bundle the index names holds the certificate. */
+    for (size_t i = 0; have_index && i < nidx; i++)
+        for (size_t k = 0; k < idx[i].nbundles; k++) {
+            const char *name = idx[i].bundles[k], **found;
+            int holds = 0;
+
+            found = nnames > 0 ? bsearch(&name, names, nnames, sizeof(*names), cmp_str) : NULL;
+            if (found != NULL) {
+                size_t bi = (size_t)((char **)found - names);
+                for (size_t j = 0; j < nshas[bi] && !holds; j++)
+                    holds = strcmp(shas[bi][j], idx[i].sha256) == 0;
+            }
+            if (!holds)
+                report(v, "%s/index: %s is listed under bundle %s, which %s: %s", cat->certs_dir,
+                       idx[i].sha256, name, found == NULL ? "does not exist" : "does not hold it",
+                       REBUILD);
+        }
+    /* Nothing but <name>.pem and its <name>.meta. */
+    fd = openat(cat->genfd, "bundles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && (d = fdopendir(fd)) != NULL) {
+        size_t entries = 0;
+        while ((de = readdir(d)) != NULL && ++entries <= DBT_SAFE_MAX_ENTRIES) {
+            char name[DBT_CATALOG_NAME_MAX + 1];
+            size_t len = strlen(de->d_name), base;
+            const char *p = name;
+            int ok = 0;
+
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            base = len > 5 && strcmp(de->d_name + len - 5, ".meta") == 0  ? len - 5
+                   : len > 4 && strcmp(de->d_name + len - 4, ".pem") == 0 ? len - 4
+                                                                          : 0;
+            if (base > 0 && base <= DBT_CATALOG_NAME_MAX) {
+                memcpy(name, de->d_name, base);
+                name[base] = '\0';
+                ok = nnames > 0 && bsearch(&p, names, nnames, sizeof(*names), cmp_str) != NULL;
+            }
+            if (!ok)
+                report(v,
+                       "%s/bundles/%s is not a bundle's .pem or .meta (or the .meta of a bundle "
+                       "without a .pem): remove it (rm %s/bundles/%s)",
+                       cat->path, de->d_name, cat->path, de->d_name);
+        }
+        closedir(d);
+    } else if (fd >= 0) {
+        close(fd);
+    }
+end:
+    for (size_t i = 0; shas != NULL && i < nnames; i++)
+        free(shas[i]);
+    free(shas);
+    free(nshas);
+    dbt_cat_free_names(names, nnames);
+}
+
+int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, dbt_err *err)
+{
+    struct vctx v = {fn, arg, 0};
+    struct dbt_catalog cat;
+    dbt_catalog_cert *idx = NULL;
+    size_t nidx = 0;
+    char target[64];
+    ssize_t len;
+    unsigned long long n;
+    int have_index = 0, rc;
+    dbt_err e;
+
+    memset(&cat, 0, sizeof(cat));
+    cat.dirfd = cat.lockfd = cat.genfd = -1;
+    if ((cat.path = realpath(path, NULL)) == NULL) {
+        if (errno == ENOENT)
+            dbt_err_set(err, "catalog %s does not exist", path);
+        else
+            dbt_err_sys(err, "cannot open catalog %s", path);
+        return -1;
+    }
+    if ((cat.dirfd = open(cat.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        dbt_err_sys(err, "cannot open catalog %s", cat.path);
+        free(cat.path);
+        return -1;
+    }
+    dbt_safe_walk(cat.dirfd, cat.path, NULL, walk_report, &v, NULL);
+
+    len = readlinkat(cat.dirfd, DBT_CAT_CURRENT, target, sizeof(target) - 1);
+    if (len < 0 || (target[len] = '\0', dbt_safe_gen_name(target, &n) != 0)) {
+        report(&v,
+               "%s/" DBT_CAT_CURRENT " is not a symlink to a .gen-N generation: the catalog has "
+               "nothing to read; move the directory away and import the bundles again",
+               cat.path);
+        goto end;
+    }
+    rc = dbt_safe_hold_gen(cat.dirfd, target, &cat.genfd);
+    if (rc != 0) {
+        report(&v,
+               "%s/" DBT_CAT_CURRENT " -> %s, which is missing: the catalog has nothing to read; "
+               "move the directory away and import the bundles again",
+               cat.path, target);
+        goto end;
+    }
+    cat.gen = n;
+    snprintf(cat.gen_name, sizeof(cat.gen_name), "%s", target);
+    if ((cat.certs_dir = dbt_cat_asprintf("%s/%s/certs", cat.path, target)) == NULL) {
+        dbt_err_set(err, "out of memory");
+        v.n = -1;
+        goto end;
+    }
+
+    if (dbt_catalog_certs(&cat, &idx, &nidx, &e) != 0)
+        report(&v, "%s", e.msg);
+    else
+        have_index = 1;
+    for (size_t i = 0; i < nidx; i++) {
+        X509 *x = NULL;
+        char *file = dbt_cat_asprintf("%s/%s.pem", cat.certs_dir, idx[i].sha256);
+
+        if (dbt_catalog_load_cert(&cat, idx[i].sha256, &x, &e) != 0)
+            report(&v, "%s: %s", e.msg, REBUILD);
+        else
+            check_facts(&v, file ? file : cat.certs_dir, &idx[i], x);
+        X509_free(x);
+        free(file);
+    }
+    check_certs_dir(&v, &cat, idx, nidx, have_index);
+    check_bundles(&v, &cat, idx, nidx, have_index);
+end:
+    dbt_catalog_certs_free(idx, nidx);
+    if (cat.genfd >= 0)
+        close(cat.genfd);
+    close(cat.dirfd);
+    free(cat.certs_dir);
+    free(cat.path);
+    return v.n;
+}

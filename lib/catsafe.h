@@ -1,0 +1,84 @@
+/* The catalog's safety rule, written once: lib/catalog.c (every dbtrust command) and the
+ * provider (dbtrust-store.so compiles lib/catsafe.c in; it needs libc only) check with it. */
+#ifndef DBT_CATSAFE_H
+#define DBT_CATSAFE_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+/*
+ * Trust-store safety of one entry (from lstat or fstat): owned by root or the effective user,
+ * and, unless it is a symlink (whose own mode means nothing), not writable by group or others.
+ * Only regular files, directories and symlinks are allowed. The message names path and the
+ * command that fixes it ("chmod go-w /x/y"). Returns 0 when safe, else -1.
+ */
+int dbt_safe_entry(const struct stat *st, const char *path, dbt_err *err);
+
+/* ".gen-<N>" with N decimal without leading zero: 0 and *n, else -1. The one parser of
+ * generation names (the writer, the readers and the provider). */
+int dbt_safe_gen_name(const char *s, unsigned long long *n);
+
+/* Results of dbt_safe_walk. */
+enum {
+    DBT_SAFE_OK = 0,
+    DBT_SAFE_UNSAFE = 1, /* the catalog breaks the rule: refuse it */
+    DBT_SAFE_ERROR = 2,  /* it could not be looked at (I/O error, out of memory) */
+};
+
+/* Bounds of one walk: a hostile catalog cannot make it run forever. A catalog of N
+ * certificates has about 2N + 2 entries per bundle in its generation. */
+#define DBT_SAFE_MAX_DEPTH 8
+#define DBT_SAFE_MAX_ENTRIES 1000000
+
+typedef void dbt_safe_report_fn(void *arg, const char *problem);
+
+/*
+ * Checks the catalog whose directory is catfd. catpath names it in messages (absolute; it may
+ * contain symlinks: links are compared with its realpath). The rule:
+ *   - the catalog directory and every entry checked obey dbt_safe_entry;
+ *   - "current", "bundles" and "certs" are symlinks; "current" and ".current.tmp" name a
+ *     .gen-N, "bundles" -> current/bundles, "certs" -> current/certs;
+ *   - in a generation's certs/, <hash>.<n> links name a sibling <sha256>.pem;
+ *   - any other symlink resolves inside the catalog (never to nothing, never out of it).
+ * gen (".gen-N") is the generation the caller reads: it is checked in full, and of the other
+ * directories at the top (generations, leftovers) only their own entry: they are never read,
+ * and writers delete them. gen NULL checks every generation in full (dbtrust verify), but
+ * not the inside of one being removed (DBT_SAFE_DEAD_PREFIX).
+ * report NULL: stops at the first problem, which err holds. Otherwise every problem is passed
+ * to report and the walk goes on; err holds the first.
+ * Bounded by DBT_SAFE_MAX_DEPTH and DBT_SAFE_MAX_ENTRIES (more is refused as unsafe).
+ */
+int dbt_safe_walk(int catfd, const char *catpath, const char *gen, dbt_safe_report_fn *report,
+                  void *arg, dbt_err *err);
+
+/*
+ * Holding a generation while it is read. A reader opens the generation's directory and takes a
+ * shared flock(2) on that descriptor, without waiting (LOCK_NB): a writer removes an old
+ * generation only after taking an exclusive flock on it, also without waiting, and skips it
+ * while any reader holds it (the next commit tries again). The writer first renames a doomed
+ * generation out of the .gen-N names, so a reader that opened it before the rename but locked it
+ * after sees that its name no longer leads to it and resolves "current" again. Neither side
+ * ever blocks; the lock goes away with the reader's last descriptor of the directory (close,
+ * exit, crash).
+ * Opens gen in catfd into *fd with the shared lock: 0; 1 when the generation is gone or being
+ * removed (resolve "current" again); -1 with errno on another failure. Where the filesystem
+ * has no flock (some network filesystems) the generation is returned unlocked: writers there
+ * cannot lock it either, and remove old generations as before (the one replaced last is kept).
+ */
+int dbt_safe_hold_gen(int catfd, const char *gen, int *fd);
+
+/* What a writer renames a generation to before removing it. */
+#define DBT_SAFE_DEAD_PREFIX ".dead-gen-"
+
+/*
+ * Opens the writers' lock file name in dirfd (created with mode when missing) for flock(2),
+ * never following a symlink and never blocking in open(2) (a FIFO planted there would), and
+ * checks it with dbt_safe_entry after the open: it must be a regular file, owned by root or the
+ * effective user and writable by nobody else. display names it in messages. Returns the
+ * descriptor, or -1 with err saying what is wrong and what to do.
+ */
+int dbt_safe_open_lock(int dirfd, const char *name, mode_t mode, const char *display, dbt_err *err);
+
+#endif
