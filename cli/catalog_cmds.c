@@ -169,6 +169,18 @@ static int import_filter(struct import_filter *f, const dbt_bundle *in, dbt_bund
     return 0;
 }
 
+/* A restricted TRUSTED CERTIFICATE refuses the whole import, named by file and block: never
+ * imported plain (wider), never skipped (a silent drop). */
+static int import_trust(const dbt_bundle *in)
+{
+    dbt_err err;
+
+    if (dbt_catalog_check_trust(in, &err) == 0)
+        return 0;
+    cli_error("%s", err.msg);
+    return -1;
+}
+
 int cli_cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -248,7 +260,7 @@ int cli_cmd_import(int argc, char **argv)
      * file and the certificate's number in that file. The recorded sha256 covers the bytes of
      * all inputs, in order. */
     for (k = optind; k < argc; k++) {
-        if (cli_read_file(argv[k], password, NULL, &in, md) != 0 ||
+        if (cli_read_file(argv[k], password, NULL, &in, md) != 0 || import_trust(in) != 0 ||
             import_filter(&f, in, keep) != 0) {
             cli_error("nothing was imported; the catalog is unchanged");
             goto end;

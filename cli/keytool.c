@@ -278,7 +278,7 @@ static int kt_list_entry(const struct kt_opts *o, const char *alias, const char 
 
     if (o->verbose) {
         printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n", alias, date);
-        if (cli_kt_format_cert(&buf, x, 1, NULL) != 0) {
+        if (cli_kt_format_cert(&buf, x, 1, NULL) != 0 || cli_printcert_trust(&buf, x) != 0) {
             cli_kt_buf_free(&buf);
             cli_error("out of memory");
             return -1;
