@@ -179,6 +179,11 @@ static int kt_import_store(const struct kt_opts *o, dbt_bundle *in)
 
     if (store_load(o, 1, &st, &fmt) != 0)
         return CLI_FAIL;
+    /* Named by the input's own file and block, before it is merged into the store. */
+    if (dbt_encode_check_trust(in, fmt, &err) != 0) {
+        cli_error("%s; %s is unchanged", err.msg, o->keystore);
+        goto end;
+    }
     if (alias_taken(st, o->alias)) {
         cli_error("alias <%s> already exists in %s: choose another -alias or -delete it first",
                   o->alias, o->keystore);

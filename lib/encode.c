@@ -177,6 +177,14 @@ end:
     return ret;
 }
 
+int dbt_encode_check_trust(const dbt_bundle *b, dbt_outfmt fmt, dbt_err *err)
+{
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (formats[i].fmt == fmt && formats[i].plain != NULL)
+            return dbt_trust_require_plain(b, formats[i].plain, 1, err);
+    return 0;
+}
+
 int dbt_encode(const dbt_bundle *b, dbt_outfmt fmt, const char *password, unsigned char **out,
                size_t *outlen, dbt_err *err)
 {
@@ -189,7 +197,7 @@ int dbt_encode(const dbt_bundle *b, dbt_outfmt fmt, const char *password, unsign
     for (size_t i = 0; i < NFORMATS; i++) {
         if (formats[i].fmt != fmt)
             continue;
-        if (formats[i].plain != NULL && dbt_trust_require_plain(b, formats[i].plain, 1, err) != 0)
+        if (dbt_encode_check_trust(b, fmt, err) != 0)
             return -1;
         /* Java's conventional truststore password when the caller gives none. */
         return formats[i].encode(b, password != NULL ? password : "changeit", out, outlen, err);
