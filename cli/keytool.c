@@ -296,7 +296,7 @@ static int kt_list_entry(const struct kt_opts *o, const char *alias, const char 
     }
     if (o->rfc) {
         printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n", alias, date);
-        if (cli_kt_format_rfc(&buf, x) != 0) {
+        if (cli_printcert_rfc(&buf, x) != 0) {
             cli_kt_buf_free(&buf);
             return -1;
         }

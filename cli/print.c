@@ -88,7 +88,7 @@ int cli_printcert_trust(cli_kt_buf *out, X509 *x)
 
 /* -rfc: a certificate with trust settings stays a TRUSTED CERTIFICATE block, so that saving the
  * output does not make it a plain (wider) certificate. */
-static int printcert_rfc(cli_kt_buf *out, X509 *x)
+int cli_printcert_rfc(cli_kt_buf *out, X509 *x)
 {
     BIO *bio;
     char *mem = NULL;
@@ -161,7 +161,7 @@ int cli_keytool_printcert(int argc, char **argv)
 
             fwrite(hdr, 1, (size_t)len, stdout);
         }
-        if (rfc ? printcert_rfc(&out, b->certs[i].x509)
+        if (rfc ? cli_printcert_rfc(&out, b->certs[i].x509)
                 : cli_kt_format_cert(&out, b->certs[i].x509, utf8, NULL) ||
                       cli_printcert_trust(&out, b->certs[i].x509)) {
             cli_error("out of memory while formatting certificate %zu of %s", i + 1, b->source);
