@@ -17,6 +17,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "bundle.h"
+#include "catalog.h"
 #include "testpki.h"
 #include "trust.h"
 
@@ -253,6 +254,55 @@ static void test_equal(void **state)
     X509_free(d);
 }
 
+/* The catalog refuses a restricted certificate in dbt_catalog_put itself, whoever calls it (the
+ * catalog keeps DER and serves plain certificates), and commits nothing; an ALL one goes in. */
+static void test_catalog_put_refuses(void **state)
+{
+    testpki *pki = *state;
+    char dir[4096], path[4200];
+    dbt_catalog *cat = NULL;
+    dbt_catalog_txn *t = NULL;
+    dbt_catalog_meta meta;
+    dbt_catalog_entry *list = NULL;
+    dbt_bundle *b = dbt_bundle_new("bundle-src");
+    X509 *restricted = with_settings(pki->root_rsa2048, 1u << 0, 0);
+    X509 *all = with_settings(pki->root_ec384, 1u << 5, 0);
+    size_t n = 99;
+    dbt_err err;
+
+    assert_non_null(b);
+    assert_int_equal(testpki_tmpdir(dir, sizeof(dir)), 0);
+    snprintf(path, sizeof(path), "%s/cat", dir);
+    memset(&meta, 0, sizeof(meta));
+    snprintf(meta.origin, sizeof(meta.origin), "test");
+    snprintf(meta.format, sizeof(meta.format), "pem");
+    assert_int_equal(dbt_bundle_push(b, all, 1, 1, NULL, &err), 0);
+    assert_int_equal(dbt_bundle_push(b, restricted, 2, 12, NULL, &err), 0);
+    assert_int_equal(dbt_catalog_open(path, DBT_CAT_CREATE, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_begin(cat, &t, &err), 0);
+    assert_int_equal(dbt_catalog_put(t, "b", b, &meta, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "block 2 of bundle-src (line 12): its trust settings "
+                                    "(trusted for serverAuth)"));
+    assert_non_null(strstr(err.msg, "the catalog"));
+    dbt_catalog_txn_free(t);
+    t = NULL;
+    /* Without the restricted one the same bundle is accepted. */
+    X509_free(b->certs[1].x509);
+    b->n = 1;
+    assert_int_equal(dbt_catalog_begin(cat, &t, &err), 0);
+    assert_int_equal(dbt_catalog_put(t, "b", b, &meta, NULL, &err), 0);
+    assert_int_equal(dbt_catalog_commit(t, &err), 0);
+    dbt_catalog_txn_free(t);
+    dbt_catalog_close(cat);
+    assert_int_equal(dbt_catalog_open(path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_list(cat, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(list);
+    dbt_catalog_close(cat);
+    dbt_bundle_free(b);
+    testpki_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_require_plain),
         cmocka_unit_test(test_set_usages),
         cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_catalog_put_refuses),
     };
 
     return cmocka_run_group_tests(tests, testpki_group_setup, testpki_group_teardown);
