@@ -65,6 +65,10 @@ static void describe_list(char *buf, size_t n, size_t *used, const char *word,
     if (*used + 4 >= n)
         return;
     *used += (size_t)snprintf(buf + *used, n - *used, "%s%s ", *used > 0 ? "; " : "", word);
+    if (*used >= n) { /* cut: snprintf counted what did not fit */
+        *used = n - 1;
+        return;
+    }
     if (count <= 0) {
         *used += (size_t)snprintf(buf + *used, n - *used, "nothing");
         if (*used >= n)

@@ -142,6 +142,14 @@ static void test_kind_examples(void **state)
     X509_free(x);
 }
 
+static void add_reject(X509 *x, const char *usage)
+{
+    ASN1_OBJECT *o = obj(usage);
+
+    assert_int_equal(X509_add1_reject_object(x, o), 1);
+    ASN1_OBJECT_free(o);
+}
+
 static void test_describe(void **state)
 {
     testpki *pki = *state;
@@ -171,6 +179,17 @@ static void test_describe(void **state)
     assert_true(memchr(small, '\0', sizeof(small)) != NULL);
     assert_int_equal(strncmp(small, "trusted for 1.2.3.0, ", 21), 0);
     assert_non_null(strstr(small, "..."));
+    /* Every size, around the cut points of both lists: terminated, never past the buffer (the
+     * heap copy lets ASan see an overrun). */
+    add_reject(x, "serverAuth");
+    for (size_t n = 1; n < 120; n++) {
+        char *p = malloc(n);
+
+        assert_non_null(p);
+        dbt_trust_describe(x, p, n);
+        assert_true(strlen(p) < n);
+        free(p);
+    }
     X509_free(x);
 }
 
