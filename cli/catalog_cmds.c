@@ -107,7 +107,8 @@ static void import_usage(FILE *out)
             "usage: dbtrust [--catalog DIR] import --bundle NAME [options] FILE...|-\n\n"
             "Imports every certificate of every input (PEM, DER, PKCS#7, PKCS#12, JKS) as the\n"
             "bundle NAME, replacing it atomically if it exists, and prints what was added and\n"
-            "removed.\n\n"
+            "removed. A certificate whose trust settings restrict it (a TRUSTED CERTIFICATE\n"
+            "rejected for or not trusted for some purpose) refuses the whole import.\n\n"
             "  -b, --bundle NAME    bundle name ([A-Za-z0-9._-], up to 64 characters)\n"
             "      --allow-leaf     also import certificates that are not CAs\n"
             "      --no-expired     skip expired certificates instead of importing them\n"
@@ -170,6 +171,18 @@ static int import_filter(struct import_filter *f, const dbt_bundle *in, dbt_bund
         }
     }
     return 0;
+}
+
+/* A restricted TRUSTED CERTIFICATE refuses the whole import, named by file and block: never
+ * imported plain (wider), never skipped (a silent drop). */
+static int import_trust(const dbt_bundle *in)
+{
+    dbt_err err;
+
+    if (dbt_catalog_check_trust(in, &err) == 0)
+        return 0;
+    cli_error("%s", err.msg);
+    return -1;
 }
 
 int cli_cmd_import(int argc, char **argv)
@@ -251,7 +264,7 @@ int cli_cmd_import(int argc, char **argv)
      * file and the certificate's number in that file. The recorded sha256 covers the bytes of
      * all inputs, in order. */
     for (k = optind; k < argc; k++) {
-        if (cli_read_file(argv[k], password, NULL, &in, md) != 0 ||
+        if (cli_read_file(argv[k], password, NULL, &in, md) != 0 || import_trust(in) != 0 ||
             import_filter(&f, in, keep) != 0) {
             cli_error("nothing was imported; the catalog is unchanged");
             goto end;

@@ -29,6 +29,14 @@ int cli_cmd_sources(int argc, char **argv); /* cli/sources.c */
 int cli_keytool_main(int argc, char **argv);
 /* -printcert in keytool's exact layout; cli/print.c */
 int cli_keytool_printcert(int argc, char **argv);
+/* Appends "Trust settings: ..." to out when x has trust or reject settings (keytool has no such
+ * line); -1 when out of memory. cli/print.c */
+struct cli_kt_buf;
+struct x509_st;
+int cli_printcert_trust(struct cli_kt_buf *out, struct x509_st *x);
+/* Appends x as keytool -rfc writes it, or as a TRUSTED CERTIFICATE block when it has trust or
+ * reject settings (so that saved output is not wider); -1 when out of memory. cli/print.c */
+int cli_printcert_rfc(struct cli_kt_buf *out, struct x509_st *x);
 
 /* Global options parsed by main (before the command). */
 extern const char *cli_catalog_opt; /* --catalog DIR, or NULL */

@@ -363,6 +363,10 @@ int cli_cmd_fetch(int argc, char **argv)
             cli_error("%s (%zu bytes downloaded); the catalog is unchanged", err.msg, buf.len);
             goto end_curl;
         }
+        if (dbt_catalog_check_trust(one, &err) != 0) {
+            cli_error("%s; the catalog is unchanged", err.msg);
+            goto end_curl;
+        }
         EVP_DigestUpdate(md, buf.data, buf.len);
         if (i == 0)
             dbt_format_key(one->format, fmt, sizeof(fmt));

@@ -253,6 +253,11 @@ static int kt_import_store(const struct kt_opts *o, dbt_bundle *in)
 
     if (store_load(o, 1, 1, &st, &fmt) != 0)
         return CLI_FAIL;
+    /* Named by the input's own file and block, before it is merged into the store. */
+    if (dbt_encode_check_trust(in, fmt, &err) != 0) {
+        cli_error("%s; %s is unchanged", err.msg, o->keystore);
+        goto end;
+    }
     if (alias_taken(st, o->alias)) {
         cli_error("alias <%s> already exists in %s: choose another -alias or -delete it first",
                   o->alias, o->keystore);
@@ -353,7 +358,7 @@ static int kt_list_entry(const struct kt_opts *o, const char *alias, const char 
     if (o->verbose) {
         printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n",
                cli_esc(alias), date);
-        if (cli_kt_format_cert(&buf, x, 1, NULL) != 0) {
+        if (cli_kt_format_cert(&buf, x, 1, NULL) != 0 || cli_printcert_trust(&buf, x) != 0) {
             cli_kt_buf_free(&buf);
             cli_error("out of memory");
             return -1;
@@ -367,7 +372,7 @@ static int kt_list_entry(const struct kt_opts *o, const char *alias, const char 
     if (o->rfc) {
         printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n",
                cli_esc(alias), date);
-        if (cli_kt_format_rfc(&buf, x) != 0) {
+        if (cli_printcert_rfc(&buf, x) != 0) {
             cli_kt_buf_free(&buf);
             return -1;
         }

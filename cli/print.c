@@ -10,12 +10,14 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "bundle.h"
 #include "certinfo.h"
 #include "commands.h"
 #include "keytool_fmt.h"
+#include "trust.h"
 
 /* ---- keytool -printcert ---- */
 
@@ -69,6 +71,41 @@ static void add_weak_warnings(cli_kt_buf *w, const cli_kt_weak *k, size_t i, siz
                  label, k->key_desc);
     if (k->key_weak)
         cli_kt_buf_add(w, line);
+}
+
+/* keytool knows no trust settings; a certificate that has them gets one line more, so that
+ * what it may be trusted for is never hidden. 0, or -1 when out of memory. */
+int cli_printcert_trust(cli_kt_buf *out, X509 *x)
+{
+    char how[512], line[600];
+
+    if (dbt_trust_kind_of(x) == DBT_TRUST_PLAIN)
+        return 0;
+    dbt_trust_describe(x, how, sizeof(how));
+    snprintf(line, sizeof(line), "Trust settings: %s\n", how);
+    cli_kt_buf_add(out, line);
+    return out->oom ? -1 : 0;
+}
+
+/* -rfc: a certificate with trust settings stays a TRUSTED CERTIFICATE block, so that saving the
+ * output does not make it a plain (wider) certificate. */
+int cli_printcert_rfc(cli_kt_buf *out, X509 *x)
+{
+    BIO *bio;
+    char *mem = NULL;
+    int rc = -1;
+
+    if (dbt_trust_kind_of(x) == DBT_TRUST_PLAIN)
+        return cli_kt_format_rfc(out, x);
+    /* The NUL written last makes the BIO's contents one string. */
+    if ((bio = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_X509_AUX(bio, x) ||
+        BIO_write(bio, "", 1) != 1 || BIO_get_mem_data(bio, &mem) <= 0)
+        goto end;
+    cli_kt_buf_add(out, mem);
+    rc = out->oom ? -1 : 0;
+end:
+    BIO_free(bio);
+    return rc;
 }
 
 int cli_keytool_printcert(int argc, char **argv)
@@ -125,8 +162,9 @@ int cli_keytool_printcert(int argc, char **argv)
 
             fwrite(hdr, 1, (size_t)len, stdout);
         }
-        if (rfc ? cli_kt_format_rfc(&out, b->certs[i].x509)
-                : cli_kt_format_cert(&out, b->certs[i].x509, utf8, NULL)) {
+        if (rfc ? cli_printcert_rfc(&out, b->certs[i].x509)
+                : cli_kt_format_cert(&out, b->certs[i].x509, utf8, NULL) ||
+                      cli_printcert_trust(&out, b->certs[i].x509)) {
             cli_error("out of memory while formatting certificate %zu of %s", i + 1, b->source);
             goto end;
         }
@@ -227,6 +265,12 @@ static void print_text(const char *file, const dbt_cert *c, size_t index, size_t
         printf("  key:       %s %d\n", ci->key_type, ci->key_bits);
     printf("  signature: %s\n  CA:        %s%s\n  SHA-256:   %s\n", ci->sig_alg,
            ci->is_ca ? "yes" : "no", ci->self_signed ? " (self-signed)" : "", fp);
+    if (dbt_trust_kind_of(c->x509) != DBT_TRUST_PLAIN) {
+        char how[512];
+
+        dbt_trust_describe(c->x509, how, sizeof(how));
+        printf("  trust:     %s\n", how);
+    }
     if (strcmp(s.word, "expired") == 0)
         printf("  status:    expired %ld days ago\n", -s.days_left);
     else if (strcmp(s.word, "expiring") == 0)
@@ -237,24 +281,55 @@ static void print_text(const char *file, const dbt_cert *c, size_t index, size_t
         printf("  status:    ok (%ld days left)\n", s.days_left);
 }
 
+/* A trust or reject list as an array of names ("serverAuth", or a dotted OID), or null when the
+ * certificate has no such list. */
+static json_t *trust_list_json(const STACK_OF(ASN1_OBJECT) * list)
+{
+    json_t *arr;
+    char name[128];
+
+    if (list == NULL)
+        return json_null();
+    if ((arr = json_array()) == NULL)
+        return NULL;
+    for (int i = 0; i < sk_ASN1_OBJECT_num(list); i++) {
+        dbt_trust_oid_name(sk_ASN1_OBJECT_value(list, i), name, sizeof(name));
+        if (json_array_append_new(arr, json_string(name)) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
 static json_t *cert_json(const char *file, const dbt_cert *c, size_t index, const dbt_certinfo *ci,
                          cert_status s)
 {
     char nb[32], na[32], hash[16];
+    json_t *o;
 
     iso8601(ci->not_before, nb, sizeof(nb));
     iso8601(ci->not_after, na, sizeof(na));
     snprintf(hash, sizeof(hash), "%08lx", ci->subject_hash);
-    return json_pack("{s:s, s:I, s:I, s:I, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
-                     "s:s?, s:s, s:b, s:b, s:s, s:s, s:I}",
-                     "file", cli_esc(file), "index", (json_int_t)index, "block",
-                     (json_int_t)c->block, "line", (json_int_t)c->line, "alias",
-                     c->alias != NULL ? cli_esc(c->alias) : NULL, "subject", ci->subject, "issuer",
-                     ci->issuer, "serial", ci->serial, "not_before", nb, "not_after", na, "sha1",
-                     ci->sha1, "sha256", ci->sha256, "key_type", ci->key_type, "key_bits",
-                     (json_int_t)ci->key_bits, "curve", ci->key_curve[0] ? ci->key_curve : NULL,
-                     "sig_alg", ci->sig_alg, "is_ca", ci->is_ca, "self_signed", ci->self_signed,
-                     "subject_hash", hash, "status", s.word, "days_left", (json_int_t)s.days_left);
+    o = json_pack("{s:s, s:I, s:I, s:I, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
+                  "s:s?, s:s, s:b, s:b, s:s, s:s, s:I}",
+                  "file", cli_esc(file), "index", (json_int_t)index, "block", (json_int_t)c->block,
+                  "line", (json_int_t)c->line, "alias", c->alias != NULL ? cli_esc(c->alias) : NULL,
+                  "subject", ci->subject, "issuer", ci->issuer, "serial", ci->serial, "not_before",
+                  nb, "not_after", na, "sha1", ci->sha1, "sha256", ci->sha256, "key_type",
+                  ci->key_type, "key_bits", (json_int_t)ci->key_bits, "curve",
+                  ci->key_curve[0] ? ci->key_curve : NULL, "sig_alg", ci->sig_alg, "is_ca",
+                  ci->is_ca, "self_signed", ci->self_signed, "subject_hash", hash, "status", s.word,
+                  "days_left", (json_int_t)s.days_left);
+    /* What the input trusts it for (TRUSTED CERTIFICATE, PKCS#12 trusted key usage). */
+    if (o != NULL &&
+        (json_object_set_new(o, "trust", trust_list_json(X509_get0_trust_objects(c->x509))) != 0 ||
+         json_object_set_new(o, "reject", trust_list_json(X509_get0_reject_objects(c->x509))) !=
+             0)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 int cli_cmd_print(int argc, char **argv)

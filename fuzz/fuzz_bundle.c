@@ -1,6 +1,7 @@
 /* Fuzz target: dbt_bundle_decode on arbitrary bytes (sniffing, PEM, DER, PKCS#7, PKCS#12, JKS),
  * then every output format written and read back: the certificates must survive each round trip
- * unchanged and in order (same SHA-256 list), else the target aborts. */
+ * unchanged and in order (same SHA-256 list), with their trust settings when those restrict
+ * them (a format that cannot carry them must refuse), else the target aborts. */
 #include "config.h"
 
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "bundle.h"
 #include "encode.h"
 #include "fuzz_common.h"
+#include "trust.h"
 
 /* Round trips re-encode every certificate six times; huge bundles would only slow the search. */
 #define ROUNDTRIP_MAX_CERTS 64
@@ -34,8 +36,9 @@ static void roundtrip(const dbt_bundle *b, dbt_outfmt fmt)
     const char *pw = fmt == DBT_OUT_PKCS12 || fmt == DBT_OUT_JKS ? "changeit" : NULL;
 
     if (dbt_encode(b, fmt, NULL, &out, &outlen, &err) != 0) {
-        /* DER holds one certificate by definition; every other failure is a bug. */
-        if (fmt == DBT_OUT_DER && b->n != 1)
+        /* DER holds one certificate by definition, and a format that cannot carry trust
+         * settings refuses a certificate they restrict; every other failure is a bug. */
+        if ((fmt == DBT_OUT_DER && b->n != 1) || dbt_encode_check_trust(b, fmt, &err) != 0)
             return;
         fuzz_fail("%s: %zu certificates decoded but not written: %s", dbt_outfmt_name(fmt), b->n,
                   err.msg);
@@ -50,6 +53,11 @@ static void roundtrip(const dbt_bundle *b, dbt_outfmt fmt)
         cert_sha256(back->certs[i].x509, c);
         if (memcmp(a, c, 32) != 0)
             fuzz_fail("%s round trip changed certificate %zu", dbt_outfmt_name(fmt), i + 1);
+        /* Trust never widens: what was written restricts as the input did, or was plain. */
+        if (dbt_trust_kind_of(b->certs[i].x509) == DBT_TRUST_RESTRICTED &&
+            !dbt_trust_equal(b->certs[i].x509, back->certs[i].x509))
+            fuzz_fail("%s round trip dropped the trust settings of certificate %zu",
+                      dbt_outfmt_name(fmt), i + 1);
     }
     dbt_bundle_free(back);
     OPENSSL_free(out);

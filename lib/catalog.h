@@ -200,7 +200,12 @@ int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, 
 /* Starts a transaction from the current generation and removes killed writers' leftovers. */
 int dbt_catalog_begin(dbt_catalog *cat, dbt_catalog_txn **out, dbt_err *err);
 /* Creates or replaces bundle name with the certificates of b (references are taken, b stays
- * the caller's). meta supplies origin, sha256 and format. change may be NULL. */
+ * the caller's). meta supplies origin, sha256 and format. change may be NULL. A certificate
+ * whose trust settings restrict it (a TRUSTED CERTIFICATE rejected for or not trusted for some
+ * purpose) is refused: the catalog serves plain certificates, trusted for every purpose. */
+/* The check dbt_catalog_put makes on trust settings, for callers that want to report it per
+ * input file before a transaction (the message names b's source and the block). 0 or -1. */
+int dbt_catalog_check_trust(const dbt_bundle *b, dbt_err *err);
 int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
                     const dbt_catalog_meta *meta, dbt_catalog_change *change, dbt_err *err);
 /* Removes bundle name; -1 with a message when it does not exist. change may be NULL. */

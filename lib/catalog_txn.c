@@ -23,6 +23,7 @@
 #include "catalog_int.h"
 #include "catsafe.h"
 #include "fsutil.h"
+#include "trust.h"
 
 /*
  * A certificate as the catalog needs it: DER and the facts of its index line. Unchanged
@@ -490,6 +491,13 @@ static int sha_in(char (*sorted)[65], size_t n, const char *sha)
     return n > 0 && bsearch(sha, sorted, n, sizeof(*sorted), cmp_sha) != NULL;
 }
 
+int dbt_catalog_check_trust(const dbt_bundle *b, dbt_err *err)
+{
+    /* The catalog stores DER, and its hashed view, dbtrust:// and the system links hand out
+     * plain certificates: trust settings dropped here would widen the certificate. */
+    return dbt_trust_require_plain(b, "the catalog (it serves plain certificates)", 0, err);
+}
+
 int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
                     const dbt_catalog_meta *meta, dbt_catalog_change *change, dbt_err *err)
 {
@@ -503,6 +511,8 @@ int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
     int ret = -1;
 
     if (dbt_catalog_check_name(name, err) != 0 || check_meta(meta, sha, err) != 0)
+        return -1;
+    if (dbt_catalog_check_trust(b, err) != 0)
         return -1;
     snprintf(nb.name, sizeof(nb.name), "%s", name);
     nb.meta = *meta;

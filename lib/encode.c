@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "encode.h"
+#include "trust.h"
 
 typedef int (*encode_fn)(const dbt_bundle *b, const char *password, unsigned char **out,
                          size_t *outlen, dbt_err *err);
@@ -24,20 +25,26 @@ static int encode_p7_pem(const dbt_bundle *b, const char *password, unsigned cha
 static int encode_p7_der(const dbt_bundle *b, const char *password, unsigned char **out,
                          size_t *outlen, dbt_err *err);
 
+#define P12_PLAIN "a PKCS#12 truststore (Java trusts its entries for every purpose)"
+
 static const struct {
     const char *name;
     dbt_outfmt fmt;
     encode_fn encode;
-    const char *ext; /* usual file name extension */
+    const char *ext;   /* usual file name extension */
+    const char *plain; /* what the format holds when it cannot carry trust settings (a
+                          restricted certificate is then refused), NULL when it can */
 } formats[] = {
-    {"pem", DBT_OUT_PEM, encode_pem, ".pem"},
-    {"der", DBT_OUT_DER, encode_der, ".der"},
-    {"p7b", DBT_OUT_P7_PEM, encode_p7_pem, ".p7b"},
-    {"p7b-der", DBT_OUT_P7_DER, encode_p7_der, ".p7b"},
-    {"pkcs12", DBT_OUT_PKCS12, dbt_p12_encode, ".p12"},
-    {"jks", DBT_OUT_JKS, dbt_jks_encode, ".jks"},
+    {"pem", DBT_OUT_PEM, encode_pem, ".pem", NULL},
+    {"der", DBT_OUT_DER, encode_der, ".der", "DER output"},
+    {"p7b", DBT_OUT_P7_PEM, encode_p7_pem, ".p7b", "PKCS#7 output"},
+    {"p7b-der", DBT_OUT_P7_DER, encode_p7_der, ".p7b", "PKCS#7 output"},
+    /* PKCS#12 could list a narrower trusted key usage, but Java 17's PKIX trust manager
+     * ignores it (a CA listed for clientAuth only was trusted for a server), so it does not. */
+    {"pkcs12", DBT_OUT_PKCS12, dbt_p12_encode, ".p12", P12_PLAIN},
+    {"jks", DBT_OUT_JKS, dbt_jks_encode, ".jks", "a JKS truststore (trusted for every purpose)"},
     /* Aliases: accepted by name, never printed (dbt_outfmt_name returns the first row). */
-    {"p12", DBT_OUT_PKCS12, dbt_p12_encode, ".p12"},
+    {"p12", DBT_OUT_PKCS12, dbt_p12_encode, ".p12", P12_PLAIN},
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
@@ -87,8 +94,9 @@ static int bio_take(BIO *bio, const dbt_bundle *b, unsigned char **out, size_t *
     return 0;
 }
 
-/* Canonical PEM: one CERTIFICATE block per certificate, 64-column base64, LF line ends. Trust
- * settings of TRUSTED CERTIFICATE input are not written: dbtrust trusts by catalog membership. */
+/* Canonical PEM: one CERTIFICATE block per certificate, 64-column base64, LF line ends. A
+ * certificate with trust or reject settings stays a TRUSTED CERTIFICATE block with them (an
+ * alias alone is not kept): a plain block would trust it for more than its input did. */
 static int encode_pem(const dbt_bundle *b, const char *password, unsigned char **out,
                       size_t *outlen, dbt_err *err)
 {
@@ -101,7 +109,10 @@ static int encode_pem(const dbt_bundle *b, const char *password, unsigned char *
         return -1;
     }
     for (size_t i = 0; i < b->n; i++) {
-        if (!PEM_write_bio_X509(bio, b->certs[i].x509)) {
+        X509 *x = b->certs[i].x509;
+
+        if (!(dbt_trust_kind_of(x) == DBT_TRUST_PLAIN ? PEM_write_bio_X509(bio, x)
+                                                      : PEM_write_bio_X509_AUX(bio, x))) {
             dbt_err_ossl(err, "%s: certificate %zu: cannot write PEM", b->source, i + 1);
             goto end;
         }
@@ -166,6 +177,14 @@ end:
     return ret;
 }
 
+int dbt_encode_check_trust(const dbt_bundle *b, dbt_outfmt fmt, dbt_err *err)
+{
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (formats[i].fmt == fmt && formats[i].plain != NULL)
+            return dbt_trust_require_plain(b, formats[i].plain, 1, err);
+    return 0;
+}
+
 int dbt_encode(const dbt_bundle *b, dbt_outfmt fmt, const char *password, unsigned char **out,
                size_t *outlen, dbt_err *err)
 {
@@ -176,9 +195,12 @@ int dbt_encode(const dbt_bundle *b, dbt_outfmt fmt, const char *password, unsign
         return -1;
     }
     for (size_t i = 0; i < NFORMATS; i++) {
-        if (formats[i].fmt == fmt)
-            /* Java's conventional truststore password when the caller gives none. */
-            return formats[i].encode(b, password != NULL ? password : "changeit", out, outlen, err);
+        if (formats[i].fmt != fmt)
+            continue;
+        if (dbt_encode_check_trust(b, fmt, err) != 0)
+            return -1;
+        /* Java's conventional truststore password when the caller gives none. */
+        return formats[i].encode(b, password != NULL ? password : "changeit", out, outlen, err);
     }
     dbt_err_set(err, "unknown output format %d (known: %s)", (int)fmt, dbt_outfmt_names());
     return -1;

@@ -31,6 +31,14 @@ const char *dbt_outfmt_names(void);
 int dbt_encode(const dbt_bundle *b, dbt_outfmt fmt, const char *password, unsigned char **out,
                size_t *outlen, dbt_err *err);
 
+/*
+ * Fails, naming the certificate's block, when b holds a certificate whose trust settings fmt
+ * cannot carry (every format but PEM: PKCS#12's trusted key usage is ignored by Java), so that
+ * it would be trusted for more than its input says. dbt_encode checks this itself; callers that
+ * merge b into other certificates first check it to name b's own file. 0 or -1.
+ */
+int dbt_encode_check_trust(const dbt_bundle *b, dbt_outfmt fmt, dbt_err *err);
+
 /* Format-specific encoders used by dbt_encode. */
 /* Degenerate certificates-only SignedData, byte for byte what `openssl crl2pkcs7 -nocrl` writes. */
 int dbt_p7_encode_der(const dbt_bundle *b, unsigned char **out, size_t *outlen, dbt_err *err);

@@ -15,6 +15,7 @@
 #include "certinfo.h"
 #include "fsutil.h"
 #include "hashdir.h"
+#include "trust.h"
 
 /* What placing one certificate needs; kept small so that 200,000 certificates fit easily. */
 struct hd_item {
@@ -31,6 +32,15 @@ static int hd_by_sha_then_index(const void *a, const void *b)
     if (c != 0)
         return c;
     return (x->index > y->index) - (x->index < y->index);
+}
+
+/* OpenSSL's hashed-directory lookup reads TRUSTED CERTIFICATE files with their trust and reject
+ * lists and honours them (an input rejected for serverAuth stays rejected for -purpose sslserver),
+ * so a certificate with trust settings keeps them; a plain one stays a plain CERTIFICATE block. */
+static int write_pem(BIO *mem, X509 *x)
+{
+    return dbt_trust_kind_of(x) == DBT_TRUST_PLAIN ? PEM_write_bio_X509(mem, x)
+                                                   : PEM_write_bio_X509_AUX(mem, x);
 }
 
 /* The catalog's rule: certificates sharing a <hash> get n = 0, 1, ... in sha256 order. */
@@ -99,9 +109,26 @@ int dbt_hashdir_write(const char *dir, const dbt_bundle *b, dbt_err *err)
     nitems = b->n;
     /* Duplicates: sort by fingerprint and keep the first of each run (O(n log n)). */
     qsort(items, nitems, sizeof(*items), hd_by_sha_then_index);
-    for (i = 0; i < nitems; i++)
-        if (nuniq == 0 || memcmp(items[nuniq - 1].sha256, items[i].sha256, 32) != 0)
+    for (i = 0; i < nitems; i++) {
+        if (nuniq == 0 || memcmp(items[nuniq - 1].sha256, items[i].sha256, 32) != 0) {
             items[nuniq++] = items[i];
+            continue;
+        }
+        /* One file per certificate: two copies that disagree on trust cannot both be kept,
+         * and keeping either one would silently drop the other's settings. */
+        if (!dbt_trust_equal(b->certs[items[nuniq - 1].index].x509,
+                             b->certs[items[i].index].x509)) {
+            char w1[600], w2[600];
+
+            dbt_trust_where(b, items[nuniq - 1].index, w1, sizeof(w1));
+            dbt_trust_where(b, items[i].index, w2, sizeof(w2));
+            dbt_err_set(err,
+                        "%s and %s are the same certificate with different trust settings: "
+                        "remove one of them",
+                        w1, w2);
+            goto end;
+        }
+    }
     qsort(items, nuniq, sizeof(*items), hd_by_hash_then_sha);
 
     dbt_fs_rmtree_at(AT_FDCWD, tmp, tmp, NULL);
@@ -119,7 +146,7 @@ int dbt_hashdir_write(const char *dir, const dbt_bundle *b, dbt_err *err)
         n = (i > 0 && items[i - 1].hash == items[i].hash) ? n + 1 : 0;
         snprintf(name, sizeof(name), "%08lx.%d", items[i].hash, n);
         if ((mem = BIO_new(BIO_s_mem())) == NULL ||
-            PEM_write_bio_X509(mem, b->certs[items[i].index].x509) != 1) {
+            write_pem(mem, b->certs[items[i].index].x509) != 1) {
             BIO_free(mem);
             dbt_err_ossl(err, "cannot encode certificate %zu", items[i].index + 1);
             goto end;

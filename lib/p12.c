@@ -18,6 +18,7 @@
 #include "encode.h"
 #include "jks.h"
 #include "p12.h"
+#include "trust.h"
 
 /* Oracle's "trusted key usage" bag attribute: Java's PKCS12KeyStore makes a certificate bag
  * that carries it a trustedCertEntry; without it the bag is ignored unless a key claims it. */
@@ -471,6 +472,72 @@ static STACK_OF(PKCS12_SAFEBAG) * p12_decrypt(p12_rd *r, PKCS7 *p7, int safe, db
     return NULL;
 }
 
+/*
+ * Java's trusted-key-usage attribute on a certificate bag says what the certificate is trusted
+ * for: anyExtendedKeyUsage keeps it plain, a narrower list becomes x's trust list so that no
+ * output widens it. Refuses a second such attribute (Java keeps only the last) and values that
+ * are not OIDs, naming the bag.
+ */
+static int p12_read_trust(p12_rd *r, const PKCS12_SAFEBAG *bag, X509 *x, dbt_err *err)
+{
+    const STACK_OF(X509_ATTRIBUTE) *attrs = PKCS12_SAFEBAG_get0_attrs(bag);
+    const ASN1_OBJECT *usages[DBT_TRUST_MAX_USAGES];
+    ASN1_OBJECT *tku = OBJ_txt2obj(P12_ORACLE_TRUSTED_KEY_USAGE, 1);
+    X509_ATTRIBUTE *found = NULL;
+    int i, n = 0, ret = -1;
+
+    if (tku == NULL) {
+        dbt_err_ossl(err, "%s: out of memory", r->src);
+        return -1;
+    }
+    for (i = 0; i < sk_X509_ATTRIBUTE_num(attrs); i++) {
+        X509_ATTRIBUTE *a = sk_X509_ATTRIBUTE_value(attrs, i);
+
+        if (OBJ_cmp(X509_ATTRIBUTE_get0_object(a), tku) != 0)
+            continue;
+        if (found != NULL) {
+            dbt_err_set(err,
+                        "%s: PKCS#12 bag %d carries the trusted key usage attribute twice; "
+                        "which one applies is unclear, so the file is refused",
+                        r->src, r->bag);
+            goto end;
+        }
+        found = a;
+    }
+    if (found == NULL) {
+        ret = 0;
+        goto end;
+    }
+    n = X509_ATTRIBUTE_count(found);
+    if (n > DBT_TRUST_MAX_USAGES) {
+        dbt_err_set(err,
+                    "%s: PKCS#12 bag %d: its trusted key usage attribute lists %d usages; at "
+                    "most %d are read",
+                    r->src, r->bag, n, DBT_TRUST_MAX_USAGES);
+        goto end;
+    }
+    for (i = 0; i < n; i++) {
+        ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(found, i);
+
+        if (t == NULL || t->type != V_ASN1_OBJECT) {
+            dbt_err_set(err,
+                        "%s: PKCS#12 bag %d: value %d of its trusted key usage attribute is not "
+                        "an OBJECT IDENTIFIER; the file is corrupt",
+                        r->src, r->bag, i + 1);
+            goto end;
+        }
+        usages[i] = t->value.object;
+    }
+    if (dbt_trust_set_usages(x, usages, (size_t)(n > 0 ? n : 0)) != 0) {
+        dbt_err_ossl(err, "%s: PKCS#12 bag %d: cannot keep its trusted key usage", r->src, r->bag);
+        goto end;
+    }
+    ret = 0;
+end:
+    ASN1_OBJECT_free(tku);
+    return ret;
+}
+
 static int p12_read_bags(p12_rd *r, const STACK_OF(PKCS12_SAFEBAG) * bags, int depth, dbt_err *err)
 {
     int i;
@@ -495,6 +562,10 @@ static int p12_read_bags(p12_rd *r, const STACK_OF(PKCS12_SAFEBAG) * bags, int d
             if ((x = PKCS12_SAFEBAG_get1_cert(bag)) == NULL) {
                 dbt_err_ossl(err, "%s: PKCS#12 bag %d: the certificate is not valid DER", r->src,
                              r->bag);
+                return -1;
+            }
+            if (p12_read_trust(r, bag, x, err) != 0) {
+                X509_free(x);
                 return -1;
             }
             alias = PKCS12_get_friendlyname(bag);

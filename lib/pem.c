@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "bundle.h"
+#include "trust.h"
 
 /* Longest label kept for messages; real labels are at most about 30 characters. */
 #define LABEL_MAX 80
@@ -160,6 +161,7 @@ static int decode_block(const char *label, const unsigned char *der, size_t len,
 {
     const unsigned char *p = der;
     enum label_kind kind = classify(label);
+    char *alias = NULL;
     X509 *x;
 
     if (kind == LABEL_P7) {
@@ -196,10 +198,36 @@ static int decode_block(const char *label, const unsigned char *der, size_t len,
         X509_free(x);
         return -1;
     }
-    if (dbt_bundle_push(into, x, block, line, NULL, err) != 0) {
+    if (kind == LABEL_TRUSTED) {
+        int nt = sk_ASN1_OBJECT_num(X509_get0_trust_objects(x));
+        int nr = sk_ASN1_OBJECT_num(X509_get0_reject_objects(x));
+        int alen = 0;
+        unsigned char *a = X509_alias_get0(x, &alen);
+
+        /* Every list is compared with the others when written out: keep them small. */
+        if (nt > DBT_TRUST_MAX_USAGES || nr > DBT_TRUST_MAX_USAGES) {
+            dbt_err_set(err,
+                        "block %d of %s (line %d): the TRUSTED CERTIFICATE lists %d trusted and "
+                        "%d rejected usages; at most %d of each are read",
+                        block, into->source, line, nt > 0 ? nt : 0, nr > 0 ? nr : 0,
+                        DBT_TRUST_MAX_USAGES);
+            X509_free(x);
+            return -1;
+        }
+        /* The alias names the entry in truststores written from this bundle (up to a NUL). */
+        if (a != NULL && alen > 0 &&
+            (alias = OPENSSL_strndup((const char *)a, (size_t)alen)) == NULL) {
+            dbt_err_set(err, "%s: out of memory", into->source);
+            X509_free(x);
+            return -1;
+        }
+    }
+    if (dbt_bundle_push(into, x, block, line, alias, err) != 0) {
+        OPENSSL_free(alias);
         X509_free(x);
         return -1;
     }
+    OPENSSL_free(alias);
     return 0;
 }
 

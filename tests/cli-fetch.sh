@@ -3,8 +3,8 @@
 # server for a 404 and a body cut short), with a test CA given by --ca-file: PEM, PKCS#7 and
 # multi-file downloads land as bundles with the right counts and origin, a changed bundle
 # reports what was added and removed, and every failure (HTTP 404, truncated body, non-certificate
-# body, a server certificate in the body, a body over 16 MiB, untrusted TLS, http://) leaves the
-# catalog unchanged.
+# body, a server certificate in the body, a TRUSTED CERTIFICATE whose trust settings restrict it,
+# a body over 16 MiB, untrusted TLS, http://) leaves the catalog unchanged.
 set -u
 . "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
 # The distribution's python3: version-manager shims are slow to start and may change directory.
@@ -43,6 +43,9 @@ openssl pkcs12 -export -nokeys -in www/root1.pem -passout pass:changeit -iter 20
     "$CRAFT" safe-iter 2147483647 small.p12 www/slow-pbkdf2.p12 ||
     { echo "FAIL: making the PKCS#12 bodies with hostile iteration counts"; exit 1; }
 cat www/root1.pem srv.pem >www/with-leaf.pem
+# A published bundle whose second CA is a TRUSTED CERTIFICATE rejected for serverAuth.
+openssl x509 -in www/root5.pem -addreject serverAuth -trustout -out reject5.pem &&
+    cat www/root1.pem reject5.pem >www/trusted-reject.pem || { echo "FAIL: openssl x509 -trustout"; exit 1; }
 head -c $((17 * 1024 * 1024)) /dev/zero >www/huge.pem
 rm -f www/*.key
 # The real AWS global bundle, PEM and PKCS#7 (108 roots, SOURCES.md), served as AWS serves it.
@@ -234,6 +237,12 @@ for kind in fifo symlink; do
     rm "$cat/.lock" && mv "$cat/.lock.good" "$cat/.lock"
     [ "$(snapshot)" = "$before" ] || fail "$kind lock: the catalog changed"
 done
+# Imported plain, it would be trusted for server authentication after all.
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/trusted-reject.pem" \
+    --ca-file httpsca.pem
+has err "block 2 of $base/trusted-reject.pem (line $(($(wc -l <www/root1.pem) + 1))): its trust \
+settings (rejected for serverAuth)" "restricted TRUSTED CERTIFICATE in body"
+check_unchanged "restricted TRUSTED CERTIFICATE in body"
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/huge.pem" --ca-file httpsca.pem
 has err "larger than the 16 MiB limit" "oversized body"

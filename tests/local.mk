@@ -25,6 +25,14 @@ tests_test_encode_LDADD = $(TESTS_LIB_LDADD)
 tests_test_escape_SOURCES = tests/test_escape.c
 tests_test_escape_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_escape_LDADD = $(TESTS_LIB_LDADD)
+# Trust settings (lib/trust.c) checked against X509_check_trust; tests/cli-trust.sh runs every
+# command and output format on TRUSTED CERTIFICATE inputs and checks them with openssl verify.
+check_PROGRAMS += tests/test_trust
+TESTS += tests/test_trust tests/cli-trust.sh
+dist_noinst_SCRIPTS += tests/cli-trust.sh
+tests_test_trust_SOURCES = tests/test_trust.c $(TESTPKI_SOURCES)
+tests_test_trust_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_trust_LDADD = $(TESTS_LIB_LDADD)
 endif
 
 # Java truststores (lib/p12.c, lib/jks.c): cmocka units, and a keytool cross-check driven through

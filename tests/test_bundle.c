@@ -14,12 +14,16 @@
 
 #include <cmocka.h>
 
+#include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #include "bundle.h"
 #include "testpki.h"
+#include "trust.h"
 
 #define NOT_A_BUNDLE "not a certificate bundle (expected PEM, DER, PKCS#7, PKCS#12 or JKS)"
 
@@ -787,6 +791,195 @@ static void test_max_certs(void **state)
     dbt_bundle_free(b);
 }
 
+/* Appends x as a TRUSTED CERTIFICATE block (the certificate and its X509_AUX). */
+static void buf_trusted(buf *b, X509 *x)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *mem = NULL;
+    long n;
+
+    assert_non_null(bio);
+    assert_int_equal(PEM_write_bio_X509_AUX(bio, x), 1);
+    n = BIO_get_mem_data(bio, &mem);
+    buf_add(b, mem, (size_t)n);
+    BIO_free(bio);
+}
+
+static void add_usage(X509 *x, const char *usage, int reject)
+{
+    ASN1_OBJECT *o = OBJ_txt2obj(usage, 0);
+
+    assert_non_null(o);
+    assert_int_equal(reject ? X509_add1_reject_object(x, o) : X509_add1_trust_object(x, o), 1);
+    ASN1_OBJECT_free(o);
+}
+
+/* TRUSTED CERTIFICATE blocks keep their trust and reject lists and give their alias to the
+ * entry; a block listing more than DBT_TRUST_MAX_USAGES usages is refused, naming it. */
+static void test_pem_trusted_certificate(void **state)
+{
+    testpki *pki = *state;
+    X509 *x = X509_dup(pki->root_rsa2048);
+    buf in = {NULL, 0}, big = {NULL, 0};
+    dbt_bundle *b = NULL;
+    dbt_err err;
+    char desc[200];
+
+    assert_non_null(x);
+    add_usage(x, "clientAuth", 0);
+    add_usage(x, "serverAuth", 1);
+    assert_int_equal(X509_alias_set1(x, (const unsigned char *)"prod db CA", 10), 1);
+    buf_pem(&in, pki->root_ec384);
+    buf_trusted(&in, x);
+    assert_int_equal(decode(in.p, in.n, "F", &b, &err), 0);
+    assert_int_equal(b->n, 2);
+    assert_null(b->certs[0].alias);
+    assert_int_equal(dbt_trust_kind_of(b->certs[0].x509), DBT_TRUST_PLAIN);
+    assert_non_null(b->certs[1].alias);
+    assert_string_equal(b->certs[1].alias, "prod db CA");
+    assert_int_equal(dbt_trust_kind_of(b->certs[1].x509), DBT_TRUST_RESTRICTED);
+    dbt_trust_describe(b->certs[1].x509, desc, sizeof(desc));
+    assert_string_equal(desc, "trusted for clientAuth; rejected for serverAuth");
+    dbt_bundle_free(b);
+
+    /* DBT_TRUST_MAX_USAGES is read; one more is refused with the block named. */
+    X509_free(x);
+    x = X509_dup(pki->root_rsa2048);
+    for (int k = 0; k < DBT_TRUST_MAX_USAGES; k++) {
+        char oid[32];
+
+        snprintf(oid, sizeof(oid), "1.2.3.%d", k);
+        add_usage(x, oid, 1);
+    }
+    buf_trusted(&big, x);
+    assert_int_equal(decode(big.p, big.n, "F", &b, &err), 0);
+    dbt_bundle_free(b);
+    add_usage(x, "1.2.4", 1);
+    buf_pem(&in, pki->root_rsa4096);
+    buf_trusted(&in, x);
+    assert_int_equal(decode(in.p, in.n, "F", &b, &err), -1);
+    assert_null(b);
+    assert_non_null(strstr(err.msg, "block 4 of F"));
+    assert_non_null(strstr(err.msg, "65 rejected usages"));
+    X509_free(x);
+    free(in.p);
+    free(big.p);
+}
+
+/* Oracle's trusted key usage bag attribute, as Java writes it. */
+#define TKU "2.16.840.1.113894.746875.1.1"
+#define TKU_TWIN "2.16.840.1.113894.746875.1.2"
+
+/* A PKCS#12 file (no MAC, no encryption) with one certificate bag per element of usages: NULL
+ * leaves the bag without a trusted key usage attribute, "" gives it an empty one, "a,b" one
+ * attribute with two values; dup adds the attribute twice to the last bag. */
+static void p12_with_usages(X509 *x, const char *const *usages, size_t n, int dup,
+                            unsigned char **out, size_t *len)
+{
+    STACK_OF(PKCS12_SAFEBAG) *bags = sk_PKCS12_SAFEBAG_new_null();
+    STACK_OF(PKCS7) *safes = NULL;
+    PKCS12 *p12;
+    int dlen;
+
+    assert_non_null(bags);
+    for (size_t i = 0; i < n; i++) {
+        PKCS12_SAFEBAG *bag = PKCS12_SAFEBAG_create_cert(x);
+        char list[200], *tok, *save = NULL;
+        int copies = dup && i + 1 == n ? 2 : 1;
+
+        assert_non_null(bag);
+        assert_true(sk_PKCS12_SAFEBAG_push(bags, bag) > 0);
+        if (usages[i] == NULL)
+            continue;
+        for (int c = 0; c < copies; c++) {
+            const STACK_OF(X509_ATTRIBUTE) * attrs;
+            X509_ATTRIBUTE *attr;
+
+            /* Type 0 and no data: an attribute whose SET of values is empty. OpenSSL refuses
+             * a duplicate attribute, so the copy gets TKU_TWIN, patched into TKU below. */
+            assert_int_equal(PKCS12_add1_attr_by_txt(bag, c == 0 ? TKU : TKU_TWIN, 0, NULL, 0), 1);
+            attrs = PKCS12_SAFEBAG_get0_attrs(bag);
+            attr = sk_X509_ATTRIBUTE_value(attrs, sk_X509_ATTRIBUTE_num(attrs) - 1);
+            assert_int_equal(X509_ATTRIBUTE_count(attr), 0);
+            snprintf(list, sizeof(list), "%s", usages[i]);
+            for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+                ASN1_OBJECT *o = OBJ_txt2obj(tok, 0);
+
+                assert_non_null(o);
+                assert_int_equal(X509_ATTRIBUTE_set1_data(attr, V_ASN1_OBJECT, o, -1), 1);
+                ASN1_OBJECT_free(o);
+            }
+        }
+    }
+    assert_non_null(PKCS12_add_safe(&safes, bags, -1, 0, NULL));
+    assert_non_null(p12 = PKCS12_add_safes(safes, 0));
+    *out = NULL;
+    dlen = i2d_PKCS12(p12, out);
+    assert_true(dlen > 0);
+    *len = (size_t)dlen;
+    if (dup) {
+        /* The DER of the two OIDs differs in the last byte only (.1 and .2). */
+        unsigned char want[32], *der = NULL, *hit;
+        ASN1_OBJECT *twin = OBJ_txt2obj(TKU_TWIN, 1);
+        int olen = i2d_ASN1_OBJECT(twin, &der);
+
+        assert_true(olen > 0 && (size_t)olen <= sizeof(want));
+        memcpy(want, der, (size_t)olen);
+        hit = memmem(*out, *len, want, (size_t)olen);
+        assert_non_null(hit);
+        hit[olen - 1] = 0x01;
+        OPENSSL_free(der);
+        ASN1_OBJECT_free(twin);
+    }
+    PKCS12_free(p12);
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+}
+
+/* Java's trusted key usage becomes trust settings: a bag listing only clientAuth/codeSigning is
+ * not a plain (serverAuth-trusted) CA; anyExtendedKeyUsage, or no attribute, is plain; an empty
+ * list trusts nothing; a doubled attribute or a non-OID value is refused naming the bag. */
+static void test_p12_trusted_key_usage(void **state)
+{
+    static const char *const usages[] = {
+        "anyExtendedKeyUsage", "clientAuth,codeSigning",        NULL, "",
+        "serverAuth",          "clientAuth,anyExtendedKeyUsage"};
+    testpki *pki = *state;
+    unsigned char *der = NULL;
+    size_t len = 0;
+    dbt_bundle *b = NULL;
+    dbt_err err;
+    char desc[200];
+
+    p12_with_usages(pki->root_rsa2048, usages, 6, 0, &der, &len);
+    assert_int_equal(dbt_bundle_decode(der, len, "T.p12", NULL, &b, &err), 0);
+    OPENSSL_free(der);
+    der = NULL;
+    assert_int_equal(b->n, 6);
+    assert_int_equal(dbt_trust_kind_of(b->certs[0].x509), DBT_TRUST_PLAIN);
+    assert_int_equal(dbt_trust_kind_of(b->certs[1].x509), DBT_TRUST_RESTRICTED);
+    dbt_trust_describe(b->certs[1].x509, desc, sizeof(desc));
+    assert_string_equal(desc, "trusted for clientAuth, codeSigning");
+    assert_int_equal(X509_check_trust(b->certs[1].x509, X509_TRUST_SSL_SERVER, 0),
+                     X509_TRUST_REJECTED);
+    assert_int_equal(dbt_trust_kind_of(b->certs[2].x509), DBT_TRUST_PLAIN);
+    dbt_trust_describe(b->certs[3].x509, desc, sizeof(desc));
+    assert_string_equal(desc, "rejected for anyExtendedKeyUsage");
+    dbt_trust_describe(b->certs[4].x509, desc, sizeof(desc));
+    assert_string_equal(desc, "trusted for serverAuth");
+    assert_int_equal(dbt_trust_kind_of(b->certs[5].x509), DBT_TRUST_PLAIN);
+    /* The catalog and the formats that cannot keep it refuse the bag by number. */
+    assert_int_equal(dbt_trust_require_plain(b, "the target", 0, &err), -1);
+    assert_non_null(strstr(err.msg, "bag 2 of T.p12"));
+    dbt_bundle_free(b);
+
+    p12_with_usages(pki->root_rsa2048, usages, 2, 1, &der, &len);
+    assert_int_equal(dbt_bundle_decode(der, len, "T.p12", NULL, &b, &err), -1);
+    OPENSSL_free(der);
+    assert_non_null(strstr(err.msg, "T.p12: PKCS#12 bag 2 carries the trusted key usage "
+                                    "attribute twice"));
+}
+
 static void test_alias_and_format_names(void **state)
 {
     testpki *pki = *state;
@@ -830,6 +1023,8 @@ int main(void)
         cmocka_unit_test(test_read_all),
         cmocka_unit_test(test_max_certs),
         cmocka_unit_test(test_alias_and_format_names),
+        cmocka_unit_test(test_pem_trusted_certificate),
+        cmocka_unit_test(test_p12_trusted_key_usage),
     };
     static char names[NREAL][160];
     int failed;

@@ -12,12 +12,16 @@
 
 #include <cmocka.h>
 
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "bundle.h"
 #include "encode.h"
 #include "testpki.h"
+#include "trust.h"
 
 /* Every format name of the table; "der" is only for single-certificate bundles. */
 static const char *const all_formats[] = {"pem", "der", "p7b", "p7b-der", "pkcs12", "jks"};
@@ -118,7 +122,8 @@ static void test_roundtrip_testpki(void **state)
 }
 
 /* Canonical PEM: one CERTIFICATE block per certificate, 64 columns, LF only; the bytes are
- * those of PEM_write_bio_X509, and TRUSTED CERTIFICATE input comes out as CERTIFICATE. */
+ * those of PEM_write_bio_X509, and a TRUSTED CERTIFICATE input with only an alias (no trust or
+ * reject list) comes out as CERTIFICATE. */
 static void test_pem_canonical(void **state)
 {
     testpki *pki = *state;
@@ -130,7 +135,7 @@ static void test_pem_canonical(void **state)
 
     testpki_all(pki, all);
     assert_non_null(aux);
-    assert_int_equal(X509_add1_trust_object(aux, OBJ_nid2obj(NID_server_auth)), 1);
+    assert_int_equal(X509_alias_set1(aux, (const unsigned char *)"root", 4), 1);
     all[1] = aux;
     b = bundle_of(all, TESTPKI_NCERTS);
     assert_int_equal(dbt_encode(b, DBT_OUT_PEM, NULL, &out, &len, &err), 0);
@@ -157,6 +162,145 @@ static void test_pem_canonical(void **state)
     free(want);
     dbt_bundle_free(b);
     X509_free(aux);
+}
+
+/* Adds usage (a name or OID) to x's trust list, or to its reject list. */
+static void add_setting(X509 *x, const char *usage, int reject)
+{
+    ASN1_OBJECT *o = OBJ_txt2obj(usage, 0);
+
+    assert_non_null(o);
+    assert_int_equal(reject ? X509_add1_reject_object(x, o) : X509_add1_trust_object(x, o), 1);
+    ASN1_OBJECT_free(o);
+}
+
+/* Whether OpenSSL verifies pki's leaf (through its intermediate) with anchor as the only trusted
+ * certificate, for purpose (0: none, so X509_TRUST_DEFAULT applies). */
+static int leaf_verifies(const testpki *pki, X509 *anchor, int purpose)
+{
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    int ok;
+
+    assert_non_null(store);
+    assert_non_null(ctx);
+    assert_non_null(chain);
+    assert_int_equal(X509_STORE_add_cert(store, anchor), 1);
+    assert_int_equal(sk_X509_push(chain, pki->intermediate), 1);
+    assert_int_equal(X509_STORE_CTX_init(ctx, store, pki->leaf, chain), 1);
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), testpki_utc(2030, 1, 1));
+    if (purpose != 0)
+        assert_int_equal(X509_STORE_CTX_set_purpose(ctx, purpose), 1);
+    ok = X509_verify_cert(ctx) == 1;
+    X509_STORE_CTX_free(ctx);
+    sk_X509_free(chain);
+    X509_STORE_free(store);
+    return ok;
+}
+
+/*
+ * Trust settings through every output format: the root of the leaf's chain with trust settings
+ * (rejected for serverAuth; trusted for clientAuth only; serverAuth only; anyExtendedKeyUsage;
+ * an alias only; rejected for everything; serverAuth but rejected for clientAuth). Each format
+ * either refuses the bundle naming the certificate and its settings, or what it writes decodes
+ * to a root OpenSSL trusts for no purpose the input's root was not trusted for. PEM keeps the
+ * settings exactly; only the formats that cannot carry them refuse, and only restricted roots.
+ */
+static void test_trust_never_widened(void **state)
+{
+    static const struct {
+        const char *name, *trust, *reject;
+        int restricted; /* a plain copy would be trusted for more */
+    } variants[] = {
+        {"reject serverAuth", NULL, "serverAuth", 1},
+        {"trust clientAuth only", "clientAuth", NULL, 1},
+        {"trust serverAuth only", "serverAuth", NULL, 1},
+        {"trust anyExtendedKeyUsage", "anyExtendedKeyUsage", NULL, 0},
+        {"alias only", NULL, NULL, 0},
+        {"reject anyExtendedKeyUsage", NULL, "anyExtendedKeyUsage", 1},
+        {"trust serverAuth, reject clientAuth", "serverAuth", "clientAuth", 1},
+    };
+    static const int purposes[] = {0, X509_PURPOSE_SSL_SERVER, X509_PURPOSE_SSL_CLIENT,
+                                   X509_PURPOSE_ANY};
+    testpki *pki = *state;
+
+    for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+        X509 *root = X509_dup(pki->root_rsa2048), *certs[2];
+        dbt_bundle *b;
+
+        assert_non_null(root);
+        assert_int_equal(X509_alias_set1(root, (const unsigned char *)"root", 4), 1);
+        if (variants[v].trust != NULL)
+            add_setting(root, variants[v].trust, 0);
+        if (variants[v].reject != NULL)
+            add_setting(root, variants[v].reject, 1);
+        /* The check below must be able to fail: the input's settings matter to OpenSSL. */
+        if (variants[v].restricted) {
+            int differs = 0;
+
+            for (size_t p = 0; p < sizeof(purposes) / sizeof(purposes[0]); p++)
+                differs |= leaf_verifies(pki, root, purposes[p]) !=
+                           leaf_verifies(pki, pki->root_rsa2048, purposes[p]);
+            if (!differs)
+                fail_msg("%s: test setup: OpenSSL trusts the root as if plain", variants[v].name);
+        }
+        certs[0] = pki->root_ec384;
+        certs[1] = root;
+        b = bundle_of(certs, 2);
+        for (size_t f = 0; f < NFMT; f++) {
+            const char *fmt = all_formats[f];
+            unsigned char *out = NULL;
+            size_t len = 0;
+            dbt_bundle *back = NULL, *one = NULL, *in = b;
+            dbt_err err;
+            int rc;
+
+            /* DER holds one certificate: the restricted root alone. */
+            if (strcmp(fmt, "der") == 0)
+                in = one = bundle_of(&root, 1);
+            rc = dbt_encode(in, (dbt_outfmt)dbt_outfmt_from_name(fmt), NULL, &out, &len, &err);
+            if (rc != 0) {
+                if (!variants[v].restricted || strcmp(fmt, "pem") == 0)
+                    fail_msg("%s to %s: refused: %s", variants[v].name, fmt, err.msg);
+                if (strstr(err.msg, one != NULL ? "certificate 1 of F" : "certificate 2 of F") ==
+                        NULL ||
+                    strstr(err.msg, variants[v].trust != NULL ? variants[v].trust
+                                                              : variants[v].reject) == NULL)
+                    fail_msg("%s to %s: the refusal does not name the certificate and its "
+                             "settings: %s",
+                             variants[v].name, fmt, err.msg);
+                dbt_bundle_free(one);
+                continue;
+            }
+            if (variants[v].restricted && strcmp(fmt, "pem") != 0)
+                fail_msg("%s to %s: written although %s cannot carry trust settings",
+                         variants[v].name, fmt, fmt);
+            if (dbt_bundle_decode(out, len, "back", "changeit", &back, &err) != 0)
+                fail_msg("%s to %s: decode: %s", variants[v].name, fmt, err.msg);
+            {
+                X509 *got = back->certs[back->n - 1].x509;
+
+                for (size_t p = 0; p < sizeof(purposes) / sizeof(purposes[0]); p++)
+                    if (leaf_verifies(pki, got, purposes[p]) &&
+                        !leaf_verifies(pki, root, purposes[p]))
+                        fail_msg("%s via %s: the output is trusted for purpose %d, the input "
+                                 "was not",
+                                 variants[v].name, fmt, purposes[p]);
+                if (strcmp(fmt, "pem") == 0) {
+                    assert_true(dbt_trust_equal(got, root));
+                    /* Only a certificate with trust or reject lists becomes TRUSTED. */
+                    assert_int_equal(memmem(out, len, "TRUSTED CERTIFICATE", 19) != NULL,
+                                     dbt_trust_kind_of(root) != DBT_TRUST_PLAIN);
+                }
+            }
+            dbt_bundle_free(back);
+            dbt_bundle_free(one);
+            OPENSSL_free(out);
+        }
+        dbt_bundle_free(b);
+        X509_free(root);
+    }
 }
 
 static void test_der_single_only(void **state)
@@ -346,10 +490,11 @@ static void test_realdata_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_table),      cmocka_unit_test(test_roundtrip_testpki),
-        cmocka_unit_test(test_pem_canonical),     cmocka_unit_test(test_der_single_only),
-        cmocka_unit_test(test_empty_and_unknown), cmocka_unit_test(test_p7_equals_crl2pkcs7_cli),
-        cmocka_unit_test(test_realdata_p7_bytes), cmocka_unit_test(test_realdata_roundtrip),
+        cmocka_unit_test(test_format_table),        cmocka_unit_test(test_roundtrip_testpki),
+        cmocka_unit_test(test_pem_canonical),       cmocka_unit_test(test_der_single_only),
+        cmocka_unit_test(test_empty_and_unknown),   cmocka_unit_test(test_p7_equals_crl2pkcs7_cli),
+        cmocka_unit_test(test_realdata_p7_bytes),   cmocka_unit_test(test_realdata_roundtrip),
+        cmocka_unit_test(test_trust_never_widened),
     };
 
     return cmocka_run_group_tests(tests, testpki_group_setup, testpki_group_teardown);
