@@ -814,29 +814,42 @@ end:
     return ret;
 }
 
+/* Reads the snapshot's file of the certificate named by its SHA-256; *display is the path to
+ * show in messages (the caller frees both). */
+static int cert_file_read(dbt_catalog *cat, const char *sha256, char sha[65], char **display,
+                          unsigned char **data, size_t *len, dbt_err *err)
+{
+    char rel[96];
+
+    *display = NULL;
+    *data = NULL;
+    if (dbt_catalog_parse_sha256(sha256, sha, err) != 0 || dbt_cat_snapshot_ready(cat, err) != 0)
+        return -1;
+    snprintf(rel, sizeof(rel), "certs/%s.pem", sha);
+    if ((*display = dbt_cat_asprintf("%s/%s.pem", cat->certs_dir, sha)) == NULL) {
+        dbt_err_set(err, "out of memory");
+        return -1;
+    }
+    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_MAX_INPUT, data, len, *display, err) != 0) {
+        if (errno == ENOENT)
+            dbt_err_set(err, "catalog %s holds no certificate with SHA-256 %s", cat->path, sha);
+        return -1;
+    }
+    return 0;
+}
+
 int dbt_catalog_check_cert(dbt_catalog *cat, const char *sha256, dbt_err *err)
 {
-    char rel[96], sha[65], got[65], *display = NULL, *name = NULL, *header = NULL;
+    char sha[65], got[65], *display = NULL, *name = NULL, *header = NULL;
     unsigned char *data = NULL, *der = NULL, md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    size_t len;
+    size_t len = 0;
     long dlen = 0;
     BIO *bio = NULL;
     int ret = -1;
 
-    if (dbt_catalog_parse_sha256(sha256, sha, err) != 0 || dbt_cat_snapshot_ready(cat, err) != 0)
-        return -1;
-    snprintf(rel, sizeof(rel), "certs/%s.pem", sha);
-    display = dbt_cat_asprintf("%s/%s.pem", cat->certs_dir, sha);
-    if (display == NULL) {
-        dbt_err_set(err, "out of memory");
-        return -1;
-    }
-    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_MAX_INPUT, &data, &len, display, err) != 0) {
-        if (errno == ENOENT)
-            dbt_err_set(err, "catalog %s holds no certificate with SHA-256 %s", cat->path, sha);
+    if (cert_file_read(cat, sha256, sha, &display, &data, &len, err) != 0)
         goto end;
-    }
     /* The DER's digest only: parsing the certificate costs far more and proves nothing more
      * about which certificate the file holds. */
     bio = BIO_new_mem_buf(data, (int)len);
@@ -871,27 +884,16 @@ end:
 
 int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_err *err)
 {
-    char rel[96], sha[65], *display = NULL;
+    char sha[65], *display = NULL;
     unsigned char *data = NULL;
-    size_t len;
+    size_t len = 0;
     BIO *bio = NULL;
     X509 *x = NULL;
     int ret = -1;
 
     *out = NULL;
-    if (dbt_catalog_parse_sha256(sha256, sha, err) != 0 || dbt_cat_snapshot_ready(cat, err) != 0)
-        return -1;
-    snprintf(rel, sizeof(rel), "certs/%s.pem", sha);
-    display = dbt_cat_asprintf("%s/%s.pem", cat->certs_dir, sha);
-    if (display == NULL) {
-        dbt_err_set(err, "out of memory");
-        return -1;
-    }
-    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_MAX_INPUT, &data, &len, display, err) != 0) {
-        if (errno == ENOENT)
-            dbt_err_set(err, "catalog %s holds no certificate with SHA-256 %s", cat->path, sha);
+    if (cert_file_read(cat, sha256, sha, &display, &data, &len, err) != 0)
         goto end;
-    }
     bio = BIO_new_mem_buf(data, (int)len);
     if (bio == NULL || (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
         dbt_err_ossl(err, "%s: not a certificate: the catalog is damaged", display);
