@@ -22,8 +22,10 @@ dbtrust=$build/dbtrust
 unset SSL_CERT_FILE SSL_CERT_DIR OPENSSL_CONF DBTRUST_CATALOG
 work=$(mktemp -d /tmp/dbtrust-demo.XXXXXX)
 chmod 755 "$work"
-cleanup() { [ -n "${pg_started:-}" ] && dbt_pg_stop_all; rm -rf "$work"; }
-trap cleanup EXIT
+# One EXIT trap for every cleanup (tests/lib/common.sh): the PostgreSQL helpers below register
+# theirs there too, so a trap of the demo's own would be replaced and leave $work behind.
+. "$top/tests/lib/common.sh"
+dbt_cleanup_push "rm -rf '$work'"
 catalog=$work/catalog
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -62,7 +64,6 @@ dbt_setup_deps test >/dev/null 2>&1 || dbt_setup_deps test
 . "$top/tests/lib/libpq17.sh"
 step "6. A throwaway PostgreSQL with TLS (certificate for db.demo.internal, via an intermediate)"
 dbt_pg_start --ssl pki/server-chain.pem pki/server.key
-pg_started=1
 echo "server on 127.0.0.1:$DBT_PG_PORT"
 echo "psql 17 (sslrootcert=system needs libpq 16+): Debian 13's, run on this host's $(openssl version |
     cut -d' ' -f1-2)"
