@@ -18,7 +18,16 @@ dbt_prov_pki
 gw=$DBT_TRIXIE_WORK
 mkdir -p "$gw/src/provider" "$gw/src/lib" "$gw/mod"
 cp "$src"/provider/*.c "$src"/provider/*.h "$gw/src/provider/"
-cp "$src/lib/error.c" "$src/lib/error.h" "$gw/src/lib/"
+# dbtrust-store.so's sources as provider/local.mk lists them (it compiles some of lib/ in), so
+# that this build cannot drift from the real one.
+store_srcs=$(printf 'dbt-print-srcs:\n\t@echo $(dbtrust_store_la_SOURCES)\n' |
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -C "$DBT_PROV_BUILD" \
+        -f Makefile -f - dbt-print-srcs 2>/dev/null | tail -n 1)
+[ -n "$store_srcs" ] || { echo "Bail out! cannot list dbtrust-store.so's sources from $DBT_PROV_BUILD/Makefile"; exit 1; }
+for f in $store_srcs; do
+    mkdir -p "$gw/src/$(dirname "$f")" && cp "$src/$f" "$gw/src/$f" || exit 1
+done
+store_c=$(for f in $store_srcs; do case $f in *.c) printf '/dbt/src/%s ' "$f" ;; esac; done)
 printf '#define PACKAGE_VERSION "test"\n#define PACKAGE_STRING "dbtrust test"\n' >"$gw/src/config.h"
 cp -a "$PKI" "$gw/pki"
 chmod 755 "$gw"
@@ -37,9 +46,7 @@ expect "dbtrust.so builds there with -Wall -Wextra -Werror" ok "" sh -c \
     "gcc $cflags -nostartfiles -DDBT_MODULESDIR='\"/nonexistent\"' -o /dbt/mod/dbtrust.so \
         /dbt/src/provider/front.c"
 expect "dbtrust-store.so builds there with -Wall -Wextra -Werror" ok "" sh -c \
-    "gcc $cflags -o /dbt/mod/dbtrust-store.so /dbt/src/provider/provider.c \
-        /dbt/src/provider/store.c /dbt/src/provider/reader.c /dbt/src/provider/certparts.c \
-        /dbt/src/lib/error.c \$(pkg-config --cflags --libs libcrypto)"
+    "gcc $cflags -o /dbt/mod/dbtrust-store.so $store_c \$(pkg-config --cflags --libs libcrypto)"
 expect "both export only OSSL_provider_init" ok "" sh -c \
     'test "$(nm -D --defined-only /dbt/mod/dbtrust.so /dbt/mod/dbtrust-store.so |
         grep " [A-Z] " | grep -v " OSSL_provider_init$" | wc -l)" = 0'
