@@ -44,7 +44,7 @@ dbt_libpq17_ensure() {
 #   namespace, the copies mounted there).
 # A psql that ran on the root's OpenSSL 3.5, or read the root's trust store, fails this.
 dbt_libpq17_proof() {
-    local psql=$1 conn=$2 out lib host dev ino n mdev mino mpath ossldir d want='' got
+    local psql=$1 conn=$2 out lib host dev ino n mdev mino mpath ossldir d o want='' got
     ossldir=$(openssl version -d | sed -n 's/^OPENSSLDIR: "\(.*\)"$/\1/p')
     local dirs=(/etc/ssl/certs "$ossldir" /usr/share/ca-certificates /usr/local/share/ca-certificates)
     for d in "${dirs[@]}"; do want+="store $d $(stat -L -c '%d:%i' "$d")"$'\n'; done
@@ -59,7 +59,14 @@ dbt_libpq17_proof() {
     grep -q 'libpq\.so\.5\.17' <<<"$out" ||
         { echo "the psql process does not map libpq.so.5.17"; return 1; }
     for lib in libcrypto.so.3 libssl.so.3; do
-        host=$(ldd "$(command -v openssl)" | awk -v l="$lib" '$1 == l { print $3; exit }')
+        # The first openssl on PATH that is a dynamic executable: a sanitizer build's tests put
+        # a wrapper script first.
+        host=
+        for o in $(type -ap openssl); do
+            host=$(ldd "$o" 2>/dev/null | awk -v l="$lib" '$1 == l { print $3; exit }')
+            [ -n "$host" ] && break
+        done
+        [ -n "$host" ] || { echo "no openssl on PATH loads $lib"; return 1; }
         host=$(readlink -f "$host")
         dev=$(stat -L -c '%Hd:%Ld' "$host") ino=$(stat -L -c '%i' "$host")
         # /proc/PID/maps: address perms offset dev(hex major:minor) inode path
