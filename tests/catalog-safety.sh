@@ -142,6 +142,19 @@ damaged garbage-index 'does not start with "dbtrust-index 1"' fail sh -c 'echo j
 damaged bad-index-line "is damaged: run dbtrust import again" fail sh -c 'echo "not a line" >>"$G/certs/index"'
 damaged swapped-cert "holds a certificate with SHA-256" fail \
     sh -c "cat \"$PKI/root-ecc384.pem\" >\"\$G/certs/$osha.pem\""
+# A certificate file holds exactly one CERTIFICATE block: OpenSSL's hashed lookup reads every
+# block, so a second one would be trusted under the first one's name. Every reader refuses it.
+damaged two-blocks "must hold exactly one CERTIFICATE block" fail \
+    sh -c "cat \"$PKI/other-root.pem\" >>\"\$G/certs/$rsha.pem\""
+damaged key-after-cert "must hold exactly one CERTIFICATE block" fail \
+    sh -c "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 >>\"\$G/certs/$rsha.pem\" 2>/dev/null"
+damaged nul-then-block "must hold exactly one CERTIFICATE block" fail \
+    sh -c "printf 'x\\000\\n' >>\"\$G/certs/$rsha.pem\" && cat \"$PKI/other-root.pem\" >>\"\$G/certs/$rsha.pem\""
+for f in two-blocks key-after-cert nul-then-block; do
+    "$DBT_PROV_BUILD/tests/test_provider_cnf" "$W/$f" >"$W/$f.cnf"
+    expect "$f: storeutl refuses" any "exactly one CERTIFICATE block" env OPENSSL_CONF="$W/$f.cnf" \
+        openssl storeutl -certs dbtrust://
+done
 damaged missing-cert "holds no certificate with SHA-256 $osha" "does not lead to a regular certificate file" sh -c "rm \"\$G/certs/$osha.pem\""
 damaged extra-cert "is not in the index" ok \
     sh -c "cp \"\$G/certs/$osha.pem\" \"\$G/certs/$(printf '%064d' 0).pem\""
