@@ -801,6 +801,18 @@ int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_e
                             display, lineno);
             goto end;
         }
+        /* Sorted and unique, as the layout promises and the provider requires: a repeated line
+         * could list a certificate under a second set of bundles. */
+        if (cnt > 1 && strcmp(v[cnt - 2].sha256, v[cnt - 1].sha256) >= 0) {
+            dbt_err_set(err,
+                        "%s: line %zu (SHA-256 %s) is %s: the catalog is damaged; run dbtrust "
+                        "import again to rebuild it",
+                        display, lineno, v[cnt - 1].sha256,
+                        strcmp(v[cnt - 2].sha256, v[cnt - 1].sha256) == 0
+                            ? "repeated (the line before holds the same certificate)"
+                            : "out of order (the index is sorted by SHA-256)");
+            goto end;
+        }
     }
     *out = v;
     *n = cnt;

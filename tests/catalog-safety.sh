@@ -155,6 +155,16 @@ for f in two-blocks key-after-cert nul-then-block; do
     expect "$f: storeutl refuses" any "exactly one CERTIFICATE block" env OPENSSL_CONF="$W/$f.cnf" \
         openssl storeutl -certs dbtrust://
 done
+# The index is sorted by SHA-256 and names each certificate once (the provider refuses anything
+# else); list and verify refuse it too, naming the line.
+damaged index-repeated "is repeated" fail sh -c 'sed -i 2p "$G/certs/index"'
+damaged index-unsorted "is out of order" fail \
+    sh -c '{ head -1 "$G/certs/index"; tail -n +2 "$G/certs/index" | sort -r; } >i && cat i >"$G/certs/index" && rm i'
+for f in index-repeated index-unsorted; do
+    "$DBT_PROV_BUILD/tests/test_provider_cnf" "$W/$f" >"$W/$f.cnf"
+    expect "$f: storeutl refuses" any "out of order or repeated" env OPENSSL_CONF="$W/$f.cnf" \
+        openssl storeutl -certs dbtrust://
+done
 damaged missing-cert "holds no certificate with SHA-256 $osha" "does not lead to a regular certificate file" sh -c "rm \"\$G/certs/$osha.pem\""
 damaged extra-cert "is not in the index" ok \
     sh -c "cp \"\$G/certs/$osha.pem\" \"\$G/certs/$(printf '%064d' 0).pem\""
