@@ -165,6 +165,13 @@ for f in index-repeated index-unsorted; do
     expect "$f: storeutl refuses" any "out of order or repeated" env OPENSSL_CONF="$W/$f.cnf" \
         openssl storeutl -certs dbtrust://
 done
+# A bundle holds certificates only, each once: verify reads the stored file, not only what the
+# loader keeps.
+damaged bundle-key-block "PEM block 2 is not a CERTIFICATE" ok \
+    sh -c 'openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 >>"$G/bundles/other.pem" 2>/dev/null'
+damaged bundle-duplicate "more than once" ok \
+    sh -c 'cat "$G/bundles/other.pem" "$G/bundles/other.pem" >d && cat d >"$G/bundles/other.pem" && rm d &&
+        sed -i s/^count=.*/count=2/ "$G/bundles/other.meta"'
 damaged missing-cert "holds no certificate with SHA-256 $osha" "does not lead to a regular certificate file" sh -c "rm \"\$G/certs/$osha.pem\""
 damaged extra-cert "is not in the index" ok \
     sh -c "cp \"\$G/certs/$osha.pem\" \"\$G/certs/$(printf '%064d' 0).pem\""
