@@ -801,6 +801,18 @@ int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_e
                             display, lineno);
             goto end;
         }
+        /* Sorted and unique, as the layout promises and the provider requires: a repeated line
+         * could list a certificate under a second set of bundles. */
+        if (cnt > 1 && strcmp(v[cnt - 2].sha256, v[cnt - 1].sha256) >= 0) {
+            dbt_err_set(err,
+                        "%s: line %zu (SHA-256 %s) is %s: the catalog is damaged; run dbtrust "
+                        "import again to rebuild it",
+                        display, lineno, v[cnt - 1].sha256,
+                        strcmp(v[cnt - 2].sha256, v[cnt - 1].sha256) == 0
+                            ? "repeated (the line before holds the same certificate)"
+                            : "out of order (the index is sorted by SHA-256)");
+            goto end;
+        }
     }
     *out = v;
     *n = cnt;
@@ -814,8 +826,48 @@ end:
     return ret;
 }
 
-/* Reads the snapshot's file of the certificate named by its SHA-256; *display is the path to
- * show in messages (the caller frees both). */
+/* A certificate file holds exactly one CERTIFICATE block, without headers, and nothing after
+ * it that looks like another block: OpenSSL's hashed lookup reads every block of the file, so
+ * a second one would be trusted under the first one's name. (The provider applies the same
+ * rule to the same files.) */
+static int one_cert_block(const unsigned char *data, size_t len, const char *display, dbt_err *err)
+{
+    static const char begin[] = "-----BEGIN";
+    char *name = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    long dlen = 0;
+    size_t rest, at;
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    int ret = -1;
+
+    if (bio == NULL || !PEM_read_bio(bio, &name, &header, &der, &dlen) ||
+        strcmp(name, PEM_STRING_X509) != 0) {
+        dbt_err_ossl(err, "%s: not a certificate: the catalog is damaged", display);
+        goto end;
+    }
+    /* Searched by length: a NUL byte must not hide what follows it. */
+    rest = (size_t)BIO_pending(bio);
+    for (at = len - rest; at + sizeof(begin) - 1 <= len; at++)
+        if (memcmp(data + at, begin, sizeof(begin) - 1) == 0)
+            break;
+    if (header[0] != '\0' || at + sizeof(begin) - 1 <= len) {
+        dbt_err_set(err,
+                    "%s must hold exactly one CERTIFICATE block and nothing else: the catalog is "
+                    "damaged; run dbtrust import again to rebuild it",
+                    display);
+        goto end;
+    }
+    ret = 0;
+end:
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(der);
+    BIO_free(bio);
+    return ret;
+}
+
+/* Reads the snapshot's file of the certificate named by its SHA-256, which must hold exactly
+ * one certificate block; *display is the path to show in messages (the caller frees both). */
 static int cert_file_read(dbt_catalog *cat, const char *sha256, char sha[65], char **display,
                           unsigned char **data, size_t *len, dbt_err *err)
 {
@@ -835,7 +887,7 @@ static int cert_file_read(dbt_catalog *cat, const char *sha256, char sha[65], ch
             dbt_err_set(err, "catalog %s holds no certificate with SHA-256 %s", cat->path, sha);
         return -1;
     }
-    return 0;
+    return one_cert_block(*data, *len, *display, err);
 }
 
 int dbt_catalog_check_cert(dbt_catalog *cat, const char *sha256, dbt_err *err)

@@ -18,6 +18,7 @@
 
 #include "catalog_int.h"
 #include "catsafe.h"
+#include "fsutil.h"
 
 #define REBUILD "any change rebuilds the generation: run dbtrust import again for a bundle"
 
@@ -213,6 +214,63 @@ end:
     closedir(d);
 }
 
+static int cmp_hex(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* The bundle file as stored: every PEM block is a CERTIFICATE (the loader would skip another
+ * kind, such as a private key, without a word), and no certificate is there twice. One pass
+ * over the file and one sort: bounded by the file size limit. */
+static void check_bundle_file(struct vctx *v, dbt_catalog *cat, const char *name, char (*shas)[65],
+                              size_t n)
+{
+    static const char begin[] = "-----BEGIN ", cert[] = "CERTIFICATE-----";
+    unsigned char *data = NULL;
+    size_t len = 0, block = 0;
+    char rel[DBT_CATALOG_NAME_MAX + 16];
+    dbt_err e;
+
+    snprintf(rel, sizeof(rel), "bundles/%s.pem", name);
+    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_MAX_INPUT, &data, &len, rel, &e) == 0) {
+        for (size_t at = 0; at + sizeof(begin) - 1 <= len; at++) {
+            if ((at > 0 && data[at - 1] != '\n') ||
+                memcmp(data + at, begin, sizeof(begin) - 1) != 0)
+                continue;
+            block++;
+            at += sizeof(begin) - 1;
+            if (at + sizeof(cert) - 1 > len || memcmp(data + at, cert, sizeof(cert) - 1) != 0 ||
+                (at + sizeof(cert) - 1 < len && data[at + sizeof(cert) - 1] != '\n' &&
+                 data[at + sizeof(cert) - 1] != '\r')) {
+                size_t l = 0;
+                while (at + l < len && l < 40 && data[at + l] >= 0x20 && data[at + l] < 0x7f)
+                    l++;
+                report(v,
+                       "%s/bundles/%s.pem: PEM block %zu is not a CERTIFICATE (\"%.*s\"): a "
+                       "bundle holds certificates only; %s",
+                       cat->path, name, block, (int)l, (const char *)data + at, REBUILD);
+            }
+        }
+    }
+    free(data);
+    if (n < 2 || shas == NULL)
+        return;
+    char(*sorted)[65] = malloc(n * sizeof(*sorted));
+    if (sorted == NULL) {
+        report(v, "out of memory checking %s/bundles/%s.pem", cat->path, name);
+        return;
+    }
+    memcpy(sorted, shas, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), cmp_hex);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0 && (i < 2 || strcmp(sorted[i - 2], sorted[i])))
+            report(v,
+                   "%s/bundles/%s.pem holds certificate %s more than once: a bundle holds each "
+                   "certificate once; %s",
+                   cat->path, name, sorted[i], REBUILD);
+    free(sorted);
+}
+
 /* Every bundle loads (meta parses, PEM parses, count as the meta says) and agrees with the
  * index both ways; bundles/ holds nothing else. */
 static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
@@ -266,6 +324,7 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
                        cat->path, names[i], j + 1, shas[i][j], REBUILD);
         }
         dbt_bundle_free(b);
+        check_bundle_file(v, cat, names[i], shas[i], nshas[i]);
     }
     /* The other way: each bundle the index names holds the certificate. */
     for (size_t i = 0; have_index && i < nidx; i++)

@@ -105,7 +105,7 @@ static int is_hash_link_name(const char *s)
     return 1;
 }
 
-enum where { W_TOP, W_GEN, W_GEN_CERTS, W_OTHER };
+enum where { W_TOP, W_GEN, W_GEN_CERTS, W_GEN_BUNDLES, W_OTHER };
 
 struct walk {
     const char *catpath;
@@ -154,8 +154,6 @@ static int check_link(struct walk *w, int dirfd, const char *name, const char *f
         ok = strcmp(target, "current/bundles") == 0;
     else if (where == W_TOP && strcmp(name, "certs") == 0)
         ok = strcmp(target, "current/certs") == 0;
-    else if (where == W_GEN_CERTS && is_hash_link_name(name))
-        ok = is_cert_file_name(target);
     else {
         /* Not one of the catalog's own links: tolerated only if it stays inside. */
         real = realpath(full, NULL);
@@ -174,6 +172,107 @@ static int check_link(struct walk *w, int dirfd, const char *name, const char *f
                     "remove it (rm %s)",
                     full, target, w->catpath, full);
         return problem(w, &e);
+    }
+    return 0;
+}
+
+static const char *kind_of(mode_t m)
+{
+    return S_ISLNK(m)   ? "a symlink"
+           : S_ISDIR(m) ? "a directory"
+           : S_ISREG(m) ? "a file"
+                        : "special";
+}
+
+/* The fixed layout, checked after entry_rule passed: the generation being read holds only the
+ * real directories bundles/ and certs/; bundles/ only regular files; certs/ only regular
+ * <sha256>.pem files, the regular file index and <hash>.<n> symlinks whose target is the bare
+ * name of a regular <sha256>.pem beside them. No link in a generation leads anywhere else and
+ * no directory nests deeper, so what OpenSSL's hashed lookup and the readers open is exactly
+ * what this walk checked. At the top, .lock and empty.pem are regular files and empty.pem is
+ * empty (lazy mode makes it the SSL_CERT_FILE: whatever it holds is trusted).
+ * 0 if the entry fits, else -1 with *e set. */
+static int layout_rule(int dirfd, const char *name, const struct stat *st, const char *full,
+                       enum where where, dbt_err *e)
+{
+    char target[PATH_MAX];
+    struct stat tst;
+    ssize_t len;
+
+    switch (where) {
+    case W_TOP:
+        if (strcmp(name, ".lock") == 0 && !S_ISREG(st->st_mode)) {
+            dbt_err_set(e,
+                        "lock file %s is %s, not a regular file: nothing but dbtrust should make "
+                        "it; remove it (rm -r %s)",
+                        full, kind_of(st->st_mode), full);
+            return -1;
+        }
+        if (strcmp(name, "empty.pem") == 0 && (!S_ISREG(st->st_mode) || st->st_size != 0)) {
+            dbt_err_set(e,
+                        "%s is not an empty file (%s): lazy mode makes it the SSL_CERT_FILE, "
+                        "which trusts whatever it holds or leads to; remove it (rm %s)",
+                        full, S_ISREG(st->st_mode) ? "it holds data" : kind_of(st->st_mode), full);
+            return -1;
+        }
+        return 0;
+    case W_GEN:
+        if ((strcmp(name, "certs") == 0 || strcmp(name, "bundles") == 0) && S_ISDIR(st->st_mode))
+            return 0;
+        dbt_err_set(e,
+                    "%s (%s) is not part of the catalog layout: a generation holds only the "
+                    "directories bundles and certs; remove it (rm -r %s) or import again",
+                    full, kind_of(st->st_mode), full);
+        return -1;
+    case W_GEN_BUNDLES:
+        if (S_ISREG(st->st_mode))
+            return 0;
+        dbt_err_set(e,
+                    "%s (%s) is not part of the catalog layout: bundles/ holds only regular "
+                    "files; remove it (rm -r %s)",
+                    full, kind_of(st->st_mode), full);
+        return -1;
+    case W_GEN_CERTS:
+        if (is_cert_file_name(name) || strcmp(name, "index") == 0) {
+            if (S_ISREG(st->st_mode))
+                return 0;
+            dbt_err_set(e,
+                        "%s (%s) is not part of the catalog layout: it must be a regular file; "
+                        "remove it (rm -r %s) and import again",
+                        full, kind_of(st->st_mode), full);
+            return -1;
+        }
+        if (!is_hash_link_name(name) || !S_ISLNK(st->st_mode)) {
+            dbt_err_set(e,
+                        "%s (%s) is not part of the catalog layout: certs/ holds only "
+                        "<sha256>.pem files, index and <hash>.<n> symlinks; remove it (rm -r %s)",
+                        full, kind_of(st->st_mode), full);
+            return -1;
+        }
+        len = readlinkat(dirfd, name, target, sizeof(target) - 1);
+        if (len < 0) {
+            dbt_err_sys(e, "cannot read symlink %s", full);
+            return -1;
+        }
+        target[len] = '\0';
+        if (!is_cert_file_name(target)) {
+            dbt_err_set(e,
+                        "%s -> %s points outside catalog layout: a hash link names a "
+                        "<sha256>.pem beside it, no other path; remove it (rm %s)",
+                        full, target, full);
+            return -1;
+        }
+        /* A target of another kind is refused as an entry of this same directory. */
+        if (fstatat(dirfd, target, &tst, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+            dbt_err_set(e,
+                        "%s -> %s does not lead to a regular certificate file beside it: "
+                        "remove it (rm %s) and import again",
+                        full, target, full);
+            return -1;
+        }
+        return 0;
+    case W_OTHER:
+        return 0;
     }
     return 0;
 }
@@ -228,6 +327,10 @@ static int walk_dir(struct walk *w, int dirfd, const char *display, enum where w
             }
         } else if (entry_rule(&st, full, w->me, &e) != 0) {
             stop = problem(w, &e);
+        } else if (layout_rule(dirfd, de->d_name, &st, full, where, &e) != 0) {
+            stop = problem(w, &e);
+        } else if (S_ISLNK(st.st_mode) && where != W_TOP && where != W_OTHER) {
+            /* A hash link layout_rule already followed by name: nothing more to check. */
         } else if (where == W_TOP && !S_ISLNK(st.st_mode) &&
                    (strcmp(de->d_name, "current") == 0 || strcmp(de->d_name, "bundles") == 0 ||
                     strcmp(de->d_name, "certs") == 0)) {
@@ -248,12 +351,12 @@ static int walk_dir(struct walk *w, int dirfd, const char *display, enum where w
                 /* Another generation is never read: its own entry is enough. */
                 skip = w->gen != NULL && strcmp(de->d_name, w->gen) != 0;
             } else if (where == W_TOP) {
-                /* Nothing else at the top is read either, and a generation being removed
-                 * (DBT_SAFE_DEAD_PREFIX) changes under us. */
-                skip = w->gen != NULL ||
-                       strncmp(de->d_name, DBT_SAFE_DEAD_PREFIX, strlen(DBT_SAFE_DEAD_PREFIX)) == 0;
-            } else if (where == W_GEN && strcmp(de->d_name, "certs") == 0) {
-                sub = W_GEN_CERTS;
+                /* A generation being removed (DBT_SAFE_DEAD_PREFIX) changes under us and is
+                 * never read. Any other directory is not dbtrust's: it is checked in full
+                 * (under the walk's bounds), since nothing says who reads it. */
+                skip = strncmp(de->d_name, DBT_SAFE_DEAD_PREFIX, strlen(DBT_SAFE_DEAD_PREFIX)) == 0;
+            } else if (where == W_GEN) {
+                sub = strcmp(de->d_name, "certs") == 0 ? W_GEN_CERTS : W_GEN_BUNDLES;
             }
             if (!skip) {
                 sfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -40,12 +40,16 @@ typedef void dbt_safe_report_fn(void *arg, const char *problem);
  *   - the catalog directory and every entry checked obey dbt_safe_entry;
  *   - "current", "bundles" and "certs" are symlinks; "current" and ".current.tmp" name a
  *     .gen-N, "bundles" -> current/bundles, "certs" -> current/certs;
- *   - in a generation's certs/, <hash>.<n> links name a sibling <sha256>.pem;
- *   - any other symlink resolves inside the catalog (never to nothing, never out of it).
+ *   - ".lock" and "empty.pem" (when present) are regular files, and empty.pem is empty;
+ *   - a generation holds exactly the real directories bundles/ and certs/ (no symlink, no
+ *     other entry); bundles/ holds only regular files; certs/ holds only regular <sha256>.pem
+ *     files, the regular file index, and <hash>.<n> symlinks whose target is the bare name
+ *     (no '/') of an existing <sha256>.pem beside them; nothing in a generation nests deeper;
+ *   - any other symlink (outside generations) resolves inside the catalog.
  * gen (".gen-N") is the generation the caller reads: it is checked in full, and of the other
- * directories at the top (generations, leftovers) only their own entry: they are never read,
- * and writers delete them. gen NULL checks every generation in full (dbtrust verify), but
- * not the inside of one being removed (DBT_SAFE_DEAD_PREFIX).
+ * generations only their own entry: they are never read, and writers delete them. Any other
+ * directory at the top is checked in full, except one being removed (DBT_SAFE_DEAD_PREFIX).
+ * gen NULL checks every generation in full (dbtrust verify).
  * report NULL: stops at the first problem, which err holds. Otherwise every problem is passed
  * to report and the walk goes on; err holds the first.
  * Bounded by DBT_SAFE_MAX_DEPTH and DBT_SAFE_MAX_ENTRIES (more is refused as unsafe).

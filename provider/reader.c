@@ -490,6 +490,18 @@ int dbt_reader_hash_link(dbt_reader *rd, unsigned long hash, int n, char *sha, d
     return 0;
 }
 
+/* Whether "-----BEGIN" occurs in buf from offset at on, searched by length: a NUL byte must
+ * not hide a block that OpenSSL's hashed lookup, reading line by line, would still find. */
+static int another_block(const char *buf, size_t len, size_t at)
+{
+    static const char begin[] = "-----BEGIN";
+
+    for (; at + sizeof(begin) - 1 <= len; at++)
+        if (memcmp(buf + at, begin, sizeof(begin) - 1) == 0)
+            return 1;
+    return 0;
+}
+
 int dbt_reader_cert(dbt_reader *rd, const char *sha, unsigned char **der, long *derlen,
                     int *missing, dbt_err *err)
 {
@@ -524,7 +536,7 @@ int dbt_reader_cert(dbt_reader *rd, const char *sha, unsigned char **der, long *
     }
     ERR_pop_to_mark();
     if (strcmp(pem_name, "CERTIFICATE") != 0 || header[0] != '\0' ||
-        strstr(buf + (len - (size_t)BIO_pending(bio)), "-----BEGIN") != NULL) {
+        another_block(buf, len, len - (size_t)BIO_pending(bio))) {
         dbt_err_set(err,
                     "%s must hold exactly one CERTIFICATE block; the catalog is damaged: "
                     "run dbtrust import again",

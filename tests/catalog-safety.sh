@@ -43,17 +43,17 @@ expect "good catalog: the provider verifies the chain" ok "OK" env OPENSSL_CONF=
 
 # unsafe NAME MESSAGE DAMAGE...: runs DAMAGE in a fresh copy; all four readers refuse it.
 unsafe() {
-    local name=$1 msg=$2 n
+    local name=$1 msg=$2 pmsg=${PMSG:-$2} n
     shift 2
     fresh "$name"
     (cd "$C" && G=$G "$@") || { not_ok "$name: cannot make the damage"; return; }
     expect "$name: list refuses" fail "$msg" "$dbt" --catalog "$C" list
     expect "$name: verify reports it" fail "$msg" "$dbt" --catalog "$C" verify
-    expect "$name: storeutl refuses" any "$msg" env OPENSSL_CONF="$C.cnf" openssl storeutl -certs dbtrust://
+    expect "$name: storeutl refuses" any "$pmsg" env OPENSSL_CONF="$C.cnf" openssl storeutl -certs dbtrust://
     n=$(OPENSSL_CONF="$C.cnf" dbt_prov_count -certs dbtrust://)
     [ "$n" = - ] || [ "$n" = 0 ] && ok "$name: storeutl serves no certificate" ||
         not_ok "$name: storeutl served $n certificates of an unsafe catalog"
-    expect "$name: verify -CAstore fails" fail "$msg" env OPENSSL_CONF="$C.cnf" \
+    expect "$name: verify -CAstore fails" fail "$pmsg" env OPENSSL_CONF="$C.cnf" \
         openssl verify -no-CAfile -no-CApath -CAstore dbtrust:// "${chain[@]}"
 }
 # Run in the copy's directory with G set: "$G" is its generation.
@@ -69,10 +69,45 @@ unsafe fifo-certs "a FIFO" sh -c 'mkfifo "$G/certs/extra"'
 unsafe fifo-bundles "a FIFO" sh -c 'mkfifo "$G/bundles/x.pem"'
 unsafe fifo-gen "a FIFO" sh -c 'mkfifo "$G/fifo"'
 unsafe fifo-top "a FIFO" sh -c 'mkfifo fifo'
-unsafe link-out-certs "points outside catalog" sh -c 'ln -s /etc/hostname "$G/certs/x.pem"'
-unsafe link-out-bundles "points outside catalog" sh -c 'ln -s /etc/hostname "$G/bundles/y.pem"'
-unsafe link-out-gen "points outside catalog" sh -c 'ln -s /etc "$G/z"'
+unsafe link-out-certs "is not part of the catalog layout" sh -c 'ln -s /etc/hostname "$G/certs/x.pem"'
+unsafe link-out-bundles "is not part of the catalog layout" sh -c 'ln -s /etc/hostname "$G/bundles/y.pem"'
+unsafe link-out-gen "is not part of the catalog layout" sh -c 'ln -s /etc "$G/z"'
 unsafe hash-link-out "points outside catalog" sh -c "ln -sfn /etc/hostname \"\$G/certs/$rhash.0\""
+# The layout inside the generation is fixed, so the rule is strict about it: nothing may lead
+# from the generation being read to a file the walk did not check as part of it.
+PMSG="not a directory" unsafe certs-link-other-gen "(a symlink) is not part of the catalog layout" \
+    sh -c 'o=$(cp -a "$G" .gen-1 && echo .gen-1) && rm -r "$G/certs" && ln -s "../$o/certs" "$G/certs" && chmod o+w "$o/certs/index"'
+PMSG="not a directory" unsafe bundles-link-inside "(a symlink) is not part of the catalog layout" \
+    sh -c 'mv "$G/bundles" b2 && ln -s ../b2 "$G/bundles"'
+unsafe cert-file-link "(a symlink) is not part of the catalog layout" \
+    sh -c "mkdir .dead-gen-1 && mv \"\$G/certs/$rsha.pem\" .dead-gen-1/x.pem && chmod o+w .dead-gen-1/x.pem && ln -s ../../.dead-gen-1/x.pem \"\$G/certs/$rsha.pem\""
+unsafe index-link "(a symlink) is not part of the catalog layout" \
+    sh -c 'mv "$G/certs/index" idx && ln -s ../../idx "$G/certs/index"'
+unsafe hash-link-path "points outside catalog layout" \
+    sh -c "ln -sfn ./$rsha.pem \"\$G/certs/$rhash.0\""
+unsafe hash-link-dangling "does not lead to a regular certificate file" \
+    sh -c "ln -sfn $(printf '%064d' 0).pem \"\$G/certs/$rhash.0\""
+unsafe hash-link-to-link "(a symlink) is not part of the catalog layout" \
+    sh -c "ln -s $osha.pem \"\$G/certs/$(printf '%064d' 1).pem\" && ln -sfn $(printf '%064d' 1).pem \"\$G/certs/$rhash.0\""
+unsafe stray-file-certs "is not part of the catalog layout" sh -c 'echo x >"$G/certs/README"'
+unsafe subdir-certs "(a directory) is not part of the catalog layout" sh -c 'mkdir "$G/certs/sub"'
+unsafe subdir-bundles "(a directory) is not part of the catalog layout" sh -c 'mkdir "$G/bundles/sub"'
+unsafe file-in-gen "(a file) is not part of the catalog layout" sh -c 'echo x >"$G/notes"'
+# A directory at the top that is neither a generation nor one being removed is checked inside.
+unsafe top-dir-fifo "a FIFO" sh -c 'mkdir junk && mkfifo junk/f'
+unsafe top-dir-ww "is writable by others" sh -c 'mkdir -p junk/deep && touch junk/deep/ww && chmod 666 junk/deep/ww'
+unsafe top-dir-link-out "points outside catalog" sh -c 'mkdir junk && ln -s /etc/hostname junk/l'
+# empty.pem (lazy mode's SSL_CERT_FILE) and .lock have a fixed kind.
+unsafe empty-pem-full "is not an empty file (it holds data)" sh -c "install -m 0444 \"$root\" empty.pem"
+unsafe empty-pem-link "is not an empty file (a symlink)" sh -c 'touch e && ln -s e empty.pem'
+unsafe empty-pem-dir "is not an empty file (a directory)" sh -c 'mkdir empty.pem'
+unsafe lock-dir "is a directory, not a regular file" sh -c 'rm -f .lock && mkdir .lock'
+unsafe lock-link "is a symlink, not a regular file" sh -c 'rm -f .lock && touch l && ln -s l .lock'
+fresh empty-pem-ok
+install -m 0444 /dev/null "$C/empty.pem"
+expect "an empty empty.pem is fine: verify" ok "sound" "$dbt" --catalog "$C" verify
+expect "an empty empty.pem is fine: list" ok "rds" "$dbt" --catalog "$C" list
+
 if [ "$root_uid" = 0 ] && id nobody >/dev/null 2>&1; then
     unsafe dev-certs "a device node" sh -c 'mknod "$G/certs/d" c 1 3'
     unsafe dev-bundles "a device node" sh -c 'mknod "$G/bundles/d" c 1 3'
@@ -107,10 +142,39 @@ damaged garbage-index 'does not start with "dbtrust-index 1"' fail sh -c 'echo j
 damaged bad-index-line "is damaged: run dbtrust import again" fail sh -c 'echo "not a line" >>"$G/certs/index"'
 damaged swapped-cert "holds a certificate with SHA-256" fail \
     sh -c "cat \"$PKI/root-ecc384.pem\" >\"\$G/certs/$osha.pem\""
-damaged missing-cert "holds no certificate with SHA-256 $osha" fail sh -c "rm \"\$G/certs/$osha.pem\""
+# A certificate file holds exactly one CERTIFICATE block: OpenSSL's hashed lookup reads every
+# block, so a second one would be trusted under the first one's name. Every reader refuses it.
+damaged two-blocks "must hold exactly one CERTIFICATE block" fail \
+    sh -c "cat \"$PKI/other-root.pem\" >>\"\$G/certs/$rsha.pem\""
+damaged key-after-cert "must hold exactly one CERTIFICATE block" fail \
+    sh -c "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 >>\"\$G/certs/$rsha.pem\" 2>/dev/null"
+damaged nul-then-block "must hold exactly one CERTIFICATE block" fail \
+    sh -c "printf 'x\\000\\n' >>\"\$G/certs/$rsha.pem\" && cat \"$PKI/other-root.pem\" >>\"\$G/certs/$rsha.pem\""
+for f in two-blocks key-after-cert nul-then-block; do
+    "$DBT_PROV_BUILD/tests/test_provider_cnf" "$W/$f" >"$W/$f.cnf"
+    expect "$f: storeutl refuses" any "exactly one CERTIFICATE block" env OPENSSL_CONF="$W/$f.cnf" \
+        openssl storeutl -certs dbtrust://
+done
+# The index is sorted by SHA-256 and names each certificate once (the provider refuses anything
+# else); list and verify refuse it too, naming the line.
+damaged index-repeated "is repeated" fail sh -c 'sed -i 2p "$G/certs/index"'
+damaged index-unsorted "is out of order" fail \
+    sh -c '{ head -1 "$G/certs/index"; tail -n +2 "$G/certs/index" | sort -r; } >i && cat i >"$G/certs/index" && rm i'
+for f in index-repeated index-unsorted; do
+    "$DBT_PROV_BUILD/tests/test_provider_cnf" "$W/$f" >"$W/$f.cnf"
+    expect "$f: storeutl refuses" any "out of order or repeated" env OPENSSL_CONF="$W/$f.cnf" \
+        openssl storeutl -certs dbtrust://
+done
+# A bundle holds certificates only, each once: verify reads the stored file, not only what the
+# loader keeps.
+damaged bundle-key-block "PEM block 2 is not a CERTIFICATE" ok \
+    sh -c 'openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 >>"$G/bundles/other.pem" 2>/dev/null'
+damaged bundle-duplicate "more than once" ok \
+    sh -c 'cat "$G/bundles/other.pem" "$G/bundles/other.pem" >d && cat d >"$G/bundles/other.pem" && rm d &&
+        sed -i s/^count=.*/count=2/ "$G/bundles/other.meta"'
+damaged missing-cert "holds no certificate with SHA-256 $osha" "does not lead to a regular certificate file" sh -c "rm \"\$G/certs/$osha.pem\""
 damaged extra-cert "is not in the index" ok \
     sh -c "cp \"\$G/certs/$osha.pem\" \"\$G/certs/$(printf '%064d' 0).pem\""
-damaged stray-file "is not part of the catalog layout" ok sh -c 'echo x >"$G/certs/README"'
 damaged wrong-hash-link "subject hash" ok sh -c "ln -sfn $osha.pem \"\$G/certs/$rhash.0\""
 damaged hash-gap "without a gap" ok sh -c "mv \"\$G/certs/$rhash.0\" \"\$G/certs/$rhash.1\""
 damaged garbage-meta "is damaged (not the key=value lines" fail sh -c 'echo junk >"$G/bundles/other.meta"'

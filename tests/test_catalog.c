@@ -1022,6 +1022,90 @@ static void test_index_nul(void **state)
     X509_free(r[0]);
 }
 
+/* Path of the current generation's file rel in the catalog at base. */
+static void gen_file(const char *base, const char *rel, char *path, size_t size)
+{
+    char link[4200], target[256];
+    ssize_t len;
+
+    snprintf(link, sizeof(link), "%s/current", base);
+    len = readlink(link, target, sizeof(target) - 1);
+    assert_true(len > 0);
+    target[len] = '\0';
+    snprintf(path, size, "%s/%s/%s", base, target, rel);
+}
+
+/* A repeated index line is refused by the reader every command shares, naming the line. */
+static void test_index_repeated(void **state)
+{
+    struct fx *f = *state;
+    X509 *r[1] = {make_cert("Repeated Index Root", 8)};
+    dbt_catalog *cat = NULL;
+    dbt_catalog_cert *certs = NULL;
+    size_t n = 0;
+    dbt_err err = {{0}};
+    char path[4400], buf[4096];
+    size_t got;
+    FILE *fp;
+
+    put_commit(f->path, "rep", r, 1, NULL);
+    gen_file(f->path, "certs/index", path, sizeof(path));
+    fp = fopen(path, "rb");
+    assert_non_null(fp);
+    got = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[got] = '\0';
+    char *nl = strchr(buf, '\n');
+    assert_non_null(nl);
+    fp = fopen(path, "ab");
+    assert_non_null(fp);
+    fwrite(nl + 1, 1, got - (size_t)(nl - buf) - 1, fp); /* the certificate's line again */
+    fclose(fp);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_certs(cat, &certs, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "line 3"));
+    assert_non_null(strstr(err.msg, "is repeated"));
+    dbt_catalog_close(cat);
+    X509_free(r[0]);
+}
+
+/* A certificate file with a second block after its own, even behind a NUL byte, fails the
+ * per-file check list runs and the load export and verify run. */
+static void test_cert_one_block(void **state)
+{
+    struct fx *f = *state;
+    X509 *r[1] = {make_cert("One Block Root", 9)}, *other = make_cert("Appended Root", 10);
+    static const char *const seps[] = {"", "x\n", "junk\0\n"};
+    static const size_t seplen[] = {0, 2, 6};
+    char sha[65], rel[96], path[4400];
+    dbt_err err = {{0}};
+    X509 *x = NULL;
+
+    put_commit(f->path, "one", r, 1, NULL);
+    testpki_sha256_hex(r[0], sha);
+    snprintf(rel, sizeof(rel), "certs/%s.pem", sha);
+    gen_file(f->path, rel, path, sizeof(path));
+    for (size_t i = 0; i < sizeof(seps) / sizeof(seps[0]); i++) {
+        dbt_catalog *cat = NULL;
+        FILE *fp = fopen(path, "wb");
+
+        assert_non_null(fp);
+        assert_true(PEM_write_X509(fp, r[0]));
+        fwrite(seps[i], 1, seplen[i], fp);
+        assert_true(PEM_write_X509(fp, other));
+        fclose(fp);
+        assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+        assert_int_equal(dbt_catalog_check_cert(cat, sha, &err), -1);
+        assert_non_null(strstr(err.msg, "exactly one CERTIFICATE block"));
+        assert_int_equal(dbt_catalog_load_cert(cat, sha, &x, &err), -1);
+        assert_null(x);
+        assert_non_null(strstr(err.msg, "exactly one CERTIFICATE block"));
+        dbt_catalog_close(cat);
+    }
+    X509_free(other);
+    X509_free(r[0]);
+}
+
 static int count_gens(const char *path);
 
 static void test_snapshot(void **state)
@@ -1301,6 +1385,8 @@ int main(void)
         cmocka_unit_test(test_default_path),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_nul, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_repeated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cert_one_block, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_refuses_nonempty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_validation, setup, teardown),

@@ -174,8 +174,16 @@ static void test_open_walks(void **state)
         check_unsafe(c, "mkfifo .gen-1/certs/x", "a FIFO", "rm .gen-1/certs/x");
         check_unsafe(c, "mkfifo .gen-1/bundles/x.pem", "a FIFO", "rm .gen-1/bundles/x.pem");
         check_unsafe(c, "mknod .gen-1/certs/d c 1 3", "a device node", "rm .gen-1/certs/d");
-        check_unsafe(c, "ln -s /etc/passwd .gen-1/certs/zz", "points outside",
+        check_unsafe(c, "ln -s /etc/passwd .gen-1/certs/zz", "is not part of the catalog layout",
                      "rm .gen-1/certs/zz");
+        /* The fixed layout: no nested directory, no stray entry, nothing unchecked at the top. */
+        check_unsafe(c, "mkdir .gen-1/certs/sub", "(a directory) is not part of the catalog layout",
+                     "rmdir .gen-1/certs/sub");
+        check_unsafe(c, "mkdir .gen-1/bundles/sub",
+                     "(a directory) is not part of the catalog layout", "rmdir .gen-1/bundles/sub");
+        check_unsafe(c, "mkdir junk && touch junk/w && chmod 666 junk/w", "is writable by others",
+                     "rm -r junk");
+        check_unsafe(c, "printf x >empty.pem", "is not an empty file", "rm empty.pem");
         check_unsafe(c, "chmod 0775 .gen-1", "is writable by its group", "chmod 0755 .gen-1");
         check_unsafe(c, "chmod 0757 .gen-1/certs", "is writable by others",
                      "chmod 0755 .gen-1/certs");
