@@ -272,6 +272,33 @@ static int check_creatable(dbt_catalog *cat, dbt_err *err)
     return ret;
 }
 
+/* The catalog's lock file is read and written by its owner only (see dbt_catalog_open). */
+#define LOCK_MODE 0600
+
+static int narrow_lock_mode(int fd, const char *display, dbt_err *err)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) != 0) {
+        dbt_err_sys(err, "cannot look at the lock file %s", display);
+        return -1;
+    }
+    if ((st.st_mode & 07777) == LOCK_MODE)
+        return 0;
+    if (st.st_uid != geteuid() && geteuid() != 0) {
+        dbt_err_set(err,
+                    "lock file %s has mode %04o and another owner: others could hold it and "
+                    "stall every writer; run this as the catalog's owner",
+                    display, (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    if (fchmod(fd, LOCK_MODE) != 0) {
+        dbt_err_sys(err, "cannot set the mode of the lock file %s to %04o", display, LOCK_MODE);
+        return -1;
+    }
+    return 0;
+}
+
 int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *err)
 {
     dbt_catalog *cat = NULL;
@@ -327,7 +354,14 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
             dbt_err_set(err, "out of memory");
             goto fail;
         }
-        cat->lockfd = dbt_safe_open_lock(cat->dirfd, LOCK_NAME, DBT_FILE_MODE, lock, err);
+        /* Mode 0600: a user who may open the lock file may hold a lock on it, and a reader
+         * with no right to write the catalog must not be able to stall its writers. A lock
+         * file an older dbtrust made 0644 is narrowed before it is waited on. */
+        cat->lockfd = dbt_safe_open_lock(cat->dirfd, LOCK_NAME, LOCK_MODE, lock, err);
+        if (cat->lockfd >= 0 && narrow_lock_mode(cat->lockfd, lock, err) != 0) {
+            close(cat->lockfd);
+            cat->lockfd = -1;
+        }
         free(lock);
         if (cat->lockfd < 0)
             goto fail;

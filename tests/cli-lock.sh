@@ -80,6 +80,36 @@ done
 expect "a plain .lock again: import works" ok "" \
     "$DBTRUST" --catalog "$cat" import -q --bundle other "$pki/other-root.pem"
 
+# The catalog's lock is its owner's alone: a user who may read the catalog must not be able to
+# hold the lock and stall root's writers. A lock an older dbtrust made 0644 is narrowed.
+mode=$(stat -c %a "$cat/.lock")
+[ "$mode" = 600 ] && ok "the catalog's .lock has mode 600" || not_ok "the catalog's .lock has mode $mode"
+chmod 644 "$cat/.lock"
+expect "a 0644 .lock: import works" ok "" \
+    "$DBTRUST" --catalog "$cat" import -q --bundle other3 "$pki/other-root.pem"
+mode=$(stat -c %a "$cat/.lock")
+[ "$mode" = 600 ] && ok "a 0644 .lock is narrowed to 600 by the next writer" ||
+    not_ok "a 0644 .lock is left at $mode"
+if [ "$root" = 0 ] && id nobody >/dev/null 2>&1 && command -v flock >/dev/null &&
+    command -v setpriv >/dev/null; then
+    for lockmode in s x; do
+        setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+            flock -"$lockmode" "$cat/.lock" sleep 30 >/dev/null 2>&1 &
+        holder=$!
+        sleep 0.5
+        out=$(timeout 20 "$DBTRUST" --catalog "$cat" remove --bundle other3 2>&1)
+        rc=$?
+        kill "$holder" 2>/dev/null
+        wait "$holder" 2>/dev/null
+        [ $rc = 0 ] && ok "nobody cannot hold the catalog's lock (flock -$lockmode): remove is not stalled" ||
+            not_ok "nobody holding the lock (flock -$lockmode): remove exit status $rc: ${out:0:300}"
+        "$DBTRUST" --catalog "$cat" import -q --bundle other3 "$pki/other-root.pem" >/dev/null 2>&1
+    done
+    "$DBTRUST" --catalog "$cat" remove --bundle other3 >/dev/null 2>&1
+else
+    echo "# a lock held by nobody: needs root, a user 'nobody', flock and setpriv; skipped"
+fi
+
 # The system wiring's lock, with the catalog wired (disable and refresh take the lock only then).
 slock=$DBTRUST_SYSTEM_STATE.lock
 expect "system enable with a plain lock" ok "" "$DBTRUST" --catalog "$cat" system enable

@@ -326,7 +326,7 @@ static void test_create_empty(void **state)
     assert_int_equal(readlink(p, link, sizeof(link)), 13);
     assert_memory_equal(link, "current/certs", 13);
     const char *modes[][2] = {{"", "755"},
-                              {"/.lock", "644"},
+                              {"/.lock", "600"},
                               {"/.gen-1", "755"},
                               {"/.gen-1/certs", "755"},
                               {"/.gen-1/bundles", "755"},
