@@ -45,7 +45,8 @@ typedef struct p12_rd {
     OSSL_LIB_CTX *legacy;
     OSSL_PROVIDER *legacy_default, *legacy_legacy;
     int legacy_tried;
-    long work; /* key-derivation iterations spent so far, bounded by DBT_P12_MAX_WORK */
+    long work;       /* key-derivation iterations spent so far, bounded by DBT_P12_MAX_WORK */
+    int derivations; /* key derivations started so far, bounded by DBT_P12_MAX_DERIVE */
 } p12_rd;
 
 /* The key derivation of RFC 9579 PBMAC1-params ::= SEQUENCE { keyDerivationFunc
@@ -288,7 +289,9 @@ static int p12_precheck(p12_rd *r, const PKCS12 *p12, const STACK_OF(PKCS7) * sa
 
     if (mac && (need = p12_mac_cost(r, p12, err)) < 0)
         return -1;
-    for (i = 0; need <= DBT_P12_MAX_WORK && i < sk_PKCS7_num(safes); i++) {
+    for (i = 0; need <= DBT_P12_MAX_WORK && mac + encrypted <= DBT_P12_MAX_DERIVE &&
+                i < sk_PKCS7_num(safes);
+         i++) {
         const X509_ALGOR *alg = p12_safe_alg(sk_PKCS7_value(safes, i));
 
         if (alg == NULL)
@@ -298,6 +301,14 @@ static int p12_precheck(p12_rd *r, const PKCS12 *p12, const STACK_OF(PKCS7) * sa
         encrypted++;
         /* need stays within DBT_P12_MAX_WORK + one cost: no overflow. */
         need += c;
+    }
+    if (mac + encrypted > DBT_P12_MAX_DERIVE) {
+        dbt_err_set(err,
+                    "%s: reading this PKCS#12 file needs more than %d key derivations (%s%d "
+                    "encrypted safes at least); refused before deriving any key: the file is "
+                    "corrupt or hostile",
+                    r->src, DBT_P12_MAX_DERIVE, mac ? "its MAC and " : "", encrypted);
+        return -1;
     }
     if (need > DBT_P12_MAX_WORK) {
         char what[64];
@@ -319,6 +330,14 @@ static int p12_precheck(p12_rd *r, const PKCS12 *p12, const STACK_OF(PKCS7) * sa
 /* Counts one key derivation against the file's budget; -1 with err set when it would pass it. */
 static int p12_charge(p12_rd *r, long cost, dbt_err *err)
 {
+    if (r->derivations >= DBT_P12_MAX_DERIVE) {
+        dbt_err_set(err,
+                    "%s: trying passwords on this PKCS#12 file would pass the limit of %d "
+                    "key derivations for one file; give its password (use --password) so that "
+                    "no other is tried",
+                    r->src, DBT_P12_MAX_DERIVE);
+        return -1;
+    }
     if (cost > DBT_P12_MAX_WORK - r->work) {
         dbt_err_set(err,
                     "%s: trying passwords on this PKCS#12 file would pass the limit of %ld "
@@ -328,6 +347,7 @@ static int p12_charge(p12_rd *r, long cost, dbt_err *err)
         return -1;
     }
     r->work += cost;
+    r->derivations++;
     return 0;
 }
 

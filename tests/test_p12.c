@@ -608,6 +608,52 @@ static void test_p12_work_budget_safes(void **state)
     dbt_bundle_free(in);
 }
 
+/* Many safes of count 1: within the iteration budget, but each derivation has a fixed cost, so
+ * more than DBT_P12_MAX_DERIVE of them are refused before any work; a store of 100 such safes
+ * (its MAC and 100 safes) is read with its password. */
+static void test_p12_derivation_cap(void **state)
+{
+    static const char *cns[] = {"Root One"};
+    dbt_bundle *in = teststore_bundle(cns, NULL, 1), *out;
+    const int sizes[] = {DBT_P12_MAX_DERIVE + 1, 100};
+    dbt_err err;
+    size_t k;
+
+    (void)state;
+    for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        STACK_OF(PKCS12_SAFEBAG) *bags = sk_PKCS12_SAFEBAG_new_null();
+        STACK_OF(PKCS7) *safes = NULL;
+        PKCS12 *p12;
+        unsigned char *der;
+        size_t len;
+        int i;
+
+        assert_non_null(bags);
+        assert_true(sk_PKCS12_SAFEBAG_push(bags, PKCS12_SAFEBAG_create_cert(in->certs[0].x509)) >
+                    0);
+        for (i = 0; i < sizes[k]; i++)
+            assert_true(PKCS12_add_safe(&safes, bags, NID_aes_256_cbc, 1, "pw"));
+        p12 = PKCS12_add_safes(safes, 0);
+        assert_non_null(p12);
+        if (k == 0) {
+            p12_der(p12, &der, &len);
+            assert_refused(der, len,
+                           "store.p12: reading this PKCS#12 file needs more than 4096 key "
+                           "derivations");
+        } else {
+            assert_true(PKCS12_set_mac(p12, "pw", -1, NULL, 0, 2048, EVP_sha256()));
+            p12_der(p12, &der, &len);
+            assert_int_equal(decode(der, len, "pw", &out, &err), 0);
+            assert_int_equal(out->n, 100);
+            dbt_bundle_free(out);
+        }
+        OPENSSL_free(der);
+        sk_PKCS7_pop_free(safes, PKCS7_free);
+        sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+    }
+    dbt_bundle_free(in);
+}
+
 /* HMAC-SHA-512 costs about twice HMAC-SHA-256 per iteration and counts twice: two safes of
  * 3,000,000 such iterations are refused, where two of SHA-256 would be within the budget. */
 static void test_p12_work_budget_sha512(void **state)
@@ -717,16 +763,16 @@ static void test_p12_integrity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_p12_roundtrip),          cmocka_unit_test(test_p12_truststore_layout),
-        cmocka_unit_test(test_p12_wrong_password),     cmocka_unit_test(test_p12_empty_password),
-        cmocka_unit_test(test_p12_no_password),        cmocka_unit_test(test_p12_key_entry),
-        cmocka_unit_test(test_p12_legacy_rc2),         cmocka_unit_test(test_p12_damaged),
-        cmocka_unit_test(test_p12_alias_dedup),        cmocka_unit_test(test_p12_realdata),
-        cmocka_unit_test(test_p12_mac_iter_cap),       cmocka_unit_test(test_p12_safe_iter_cap),
-        cmocka_unit_test(test_p12_scrypt_refused),     cmocka_unit_test(test_p12_work_budget_safes),
-        cmocka_unit_test(test_p12_work_budget_tries),  cmocka_unit_test(test_p12_at_cap),
-        cmocka_unit_test(test_p12_work_budget_sha512), cmocka_unit_test(test_p12_pbmac1_limits),
-        cmocka_unit_test(test_p12_integrity),
+        cmocka_unit_test(test_p12_roundtrip),      cmocka_unit_test(test_p12_truststore_layout),
+        cmocka_unit_test(test_p12_wrong_password), cmocka_unit_test(test_p12_empty_password),
+        cmocka_unit_test(test_p12_no_password),    cmocka_unit_test(test_p12_key_entry),
+        cmocka_unit_test(test_p12_legacy_rc2),     cmocka_unit_test(test_p12_damaged),
+        cmocka_unit_test(test_p12_alias_dedup),    cmocka_unit_test(test_p12_realdata),
+        cmocka_unit_test(test_p12_mac_iter_cap),   cmocka_unit_test(test_p12_safe_iter_cap),
+        cmocka_unit_test(test_p12_scrypt_refused), cmocka_unit_test(test_p12_work_budget_safes),
+        cmocka_unit_test(test_p12_derivation_cap), cmocka_unit_test(test_p12_work_budget_tries),
+        cmocka_unit_test(test_p12_at_cap),         cmocka_unit_test(test_p12_work_budget_sha512),
+        cmocka_unit_test(test_p12_pbmac1_limits),  cmocka_unit_test(test_p12_integrity),
     };
 
     return cmocka_run_group_tests(tests, teststore_setup, teststore_teardown);
