@@ -181,8 +181,10 @@ int dbt_fs_write_atomic(const char *path, const void *data, size_t len, mode_t m
         memcpy(dir, path, dlen);
         dir[dlen] = '\0';
     }
-    if (snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-XXXXXX", dir, slash ? slash + 1 : path) >=
-        (int)sizeof(tmp)) {
+    /* ".NAME.tmp-XXXXXX" is 12 bytes longer than NAME: a name of up to NAME_MAX bytes is
+     * written through a temporary name of NAME_MAX bytes at most, NAME shortened in it. */
+    if (snprintf(tmp, sizeof(tmp), "%s/.%.*s.tmp-XXXXXX", dir, NAME_MAX - 12,
+                 slash ? slash + 1 : path) >= (int)sizeof(tmp)) {
         dbt_err_set(err, "path too long: %s", path);
         return -1;
     }

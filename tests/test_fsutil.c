@@ -315,10 +315,31 @@ static void test_link_to_stdout(void **state)
     assert_int_equal(entries(f->tmp), 1);
 }
 
+/* A name of NAME_MAX bytes is written: the temporary name beside it must fit too. */
+static void test_long_name(void **state)
+{
+    struct fx *f = *state;
+    char name[NAME_MAX + 1];
+    dbt_err err;
+    size_t len;
+
+    for (len = NAME_MAX - 13; len <= NAME_MAX; len++) {
+        memset(name, 'n', len);
+        name[len] = '\0';
+        if (dbt_fs_write_atomic(at(f, name), data, DATA_LEN, 0644, &err) != 0)
+            fail_msg("a name of %zu bytes: %s", len, err.msg);
+        assert_string_equal(slurp(at(f, name)), data);
+        /* twice: the second replaces the first */
+        assert_int_equal(dbt_fs_write_atomic(at(f, name), data, DATA_LEN, 0644, &err), 0);
+        assert_int_equal(unlink(at(f, name)), 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_new_and_regular, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_char_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_links_refused, setup, teardown),
