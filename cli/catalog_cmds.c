@@ -264,7 +264,7 @@ int cli_cmd_import(int argc, char **argv)
      * file and the certificate's number in that file. The recorded sha256 covers the bytes of
      * all inputs, in order. */
     for (k = optind; k < argc; k++) {
-        if (cli_read_file(argv[k], password, NULL, &in, md) != 0 || import_trust(in) != 0 ||
+        if (cli_read_file(argv[k], password, "--password", &in, md) != 0 || import_trust(in) != 0 ||
             import_filter(&f, in, keep) != 0) {
             cli_error("nothing was imported; the catalog is unchanged");
             goto end;

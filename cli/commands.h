@@ -75,9 +75,13 @@ void cli_stdout_error(int e);
 int cli_stdout_close(int rc);
 /* Reads and decodes one input ("-" is standard input). A PKCS#12 input that opens neither with
  * password nor without one is tried with "changeit" when password is NULL. pass_opt names the
- * option that gives the password in the error message ("-storepass"; NULL: "--password"). md,
- * when not NULL, is updated with the input's bytes. Prints the error; 0 or -1. */
+ * option that gives the password in the error message ("-storepass", "--password"; NULL for a
+ * command that takes none). md, when not NULL, is updated with the input's bytes. Prints the
+ * error; 0 or -1. */
 struct evp_md_ctx_st;
+/* Rewrites lib's password hint in msg ("use --password") for the option pass_opt of the command
+ * at hand, or, when pass_opt is NULL, to say which commands take a password. */
+void cli_pass_hint(char *msg, size_t size, const char *pass_opt);
 int cli_read_file(const char *path, const char *password, const char *pass_opt,
                   struct dbt_bundle **out, struct evp_md_ctx_st *md);
 /* Writes b to out in the named output format or "hashed-dir" (export and convert). */

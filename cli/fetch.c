@@ -360,6 +360,7 @@ int cli_cmd_fetch(int argc, char **argv)
         }
         if (dbt_bundle_decode(buf.data != NULL ? buf.data : (const unsigned char *)"", buf.len,
                               urls[i], NULL, &one, &err) != 0) {
+            cli_pass_hint(err.msg, sizeof(err.msg), NULL);
             cli_error("%s (%zu bytes downloaded); the catalog is unchanged", err.msg, buf.len);
             goto end_curl;
         }

@@ -388,7 +388,7 @@ int cli_cmd_print(int argc, char **argv)
         dbt_bundle *b = NULL;
         dbt_err err;
 
-        if (cli_read_file(argv[f], password, NULL, &b, NULL) != 0) {
+        if (cli_read_file(argv[f], password, "--password", &b, NULL) != 0) {
             rc = CLI_FAIL;
             continue;
         }

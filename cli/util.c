@@ -218,13 +218,30 @@ int cli_write_output(const char *path, const unsigned char *data, size_t len)
     return 0;
 }
 
+void cli_pass_hint(char *msg, size_t size, const char *pass_opt)
+{
+    static const char lib_hint[] = "use --password";
+    char *hint = strstr(msg, lib_hint);
+    char rest[sizeof(((dbt_err *)0)->msg)];
+
+    if (hint == NULL)
+        return;
+    snprintf(rest, sizeof(rest), "%s", hint + strlen(lib_hint));
+    if (pass_opt != NULL)
+        snprintf(hint, size - (size_t)(hint - msg), "give it with %s%s", pass_opt, rest);
+    else
+        snprintf(hint, size - (size_t)(hint - msg),
+                 "this command takes no password: dbtrust print --password PASS reads the "
+                 "file, and import --password and convert --in-password take it too%s",
+                 rest);
+}
+
 int cli_read_file(const char *path, const char *password, const char *pass_opt, dbt_bundle **out,
                   EVP_MD_CTX *md)
 {
     const char *source = strcmp(path, "-") == 0 ? "<stdin>" : path;
     unsigned char *data = NULL;
     size_t len = 0;
-    char *hint;
     dbt_err err;
     int rc = -1;
 
@@ -236,15 +253,7 @@ int cli_read_file(const char *path, const char *password, const char *pass_opt, 
     /* Without a password the PKCS#12 reader tries "changeit" itself, so that truststores this
      * program (and Java) writes read back without it, inside one bound on key derivation. */
     if (dbt_bundle_decode(data, len, source, password, out, &err) != 0) {
-        /* lib's hint names import's option; other callers spell it differently. */
-        hint = pass_opt != NULL ? strstr(err.msg, "use --password") : NULL;
-        if (hint != NULL) {
-            char rest[sizeof(err.msg)];
-
-            snprintf(rest, sizeof(rest), "%s", hint + strlen("use --password"));
-            snprintf(hint, sizeof(err.msg) - (size_t)(hint - err.msg), "give it with %s%s",
-                     pass_opt, rest);
-        }
+        cli_pass_hint(err.msg, sizeof(err.msg), pass_opt);
         cli_error("%s", err.msg);
         goto end;
     }

@@ -253,6 +253,30 @@ if [ -f "$realdata/aws-rds-combined-ca-bundle-legacy.pem" ]; then
     "$DBTRUST" print --json "$realdata/aws-rds-combined-ca-bundle-legacy.pem" >legacy.json
     [ "$(jq -r '[.[].status] | unique | join(",")' legacy.json)" = expired ] || fail "legacy bundle: all certificates are expired"
 fi
+# a PKCS#12 that needs a password: each command's message names the option that command takes
+# (and that option reads the file), or says the command takes none and names one that does
+"$DBTRUST" convert --to pkcs12 -p secret root.pem secret.p12 >/dev/null 2>&1 || fail "convert to secret.p12"
+check_hint() { # NAME WANTED-TEXT COMMAND...: COMMAND fails saying WANTED-TEXT, never "use --password"
+    local name=$1 want=$2
+    shift 2
+    if "$@" >out 2>err; then
+        fail "$name: read secret.p12 without its password"
+    elif ! grep -qF -- "$want" err || grep -qF -- "use --password" err; then
+        fail "$name: the message does not say '$want': $(cat err)"
+    fi
+}
+check_hint "print" "give it with --password" "$DBTRUST" print secret.p12
+"$DBTRUST" print --password secret secret.p12 >/dev/null || fail "print --password reads secret.p12"
+check_hint "import" "give it with --password" "$DBTRUST" --catalog "$PWD/pcat" import --bundle p secret.p12
+"$DBTRUST" --catalog "$PWD/pcat" import -q --bundle p --password secret secret.p12 ||
+    fail "import --password reads secret.p12"
+check_hint "convert" "give it with --in-password" "$DBTRUST" convert --to pem secret.p12 o.pem
+"$DBTRUST" convert --to pem --in-password secret secret.p12 o.pem || fail "convert --in-password reads secret.p12"
+check_hint "-printcert" "this command takes no password: dbtrust print --password PASS" \
+    "$DBTRUST" -printcert -file secret.p12
+check_hint "-importcert -file" "this command takes no password" \
+    "$DBTRUST" -importcert -noprompt -alias s -file secret.p12 -keystore s.jks -storepass changeit
+
 # malformed real files that dbtrust rejects (SOURCES.md: a corrupt first block, placeholder
 # bodies): exit 1 and a message naming the file, the block and its line
 nbad=0
