@@ -125,8 +125,8 @@ dist_noinst_SCRIPTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-keyto
 EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh
 # sslrootcert=system end to end (dbtrust system/env, the update-ca-certificates hook) with libpq 17
 # on OpenSSL 3.0 and 3.5; the system store is changed only in an isolated mount namespace.
-TESTS += tests/cli-system.sh tests/e2e-system.sh tests/cli-lock.sh
-dist_noinst_SCRIPTS += tests/cli-system.sh tests/e2e-system.sh tests/cli-lock.sh
+TESTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
+dist_noinst_SCRIPTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
 EXTRA_DIST += tests/lib/sysiso.sh tests/lib/tlsprobe.py
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_reader
