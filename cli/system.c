@@ -27,8 +27,7 @@
 #include "commands.h"
 #include "escape.h"
 #include "fsutil.h"
-
-#include "../provider/cnf.h"
+#include "osslcnf.h"
 
 #define LINK_PREFIX "dbtrust-"
 #define DEFAULT_STATE "/var/lib/dbtrust/system-state"
@@ -370,7 +369,10 @@ static void config_usage(FILE *out)
                  "Prints an openssl.cnf that loads the dbtrust provider (catalog = the catalog\n"
                  "directory) and keeps the default provider active, so that any OpenSSL 3\n"
                  "program can use -CAstore dbtrust:// . Merge it into /etc/ssl/openssl.cnf or\n"
-                 "point OPENSSL_CONF at it.\n\n"
+                 "point OPENSSL_CONF at it. Paths are written so that OpenSSL reads them back\n"
+                 "exactly (single-quoted, with \\ and ' escaped, when they hold a blank, quote,\n"
+                 "'#', '$' or '\\'); a path with a control character or bytes that are not\n"
+                 "UTF-8 is refused (exit 1).\n\n"
                  "  -m, --module PATH   dbtrust.so path (default: OpenSSL's modules directory)\n"
                  "  -h, --help          show this help\n");
 }
@@ -384,6 +386,7 @@ int cli_cmd_config(int argc, char **argv)
     };
     const char *module = NULL, *catalog = cli_catalog_opt;
     char buf[PATH_MAX], abs[PATH_MAX];
+    dbt_err err;
     int c;
 
     while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
@@ -415,15 +418,14 @@ int cli_cmd_config(int argc, char **argv)
         }
         catalog = abs;
     }
-    if (dbt_provider_cnf(stdout, catalog, module) != 0) {
-        /* The same -1 says a path was refused or the output could not be written. */
-        if (ferror(stdout)) {
-            cli_stdout_error(errno);
-            return CLI_FAIL;
-        }
-        cli_error("cannot write the configuration for catalog %s%s%s: paths must be absolute "
-                  "and free of quotes and '$'",
-                  catalog, module ? " and module " : "", module ? module : "");
+    switch (dbt_cnf_write(stdout, catalog, module, &err)) {
+    case 0:
+        break;
+    case -1:
+        cli_error("%s", err.msg);
+        return CLI_FAIL;
+    default:
+        cli_stdout_error(errno);
         return CLI_FAIL;
     }
     return CLI_OK;
