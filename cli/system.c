@@ -696,6 +696,7 @@ static int put_link(const char *dir, const char *name, const char *target)
 static int j_undo(struct journal *j)
 {
     char path[PATH_MAX], to[PATH_MAX];
+    struct stat st;
     int rc = 0;
     size_t i;
 
@@ -720,8 +721,14 @@ static int j_undo(struct journal *j)
             r = symlink(op->other, path);
             break;
         default:
+            /* Never renamed over whatever took the old name meanwhile (not dbtrust's). */
             snprintf(to, sizeof(to), "%s/%s", j->dir, op->other);
-            r = rename(to, path);
+            if (lstat(path, &st) == 0) {
+                errno = EEXIST;
+                r = -1;
+            } else {
+                r = rename(to, path);
+            }
             break;
         }
         if (r != 0) {
