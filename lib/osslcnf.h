@@ -23,7 +23,7 @@ int dbt_cnf_path_check(const char *path, const char *what, dbt_err *err);
 /*
  * Writes v as an openssl.cnf value (the text after "key = "). A value of letters, digits and
  * "/._+,:@%~=-" (and UTF-8 beyond ASCII) is written as it is. Any other is put in single
- * quotes, inside which OpenSSL's parser (crypto/conf/conf_def.c) neither ends the value at '#'
+ * quotes, inside which OpenSSL's configuration parser (NCONF_load) neither ends the value at '#'
  * nor expands '$', keeps blanks at either end, and reads "\x" as x: so '\' and '\'' are written
  * as "\\" and "\'". Returns what fprintf returns (negative on a write error).
  */
