@@ -25,7 +25,7 @@ int dbt_cnf_path_check(const char *path, const char *what, dbt_err *err);
  * "/._+,:@%~=-" (and UTF-8 beyond ASCII) is written as it is. Any other is put in single
  * quotes, inside which OpenSSL's configuration parser (NCONF_load) neither ends the value at '#'
  * nor expands '$', keeps blanks at either end, and reads "\x" as x: so '\' and '\'' are written
- * as "\\" and "\'". Returns what fprintf returns (negative on a write error).
+ * as "\\" and "\'". Returns a count >= 0, or -1 on a write error.
  */
 int dbt_cnf_put_value(FILE *out, const char *v);
 
