@@ -20,14 +20,14 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "bundle.h"
 #include "catalog.h"
 #include "catsafe.h"
 #include "certinfo.h"
 #include "commands.h"
 #include "escape.h"
 #include "fsutil.h"
-
-#include "../provider/cnf.h"
+#include "osslcnf.h"
 
 #define LINK_PREFIX "dbtrust-"
 #define DEFAULT_STATE "/var/lib/dbtrust/system-state"
@@ -52,6 +52,120 @@ static const char *sys_cert_dir(void)
 static const char *sys_state_path(void)
 {
     return env_or("DBTRUST_SYSTEM_STATE", DEFAULT_STATE);
+}
+
+/* Bounds of what the system commands read (dbtrust(1), FILES): the state file dbtrust writes is
+ * under 9 KiB; one certificate file of the system directory is a few KiB; the bundle file is
+ * read whole (--bundle-file, env --lazy) up to the limit of every other input. */
+#define STATE_MAX (64u * 1024u)
+#define SYS_CERT_MAX (1024u * 1024u)
+#define BUNDLE_FILE_MAX DBT_MAX_INPUT
+
+/* What a file type is called in messages. */
+static const char *kind_of(mode_t m)
+{
+    return S_ISREG(m)    ? "a regular file"
+           : S_ISDIR(m)  ? "a directory"
+           : S_ISLNK(m)  ? "a symbolic link"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISSOCK(m) ? "a socket"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+                         : "a special file";
+}
+
+/*
+ * Opens path for reading only when it is a regular file (through symlinks when follow).
+ * Looked at with (l)stat first: a FIFO, socket or device is never opened (opening a FIFO blocks
+ * until a writer comes, opening a device can act on it); then opened non-blocking, without a
+ * controlling terminal, and checked again with fstat to be that same regular file. Returns the
+ * descriptor; -1 with errno when it cannot be looked at or opened (ENOENT: missing); -2 when it
+ * is not a regular file, with its type in st->st_mode.
+ */
+static int open_regular(const char *path, int follow, struct stat *st)
+{
+    struct stat fst;
+    int fd;
+
+    if ((follow ? stat(path, st) : lstat(path, st)) != 0)
+        return -1;
+    if (!S_ISREG(st->st_mode))
+        return -2;
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    if (fd < 0) {
+        if (errno == ELOOP) {
+            st->st_mode = S_IFLNK;
+            return -2;
+        }
+        return -1;
+    }
+    if (fstat(fd, &fst) != 0) {
+        int e = errno;
+
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(fst.st_mode) || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
+        close(fd);
+        *st = fst;
+        if (S_ISREG(fst.st_mode))
+            st->st_mode = S_IFLNK; /* swapped while looked at: refuse it as a link would be */
+        return -2;
+    }
+    *st = fst;
+    return fd;
+}
+
+/* Reads fd (a regular file) whole, at most max bytes: 0, 1 when it is larger, -1 with errno.
+ * *out is malloc'ed and NUL-terminated. A file that grows while read is cut at max + 1 bytes, so
+ * the work is bounded whatever the file does. */
+static int read_capped(int fd, size_t max, char **out, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1), *nb;
+    ssize_t r;
+
+    *out = NULL;
+    *len = 0;
+    if (buf == NULL)
+        return -1;
+    for (;;) {
+        if (n == cap) {
+            if (cap > max) {
+                free(buf);
+                return 1;
+            }
+            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            if ((nb = realloc(buf, cap + 1)) == NULL) {
+                free(buf);
+                errno = ENOMEM;
+                return -1;
+            }
+            buf = nb;
+        }
+        r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+
+            free(buf);
+            errno = e;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if (n > max) {
+        free(buf);
+        return 1;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- env */
@@ -171,7 +285,9 @@ static void env_usage(FILE *out)
         "                           no connection parses the whole bundle file. Printed only\n"
         "                           when every certificate of the bundle file is found through\n"
         "                           the system's hashed directory (same trust); otherwise the\n"
-        "                           missing ones are listed and nothing is printed\n"
+        "                           missing ones are listed and nothing is printed (also\n"
+        "                           when the directory holds a FIFO, device or directory\n"
+        "                           named like a hash link, which OpenSSL's lookup would open)\n"
         "  -s, --shell sh|systemd   output export lines (default, single-quoted) or\n"
         "                           Environment= lines (double-quoted with \\ \" escaped and\n"
         "                           %% doubled when the value needs it)\n"
@@ -255,7 +371,10 @@ static void config_usage(FILE *out)
                  "Prints an openssl.cnf that loads the dbtrust provider (catalog = the catalog\n"
                  "directory) and keeps the default provider active, so that any OpenSSL 3\n"
                  "program can use -CAstore dbtrust:// . Merge it into /etc/ssl/openssl.cnf or\n"
-                 "point OPENSSL_CONF at it.\n\n"
+                 "point OPENSSL_CONF at it. Paths are written so that OpenSSL reads them back\n"
+                 "exactly (single-quoted, with \\ and ' escaped, when they hold a blank, quote,\n"
+                 "'#', '$' or '\\'); a path with a control character or bytes that are not\n"
+                 "UTF-8 is refused (exit 1).\n\n"
                  "  -m, --module PATH   dbtrust.so path (default: OpenSSL's modules directory)\n"
                  "  -h, --help          show this help\n");
 }
@@ -269,6 +388,7 @@ int cli_cmd_config(int argc, char **argv)
     };
     const char *module = NULL, *catalog = cli_catalog_opt;
     char buf[PATH_MAX], abs[PATH_MAX];
+    dbt_err err;
     int c;
 
     while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
@@ -300,15 +420,14 @@ int cli_cmd_config(int argc, char **argv)
         }
         catalog = abs;
     }
-    if (dbt_provider_cnf(stdout, catalog, module) != 0) {
-        /* The same -1 says a path was refused or the output could not be written. */
-        if (ferror(stdout)) {
-            cli_stdout_error(errno);
-            return CLI_FAIL;
-        }
-        cli_error("cannot write the configuration for catalog %s%s%s: paths must be absolute "
-                  "and free of quotes and '$'",
-                  catalog, module ? " and module " : "", module ? module : "");
+    switch (dbt_cnf_write(stdout, catalog, module, &err)) {
+    case 0:
+        break;
+    case -1:
+        cli_error("%s", err.msg);
+        return CLI_FAIL;
+    default:
+        cli_stdout_error(errno);
         return CLI_FAIL;
     }
     return CLI_OK;
@@ -360,6 +479,68 @@ static int hash_link_name(const char *name, unsigned long *hash, int *n)
     return 1;
 }
 
+/* The names OpenSSL's hashed-directory lookup (X509_LOOKUP_hash_dir) opens: "<8 hex>.<n>" for
+ * certificates and "<8 hex>.r<n>" for CRLs. */
+static int lookup_name(const char *name)
+{
+    size_t i = 9;
+
+    if (strlen(name) < 10 || !is_hex(name, 8) || name[8] != '.')
+        return 0;
+    if (name[i] == 'r')
+        i++;
+    if (name[i] == '\0')
+        return 0;
+    for (; name[i] != '\0'; i++)
+        if (name[i] < '0' || name[i] > '9')
+            return 0;
+    return 1;
+}
+
+/*
+ * Counts the entries of the ':'-separated directory list dirs that OpenSSL's hashed lookup would
+ * open but that are not regular files, through symlinks (stat only: nothing is opened). OpenSSL
+ * opens them with fopen: a FIFO blocks the lookup (and this process) forever, a device is read
+ * as if it were a certificate file. Each one is listed on report when it is not NULL. Relative
+ * entries and directories that cannot be read are skipped (OpenSSL reads nothing from them
+ * either); the work is one stat per entry of each directory.
+ */
+static long lookup_hazards(const char *dirs, FILE *report)
+{
+    char *copy = strdup(dirs), *tok, *save = NULL;
+    struct dirent *de;
+    struct stat st;
+    long n = 0;
+    DIR *d;
+    int fd;
+
+    if (copy == NULL)
+        return 0;
+    for (tok = strtok_r(copy, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save)) {
+        if (tok[0] != '/')
+            continue;
+        fd = open(tok, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        if ((d = fdopendir(fd)) == NULL) {
+            close(fd);
+            continue;
+        }
+        while ((de = readdir(d)) != NULL) {
+            if (!lookup_name(de->d_name) || fstatat(dirfd(d), de->d_name, &st, 0) != 0 ||
+                S_ISREG(st.st_mode))
+                continue;
+            n++;
+            if (report != NULL)
+                fprintf(report, "  %s/%s is %s\n", cli_esc(tok), cli_esc(de->d_name),
+                        kind_of(st.st_mode));
+        }
+        closedir(d);
+    }
+    free(copy);
+    return n;
+}
+
 static int wanted(const struct want *w, size_t nw, const char *sha)
 {
     size_t i;
@@ -383,24 +564,46 @@ static int link_points_to_us(const char *dir, const char *name, char *target, si
     return our_link_sha(target) != NULL;
 }
 
-/* SHA-256 of the certificate a hash link resolves to ("" when unreadable). */
+/* Warns once per run about an entry of the system directory that is not a certificate file
+ * where OpenSSL's hashed lookup opens one: OpenSSL would block on a FIFO or fail on the rest,
+ * and dbtrust neither opens nor replaces it (it is not dbtrust's). */
+static void warn_special(const char *path, mode_t mode)
+{
+    cli_warn("%s is %s, not a certificate file: dbtrust leaves it alone (it is not dbtrust's), "
+             "but OpenSSL's lookup of that subject may block or fail on it; remove it",
+             path, kind_of(mode));
+}
+
+/* SHA-256 of the certificate a hash link resolves to ("" when unreadable or not a regular file:
+ * only a regular file of at most SYS_CERT_MAX bytes is opened, see open_regular). */
 static void cert_sha_of(const char *dir, const char *name, char out[65])
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], *data = NULL;
     unsigned char md[32];
     unsigned int mdlen = 0;
-    FILE *f;
+    struct stat st;
+    size_t len;
+    BIO *mem = NULL;
     X509 *x = NULL;
+    int fd;
 
     out[0] = '\0';
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if ((f = fopen(path, "r")) == NULL)
+    if ((fd = open_regular(path, 1, &st)) < 0) {
+        if (fd == -2)
+            warn_special(path, st.st_mode);
         return;
-    x = PEM_read_X509_AUX(f, NULL, NULL, NULL);
-    fclose(f);
+    }
+    if (read_capped(fd, SYS_CERT_MAX, &data, &len) == 0 &&
+        (mem = BIO_new_mem_buf(data, (int)len)) != NULL)
+        x = PEM_read_bio_X509_AUX(mem, NULL, NULL, NULL);
+    close(fd);
     if (x != NULL && X509_digest(x, EVP_sha256(), md, &mdlen) == 1)
         dbt_hex(md, mdlen, out);
+    ERR_clear_error();
     X509_free(x);
+    BIO_free(mem);
+    free(data);
 }
 
 /*
@@ -472,10 +675,13 @@ static void j_free(struct journal *j)
 static int put_link(const char *dir, const char *name, const char *target)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
+    struct stat st;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-%ld", dir, name, (long)getpid());
-    unlink(tmp);
+    /* A link left by an earlier run of this pid is dbtrust's; anything else there is not. */
+    if (lstat(tmp, &st) == 0 && S_ISLNK(st.st_mode))
+        unlink(tmp);
     if (symlink(target, tmp) != 0 || rename(tmp, path) != 0) {
         int e = errno;
 
@@ -490,6 +696,7 @@ static int put_link(const char *dir, const char *name, const char *target)
 static int j_undo(struct journal *j)
 {
     char path[PATH_MAX], to[PATH_MAX];
+    struct stat st;
     int rc = 0;
     size_t i;
 
@@ -514,8 +721,14 @@ static int j_undo(struct journal *j)
             r = symlink(op->other, path);
             break;
         default:
+            /* Never renamed over whatever took the old name meanwhile (not dbtrust's). */
             snprintf(to, sizeof(to), "%s/%s", j->dir, op->other);
-            r = rename(to, path);
+            if (lstat(path, &st) == 0) {
+                errno = EEXIST;
+                r = -1;
+            } else {
+                r = rename(to, path);
+            }
             break;
         }
         if (r != 0) {
@@ -542,6 +755,13 @@ static int compact_hash(struct journal *j, unsigned long hash)
         snprintf(from, sizeof(from), "%s/%s", j->dir, fname);
         if (lstat(from, &st) != 0) {
             missing++;
+            continue;
+        }
+        /* Only links and files (what openssl rehash and dbtrust make) are renumbered: anything
+         * else is not a certificate and not dbtrust's, and stays where it is. */
+        if (!S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode)) {
+            warn_special(from, st.st_mode);
+            next = n + 1;
             continue;
         }
         if (n != next) {
@@ -785,31 +1005,98 @@ static void sys_unlock(int fd)
         close(fd);
 }
 
-/* The state file records which catalog is wired where: certdir=<dir> (links, the default) or
- * bundlefile=<file> (--bundle-file). *bundle says which. */
+/* Refuses the state file with what is wrong and what to do; always -1. */
+static int state_bad(const char *path, const char *what)
+{
+    cli_error("the system wiring state file %s %s; dbtrust writes it itself as a regular file "
+              "of a few lines: move it away (mv %s %s.bad), check %s for dbtrust-*.pem links, "
+              "then run 'dbtrust system enable' (or disable) again",
+              path, what, path, path, sys_cert_dir());
+    return -1;
+}
+
+/*
+ * The state file records which catalog is wired where: certdir=<dir> (links, the default) or
+ * bundlefile=<file> (--bundle-file). *bundle says which. 1 when wiring is enabled, 0 when not
+ * (no file), -1 with the message given when the file cannot be trusted or read: it must be a
+ * regular file (never followed through a symlink, never opened when it is a FIFO or device),
+ * owned by root or the effective user, writable by nobody else, of at most STATE_MAX bytes,
+ * with absolute paths that fit PATH_MAX and hold no control character.
+ */
 static int state_read(char *catalog, size_t cn, char *target, size_t tn, int *bundle)
 {
-    FILE *f = fopen(sys_state_path(), "r");
-    char line[PATH_MAX + 32];
+    const char *path = sys_state_path();
+    char *data = NULL, *line, *next, msg[96];
+    struct stat st;
+    size_t len = 0;
+    dbt_err err;
+    int fd, r, rc = -1;
 
     catalog[0] = target[0] = '\0';
     *bundle = 0;
-    if (f == NULL)
-        return errno == ENOENT ? 0 : -1;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "catalog=", 8) == 0) {
-            snprintf(catalog, cn, "%s", line + 8);
-        } else if (strncmp(line, "certdir=", 8) == 0) {
-            snprintf(target, tn, "%s", line + 8);
-            *bundle = 0;
-        } else if (strncmp(line, "bundlefile=", 11) == 0) {
-            snprintf(target, tn, "%s", line + 11);
-            *bundle = 1;
+    if ((fd = open_regular(path, 0, &st)) < 0) {
+        if (fd == -1 && errno == ENOENT)
+            return 0;
+        if (fd == -1) {
+            cli_error("cannot read the system wiring state file %s: %s", path, strerror(errno));
+            return -1;
         }
+        snprintf(msg, sizeof(msg), "is %s, not a regular file", kind_of(st.st_mode));
+        return state_bad(path, msg);
     }
-    fclose(f);
-    return catalog[0] != '\0' && target[0] != '\0' ? 1 : 0;
+    if (dbt_safe_entry(&st, path, &err) != 0) {
+        close(fd);
+        cli_error("refusing the system wiring state file: %s", err.msg);
+        return -1;
+    }
+    r = read_capped(fd, STATE_MAX, &data, &len);
+    close(fd);
+    if (r < 0) {
+        cli_error("cannot read the system wiring state file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (r > 0) {
+        snprintf(msg, sizeof(msg), "is larger than %u bytes", STATE_MAX);
+        return state_bad(path, msg);
+    }
+    if (memchr(data, '\0', len) != NULL) {
+        state_bad(path, "holds a NUL byte");
+        goto end;
+    }
+    for (line = data; line < data + len; line = next) {
+        char *v = NULL, *dst = NULL;
+        size_t dn = 0;
+        int is_bundle = 0;
+
+        next = strchr(line, '\n');
+        next = next != NULL ? next + 1 : data + len;
+        if (next[-1] == '\n')
+            next[-1] = '\0';
+        if (strncmp(line, "catalog=", 8) == 0)
+            v = line + 8, dst = catalog, dn = cn;
+        else if (strncmp(line, "certdir=", 8) == 0)
+            v = line + 8, dst = target, dn = tn;
+        else if (strncmp(line, "bundlefile=", 11) == 0)
+            v = line + 11, dst = target, dn = tn, is_bundle = 1;
+        else
+            continue; /* comments, and lines a later version may add */
+        /* A cut or rewritten path would wire (or unwire) somewhere else. */
+        if (v[0] != '/' || strlen(v) >= dn || dbt_escape_needed(v, strlen(v))) {
+            snprintf(msg, sizeof(msg),
+                     "has a line '%.*s...' whose path is not absolute, too long "
+                     "or holds control characters",
+                     (int)(v - line), line);
+            state_bad(path, msg);
+            goto end;
+        }
+        memcpy(dst, v, strlen(v) + 1);
+        if (dst == target)
+            *bundle = is_bundle;
+    }
+    rc = catalog[0] != '\0' && target[0] != '\0' ? 1 : 0;
+end:
+    free(data);
+    return rc;
 }
 
 static int state_write(const char *catalog, const char *target, int bundle)
@@ -849,35 +1136,34 @@ static const char *sys_cert_file(void)
     return env_or("DBTRUST_SYSTEM_CERT_FILE", X509_get_default_cert_file());
 }
 
+/* Reads the bundle file whole: only a regular file (never a FIFO or device, see open_regular)
+ * of at most BUNDLE_FILE_MAX bytes. */
 static int read_all(const char *path, char **out, size_t *len, mode_t *mode)
 {
     struct stat st;
-    FILE *f = fopen(path, "rb");
-    size_t n;
+    int fd, r;
 
     *out = NULL;
-    if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        cli_error("cannot read the bundle file %s: %s", path,
-                  f == NULL ? strerror(errno) : "not a regular file");
-        if (f != NULL)
-            fclose(f);
+    if ((fd = open_regular(path, 1, &st)) < 0) {
+        if (fd == -2)
+            cli_error("the bundle file %s is %s, not a regular file; dbtrust neither reads nor "
+                      "replaces it: point the system (or DBTRUST_SYSTEM_CERT_FILE) at a regular "
+                      "file",
+                      path, kind_of(st.st_mode));
+        else
+            cli_error("cannot read the bundle file %s: %s", path, strerror(errno));
         return -1;
     }
-    if ((*out = malloc((size_t)st.st_size + 1)) == NULL) {
-        fclose(f);
-        cli_error("out of memory reading %s", path);
+    r = read_capped(fd, BUNDLE_FILE_MAX, out, len);
+    close(fd);
+    if (r != 0) {
+        if (r > 0)
+            cli_error("the bundle file %s is larger than %u bytes; dbtrust does not rewrite it",
+                      path, BUNDLE_FILE_MAX);
+        else
+            cli_error("cannot read the bundle file %s: %s", path, strerror(errno));
         return -1;
     }
-    n = fread(*out, 1, (size_t)st.st_size, f);
-    fclose(f);
-    if (n != (size_t)st.st_size) {
-        cli_error("short read of %s; rerun when nothing else rewrites it", path);
-        free(*out);
-        *out = NULL;
-        return -1;
-    }
-    (*out)[n] = '\0';
-    *len = n;
     *mode = st.st_mode & 07777;
     return 0;
 }
@@ -1022,17 +1308,19 @@ int cli_system_refresh_after_change(dbt_catalog *cat)
     struct journal j = {0};
     struct want *w = NULL;
     size_t nw = 0, added, removed;
-    int lock = -1, bundle, rc = -1;
+    int lock = -1, bundle, st, rc = -1;
 
     /* Most catalogs are not wired: decide that before taking the system lock (which would
      * create the state directory). */
-    if (state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle) != 1 ||
-        strcmp(catalog, dbt_catalog_path(cat)) != 0)
+    if ((st = state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle)) < 0)
+        goto end;
+    if (st != 1 || strcmp(catalog, dbt_catalog_path(cat)) != 0)
         return 0;
     if ((lock = sys_lock()) < 0)
         goto end;
-    if (state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle) != 1 ||
-        strcmp(catalog, dbt_catalog_path(cat)) != 0) {
+    if ((st = state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle)) < 0)
+        goto end;
+    if (st != 1 || strcmp(catalog, dbt_catalog_path(cat)) != 0) {
         rc = 0; /* disabled meanwhile */
         goto end;
     }
@@ -1045,7 +1333,7 @@ end:
     if (rc != 0)
         cli_error("the catalog changed but %s could not follow; run 'dbtrust system refresh' "
                   "as root",
-                  target);
+                  target[0] != '\0' ? target : "the system wiring");
     j_free(&j);
     free(w);
     sys_unlock(lock);
@@ -1103,14 +1391,46 @@ static long lazy_check(const char *file, const char *dirs, size_t *ntotal, FILE 
     X509_LOOKUP *lu;
     X509_STORE_CTX *ctx = NULL;
     long rc = -1, missing = 0;
-    int i;
+    char *data = NULL;
+    struct stat st;
+    size_t len = 0;
+    int i, fd, r;
 
     *ntotal = 0;
-    if (access(file, F_OK) != 0 && errno == ENOENT)
-        return 0; /* stock mode loads nothing from it either */
-    if ((in = BIO_new_file(file, "r")) == NULL) {
-        cli_error("cannot read the bundle file %s: %s; run as a user who can read it", file,
-                  strerror(errno));
+    /* OpenSSL's lookup would open these and block or fail: the check cannot be made. */
+    if (lookup_hazards(dirs, NULL) > 0) {
+        cli_error("the hashed directory %s holds entries named like certificates that are not "
+                  "regular files, which OpenSSL's lookup would open (a FIFO blocks it forever); "
+                  "remove them, then rerun:",
+                  dirs);
+        lookup_hazards(dirs, stderr);
+        goto end;
+    }
+    if ((fd = open_regular(file, 1, &st)) < 0) {
+        if (fd == -1 && errno == ENOENT)
+            return 0; /* stock mode loads nothing from it either */
+        if (fd == -2)
+            cli_error("the bundle file %s is %s, not a regular file; it is not read (a FIFO "
+                      "would block): point DBTRUST_SYSTEM_CERT_FILE or the system at a "
+                      "regular file",
+                      file, kind_of(st.st_mode));
+        else
+            cli_error("cannot read the bundle file %s: %s; run as a user who can read it", file,
+                      strerror(errno));
+        goto end;
+    }
+    r = read_capped(fd, BUNDLE_FILE_MAX, &data, &len);
+    close(fd);
+    if (r != 0) {
+        if (r > 0)
+            cli_error("the bundle file %s is larger than %u bytes; it is not read", file,
+                      BUNDLE_FILE_MAX);
+        else
+            cli_error("cannot read the bundle file %s: %s", file, strerror(errno));
+        goto end;
+    }
+    if ((in = BIO_new_mem_buf(data, (int)len)) == NULL) {
+        cli_error("out of memory reading %s", file);
         goto end;
     }
     /* The reader OpenSSL's default file lookup uses (X509_load_cert_crl_file). */
@@ -1164,6 +1484,7 @@ end:
     X509_STORE_free(store);
     sk_X509_INFO_pop_free(infos, X509_INFO_free);
     BIO_free(in);
+    free(data);
     return rc;
 }
 
@@ -1296,7 +1617,12 @@ static void system_usage(FILE *out)
         "  status    show what is wired and whether OpenSSL's defaults find each CA\n"
         "  refresh   bring the links up to date with the catalog (imports and removals do\n"
         "            this themselves; the update-ca-certificates hook calls it)\n\n"
-        "enable and disable change nothing when they fail: every step is undone.\n\n"
+        "enable and disable change nothing when they fail: every step is undone. Only\n"
+        "links dbtrust made are replaced or removed; a FIFO, socket, device or directory in\n"
+        "the directory (or a link to one) is never opened, replaced or removed, and status\n"
+        "and lazy env refuse to let OpenSSL's lookup open one (it would block on a FIFO).\n"
+        "The state file must be a regular file of at most 64 KiB, owned by root or you and\n"
+        "writable by nobody else; otherwise every action exits 1 naming it, changing nothing.\n\n"
         "  enable --bundle-file   for systems whose OpenSSL does not read a hashed default\n"
         "            directory: append the catalog's CAs to the default bundle file (%s)\n"
         "            instead, between marker lines. Costly: every SSL_CTX parses the whole\n"
@@ -1344,11 +1670,15 @@ static int system_status(void)
     X509_STORE *store = NULL;
     X509_STORE_CTX *ctx = NULL;
     const char *envdir = getenv("SSL_CERT_DIR"), *envfile = getenv("SSL_CERT_FILE");
+    const char *defdirs, *deffile;
+    X509_LOOKUP *lu, *hd;
+    struct stat fst;
     dbt_err err;
     size_t n = 0, i, found = 0, ncert = 0, nhash = 0, ndangling = 0;
     int st, rc = CLI_FAIL;
 
-    st = state_read(catalog, sizeof(catalog), dir, sizeof(dir), &bundle);
+    if ((st = state_read(catalog, sizeof(catalog), dir, sizeof(dir), &bundle)) < 0)
+        return CLI_FAIL; /* said why */
     printf("OpenSSL default certificate directory: %s\n", X509_get_default_cert_dir());
     printf("OpenSSL default certificate file:      %s\n", X509_get_default_cert_file());
     if (strcmp(sys_cert_dir(), X509_get_default_cert_dir()) != 0)
@@ -1358,10 +1688,6 @@ static int system_status(void)
                "defaults below\n",
                envdir ? cli_esc(envdir) : "(unset)", envfile ? cli_esc(envfile) : "(unset)");
     lazy_status();
-    if (st < 0) {
-        cli_error("cannot read %s: %s", sys_state_path(), strerror(errno));
-        return CLI_FAIL;
-    }
     if (st != 1) {
         printf("system wiring: disabled (no %s)\n", cli_esc(sys_state_path()));
         return CLI_OK;
@@ -1389,12 +1715,31 @@ static int system_status(void)
         cli_error("%s", err.msg);
         goto end;
     }
-    /* Resolve each CA the way a TLS client would: default paths, lookup by subject. */
-    if ((store = X509_STORE_new()) == NULL || X509_STORE_set_default_paths(store) != 1 ||
+    /* Resolve each CA the way a TLS client would: the default file and directories
+     * (X509_STORE_set_default_paths), lookup by subject; but never open what would block. */
+    defdirs = envdir != NULL && *envdir != '\0' ? envdir : X509_get_default_cert_dir();
+    deffile = envfile != NULL && *envfile != '\0' ? envfile : X509_get_default_cert_file();
+    if (lookup_hazards(defdirs, NULL) > 0) {
+        printf("OpenSSL's default lookup would open entries that are not certificate files (a "
+               "FIFO blocks every program that looks that subject up): remove them\n");
+        fflush(stdout);
+        lookup_hazards(defdirs, stdout);
+        printf("the catalog certificates were not looked up through OpenSSL's defaults\n");
+        goto end;
+    }
+    if ((store = X509_STORE_new()) == NULL ||
+        (lu = X509_STORE_add_lookup(store, X509_LOOKUP_file())) == NULL ||
+        (hd = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) == NULL ||
+        X509_LOOKUP_add_dir(hd, defdirs, X509_FILETYPE_PEM) != 1 ||
         (ctx = X509_STORE_CTX_new()) == NULL || X509_STORE_CTX_init(ctx, store, NULL, NULL) != 1) {
         cli_error("cannot load OpenSSL's default verify paths");
         goto end;
     }
+    if (stat(deffile, &fst) == 0 && !S_ISREG(fst.st_mode))
+        printf("note: the default certificate file %s is %s: not read\n", cli_esc(deffile),
+               kind_of(fst.st_mode));
+    else
+        X509_LOOKUP_load_file(lu, deffile, X509_FILETYPE_PEM); /* missing: nothing, as OpenSSL */
     for (i = 0; i < n; i++) {
         X509 *x = NULL;
         STACK_OF(X509) *sk = NULL;
@@ -1479,17 +1824,16 @@ int cli_cmd_system(int argc, char **argv)
     enable = strcmp(action, "enable") == 0;
     /* Not enabled and nothing to enable: answer without creating the state directory. */
     st = state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle);
+    if (st < 0)
+        return CLI_FAIL; /* said why; nothing changed, not even the lock */
     if (st == 0 && !enable) {
         printf("system wiring is not enabled; nothing to %s\n", action);
         return CLI_OK;
     }
     if ((lock = sys_lock()) < 0)
         return CLI_FAIL;
-    st = state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle);
-    if (st < 0) {
-        cli_error("cannot read %s: %s", sys_state_path(), strerror(errno));
+    if ((st = state_read(catalog, sizeof(catalog), target, sizeof(target), &bundle)) < 0)
         goto end;
-    }
     if (st == 0 && !enable) {
         printf("system wiring is not enabled; nothing to %s\n", action);
         rc = CLI_OK;

@@ -1,6 +1,7 @@
 /* Writing a standalone hashed directory (openssl rehash layout) from a bundle, atomically. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,34 +54,100 @@ static int hd_by_hash_then_sha(const void *a, const void *b)
     return memcmp(x->sha256, y->sha256, sizeof(x->sha256));
 }
 
-int dbt_hashdir_write(const char *dir, const dbt_bundle *b, dbt_err *err)
+/* What a file type is called in messages. */
+static const char *hd_kind(mode_t m)
 {
-    char tmp[4096], name[32];
-    struct hd_item *items = NULL;
-    size_t nitems = 0, nuniq = 0, i;
-    int dfd = -1, rc = -1, ok, n = 0;
-    unsigned int mdlen;
+    return S_ISLNK(m)    ? "a symbolic link"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISSOCK(m) ? "a socket"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISREG(m)  ? "a regular file"
+                         : "a special file";
+}
+
+/* dir may be replaced only by rename(2) of a directory, which takes the place of nothing or of
+ * an empty directory and refuses the rest; this says what is there in plain words first.
+ * 0 when dir is missing or a directory; -1 with err set. */
+static int hd_target_ok(const char *dir, dbt_err *err)
+{
     struct stat st;
 
-    /* lstat: a link named as the directory would only be replaced by the rename below (or
-     * refused by it with a puzzling "Not a directory"), never written through. */
-    if (lstat(dir, &st) == 0) {
-        if (S_ISLNK(st.st_mode)) {
-            dbt_err_set(err,
-                        "%s is a symbolic link: links are never replaced nor written through; "
-                        "name a new directory (or the link's target itself)",
-                        dir);
-            return -1;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-            dbt_err_set(err, "%s exists and is not a directory: choose a new directory name", dir);
-            return -1;
-        }
-    } else if (errno != ENOENT) {
+    if (lstat(dir, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
         dbt_err_sys(err, "cannot check %s", dir);
         return -1;
     }
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dir, (long)getpid()) >= sizeof(tmp)) {
+    if (S_ISDIR(st.st_mode))
+        return 0;
+    if (S_ISLNK(st.st_mode))
+        dbt_err_set(err,
+                    "%s is a symbolic link: links are never replaced nor written through; "
+                    "name a new directory (or the link's target itself)",
+                    dir);
+    else
+        dbt_err_set(err,
+                    "%s exists and is %s, not a directory: it is never replaced; choose a "
+                    "new directory name",
+                    dir, hd_kind(st.st_mode));
+    return -1;
+}
+
+/* Removes what this writer put in its own temporary directory tmp (open as dfd): the files it
+ * created there, then the directory itself, and only while tmp still names that directory. */
+static void hd_discard(int dfd, const char *tmp)
+{
+    struct dirent *de;
+    struct stat dst, st;
+    DIR *d;
+    int fd;
+
+    if (fstat(dfd, &dst) != 0 || (fd = dup(dfd)) < 0)
+        return;
+    if ((d = fdopendir(fd)) == NULL) {
+        close(fd);
+        return;
+    }
+    rewinddir(d);
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            unlinkat(dfd, de->d_name, 0);
+    closedir(d);
+    if (lstat(tmp, &st) == 0 && st.st_dev == dst.st_dev && st.st_ino == dst.st_ino)
+        rmdir(tmp);
+}
+
+int dbt_hashdir_write(const char *out, const dbt_bundle *b, dbt_err *err)
+{
+    char dir[4096], tmp[4096], name[32], *slash;
+    struct hd_item *items = NULL;
+    size_t nitems = 0, nuniq = 0, i, dl;
+    int dfd = -1, rc = -1, ok, n = 0;
+    unsigned int mdlen;
+
+    /* Without trailing slashes: "out/" would make lstat and rename follow a link named out. */
+    dl = strlen(out);
+    while (dl > 1 && out[dl - 1] == '/')
+        dl--;
+    if (dl == 0 || dl >= sizeof(dir)) {
+        dbt_err_set(err, "%s: not a usable directory name", out);
+        return -1;
+    }
+    memcpy(dir, out, dl);
+    dir[dl] = '\0';
+    /* lstat: a link named as the directory would only be replaced by the rename below (or
+     * refused by it with a puzzling "Not a directory"), never written through. */
+    if (hd_target_ok(dir, err) != 0)
+        return -1;
+    /* The new tree is built in a fresh directory of an unpredictable name beside dir (same
+     * filesystem, so the rename is atomic), created 0700 by mkdtemp: nothing that already
+     * exists, an earlier run's leftovers or another user's directory, is ever reused or
+     * removed. */
+    slash = strrchr(dir, '/');
+    if ((slash == NULL ? snprintf(tmp, sizeof(tmp), ".%s.tmp-XXXXXX", dir)
+                       : snprintf(tmp, sizeof(tmp), "%.*s/.%s.tmp-XXXXXX", (int)(slash - dir), dir,
+                                  slash + 1)) >= (int)sizeof(tmp)) {
         dbt_err_set(err, "%s: path too long", dir);
         return -1;
     }
@@ -131,11 +198,13 @@ int dbt_hashdir_write(const char *dir, const dbt_bundle *b, dbt_err *err)
     }
     qsort(items, nuniq, sizeof(*items), hd_by_hash_then_sha);
 
-    dbt_fs_rmtree_at(AT_FDCWD, tmp, tmp, NULL);
-    if (dbt_fs_mkdir_at(AT_FDCWD, tmp, DBT_DIR_MODE, tmp, err) != 0)
+    if (mkdtemp(tmp) == NULL) {
+        dbt_err_sys(err, "cannot create a temporary directory beside %s", dir);
         goto end;
+    }
     if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
         dbt_err_sys(err, "cannot open %s", tmp);
+        rmdir(tmp);
         goto end;
     }
     for (i = 0; i < nuniq; i++) {
@@ -159,23 +228,33 @@ int dbt_hashdir_write(const char *dir, const dbt_bundle *b, dbt_err *err)
         }
         BIO_free(mem);
     }
+    /* The mode every directory dbtrust makes has, instead of mkdtemp's 0700. */
+    if (fchmod(dfd, DBT_DIR_MODE) != 0) {
+        dbt_err_sys(err, "cannot set the mode of %s", tmp);
+        goto end;
+    }
     if (dbt_fs_sync_tree(dfd, tmp, err) != 0 || dbt_fs_fsync_fd(dfd, tmp, err) != 0)
         goto end;
-    /* rename(2) replaces an empty directory and refuses a non-empty one. */
+    /* Checked again: what dir is may have changed while the tree was written. rename(2) of a
+     * directory then takes the place of nothing or of an empty directory only: a non-empty
+     * directory, a file, a link, a FIFO or a device is refused by the kernel itself. */
+    if (hd_target_ok(dir, err) != 0)
+        goto end;
     if (rename(tmp, dir) != 0) {
         if (errno == ENOTEMPTY || errno == EEXIST)
             dbt_err_set(err, "%s exists and is not empty: remove it or choose a new directory",
                         dir);
-        else
+        else if (errno != ENOTDIR || hd_target_ok(dir, err) == 0)
             dbt_err_sys(err, "cannot rename %s to %s", tmp, dir);
         goto end;
     }
     rc = 0;
 end:
-    if (dfd >= 0)
+    if (dfd >= 0) {
+        if (rc != 0)
+            hd_discard(dfd, tmp);
         close(dfd);
-    if (rc != 0)
-        dbt_fs_rmtree_at(AT_FDCWD, tmp, tmp, NULL);
+    }
     free(items);
     return rc;
 }

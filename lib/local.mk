@@ -17,3 +17,5 @@ lib_libdbtrust_la_SOURCES += lib/catalog.c lib/catalog_txn.c lib/catalog_verify.
 	lib/fsutil.c lib/fsutil.h lib/catsafe.c lib/catsafe.h
 # Standalone hashed directories (export/convert --to hashed-dir).
 lib_libdbtrust_la_SOURCES += lib/hashdir.c lib/hashdir.h
+# The openssl.cnf that loads the provider (dbtrust config, the provider tests' OPENSSL_CONF).
+lib_libdbtrust_la_SOURCES += lib/osslcnf.c lib/osslcnf.h

@@ -23,6 +23,12 @@ tests_test_encode_SOURCES = tests/test_encode.c $(TESTPKI_SOURCES)
 tests_test_encode_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_encode_LDADD = $(TESTS_LIB_LDADD)
 tests_test_escape_SOURCES = tests/test_escape.c
+# openssl.cnf paths read back by OpenSSL's own parser (lib/osslcnf.c).
+check_PROGRAMS += tests/test_osslcnf
+TESTS += tests/test_osslcnf
+tests_test_osslcnf_SOURCES = tests/test_osslcnf.c
+tests_test_osslcnf_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_osslcnf_LDADD = $(TESTS_LIB_LDADD)
 tests_test_escape_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_escape_LDADD = $(TESTS_LIB_LDADD)
 # Trust settings (lib/trust.c) checked against X509_check_trust; tests/cli-trust.sh runs every
@@ -61,8 +67,9 @@ endif
 # The OpenSSL 3 provider (dbtrust.so) through real OpenSSL: storeutl, verify, s_client, damaged
 # catalogs, threads, OpenSSL 3.5. tests/test_provider_cnf prints the openssl.cnf they run with.
 check_PROGRAMS += tests/test_provider_cnf
-tests_test_provider_cnf_SOURCES = tests/test_provider_cnf.c provider/cnf.c provider/cnf.h
-tests_test_provider_cnf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
+tests_test_provider_cnf_SOURCES = tests/test_provider_cnf.c
+tests_test_provider_cnf_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/lib
+tests_test_provider_cnf_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS)
 TESTS += tests/provider-storeutl.sh
 dist_noinst_SCRIPTS += tests/provider-storeutl.sh tests/lib/mkcatalog.sh
 EXTRA_DIST += tests/lib/provider.sh
@@ -118,15 +125,15 @@ dist_noinst_SCRIPTS += tests/provider-trixie.sh
 # The catalog and conversion commands and their keytool spelling (cli/catalog_cmds.c,
 # cli/convert.c, cli/keytool.c): per-test catalogs, generated PKI (tests/lib/clipki.sh) and
 # realdata; cli-crosscheck.sh reads every output with GnuTLS certtool and Java keytool.
-TESTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-keytool.sh tests/cli-crosscheck.sh \
+TESTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-hashdir-out.sh tests/cli-keytool.sh tests/cli-crosscheck.sh \
 	tests/man-options.sh
-dist_noinst_SCRIPTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-keytool.sh \
+dist_noinst_SCRIPTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-hashdir-out.sh tests/cli-keytool.sh \
 	tests/cli-crosscheck.sh tests/man-options.sh
 EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh
 # sslrootcert=system end to end (dbtrust system/env, the update-ca-certificates hook) with libpq 17
 # on OpenSSL 3.0 and 3.5; the system store is changed only in an isolated mount namespace.
-TESTS += tests/cli-system.sh tests/e2e-system.sh tests/cli-lock.sh
-dist_noinst_SCRIPTS += tests/cli-system.sh tests/e2e-system.sh tests/cli-lock.sh
+TESTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
+dist_noinst_SCRIPTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
 EXTRA_DIST += tests/lib/sysiso.sh tests/lib/tlsprobe.py
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_reader
@@ -171,8 +178,8 @@ dist_noinst_SCRIPTS += tests/cli-escape.sh
 EXTRA_DIST += tests/lib/hostile.py
 # dbtrust env quoting: values with quotes, '$', backticks, backslashes and '%' reach dash, bash
 # and systemd (its own parser: systemd --test and systemd-analyze verify) byte for byte.
-TESTS += tests/cli-env.sh
-dist_noinst_SCRIPTS += tests/cli-env.sh
+TESTS += tests/cli-env.sh tests/cli-config.sh
+dist_noinst_SCRIPTS += tests/cli-env.sh tests/cli-config.sh
 # Outputs (lib/fsutil.c): what a named output may be, written how, and what is refused.
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_fsutil

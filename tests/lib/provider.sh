@@ -1,5 +1,5 @@
 # Shared setup of the provider tests (tests/provider-*.sh): a work directory, an openssl.cnf
-# made by the same code `dbtrust config` prints (provider/cnf.c through tests/test_provider_cnf),
+# made by the same code `dbtrust config` prints (lib/osslcnf.c through tests/test_provider_cnf),
 # OPENSSL_MODULES at the built dbtrust.so, the demo PKI, and TAP-style assertions.
 # Sourceable from bash; defines dbt_prov_* functions, expect/ok/not_ok and the variables below.
 
