@@ -24,6 +24,3 @@ dbtrust_store_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -fvisibility=hidden
 dbtrust_store_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined \
 	-export-symbols-regex '^OSSL_provider_init$$' -Wc,-nostartfiles
 dbtrust_store_la_LIBADD = $(CRYPTO_LIBS)
-
-# The openssl.cnf snippet (`dbtrust config` prints it; cli/ compiles provider/cnf.c).
-EXTRA_DIST += provider/cnf.c provider/cnf.h
