@@ -210,7 +210,7 @@ int cli_cmd_import(int argc, char **argv)
     dbt_err err;
     char subj[512];
 
-    while ((c = getopt_long(argc, argv, "b:p:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "b:p:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             name = optarg;
@@ -550,7 +550,7 @@ int cli_cmd_list(int argc, char **argv)
     dbt_catalog *cat = NULL;
     int c, json = 0, rc = CLI_FAIL;
 
-    while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             f.bundle = optarg;
@@ -620,7 +620,7 @@ static void verify_problem(void *arg, const char *problem)
 {
     struct verify_out *o = arg;
 
-    if (!o->quiet && printf("problem: %s\n", problem) < 0)
+    if (!o->quiet && printf("problem: %s\n", cli_esc(problem)) < 0)
         o->write_failed = 1;
 }
 
@@ -637,7 +637,7 @@ int cli_cmd_verify(int argc, char **argv)
     dbt_err err;
     int c, n;
 
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case 'q':
             o.quiet = 1;
@@ -665,9 +665,9 @@ int cli_cmd_verify(int argc, char **argv)
     }
     if (!o.quiet) {
         if (n == 0)
-            printf("catalog %s: sound\n", path);
+            printf("catalog %s: sound\n", cli_esc(path));
         else
-            printf("catalog %s: %d problem%s\n", path, n, n == 1 ? "" : "s");
+            printf("catalog %s: %d problem%s\n", cli_esc(path), n, n == 1 ? "" : "s");
     }
     if (o.write_failed || fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("cannot write to standard output: %s", strerror(errno));
@@ -702,7 +702,7 @@ int cli_cmd_check(int argc, char **argv)
     dbt_catalog *cat = NULL;
     int c, json = 0, rc = CLI_FAIL;
 
-    while ((c = getopt_long(argc, argv, "d:b:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "d:b:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             if (parse_days(optarg, &f.expiring) != 0)
@@ -785,7 +785,7 @@ int cli_cmd_remove(int argc, char **argv)
     int c, rc = CLI_FAIL;
     size_t i;
 
-    while ((c = getopt_long(argc, argv, "b:f:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "b:f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             bundle = optarg;
@@ -933,7 +933,7 @@ int cli_cmd_export(int argc, char **argv)
     dbt_err err;
     int c, rc = CLI_FAIL;
 
-    while ((c = getopt_long(argc, argv, "f:b:p:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "f:b:p:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             format = optarg;

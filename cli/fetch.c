@@ -217,7 +217,7 @@ int cli_cmd_fetch(int argc, char **argv)
     unsigned int dlen = 0;
     char fmt[32] = "";
 
-    while ((c = getopt_long(argc, argv, "r:gb:u:c:t:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "r:gb:u:c:t:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             region = optarg;
