@@ -198,7 +198,7 @@ int cli_cmd_import(int argc, char **argv)
     struct import_filter f = {0, 0, (int64_t)time(NULL), 0, 0, 0};
     dbt_bundle *in = NULL, *keep = NULL, *old = NULL;
     struct fp_index *keep_idx = NULL, *old_idx = NULL;
-    size_t nkeep_idx = 0, nold_idx = 0, i, used;
+    size_t nkeep_idx = 0, nold_idx = 0, i;
     dbt_catalog *cat = NULL;
     dbt_catalog_txn *txn = NULL;
     dbt_catalog_meta meta;
@@ -284,19 +284,12 @@ int cli_cmd_import(int argc, char **argv)
         snprintf(meta.format, sizeof(meta.format), "mixed");
     else
         dbt_format_key(fmt, meta.format, sizeof(meta.format));
-    /* The catalog refuses control characters in the origin and whoever reads it later shows
-     * it: a file name or --origin text may hold anything, so it is recorded escaped. */
-    used = 0;
+    /* A file name or --origin text may hold anything: recorded escaped, by the catalog's rule. */
     if (origin != NULL)
-        dbt_escape(origin, strlen(origin), meta.origin, sizeof(meta.origin));
+        dbt_catalog_meta_add_origin(&meta, origin);
     else
-        for (k = optind; k < argc && used + 2 < sizeof(meta.origin); k++) {
-            const char *o = strcmp(argv[k], "-") == 0 ? "<stdin>" : argv[k];
-
-            if (k > optind)
-                meta.origin[used++] = ' ';
-            used += dbt_escape(o, strlen(o), meta.origin + used, sizeof(meta.origin) - used);
-        }
+        for (k = optind; k < argc; k++)
+            dbt_catalog_meta_add_origin(&meta, strcmp(argv[k], "-") == 0 ? "<stdin>" : argv[k]);
 
     if (keep->n == 0) {
         char why[160] = "";
