@@ -3,10 +3,10 @@
 # server for a 404 and a body cut short), with a test CA given by --ca-file: PEM, PKCS#7 and
 # multi-file downloads land as bundles with the right counts and origin, a changed bundle
 # reports what was added and removed, and every failure (HTTP 404, truncated body, non-certificate
-# body, a server certificate in the body, a TRUSTED CERTIFICATE whose trust settings restrict it,
-# a body over 16 MiB, untrusted TLS, http://) leaves the catalog unchanged. URLs holding control
-# characters, C1 controls, bidi overrides and malformed UTF-8 are recorded as origin escaped,
-# exactly as import records them.
+# body, a server certificate in the body, a TRUSTED CERTIFICATE whose trust settings restrict it
+# (an empty trust list among them), a body over 16 MiB, untrusted TLS, http://) leaves the
+# catalog unchanged. URLs holding control characters, C1 controls, bidi overrides and malformed
+# UTF-8 are recorded as origin escaped, exactly as import records them.
 set -u
 . "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
 # The distribution's python3: version-manager shims are slow to start and may change directory.
@@ -48,6 +48,10 @@ cat www/root1.pem srv.pem >www/with-leaf.pem
 # A published bundle whose second CA is a TRUSTED CERTIFICATE rejected for serverAuth.
 openssl x509 -in www/root5.pem -addreject serverAuth -trustout -out reject5.pem &&
     cat www/root1.pem reject5.pem >www/trusted-reject.pem || { echo "FAIL: openssl x509 -trustout"; exit 1; }
+# And one whose trust list is present but empty: OpenSSL trusts it for nothing.
+openssl x509 -in www/root5.pem -addtrust serverAuth -trustout -out trust5.pem &&
+    "$PY" "$SRCDIR/tests/lib/trustaux.py" trust5.pem empty5.pem empty-trust &&
+    cat www/root1.pem empty5.pem >www/trusted-empty.pem || { echo "FAIL: making trusted-empty.pem"; exit 1; }
 head -c $((17 * 1024 * 1024)) /dev/zero >www/huge.pem
 rm -f www/*.key
 # The real AWS global bundle, PEM and PKCS#7 (108 roots, SOURCES.md), served as AWS serves it.
@@ -245,6 +249,11 @@ expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/trusted-rejec
 has err "block 2 of $base/trusted-reject.pem (line $(($(wc -l <www/root1.pem) + 1))): its trust \
 settings (rejected for serverAuth)" "restricted TRUSTED CERTIFICATE in body"
 check_unchanged "restricted TRUSTED CERTIFICATE in body"
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/trusted-empty.pem" \
+    --ca-file httpsca.pem
+has err "block 2 of $base/trusted-empty.pem (line $(($(wc -l <www/root1.pem) + 1))): its trust \
+settings (trusted for nothing)" "TRUSTED CERTIFICATE with an empty trust list in body"
+check_unchanged "TRUSTED CERTIFICATE with an empty trust list in body"
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/huge.pem" --ca-file httpsca.pem
 has err "larger than the 16 MiB limit" "oversized body"

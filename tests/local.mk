@@ -30,6 +30,7 @@ tests_test_escape_LDADD = $(TESTS_LIB_LDADD)
 check_PROGRAMS += tests/test_trust
 TESTS += tests/test_trust tests/cli-trust.sh
 dist_noinst_SCRIPTS += tests/cli-trust.sh
+EXTRA_DIST += tests/lib/trustaux.py
 tests_test_trust_SOURCES = tests/test_trust.c $(TESTPKI_SOURCES)
 tests_test_trust_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_trust_LDADD = $(TESTS_LIB_LDADD)
