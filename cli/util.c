@@ -142,11 +142,23 @@ int cli_getopt_long(int argc, char **argv, const char *shortopts, const struct o
             cli_error("%s: option requires an argument -- '%s'", cmd, ch);
     } else if (optopt == 0) {
         /* Only a long option fails with optopt 0: unknown, or an abbreviation of several. */
-        long_match(longopts, word + 2, &nmatch);
-        if (nmatch > 1)
-            cli_error("%s: option '%s' is ambiguous; spell the option out", cmd, word);
-        else
+        const char *name = strncmp(word, "--", 2) == 0 ? word + 2 : word;
+
+        long_match(longopts, name, &nmatch);
+        if (nmatch > 1) {
+            /* The candidates come from the command's own table: plain ASCII names. */
+            char cand[256] = "";
+            size_t used = 0, len = strcspn(name, "=");
+
+            for (o = longopts; o->name != NULL && used < sizeof(cand); o++)
+                if (strncmp(o->name, name, len) == 0)
+                    used += (size_t)snprintf(cand + used, sizeof(cand) - used, "%s--%s",
+                                             used > 0 ? ", " : "", o->name);
+            cli_error("%s: option '%s' is ambiguous: it could be %s; spell the option out", cmd,
+                      word, cand);
+        } else {
             cli_error("%s: unrecognized option '%s'", cmd, word);
+        }
     } else if (strncmp(word, "--", 2) == 0 && strchr(word, '=') != NULL &&
                (o = long_match(longopts, word + 2, &nmatch)) != NULL && o->has_arg == no_argument &&
                o->flag == NULL && o->val == optopt) {

@@ -71,7 +71,8 @@ for k in "${!cmds[@]}"; do
 done
 # An abbreviation of two options (--hostaddr, --help) is ambiguous; one of one is accepted.
 run 2 "probe --h" "$DBTRUST" --catalog "$cat" probe --h
-has err "dbtrust: error: probe: option '--h' is ambiguous" "probe --h"
+has err "dbtrust: error: probe: option '--h' is ambiguous: it could be --hostaddr, --help" \
+    "probe --h"
 run 0 "list --he" "$DBTRUST" --catalog "$cat" list --he
 has out "usage: dbtrust" "list --he is --help"
 # getopt's own messages ("list: unrecognized option") are off: only dbtrust's are shown.
