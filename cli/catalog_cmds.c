@@ -198,7 +198,7 @@ int cli_cmd_import(int argc, char **argv)
     struct import_filter f = {0, 0, (int64_t)time(NULL), 0, 0, 0};
     dbt_bundle *in = NULL, *keep = NULL, *old = NULL;
     struct fp_index *keep_idx = NULL, *old_idx = NULL;
-    size_t nkeep_idx = 0, nold_idx = 0, i, used;
+    size_t nkeep_idx = 0, nold_idx = 0, i;
     dbt_catalog *cat = NULL;
     dbt_catalog_txn *txn = NULL;
     dbt_catalog_meta meta;
@@ -210,7 +210,7 @@ int cli_cmd_import(int argc, char **argv)
     dbt_err err;
     char subj[512];
 
-    while ((c = getopt_long(argc, argv, "b:p:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "b:p:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             name = optarg;
@@ -284,19 +284,12 @@ int cli_cmd_import(int argc, char **argv)
         snprintf(meta.format, sizeof(meta.format), "mixed");
     else
         dbt_format_key(fmt, meta.format, sizeof(meta.format));
-    /* The catalog refuses control characters in the origin and whoever reads it later shows
-     * it: a file name or --origin text may hold anything, so it is recorded escaped. */
-    used = 0;
+    /* A file name or --origin text may hold anything: recorded escaped, by the catalog's rule. */
     if (origin != NULL)
-        dbt_escape(origin, strlen(origin), meta.origin, sizeof(meta.origin));
+        dbt_catalog_meta_add_origin(&meta, origin);
     else
-        for (k = optind; k < argc && used + 2 < sizeof(meta.origin); k++) {
-            const char *o = strcmp(argv[k], "-") == 0 ? "<stdin>" : argv[k];
-
-            if (k > optind)
-                meta.origin[used++] = ' ';
-            used += dbt_escape(o, strlen(o), meta.origin + used, sizeof(meta.origin) - used);
-        }
+        for (k = optind; k < argc; k++)
+            dbt_catalog_meta_add_origin(&meta, strcmp(argv[k], "-") == 0 ? "<stdin>" : argv[k]);
 
     if (keep->n == 0) {
         char why[160] = "";
@@ -550,7 +543,7 @@ int cli_cmd_list(int argc, char **argv)
     dbt_catalog *cat = NULL;
     int c, json = 0, rc = CLI_FAIL;
 
-    while ((c = getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "b:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             f.bundle = optarg;
@@ -620,7 +613,7 @@ static void verify_problem(void *arg, const char *problem)
 {
     struct verify_out *o = arg;
 
-    if (!o->quiet && printf("problem: %s\n", problem) < 0)
+    if (!o->quiet && printf("problem: %s\n", cli_esc(problem)) < 0)
         o->write_failed = 1;
 }
 
@@ -637,7 +630,7 @@ int cli_cmd_verify(int argc, char **argv)
     dbt_err err;
     int c, n;
 
-    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case 'q':
             o.quiet = 1;
@@ -665,9 +658,9 @@ int cli_cmd_verify(int argc, char **argv)
     }
     if (!o.quiet) {
         if (n == 0)
-            printf("catalog %s: sound\n", path);
+            printf("catalog %s: sound\n", cli_esc(path));
         else
-            printf("catalog %s: %d problem%s\n", path, n, n == 1 ? "" : "s");
+            printf("catalog %s: %d problem%s\n", cli_esc(path), n, n == 1 ? "" : "s");
     }
     if (o.write_failed || fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("cannot write to standard output: %s", strerror(errno));
@@ -702,7 +695,7 @@ int cli_cmd_check(int argc, char **argv)
     dbt_catalog *cat = NULL;
     int c, json = 0, rc = CLI_FAIL;
 
-    while ((c = getopt_long(argc, argv, "d:b:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "d:b:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             if (parse_days(optarg, &f.expiring) != 0)
@@ -785,7 +778,7 @@ int cli_cmd_remove(int argc, char **argv)
     int c, rc = CLI_FAIL;
     size_t i;
 
-    while ((c = getopt_long(argc, argv, "b:f:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "b:f:h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             bundle = optarg;
@@ -933,7 +926,7 @@ int cli_cmd_export(int argc, char **argv)
     dbt_err err;
     int c, rc = CLI_FAIL;
 
-    while ((c = getopt_long(argc, argv, "f:b:p:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "f:b:p:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             format = optarg;

@@ -48,6 +48,13 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* s escaped by lib/escape.h's rule, for any untrusted string the output shows (s itself when
  * nothing needs escaping). The result stays valid until 8 more calls; never NULL. */
 const char *cli_esc(const char *s);
+/* getopt_long for a command's options (argv[0] is the command name), with its error messages
+ * said through cli_error, escaped, and naming the option as typed: "COMMAND: unrecognized
+ * option '--x'". Returns what getopt_long returns, '?' for every error (a missing argument too);
+ * the caller prints its usage and exits CLI_USAGE. */
+struct option;
+int cli_getopt_long(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                    int *longindex);
 /* A JSON string of s escaped the same way (valid UTF-8 whatever s holds); NULL: out of memory. */
 struct json_t;
 struct json_t *cli_json_str(const char *s);

@@ -39,7 +39,7 @@ int cli_cmd_convert(int argc, char **argv)
     dbt_bundle *b;
     int c, rc;
 
-    while ((c = getopt_long(argc, argv, "t:p:i:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "t:p:i:h", opts, NULL)) != -1) {
         switch (c) {
         case 't':
             to = optarg;

@@ -217,7 +217,7 @@ int cli_cmd_fetch(int argc, char **argv)
     unsigned int dlen = 0;
     char fmt[32] = "";
 
-    while ((c = getopt_long(argc, argv, "r:gb:u:c:t:qh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "r:gb:u:c:t:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             region = optarg;
@@ -410,13 +410,9 @@ int cli_cmd_fetch(int argc, char **argv)
     EVP_DigestFinal_ex(md, digest, &dlen);
     dbt_hex(digest, dlen, meta.sha256);
     snprintf(meta.format, sizeof(meta.format), "%s", fmt);
-    {
-        size_t used = 0;
-
-        for (i = 0; i < nurls && used + 1 < sizeof(meta.origin); i++)
-            used += (size_t)snprintf(meta.origin + used, sizeof(meta.origin) - used, "%s%s",
-                                     i > 0 ? " " : "", urls[i]);
-    }
+    /* A --url may hold anything curl accepts: recorded escaped, by the catalog's rule. */
+    for (i = 0; i < nurls; i++)
+        dbt_catalog_meta_add_origin(&meta, urls[i]);
 
     if (cli_open_catalog(DBT_CAT_CREATE, &cat) != 0)
         goto end_curl;

@@ -347,7 +347,7 @@ int cli_cmd_print(int argc, char **argv)
     json_t *arr = NULL;
     size_t index = 0;
 
-    while ((c = getopt_long(argc, argv, "hjd:p:", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "hjd:p:", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = 1;

@@ -455,7 +455,7 @@ int cli_cmd_probe(int argc, char **argv)
     memset(&vcat, 0, sizeof(vcat));
     memset(&vsys, 0, sizeof(vsys));
     o.timeout = 10;
-    while ((c = getopt_long(argc, argv, "a:s:dt:jh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "a:s:dt:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'a':
             o.addr = optarg;

@@ -106,7 +106,7 @@ int cli_cmd_sources(int argc, char **argv)
     int json = 0, c;
     size_t i, k;
 
-    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = 1;

@@ -309,7 +309,7 @@ int cli_cmd_env(int argc, char **argv)
     size_t used = 0, cap;
     int c, lazy = 0, rc = CLI_FAIL;
 
-    while ((c = getopt_long(argc, argv, "ls:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "ls:h", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             lazy = 1;
@@ -391,7 +391,7 @@ int cli_cmd_config(int argc, char **argv)
     dbt_err err;
     int c;
 
-    while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm':
             module = optarg;

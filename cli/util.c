@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -79,6 +80,93 @@ void cli_warn(const char *fmt, ...)
     va_start(ap, fmt);
     message("warning", fmt, ap);
     va_end(ap);
+}
+
+/* The long option that name (what follows "--", up to any '=') selects: the exact match, else
+ * the one option it abbreviates; NULL when none. *nmatch counts the options it abbreviates. */
+static const struct option *long_match(const struct option *opts, const char *name, size_t *nmatch)
+{
+    const struct option *o, *found = NULL;
+    size_t len = strcspn(name, "=");
+
+    *nmatch = 0;
+    for (o = opts; o != NULL && o->name != NULL; o++) {
+        if (strncmp(o->name, name, len) != 0)
+            continue;
+        if (strlen(o->name) == len) {
+            *nmatch = 1;
+            return o;
+        }
+        (*nmatch)++;
+        found = o;
+    }
+    return *nmatch == 1 ? found : NULL;
+}
+
+/*
+ * getopt_long's own messages print the argument as typed, so a hostile option name would reach
+ * the terminal raw: they are turned off (opterr = 0) and said here through cli_error, which
+ * escapes. With ':' leading the option string, a missing argument comes back as ':' and every
+ * other error as '?'. glibc leaves the failing word at argv[optind - 1] whenever a long option
+ * failed (it steps over the word first); a short option is named by optopt alone, since in a
+ * cluster (-xq) optind may still point at the word being read.
+ */
+int cli_getopt_long(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                    int *longindex)
+{
+    char spec[64];
+    const char *cmd = argv[0], *word;
+    const struct option *o;
+    size_t nmatch, k;
+    char ch[2];
+    int c;
+
+    if (strlen(shortopts) + 2 > sizeof(spec)) {
+        cli_error("%s: internal error: option string too long", cmd);
+        return '?';
+    }
+    /* A leading '+' or '-' must stay first; the ':' goes right after it. */
+    k = shortopts[0] == '+' || shortopts[0] == '-';
+    snprintf(spec, sizeof(spec), "%.*s:%s", (int)k, shortopts, shortopts + k);
+    opterr = 0;
+    c = getopt_long(argc, argv, spec, longopts, longindex);
+    if (c != '?' && c != ':')
+        return c;
+    word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    ch[0] = (char)optopt;
+    ch[1] = '\0';
+    if (c == ':') {
+        if (strncmp(word, "--", 2) == 0)
+            cli_error("%s: option '%s' requires an argument", cmd, word);
+        else
+            cli_error("%s: option requires an argument -- '%s'", cmd, ch);
+    } else if (optopt == 0) {
+        /* Only a long option fails with optopt 0: unknown, or an abbreviation of several. */
+        const char *name = strncmp(word, "--", 2) == 0 ? word + 2 : word;
+
+        long_match(longopts, name, &nmatch);
+        if (nmatch > 1) {
+            /* The candidates come from the command's own table: plain ASCII names. */
+            char cand[256] = "";
+            size_t used = 0, len = strcspn(name, "=");
+
+            for (o = longopts; o->name != NULL && used < sizeof(cand); o++)
+                if (strncmp(o->name, name, len) == 0)
+                    used += (size_t)snprintf(cand + used, sizeof(cand) - used, "%s--%s",
+                                             used > 0 ? ", " : "", o->name);
+            cli_error("%s: option '%s' is ambiguous: it could be %s; spell the option out", cmd,
+                      word, cand);
+        } else {
+            cli_error("%s: unrecognized option '%s'", cmd, word);
+        }
+    } else if (strncmp(word, "--", 2) == 0 && strchr(word, '=') != NULL &&
+               (o = long_match(longopts, word + 2, &nmatch)) != NULL && o->has_arg == no_argument &&
+               o->flag == NULL && o->val == optopt) {
+        cli_error("%s: option '--%s' doesn't allow an argument ('%s')", cmd, o->name, word);
+    } else {
+        cli_error("%s: invalid option -- '%s'", cmd, ch);
+    }
+    return '?';
 }
 
 json_t *cli_json_str(const char *s)

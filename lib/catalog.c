@@ -23,6 +23,7 @@
 
 #include "catalog_int.h"
 #include "catsafe.h"
+#include "escape.h"
 #include "fsutil.h"
 
 #define GEN_PREFIX DBT_CAT_GEN_PREFIX
@@ -433,6 +434,22 @@ const char *dbt_catalog_certs_dir(const dbt_catalog *cat)
 }
 
 /* ---------- read side ---------- */
+
+int dbt_catalog_meta_add_origin(dbt_catalog_meta *m, const char *text)
+{
+    size_t used = strnlen(m->origin, sizeof(m->origin) - 1), len = strlen(text);
+
+    if (used > 0) {
+        if (used + 3 > sizeof(m->origin))
+            return -1; /* not even the space and one byte of text */
+        m->origin[used++] = ' ';
+        m->origin[used] = '\0';
+    }
+    return dbt_escape(text, len, m->origin + used, sizeof(m->origin) - used) ==
+                   dbt_escape_len(text, len)
+               ? 0
+               : -1;
+}
 
 static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m, dbt_err *err)
 {

@@ -87,12 +87,22 @@ enum {
 
 /* What a bundle's .meta file records. */
 typedef struct dbt_catalog_meta {
-    char origin[1024]; /* path or URL of the input; no control characters */
+    char origin[1024]; /* path or URL of the input, escaped (dbt_catalog_meta_add_origin) */
     char sha256[65];   /* of the imported input bytes, lowercase hex; "" when unknown */
     char format[32];   /* input format name ("pem", "p7b", ...); [a-z0-9-] */
     char imported[32]; /* UTC "YYYY-MM-DDTHH:MM:SSZ"; dbt_catalog_put fills it when empty */
     size_t count;      /* certificates in the bundle; set by dbt_catalog_put */
 } dbt_catalog_meta;
+
+/*
+ * Appends text (a file name, URL or a user's description of the input) to m->origin, after a
+ * space when origin already holds something. The origin is one line of the .meta file and is
+ * shown by whoever reads the catalog, while text may hold anything (a newline would start
+ * another line; an ESC drives a terminal): it is recorded escaped by lib/escape.h's rule, the
+ * one rule every writer of the catalog uses and dbt_catalog_put checks. What does not fit is cut
+ * before a whole character or escape. Returns 0, or -1 when text was cut or left out.
+ */
+int dbt_catalog_meta_add_origin(dbt_catalog_meta *m, const char *text);
 
 /* One bundle of a listing. */
 typedef struct dbt_catalog_entry {

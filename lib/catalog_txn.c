@@ -22,6 +22,7 @@
 
 #include "catalog_int.h"
 #include "catsafe.h"
+#include "escape.h"
 #include "fsutil.h"
 #include "trust.h"
 
@@ -436,12 +437,15 @@ static struct tbundle *find_bundle(dbt_catalog_txn *t, const char *name, size_t 
 
 static int check_meta(const dbt_catalog_meta *m, char sha[65], dbt_err *err)
 {
-    for (const char *p = m->origin; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            dbt_err_set(err, "origin \"%s\" contains a control character: give a plain path or URL",
-                        m->origin);
-            return -1;
-        }
+    /* Raw, the origin would drive the terminal of whoever shows it, or start another .meta
+     * line: every writer records it through dbt_catalog_meta_add_origin. */
+    if (dbt_escape_needed(m->origin, strnlen(m->origin, sizeof(m->origin)))) {
+        dbt_err_set(err,
+                    "origin \"%s\" holds control characters or bytes that are not UTF-8: "
+                    "record it escaped",
+                    m->origin);
+        return -1;
+    }
     for (const char *p = m->imported; *p; p++)
         if (!isdigit((unsigned char)*p) && strchr("-:TZ", *p) == NULL) {
             dbt_err_set(err, "import time \"%s\" is not of the form 2026-11-22T18:19:20Z",

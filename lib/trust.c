@@ -32,7 +32,11 @@ dbt_trust_kind dbt_trust_kind_of(X509 *x)
     STACK_OF(ASN1_OBJECT) *trust = X509_get0_trust_objects(x);
     STACK_OF(ASN1_OBJECT) *reject = X509_get0_reject_objects(x);
 
-    if (sk_ASN1_OBJECT_num(trust) <= 0 && sk_ASN1_OBJECT_num(reject) <= 0)
+    /* As OpenSSL's obj_trust (crypto/x509/x509_trust.c) reads them: a trust list that is
+     * present, even empty, means "these purposes only" and rejects every other one, where a
+     * certificate without one falls back to the trust every self-signed certificate gets. So
+     * only an absent trust list is plain; an empty reject list rejects nothing. */
+    if (trust == NULL && sk_ASN1_OBJECT_num(reject) <= 0)
         return DBT_TRUST_PLAIN;
     /* X509_check_trust answers "trusted" for every purpose that honours anyExtendedKeyUsage,
      * and the purposes that do not (OCSP) trust a plain certificate no more. */
@@ -102,7 +106,8 @@ void dbt_trust_describe(X509 *x, char *buf, size_t n)
     buf[0] = '\0';
     if (trust != NULL)
         describe_list(buf, n, &used, "trusted for", trust);
-    if (reject != NULL)
+    /* An empty reject list rejects nothing: not worth a word. */
+    if (sk_ASN1_OBJECT_num(reject) > 0)
         describe_list(buf, n, &used, "rejected for", reject);
     if (used == 0)
         snprintf(buf, n, "no trust settings");
@@ -156,21 +161,25 @@ int dbt_trust_set_usages(X509 *x, const ASN1_OBJECT *const *usages, size_t n)
     return 0;
 }
 
-/* Same members, in any order (lists are at most DBT_TRUST_MAX_USAGES long when decoded). */
-static int same_set(const STACK_OF(ASN1_OBJECT) * a, const STACK_OF(ASN1_OBJECT) * b)
+/* Same members, in any order (lists are at most DBT_TRUST_MAX_USAGES long when decoded).
+ * strict: an absent list differs from an empty one (a trust list: absent leaves the default
+ * trust of a self-signed certificate, empty rejects every purpose). */
+static int same_set(const STACK_OF(ASN1_OBJECT) * a, const STACK_OF(ASN1_OBJECT) * b, int strict)
 {
+    if (strict && (a == NULL) != (b == NULL))
+        return 0;
     for (int i = 0; i < sk_ASN1_OBJECT_num(a); i++)
         if (!has_obj(b, sk_ASN1_OBJECT_value(a, i)))
             return 0;
     for (int i = 0; i < sk_ASN1_OBJECT_num(b); i++)
         if (!has_obj(a, sk_ASN1_OBJECT_value(b, i)))
             return 0;
-    /* An absent list and an empty one read the same way in X509_check_trust. */
     return 1;
 }
 
 int dbt_trust_equal(X509 *a, X509 *b)
 {
-    return same_set(X509_get0_trust_objects(a), X509_get0_trust_objects(b)) &&
-           same_set(X509_get0_reject_objects(a), X509_get0_reject_objects(b));
+    /* An absent reject list and an empty one read the same way in X509_check_trust. */
+    return same_set(X509_get0_trust_objects(a), X509_get0_trust_objects(b), 1) &&
+           same_set(X509_get0_reject_objects(a), X509_get0_reject_objects(b), 0);
 }

@@ -13,10 +13,12 @@
 
 /*
  * What dropping a certificate's trust settings would do, as OpenSSL's X509_check_trust reads
- * them (a reject list wins over a trust list; a trust list that lacks the purpose rejects it).
+ * them (a reject list wins over a trust list; a trust list that lacks the purpose rejects it,
+ * so a trust list that is present but empty rejects every purpose).
  */
 typedef enum dbt_trust_kind {
-    DBT_TRUST_PLAIN = 0, /* no trust or reject list (at most an alias): a plain certificate */
+    DBT_TRUST_PLAIN = 0, /* no trust list and no reject entry (at most an alias, or an empty
+                            reject list): a plain certificate */
     DBT_TRUST_ALL,       /* trusted for anyExtendedKeyUsage, nothing rejected: a plain copy is
                             trusted for no more (an intermediate only stops being an anchor) */
     DBT_TRUST_RESTRICTED /* anything else: a plain copy would be trusted for more */
@@ -48,7 +50,8 @@ int dbt_trust_require_plain(const dbt_bundle *b, const char *target, int is_outp
  */
 int dbt_trust_set_usages(X509 *x, const ASN1_OBJECT *const *usages, size_t n);
 
-/* True when a and b have the same trust and reject lists (in any order). */
+/* True when a and b have the same trust and reject lists (in any order; an empty trust list is
+ * not an absent one). */
 int dbt_trust_equal(X509 *a, X509 *b);
 
 /* Where certificate i of b came from, for messages: "block 2 of F (line 25)". */

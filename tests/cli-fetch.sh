@@ -3,8 +3,10 @@
 # server for a 404 and a body cut short), with a test CA given by --ca-file: PEM, PKCS#7 and
 # multi-file downloads land as bundles with the right counts and origin, a changed bundle
 # reports what was added and removed, and every failure (HTTP 404, truncated body, non-certificate
-# body, a server certificate in the body, a TRUSTED CERTIFICATE whose trust settings restrict it,
-# a body over 16 MiB, untrusted TLS, http://) leaves the catalog unchanged.
+# body, a server certificate in the body, a TRUSTED CERTIFICATE whose trust settings restrict it
+# (an empty trust list among them), a body over 16 MiB, untrusted TLS, http://) leaves the
+# catalog unchanged. URLs holding control characters, C1 controls, bidi overrides and malformed
+# UTF-8 are recorded as origin escaped, exactly as import records them.
 set -u
 . "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
 # The distribution's python3: version-manager shims are slow to start and may change directory.
@@ -46,6 +48,10 @@ cat www/root1.pem srv.pem >www/with-leaf.pem
 # A published bundle whose second CA is a TRUSTED CERTIFICATE rejected for serverAuth.
 openssl x509 -in www/root5.pem -addreject serverAuth -trustout -out reject5.pem &&
     cat www/root1.pem reject5.pem >www/trusted-reject.pem || { echo "FAIL: openssl x509 -trustout"; exit 1; }
+# And one whose trust list is present but empty: OpenSSL trusts it for nothing.
+openssl x509 -in www/root5.pem -addtrust serverAuth -trustout -out trust5.pem &&
+    "$PY" "$SRCDIR/tests/lib/trustaux.py" trust5.pem empty5.pem empty-trust &&
+    cat www/root1.pem empty5.pem >www/trusted-empty.pem || { echo "FAIL: making trusted-empty.pem"; exit 1; }
 head -c $((17 * 1024 * 1024)) /dev/zero >www/huge.pem
 rm -f www/*.key
 # The real AWS global bundle, PEM and PKCS#7 (108 roots, SOURCES.md), served as AWS serves it.
@@ -243,6 +249,11 @@ expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/trusted-rejec
 has err "block 2 of $base/trusted-reject.pem (line $(($(wc -l <www/root1.pem) + 1))): its trust \
 settings (rejected for serverAuth)" "restricted TRUSTED CERTIFICATE in body"
 check_unchanged "restricted TRUSTED CERTIFICATE in body"
+expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/trusted-empty.pem" \
+    --ca-file httpsca.pem
+has err "block 2 of $base/trusted-empty.pem (line $(($(wc -l <www/root1.pem) + 1))): its trust \
+settings (trusted for nothing)" "TRUSTED CERTIFICATE with an empty trust list in body"
+check_unchanged "TRUSTED CERTIFICATE with an empty trust list in body"
 
 expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/huge.pem" --ca-file httpsca.pem
 has err "larger than the 16 MiB limit" "oversized body"
@@ -269,5 +280,41 @@ expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --region 'us east'
 expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --region us-east-1
 expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle ../x
 [ "$(snapshot)" = "$before" ] || fail "a usage error changed the catalog"
+
+# ---- the origin is recorded escaped, by the rule import uses: URLs whose fragment (which curl
+# does not send) holds a C1 control (CSI), a bidi override and malformed UTF-8 ----
+frag=$'#\xc2\x9b[2J\xe2\x80\xae\xff\xc0'
+shown='#\xc2\x9b[2J\xe2\x80\xae\xff\xc0'
+scan() { "$PY" "$SRCDIR/tests/lib/hostile.py" scan "$@" >scan.log || fail "$(cat scan.log)"; }
+expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --bundle hostile-origin \
+    --url "$base/global-bundle.pem$frag" --url "$base/root5.pem$frag" --ca-file httpsca.pem
+scan out err
+meta=$cat/bundles/hostile-origin.meta
+scan "$meta"
+grep -qxF "origin=$base/global-bundle.pem$shown $base/root5.pem$shown" "$meta" ||
+    fail "fetch: origin not recorded escaped: $(cat -v "$meta")"
+[ "$(wc -l <"$meta")" = 5 ] && [ "$(grep -c '^count=' "$meta")" = 1 ] ||
+    fail "fetch: the .meta file is not its 5 lines: $(cat -v "$meta")"
+expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle hostile-import \
+    --origin "$base/global-bundle.pem$frag $base/root5.pem$frag" www/global-bundle.pem www/root5.pem
+[ "$(grep '^origin=' "$meta")" = "$(grep '^origin=' "$cat/bundles/hostile-import.meta")" ] ||
+    fail "fetch and import record the same URLs differently: $(grep -h '^origin=' "$cat"/bundles/hostile-*.meta | cat -v)"
+expect_rc 0 "$DBTRUST" --catalog "$cat" verify
+for v in list "list --json" "-list -v"; do
+    # shellcheck disable=SC2086 # the command's words
+    expect_rc 0 "$DBTRUST" --catalog "$cat" $v
+    scan out err
+done
+# Controls curl refuses in a URL (ESC, newline, DEL): the error shows them escaped and no
+# origin is recorded.
+before=$(snapshot)
+for bad in $'\e[31m' $'\ncount=99' $'\x7f'; do
+    expect_rc 1 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle bad-url \
+        --url "$base/global-bundle.pem#$bad" --ca-file httpsca.pem
+    scan out err
+    has err "$base/global-bundle.pem#" "a URL curl refuses is named"
+    check_unchanged "a URL with control characters"
+    [ ! -e "$cat/bundles/bad-url.meta" ] || fail "a refused URL left a .meta file"
+done
 
 exit $failed

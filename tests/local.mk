@@ -36,6 +36,7 @@ tests_test_escape_LDADD = $(TESTS_LIB_LDADD)
 check_PROGRAMS += tests/test_trust
 TESTS += tests/test_trust tests/cli-trust.sh
 dist_noinst_SCRIPTS += tests/cli-trust.sh
+EXTRA_DIST += tests/lib/trustaux.py
 tests_test_trust_SOURCES = tests/test_trust.c $(TESTPKI_SOURCES)
 tests_test_trust_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_trust_LDADD = $(TESTS_LIB_LDADD)
@@ -173,8 +174,9 @@ EXTRA_DIST += tests/lib/mkcerts.py
 # Untrusted text (certificate names and extensions, aliases, file names, server strings) is
 # escaped in every output (lib/escape.c): hostile certificates, keystores and file names
 # through every command; tests/lib/hostile.py makes them and scans the outputs.
-TESTS += tests/cli-escape.sh
-dist_noinst_SCRIPTS += tests/cli-escape.sh
+# cli-args-escape.sh does the same with the command line: option names and values, paths.
+TESTS += tests/cli-escape.sh tests/cli-args-escape.sh
+dist_noinst_SCRIPTS += tests/cli-escape.sh tests/cli-args-escape.sh
 EXTRA_DIST += tests/lib/hostile.py
 # dbtrust env quoting: values with quotes, '$', backticks, backslashes and '%' reach dash, bash
 # and systemd (its own parser: systemd --test and systemd-analyze verify) byte for byte.

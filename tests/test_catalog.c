@@ -462,6 +462,80 @@ static void test_meta_validation(void **state)
     X509_free(r);
 }
 
+/* The origin is recorded escaped by one rule (dbt_catalog_meta_add_origin), for import and
+ * fetch alike, and dbt_catalog_put refuses one that is not: C1 controls, bidi overrides and
+ * malformed UTF-8 as much as C0 controls. */
+static void test_meta_origin(void **state)
+{
+    static const struct {
+        const char *raw, *shown;
+    } cases[] = {
+        {"https://h/x.pem#\xc2\x9b[2J", "https://h/x.pem#\\xc2\\x9b[2J"},
+        {"https://h/x.pem#\xe2\x80\xae", "https://h/x.pem#\\xe2\\x80\\xae"},
+        {"https://h/x.pem#\xff\xc0\x80", "https://h/x.pem#\\xff\\xc0\\x80"},
+        {"x.pem\ncount=99\x1b[31m", "x.pem\\x0acount=99\\x1b[31m"},
+        {"caf\xc3\xa9 \\x41.pem", "caf\xc3\xa9 \\x41.pem"},
+    };
+    struct fx *f = *state;
+    X509 *r = make_cert("Origin Root", 1);
+    dbt_bundle *b = bundle_of(&r, 1);
+    dbt_catalog *cat = NULL;
+    dbt_catalog_txn *t = NULL;
+    dbt_catalog_meta meta, got;
+    dbt_err err = {{0}};
+    char name[16], big[3000];
+    size_t i;
+
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_CREATE, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_begin(cat, &t, &err), 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&meta, 0, sizeof(meta));
+        snprintf(meta.origin, sizeof(meta.origin), "%s", cases[i].raw);
+        snprintf(name, sizeof(name), "o%zu", i);
+        /* Raw: refused unless there was nothing to escape. */
+        assert_int_equal(dbt_catalog_put(t, name, b, &meta, NULL, &err),
+                         strcmp(cases[i].raw, cases[i].shown) == 0 ? 0 : -1);
+        memset(&meta, 0, sizeof(meta));
+        assert_int_equal(dbt_catalog_meta_add_origin(&meta, cases[i].raw), 0);
+        assert_string_equal(meta.origin, cases[i].shown);
+        assert_int_equal(dbt_catalog_put(t, name, b, &meta, NULL, &err), 0);
+    }
+    /* Several inputs are joined by spaces, each escaped. */
+    memset(&meta, 0, sizeof(meta));
+    assert_int_equal(dbt_catalog_meta_add_origin(&meta, "https://a/1.pem"), 0);
+    assert_int_equal(dbt_catalog_meta_add_origin(&meta, "https://a/\x1b.pem"), 0);
+    assert_string_equal(meta.origin, "https://a/1.pem https://a/\\x1b.pem");
+    assert_int_equal(dbt_catalog_put(t, "joined", b, &meta, NULL, &err), 0);
+    /* Too long: cut before a whole escape (never half of one), and said. */
+    memset(big, 'a', sizeof(big));
+    big[sizeof(meta.origin) - 3] = '\x1b';
+    big[sizeof(big) - 1] = '\0';
+    memset(&meta, 0, sizeof(meta));
+    assert_int_equal(dbt_catalog_meta_add_origin(&meta, big), -1);
+    assert_int_equal(strlen(meta.origin), sizeof(meta.origin) - 3);
+    assert_int_equal(dbt_catalog_meta_add_origin(&meta, "more"), -1);
+    assert_int_equal(strlen(meta.origin), sizeof(meta.origin) - 1);
+    assert_int_equal(dbt_catalog_meta_add_origin(&meta, "x"), -1);
+    assert_int_equal(strlen(meta.origin), sizeof(meta.origin) - 1);
+    assert_int_equal(dbt_catalog_put(t, "cut", b, &meta, NULL, &err), 0);
+    assert_int_equal(dbt_catalog_commit(t, &err), 0);
+    dbt_catalog_txn_free(t);
+    dbt_catalog_close(cat);
+    /* What was recorded reads back as it was written: one line each. */
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(name, sizeof(name), "o%zu", i);
+        assert_int_equal(dbt_catalog_get_meta(cat, name, &got, &err), 0);
+        assert_string_equal(got.origin, cases[i].shown);
+        assert_int_equal(got.count, 1);
+    }
+    assert_int_equal(dbt_catalog_get_meta(cat, "joined", &got, &err), 0);
+    assert_string_equal(got.origin, "https://a/1.pem https://a/\\x1b.pem");
+    dbt_catalog_close(cat);
+    dbt_bundle_free(b);
+    X509_free(r);
+}
+
 static void test_duplicates(void **state)
 {
     struct fx *f = *state;
@@ -1391,6 +1465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_replace_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_origin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_cert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_collisions, setup, teardown),

@@ -36,12 +36,35 @@ static ASN1_OBJECT *obj(const char *name)
     return o;
 }
 
-/* A copy of x with the usages of the bit sets trust and reject (bit k = usages[k]). */
-static X509 *with_settings(X509 *x, unsigned trust, unsigned reject)
+/* Flags of with_lists: the trust or reject list is present even when it lists nothing. */
+enum { HAS_TRUST = 1, HAS_REJECT = 2 };
+
+/* Makes x's trust list (or reject list) present and empty: OpenSSL's API has no call for it
+ * (X509_trust_clear removes the list), but a TRUSTED CERTIFICATE's DER can say it. */
+static void add_empty_list(X509 *x, int reject)
+{
+    ASN1_OBJECT *o = obj("serverAuth");
+    STACK_OF(ASN1_OBJECT) * sk;
+
+    assert_int_equal(reject ? X509_add1_reject_object(x, o) : X509_add1_trust_object(x, o), 1);
+    ASN1_OBJECT_free(o);
+    sk = reject ? X509_get0_reject_objects(x) : X509_get0_trust_objects(x);
+    assert_non_null(sk);
+    while (sk_ASN1_OBJECT_num(sk) > 0)
+        ASN1_OBJECT_free(sk_ASN1_OBJECT_pop(sk));
+}
+
+/* A copy of x with the usages of the bit sets trust and reject (bit k = usages[k]); the lists
+ * named by flags are present even when their set is empty. */
+static X509 *with_lists(X509 *x, unsigned trust, unsigned reject, int flags)
 {
     X509 *y = X509_dup(x);
 
     assert_non_null(y);
+    if ((flags & HAS_TRUST) && trust == 0)
+        add_empty_list(y, 0);
+    if ((flags & HAS_REJECT) && reject == 0)
+        add_empty_list(y, 1);
     for (size_t k = 0; k < NUSAGES; k++) {
         ASN1_OBJECT *o = obj(usages[k]);
 
@@ -52,6 +75,11 @@ static X509 *with_settings(X509 *x, unsigned trust, unsigned reject)
         ASN1_OBJECT_free(o);
     }
     return y;
+}
+
+static X509 *with_settings(X509 *x, unsigned trust, unsigned reject)
+{
+    return with_lists(x, trust, reject, 0);
 }
 
 /* 1 when OpenSSL trusts plain for some purpose it does not trust x for (dropping x's settings
@@ -70,17 +98,19 @@ static int stripping_widens(X509 *x, X509 *plain)
     return 0;
 }
 
-/* Every trust list and reject list of up to two of the usages, on a self-signed root and on an
- * intermediate: a certificate classified PLAIN or ALL is never trusted by OpenSSL for less than
- * its plain copy, and one classified RESTRICTED is, on the root, unless its trust list is empty
- * or holds anyExtendedKeyUsage and it rejects only usages that no anyExtendedKeyUsage-honouring
- * purpose checks (dbtrust is stricter than needed there, never looser). */
+/* Every trust list and reject list of up to two of the usages, each absent or present when
+ * empty, on a self-signed root and on an intermediate: a certificate classified PLAIN or ALL is
+ * never trusted by OpenSSL for less than its plain copy, and one classified RESTRICTED is, on the
+ * root, unless it has no trust list or one holding anyExtendedKeyUsage and it rejects only
+ * usages that no anyExtendedKeyUsage-honouring purpose checks (dbtrust is stricter than needed
+ * there, never looser). A trust list that is present but empty rejects every purpose. */
 static void test_kind_matches_x509_check_trust(void **state)
 {
     testpki *pki = *state;
     X509 *subjects[2] = {pki->root_ec384, pki->intermediate};
     unsigned sets[1 + NUSAGES + NUSAGES * (NUSAGES - 1) / 2];
     size_t nsets = 0, checked = 0;
+    int flags;
 
     sets[nsets++] = 0;
     for (size_t a = 0; a < NUSAGES; a++) {
@@ -88,34 +118,91 @@ static void test_kind_matches_x509_check_trust(void **state)
         for (size_t b = a + 1; b < NUSAGES; b++)
             sets[nsets++] = 1u << a | 1u << b;
     }
-    for (size_t s = 0; s < 2; s++) {
-        for (size_t t = 0; t < nsets; t++) {
-            for (size_t r = 0; r < nsets; r++) {
-                X509 *x = with_settings(subjects[s], sets[t], sets[r]);
-                X509 *plain = X509_dup(subjects[s]);
-                dbt_trust_kind kind = dbt_trust_kind_of(x);
-                int widens = stripping_widens(x, plain);
-                /* Rejections no trust_1oidany purpose reads: OCSPSigning, the unknown OID. */
-                unsigned harmless = 1u << 4 | 1u << (NUSAGES - 1), any = 1u << 5;
+    for (flags = 0; flags <= (HAS_TRUST | HAS_REJECT); flags++) {
+        for (size_t s = 0; s < 2; s++) {
+            for (size_t t = 0; t < nsets; t++) {
+                for (size_t r = 0; r < nsets; r++) {
+                    X509 *x = with_lists(subjects[s], sets[t], sets[r], flags);
+                    X509 *plain = X509_dup(subjects[s]);
+                    dbt_trust_kind kind = dbt_trust_kind_of(x);
+                    int widens = stripping_widens(x, plain);
+                    /* Rejections no trust_1oidany purpose reads: OCSPSigning, the unknown OID. */
+                    unsigned harmless = 1u << 4 | 1u << (NUSAGES - 1), any = 1u << 5;
+                    int no_trust_list = sets[t] == 0 && !(flags & HAS_TRUST);
 
-                if (kind != DBT_TRUST_RESTRICTED && widens)
-                    fail_msg("trust %#x reject %#x on %s: classified %d, but a plain copy is "
-                             "trusted for more",
-                             sets[t], sets[r], s == 0 ? "root" : "intermediate", (int)kind);
-                if (s == 0 && kind == DBT_TRUST_RESTRICTED && !widens &&
-                    !((sets[t] == 0 || (sets[t] & any) != 0) && (sets[r] & ~harmless) == 0))
-                    fail_msg("trust %#x reject %#x: classified restricted, but OpenSSL trusts "
-                             "a plain copy for no more",
-                             sets[t], sets[r]);
-                if (sets[t] == 0 && sets[r] == 0)
-                    assert_int_equal(kind, DBT_TRUST_PLAIN);
-                X509_free(x);
-                X509_free(plain);
-                checked++;
+                    if (kind != DBT_TRUST_RESTRICTED && widens)
+                        fail_msg("trust %#x reject %#x lists %d on %s: classified %d, but a plain "
+                                 "copy is trusted for more",
+                                 sets[t], sets[r], flags, s == 0 ? "root" : "intermediate",
+                                 (int)kind);
+                    if (s == 0 && kind == DBT_TRUST_RESTRICTED && !widens &&
+                        !((no_trust_list || (sets[t] & any) != 0) && (sets[r] & ~harmless) == 0))
+                        fail_msg("trust %#x reject %#x lists %d: classified restricted, but "
+                                 "OpenSSL trusts a plain copy for no more",
+                                 sets[t], sets[r], flags);
+                    if (no_trust_list && sets[r] == 0)
+                        assert_int_equal(kind, DBT_TRUST_PLAIN);
+                    if (sets[t] == 0 && (flags & HAS_TRUST)) {
+                        /* OpenSSL itself: an empty trust list rejects every purpose. */
+                        assert_int_equal(kind, DBT_TRUST_RESTRICTED);
+                        assert_int_equal(X509_check_trust(x, X509_TRUST_SSL_SERVER, 0),
+                                         X509_TRUST_REJECTED);
+                        assert_int_equal(X509_check_trust(x, X509_TRUST_DEFAULT, 0),
+                                         X509_TRUST_REJECTED);
+                        if (s == 0)
+                            assert_true(widens);
+                    }
+                    X509_free(x);
+                    X509_free(plain);
+                    checked++;
+                }
             }
         }
     }
-    assert_int_equal(checked, 2 * nsets * nsets);
+    assert_int_equal(checked, 4 * 2 * nsets * nsets);
+}
+
+/* A present but empty trust list survives a TRUSTED CERTIFICATE round trip (what PEM and hashed
+ * directory outputs write and the reader reads), still rejected for every purpose, and it is not
+ * the same setting as no list at all; an empty reject list is the same as none. */
+static void test_empty_lists(void **state)
+{
+    testpki *pki = *state;
+    X509 *plain = X509_dup(pki->root_rsa2048), *et = with_lists(plain, 0, 0, HAS_TRUST),
+         *er = with_lists(plain, 0, 0, HAS_REJECT), *back = NULL;
+    X509 *alias_et = with_lists(plain, 0, 1u << 1, HAS_TRUST);
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    char buf[200];
+    int len;
+
+    assert_int_equal(dbt_trust_kind_of(et), DBT_TRUST_RESTRICTED);
+    assert_int_equal(dbt_trust_kind_of(er), DBT_TRUST_PLAIN);
+    assert_int_equal(dbt_trust_kind_of(alias_et), DBT_TRUST_RESTRICTED);
+    dbt_trust_describe(et, buf, sizeof(buf));
+    assert_string_equal(buf, "trusted for nothing");
+    dbt_trust_describe(alias_et, buf, sizeof(buf));
+    assert_string_equal(buf, "trusted for nothing; rejected for clientAuth");
+    assert_false(dbt_trust_equal(et, plain));
+    assert_false(dbt_trust_equal(plain, et));
+    assert_true(dbt_trust_equal(er, plain));
+    assert_true(dbt_trust_equal(et, et));
+    len = i2d_X509_AUX(et, &der);
+    assert_true(len > 0);
+    p = der;
+    back = d2i_X509_AUX(NULL, &p, len);
+    assert_non_null(back);
+    assert_non_null(X509_get0_trust_objects(back));
+    assert_int_equal(dbt_trust_kind_of(back), DBT_TRUST_RESTRICTED);
+    assert_true(dbt_trust_equal(back, et));
+    assert_int_equal(X509_check_trust(back, X509_TRUST_SSL_SERVER, 0), X509_TRUST_REJECTED);
+    assert_int_equal(X509_check_trust(plain, X509_TRUST_SSL_SERVER, 0), X509_TRUST_TRUSTED);
+    OPENSSL_free(der);
+    X509_free(back);
+    X509_free(alias_et);
+    X509_free(er);
+    X509_free(et);
+    X509_free(plain);
 }
 
 /* An alias, a key id: still plain. Trusted for anyExtendedKeyUsage with nothing rejected: ALL. */
@@ -327,6 +414,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kind_matches_x509_check_trust),
         cmocka_unit_test(test_kind_examples),
+        cmocka_unit_test(test_empty_lists),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_require_plain),
         cmocka_unit_test(test_set_usages),
