@@ -74,6 +74,11 @@ int dbt_safe_entry(const struct stat *st, const char *path, dbt_err *err)
     return entry_rule(st, path, geteuid(), err);
 }
 
+int dbt_safe_entry_as(const struct stat *st, const char *path, uid_t me, dbt_err *err)
+{
+    return entry_rule(st, path, me, err);
+}
+
 int dbt_safe_gen_name(const char *s, unsigned long long *n)
 {
     const char *p;

@@ -15,6 +15,8 @@
  * command that fixes it ("chmod go-w /x/y"). Returns 0 when safe, else -1.
  */
 int dbt_safe_entry(const struct stat *st, const char *path, dbt_err *err);
+/* The same with the effective uid given: a reader checking many entries asks the kernel once. */
+int dbt_safe_entry_as(const struct stat *st, const char *path, uid_t me, dbt_err *err);
 
 /* ".gen-<N>" with N decimal without leading zero: 0 and *n, else -1. The one parser of
  * generation names (the writer, the readers and the provider). */

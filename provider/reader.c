@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -57,9 +58,9 @@ static int is_hex(const char *s, size_t len, int lower_only)
 
 /* The ownership and mode rule of lib/catsafe.h, the same the commands apply: a trust store
  * anyone else can write to is a way to inject a CA, so it is refused rather than read. */
-static int check_safe(const struct stat *st, const char *path, dbt_err *err)
+static int check_safe(const dbt_reader *rd, const struct stat *st, const char *path, dbt_err *err)
 {
-    if (dbt_safe_entry(st, path, err) != 0) {
+    if (dbt_safe_entry_as(st, path, rd->me, err) != 0) {
         dbt_err_prefix(err, "refusing unsafe catalog");
         return DBT_R_UNSAFE_CATALOG;
     }
@@ -68,8 +69,8 @@ static int check_safe(const struct stat *st, const char *path, dbt_err *err)
 
 /* Opens a subdirectory of dirfd without following a symlink, and checks it; *stp as fstat saw it.
  */
-static int open_dir_at(int dirfd, const char *name, const char *path, int *out, struct stat *stp,
-                       dbt_err *err)
+static int open_dir_at(const dbt_reader *rd, int dirfd, const char *name, const char *path,
+                       int *out, struct stat *stp, dbt_err *err)
 {
     struct stat st;
     int fd, reason;
@@ -96,7 +97,7 @@ static int open_dir_at(int dirfd, const char *name, const char *path, int *out, 
         close(fd);
         return DBT_R_IO_ERROR;
     }
-    if ((reason = check_safe(&st, path, err)) != 0) {
+    if ((reason = check_safe(rd, &st, path, err)) != 0) {
         close(fd);
         return reason;
     }
@@ -245,6 +246,7 @@ void dbt_reader_checked_free(dbt_reader_checked *c)
 
 /* The directories an open has already looked at (by descriptor, before the walk). */
 struct open_stats {
+    struct timespec start; /* CLOCK_REALTIME_COARSE before any of these was taken */
     const char *gen;
     struct stat cat, gen_st, certs, bundles;
 };
@@ -291,10 +293,38 @@ static int checked_same(dbt_reader_checked *c, int catfd, const struct open_stat
     return same;
 }
 
-/* Remembers the directories of a walk that found the catalog safe (takes over keys). */
-static void checked_store(dbt_reader_checked *c, key_list *keys, unsigned long *epoch)
+/*
+ * Whether a key can tell every later change from the state it records. A directory's times
+ * come from the kernel's coarse clock (one tick, 4 ms at HZ=250) or are cut to whole seconds
+ * by some filesystems, so a change made in the same tick or second as the last one before our
+ * stat leaves them equal. Only times older than the open's start by more than that granularity
+ * are trusted: 2 s when a time has no nanoseconds (a filesystem that keeps whole seconds), else
+ * 20 ms. A catalog changed more recently is walked again at its next open.
+ */
+static int keys_settled(const key_list *keys, const struct timespec *start)
 {
-    if (c == NULL || keys->failed || keys->n == 0 || pthread_mutex_trylock(&c->lock) != 0)
+    long long limit_ns = (long long)start->tv_sec * 1000000000LL + start->tv_nsec;
+    long long margin = 20000000LL;
+
+    for (size_t i = 0; i < keys->n; i++)
+        if (keys->v[i].mtim.tv_nsec == 0 || keys->v[i].ctim.tv_nsec == 0)
+            margin = 2000000000LL;
+    for (size_t i = 0; i < keys->n; i++) {
+        const struct timespec *t[2] = {&keys->v[i].mtim, &keys->v[i].ctim};
+
+        for (int j = 0; j < 2; j++)
+            if ((long long)t[j]->tv_sec * 1000000000LL + t[j]->tv_nsec > limit_ns - margin)
+                return 0;
+    }
+    return 1;
+}
+
+/* Remembers the directories of a walk that found the catalog safe (takes over keys). */
+static void checked_store(dbt_reader_checked *c, key_list *keys, const struct timespec *start,
+                          unsigned long *epoch)
+{
+    if (c == NULL || keys->failed || keys->n == 0 || !keys_settled(keys, start) ||
+        pthread_mutex_trylock(&c->lock) != 0)
         return;
     keys_free(&c->keys);
     c->keys = *keys;
@@ -327,7 +357,7 @@ static int check_catalog(dbt_reader *rd, int catfd, dbt_reader_checked *checked,
     rc = dbt_safe_walk_ex(catfd, rd->catalog, rd->gen, DBT_SAFE_LINKS_AT_USE,
                           checked != NULL ? key_seen : NULL, &keys, err);
     if (rc == DBT_SAFE_OK) {
-        checked_store(checked, &keys, &epoch);
+        checked_store(checked, &keys, &o->start, &epoch);
         rd->epoch = epoch;
     }
     keys_free(&keys);
@@ -378,6 +408,7 @@ int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *che
 
     memset(rd, 0, sizeof(*rd));
     rd->catalog = catalog;
+    rd->me = geteuid(); /* once per open, not once per entry checked */
     rd->gen_fd = rd->certs_fd = rd->bundles_fd = -1;
 
     if (catalog[0] != '/') {
@@ -387,6 +418,8 @@ int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *che
                     catalog);
         return DBT_R_BAD_CONFIG;
     }
+    if (clock_gettime(CLOCK_REALTIME_COARSE, &o.start) != 0)
+        memset(&o.start, 0, sizeof(o.start)); /* remember nothing */
     catfd = open(catalog, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (catfd < 0) {
         if (errno == ENOENT) {
@@ -404,7 +437,7 @@ int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *che
         reason = DBT_R_IO_ERROR;
         goto end;
     }
-    if ((reason = check_safe(&o.cat, catalog, err)) != 0)
+    if ((reason = check_safe(rd, &o.cat, catalog, err)) != 0)
         goto end;
 
     /* One readlink per session: everything below goes through gen_fd, which holds the
@@ -438,13 +471,14 @@ int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *che
         reason = DBT_R_IO_ERROR;
         goto end;
     }
-    if ((reason = check_safe(&o.gen_st, path, err)) != 0)
+    if ((reason = check_safe(rd, &o.gen_st, path, err)) != 0)
         goto end;
     snprintf(path, sizeof(path), "%s/%s/certs", catalog, rd->gen);
-    if ((reason = open_dir_at(rd->gen_fd, "certs", path, &rd->certs_fd, &o.certs, err)) != 0)
+    if ((reason = open_dir_at(rd, rd->gen_fd, "certs", path, &rd->certs_fd, &o.certs, err)) != 0)
         goto end;
     snprintf(path, sizeof(path), "%s/%s/bundles", catalog, rd->gen);
-    if ((reason = open_dir_at(rd->gen_fd, "bundles", path, &rd->bundles_fd, &o.bundles, err)) != 0)
+    if ((reason = open_dir_at(rd, rd->gen_fd, "bundles", path, &rd->bundles_fd, &o.bundles, err)) !=
+        0)
         goto end;
     o.gen = rd->gen;
     reason = check_catalog(rd, catfd, checked, &o, err);
@@ -477,8 +511,8 @@ void dbt_reader_close(dbt_reader *rd)
 
 /* Reads a regular file below dirfd, at most max bytes, NUL-terminated. O_NONBLOCK keeps a FIFO
  * planted in the catalog from blocking the open; O_NOFOLLOW refuses a symlink. */
-static int read_file_at(int dirfd, const char *name, const char *path, size_t max, char **out,
-                        size_t *outlen, int *missing, dbt_err *err)
+static int read_file_at(const dbt_reader *rd, int dirfd, const char *name, const char *path,
+                        size_t max, char **out, size_t *outlen, int *missing, dbt_err *err)
 {
     struct stat st;
     char *buf = NULL;
@@ -519,7 +553,7 @@ static int read_file_at(int dirfd, const char *name, const char *path, size_t ma
         reason = DBT_R_CORRUPT_CATALOG;
         goto end;
     }
-    if ((reason = check_safe(&st, path, err)) != 0)
+    if ((reason = check_safe(rd, &st, path, err)) != 0)
         goto end;
     if ((size_t)st.st_size > max) {
         dbt_err_set(err, "%s is %lld bytes, more than the %zu this file may have; refusing it",
@@ -565,7 +599,8 @@ int dbt_reader_has_bundle(dbt_reader *rd, const char *name, int *found, dbt_err 
     *found = 0;
     if (rd->bundles_fd < 0) {
         snprintf(path, sizeof(path), "%s/%s/bundles", rd->catalog, rd->gen);
-        if ((reason = open_dir_at(rd->gen_fd, "bundles", path, &rd->bundles_fd, NULL, err)) != 0)
+        if ((reason = open_dir_at(rd, rd->gen_fd, "bundles", path, &rd->bundles_fd, NULL, err)) !=
+            0)
             return reason;
     }
     snprintf(file, sizeof(file), "%s.pem", name);
@@ -590,12 +625,14 @@ int dbt_reader_bundle(dbt_reader *rd, const char *name, char **buf, size_t *len,
     *missing = 0;
     if (rd->bundles_fd < 0) {
         snprintf(path, sizeof(path), "%s/%s/bundles", rd->catalog, rd->gen);
-        if ((reason = open_dir_at(rd->gen_fd, "bundles", path, &rd->bundles_fd, NULL, err)) != 0)
+        if ((reason = open_dir_at(rd, rd->gen_fd, "bundles", path, &rd->bundles_fd, NULL, err)) !=
+            0)
             return reason;
     }
     snprintf(file, sizeof(file), "%s.pem", name);
     snprintf(path, sizeof(path), "%s/%s/bundles/%s", rd->catalog, rd->gen, file);
-    return read_file_at(rd->bundles_fd, file, path, DBT_MAX_BUNDLE_FILE, buf, len, missing, err);
+    return read_file_at(rd, rd->bundles_fd, file, path, DBT_MAX_BUNDLE_FILE, buf, len, missing,
+                        err);
 }
 
 int dbt_reader_hash_link(dbt_reader *rd, unsigned long hash, int n, char *sha, dbt_err *err)
@@ -634,7 +671,7 @@ int dbt_reader_hash_link(dbt_reader *rd, unsigned long hash, int n, char *sha, d
         dbt_err_sys(err, "cannot stat %s", path);
         return DBT_R_IO_ERROR;
     }
-    if ((reason = check_safe(&st, path, err)) != 0)
+    if ((reason = check_safe(rd, &st, path, err)) != 0)
         return reason;
     memcpy(sha, target, DBT_SHA256_HEX);
     sha[DBT_SHA256_HEX] = '\0';
@@ -669,7 +706,8 @@ int dbt_reader_cert(dbt_reader *rd, const char *sha, unsigned char **der, long *
     *derlen = 0;
     snprintf(file, sizeof(file), "%s.pem", sha);
     snprintf(path, sizeof(path), "%s/%s/certs/%s", rd->catalog, rd->gen, file);
-    reason = read_file_at(rd->certs_fd, file, path, DBT_MAX_CERT_FILE, &buf, &len, missing, err);
+    reason =
+        read_file_at(rd, rd->certs_fd, file, path, DBT_MAX_CERT_FILE, &buf, &len, missing, err);
     if (reason != 0 || (missing != NULL && *missing))
         goto end;
 
@@ -797,7 +835,8 @@ int dbt_reader_index(dbt_reader *rd, dbt_err *err)
     if (rd->index_loaded)
         return 0;
     snprintf(path, sizeof(path), "%s/%s/certs/index", rd->catalog, rd->gen);
-    reason = read_file_at(rd->certs_fd, "index", path, DBT_MAX_INDEX_FILE, &buf, &len, NULL, err);
+    reason =
+        read_file_at(rd, rd->certs_fd, "index", path, DBT_MAX_INDEX_FILE, &buf, &len, NULL, err);
     if (reason != 0)
         return reason;
     if (strlen(buf) != len) {

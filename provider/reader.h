@@ -4,6 +4,7 @@
 #define DBT_READER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -50,6 +51,7 @@ typedef struct dbt_reader {
     dbt_reader_checked *checked; /* the verdict cache this open used, and which verdict */
     unsigned long epoch;
     int links_checked; /* dbt_reader_check_links passed */
+    uid_t me;          /* the effective uid when the session opened */
 } dbt_reader;
 
 /* Every function returns 0 on success or a DBT_R_* reason with a message in err. */
