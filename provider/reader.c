@@ -207,6 +207,10 @@ static void key_seen(void *arg, const char *rel, const struct stat *st)
 
     if (l->failed)
         return;
+    if (l->n >= DBT_MAX_VERDICT_DIRS) {
+        l->failed = 1; /* a catalog with that many directories is walked at every open */
+        return;
+    }
     if (l->n == l->cap) {
         size_t cap = l->cap == 0 ? 8 : 2 * l->cap;
 

@@ -13,6 +13,9 @@
 #define DBT_MAX_INDEX_FILE (64 * 1024 * 1024)
 #define DBT_MAX_BUNDLE_FILE (64 * 1024 * 1024)
 #define DBT_MAX_HASH_CHAIN 4096 /* <hash>.0 ... <hash>.4095 */
+/* Directories a remembered verdict may key on (a catalog dbtrust wrote has 3 per generation
+ * plus itself); past that, no verdict is remembered and every open walks. */
+#define DBT_MAX_VERDICT_DIRS 1024
 
 #define DBT_SHA256_HEX 64
 #define DBT_NAME_MAX 64
