@@ -292,7 +292,8 @@ static int checked_same(dbt_reader_checked *c, int catfd, const struct open_stat
             now = NULL;
         same = now != NULL && key_same(&c->keys.v[i], now);
     }
-    *epoch = c->epoch;
+    if (same)
+        *epoch = c->epoch; /* which verdict this open relies on (dbt_reader_check_links) */
     pthread_mutex_unlock(&c->lock);
     return same;
 }
@@ -360,6 +361,9 @@ static int check_catalog(dbt_reader *rd, int catfd, dbt_reader_checked *checked,
     }
     rc = dbt_safe_walk_ex(catfd, rd->catalog, rd->gen, DBT_SAFE_LINKS_AT_USE,
                           checked != NULL ? key_seen : NULL, &keys, err);
+    /* This open relies on no remembered verdict unless it stores its own: the links checked
+     * for another one say nothing about this state. */
+    epoch = 0;
     if (rc == DBT_SAFE_OK) {
         checked_store(checked, &keys, &o->start, &epoch);
         rd->epoch = epoch;
