@@ -15,6 +15,8 @@
  * command that fixes it ("chmod go-w /x/y"). Returns 0 when safe, else -1.
  */
 int dbt_safe_entry(const struct stat *st, const char *path, dbt_err *err);
+/* The same with the effective uid given: a reader checking many entries asks the kernel once. */
+int dbt_safe_entry_as(const struct stat *st, const char *path, uid_t me, dbt_err *err);
 
 /* ".gen-<N>" with N decimal without leading zero: 0 and *n, else -1. The one parser of
  * generation names (the writer, the readers and the provider). */
@@ -56,6 +58,37 @@ typedef void dbt_safe_report_fn(void *arg, const char *problem);
  */
 int dbt_safe_walk(int catfd, const char *catpath, const char *gen, dbt_safe_report_fn *report,
                   void *arg, dbt_err *err);
+
+/* Flags of dbt_safe_walk_ex. */
+#define DBT_SAFE_LINKS_AT_USE 1u
+
+/* Called by dbt_safe_walk_ex with every directory whose own entry passed the rule, as lstat saw
+ * it before the walk read it: rel is its path inside the catalog ("" for the catalog itself). */
+typedef void dbt_safe_dir_fn(void *arg, const char *rel, const struct stat *st);
+
+/*
+ * dbt_safe_walk stopping at the first problem, for a reader that checks what it reads
+ * (the provider). With DBT_SAFE_LINKS_AT_USE, the <hash>.<n> symlinks in the certs/ of the
+ * generation read cost no system call: getdents' d_type says they are symlinks and their names
+ * have the hash-link form, and that is all the walk looks at. Their owner and target are left
+ * to the point of use, which the caller must then cover: a reader that follows a hash link
+ * reads it with readlinkat, passes the target to dbt_safe_hash_target, checks the link's owner,
+ * and opens the bare target name with O_NOFOLLOW in the certs/ descriptor and checks what it
+ * opened with fstat; a reader about to serve the catalog otherwise calls dbt_safe_check_links
+ * first. Any other entry is checked as dbt_safe_walk does. seen (may be NULL) gets every
+ * directory the verdict depends on, for a cache of it.
+ */
+int dbt_safe_walk_ex(int catfd, const char *catpath, const char *gen, unsigned flags,
+                     dbt_safe_dir_fn *seen, void *seen_arg, dbt_err *err);
+
+/* The part of the rule DBT_SAFE_LINKS_AT_USE leaves out, over a generation's certs/ directory
+ * (display names it): every <hash>.<n> symlink is owned by root or the effective user and
+ * names an existing <sha256>.pem beside it. Returns DBT_SAFE_OK, _UNSAFE or _ERROR. */
+int dbt_safe_check_links(int certsfd, const char *display, dbt_err *err);
+
+/* A hash link's target must be the bare name of a <sha256>.pem beside it: 0, else -1 with err
+ * naming path (the link) and target. */
+int dbt_safe_hash_target(const char *path, const char *target, dbt_err *err);
 
 /*
  * Holding a generation while it is read. A reader opens the generation's directory and takes a

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -57,17 +58,19 @@ static int is_hex(const char *s, size_t len, int lower_only)
 
 /* The ownership and mode rule of lib/catsafe.h, the same the commands apply: a trust store
  * anyone else can write to is a way to inject a CA, so it is refused rather than read. */
-static int check_safe(const struct stat *st, const char *path, dbt_err *err)
+static int check_safe(const dbt_reader *rd, const struct stat *st, const char *path, dbt_err *err)
 {
-    if (dbt_safe_entry(st, path, err) != 0) {
+    if (dbt_safe_entry_as(st, path, rd->me, err) != 0) {
         dbt_err_prefix(err, "refusing unsafe catalog");
         return DBT_R_UNSAFE_CATALOG;
     }
     return 0;
 }
 
-/* Opens a subdirectory of dirfd without following a symlink, and checks it. */
-static int open_dir_at(int dirfd, const char *name, const char *path, int *out, dbt_err *err)
+/* Opens a subdirectory of dirfd without following a symlink, and checks it; *stp as fstat saw it.
+ */
+static int open_dir_at(const dbt_reader *rd, int dirfd, const char *name, const char *path,
+                       int *out, struct stat *stp, dbt_err *err)
 {
     struct stat st;
     int fd, reason;
@@ -94,10 +97,12 @@ static int open_dir_at(int dirfd, const char *name, const char *path, int *out, 
         close(fd);
         return DBT_R_IO_ERROR;
     }
-    if ((reason = check_safe(&st, path, err)) != 0) {
+    if ((reason = check_safe(rd, &st, path, err)) != 0) {
         close(fd);
         return reason;
     }
+    if (stp != NULL)
+        *stp = st;
     *out = fd;
     return 0;
 }
@@ -141,11 +146,87 @@ static int resolve_current(int catfd, const char *catalog, char *gen, dbt_err *e
     return 0;
 }
 
+/* One directory the verdict depends on: its path inside the catalog and the parts of its stat
+ * that change when anything in it is added, removed or renamed, or when it is chmod'ed or
+ * chown'ed. */
+typedef struct dir_key {
+    char *rel;
+    dev_t dev;
+    ino_t ino;
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+    struct timespec mtim, ctim;
+} dir_key;
+
+typedef struct key_list {
+    dir_key *v;
+    size_t n, cap;
+    int failed; /* out of memory: the list is incomplete and must not be remembered */
+} key_list;
+
 struct dbt_reader_checked {
     pthread_mutex_t lock;
-    int valid;
-    struct stat key[4]; /* catalog, generation, certs, bundles: as fstat saw them */
+    unsigned long epoch; /* bumped whenever keys change: a reader knows which verdict it had */
+    int links;           /* dbt_safe_check_links passed for this verdict too */
+    key_list keys;       /* n == 0: nothing remembered */
 };
+
+static void keys_free(key_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].rel);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+static void key_set(dir_key *k, const struct stat *st)
+{
+    k->dev = st->st_dev;
+    k->ino = st->st_ino;
+    k->mode = st->st_mode;
+    k->uid = st->st_uid;
+    k->gid = st->st_gid;
+    k->mtim = st->st_mtim;
+    k->ctim = st->st_ctim;
+}
+
+static int key_same(const dir_key *k, const struct stat *st)
+{
+    return k->dev == st->st_dev && k->ino == st->st_ino && k->mode == st->st_mode &&
+           k->uid == st->st_uid && k->gid == st->st_gid && k->mtim.tv_sec == st->st_mtim.tv_sec &&
+           k->mtim.tv_nsec == st->st_mtim.tv_nsec && k->ctim.tv_sec == st->st_ctim.tv_sec &&
+           k->ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* dbt_safe_dir_fn: collects the directories of one walk. */
+static void key_seen(void *arg, const char *rel, const struct stat *st)
+{
+    key_list *l = arg;
+    dir_key *v;
+
+    if (l->failed)
+        return;
+    if (l->n >= DBT_MAX_VERDICT_DIRS) {
+        l->failed = 1; /* a catalog with that many directories is walked at every open */
+        return;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap == 0 ? 8 : 2 * l->cap;
+
+        if ((v = realloc(l->v, cap * sizeof(*v))) == NULL) {
+            l->failed = 1;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    if ((l->v[l->n].rel = strdup(rel)) == NULL) {
+        l->failed = 1;
+        return;
+    }
+    key_set(&l->v[l->n++], st);
+}
 
 dbt_reader_checked *dbt_reader_checked_new(void)
 {
@@ -162,80 +243,180 @@ void dbt_reader_checked_free(dbt_reader_checked *c)
 {
     if (c == NULL)
         return;
+    keys_free(&c->keys);
     pthread_mutex_destroy(&c->lock);
     OPENSSL_free(c);
 }
 
-/* The parts of a directory's stat that change when anything in it is added, removed, renamed,
- * or when it is chmod'ed or chown'ed (the other fields are zeroed so memcmp compares these). */
-static int dir_key(int fd, struct stat *k)
+/* The directories an open has already looked at (by descriptor, before the walk). */
+struct open_stats {
+    struct timespec start; /* CLOCK_REALTIME_COARSE before any of these was taken */
+    const char *gen;
+    struct stat cat, gen_st, certs, bundles;
+};
+
+/*
+ * Whether every directory the remembered walk depended on is unchanged (1), its epoch in *epoch.
+ * The catalog, the generation and its certs/ and bundles/ are compared with what this open saw
+ * through its descriptors; any other (another generation's own entry, a directory at the top
+ * that is not dbtrust's and everything below it) is looked at again by name. A directory added
+ * anywhere changes its parent, which is on the list; so while the list matches, the walk would
+ * see the same directories with the same entries, modes and owners. Files change no directory
+ * when chmod'ed: each one the reader opens is checked as it is read.
+ */
+static int checked_same(dbt_reader_checked *c, int catfd, const struct open_stats *o,
+                        unsigned long *epoch)
 {
+    size_t glen = strlen(o->gen);
     struct stat st;
-
-    if (fstat(fd, &st) != 0)
-        return -1;
-    memset(k, 0, sizeof(*k));
-    k->st_dev = st.st_dev;
-    k->st_ino = st.st_ino;
-    k->st_mode = st.st_mode;
-    k->st_uid = st.st_uid;
-    k->st_gid = st.st_gid;
-    k->st_mtim = st.st_mtim;
-    k->st_ctim = st.st_ctim;
-    return 0;
-}
-
-/* Whether the walk can be skipped (same = 1), or what to remember after a safe walk. */
-static int checked_same(dbt_reader_checked *c, const struct stat key[4])
-{
+    const struct stat *now;
     int same = 0;
 
     if (c == NULL || pthread_mutex_trylock(&c->lock) != 0)
         return 0;
-    same = c->valid && memcmp(c->key, key, sizeof(c->key)) == 0;
+    same = c->keys.n > 0;
+    for (size_t i = 0; same && i < c->keys.n; i++) {
+        const char *rel = c->keys.v[i].rel;
+
+        if (rel[0] == '\0')
+            now = &o->cat;
+        else if (strcmp(rel, o->gen) == 0)
+            now = &o->gen_st;
+        else if (strncmp(rel, o->gen, glen) == 0 && strcmp(rel + glen, "/certs") == 0)
+            now = &o->certs;
+        else if (strncmp(rel, o->gen, glen) == 0 && strcmp(rel + glen, "/bundles") == 0)
+            now = &o->bundles;
+        else if (fstatat(catfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+            now = &st;
+        else
+            now = NULL;
+        same = now != NULL && key_same(&c->keys.v[i], now);
+    }
+    if (same)
+        *epoch = c->epoch; /* which verdict this open relies on (dbt_reader_check_links) */
     pthread_mutex_unlock(&c->lock);
     return same;
 }
 
-static void checked_store(dbt_reader_checked *c, const struct stat key[4])
+/*
+ * Whether a key can tell every later change from the state it records. A directory's times
+ * come from the kernel's coarse clock (one tick, 4 ms at HZ=250) or are cut to whole seconds
+ * by some filesystems, so a change made in the same tick or second as the last one before our
+ * stat leaves them equal. Only times older than the open's start by more than that granularity
+ * are trusted: 2 s when a time has no nanoseconds (a filesystem that keeps whole seconds), else
+ * 20 ms. A catalog changed more recently is walked again at its next open.
+ */
+static int keys_settled(const key_list *keys, const struct timespec *start)
 {
-    if (c == NULL || pthread_mutex_trylock(&c->lock) != 0)
+    long long limit_ns = (long long)start->tv_sec * 1000000000LL + start->tv_nsec;
+    long long margin = 20000000LL;
+
+    for (size_t i = 0; i < keys->n; i++)
+        if (keys->v[i].mtim.tv_nsec == 0 || keys->v[i].ctim.tv_nsec == 0)
+            margin = 2000000000LL;
+    for (size_t i = 0; i < keys->n; i++) {
+        const struct timespec *t[2] = {&keys->v[i].mtim, &keys->v[i].ctim};
+
+        for (int j = 0; j < 2; j++)
+            if ((long long)t[j]->tv_sec * 1000000000LL + t[j]->tv_nsec > limit_ns - margin)
+                return 0;
+    }
+    return 1;
+}
+
+/* Remembers the directories of a walk that found the catalog safe (takes over keys). */
+static void checked_store(dbt_reader_checked *c, key_list *keys, const struct timespec *start,
+                          unsigned long *epoch)
+{
+    if (c == NULL || keys->failed || keys->n == 0 || !keys_settled(keys, start) ||
+        pthread_mutex_trylock(&c->lock) != 0)
         return;
-    memcpy(c->key, key, sizeof(c->key));
-    c->valid = 1;
+    keys_free(&c->keys);
+    c->keys = *keys;
+    memset(keys, 0, sizeof(*keys));
+    c->links = 0;
+    *epoch = ++c->epoch;
     pthread_mutex_unlock(&c->lock);
 }
 
-/* The safety rule of lib/catsafe.h over the catalog and the generation opened. */
-static int check_catalog(dbt_reader *rd, int catfd, dbt_reader_checked *checked, dbt_err *err)
+/*
+ * The safety rule of lib/catsafe.h over the catalog and the generation opened, with the hash
+ * links of certs/ left to their point of use (DBT_SAFE_LINKS_AT_USE): a subject search follows
+ * a link only through dbt_reader_hash_link, which checks it there, and opens its target only
+ * through dbt_reader_cert (O_NOFOLLOW in certs_fd, fstat, the rule); every other search reads
+ * no link and first calls dbt_reader_check_links. A trust lookup of a TLS client, a subject
+ * search, so pays for no system call per link.
+ */
+static int check_catalog(dbt_reader *rd, int catfd, dbt_reader_checked *checked,
+                         const struct open_stats *o, dbt_err *err)
 {
-    struct stat key[4];
-    int have_key, rc;
+    key_list keys = {NULL, 0, 0, 0};
+    unsigned long epoch = 0;
+    int rc;
 
-    have_key = dir_key(catfd, &key[0]) == 0 && dir_key(rd->gen_fd, &key[1]) == 0 &&
-               dir_key(rd->certs_fd, &key[2]) == 0 && dir_key(rd->bundles_fd, &key[3]) == 0;
-    if (have_key && checked_same(checked, key))
+    rd->checked = checked;
+    if (checked_same(checked, catfd, o, &epoch)) {
+        rd->epoch = epoch;
         return 0;
-    rc = dbt_safe_walk(catfd, rd->catalog, rd->gen, NULL, NULL, err);
+    }
+    rc = dbt_safe_walk_ex(catfd, rd->catalog, rd->gen, DBT_SAFE_LINKS_AT_USE,
+                          checked != NULL ? key_seen : NULL, &keys, err);
+    /* This open relies on no remembered verdict unless it stores its own: the links checked
+     * for another one say nothing about this state. */
+    epoch = 0;
+    if (rc == DBT_SAFE_OK) {
+        checked_store(checked, &keys, &o->start, &epoch);
+        rd->epoch = epoch;
+    }
+    keys_free(&keys);
     if (rc == DBT_SAFE_UNSAFE) {
         dbt_err_prefix(err, "refusing unsafe catalog %s", rd->catalog);
         return DBT_R_UNSAFE_CATALOG;
     }
-    if (rc != DBT_SAFE_OK)
-        return DBT_R_IO_ERROR;
-    if (have_key)
-        checked_store(checked, key);
+    return rc == DBT_SAFE_OK ? 0 : DBT_R_IO_ERROR;
+}
+
+int dbt_reader_check_links(dbt_reader *rd, dbt_err *err)
+{
+    dbt_reader_checked *c = rd->checked;
+    char path[4096];
+    int rc, done = 0;
+
+    if (rd->links_checked)
+        return 0;
+    if (c != NULL && rd->epoch != 0 && pthread_mutex_trylock(&c->lock) == 0) {
+        done = c->epoch == rd->epoch && c->links;
+        pthread_mutex_unlock(&c->lock);
+    }
+    if (!done) {
+        snprintf(path, sizeof(path), "%s/%s/certs", rd->catalog, rd->gen);
+        rc = dbt_safe_check_links(rd->certs_fd, path, err);
+        if (rc == DBT_SAFE_UNSAFE) {
+            dbt_err_prefix(err, "refusing unsafe catalog %s", rd->catalog);
+            return DBT_R_UNSAFE_CATALOG;
+        }
+        if (rc != DBT_SAFE_OK)
+            return DBT_R_IO_ERROR;
+        /* The links of the generation this verdict is about: remember them with it. */
+        if (c != NULL && rd->epoch != 0 && pthread_mutex_trylock(&c->lock) == 0) {
+            if (c->epoch == rd->epoch)
+                c->links = 1;
+            pthread_mutex_unlock(&c->lock);
+        }
+    }
+    rd->links_checked = 1;
     return 0;
 }
 
 int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *checked, dbt_err *err)
 {
     char path[4096];
-    struct stat st;
+    struct open_stats o;
     int catfd = -1, reason = 0, attempt, rc;
 
     memset(rd, 0, sizeof(*rd));
     rd->catalog = catalog;
+    rd->me = geteuid(); /* once per open, not once per entry checked */
     rd->gen_fd = rd->certs_fd = rd->bundles_fd = -1;
 
     if (catalog[0] != '/') {
@@ -245,6 +426,8 @@ int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *che
                     catalog);
         return DBT_R_BAD_CONFIG;
     }
+    if (clock_gettime(CLOCK_REALTIME_COARSE, &o.start) != 0)
+        memset(&o.start, 0, sizeof(o.start)); /* remember nothing */
     catfd = open(catalog, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (catfd < 0) {
         if (errno == ENOENT) {
@@ -257,12 +440,12 @@ int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *che
         dbt_err_sys(err, "cannot open catalog %s", catalog);
         return errno == ENOTDIR ? DBT_R_CATALOG_MISSING : DBT_R_IO_ERROR;
     }
-    if (fstat(catfd, &st) != 0) {
+    if (fstat(catfd, &o.cat) != 0) {
         dbt_err_sys(err, "cannot stat catalog %s", catalog);
         reason = DBT_R_IO_ERROR;
         goto end;
     }
-    if ((reason = check_safe(&st, catalog, err)) != 0)
+    if ((reason = check_safe(rd, &o.cat, catalog, err)) != 0)
         goto end;
 
     /* One readlink per session: everything below goes through gen_fd, which holds the
@@ -291,20 +474,22 @@ int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *che
             goto end;
         }
     }
-    if (fstat(rd->gen_fd, &st) != 0) {
+    if (fstat(rd->gen_fd, &o.gen_st) != 0) {
         dbt_err_sys(err, "cannot stat %s", path);
         reason = DBT_R_IO_ERROR;
         goto end;
     }
-    if ((reason = check_safe(&st, path, err)) != 0)
+    if ((reason = check_safe(rd, &o.gen_st, path, err)) != 0)
         goto end;
     snprintf(path, sizeof(path), "%s/%s/certs", catalog, rd->gen);
-    if ((reason = open_dir_at(rd->gen_fd, "certs", path, &rd->certs_fd, err)) != 0)
+    if ((reason = open_dir_at(rd, rd->gen_fd, "certs", path, &rd->certs_fd, &o.certs, err)) != 0)
         goto end;
     snprintf(path, sizeof(path), "%s/%s/bundles", catalog, rd->gen);
-    if ((reason = open_dir_at(rd->gen_fd, "bundles", path, &rd->bundles_fd, err)) != 0)
+    if ((reason = open_dir_at(rd, rd->gen_fd, "bundles", path, &rd->bundles_fd, &o.bundles, err)) !=
+        0)
         goto end;
-    reason = check_catalog(rd, catfd, checked, err);
+    o.gen = rd->gen;
+    reason = check_catalog(rd, catfd, checked, &o, err);
 
 end:
     if (catfd >= 0)
@@ -329,12 +514,13 @@ void dbt_reader_close(dbt_reader *rd)
     rd->index = NULL;
     rd->index_n = 0;
     rd->index_loaded = 0;
+    rd->links_checked = 0;
 }
 
 /* Reads a regular file below dirfd, at most max bytes, NUL-terminated. O_NONBLOCK keeps a FIFO
  * planted in the catalog from blocking the open; O_NOFOLLOW refuses a symlink. */
-static int read_file_at(int dirfd, const char *name, const char *path, size_t max, char **out,
-                        size_t *outlen, int *missing, dbt_err *err)
+static int read_file_at(const dbt_reader *rd, int dirfd, const char *name, const char *path,
+                        size_t max, char **out, size_t *outlen, int *missing, dbt_err *err)
 {
     struct stat st;
     char *buf = NULL;
@@ -375,7 +561,7 @@ static int read_file_at(int dirfd, const char *name, const char *path, size_t ma
         reason = DBT_R_CORRUPT_CATALOG;
         goto end;
     }
-    if ((reason = check_safe(&st, path, err)) != 0)
+    if ((reason = check_safe(rd, &st, path, err)) != 0)
         goto end;
     if ((size_t)st.st_size > max) {
         dbt_err_set(err, "%s is %lld bytes, more than the %zu this file may have; refusing it",
@@ -421,7 +607,8 @@ int dbt_reader_has_bundle(dbt_reader *rd, const char *name, int *found, dbt_err 
     *found = 0;
     if (rd->bundles_fd < 0) {
         snprintf(path, sizeof(path), "%s/%s/bundles", rd->catalog, rd->gen);
-        if ((reason = open_dir_at(rd->gen_fd, "bundles", path, &rd->bundles_fd, err)) != 0)
+        if ((reason = open_dir_at(rd, rd->gen_fd, "bundles", path, &rd->bundles_fd, NULL, err)) !=
+            0)
             return reason;
     }
     snprintf(file, sizeof(file), "%s.pem", name);
@@ -446,18 +633,22 @@ int dbt_reader_bundle(dbt_reader *rd, const char *name, char **buf, size_t *len,
     *missing = 0;
     if (rd->bundles_fd < 0) {
         snprintf(path, sizeof(path), "%s/%s/bundles", rd->catalog, rd->gen);
-        if ((reason = open_dir_at(rd->gen_fd, "bundles", path, &rd->bundles_fd, err)) != 0)
+        if ((reason = open_dir_at(rd, rd->gen_fd, "bundles", path, &rd->bundles_fd, NULL, err)) !=
+            0)
             return reason;
     }
     snprintf(file, sizeof(file), "%s.pem", name);
     snprintf(path, sizeof(path), "%s/%s/bundles/%s", rd->catalog, rd->gen, file);
-    return read_file_at(rd->bundles_fd, file, path, DBT_MAX_BUNDLE_FILE, buf, len, missing, err);
+    return read_file_at(rd, rd->bundles_fd, file, path, DBT_MAX_BUNDLE_FILE, buf, len, missing,
+                        err);
 }
 
 int dbt_reader_hash_link(dbt_reader *rd, unsigned long hash, int n, char *sha, dbt_err *err)
 {
-    char name[32], target[128];
+    char name[32], target[128], path[4096];
+    struct stat st;
     ssize_t len;
+    int reason;
 
     sha[0] = '\0';
     snprintf(name, sizeof(name), "%08lx.%d", hash & 0xffffffffUL, n);
@@ -476,15 +667,20 @@ int dbt_reader_hash_link(dbt_reader *rd, unsigned long hash, int n, char *sha, d
         return DBT_R_IO_ERROR;
     }
     target[len] = '\0';
-    /* The only target the layout allows is a sibling "<sha256>.pem": no slash, no "..". */
-    if (len != DBT_SHA256_HEX + 4 || strcmp(target + DBT_SHA256_HEX, ".pem") != 0 ||
-        !is_hex(target, DBT_SHA256_HEX, 1)) {
-        dbt_err_set(err,
-                    "%s/%s/certs/%s points to \"%s\", not to a <sha256>.pem file beside it; "
-                    "refusing a link that may leave the catalog",
-                    rd->catalog, rd->gen, name, target);
+    /* The only target the layout allows is a sibling "<sha256>.pem": no slash, no "..". The
+     * same rule and message as the walk's (which, at open, left this link to us). */
+    snprintf(path, sizeof(path), "%s/%s/certs/%s", rd->catalog, rd->gen, name);
+    if (dbt_safe_hash_target(path, target, err) != 0) {
+        dbt_err_prefix(err, "refusing a link that may leave the catalog");
         return DBT_R_CORRUPT_CATALOG;
     }
+    /* Its owner, which the walk did not look at either (a symlink's mode means nothing). */
+    if (fstatat(rd->certs_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        dbt_err_sys(err, "cannot stat %s", path);
+        return DBT_R_IO_ERROR;
+    }
+    if ((reason = check_safe(rd, &st, path, err)) != 0)
+        return reason;
     memcpy(sha, target, DBT_SHA256_HEX);
     sha[DBT_SHA256_HEX] = '\0';
     return 0;
@@ -518,7 +714,8 @@ int dbt_reader_cert(dbt_reader *rd, const char *sha, unsigned char **der, long *
     *derlen = 0;
     snprintf(file, sizeof(file), "%s.pem", sha);
     snprintf(path, sizeof(path), "%s/%s/certs/%s", rd->catalog, rd->gen, file);
-    reason = read_file_at(rd->certs_fd, file, path, DBT_MAX_CERT_FILE, &buf, &len, missing, err);
+    reason =
+        read_file_at(rd, rd->certs_fd, file, path, DBT_MAX_CERT_FILE, &buf, &len, missing, err);
     if (reason != 0 || (missing != NULL && *missing))
         goto end;
 
@@ -646,7 +843,8 @@ int dbt_reader_index(dbt_reader *rd, dbt_err *err)
     if (rd->index_loaded)
         return 0;
     snprintf(path, sizeof(path), "%s/%s/certs/index", rd->catalog, rd->gen);
-    reason = read_file_at(rd->certs_fd, "index", path, DBT_MAX_INDEX_FILE, &buf, &len, NULL, err);
+    reason =
+        read_file_at(rd, rd->certs_fd, "index", path, DBT_MAX_INDEX_FILE, &buf, &len, NULL, err);
     if (reason != 0)
         return reason;
     if (strlen(buf) != len) {

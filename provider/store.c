@@ -561,6 +561,14 @@ static void advance(dbt_store *ctx)
         ctx->state = ST_EOF;
         return;
     }
+    /* The open left hash links to their use (provider/reader.c, check_catalog): a subject
+     * search checks each one it follows; any other search follows none, and checks them all
+     * once before it serves anything, so that it refuses a catalog with a bad one as a
+     * command would. */
+    if (ctx->search != S_SUBJECT && (reason = dbt_reader_check_links(&ctx->rd, &ctx->err)) != 0) {
+        fail(ctx, reason, 1);
+        return;
+    }
     for (;;) {
         dbt_certparts_free(&parts);
         OPENSSL_free(ctx->der);
@@ -578,7 +586,8 @@ static void advance(dbt_store *ctx)
             }
             reason = dbt_reader_hash_link(&ctx->rd, ctx->name_hash, ctx->link_n++, sha, &ctx->err);
             if (reason != 0) {
-                fail(ctx, reason, 0);
+                /* A link the walk would have refused: the catalog is refused whole here too. */
+                fail(ctx, reason, 1);
                 return;
             }
             break;
@@ -613,12 +622,23 @@ static void advance(dbt_store *ctx)
             }
             if (missing && ctx->search == S_SHA256)
                 continue;
+            if (missing && ctx->search == S_SUBJECT) {
+                /* The walk's message for a dangling hash link, which it left to this point. */
+                dbt_err_set(&ctx->err,
+                            "%s/%s/certs/%08lx.%d -> %s.pem does not lead to a regular "
+                            "certificate file beside it: remove it (rm %s/%s/certs/%08lx.%d) "
+                            "and import again",
+                            ctx->rd.catalog, ctx->rd.gen, ctx->name_hash & 0xffffffffUL,
+                            ctx->link_n - 1, sha, ctx->rd.catalog, ctx->rd.gen,
+                            ctx->name_hash & 0xffffffffUL, ctx->link_n - 1);
+                fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
+                return;
+            }
             if (missing) {
                 dbt_err_set(&ctx->err,
-                            "%s/%s/certs/%s.pem is missing but the catalog %s it; the catalog "
-                            "is damaged: run dbtrust import again",
-                            ctx->rd.catalog, ctx->rd.gen, sha,
-                            ctx->search == S_SUBJECT ? "links to" : "indexes");
+                            "%s/%s/certs/%s.pem is missing but the catalog indexes it; the "
+                            "catalog is damaged: run dbtrust import again",
+                            ctx->rd.catalog, ctx->rd.gen, sha);
                 fail(ctx, DBT_R_CORRUPT_CATALOG, 0);
                 return;
             }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -204,6 +205,51 @@ static void test_open_walks(void **state)
     dbt_reader_checked_free(checked);
 }
 
+/* Longer than the 20 ms reader.c waits before it trusts a directory's times (2 s on a
+ * filesystem that keeps whole seconds). */
+static void sleep_settle(void)
+{
+    struct stat st;
+    struct timespec t = {0, 50000000};
+
+    if (stat(dir, &st) == 0 && st.st_mtim.tv_nsec == 0)
+        t.tv_sec = 3;
+    nanosleep(&t, NULL);
+}
+
+/* A remembered verdict holds only while every directory the walk depended on is unchanged,
+ * nested ones included: a directory at the top that is not dbtrust's is checked in full, and a
+ * change deep inside it changes none of the catalog's own directories. */
+static void test_verdict_keys_nested_dirs(void **state)
+{
+    dbt_reader_checked *checked = dbt_reader_checked_new();
+    dbt_reader rd;
+    dbt_err err;
+
+    (void)state;
+    assert_non_null(checked);
+    run("cd '%s' && mkdir -p junk/deep/er .gen-7 && chmod 0755 junk junk/deep junk/deep/er .gen-7",
+        dir);
+    /* A verdict is remembered only for directories whose times are settled (reader.c,
+     * keys_settled): each change below must be the first since the verdict. */
+    sleep_settle();
+    /* Each damage after a verdict was remembered, changing no directory above junk/deep/er. */
+    static const char *const damage[][3] = {
+        {"mkfifo junk/deep/er/f", "a FIFO", "rm junk/deep/er/f"},
+        {"chmod 0757 junk/deep/er", "is writable by others", "chmod 0755 junk/deep/er"},
+        {"chmod 0775 junk", "is writable by its group", "chmod 0755 junk"},
+        /* Another generation is not walked, but its own entry is checked. */
+        {"chmod 0757 .gen-7", "is writable by others", "chmod 0755 .gen-7"},
+    };
+    for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+        assert_int_equal(dbt_reader_open(&rd, dir, checked, &err), 0);
+        dbt_reader_close(&rd);
+        check_unsafe(checked, damage[i][0], damage[i][1], damage[i][2]);
+        sleep_settle();
+    }
+    dbt_reader_checked_free(checked);
+}
+
 static void test_hash_links(void **state)
 {
     dbt_reader rd;
@@ -226,7 +272,60 @@ static void test_hash_links(void **state)
     assert_non_null(strstr(err.msg, "is not a symbolic link"));
     assert_int_equal(dbt_reader_hash_link(&rd, 0xabcd, 4, sha, &err), 0);
     assert_string_equal(sha, "");
+    /* The walk at open does not look at a hash link's owner either: it is checked here. */
+    if (geteuid() == 0) {
+        run("chown -h nobody '%s/.gen-1/certs/0000abcd.0'", dir);
+        assert_int_equal(dbt_reader_hash_link(&rd, 0xabcd, 0, sha, &err), DBT_R_UNSAFE_CATALOG);
+        assert_non_null(strstr(err.msg, "is owned by uid"));
+    }
     dbt_reader_close(&rd);
+}
+
+/* What the walk at open leaves to the point of use is refused by the open of a search that
+ * follows no link (dbt_reader_check_links), naming the link, with or without a verdict. */
+static void test_check_links(void **state)
+{
+    dbt_reader_checked *checked = dbt_reader_checked_new();
+    dbt_reader rd;
+    dbt_err err;
+    static const char *const bad[][2] = {
+        {"ln -s ../x.pem 0000abcd.1", "points outside catalog layout"},
+        {"ln -s /etc/passwd 0000abcd.1", "points outside catalog layout"},
+        {"ln -s " SHA_B ".pem 0000abcd.1", "does not lead to a regular certificate file"},
+    };
+
+    (void)state;
+    assert_non_null(checked);
+    write_file(".gen-1/certs/" SHA_A ".pem", "");
+    run("cd '%s/.gen-1/certs' && ln -s " SHA_A ".pem 0000abcd.0", dir);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        for (int round = 0; round < 2; round++) {
+            dbt_reader_checked *c = round == 0 ? NULL : checked;
+
+            /* Settled, so that the verdict and its checked links are remembered: the damage
+             * below must be caught although an earlier verdict had its links checked. */
+            sleep_settle();
+            assert_int_equal(dbt_reader_open(&rd, dir, c, &err), 0);
+            assert_int_equal(dbt_reader_check_links(&rd, &err), 0);
+            dbt_reader_close(&rd);
+            run("cd '%s/.gen-1/certs' && %s", dir, bad[i][0]);
+            /* The open itself does not read links: the walk leaves them to their use. */
+            assert_int_equal(dbt_reader_open(&rd, dir, c, &err), 0);
+            assert_int_equal(dbt_reader_check_links(&rd, &err), DBT_R_UNSAFE_CATALOG);
+            if (strstr(err.msg, bad[i][1]) == NULL || strstr(err.msg, "0000abcd.1") == NULL)
+                fail_msg("after %s: message \"%s\" lacks \"%s\"", bad[i][0], err.msg, bad[i][1]);
+            dbt_reader_close(&rd);
+            run("rm '%s/.gen-1/certs/0000abcd.1'", dir);
+        }
+    }
+    if (geteuid() == 0) {
+        run("chown -h nobody '%s/.gen-1/certs/0000abcd.0'", dir);
+        assert_int_equal(dbt_reader_open(&rd, dir, checked, &err), 0);
+        assert_int_equal(dbt_reader_check_links(&rd, &err), DBT_R_UNSAFE_CATALOG);
+        assert_non_null(strstr(err.msg, "is owned by uid"));
+        dbt_reader_close(&rd);
+    }
+    dbt_reader_checked_free(checked);
 }
 
 static void test_index(void **state)
@@ -322,7 +421,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_reads_current_generation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_walks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verdict_keys_nested_dirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cert_reads, setup, teardown),
