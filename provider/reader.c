@@ -170,7 +170,22 @@ struct dbt_reader_checked {
     unsigned long epoch; /* bumped whenever keys change: a reader knows which verdict it had */
     int links;           /* dbt_safe_check_links passed for this verdict too */
     key_list keys;       /* n == 0: nothing remembered */
+    struct timespec at;  /* when the walk remembered was started */
 };
+
+/*
+ * How long a remembered verdict is used. A chmod or chown of a file changes no directory, so no
+ * key sees it; a verdict older than this is walked again, so that such a change to a file no
+ * search reads (a bundle file, a meta file, the lock) refuses the catalog in a running process
+ * within this time, as it does at once in a new one. One walk per second costs a long-lived
+ * process well under 0.1% of its time; every file a search reads is checked as it is read.
+ */
+#define VERDICT_MAX_AGE_NS 1000000000LL
+
+static long long ts_ns(const struct timespec *t)
+{
+    return (long long)t->tv_sec * 1000000000LL + t->tv_nsec;
+}
 
 static void keys_free(key_list *l)
 {
@@ -262,7 +277,8 @@ struct open_stats {
  * that is not dbtrust's and everything below it) is looked at again by name. A directory added
  * anywhere changes its parent, which is on the list; so while the list matches, the walk would
  * see the same directories with the same entries, modes and owners. Files change no directory
- * when chmod'ed: each one the reader opens is checked as it is read.
+ * when chmod'ed: each one the reader opens is checked as it is read, and a verdict is used for
+ * VERDICT_MAX_AGE_NS at most, so that a chmod of any other is seen within that time.
  */
 static int checked_same(dbt_reader_checked *c, int catfd, const struct open_stats *o,
                         unsigned long *epoch)
@@ -274,7 +290,8 @@ static int checked_same(dbt_reader_checked *c, int catfd, const struct open_stat
 
     if (c == NULL || pthread_mutex_trylock(&c->lock) != 0)
         return 0;
-    same = c->keys.n > 0;
+    same = c->keys.n > 0 && ts_ns(&o->start) >= ts_ns(&c->at) &&
+           ts_ns(&o->start) - ts_ns(&c->at) < VERDICT_MAX_AGE_NS;
     for (size_t i = 0; same && i < c->keys.n; i++) {
         const char *rel = c->keys.v[i].rel;
 
@@ -333,6 +350,7 @@ static void checked_store(dbt_reader_checked *c, key_list *keys, const struct ti
         return;
     keys_free(&c->keys);
     c->keys = *keys;
+    c->at = *start;
     memset(keys, 0, sizeof(*keys));
     c->links = 0;
     *epoch = ++c->epoch;

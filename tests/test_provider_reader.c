@@ -250,6 +250,41 @@ static void test_verdict_keys_nested_dirs(void **state)
     dbt_reader_checked_free(checked);
 }
 
+/* A chmod of a file changes no directory, so no key sees it: a remembered verdict is used for
+ * one second at most (reader.c, VERDICT_MAX_AGE_NS), after which a running process refuses the
+ * catalog as a new one does at once. Files no search reads: a bundle file, the lock. */
+static void test_verdict_ages(void **state)
+{
+    dbt_reader_checked *checked = dbt_reader_checked_new();
+    dbt_reader rd;
+    dbt_err err;
+    static const char *const damage[][2] = {
+        {".gen-1/bundles/a.pem", "0666"},
+        {".lock", "0646"},
+    };
+    struct timespec second = {1, 200000000};
+
+    (void)state;
+    assert_non_null(checked);
+    run("cd '%s' && touch .lock && chmod 0644 .lock", dir);
+    sleep_settle();
+    for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+        assert_int_equal(dbt_reader_open(&rd, dir, checked, &err), 0);
+        dbt_reader_close(&rd);
+        /* A new process refuses it at once. */
+        run("cd '%s' && chmod %s %s", dir, damage[i][1], damage[i][0]);
+        assert_int_equal(dbt_reader_open(&rd, dir, NULL, &err), DBT_R_UNSAFE_CATALOG);
+        nanosleep(&second, NULL);
+        if (dbt_reader_open(&rd, dir, checked, &err) != DBT_R_UNSAFE_CATALOG)
+            fail_msg("chmod %s %s: still served by a remembered verdict after 1.2 s", damage[i][1],
+                     damage[i][0]);
+        assert_non_null(strstr(err.msg, "writable by others"));
+        run("cd '%s' && chmod 0644 %s", dir, damage[i][0]);
+        sleep_settle();
+    }
+    dbt_reader_checked_free(checked);
+}
+
 static void test_hash_links(void **state)
 {
     dbt_reader rd;
@@ -422,6 +457,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_walks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verdict_keys_nested_dirs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verdict_ages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hash_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index, setup, teardown),
