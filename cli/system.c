@@ -337,8 +337,11 @@ int cli_cmd_env(int argc, char **argv)
     if (env_catalog_ok(dbt_catalog_path(cat)) != 0)
         goto end;
     snprintf(certs, sizeof(certs), "%s/certs", dbt_catalog_path(cat));
+    /* Set but empty, SSL_CERT_DIR makes OpenSSL read no directory at all (not its default
+     * one): the catalog is then the only directory, and nothing the operator turned off is
+     * turned back on. */
     cur = getenv("SSL_CERT_DIR");
-    if (cur == NULL || *cur == '\0')
+    if (cur == NULL)
         cur = X509_get_default_cert_dir();
     cap = strlen(cur) + strlen(certs) + 2;
     if ((copy = strdup(cur)) == NULL || (out = malloc(cap)) == NULL) {
@@ -346,7 +349,12 @@ int cli_cmd_env(int argc, char **argv)
         goto end;
     }
     out[0] = '\0';
-    for (tok = strtok_r(copy, ":", &save); tok != NULL; tok = strtok_r(NULL, ":", &save)) {
+    for (save = copy; (tok = strsep(&save, ":")) != NULL;) {
+        if (tok[0] == '\0') {
+            if (*cur != '\0')
+                cli_warn("dropping an empty entry from SSL_CERT_DIR (OpenSSL skips it)");
+            continue;
+        }
         if (!env_entry_ok(tok, "SSL_CERT_DIR"))
             continue;
         if (strcmp(tok, certs) == 0)
@@ -1717,8 +1725,9 @@ static int system_status(void)
     }
     /* Resolve each CA the way a TLS client would: the default file and directories
      * (X509_STORE_set_default_paths), lookup by subject; but never open what would block. */
-    defdirs = envdir != NULL && *envdir != '\0' ? envdir : X509_get_default_cert_dir();
-    deffile = envfile != NULL && *envfile != '\0' ? envfile : X509_get_default_cert_file();
+    /* Set but empty, either variable makes OpenSSL read nothing of that kind. */
+    defdirs = envdir != NULL ? envdir : X509_get_default_cert_dir();
+    deffile = envfile != NULL ? envfile : X509_get_default_cert_file();
     if (lookup_hazards(defdirs, NULL) > 0) {
         printf("OpenSSL's default lookup would open entries that are not certificate files (a "
                "FIFO blocks every program that looks that subject up): remove them\n");
@@ -1730,12 +1739,14 @@ static int system_status(void)
     if ((store = X509_STORE_new()) == NULL ||
         (lu = X509_STORE_add_lookup(store, X509_LOOKUP_file())) == NULL ||
         (hd = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir())) == NULL ||
-        X509_LOOKUP_add_dir(hd, defdirs, X509_FILETYPE_PEM) != 1 ||
+        (*defdirs != '\0' && X509_LOOKUP_add_dir(hd, defdirs, X509_FILETYPE_PEM) != 1) ||
         (ctx = X509_STORE_CTX_new()) == NULL || X509_STORE_CTX_init(ctx, store, NULL, NULL) != 1) {
         cli_error("cannot load OpenSSL's default verify paths");
         goto end;
     }
-    if (stat(deffile, &fst) == 0 && !S_ISREG(fst.st_mode))
+    if (*deffile == '\0') {
+        /* SSL_CERT_FILE set but empty: OpenSSL loads no file */
+    } else if (stat(deffile, &fst) == 0 && !S_ISREG(fst.st_mode))
         printf("note: the default certificate file %s is %s: not read\n", cli_esc(deffile),
                kind_of(fst.st_mode));
     else
@@ -1788,6 +1799,21 @@ static int check_dir(const char *dir)
         cli_error("OpenSSL's default certificate directory %s %s; this system keeps its trust "
                   "elsewhere: use 'dbtrust env' for a scoped SSL_CERT_DIR instead",
                   dir, errno == ENOENT ? "does not exist" : "is not a directory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether path can be recorded in the state file and the bundle file's markers; says why not. */
+static int wired_path_ok(const char *what, const char *path)
+{
+    if (path[0] != '/' || dbt_escape_needed(path, strlen(path))) {
+        cli_error("the %s path %s %s, which the system wiring's files cannot record safely; "
+                  "use a path without control characters (--catalog DIR, or the "
+                  "DBTRUST_SYSTEM_* variables); nothing was changed",
+                  what, path,
+                  path[0] != '/' ? "is not absolute"
+                                 : "holds a control character or bytes that are not UTF-8");
         return -1;
     }
     return 0;
@@ -1882,6 +1908,12 @@ int cli_cmd_system(int argc, char **argv)
             snprintf(target, sizeof(target), "%s", bundle ? sys_cert_file() : sys_cert_dir());
         }
     }
+    /* Both paths are written as they are into the state file, and the catalog's into the
+     * bundle file's marker lines: a line break there would let the path add lines (a whole
+     * PEM block, another state key) to files every TLS client or the next run reads. */
+    if (enable && (wired_path_ok("catalog", catalog) != 0 ||
+                   wired_path_ok(bundle ? "bundle file" : "certificate directory", target) != 0))
+        goto end;
     if ((!bundle && check_dir(target) != 0) || load_wants(cat, &w, &nw) != 0)
         goto end;
     /* Record first: even a crash half-way is then repaired by refresh or undone by disable. */

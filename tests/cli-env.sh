@@ -139,4 +139,25 @@ for bad in "$tmp/co:lon" "$tmp/"$'ta\tb' "$tmp/"$'new\nline' "$tmp/"$'esc\e[31m'
     done
 done
 
+# SSL_CERT_DIR set but empty: OpenSSL then reads no directory (not its default one), so env
+# must pass on the catalog alone rather than turn the system directory back on; and the empty
+# entries of a list are dropped with a warning, as the help says.
+mkcat "$PWD/ecat"
+SSL_CERT_DIR= "$DBTRUST" --catalog "$PWD/ecat" env >out 2>err || fail "env with SSL_CERT_DIR='': $(cat err)"
+got=$(SSL_CERT_DIR= sh_value dash SSL_CERT_DIR)
+[ "$got" = "$PWD/ecat/certs|" ] || fail "env with SSL_CERT_DIR='' gives '$got', wanted the catalog alone"
+if [ -n "${ISRG:=$(ls /usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt 2>/dev/null)}" ]; then
+    # the fact the rule rests on, on this OpenSSL
+    SSL_CERT_FILE=/nonexistent SSL_CERT_DIR= openssl verify "$ISRG" >/dev/null 2>&1 &&
+        fail "OpenSSL read a directory with SSL_CERT_DIR=''"
+fi
+for v in "/a::/b" ":/a" "/a:"; do
+    SSL_CERT_DIR=$v "$DBTRUST" --catalog "$PWD/ecat" env >out 2>err || fail "env with SSL_CERT_DIR=$v"
+    grep -q "dropping an empty entry" err || fail "SSL_CERT_DIR=$v: no warning for the empty entry: $(cat err)"
+    got=$(sh_value dash SSL_CERT_DIR)
+    want=$(tr -s ':' <<<"${v#:}")
+    want=${want%:}
+    [ "$got" = "$want:$PWD/ecat/certs|" ] || fail "SSL_CERT_DIR=$v gives '$got'"
+done
+
 exit $failed

@@ -164,5 +164,34 @@ for k in $state_kinds; do
     expect_eq "... the state directory is untouched" "$(ls -la "$w/state" | sort)" "$before"
 done
 
+# A catalog path that would add lines to the wiring's files (the bundle file's marker and the
+# state file record it): a line break followed by a whole PEM block, or by a state key and ESC,
+# is refused by enable, in both modes, before anything is written.
+for mode in links bundle; do
+    for kind in pem key; do
+        fresh
+        if [ $kind = pem ]; then
+            odd=$w/c$'\n'"$(sed -n 2p "$pki/other-root.pem" | tr / _)"$'\nx'
+        else
+            odd=$w/c$'\n'"certdir=$w/elsewhere"$'\e[31m'
+        fi
+        mkdir -p "$odd" && chmod 755 "$odd"
+        "$DBTRUST" --catalog "$odd" import -q --bundle demo "$pki/demo-bundle.pem" >/dev/null 2>&1 ||
+            { not_ok "$mode/$kind: cannot make the catalog"; continue; }
+        bsum=$(sha256sum <"$w/bundle.crt") before=$(snapshot)
+        opt=""
+        [ $mode = bundle ] && opt=--bundle-file
+        run "$DBTRUST" --catalog "$odd" system enable $opt
+        [ $rc = 1 ] && grep -q "control character" <<<"$out" &&
+            ok "$mode/$kind: enable refuses a catalog path with a line break" ||
+            not_ok "$mode/$kind: enable: exit $rc: ${out:0:300}"
+        [ ! -e "$w/state/system-state" ] && [ "$(sha256sum <"$w/bundle.crt")" = "$bsum" ] &&
+            [ "$(snapshot)" = "$before" ] && ok "$mode/$kind: no state file, bundle file and directory unchanged" ||
+            not_ok "$mode/$kind: something was written"
+        grep -q $'\e' <<<"$out" && not_ok "$mode/$kind: raw ESC in the message"
+        rm -rf "$w/c"$'\n'*
+    done
+done
+
 echo "cli-system-hostile: $passed passed, $failed failed"
 [ "$failed" = 0 ]
