@@ -1564,7 +1564,7 @@ static int env_lazy(const char *shell)
                 "Rebuild the directory from the same sources (update-ca-certificates, or "
                 "openssl rehash %s) so that it holds them, or keep the stock mode "
                 "('dbtrust env', 'dbtrust system enable').\n",
-                dirs);
+                cli_esc(dirs));
         goto end;
     }
     if (env_catalog_ok(dbt_catalog_path(cat)) != 0 ||
