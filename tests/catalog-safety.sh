@@ -120,6 +120,46 @@ else
     echo "# not root: device nodes and foreign owners need root, skipped"
 fi
 
+# fifo NAME FILE: FILE (relative to the copy) replaced by a FIFO. verify never blocks opening
+# what the catalog holds: within 20 s it exits 1 naming the FIFO (it is opened non-blocking,
+# never waited on). A hang here is exit status 124.
+fifo() {
+    local name=$1 f=$2 out rc
+    fresh "$name"
+    rm -rf "${C:?}/$f" && mkdir -p "$(dirname "$C/$f")" && mkfifo "$C/$f" ||
+        { not_ok "$name: cannot make the FIFO"; return; }
+    out=$(cd "$C" && timeout 20 "$dbt" --catalog "$C" verify 2>&1 </dev/null)
+    rc=$?
+    if [ $rc = 1 ] && grep -qF -- "$f is neither a file" <<<"$out" && grep -qF "(a FIFO)" <<<"$out"; then
+        ok "$name: verify exits 1 at once naming the FIFO"
+    else
+        not_ok "$name: verify exit status $rc (124: it blocked); output: ${out:0:400}"
+    fi
+    out=$(timeout 20 "$dbt" --catalog "$C" verify --quiet 2>&1 </dev/null)
+    rc=$?
+    [ $rc = 1 ] && [ -z "$out" ] && ok "$name: verify --quiet exits 1 at once" ||
+        not_ok "$name: verify --quiet exit status $rc (124: it blocked); output: ${out:0:300}"
+}
+gen=$(readlink "$W/template/current")
+fifo fifo-cert-file "$gen/certs/$rsha.pem"
+fifo fifo-other-cert-file "$gen/certs/$osha.pem"
+fifo fifo-index "$gen/certs/index"
+fifo fifo-bundle-pem "$gen/bundles/rds.pem"
+fifo fifo-meta "$gen/bundles/other.meta"
+fifo fifo-new-meta "$gen/bundles/new.meta"
+fifo fifo-empty-pem "empty.pem"
+fifo fifo-stray-dir "junk/deep/f.pem"
+fifo fifo-old-gen-index ".gen-1/certs/index"
+fifo fifo-hash-link-name "$gen/certs/$rhash.5"
+# A hash link whose target is a FIFO named as a certificate file.
+fresh fifo-link-target
+mkfifo "$G/certs/$(printf '%064d' 7).pem" && ln -s "$(printf '%064d' 7).pem" "$G/certs/$rhash.1"
+out=$(timeout 20 "$dbt" --catalog "$C" verify 2>&1 </dev/null)
+rc=$?
+[ $rc = 1 ] && grep -qF "$(printf '%064d' 7).pem is neither a file" <<<"$out" &&
+    ok "fifo-link-target: verify exits 1 at once naming the FIFO" ||
+    not_ok "fifo-link-target: verify exit status $rc (124: it blocked); output: ${out:0:400}"
+
 # damaged NAME MESSAGE LIST DAMAGE...: verify exits 1 naming it; LIST=fail: list fails with
 # MESSAGE too, LIST=ok: list does not read that part, LIST=other text: list fails with that.
 damaged() {
