@@ -613,15 +613,17 @@ static void verify_usage(FILE *out)
 }
 
 struct verify_out {
-    int quiet, write_failed;
+    int quiet;
 };
 
+/* A write that fails here is reported once, by cli_stdout_flush below (and main's final check
+ * says nothing more): the printf's errno would be gone by then anyway. */
 static void verify_problem(void *arg, const char *problem)
 {
     struct verify_out *o = arg;
 
-    if (!o->quiet && printf("problem: %s\n", problem) < 0)
-        o->write_failed = 1;
+    if (!o->quiet)
+        printf("problem: %s\n", cli_esc(problem));
 }
 
 int cli_cmd_verify(int argc, char **argv)
@@ -631,7 +633,7 @@ int cli_cmd_verify(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct verify_out o = {0, 0};
+    struct verify_out o = {0};
     char buf[4096];
     const char *path = cli_catalog_opt;
     dbt_err err;
@@ -665,14 +667,14 @@ int cli_cmd_verify(int argc, char **argv)
     }
     if (!o.quiet) {
         if (n == 0)
-            printf("catalog %s: sound\n", path);
+            printf("catalog %s: sound\n", cli_esc(path));
         else
-            printf("catalog %s: %d problem%s\n", path, n, n == 1 ? "" : "s");
+            printf("catalog %s: %d problem%s\n", cli_esc(path), n, n == 1 ? "" : "s");
     }
-    if (o.write_failed || fflush(stdout) != 0 || ferror(stdout)) {
-        cli_error("cannot write to standard output: %s", strerror(errno));
+    /* Exit status 1 either way; a write failure is told apart by its one line on standard
+     * error ("writing standard output: REASON"), which a damaged catalog never prints. */
+    if (cli_stdout_flush() != 0)
         return CLI_FAIL;
-    }
     return n == 0 ? CLI_OK : CLI_FAIL;
 }
 
