@@ -18,6 +18,7 @@
 
 #include "catalog_int.h"
 #include "catsafe.h"
+#include "escape.h"
 #include "fsutil.h"
 
 #define REBUILD "any change rebuilds the generation: run dbtrust import again for a bundle"
@@ -28,23 +29,151 @@ struct vctx {
     int n;
 };
 
+/* Every problem goes out escaped as a whole (lib/escape.h): paths and entry names in the
+ * catalog, and lib/'s messages quoting them, can hold anything, and escaping escaped text again
+ * changes nothing. A line is as long as it needs (paths up to PATH_MAX, each byte up to 4). */
 static void report(struct vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report(struct vctx *v, const char *fmt, ...)
 {
-    char buf[2048];
+    char *buf = NULL, *esc = NULL;
     va_list ap;
+    int len;
 
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     v->n++;
+    if (len >= 0 && (buf = malloc((size_t)len + 1)) != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(buf, (size_t)len + 1, fmt, ap);
+        va_end(ap);
+        esc = dbt_escape_dup(buf, (size_t)len);
+    }
     if (v->fn != NULL)
-        v->fn(v->arg, buf);
+        v->fn(v->arg, esc != NULL ? esc : "(a problem that cannot be shown: out of memory)");
+    free(esc);
+    free(buf);
+}
+
+#define NO_COMMAND                                                                                 \
+    "its path holds bytes shown as \\xNN, so no command is given: a pasted one would name "        \
+    "another file"
+
+/*
+ * A command that applies cmd ("rm", "rm -r", "chmod go-w", ...) to exactly path, safe to paste
+ * into a POSIX shell: the path single-quoted, so that nothing in it is expanded and a leading
+ * '-' is an operand. A path with bytes that the printed line shows escaped cannot be spelled
+ * that way: the file is then named by its inode number in its parent directory, when the
+ * parent's path prints as it is. NULL when no command can be given (or memory runs out).
+ */
+static char *command_for(const char *cmd, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *q = NULL, *parent = NULL, *out = NULL;
+    struct stat st;
+
+    if (!dbt_escape_needed(path, strlen(path))) {
+        if ((q = dbt_shell_quote_dup(path)) != NULL)
+            out = dbt_cat_asprintf("%s -- %s", cmd, q);
+        goto end;
+    }
+    if (slash == NULL || slash == path || dbt_escape_needed(path, (size_t)(slash - path)) ||
+        fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        goto end;
+    if ((parent = strndup(path, (size_t)(slash - path))) == NULL ||
+        (q = dbt_shell_quote_dup(parent)) == NULL)
+        goto end;
+    /* -P (find's default): the start is not followed if it is a symlink, so parent must be a
+     * path without one at its end; the walk's and these checks' paths are. */
+    out = dbt_cat_asprintf("find %s -mindepth 1 -maxdepth 1 -inum %llu -exec %s -- {} +", q,
+                           (unsigned long long)st.st_ino, cmd);
+end:
+    free(parent);
+    free(q);
+    return out;
+}
+
+/*
+ * The safety walk (lib/catsafe.c) suggests a command at the end of some messages, with the path
+ * the message starts with printed raw ("... remove it (rm PATH)", "run chmod go-w PATH"). This
+ * puts the paste-safe form of command_for in its place. A suggestion is recognised only when the
+ * text after the command word is the very path the message starts with, followed by exactly the
+ * walk's own ending, so a name that imitates a suggestion is never taken for one. Returns a new
+ * message, or NULL to use msg as it is (no suggestion in it).
+ */
+static char *walk_commands(const char *msg)
+{
+    static const struct {
+        const char *marker, *cmd, *tails[3];
+        char term;
+    } forms[] = {
+        {"(rm -r ", "rm -r", {"", " and import again", " or import again"}, ')'},
+        {"(rm ", "rm", {"", " and import again", " or import again"}, ')'},
+        {"run chmod go-w ", "chmod go-w", {"", NULL, NULL}, '\0'},
+        {"run chown root ", "chown root", {" (or remove it)", NULL, NULL}, ' '},
+    };
+    const char *start = strncmp(msg, "lock file ", 10) == 0 ? msg + 10 : msg;
+
+    for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+        size_t mlen = strlen(forms[f].marker);
+
+        for (const char *at = strstr(msg, forms[f].marker); at != NULL;
+             at = strstr(at + 1, forms[f].marker)) {
+            const char *arg = at + mlen, *rest;
+            size_t l = 0;
+            int tail_ok = 0;
+            char *path, *cmd, *out;
+
+            while (arg[l] != '\0' && arg[l] == start[l])
+                l++;
+            if (l == 0 || arg[l] != forms[f].term)
+                continue;
+            rest = arg + l + (forms[f].term == ')' ? 1 : 0);
+            for (size_t t = 0; t < 3 && forms[f].tails[t] != NULL; t++)
+                tail_ok |= strcmp(rest, forms[f].tails[t]) == 0;
+            if (!tail_ok || (path = strndup(arg, l)) == NULL)
+                continue;
+            cmd = command_for(forms[f].cmd, path);
+            out = dbt_cat_asprintf("%.*s%s%s%s%s", (int)(at - msg), msg,
+                                   forms[f].term == ')' ? "(" : "run ",
+                                   cmd != NULL ? cmd : forms[f].cmd,
+                                   cmd != NULL ? "" : (forms[f].term == ')' ? ": " : " on it: "),
+                                   cmd != NULL ? "" : NO_COMMAND);
+            if (out != NULL && forms[f].term == ')') {
+                char *o2 = dbt_cat_asprintf("%s)%s", out, rest);
+                free(out);
+                out = o2;
+            } else if (out != NULL && forms[f].term == ' ') {
+                char *o2 = dbt_cat_asprintf("%s%s", out, rest);
+                free(out);
+                out = o2;
+            }
+            free(cmd);
+            free(path);
+            return out;
+        }
+    }
+    return NULL;
 }
 
 static void walk_report(void *arg, const char *problem)
 {
-    report(arg, "%s", problem);
+    char *safe = walk_commands(problem);
+
+    report(arg, "%s", safe != NULL ? safe : problem);
+    free(safe);
+}
+
+/* "remove it (rm -- 'PATH')" for a stray entry, or why no command is given. */
+static void report_stray(struct vctx *v, const char *path, const char *why)
+{
+    char *cmd = command_for("rm", path);
+
+    if (cmd != NULL)
+        report(v, "%s %s: remove it (%s)", path, why, cmd);
+    else
+        report(v, "%s %s: remove it (" NO_COMMAND ")", path, why);
+    free(cmd);
 }
 
 static int cmp_sha(const void *a, const void *b)
@@ -151,10 +280,11 @@ static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
         tl = readlinkat(fd, e, target, sizeof(target) - 1);
         unsigned long hash = len >= 10 && e[8] == '.' ? strtoul(e, &end, 16) : 0;
         if (tl < 0 || len < 10 || e[8] != '.' || end != e + 8) {
-            report(v,
-                   "%s/%s is not part of the catalog layout (neither the index, a "
-                   "<sha256>.pem nor a <hash>.<n> link): remove it (rm %s/%s)",
-                   cat->certs_dir, e, cat->certs_dir, e);
+            char *full = dbt_cat_asprintf("%s/%s", cat->certs_dir, e);
+            report_stray(v, full != NULL ? full : e,
+                         "is not part of the catalog layout (neither the index, a "
+                         "<sha256>.pem nor a <hash>.<n> link)");
+            free(full);
             continue;
         }
         target[tl] = '\0';
@@ -363,11 +493,15 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
                 name[base] = '\0';
                 ok = nnames > 0 && bsearch(&p, names, nnames, sizeof(*names), cmp_str) != NULL;
             }
-            if (!ok)
-                report(v,
-                       "%s/bundles/%s is not a bundle's .pem or .meta (or the .meta of a bundle "
-                       "without a .pem): remove it (rm %s/bundles/%s)",
-                       cat->path, de->d_name, cat->path, de->d_name);
+            if (!ok) {
+                /* The generation's real path: find does not follow the "bundles" link. */
+                char *full =
+                    dbt_cat_asprintf("%s/%s/bundles/%s", cat->path, cat->gen_name, de->d_name);
+                report_stray(v, full != NULL ? full : de->d_name,
+                             "is not a bundle's .pem or .meta (or the .meta of a bundle without "
+                             "a .pem)");
+                free(full);
+            }
         }
         closedir(d);
     } else if (fd >= 0) {

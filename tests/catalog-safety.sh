@@ -160,6 +160,68 @@ rc=$?
     ok "fifo-link-target: verify exits 1 at once naming the FIFO" ||
     not_ok "fifo-link-target: verify exit status $rc (124: it blocked); output: ${out:0:400}"
 
+# hostile NAME WHERE ENTRY KIND: an entry named ENTRY (a file, or a directory for KIND=dir)
+# planted in WHERE (certs, bundles or the generation itself, "gen"). verify exits 1, prints no
+# byte that can drive a terminal, shows the name escaped, keeps one problem a line; every
+# command it suggests, run by sh, (1) with rm replaced by a function gets exactly that path as
+# its one operand, and (2) run for real in the copy removes that entry and nothing else,
+# expands nothing (no file appears in the empty directory it runs in), and leaves a catalog
+# verify calls sound.
+hostile() {
+    local name=$1 where=$2 entry=$3 kind=$4 dir path rc cmd args n=0 sandbox before
+    fresh "$name"
+    case $where in gen) dir=$G ;; *) dir=$G/$where ;; esac
+    path=$(realpath "$dir")/$entry
+    before=$(cd "$C" && find . | sort)
+    if [ "$kind" = dir ]; then mkdir -- "$path"; else : >"$path"; fi ||
+        { not_ok "$name: cannot plant the entry"; return; }
+    "$dbt" --catalog "$C" verify >"$W/$name.out" 2>"$W/$name.err"
+    rc=$?
+    [ $rc = 1 ] || not_ok "$name: verify exit status $rc, wanted 1"
+    python3 "$src/tests/lib/verify_names.py" "$W/$name.out" "$W/$name.err" "$path" >"$W/$name.cmds" &&
+        ok "$name: verify escapes the name in every line" ||
+        { not_ok "$name: verify output is not safe"; return; }
+    sandbox=$W/$name.sandbox
+    mkdir "$sandbox"
+    while IFS= read -r -d '' cmd; do
+        n=$((n + 1))
+        case $cmd in
+        rm\ *)
+            args=$(cd "$sandbox" && sh -c 'rm() { printf "%s\n" "$#"; for a; do printf "[%s]" "$a"; done; }; '"$cmd")
+            case $args in
+            "2"$'\n'"[--][$path]" | "3"$'\n'"[-r][--][$path]") ok "$name: suggestion $n names exactly the entry" ;;
+            *) not_ok "$name: suggestion $n ($cmd) gives rm: $args" ;;
+            esac
+            ;;
+        find\ *) ok "$name: suggestion $n finds the entry by inode" ;;
+        *) not_ok "$name: suggestion $n is neither rm nor find: $cmd" ;;
+        esac
+        (cd "$sandbox" && sh -c "$cmd") >/dev/null 2>&1
+    done <"$W/$name.cmds"
+    [ $n -gt 0 ] || not_ok "$name: verify suggests no command (it should: the name or its inode)"
+    if [ -e "$path" ] || [ -L "$path" ]; then
+        not_ok "$name: the suggestions left the entry in place"
+    elif [ "$before" != "$(cd "$C" && find . | sort)" ]; then
+        not_ok "$name: the suggestions changed something else in the catalog"
+    elif [ -n "$(ls -A "$sandbox")" ]; then
+        not_ok "$name: running the suggestions expanded something: $(ls -A "$sandbox")"
+    else
+        ok "$name: the suggestions remove exactly the entry"
+        expect "$name: verify says sound afterwards" ok "sound" "$dbt" --catalog "$C" verify
+    fi
+}
+i=0
+for entry in $'esc\033[31mred' $'bel\007' $'cr\rx' $'nl\nproblem: fake' 'sp ace' "q'uo'te" \
+    '$(touch pwned)' '`touch pwned`' '-rf x' $'bad\xff\xfeutf8' $'bidi\xe2\x80\xaetxt.pem' \
+    $'c1\xc2\x9bx' '; touch pwned #' 'x) (rm -r y' '*'; do
+    i=$((i + 1))
+    hostile "hostile-certs-$i" certs "$entry" file
+    hostile "hostile-bundles-$i" bundles "$entry" file
+done
+hostile hostile-gen-dir gen $'d\033]0;title\007ir' dir
+hostile hostile-gen-dir-quote gen "it's \$(id)" dir
+hostile hostile-gen-file gen "-n '; touch pwned" file
+
 # damaged NAME MESSAGE LIST DAMAGE...: verify exits 1 naming it; LIST=fail: list fails with
 # MESSAGE too, LIST=ok: list does not read that part, LIST=other text: list fails with that.
 damaged() {

@@ -65,7 +65,7 @@ tests_test_provider_cnf_SOURCES = tests/test_provider_cnf.c provider/cnf.c provi
 tests_test_provider_cnf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
 TESTS += tests/provider-storeutl.sh
 dist_noinst_SCRIPTS += tests/provider-storeutl.sh tests/lib/mkcatalog.sh
-EXTRA_DIST += tests/lib/provider.sh
+EXTRA_DIST += tests/lib/provider.sh tests/lib/verify_names.py
 
 # Catalog (lib/catalog.c): cmocka units and the SIGKILL test; tests/catalog_view.[ch] checks a
 # catalog's hashed view with OpenSSL alone.
