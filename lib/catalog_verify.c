@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -401,6 +402,187 @@ static void check_bundle_file(struct vctx *v, dbt_catalog *cat, const char *name
     free(sorted);
 }
 
+/* Problems shown for one .meta: a hostile one (64 KiB of bad lines) gets a few lines and a count,
+ * not thousands. */
+#define META_MAX_PROBLEMS 8
+/* Bytes of a bad value or line quoted in a message. */
+#define SHOWN_MAX 64
+/* A change copies the other bundles' .meta values as they are: only importing the bundle itself
+ * writes its .meta anew. */
+#define META_FIX "import that bundle again, which writes its .meta anew"
+/* The longest line the writer makes: "origin=" and an origin of up to 1023 bytes. */
+#define META_LINE_MAX (sizeof("origin=") - 1 + sizeof(((dbt_catalog_meta *)0)->origin) - 1)
+/* More certificates than a catalog directory may hold entries is not a count dbtrust wrote. */
+#define META_COUNT_MAX DBT_SAFE_MAX_ENTRIES
+
+static int all_hex_lower(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+static int all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return n > 0;
+}
+
+/* One of the names the writers record: dbt_format_key of a format, or "mixed" (inputs of
+ * different formats in one import). */
+static int known_format(const char *s, size_t n)
+{
+    char key[32];
+
+    if (n == 5 && memcmp(s, "mixed", 5) == 0)
+        return 1;
+    for (int f = DBT_FMT_UNKNOWN; f <= DBT_FMT_JKS; f++) {
+        dbt_format_key((dbt_format)f, key, sizeof(key));
+        if (strlen(key) == n && memcmp(key, s, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" naming a real UTC time (no February 30, no hour 24): what strftime
+ * wrote. */
+static int valid_time(const char *s, size_t n)
+{
+    static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+    struct tm tm, back;
+    time_t t;
+
+    if (n != sizeof(form) - 1)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (form[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != form[i])
+            return 0;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = atoi(s) - 1900;
+    tm.tm_mon = atoi(s + 5) - 1;
+    tm.tm_mday = atoi(s + 8);
+    tm.tm_hour = atoi(s + 11);
+    tm.tm_min = atoi(s + 14);
+    tm.tm_sec = atoi(s + 17);
+    back = tm;
+    if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &tm) == NULL)
+        return 0;
+    return tm.tm_year == back.tm_year && tm.tm_mon == back.tm_mon && tm.tm_mday == back.tm_mday &&
+           tm.tm_hour == back.tm_hour && tm.tm_min == back.tm_min && tm.tm_sec == back.tm_sec;
+}
+
+/* What is wrong with value v (n bytes) of key k, or NULL when it has the writer's form. */
+static const char *meta_value_problem(int k, const char *v, size_t n)
+{
+    switch (k) {
+    case 0: /* origin: recorded escaped, so nothing in it needs escaping */
+        if (n >= sizeof(((dbt_catalog_meta *)0)->origin))
+            return "is longer than 1023 bytes";
+        return dbt_escape_needed(v, n) ? "holds control characters, bidirectional controls or "
+                                         "bytes that are not UTF-8 (shown as \\xNN)"
+                                       : NULL;
+    case 1: /* sha256 of the imported input; empty when unknown */
+        return n == 0 || (n == 64 && all_hex_lower(v, n)) ? NULL : "is not 64 lowercase hex digits";
+    case 2:
+        return known_format(v, n) ? NULL
+                                  : "is not a format name dbtrust records (pem, der, pkcs-7-pem, "
+                                    "pkcs-7-der, pkcs-12, jks, unknown, mixed)";
+    case 3:
+        return valid_time(v, n) ? NULL : "is not a UTC time of the form 2026-11-22T18:19:20Z";
+    case 4:
+        if (!all_digits(v, n) || (n > 1 && v[0] == '0'))
+            return "is not a decimal number without leading zeros";
+        if (n > 7 || strtoul(v, NULL, 10) > META_COUNT_MAX)
+            return "is more certificates than a catalog holds (1000000)";
+        return NULL;
+    }
+    return NULL;
+}
+
+/* The .meta as written: the lines origin=, sha256=, format=, imported=, count= (each once, no
+ * other line, each ending in a newline), each value in the form its writer gives it. The
+ * readers ignore what they do not use; verify says what no dbtrust wrote. One pass over at most
+ * DBT_CAT_META_MAX bytes. */
+static void check_meta_file(struct vctx *v, dbt_catalog *cat, const char *name)
+{
+    static const char *const keys[] = {"origin", "sha256", "format", "imported", "count"};
+    size_t seen[sizeof(keys) / sizeof(keys[0])] = {0};
+    char rel[DBT_CATALOG_NAME_MAX + 16], *file;
+    unsigned char *data = NULL;
+    size_t len = 0, line = 0, shown = 0, hidden = 0;
+    dbt_err e;
+
+    snprintf(rel, sizeof(rel), "bundles/%s.meta", name);
+    if ((file = dbt_cat_asprintf("%s/%s/%s", cat->path, cat->gen_name, rel)) == NULL)
+        return;
+    /* A .meta that cannot be read, or holds a NUL, was reported by the bundle's load. */
+    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_CAT_META_MAX, &data, &len, file, &e) != 0 ||
+        strlen((char *)data) != len)
+        goto end;
+#define META_PROBLEM(...)                                                                          \
+    do {                                                                                           \
+        if (shown++ < META_MAX_PROBLEMS)                                                           \
+            report(v, __VA_ARGS__);                                                                \
+        else                                                                                       \
+            hidden++;                                                                              \
+    } while (0)
+    for (const char *p = (const char *)data, *stop = p + len; p < stop;) {
+        const char *eol = memchr(p, '\n', (size_t)(stop - p)), *eq;
+        size_t l = eol != NULL ? (size_t)(eol - p) : (size_t)(stop - p), kl, k;
+        const char *why;
+
+        line++;
+        if (eol == NULL)
+            META_PROBLEM("%s line %zu does not end with a newline: the file is cut short; %s", file,
+                         line, META_FIX);
+        eq = memchr(p, '=', l);
+        kl = eq != NULL ? (size_t)(eq - p) : l;
+        for (k = 0; eq != NULL && k < sizeof(keys) / sizeof(keys[0]); k++)
+            if (strlen(keys[k]) == kl && memcmp(keys[k], p, kl) == 0)
+                break;
+        if (eq != NULL && k < sizeof(keys) / sizeof(keys[0])) {
+            size_t vl = l - kl - 1;
+
+            if (seen[k] != 0) {
+                META_PROBLEM("%s line %zu: key %s again (first on line %zu): readers would take "
+                             "one of them; %s",
+                             file, line, keys[k], seen[k], META_FIX);
+            } else {
+                seen[k] = line;
+                /* The value shown is cut at SHOWN_MAX bytes: a line stays readable. */
+                if ((why = meta_value_problem((int)k, eq + 1, vl)) != NULL)
+                    META_PROBLEM("%s line %zu: %s value \"%.*s%s\" %s: %s", file, line, keys[k],
+                                 (int)(vl > SHOWN_MAX ? SHOWN_MAX : vl), eq + 1,
+                                 vl > SHOWN_MAX ? "..." : "", why, META_FIX);
+            }
+        } else if (l > META_LINE_MAX) {
+            META_PROBLEM("%s line %zu is %zu bytes long, more than any line dbtrust writes "
+                         "(%zu): %s",
+                         file, line, l, (size_t)META_LINE_MAX, META_FIX);
+        } else if (eq == NULL) {
+            META_PROBLEM("%s line %zu (\"%.*s\") is not a key=value line: %s", file, line,
+                         (int)(l > SHOWN_MAX ? SHOWN_MAX : l), p, META_FIX);
+        } else {
+            META_PROBLEM("%s line %zu: key \"%.*s\" is none that dbtrust writes (origin, "
+                         "sha256, format, imported, count): %s",
+                         file, line, (int)(kl > SHOWN_MAX ? SHOWN_MAX : kl), p, META_FIX);
+        }
+        p += l + (eol != NULL ? 1 : 0);
+    }
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+        if (seen[k] == 0)
+            META_PROBLEM("%s has no %s line: %s", file, keys[k], META_FIX);
+#undef META_PROBLEM
+    if (hidden > 0)
+        report(v, "%s: %zu more problems in this file not shown: %s", file, hidden, META_FIX);
+end:
+    free(data);
+    free(file);
+}
+
 /* Every bundle loads (meta parses, PEM parses, count as the meta says) and agrees with the
  * index both ways; bundles/ holds nothing else. */
 static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
@@ -428,6 +610,7 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
 
         if (dbt_catalog_load(cat, names[i], &b, &e) != 0) {
             report(v, "%s", e.msg);
+            check_meta_file(v, cat, names[i]);
             continue;
         }
         shas[i] = calloc(b->n ? b->n : 1, sizeof(**shas));
@@ -455,6 +638,7 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
         }
         dbt_bundle_free(b);
         check_bundle_file(v, cat, names[i], shas[i], nshas[i]);
+        check_meta_file(v, cat, names[i]);
     }
     /* The other way: each bundle the index names holds the certificate. */
     for (size_t i = 0; have_index && i < nidx; i++)

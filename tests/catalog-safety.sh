@@ -274,6 +274,97 @@ damaged bundle-key-block "PEM block 2 is not a CERTIFICATE" ok \
 damaged bundle-duplicate "more than once" ok \
     sh -c 'cat "$G/bundles/other.pem" "$G/bundles/other.pem" >d && cat d >"$G/bundles/other.pem" && rm d &&
         sed -i s/^count=.*/count=2/ "$G/bundles/other.meta"'
+# Each .meta value has the form its writer gives it; verify names the file, the line and the
+# key, with the value escaped. meta_set KEY VALUE sets KEY's line of other.meta (VALUE as bytes;
+# an empty KEY deletes nothing, an unknown one is appended); meta_raw TEXT replaces the file.
+meta_set() {
+    python3 - "$G/bundles/other.meta" "$1" "$2" <<'PY'
+import os, sys
+path, key, val = sys.argv[1], os.fsencode(sys.argv[2]), os.fsencode(sys.argv[3])
+lines = open(path, "rb").read().split(b"\n")
+done = False
+for i, l in enumerate(lines):
+    if l.startswith(key + b"="):
+        lines[i] = key + b"=" + val
+        done = True
+        break
+if not done:
+    lines.insert(len(lines) - 1, key + b"=" + val)
+open(path, "wb").write(b"\n".join(lines))
+PY
+}
+meta_raw() { printf '%s' "$1" >"$G/bundles/other.meta"; }
+meta_bad() {
+    local name=$1 msg=$2
+    shift 2
+    damaged "meta-$name" "$msg" ok "$@"
+}
+ometa=$(readlink "$W/template/current")/bundles/other.meta
+meta_bad sha-short 'other.meta line 2: sha256 value "abc" is not 64 lowercase hex' meta_set sha256 abc
+meta_bad sha-upper "other.meta line 2: sha256 value \"$(printf '%064d' 0 | tr 0 A)\"" meta_set sha256 "$(printf '%064d' 0 | tr 0 A)"
+meta_bad sha-65 "other.meta line 2: sha256 value" meta_set sha256 "$(printf '%065d' 0)"
+meta_bad sha-63 "other.meta line 2: sha256 value" meta_set sha256 "$(printf '%063d' 0)"
+meta_bad sha-nonhex "other.meta line 2: sha256 value" meta_set sha256 "$(printf '%064d' 0 | tr 0 g)"
+meta_bad sha-space "other.meta line 2: sha256 value \" $(printf '%063d' 0)\"" meta_set sha256 " $(printf '%063d' 0)"
+meta_bad count-lead-zero 'other.meta line 5: count value "01" is not a decimal' meta_set count 01
+meta_bad count-negative 'other.meta line 5: count value "-1"' meta_set count -1
+meta_bad count-suffix 'other.meta line 5: count value "1x"' meta_set count 1x
+meta_bad count-empty 'other.meta line 5: count value ""' meta_set count ""
+meta_bad count-space 'other.meta line 5: count value " 1"' meta_set count " 1"
+meta_bad count-huge 'other.meta line 5: count value "99999999999999999999999" is more' meta_set count 99999999999999999999999
+meta_bad count-range 'other.meta line 5: count value "1000001" is more' meta_set count 1000001
+meta_bad time-feb30 'other.meta line 4: imported value "2026-02-30T00:00:00Z" is not a UTC time' meta_set imported 2026-02-30T00:00:00Z
+meta_bad time-month13 'other.meta line 4: imported value "2026-13-01T00:00:00Z"' meta_set imported 2026-13-01T00:00:00Z
+meta_bad time-hour24 'other.meta line 4: imported value "2026-11-22T24:00:00Z"' meta_set imported 2026-11-22T24:00:00Z
+meta_bad time-space 'other.meta line 4: imported value "2026-11-22 18:19:20Z"' meta_set imported "2026-11-22 18:19:20Z"
+meta_bad time-no-z 'other.meta line 4: imported value "2026-11-22T18:19:20"' meta_set imported 2026-11-22T18:19:20
+meta_bad time-cr 'other.meta line 4: imported value "2026-11-22T18:19:20Z\x0d"' meta_set imported $'2026-11-22T18:19:20Z\r'
+meta_bad time-empty 'other.meta line 4: imported value ""' meta_set imported ""
+meta_bad format-p7b 'other.meta line 3: format value "p7b" is not a format name' meta_set format p7b
+meta_bad format-upper 'other.meta line 3: format value "PEM"' meta_set format PEM
+meta_bad format-empty 'other.meta line 3: format value ""' meta_set format ""
+meta_bad format-path 'other.meta line 3: format value "../pem"' meta_set format ../pem
+meta_bad format-esc 'other.meta line 3: format value "pem\x1b[2J"' meta_set format $'pem\033[2J'
+meta_bad origin-esc 'other.meta line 1: origin value "a\x1b[31mb" holds control' meta_set origin $'a\033[31mb'
+meta_bad origin-bel 'other.meta line 1: origin value "x\x07"' meta_set origin $'x\007'
+meta_bad origin-cr 'other.meta line 1: origin value "/x.pem\x0d"' meta_set origin $'/x.pem\r'
+meta_bad origin-c1 'other.meta line 1: origin value "x\xc2\x9by"' meta_set origin $'x\xc2\x9by'
+meta_bad origin-bidi 'other.meta line 1: origin value "x\xe2\x80\xaey"' meta_set origin $'x\xe2\x80\xaey'
+meta_bad origin-utf8 'other.meta line 1: origin value "x\xff"' meta_set origin $'x\xff'
+meta_bad origin-long "other.meta line 1: origin value \"$(printf '%064d' 0)...\" is longer than 1023" meta_set origin "$(printf '%01024d' 0)"
+meta_bad key-unknown 'other.meta line 6: key "trust" is none that dbtrust writes' meta_set trust all
+meta_bad key-unknown-esc 'other.meta line 6: key "k\x1bey" is none' meta_set $'k\033ey' 1
+meta_bad key-repeated 'other.meta line 6: key count again (first on line 5)' \
+    sh -c 'echo count=1 >>"$G/bundles/other.meta"'
+meta_bad key-repeated-origin 'other.meta line 6: key origin again (first on line 1)' \
+    sh -c 'echo origin=/elsewhere >>"$G/bundles/other.meta"'
+meta_bad key-missing 'other.meta has no sha256 line' sh -c 'sed -i /^sha256=/d "$G/bundles/other.meta"'
+meta_bad key-missing-imported 'other.meta has no imported line' sh -c 'sed -i /^imported=/d "$G/bundles/other.meta"'
+meta_bad line-no-equals 'other.meta line 6 ("junk") is not a key=value line' sh -c 'echo junk >>"$G/bundles/other.meta"'
+meta_bad line-empty 'other.meta line 6 ("") is not a key=value line' sh -c 'echo >>"$G/bundles/other.meta"'
+meta_bad line-no-newline 'other.meta line 5 does not end with a newline' \
+    sh -c 'printf %s "$(cat "$G/bundles/other.meta")" >m && cat m >"$G/bundles/other.meta" && rm m'
+meta_bad line-long "other.meta line 6 is 2006 bytes long" meta_set "x$(printf '%01999d' 0)" 12345
+# A .meta of bad lines only: a few are shown, then a count, so the output stays short.
+fresh meta-many-lines
+python3 -c 'import sys; sys.stdout.write("junk\n" * 10000)' >>"$G/bundles/other.meta"
+n=$("$dbt" --catalog "$C" verify 2>&1 | grep -c 'other.meta')
+out=$("$dbt" --catalog "$C" verify 2>&1)
+[ "$n" -le 12 ] && grep -qF "other.meta: 9992 more problems in this file not shown" <<<"$out" &&
+    ok "meta-many-lines: verify shows a few lines of a bad .meta and counts the rest" ||
+    not_ok "meta-many-lines: $n lines about other.meta: ${out:0:600}"
+# Every form the writers produce passes: import and fetch record these.
+for f in pem der pkcs-7-pem pkcs-7-der pkcs-12 jks mixed unknown; do
+    fresh "meta-format-$f"
+    (G=$G meta_set format "$f")
+    expect "meta-format-$f: verify accepts it" ok "sound" "$dbt" --catalog "$C" verify
+done
+fresh meta-empty-sha
+(G=$G meta_set sha256 "")
+expect "meta: an empty sha256 (unknown) is accepted" ok "sound" "$dbt" --catalog "$C" verify
+fresh meta-leap
+(G=$G meta_set imported 2028-02-29T23:59:59Z)
+expect "meta: a leap day is a valid time" ok "sound" "$dbt" --catalog "$C" verify
 damaged missing-cert "holds no certificate with SHA-256 $osha" "does not lead to a regular certificate file" sh -c "rm \"\$G/certs/$osha.pem\""
 damaged extra-cert "is not in the index" ok \
     sh -c "cp \"\$G/certs/$osha.pem\" \"\$G/certs/$(printf '%064d' 0).pem\""
