@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "certinfo.h"
 #include "commands.h"
+#include "escape.h"
 
 #include "../certs/sources.h"
 
@@ -412,9 +413,14 @@ int cli_cmd_fetch(int argc, char **argv)
     {
         size_t used = 0;
 
-        for (i = 0; i < nurls && used + 1 < sizeof(meta.origin); i++)
-            used += (size_t)snprintf(meta.origin + used, sizeof(meta.origin) - used, "%s%s",
-                                     i > 0 ? " " : "", urls[i]);
+        /* Recorded escaped, as import records its inputs: a URL may hold any byte, and the
+         * escape never cuts a character in two where the origin runs out of room. */
+        for (i = 0; i < nurls && used + 2 < sizeof(meta.origin); i++) {
+            if (i > 0)
+                meta.origin[used++] = ' ';
+            used += dbt_escape(urls[i], strlen(urls[i]), meta.origin + used,
+                               sizeof(meta.origin) - used);
+        }
     }
 
     if (cli_open_catalog(DBT_CAT_CREATE, &cat) != 0)
