@@ -168,7 +168,9 @@ static void walk_report(void *arg, const char *problem)
 /* "remove it (rm -- 'PATH')" for a stray entry, or why no command is given. */
 static void report_stray(struct vctx *v, const char *path, const char *why)
 {
-    char *cmd = command_for("rm", path);
+    struct stat st;
+    int dir = fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    char *cmd = command_for(dir ? "rm -r" : "rm", path);
 
     if (cmd != NULL)
         report(v, "%s %s: remove it (%s)", path, why, cmd);
@@ -583,6 +585,25 @@ end:
     free(file);
 }
 
+/* Entries of dir in the generation, counting no further than max + 1: the bundle checks list
+ * and load every name, so a bundles/ too big for a catalog is not handed to them. */
+static size_t count_entries(int genfd, const char *dir, size_t max)
+{
+    int fd = openat(genfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d;
+    size_t n = 0;
+
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    while (n <= max && readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
 /* Every bundle loads (meta parses, PEM parses, count as the meta says) and agrees with the
  * index both ways; bundles/ holds nothing else. */
 static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
@@ -767,7 +788,14 @@ int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, 
         free(file);
     }
     check_certs_dir(&v, &cat, idx, nidx, have_index);
-    check_bundles(&v, &cat, idx, nidx, have_index);
+    /* "." and ".." count too: a margin of two entries, not a catalog's worth. */
+    if (count_entries(cat.genfd, "bundles", DBT_SAFE_MAX_ENTRIES) > DBT_SAFE_MAX_ENTRIES)
+        report(&v,
+               "%s/%s/bundles has more than %d entries: not a catalog dbtrust wrote, its bundles "
+               "are not checked one by one; move the catalog away and import the bundles again",
+               cat.path, cat.gen_name, DBT_SAFE_MAX_ENTRIES);
+    else
+        check_bundles(&v, &cat, idx, nidx, have_index);
 end:
     dbt_catalog_certs_free(idx, nidx);
     if (cat.genfd >= 0)

@@ -222,6 +222,25 @@ hostile hostile-gen-dir gen $'d\033]0;title\007ir' dir
 hostile hostile-gen-dir-quote gen "it's \$(id)" dir
 hostile hostile-gen-file gen "-n '; touch pwned" file
 
+# Bounded work: deep and wide damage is checked within the walk's caps (8 levels, 1,000,000
+# entries, lib/catsafe.h), quickly, and each stray directory gets an rm -r that removes it.
+fresh deep
+mkdir -p "$C/junk/$(printf 'd/%.0s' $(seq 200))" "$G/certs/$(printf 'e/%.0s' $(seq 200))"
+out=$(timeout 20 "$dbt" --catalog "$C" verify 2>&1)
+rc=$?
+[ $rc = 1 ] && grep -qF "junk/d/d/d/d/d/d/d/d: directories nested too deep" <<<"$out" &&
+    grep -qF "remove it (rm -r -- '$(realpath "$G")/certs/e')" <<<"$out" &&
+    ! grep -qF "remove it (rm -- '$(realpath "$G")/certs/e')" <<<"$out" &&
+    ok "deep: verify stops at the depth cap and suggests rm -r for a directory" ||
+    not_ok "deep: exit status $rc; output: ${out:0:600}"
+fresh wide
+(cd "$G/bundles" && seq -f 'stray%g' 20000 | xargs touch)
+start=$(date +%s)
+n=$(timeout 60 "$dbt" --catalog "$C" verify 2>&1 | grep -c 'is not a bundle')
+[ "$n" = 20000 ] && [ $(($(date +%s) - start)) -lt 30 ] &&
+    ok "wide: 20000 stray entries reported, in linear time" ||
+    not_ok "wide: $n reported in $(($(date +%s) - start)) s"
+
 # damaged NAME MESSAGE LIST DAMAGE...: verify exits 1 naming it; LIST=fail: list fails with
 # MESSAGE too, LIST=ok: list does not read that part, LIST=other text: list fails with that.
 damaged() {
