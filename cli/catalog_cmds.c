@@ -606,8 +606,11 @@ static void verify_usage(FILE *out)
             "usage: dbtrust [--catalog DIR] verify [--quiet]\n\n"
             "Checks the whole catalog: the safety rule (owners, modes, file types, links), the\n"
             "index, every certificate file against its name and the index, the hash links, the\n"
-            "bundles and their .meta files. Prints each problem with its path and what to do.\n"
-            "Exit status: 0 the catalog is sound, 1 problems found (or no catalog), 2 usage.\n\n"
+            "bundles and their .meta files (each value in the form dbtrust writes). Prints each\n"
+            "problem with its path (names escaped as \\xNN) and what to do, never blocking on a\n"
+            "FIFO. Exit status: 0 the catalog is sound; 1 problems found, no catalog, or\n"
+            "standard output not written (then one 'writing standard output' line on standard\n"
+            "error; problems never go there); 2 usage.\n\n"
             "  -q, --quiet           print nothing, only set the exit status\n"
             "  -h, --help            show this help\n");
 }
