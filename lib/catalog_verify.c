@@ -127,12 +127,19 @@ static char *walk_commands(const char *msg)
 
             while (arg[l] != '\0' && arg[l] == start[l])
                 l++;
-            if (l == 0 || arg[l] != forms[f].term)
-                continue;
-            rest = arg + l + (forms[f].term == ')' ? 1 : 0);
-            for (size_t t = 0; t < 3 && forms[f].tails[t] != NULL; t++)
-                tail_ok |= strcmp(rest, forms[f].tails[t]) == 0;
-            if (!tail_ok || (path = strndup(arg, l)) == NULL)
+            /* The operand ends where the message's own text goes on; the message's subject may
+             * share a few bytes more with it (" (or remove it)" and " is owned" share the
+             * space), so look back for the end that leaves exactly the walk's ending. */
+            for (; l > 0 && !tail_ok; l--) {
+                if (arg[l] != forms[f].term)
+                    continue;
+                rest = arg + l + (forms[f].term == ')' ? 1 : 0);
+                for (size_t t = 0; t < 3 && forms[f].tails[t] != NULL; t++)
+                    tail_ok |= strcmp(rest, forms[f].tails[t]) == 0;
+                if (tail_ok)
+                    break;
+            }
+            if (!tail_ok || l == 0 || (path = strndup(arg, l)) == NULL)
                 continue;
             cmd = command_for(forms[f].cmd, path);
             out = dbt_cat_asprintf("%.*s%s%s%s%s", (int)(at - msg), msg,

@@ -222,6 +222,35 @@ hostile hostile-gen-dir gen $'d\033]0;title\007ir' dir
 hostile hostile-gen-dir-quote gen "it's \$(id)" dir
 hostile hostile-gen-file gen "-n '; touch pwned" file
 
+# The walk's "run chmod go-w PATH" and "run chown root PATH" suggestions too: a quoted operand
+# that sh hands to the command as exactly that path.
+# suggest NAME ENTRY DAMAGE CMD: plants the file ENTRY in bundles/, applies DAMAGE (a command
+# taking its path), and checks the "run CMD ..." verify prints with CMD replaced by a function.
+suggest() {
+    local name=$1 entry=$2 damage=$3 cmd=$4 path line args
+    fresh "$name"
+    path=$(realpath "$G/bundles")/$entry
+    : >"$path" && $damage "$path" || { not_ok "$name: cannot make the damage"; return; }
+    line=$("$dbt" --catalog "$C" verify 2>&1 | grep -F "; run $cmd -- '")
+    [ -n "$line" ] || { not_ok "$name: no quoted 'run $cmd' in verify's output"; return; }
+    line=${line##*; run }
+    line=${line% (or remove it)}
+    args=$(cd "$W" && sh -c 'chmod() { printf "[%s]" "$@"; }; chown() { printf "[%s]" "$@"; }; '"$line")
+    case $cmd in
+    chmod*) [ "$args" = "[go-w][--][$path]" ] ;;
+    chown*) [ "$args" = "[root][--][$path]" ] ;;
+    esac && ok "$name: the suggested $cmd names exactly the file" ||
+        not_ok "$name: '$line' gives $args"
+}
+ow() { chmod o+w "$1"; }
+suggest suggest-chmod-quote "q'x \$(touch pwned) -r" ow "chmod go-w"
+suggest suggest-chmod-space "a b;c" ow "chmod go-w"
+if [ "$root_uid" = 0 ] && id nobody >/dev/null 2>&1; then
+    to_nobody() { chown nobody "$1"; }
+    suggest suggest-chown-quote "o'wn \`id\` *" to_nobody "chown root"
+    suggest suggest-chown-dash "-rf x" to_nobody "chown root"
+fi
+
 # Bounded work: deep and wide damage is checked within the walk's caps (8 levels, 1,000,000
 # entries, lib/catsafe.h), quickly, and each stray directory gets an rm -r that removes it.
 fresh deep
