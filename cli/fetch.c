@@ -17,6 +17,7 @@
 #include "catalog.h"
 #include "certinfo.h"
 #include "commands.h"
+#include "escape.h"
 
 #include "../certs/sources.h"
 

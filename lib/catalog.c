@@ -32,7 +32,7 @@
 #define LOCK_NAME DBT_CAT_LOCK
 #define INDEX_HEADER DBT_CAT_INDEX_HEADER
 #define PEM_BEGIN "-----BEGIN CERTIFICATE-----"
-#define META_MAX (64u * 1024u)
+#define META_MAX DBT_CAT_META_MAX
 
 /* ---------- small helpers ---------- */
 

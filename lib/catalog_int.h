@@ -10,6 +10,8 @@
 #define DBT_CAT_CURRENT_TMP ".current.tmp"
 #define DBT_CAT_LOCK ".lock"
 #define DBT_CAT_INDEX_HEADER "dbtrust-index 1"
+/* A .meta file is at most this long (its lines: origin up to 1023 bytes, four short ones). */
+#define DBT_CAT_META_MAX (64u * 1024u)
 
 struct dbt_catalog {
     char *path; /* absolute, symlink-free */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -18,6 +19,7 @@
 
 #include "catalog_int.h"
 #include "catsafe.h"
+#include "escape.h"
 #include "fsutil.h"
 
 #define REBUILD "any change rebuilds the generation: run dbtrust import again for a bundle"
@@ -28,23 +30,160 @@ struct vctx {
     int n;
 };
 
+/* Every problem goes out escaped as a whole (lib/escape.h): paths and entry names in the
+ * catalog, and lib/'s messages quoting them, can hold anything, and escaping escaped text again
+ * changes nothing. A line is as long as it needs (paths up to PATH_MAX, each byte up to 4). */
 static void report(struct vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void report(struct vctx *v, const char *fmt, ...)
 {
-    char buf[2048];
+    char *buf = NULL, *esc = NULL;
     va_list ap;
+    int len;
 
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     v->n++;
+    if (len >= 0 && (buf = malloc((size_t)len + 1)) != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(buf, (size_t)len + 1, fmt, ap);
+        va_end(ap);
+        esc = dbt_escape_dup(buf, (size_t)len);
+    }
     if (v->fn != NULL)
-        v->fn(v->arg, buf);
+        v->fn(v->arg, esc != NULL ? esc : "(a problem that cannot be shown: out of memory)");
+    free(esc);
+    free(buf);
+}
+
+#define NO_COMMAND                                                                                 \
+    "its path holds bytes shown as \\xNN, so no command is given: a pasted one would name "        \
+    "another file"
+
+/*
+ * A command that applies cmd ("rm", "rm -r", "chmod go-w", ...) to exactly path, safe to paste
+ * into a POSIX shell: the path single-quoted, so that nothing in it is expanded and a leading
+ * '-' is an operand. A path with bytes that the printed line shows escaped cannot be spelled
+ * that way: the file is then named by its inode number in its parent directory, when the
+ * parent's path prints as it is. NULL when no command can be given (or memory runs out).
+ */
+static char *command_for(const char *cmd, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *q = NULL, *parent = NULL, *out = NULL;
+    struct stat st;
+
+    if (!dbt_escape_needed(path, strlen(path))) {
+        if ((q = dbt_shell_quote_dup(path)) != NULL)
+            out = dbt_cat_asprintf("%s -- %s", cmd, q);
+        goto end;
+    }
+    if (slash == NULL || slash == path || dbt_escape_needed(path, (size_t)(slash - path)) ||
+        fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        goto end;
+    if ((parent = strndup(path, (size_t)(slash - path))) == NULL ||
+        (q = dbt_shell_quote_dup(parent)) == NULL)
+        goto end;
+    /* -P (find's default): the start is not followed if it is a symlink, so parent must be a
+     * path without one at its end; the walk's and these checks' paths are. */
+    out = dbt_cat_asprintf("find %s -mindepth 1 -maxdepth 1 -inum %llu -exec %s -- {} +", q,
+                           (unsigned long long)st.st_ino, cmd);
+end:
+    free(parent);
+    free(q);
+    return out;
+}
+
+/*
+ * The safety walk (lib/catsafe.c) suggests a command at the end of some messages, with the path
+ * the message starts with printed raw ("... remove it (rm PATH)", "run chmod go-w PATH"). This
+ * puts the paste-safe form of command_for in its place. A suggestion is recognised only when the
+ * text after the command word is the very path the message starts with, followed by exactly the
+ * walk's own ending, so a name that imitates a suggestion is never taken for one. Returns a new
+ * message, or NULL to use msg as it is (no suggestion in it).
+ */
+static char *walk_commands(const char *msg)
+{
+    static const struct {
+        const char *marker, *cmd, *tails[3];
+        char term;
+    } forms[] = {
+        {"(rm -r ", "rm -r", {"", " and import again", " or import again"}, ')'},
+        {"(rm ", "rm", {"", " and import again", " or import again"}, ')'},
+        {"run chmod go-w ", "chmod go-w", {"", NULL, NULL}, '\0'},
+        {"run chown root ", "chown root", {" (or remove it)", NULL, NULL}, ' '},
+    };
+    const char *start = strncmp(msg, "lock file ", 10) == 0 ? msg + 10 : msg;
+
+    for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+        size_t mlen = strlen(forms[f].marker);
+
+        for (const char *at = strstr(msg, forms[f].marker); at != NULL;
+             at = strstr(at + 1, forms[f].marker)) {
+            const char *arg = at + mlen, *rest;
+            size_t l = 0;
+            int tail_ok = 0;
+            char *path, *cmd, *out;
+
+            while (arg[l] != '\0' && arg[l] == start[l])
+                l++;
+            /* The operand ends where the message's own text goes on; the message's subject may
+             * share a few bytes more with it (" (or remove it)" and " is owned" share the
+             * space), so look back for the end that leaves exactly the walk's ending. */
+            for (; l > 0 && !tail_ok; l--) {
+                if (arg[l] != forms[f].term)
+                    continue;
+                rest = arg + l + (forms[f].term == ')' ? 1 : 0);
+                for (size_t t = 0; t < 3 && forms[f].tails[t] != NULL; t++)
+                    tail_ok |= strcmp(rest, forms[f].tails[t]) == 0;
+                if (tail_ok)
+                    break;
+            }
+            if (!tail_ok || l == 0 || (path = strndup(arg, l)) == NULL)
+                continue;
+            cmd = command_for(forms[f].cmd, path);
+            out = dbt_cat_asprintf("%.*s%s%s%s%s", (int)(at - msg), msg,
+                                   forms[f].term == ')' ? "(" : "run ",
+                                   cmd != NULL ? cmd : forms[f].cmd,
+                                   cmd != NULL ? "" : (forms[f].term == ')' ? ": " : " on it: "),
+                                   cmd != NULL ? "" : NO_COMMAND);
+            if (out != NULL && forms[f].term == ')') {
+                char *o2 = dbt_cat_asprintf("%s)%s", out, rest);
+                free(out);
+                out = o2;
+            } else if (out != NULL && forms[f].term == ' ') {
+                char *o2 = dbt_cat_asprintf("%s%s", out, rest);
+                free(out);
+                out = o2;
+            }
+            free(cmd);
+            free(path);
+            return out;
+        }
+    }
+    return NULL;
 }
 
 static void walk_report(void *arg, const char *problem)
 {
-    report(arg, "%s", problem);
+    char *safe = walk_commands(problem);
+
+    report(arg, "%s", safe != NULL ? safe : problem);
+    free(safe);
+}
+
+/* "remove it (rm -- 'PATH')" for a stray entry, or why no command is given. */
+static void report_stray(struct vctx *v, const char *path, const char *why)
+{
+    struct stat st;
+    int dir = fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    char *cmd = command_for(dir ? "rm -r" : "rm", path);
+
+    if (cmd != NULL)
+        report(v, "%s %s: remove it (%s)", path, why, cmd);
+    else
+        report(v, "%s %s: remove it (" NO_COMMAND ")", path, why);
+    free(cmd);
 }
 
 static int cmp_sha(const void *a, const void *b)
@@ -151,10 +290,11 @@ static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
         tl = readlinkat(fd, e, target, sizeof(target) - 1);
         unsigned long hash = len >= 10 && e[8] == '.' ? strtoul(e, &end, 16) : 0;
         if (tl < 0 || len < 10 || e[8] != '.' || end != e + 8) {
-            report(v,
-                   "%s/%s is not part of the catalog layout (neither the index, a "
-                   "<sha256>.pem nor a <hash>.<n> link): remove it (rm %s/%s)",
-                   cat->certs_dir, e, cat->certs_dir, e);
+            char *full = dbt_cat_asprintf("%s/%s", cat->certs_dir, e);
+            report_stray(v, full != NULL ? full : e,
+                         "is not part of the catalog layout (neither the index, a "
+                         "<sha256>.pem nor a <hash>.<n> link)");
+            free(full);
             continue;
         }
         target[tl] = '\0';
@@ -271,6 +411,206 @@ static void check_bundle_file(struct vctx *v, dbt_catalog *cat, const char *name
     free(sorted);
 }
 
+/* Problems shown for one .meta: a hostile one (64 KiB of bad lines) gets a few lines and a count,
+ * not thousands. */
+#define META_MAX_PROBLEMS 8
+/* Bytes of a bad value or line quoted in a message. */
+#define SHOWN_MAX 64
+/* A change copies the other bundles' .meta values as they are: only importing the bundle itself
+ * writes its .meta anew. */
+#define META_FIX "import that bundle again, which writes its .meta anew"
+/* The longest line the writer makes: "origin=" and an origin of up to 1023 bytes. */
+#define META_LINE_MAX (sizeof("origin=") - 1 + sizeof(((dbt_catalog_meta *)0)->origin) - 1)
+/* More certificates than a catalog directory may hold entries is not a count dbtrust wrote. */
+#define META_COUNT_MAX DBT_SAFE_MAX_ENTRIES
+
+static int all_hex_lower(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+static int all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return n > 0;
+}
+
+/* One of the names the writers record: dbt_format_key of a format, or "mixed" (inputs of
+ * different formats in one import). */
+static int known_format(const char *s, size_t n)
+{
+    char key[32];
+
+    if (n == 5 && memcmp(s, "mixed", 5) == 0)
+        return 1;
+    for (int f = DBT_FMT_UNKNOWN; f <= DBT_FMT_JKS; f++) {
+        dbt_format_key((dbt_format)f, key, sizeof(key));
+        if (strlen(key) == n && memcmp(key, s, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" naming a real UTC time (no February 30, no hour 24): what strftime
+ * wrote. */
+static int valid_time(const char *s, size_t n)
+{
+    static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+    struct tm tm, back;
+    time_t t;
+
+    if (n != sizeof(form) - 1)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (form[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != form[i])
+            return 0;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = atoi(s) - 1900;
+    tm.tm_mon = atoi(s + 5) - 1;
+    tm.tm_mday = atoi(s + 8);
+    tm.tm_hour = atoi(s + 11);
+    tm.tm_min = atoi(s + 14);
+    tm.tm_sec = atoi(s + 17);
+    back = tm;
+    if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &tm) == NULL)
+        return 0;
+    return tm.tm_year == back.tm_year && tm.tm_mon == back.tm_mon && tm.tm_mday == back.tm_mday &&
+           tm.tm_hour == back.tm_hour && tm.tm_min == back.tm_min && tm.tm_sec == back.tm_sec;
+}
+
+/* What is wrong with value v (n bytes) of key k, or NULL when it has the writer's form. */
+static const char *meta_value_problem(int k, const char *v, size_t n)
+{
+    switch (k) {
+    case 0: /* origin: recorded escaped, so nothing in it needs escaping */
+        if (n >= sizeof(((dbt_catalog_meta *)0)->origin))
+            return "is longer than 1023 bytes";
+        return dbt_escape_needed(v, n) ? "holds control characters, bidirectional controls or "
+                                         "bytes that are not UTF-8 (shown as \\xNN)"
+                                       : NULL;
+    case 1: /* sha256 of the imported input; empty when unknown */
+        return n == 0 || (n == 64 && all_hex_lower(v, n)) ? NULL : "is not 64 lowercase hex digits";
+    case 2:
+        return known_format(v, n) ? NULL
+                                  : "is not a format name dbtrust records (pem, der, pkcs-7-pem, "
+                                    "pkcs-7-der, pkcs-12, jks, unknown, mixed)";
+    case 3:
+        return valid_time(v, n) ? NULL : "is not a UTC time of the form 2026-11-22T18:19:20Z";
+    case 4:
+        if (!all_digits(v, n) || (n > 1 && v[0] == '0'))
+            return "is not a decimal number without leading zeros";
+        if (n > 7 || strtoul(v, NULL, 10) > META_COUNT_MAX)
+            return "is more certificates than a catalog holds (1000000)";
+        return NULL;
+    }
+    return NULL;
+}
+
+/* The .meta as written: the lines origin=, sha256=, format=, imported=, count= (each once, no
+ * other line, each ending in a newline), each value in the form its writer gives it. The
+ * readers ignore what they do not use; verify says what no dbtrust wrote. One pass over at most
+ * DBT_CAT_META_MAX bytes. */
+static void check_meta_file(struct vctx *v, dbt_catalog *cat, const char *name)
+{
+    static const char *const keys[] = {"origin", "sha256", "format", "imported", "count"};
+    size_t seen[sizeof(keys) / sizeof(keys[0])] = {0};
+    char rel[DBT_CATALOG_NAME_MAX + 16], *file;
+    unsigned char *data = NULL;
+    size_t len = 0, line = 0, shown = 0, hidden = 0;
+    dbt_err e;
+
+    snprintf(rel, sizeof(rel), "bundles/%s.meta", name);
+    if ((file = dbt_cat_asprintf("%s/%s/%s", cat->path, cat->gen_name, rel)) == NULL)
+        return;
+    /* A .meta that cannot be read, or holds a NUL, was reported by the bundle's load. */
+    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_CAT_META_MAX, &data, &len, file, &e) != 0 ||
+        strlen((char *)data) != len)
+        goto end;
+#define META_PROBLEM(...)                                                                          \
+    do {                                                                                           \
+        if (shown++ < META_MAX_PROBLEMS)                                                           \
+            report(v, __VA_ARGS__);                                                                \
+        else                                                                                       \
+            hidden++;                                                                              \
+    } while (0)
+    for (const char *p = (const char *)data, *stop = p + len; p < stop;) {
+        const char *eol = memchr(p, '\n', (size_t)(stop - p)), *eq;
+        size_t l = eol != NULL ? (size_t)(eol - p) : (size_t)(stop - p), kl, k;
+        const char *why;
+
+        line++;
+        if (eol == NULL)
+            META_PROBLEM("%s line %zu does not end with a newline: the file is cut short; %s", file,
+                         line, META_FIX);
+        eq = memchr(p, '=', l);
+        kl = eq != NULL ? (size_t)(eq - p) : l;
+        for (k = 0; eq != NULL && k < sizeof(keys) / sizeof(keys[0]); k++)
+            if (strlen(keys[k]) == kl && memcmp(keys[k], p, kl) == 0)
+                break;
+        if (eq != NULL && k < sizeof(keys) / sizeof(keys[0])) {
+            size_t vl = l - kl - 1;
+
+            if (seen[k] != 0) {
+                META_PROBLEM("%s line %zu: key %s again (first on line %zu): readers would take "
+                             "one of them; %s",
+                             file, line, keys[k], seen[k], META_FIX);
+            } else {
+                seen[k] = line;
+                /* The value shown is cut at SHOWN_MAX bytes: a line stays readable. */
+                if ((why = meta_value_problem((int)k, eq + 1, vl)) != NULL)
+                    META_PROBLEM("%s line %zu: %s value \"%.*s%s\" %s: %s", file, line, keys[k],
+                                 (int)(vl > SHOWN_MAX ? SHOWN_MAX : vl), eq + 1,
+                                 vl > SHOWN_MAX ? "..." : "", why, META_FIX);
+            }
+        } else if (l > META_LINE_MAX) {
+            META_PROBLEM("%s line %zu is %zu bytes long, more than any line dbtrust writes "
+                         "(%zu): %s",
+                         file, line, l, (size_t)META_LINE_MAX, META_FIX);
+        } else if (eq == NULL) {
+            META_PROBLEM("%s line %zu (\"%.*s\") is not a key=value line: %s", file, line,
+                         (int)(l > SHOWN_MAX ? SHOWN_MAX : l), p, META_FIX);
+        } else {
+            META_PROBLEM("%s line %zu: key \"%.*s\" is none that dbtrust writes (origin, "
+                         "sha256, format, imported, count): %s",
+                         file, line, (int)(kl > SHOWN_MAX ? SHOWN_MAX : kl), p, META_FIX);
+        }
+        p += l + (eol != NULL ? 1 : 0);
+    }
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+        if (seen[k] == 0)
+            META_PROBLEM("%s has no %s line: %s", file, keys[k], META_FIX);
+#undef META_PROBLEM
+    if (hidden > 0)
+        report(v, "%s: %zu more problems in this file not shown: %s", file, hidden, META_FIX);
+end:
+    free(data);
+    free(file);
+}
+
+/* Entries of dir in the generation, counting no further than max + 1: the bundle checks list
+ * and load every name, so a bundles/ too big for a catalog is not handed to them. */
+static size_t count_entries(int genfd, const char *dir, size_t max)
+{
+    int fd = openat(genfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d;
+    size_t n = 0;
+
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    while (n <= max && readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n;
+}
+
 /* Every bundle loads (meta parses, PEM parses, count as the meta says) and agrees with the
  * index both ways; bundles/ holds nothing else. */
 static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
@@ -298,6 +638,7 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
 
         if (dbt_catalog_load(cat, names[i], &b, &e) != 0) {
             report(v, "%s", e.msg);
+            check_meta_file(v, cat, names[i]);
             continue;
         }
         shas[i] = calloc(b->n ? b->n : 1, sizeof(**shas));
@@ -325,6 +666,7 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
         }
         dbt_bundle_free(b);
         check_bundle_file(v, cat, names[i], shas[i], nshas[i]);
+        check_meta_file(v, cat, names[i]);
     }
     /* The other way: each bundle the index names holds the certificate. */
     for (size_t i = 0; have_index && i < nidx; i++)
@@ -363,11 +705,15 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
                 name[base] = '\0';
                 ok = nnames > 0 && bsearch(&p, names, nnames, sizeof(*names), cmp_str) != NULL;
             }
-            if (!ok)
-                report(v,
-                       "%s/bundles/%s is not a bundle's .pem or .meta (or the .meta of a bundle "
-                       "without a .pem): remove it (rm %s/bundles/%s)",
-                       cat->path, de->d_name, cat->path, de->d_name);
+            if (!ok) {
+                /* The generation's real path: find does not follow the "bundles" link. */
+                char *full =
+                    dbt_cat_asprintf("%s/%s/bundles/%s", cat->path, cat->gen_name, de->d_name);
+                report_stray(v, full != NULL ? full : de->d_name,
+                             "is not a bundle's .pem or .meta (or the .meta of a bundle without "
+                             "a .pem)");
+                free(full);
+            }
         }
         closedir(d);
     } else if (fd >= 0) {
@@ -449,7 +795,14 @@ int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, 
         free(file);
     }
     check_certs_dir(&v, &cat, idx, nidx, have_index);
-    check_bundles(&v, &cat, idx, nidx, have_index);
+    /* "." and ".." count too: a margin of two entries, not a catalog's worth. */
+    if (count_entries(cat.genfd, "bundles", DBT_SAFE_MAX_ENTRIES) > DBT_SAFE_MAX_ENTRIES)
+        report(&v,
+               "%s/%s/bundles has more than %d entries: not a catalog dbtrust wrote, its bundles "
+               "are not checked one by one; move the catalog away and import the bundles again",
+               cat.path, cat.gen_name, DBT_SAFE_MAX_ENTRIES);
+    else
+        check_bundles(&v, &cat, idx, nidx, have_index);
 end:
     dbt_catalog_certs_free(idx, nidx);
     if (cat.genfd >= 0)

@@ -130,3 +130,26 @@ char *dbt_escape_dup(const char *s, size_t n)
         dbt_escape(s, n, out, len + 1);
     return out;
 }
+
+char *dbt_shell_quote_dup(const char *s)
+{
+    size_t n = 3, w = 0;
+    char *out;
+
+    for (const char *p = s; *p != '\0'; p++)
+        n += *p == '\'' ? 4 : 1;
+    if ((out = malloc(n)) == NULL)
+        return NULL;
+    out[w++] = '\'';
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p == '\'') {
+            memcpy(out + w, "'\\''", 4);
+            w += 4;
+        } else {
+            out[w++] = *p;
+        }
+    }
+    out[w++] = '\'';
+    out[w] = '\0';
+    return out;
+}

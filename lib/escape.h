@@ -38,4 +38,12 @@ size_t dbt_escape(const char *s, size_t n, char *out, size_t outsz);
 /* s escaped in a new string (free() it); NULL when memory runs out. */
 char *dbt_escape_dup(const char *s, size_t n);
 
+/*
+ * s as one word of a POSIX shell command, in single quotes (a ' inside becomes '\''), in a new
+ * string (free() it); NULL when memory runs out. Nothing in it is expanded. It does not escape:
+ * text that dbt_escape_needed says would change must not be offered as a command to paste,
+ * since what is shown would not be the name.
+ */
+char *dbt_shell_quote_dup(const char *s);
+
 #endif

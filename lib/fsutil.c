@@ -459,7 +459,11 @@ int dbt_fs_read_at(int dirfd, const char *name, int nofollow, size_t max, unsign
 
     *data = NULL;
     *len = 0;
-    fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+    /* O_NONBLOCK: opening a FIFO planted where a file is expected would wait for a writer
+     * forever; with it the open returns and fstat refuses the FIFO. A regular file reads the
+     * same either way. O_NOCTTY: a terminal device must not become our controlling one. */
+    fd = openat(dirfd, name,
+                O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
     if (fd < 0) {
         dbt_err_sys(err, "cannot open %s", display);
         return -1;
@@ -469,7 +473,12 @@ int dbt_fs_read_at(int dirfd, const char *name, int nofollow, size_t max, unsign
         goto end;
     }
     if (!S_ISREG(st.st_mode)) {
-        dbt_err_set(err, "%s is not a regular file", display);
+        dbt_err_set(err, "%s is not a regular file (%s)", display,
+                    S_ISFIFO(st.st_mode)                         ? "a FIFO"
+                    : S_ISDIR(st.st_mode)                        ? "a directory"
+                    : S_ISSOCK(st.st_mode)                       ? "a socket"
+                    : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device node"
+                                                                 : "of unknown type");
         goto end;
     }
     if ((unsigned long long)st.st_size > max) {

@@ -70,7 +70,8 @@ int dbt_fs_fsync_fd(int fd, const char *display, dbt_err *err);
 int dbt_fs_rmtree_at(int dirfd, const char *name, const char *display, dbt_err *err);
 
 /* Reads a whole regular file (not through a symlink when nofollow) of at most max bytes.
- * *data is malloc'ed and NUL-terminated (the NUL is not counted in *len). */
+ * *data is malloc'ed and NUL-terminated (the NUL is not counted in *len). Never blocks in
+ * open(2): a FIFO, device or socket at name is refused as "not a regular file" (its kind named). */
 int dbt_fs_read_at(int dirfd, const char *name, int nofollow, size_t max, unsigned char **data,
                    size_t *len, const char *display, dbt_err *err);
 

@@ -120,6 +120,156 @@ else
     echo "# not root: device nodes and foreign owners need root, skipped"
 fi
 
+# fifo NAME FILE: FILE (relative to the copy) replaced by a FIFO. verify never blocks opening
+# what the catalog holds: within 20 s it exits 1 naming the FIFO (it is opened non-blocking,
+# never waited on). A hang here is exit status 124.
+fifo() {
+    local name=$1 f=$2 out rc
+    fresh "$name"
+    rm -rf "${C:?}/$f" && mkdir -p "$(dirname "$C/$f")" && mkfifo "$C/$f" ||
+        { not_ok "$name: cannot make the FIFO"; return; }
+    out=$(cd "$C" && timeout 20 "$dbt" --catalog "$C" verify 2>&1 </dev/null)
+    rc=$?
+    if [ $rc = 1 ] && grep -qF -- "$f is neither a file" <<<"$out" && grep -qF "(a FIFO)" <<<"$out"; then
+        ok "$name: verify exits 1 at once naming the FIFO"
+    else
+        not_ok "$name: verify exit status $rc (124: it blocked); output: ${out:0:400}"
+    fi
+    out=$(timeout 20 "$dbt" --catalog "$C" verify --quiet 2>&1 </dev/null)
+    rc=$?
+    [ $rc = 1 ] && [ -z "$out" ] && ok "$name: verify --quiet exits 1 at once" ||
+        not_ok "$name: verify --quiet exit status $rc (124: it blocked); output: ${out:0:300}"
+}
+gen=$(readlink "$W/template/current")
+fifo fifo-cert-file "$gen/certs/$rsha.pem"
+fifo fifo-other-cert-file "$gen/certs/$osha.pem"
+fifo fifo-index "$gen/certs/index"
+fifo fifo-bundle-pem "$gen/bundles/rds.pem"
+fifo fifo-meta "$gen/bundles/other.meta"
+fifo fifo-new-meta "$gen/bundles/new.meta"
+fifo fifo-empty-pem "empty.pem"
+fifo fifo-stray-dir "junk/deep/f.pem"
+fifo fifo-old-gen-index ".gen-1/certs/index"
+fifo fifo-hash-link-name "$gen/certs/$rhash.5"
+# A hash link whose target is a FIFO named as a certificate file.
+fresh fifo-link-target
+mkfifo "$G/certs/$(printf '%064d' 7).pem" && ln -s "$(printf '%064d' 7).pem" "$G/certs/$rhash.1"
+out=$(timeout 20 "$dbt" --catalog "$C" verify 2>&1 </dev/null)
+rc=$?
+[ $rc = 1 ] && grep -qF "$(printf '%064d' 7).pem is neither a file" <<<"$out" &&
+    ok "fifo-link-target: verify exits 1 at once naming the FIFO" ||
+    not_ok "fifo-link-target: verify exit status $rc (124: it blocked); output: ${out:0:400}"
+
+# hostile NAME WHERE ENTRY KIND: an entry named ENTRY (a file, or a directory for KIND=dir)
+# planted in WHERE (certs, bundles or the generation itself, "gen"). verify exits 1, prints no
+# byte that can drive a terminal, shows the name escaped, keeps one problem a line; every
+# command it suggests, run by sh, (1) with rm replaced by a function gets exactly that path as
+# its one operand, and (2) run for real in the copy removes that entry and nothing else,
+# expands nothing (no file appears in the empty directory it runs in), and leaves a catalog
+# verify calls sound.
+hostile() {
+    local name=$1 where=$2 entry=$3 kind=$4 dir path rc cmd args n=0 sandbox before
+    fresh "$name"
+    case $where in gen) dir=$G ;; *) dir=$G/$where ;; esac
+    path=$(realpath "$dir")/$entry
+    before=$(cd "$C" && find . | sort)
+    if [ "$kind" = dir ]; then mkdir -- "$path"; else : >"$path"; fi ||
+        { not_ok "$name: cannot plant the entry"; return; }
+    "$dbt" --catalog "$C" verify >"$W/$name.out" 2>"$W/$name.err"
+    rc=$?
+    [ $rc = 1 ] || not_ok "$name: verify exit status $rc, wanted 1"
+    python3 "$src/tests/lib/verify_names.py" "$W/$name.out" "$W/$name.err" "$path" >"$W/$name.cmds" &&
+        ok "$name: verify escapes the name in every line" ||
+        { not_ok "$name: verify output is not safe"; return; }
+    sandbox=$W/$name.sandbox
+    mkdir "$sandbox"
+    while IFS= read -r -d '' cmd; do
+        n=$((n + 1))
+        case $cmd in
+        rm\ *)
+            args=$(cd "$sandbox" && sh -c 'rm() { printf "%s\n" "$#"; for a; do printf "[%s]" "$a"; done; }; '"$cmd")
+            case $args in
+            "2"$'\n'"[--][$path]" | "3"$'\n'"[-r][--][$path]") ok "$name: suggestion $n names exactly the entry" ;;
+            *) not_ok "$name: suggestion $n ($cmd) gives rm: $args" ;;
+            esac
+            ;;
+        find\ *) ok "$name: suggestion $n finds the entry by inode" ;;
+        *) not_ok "$name: suggestion $n is neither rm nor find: $cmd" ;;
+        esac
+        (cd "$sandbox" && sh -c "$cmd") >/dev/null 2>&1
+    done <"$W/$name.cmds"
+    [ $n -gt 0 ] || not_ok "$name: verify suggests no command (it should: the name or its inode)"
+    if [ -e "$path" ] || [ -L "$path" ]; then
+        not_ok "$name: the suggestions left the entry in place"
+    elif [ "$before" != "$(cd "$C" && find . | sort)" ]; then
+        not_ok "$name: the suggestions changed something else in the catalog"
+    elif [ -n "$(ls -A "$sandbox")" ]; then
+        not_ok "$name: running the suggestions expanded something: $(ls -A "$sandbox")"
+    else
+        ok "$name: the suggestions remove exactly the entry"
+        expect "$name: verify says sound afterwards" ok "sound" "$dbt" --catalog "$C" verify
+    fi
+}
+i=0
+for entry in $'esc\033[31mred' $'bel\007' $'cr\rx' $'nl\nproblem: fake' 'sp ace' "q'uo'te" \
+    '$(touch pwned)' '`touch pwned`' '-rf x' $'bad\xff\xfeutf8' $'bidi\xe2\x80\xaetxt.pem' \
+    $'c1\xc2\x9bx' '; touch pwned #' 'x) (rm -r y' '*'; do
+    i=$((i + 1))
+    hostile "hostile-certs-$i" certs "$entry" file
+    hostile "hostile-bundles-$i" bundles "$entry" file
+done
+hostile hostile-gen-dir gen $'d\033]0;title\007ir' dir
+hostile hostile-gen-dir-quote gen "it's \$(id)" dir
+hostile hostile-gen-file gen "-n '; touch pwned" file
+
+# The walk's "run chmod go-w PATH" and "run chown root PATH" suggestions too: a quoted operand
+# that sh hands to the command as exactly that path.
+# suggest NAME ENTRY DAMAGE CMD: plants the file ENTRY in bundles/, applies DAMAGE (a command
+# taking its path), and checks the "run CMD ..." verify prints with CMD replaced by a function.
+suggest() {
+    local name=$1 entry=$2 damage=$3 cmd=$4 path line args
+    fresh "$name"
+    path=$(realpath "$G/bundles")/$entry
+    : >"$path" && $damage "$path" || { not_ok "$name: cannot make the damage"; return; }
+    line=$("$dbt" --catalog "$C" verify 2>&1 | grep -F "; run $cmd -- '")
+    [ -n "$line" ] || { not_ok "$name: no quoted 'run $cmd' in verify's output"; return; }
+    line=${line##*; run }
+    line=${line% (or remove it)}
+    args=$(cd "$W" && sh -c 'chmod() { printf "[%s]" "$@"; }; chown() { printf "[%s]" "$@"; }; '"$line")
+    case $cmd in
+    chmod*) [ "$args" = "[go-w][--][$path]" ] ;;
+    chown*) [ "$args" = "[root][--][$path]" ] ;;
+    esac && ok "$name: the suggested $cmd names exactly the file" ||
+        not_ok "$name: '$line' gives $args"
+}
+ow() { chmod o+w "$1"; }
+suggest suggest-chmod-quote "q'x \$(touch pwned) -r" ow "chmod go-w"
+suggest suggest-chmod-space "a b;c" ow "chmod go-w"
+if [ "$root_uid" = 0 ] && id nobody >/dev/null 2>&1; then
+    to_nobody() { chown nobody "$1"; }
+    suggest suggest-chown-quote "o'wn \`id\` *" to_nobody "chown root"
+    suggest suggest-chown-dash "-rf x" to_nobody "chown root"
+fi
+
+# Bounded work: deep and wide damage is checked within the walk's caps (8 levels, 1,000,000
+# entries, lib/catsafe.h), quickly, and each stray directory gets an rm -r that removes it.
+fresh deep
+mkdir -p "$C/junk/$(printf 'd/%.0s' $(seq 200))" "$G/certs/$(printf 'e/%.0s' $(seq 200))"
+out=$(timeout 20 "$dbt" --catalog "$C" verify 2>&1)
+rc=$?
+[ $rc = 1 ] && grep -qF "junk/d/d/d/d/d/d/d/d: directories nested too deep" <<<"$out" &&
+    grep -qF "remove it (rm -r -- '$(realpath "$G")/certs/e')" <<<"$out" &&
+    ! grep -qF "remove it (rm -- '$(realpath "$G")/certs/e')" <<<"$out" &&
+    ok "deep: verify stops at the depth cap and suggests rm -r for a directory" ||
+    not_ok "deep: exit status $rc; output: ${out:0:600}"
+fresh wide
+(cd "$G/bundles" && seq -f 'stray%g' 20000 | xargs touch)
+start=$(date +%s)
+n=$(timeout 60 "$dbt" --catalog "$C" verify 2>&1 | grep -c 'is not a bundle')
+[ "$n" = 20000 ] && [ $(($(date +%s) - start)) -lt 30 ] &&
+    ok "wide: 20000 stray entries reported, in linear time" ||
+    not_ok "wide: $n reported in $(($(date +%s) - start)) s"
+
 # damaged NAME MESSAGE LIST DAMAGE...: verify exits 1 naming it; LIST=fail: list fails with
 # MESSAGE too, LIST=ok: list does not read that part, LIST=other text: list fails with that.
 damaged() {
@@ -172,6 +322,97 @@ damaged bundle-key-block "PEM block 2 is not a CERTIFICATE" ok \
 damaged bundle-duplicate "more than once" ok \
     sh -c 'cat "$G/bundles/other.pem" "$G/bundles/other.pem" >d && cat d >"$G/bundles/other.pem" && rm d &&
         sed -i s/^count=.*/count=2/ "$G/bundles/other.meta"'
+# Each .meta value has the form its writer gives it; verify names the file, the line and the
+# key, with the value escaped. meta_set KEY VALUE sets KEY's line of other.meta (VALUE as bytes;
+# an empty KEY deletes nothing, an unknown one is appended); meta_raw TEXT replaces the file.
+meta_set() {
+    python3 - "$G/bundles/other.meta" "$1" "$2" <<'PY'
+import os, sys
+path, key, val = sys.argv[1], os.fsencode(sys.argv[2]), os.fsencode(sys.argv[3])
+lines = open(path, "rb").read().split(b"\n")
+done = False
+for i, l in enumerate(lines):
+    if l.startswith(key + b"="):
+        lines[i] = key + b"=" + val
+        done = True
+        break
+if not done:
+    lines.insert(len(lines) - 1, key + b"=" + val)
+open(path, "wb").write(b"\n".join(lines))
+PY
+}
+meta_raw() { printf '%s' "$1" >"$G/bundles/other.meta"; }
+meta_bad() {
+    local name=$1 msg=$2
+    shift 2
+    damaged "meta-$name" "$msg" ok "$@"
+}
+ometa=$(readlink "$W/template/current")/bundles/other.meta
+meta_bad sha-short 'other.meta line 2: sha256 value "abc" is not 64 lowercase hex' meta_set sha256 abc
+meta_bad sha-upper "other.meta line 2: sha256 value \"$(printf '%064d' 0 | tr 0 A)\"" meta_set sha256 "$(printf '%064d' 0 | tr 0 A)"
+meta_bad sha-65 "other.meta line 2: sha256 value" meta_set sha256 "$(printf '%065d' 0)"
+meta_bad sha-63 "other.meta line 2: sha256 value" meta_set sha256 "$(printf '%063d' 0)"
+meta_bad sha-nonhex "other.meta line 2: sha256 value" meta_set sha256 "$(printf '%064d' 0 | tr 0 g)"
+meta_bad sha-space "other.meta line 2: sha256 value \" $(printf '%063d' 0)\"" meta_set sha256 " $(printf '%063d' 0)"
+meta_bad count-lead-zero 'other.meta line 5: count value "01" is not a decimal' meta_set count 01
+meta_bad count-negative 'other.meta line 5: count value "-1"' meta_set count -1
+meta_bad count-suffix 'other.meta line 5: count value "1x"' meta_set count 1x
+meta_bad count-empty 'other.meta line 5: count value ""' meta_set count ""
+meta_bad count-space 'other.meta line 5: count value " 1"' meta_set count " 1"
+meta_bad count-huge 'other.meta line 5: count value "99999999999999999999999" is more' meta_set count 99999999999999999999999
+meta_bad count-range 'other.meta line 5: count value "1000001" is more' meta_set count 1000001
+meta_bad time-feb30 'other.meta line 4: imported value "2026-02-30T00:00:00Z" is not a UTC time' meta_set imported 2026-02-30T00:00:00Z
+meta_bad time-month13 'other.meta line 4: imported value "2026-13-01T00:00:00Z"' meta_set imported 2026-13-01T00:00:00Z
+meta_bad time-hour24 'other.meta line 4: imported value "2026-11-22T24:00:00Z"' meta_set imported 2026-11-22T24:00:00Z
+meta_bad time-space 'other.meta line 4: imported value "2026-11-22 18:19:20Z"' meta_set imported "2026-11-22 18:19:20Z"
+meta_bad time-no-z 'other.meta line 4: imported value "2026-11-22T18:19:20"' meta_set imported 2026-11-22T18:19:20
+meta_bad time-cr 'other.meta line 4: imported value "2026-11-22T18:19:20Z\x0d"' meta_set imported $'2026-11-22T18:19:20Z\r'
+meta_bad time-empty 'other.meta line 4: imported value ""' meta_set imported ""
+meta_bad format-p7b 'other.meta line 3: format value "p7b" is not a format name' meta_set format p7b
+meta_bad format-upper 'other.meta line 3: format value "PEM"' meta_set format PEM
+meta_bad format-empty 'other.meta line 3: format value ""' meta_set format ""
+meta_bad format-path 'other.meta line 3: format value "../pem"' meta_set format ../pem
+meta_bad format-esc 'other.meta line 3: format value "pem\x1b[2J"' meta_set format $'pem\033[2J'
+meta_bad origin-esc 'other.meta line 1: origin value "a\x1b[31mb" holds control' meta_set origin $'a\033[31mb'
+meta_bad origin-bel 'other.meta line 1: origin value "x\x07"' meta_set origin $'x\007'
+meta_bad origin-cr 'other.meta line 1: origin value "/x.pem\x0d"' meta_set origin $'/x.pem\r'
+meta_bad origin-c1 'other.meta line 1: origin value "x\xc2\x9by"' meta_set origin $'x\xc2\x9by'
+meta_bad origin-bidi 'other.meta line 1: origin value "x\xe2\x80\xaey"' meta_set origin $'x\xe2\x80\xaey'
+meta_bad origin-utf8 'other.meta line 1: origin value "x\xff"' meta_set origin $'x\xff'
+meta_bad origin-long "other.meta line 1: origin value \"$(printf '%064d' 0)...\" is longer than 1023" meta_set origin "$(printf '%01024d' 0)"
+meta_bad key-unknown 'other.meta line 6: key "trust" is none that dbtrust writes' meta_set trust all
+meta_bad key-unknown-esc 'other.meta line 6: key "k\x1bey" is none' meta_set $'k\033ey' 1
+meta_bad key-repeated 'other.meta line 6: key count again (first on line 5)' \
+    sh -c 'echo count=1 >>"$G/bundles/other.meta"'
+meta_bad key-repeated-origin 'other.meta line 6: key origin again (first on line 1)' \
+    sh -c 'echo origin=/elsewhere >>"$G/bundles/other.meta"'
+meta_bad key-missing 'other.meta has no sha256 line' sh -c 'sed -i /^sha256=/d "$G/bundles/other.meta"'
+meta_bad key-missing-imported 'other.meta has no imported line' sh -c 'sed -i /^imported=/d "$G/bundles/other.meta"'
+meta_bad line-no-equals 'other.meta line 6 ("junk") is not a key=value line' sh -c 'echo junk >>"$G/bundles/other.meta"'
+meta_bad line-empty 'other.meta line 6 ("") is not a key=value line' sh -c 'echo >>"$G/bundles/other.meta"'
+meta_bad line-no-newline 'other.meta line 5 does not end with a newline' \
+    sh -c 'printf %s "$(cat "$G/bundles/other.meta")" >m && cat m >"$G/bundles/other.meta" && rm m'
+meta_bad line-long "other.meta line 6 is 2006 bytes long" meta_set "x$(printf '%01999d' 0)" 12345
+# A .meta of bad lines only: a few are shown, then a count, so the output stays short.
+fresh meta-many-lines
+python3 -c 'import sys; sys.stdout.write("junk\n" * 10000)' >>"$G/bundles/other.meta"
+n=$("$dbt" --catalog "$C" verify 2>&1 | grep -c 'other.meta')
+out=$("$dbt" --catalog "$C" verify 2>&1)
+[ "$n" -le 12 ] && grep -qF "other.meta: 9992 more problems in this file not shown" <<<"$out" &&
+    ok "meta-many-lines: verify shows a few lines of a bad .meta and counts the rest" ||
+    not_ok "meta-many-lines: $n lines about other.meta: ${out:0:600}"
+# Every form the writers produce passes: import and fetch record these.
+for f in pem der pkcs-7-pem pkcs-7-der pkcs-12 jks mixed unknown; do
+    fresh "meta-format-$f"
+    (G=$G meta_set format "$f")
+    expect "meta-format-$f: verify accepts it" ok "sound" "$dbt" --catalog "$C" verify
+done
+fresh meta-empty-sha
+(G=$G meta_set sha256 "")
+expect "meta: an empty sha256 (unknown) is accepted" ok "sound" "$dbt" --catalog "$C" verify
+fresh meta-leap
+(G=$G meta_set imported 2028-02-29T23:59:59Z)
+expect "meta: a leap day is a valid time" ok "sound" "$dbt" --catalog "$C" verify
 damaged missing-cert "holds no certificate with SHA-256 $osha" "does not lead to a regular certificate file" sh -c "rm \"\$G/certs/$osha.pem\""
 damaged extra-cert "is not in the index" ok \
     sh -c "cp \"\$G/certs/$osha.pem\" \"\$G/certs/$(printf '%064d' 0).pem\""

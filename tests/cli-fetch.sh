@@ -175,6 +175,9 @@ grep -qx "format=pkcs-7-der" "$cat/bundles/aws-rds-us-east-1.meta" || fail "p7b 
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --ca-file httpsca.pem \
     --url "$base/root1.pem" --url "$base/root2.pem" --url "$base/root3.pem" --url "$base/root5.pem"
 [ "$(count_of aurora-dsql)" = 4 ] || fail "aurora-dsql does not hold 4 certificates"
+# What fetch records (origin of several URLs, format names) is what verify accepts.
+expect_rc 0 "$DBTRUST" --catalog "$cat" verify
+has out "sound" "verify after fetch"
 [ "$(sed 1d "$cat/certs/index" | wc -l)" = 5 ] ||
     fail "the index does not hold the 5 distinct roots: $(cat "$cat/certs/index")"
 

@@ -176,6 +176,7 @@ cmds=(
     "--catalog $C -list" "--catalog $C -list -v" "--catalog $C -list -rfc"
     "-list -keystore ks.p12" "--catalog $C -exportcert -alias b -rfc"
     "--catalog $C system status" "sources" "sources --json"
+    "--catalog $C verify"
 )
 for c in "${cmds[@]}"; do
     # The command works: exit 0 with its output going nowhere.
@@ -206,6 +207,53 @@ sys.exit(subprocess.call(sys.argv[1:], stdout=w, restore_signals=False, timeout=
     grep -q "writing standard output: $(
         "$PY" -c 'import errno, os; print(os.strerror(errno.EPIPE))'
     )" err || fail "'$c' to a closed pipe: the reason is not given: $(cat err)"
+done
+
+# verify: "catalog damaged" and "could not write" both exit 1; the write failure is the one line
+# "writing standard output: REASON" on standard error, which problems found never print.
+cp -a "$C" damaged && : >"damaged/$(readlink damaged/current)/bundles/stray"
+"$DBTRUST" --catalog damaged verify >out 2>err
+rc=$?
+[ $rc = 1 ] && grep -q '^problem: .*/bundles/stray is not a bundle' out && [ ! -s err ] ||
+    fail "verify of a damaged catalog: exit $rc, stdout $(cat out), stderr $(cat err)"
+"$DBTRUST" --catalog damaged verify --quiet >out 2>err
+rc=$?
+[ $rc = 1 ] && [ ! -s out ] && [ ! -s err ] ||
+    fail "verify --quiet of a damaged catalog: exit $rc, stdout $(cat out), stderr $(cat err)"
+# verify_closed_pipe ARGS...: standard output a pipe nobody reads, SIGPIPE ignored.
+verify_closed_pipe() {
+    "$PY" -c 'import os, signal, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+sys.exit(subprocess.call(sys.argv[1:], stdout=w, restore_signals=False, timeout=60))' \
+        "$DBTRUST" "$@" 2>err
+}
+epipe=$("$PY" -c 'import errno, os; print(os.strerror(errno.EPIPE))')
+for cat in "$C" damaged; do
+    if [ $root = 1 ]; then
+        "$DBTRUST" --catalog "$cat" verify >stdfull 2>err
+        rc=$?
+        [ $rc = 1 ] && [ "$(grep -c . err)" = 1 ] &&
+            grep -qx "dbtrust: error: writing standard output: No space left on device" err ||
+            fail "verify of $cat >stdfull: exit $rc, wanted 1 and one line; stderr: $(cat err)"
+        # --quiet writes nothing: nothing can fail to be written; the status is the catalog's.
+        "$DBTRUST" --catalog "$cat" verify --quiet >stdfull 2>err
+        rc=$?
+        want=1 && [ "$cat" = "$C" ] && want=0
+        [ $rc = $want ] && [ ! -s err ] ||
+            fail "verify --quiet of $cat >stdfull: exit $rc, wanted $want; stderr: $(cat err)"
+    fi
+    verify_closed_pipe --catalog "$cat" verify
+    rc=$?
+    [ $rc = 1 ] && [ "$(grep -c . err)" = 1 ] &&
+        grep -qx "dbtrust: error: writing standard output: $epipe" err ||
+        fail "verify of $cat to a closed pipe: exit $rc, wanted 1 and one line; stderr: $(cat err)"
+    verify_closed_pipe --catalog "$cat" verify --quiet
+    rc=$?
+    want=1 && [ "$cat" = "$C" ] && want=0
+    [ $rc = $want ] && [ ! -s err ] ||
+        fail "verify --quiet of $cat to a closed pipe: exit $rc, wanted $want; stderr: $(cat err)"
 done
 
 # import and remove change the catalog and then print: the change stands, the exit is 1.

@@ -73,7 +73,7 @@ tests_test_provider_cnf_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -I$(top_srcdir)/l
 tests_test_provider_cnf_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS)
 TESTS += tests/provider-storeutl.sh
 dist_noinst_SCRIPTS += tests/provider-storeutl.sh tests/lib/mkcatalog.sh
-EXTRA_DIST += tests/lib/provider.sh
+EXTRA_DIST += tests/lib/provider.sh tests/lib/verify_names.py
 
 # Catalog (lib/catalog.c): cmocka units and the SIGKILL test; tests/catalog_view.[ch] checks a
 # catalog's hashed view with OpenSSL alone.
