@@ -284,6 +284,14 @@ static int narrow_lock_mode(int fd, const char *display, dbt_err *err)
         dbt_err_sys(err, "cannot look at the lock file %s", display);
         return -1;
     }
+    /* A hard link would make the lock (and its mode change below) a file elsewhere. */
+    if (st.st_nlink != 1) {
+        dbt_err_set(err,
+                    "lock file %s has %lu hard links: it is also a file elsewhere; nothing but "
+                    "dbtrust should make it: remove it and try again",
+                    display, (unsigned long)st.st_nlink);
+        return -1;
+    }
     if ((st.st_mode & 07777) == LOCK_MODE)
         return 0;
     if (st.st_uid != geteuid() && geteuid() != 0) {

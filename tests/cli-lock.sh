@@ -90,6 +90,13 @@ expect "a 0644 .lock: import works" ok "" \
 mode=$(stat -c %a "$cat/.lock")
 [ "$mode" = 600 ] && ok "a 0644 .lock is narrowed to 600 by the next writer" ||
     not_ok "a 0644 .lock is left at $mode"
+# A lock hard-linked to a file elsewhere is refused (its mode would be narrowed there too).
+rm -f "$cat/.lock" && echo keep >"$w/outside" && chmod 644 "$w/outside" && ln "$w/outside" "$cat/.lock"
+expect "a .lock hard-linked to a file elsewhere: import refused" fail "has 2 hard links" \
+    "$DBTRUST" --catalog "$cat" import -q --bundle other4 "$pki/other-root.pem"
+mode=$(stat -c %a "$w/outside")
+[ "$mode" = 644 ] && ok "the file the lock was linked to keeps its mode" || not_ok "the outside file is now $mode"
+rm -f "$cat/.lock" "$w/outside"
 if [ "$root" = 0 ] && id nobody >/dev/null 2>&1 && command -v flock >/dev/null &&
     command -v setpriv >/dev/null; then
     for lockmode in s x; do
