@@ -74,6 +74,18 @@ int cli_cmd_convert(int argc, char **argv)
         dbt_bundle_free(b);
         return CLI_FAIL;
     }
+    {
+        char outcome[512];
+
+        /* A keystore input is written out only once its password verified it, and never turns
+         * a key entry's chain into trusted certificates. */
+        snprintf(outcome, sizeof(outcome), "nothing was written to %s", argv[optind + 1]);
+        if (cli_check_source(b, strcmp(to, "jks") == 0, "give it with --in-password (-i)",
+                             outcome) != 0) {
+            dbt_bundle_free(b);
+            return CLI_FAIL;
+        }
+    }
     rc = cli_write_bundle(b, to, password, argv[optind + 1]) == 0 ? CLI_OK : CLI_FAIL;
     if (rc == CLI_OK && strcmp(argv[optind + 1], "-") != 0)
         fprintf(stderr, "wrote %zu certificate%s to %s (%s)\n", b->n, b->n == 1 ? "" : "s",

@@ -46,7 +46,99 @@ typedef struct p12_rd {
     OSSL_PROVIDER *legacy_default, *legacy_legacy;
     int legacy_tried;
     long work; /* key-derivation iterations spent so far, bounded by DBT_P12_MAX_WORK */
+    /* Certificate bags without Java's trust attribute (index into "into" and localKeyID), and
+     * the key bags with theirs: once every bag is read, such a certificate is a key's chain
+     * when the file holds a key. Each list is bounded by the bags of the file. */
+    struct p12_id {
+        size_t idx;
+        char *alias;
+        unsigned char *id;
+        int idlen;
+    } * untrusted, *keys;
+    size_t nuntrusted, nkeys, cuntrusted, ckeys;
 } p12_rd;
+
+/* Records a bag's localKeyID (copied; may be absent) in list; 0 or -1 when out of memory. */
+static int p12_note(struct p12_id **list, size_t *n, size_t *cap, size_t idx,
+                    const PKCS12_SAFEBAG *bag, const char *alias)
+{
+    const ASN1_TYPE *t = PKCS12_SAFEBAG_get0_attr(bag, NID_localKeyID);
+    struct p12_id *e;
+
+    if (*n == *cap) {
+        size_t c = *cap == 0 ? 8 : *cap * 2;
+        struct p12_id *l = realloc(*list, c * sizeof(*l));
+
+        if (l == NULL)
+            return -1;
+        *list = l, *cap = c;
+    }
+    e = &(*list)[*n];
+    memset(e, 0, sizeof(*e));
+    e->idx = idx;
+    if (alias != NULL && (e->alias = strdup(alias)) == NULL)
+        return -1;
+    if (t != NULL && t->type == V_ASN1_OCTET_STRING && t->value.octet_string != NULL) {
+        e->idlen = ASN1_STRING_length(t->value.octet_string);
+        if (e->idlen > 0 && (e->id = OPENSSL_memdup(ASN1_STRING_get0_data(t->value.octet_string),
+                                                    (size_t)e->idlen)) == NULL) {
+            free(e->alias);
+            return -1;
+        }
+    }
+    (*n)++;
+    return 0;
+}
+
+static void p12_ids_free(struct p12_id *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].alias);
+        OPENSSL_free(list[i].id);
+    }
+    free(list);
+}
+
+/*
+ * Marks each certificate bag without the trust attribute: in a file with a key it is a key's
+ * chain (the key with the same localKeyID, else the first key: Java builds a key's chain from
+ * the other bags by issuer), never an anchor; in a file without keys it stays a plain bag.
+ */
+static int p12_mark_origins(p12_rd *r, dbt_err *err)
+{
+    dbt_bundle *b = r->into;
+    int pos = 1;
+
+    if (r->nkeys > 0 && b->key_alias == NULL && r->keys[0].alias != NULL &&
+        (b->key_alias = strdup(r->keys[0].alias)) == NULL) {
+        dbt_err_set(err, "%s: out of memory", r->src);
+        return -1;
+    }
+    b->nkeys += r->nkeys;
+    for (size_t i = 0; i < r->nuntrusted; i++) {
+        struct p12_id *u = &r->untrusted[i];
+        dbt_cert *c = &b->certs[u->idx];
+        const struct p12_id *k = NULL;
+
+        if (r->nkeys == 0) {
+            c->origin = DBT_ORIGIN_P12_NOTRUST;
+            continue;
+        }
+        for (size_t j = 0; j < r->nkeys && k == NULL && u->id != NULL; j++)
+            if (r->keys[j].id != NULL && r->keys[j].idlen == u->idlen &&
+                memcmp(r->keys[j].id, u->id, (size_t)u->idlen) == 0)
+                k = &r->keys[j];
+        c->origin = DBT_ORIGIN_KEY_CHAIN;
+        c->chain_pos = k != NULL ? 1 : ++pos;
+        if (k == NULL)
+            k = &r->keys[0];
+        if (c->alias == NULL && k->alias != NULL && (c->alias = strdup(k->alias)) == NULL) {
+            dbt_err_set(err, "%s: out of memory", r->src);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 /* The key derivation of RFC 9579 PBMAC1-params ::= SEQUENCE { keyDerivationFunc
  * AlgorithmIdentifier, messageAuthScheme AlgorithmIdentifier }, or NULL. OpenSSL 3.4+ computes
@@ -478,7 +570,7 @@ static STACK_OF(PKCS12_SAFEBAG) * p12_decrypt(p12_rd *r, PKCS7 *p7, int safe, db
  * output widens it. Refuses a second such attribute (Java keeps only the last) and values that
  * are not OIDs, naming the bag.
  */
-static int p12_read_trust(p12_rd *r, const PKCS12_SAFEBAG *bag, X509 *x, dbt_err *err)
+static int p12_read_trust(p12_rd *r, const PKCS12_SAFEBAG *bag, X509 *x, int *has, dbt_err *err)
 {
     const STACK_OF(X509_ATTRIBUTE) *attrs = PKCS12_SAFEBAG_get0_attrs(bag);
     const ASN1_OBJECT *usages[DBT_TRUST_MAX_USAGES];
@@ -504,6 +596,7 @@ static int p12_read_trust(p12_rd *r, const PKCS12_SAFEBAG *bag, X509 *x, dbt_err
         }
         found = a;
     }
+    *has = found != NULL;
     if (found == NULL) {
         ret = 0;
         goto end;
@@ -546,6 +639,7 @@ static int p12_read_bags(p12_rd *r, const STACK_OF(PKCS12_SAFEBAG) * bags, int d
         PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
         char *alias;
         X509 *x;
+        int has = 0;
 
         r->bag++;
         switch (PKCS12_SAFEBAG_get_nid(bag)) {
@@ -564,7 +658,7 @@ static int p12_read_bags(p12_rd *r, const STACK_OF(PKCS12_SAFEBAG) * bags, int d
                              r->bag);
                 return -1;
             }
-            if (p12_read_trust(r, bag, x, err) != 0) {
+            if (p12_read_trust(r, bag, x, &has, err) != 0) {
                 X509_free(x);
                 return -1;
             }
@@ -572,6 +666,23 @@ static int p12_read_bags(p12_rd *r, const STACK_OF(PKCS12_SAFEBAG) * bags, int d
             if (dbt_bundle_push(r->into, x, r->bag, 0, alias, err) < 0) {
                 X509_free(x); /* the bundle takes x only on success */
                 OPENSSL_free(alias);
+                return -1;
+            }
+            OPENSSL_free(alias);
+            if (!has && p12_note(&r->untrusted, &r->nuntrusted, &r->cuntrusted, r->into->n - 1, bag,
+                                 NULL) != 0) {
+                dbt_err_set(err, "%s: out of memory", r->src);
+                return -1;
+            }
+            break;
+        case NID_keyBag:
+        case NID_pkcs8ShroudedKeyBag:
+        case NID_secretBag:
+            /* Never decrypted; counted so that no rewrite drops it and its chain is known. */
+            alias = PKCS12_get_friendlyname(bag);
+            if (p12_note(&r->keys, &r->nkeys, &r->ckeys, 0, bag, alias) != 0) {
+                OPENSSL_free(alias);
+                dbt_err_set(err, "%s: out of memory", r->src);
                 return -1;
             }
             OPENSSL_free(alias);
@@ -588,8 +699,7 @@ static int p12_read_bags(p12_rd *r, const STACK_OF(PKCS12_SAFEBAG) * bags, int d
                 return -1;
             break;
         default:
-            /* Keys (plain or shrouded), CRLs and secrets are not certificates; a key entry's
-             * certificates sit in their own certificate bags, read above. */
+            /* CRLs and unknown bags are not certificates. */
             break;
         }
     }
@@ -698,10 +808,14 @@ int dbt_p12_decode(const unsigned char *data, size_t len, const char *password, 
         if (rc < 0)
             goto end;
     }
+    if (p12_mark_origins(&r, err) != 0)
+        goto end;
     ret = 0;
 end:
     sk_PKCS7_pop_free(safes, PKCS7_free);
     PKCS12_free(p12);
+    p12_ids_free(r.untrusted, r.nuntrusted);
+    p12_ids_free(r.keys, r.nkeys);
     p12_rd_cleanup(&r);
     return ret;
 }
@@ -745,9 +859,11 @@ int dbt_p12_encode(const dbt_bundle *b, const char *password, unsigned char **ou
             goto end;
         }
         /* The value is an OBJECT IDENTIFIER; with length -1 OpenSSL copies the ASN1_OBJECT. */
+        /* A bag Java did not trust in the input stays without the attribute. */
         if (!PKCS12_add_friendlyname_utf8(bag, aliases[i], -1) ||
-            !PKCS12_add1_attr_by_txt(bag, P12_ORACLE_TRUSTED_KEY_USAGE, V_ASN1_OBJECT,
-                                     (const unsigned char *)any_eku, -1)) {
+            (b->certs[i].origin != DBT_ORIGIN_P12_NOTRUST &&
+             !PKCS12_add1_attr_by_txt(bag, P12_ORACLE_TRUSTED_KEY_USAGE, V_ASN1_OBJECT,
+                                      (const unsigned char *)any_eku, -1))) {
             dbt_err_ossl(err, "certificate %zu (alias \"%s\"): cannot set its PKCS#12 attributes",
                          i + 1, aliases[i]);
             goto end;
