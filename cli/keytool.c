@@ -392,8 +392,6 @@ static int kt_list_entry(const struct kt_opts *o, const char *alias, const char 
             X509 *c = chain != NULL ? chain[k] : x;
             int bad;
 
-            if (chain != NULL)
-                cli_kt_buf_add(&buf, k == 0 ? "" : "\n");
             if (chain != NULL) {
                 char head[48];
 
@@ -413,8 +411,10 @@ static int kt_list_entry(const struct kt_opts *o, const char *alias, const char 
         }
         fwrite(buf.p, 1, buf.n, stdout);
         cli_kt_buf_free(&buf);
-        printf("\n\n*******************************************\n"
-               "*******************************************\n\n\n");
+        /* keytool separates the entries of a whole listing, not a single -alias one. */
+        if (o->alias == NULL)
+            printf("\n\n*******************************************\n"
+                   "*******************************************\n\n\n");
         return 0;
     }
     if (dbt_certinfo_get(x, &ci, NULL) != 0 || X509_digest(x, EVP_sha256(), md, &mdlen) != 1)
@@ -471,8 +471,9 @@ static int kt_list(const struct kt_opts *o)
         if (store_load(o, 0, 0, &st, &fmt) != 0)
             return CLI_FAIL;
         kt_date(NULL, date, sizeof(date));
-        printf("Keystore type: %s\nKeystore provider: SUN\n\n",
-               fmt == DBT_OUT_JKS ? "JKS" : "PKCS12");
+        if (o->alias == NULL) /* keytool prints no header for one -alias */
+            printf("Keystore type: %s\nKeystore provider: SUN\n\n",
+                   fmt == DBT_OUT_JKS ? "JKS" : "PKCS12");
         /* As keytool: a key entry is one entry, and a PKCS#12 certificate bag without Java's
          * trust attribute is none (Java skips it), said on standard error. */
         for (i = 0; i < st->n; i++) {

@@ -101,14 +101,17 @@ int dbt_bundle_check_source(const dbt_bundle *b, int jks_out, dbt_err *err)
         const dbt_cert *c = &b->certs[i];
 
         if (c->origin == DBT_ORIGIN_KEY_CHAIN) {
+            char where[64] = "a certificate";
+
+            if (c->chain_pos >= 1 && c->chain_pos <= 1000)
+                snprintf(where, sizeof(where), "certificate %d", c->chain_pos);
             dbt_err_set(err,
-                        "%s: entry %d is certificate %d of the chain of the private key entry "
+                        "%s: entry %d is %s of the chain of the private key entry "
                         "\"%s\", not a trusted certificate entry: Java does not trust it as an "
                         "anchor, so it is not written as one; take the CA certificates you trust "
                         "from their own source (keytool -exportcert shows a key entry's "
                         "certificate)",
-                        b->source, c->block, c->chain_pos,
-                        c->alias != NULL ? c->alias : "(no alias)");
+                        b->source, c->block, where, c->alias != NULL ? c->alias : "(no alias)");
             return -1;
         }
         if (c->origin == DBT_ORIGIN_P12_NOTRUST && jks_out) {

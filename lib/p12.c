@@ -13,6 +13,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "bundle.h"
 #include "encode.h"
@@ -31,6 +32,10 @@
 #define P12_DEFAULT_PASS "changeit"
 /* Nesting limit for safeContents bags inside bags: real files use none. */
 #define P12_MAX_DEPTH 8
+/* Key entries whose chains are placed by issuer, and the longest chain placed: only -list's
+ * display depends on them; every certificate of a file with keys is a key's either way. */
+#define P12_MAX_KEY_WALKS 64
+#define P12_MAX_CHAIN 16
 
 typedef struct p12_rd {
     const char *src;
@@ -101,43 +106,76 @@ static void p12_ids_free(struct p12_id *list, size_t n)
 
 /*
  * Marks each certificate bag without the trust attribute: in a file with a key it is a key's
- * chain (the key with the same localKeyID, else the first key: Java builds a key's chain from
- * the other bags by issuer), never an anchor; in a file without keys it stays a plain bag.
+ * chain, never an anchor; in a file without keys it stays a plain bag. A key's own certificate
+ * has its localKeyID; the rest of its chain is found by issuer from there, as Java builds it
+ * (at most P12_MAX_CHAIN steps for each of the first P12_MAX_KEY_WALKS keys, each step a scan
+ * of the bags: bounded work whatever the file holds). A bag no walk reaches is counted to the
+ * first key: in a keystore with keys, a bag without the attribute is not a Java anchor either.
  */
 static int p12_mark_origins(p12_rd *r, dbt_err *err)
 {
     dbt_bundle *b = r->into;
-    int pos = 1;
+    size_t i, j, steps;
 
     if (r->nkeys > 0 && b->key_alias == NULL && r->keys[0].alias != NULL &&
-        (b->key_alias = strdup(r->keys[0].alias)) == NULL) {
-        dbt_err_set(err, "%s: out of memory", r->src);
-        return -1;
-    }
+        (b->key_alias = strdup(r->keys[0].alias)) == NULL)
+        goto oom;
     b->nkeys += r->nkeys;
-    for (size_t i = 0; i < r->nuntrusted; i++) {
-        struct p12_id *u = &r->untrusted[i];
-        dbt_cert *c = &b->certs[u->idx];
-        const struct p12_id *k = NULL;
+    if (r->nkeys == 0) {
+        for (i = 0; i < r->nuntrusted; i++)
+            b->certs[r->untrusted[i].idx].origin = DBT_ORIGIN_P12_NOTRUST;
+        return 0;
+    }
+    for (i = 0; i < r->nuntrusted; i++)
+        b->certs[r->untrusted[i].idx].chain_pos = 0; /* 0: not placed yet */
+    for (j = 0; j < r->nkeys && j < P12_MAX_KEY_WALKS; j++) {
+        const struct p12_id *k = &r->keys[j];
+        dbt_cert *cur = NULL;
+        int pos = 1;
 
-        if (r->nkeys == 0) {
-            c->origin = DBT_ORIGIN_P12_NOTRUST;
+        for (i = 0; i < r->nuntrusted && cur == NULL && k->id != NULL; i++) {
+            struct p12_id *u = &r->untrusted[i];
+
+            if (u->id != NULL && u->idlen == k->idlen &&
+                memcmp(u->id, k->id, (size_t)k->idlen) == 0 && b->certs[u->idx].chain_pos == 0)
+                cur = &b->certs[u->idx];
+        }
+        for (steps = 0; cur != NULL && steps < P12_MAX_CHAIN; steps++) {
+            dbt_cert *next = NULL;
+
+            cur->origin = DBT_ORIGIN_KEY_CHAIN;
+            cur->chain_pos = pos++;
+            free(cur->alias);
+            cur->alias = NULL;
+            if (k->alias != NULL && (cur->alias = strdup(k->alias)) == NULL)
+                goto oom;
+            if (X509_check_issued(cur->x509, cur->x509) == X509_V_OK)
+                break; /* self-signed: the chain ends */
+            for (i = 0; i < r->nuntrusted && next == NULL; i++) {
+                dbt_cert *c = &b->certs[r->untrusted[i].idx];
+
+                if (c->chain_pos == 0 && X509_check_issued(c->x509, cur->x509) == X509_V_OK)
+                    next = c;
+            }
+            cur = next;
+        }
+    }
+    /* Unplaced ones are numbered past any real chain place, so -list never shows them. */
+    for (i = 0, j = 1000; i < r->nuntrusted; i++) {
+        dbt_cert *c = &b->certs[r->untrusted[i].idx];
+
+        if (c->chain_pos != 0)
             continue;
-        }
-        for (size_t j = 0; j < r->nkeys && k == NULL && u->id != NULL; j++)
-            if (r->keys[j].id != NULL && r->keys[j].idlen == u->idlen &&
-                memcmp(r->keys[j].id, u->id, (size_t)u->idlen) == 0)
-                k = &r->keys[j];
         c->origin = DBT_ORIGIN_KEY_CHAIN;
-        c->chain_pos = k != NULL ? 1 : ++pos;
-        if (k == NULL)
-            k = &r->keys[0];
-        if (c->alias == NULL && k->alias != NULL && (c->alias = strdup(k->alias)) == NULL) {
-            dbt_err_set(err, "%s: out of memory", r->src);
-            return -1;
-        }
+        c->chain_pos = (int)(j < INT_MAX ? ++j : INT_MAX);
+        if (c->alias == NULL && r->keys[0].alias != NULL &&
+            (c->alias = strdup(r->keys[0].alias)) == NULL)
+            goto oom;
     }
     return 0;
+oom:
+    dbt_err_set(err, "%s: out of memory", r->src);
+    return -1;
 }
 
 /* The key derivation of RFC 9579 PBMAC1-params ::= SEQUENCE { keyDerivationFunc
