@@ -21,8 +21,10 @@ static void convert_usage(FILE *out)
             "other formats refuse a certificate they would trust for more than its input does.\n\n"
             "  -t, --to FORMAT          pem, der, p7b, p7b-der, pkcs12, jks or hashed-dir\n"
             "  -p, --password PASS      password of a pkcs12 or jks OUT (default changeit)\n"
-            "  -i, --in-password PASS   password of a PKCS#12 or JKS IN (default: none, \"\"\n"
-            "                           or changeit for PKCS#12; JKS is then read unchecked)\n"
+            "  -i, --in-password PASS   password of a PKCS#12 or JKS IN (default: \"\", none\n"
+            "                           or changeit); a keystore IN whose digest or MAC is not\n"
+            "                           verified with it, or that holds a key entry's chain,\n"
+            "                           is refused: nothing is written (dbtrust(1), KEYSTORES)\n"
             "  -h, --help               show this help\n");
 }
 

@@ -43,7 +43,8 @@ static void kt_usage(FILE *out)
                  "  dbtrust -delete -alias A [-keystore K] [-storepass P]\n"
                  "Without -keystore the catalog is used and the alias is a bundle name.\n"
                  "A keystore is rewritten (-importcert, -delete) only once its integrity is\n"
-                 "verified with the password it is written with (-storepass, default changeit).\n");
+                 "verified with the password it is written with (-storepass, default changeit),\n"
+                 "and never when it holds a key entry (use keytool for those).\n");
 }
 
 static int kt_parse(int argc, char **argv, struct kt_opts *o)
