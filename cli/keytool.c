@@ -605,6 +605,11 @@ static int kt_exportcert(const struct kt_opts *o)
         for (i = 0; i < st->n; i++) {
             if (st->certs[i].alias == NULL || strcasecmp(st->certs[i].alias, o->alias) != 0)
                 continue;
+            /* As keytool: a key entry exports its own certificate; a PKCS#12 bag without
+             * Java's trust attribute is no entry. */
+            if ((st->certs[i].origin == DBT_ORIGIN_KEY_CHAIN && st->certs[i].chain_pos != 1) ||
+                st->certs[i].origin == DBT_ORIGIN_P12_NOTRUST)
+                continue;
             X509_up_ref(st->certs[i].x509);
             if (dbt_bundle_push(sel, st->certs[i].x509, 1, 0, NULL, &err) != 0) {
                 X509_free(st->certs[i].x509);

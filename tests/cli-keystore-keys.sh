@@ -67,6 +67,13 @@ for t in pkcs12 jks; do
     hasnt out "trustedCertEntry" "$t: no chain certificate listed as trustedCertEntry"
 done
 
+# -exportcert of a key entry writes its own certificate, as keytool does.
+for t in pkcs12 jks; do
+    keytool -exportcert -alias me -keystore ks.$t -storepass changeit 2>/dev/null >kt.out
+    expect_rc 0 $DBTRUST -exportcert -alias me -keystore ks.$t -storepass changeit
+    cmp -s kt.out out || fail "-exportcert -alias me -keystore ks.$t differs from keytool's"
+done
+
 # ---- no output ever takes a key entry's chain as trusted certificates ----
 for t in pkcs12 jks; do
     for to in pem der p7b p7b-der pkcs12 jks hashed-dir; do
