@@ -893,6 +893,11 @@ int cli_write_bundle(const dbt_bundle *b, const char *format, const char *passwo
     int fmt, rc;
 
     if (strcmp(format, "hashed-dir") == 0) {
+        /* dbt_encode checks the other formats the same way. */
+        if (dbt_bundle_check_source(b, 0, &err) != 0) {
+            cli_error("%s; nothing was written to %s", err.msg, out);
+            return -1;
+        }
         if (strcmp(out, "-") == 0) {
             cli_error("hashed-dir output needs a directory, not standard output");
             return -1;

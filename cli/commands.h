@@ -91,6 +91,11 @@ struct evp_md_ctx_st;
 void cli_pass_hint(char *msg, size_t size, const char *pass_opt);
 int cli_read_file(const char *path, const char *password, const char *pass_opt,
                   struct dbt_bundle **out, struct evp_md_ctx_st *md);
+/* dbt_bundle_check_source for an input about to be written: prints its error with the password
+ * hint spelled as pass_hint ("give it with --in-password"; NULL keeps "use --password") and then
+ * "; <outcome>" ("nothing was written to OUT"). 0 or -1. */
+int cli_check_source(const struct dbt_bundle *b, int jks_out, const char *pass_hint,
+                     const char *outcome);
 /* Writes b to out in the named output format or "hashed-dir" (export and convert). */
 int cli_write_bundle(const struct dbt_bundle *b, const char *format, const char *password,
                      const char *out);

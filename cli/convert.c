@@ -21,8 +21,10 @@ static void convert_usage(FILE *out)
             "other formats refuse a certificate they would trust for more than its input does.\n\n"
             "  -t, --to FORMAT          pem, der, p7b, p7b-der, pkcs12, jks or hashed-dir\n"
             "  -p, --password PASS      password of a pkcs12 or jks OUT (default changeit)\n"
-            "  -i, --in-password PASS   password of a PKCS#12 or JKS IN (default: none, \"\"\n"
-            "                           or changeit for PKCS#12; JKS is then read unchecked)\n"
+            "  -i, --in-password PASS   password of a PKCS#12 or JKS IN (default: \"\", none\n"
+            "                           or changeit); a keystore IN whose digest or MAC is not\n"
+            "                           verified with it, or that holds a key entry's chain,\n"
+            "                           is refused: nothing is written (dbtrust(1), KEYSTORES)\n"
             "  -h, --help               show this help\n");
 }
 
@@ -73,6 +75,18 @@ int cli_cmd_convert(int argc, char **argv)
         cli_error("%s holds no certificate; %s was not written", b->source, argv[optind + 1]);
         dbt_bundle_free(b);
         return CLI_FAIL;
+    }
+    {
+        char outcome[512];
+
+        /* A keystore input is written out only once its password verified it, and never turns
+         * a key entry's chain into trusted certificates. */
+        snprintf(outcome, sizeof(outcome), "nothing was written to %s", argv[optind + 1]);
+        if (cli_check_source(b, strcmp(to, "jks") == 0, "give it with --in-password (-i)",
+                             outcome) != 0) {
+            dbt_bundle_free(b);
+            return CLI_FAIL;
+        }
     }
     rc = cli_write_bundle(b, to, password, argv[optind + 1]) == 0 ? CLI_OK : CLI_FAIL;
     if (rc == CLI_OK && strcmp(argv[optind + 1], "-") != 0)

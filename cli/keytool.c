@@ -43,7 +43,8 @@ static void kt_usage(FILE *out)
                  "  dbtrust -delete -alias A [-keystore K] [-storepass P]\n"
                  "Without -keystore the catalog is used and the alias is a bundle name.\n"
                  "A keystore is rewritten (-importcert, -delete) only once its integrity is\n"
-                 "verified with the password it is written with (-storepass, default changeit).\n");
+                 "verified with the password it is written with (-storepass, default changeit),\n"
+                 "and never when it holds a key entry (use keytool for those).\n");
 }
 
 static int kt_parse(int argc, char **argv, struct kt_opts *o)
@@ -155,6 +156,19 @@ static int store_load_for_write(const struct kt_opts *o, dbt_bundle **out)
         *out = NULL;
         goto end;
     }
+    /* Keys are never decrypted, so a rewrite could only drop them (and a key's chain must not
+     * come back as trusted entries): a keystore that holds one is left to keytool. */
+    if ((*out)->nkeys > 0) {
+        cli_error("%s holds %zu key entr%s (the first is \"%s\"); dbtrust rewrites only "
+                  "truststores and would lose %s: %s is unchanged; use keytool for keystores "
+                  "that hold keys",
+                  o->keystore, (*out)->nkeys, (*out)->nkeys == 1 ? "y" : "ies",
+                  (*out)->key_alias != NULL ? (*out)->key_alias : "(no alias)",
+                  (*out)->nkeys == 1 ? "it" : "them", o->keystore);
+        dbt_bundle_free(*out);
+        *out = NULL;
+        goto end;
+    }
     rc = 0;
 end:
     free(data);
@@ -254,6 +268,11 @@ static int kt_import_store(const struct kt_opts *o, dbt_bundle *in)
     if (store_load(o, 1, 1, &st, &fmt) != 0)
         return CLI_FAIL;
     /* Named by the input's own file and block, before it is merged into the store. */
+    snprintf(alias, sizeof(alias), "%s is unchanged", o->keystore);
+    if (cli_check_source(in, fmt == DBT_OUT_JKS,
+                         "convert it first: dbtrust convert -i PASSWORD --to pem FILE OUT.pem",
+                         alias) != 0)
+        goto end;
     if (dbt_encode_check_trust(in, fmt, &err) != 0) {
         cli_error("%s; %s is unchanged", err.msg, o->keystore);
         goto end;
@@ -279,6 +298,8 @@ static int kt_import_store(const struct kt_opts *o, dbt_bundle *in)
             cli_error("%s", err.msg);
             goto end;
         }
+        /* A bag Java did not trust in the input stays untrusted in the keystore. */
+        st->certs[st->n - 1].origin = in->certs[i].origin;
     }
     if (store_save(o, st, fmt) != 0)
         goto end;
@@ -346,48 +367,94 @@ static void kt_date(const char *iso, char *out, size_t n)
     }
 }
 
-/* One entry of -list in keytool's layout. */
-static int kt_list_entry(const struct kt_opts *o, const char *alias, const char *date, X509 *x)
+/* One entry of -list in keytool's layout: a trusted certificate entry (chain NULL), or a
+ * private key entry whose chain is chain[0..nchain-1] (its own certificate first). */
+static int kt_list_entry(const struct kt_opts *o, const char *alias, const char *date, X509 *x,
+                         X509 *const *chain, size_t nchain)
 {
     dbt_certinfo ci;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     char hex[EVP_MAX_MD_SIZE * 3 + 1];
     cli_kt_buf buf = {0};
+    size_t k;
 
-    if (o->verbose) {
-        printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n",
-               cli_esc(alias), date);
-        if (cli_kt_format_cert(&buf, x, 1, NULL) != 0 || cli_printcert_trust(&buf, x) != 0) {
-            cli_kt_buf_free(&buf);
-            cli_error("out of memory");
-            return -1;
+    if (chain != NULL)
+        x = chain[0];
+    if (o->verbose || o->rfc) {
+        if (chain == NULL)
+            printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n",
+                   cli_esc(alias), date);
+        else
+            printf("Alias name: %s\nCreation date: %s\nEntry type: PrivateKeyEntry\n"
+                   "Certificate chain length: %zu\n",
+                   cli_esc(alias), date, nchain);
+        for (k = 0; k < (chain != NULL ? nchain : 1); k++) {
+            X509 *c = chain != NULL ? chain[k] : x;
+            int bad;
+
+            if (chain != NULL) {
+                char head[48];
+
+                snprintf(head, sizeof(head), "Certificate[%zu]:\n", k + 1);
+                cli_kt_buf_add(&buf, head);
+            }
+            if (o->verbose)
+                bad = cli_kt_format_cert(&buf, c, 1, NULL) != 0 ||
+                      (chain == NULL && cli_printcert_trust(&buf, c) != 0);
+            else
+                bad = cli_printcert_rfc(&buf, c) != 0;
+            if (bad) {
+                cli_kt_buf_free(&buf);
+                cli_error("out of memory");
+                return -1;
+            }
         }
         fwrite(buf.p, 1, buf.n, stdout);
         cli_kt_buf_free(&buf);
-        printf("\n\n*******************************************\n"
-               "*******************************************\n\n\n");
-        return 0;
-    }
-    if (o->rfc) {
-        printf("Alias name: %s\nCreation date: %s\nEntry type: trustedCertEntry\n\n",
-               cli_esc(alias), date);
-        if (cli_printcert_rfc(&buf, x) != 0) {
-            cli_kt_buf_free(&buf);
-            return -1;
-        }
-        fwrite(buf.p, 1, buf.n, stdout);
-        cli_kt_buf_free(&buf);
-        printf("\n\n*******************************************\n"
-               "*******************************************\n\n\n");
+        /* keytool separates the entries of a whole listing, not a single -alias one. */
+        if (o->alias == NULL)
+            printf("\n\n*******************************************\n"
+                   "*******************************************\n\n\n");
         return 0;
     }
     if (dbt_certinfo_get(x, &ci, NULL) != 0 || X509_digest(x, EVP_sha256(), md, &mdlen) != 1)
         return -1;
     dbt_hex_colons(md, mdlen, hex);
-    printf("%s, %s, trustedCertEntry, \nCertificate fingerprint (SHA-256): %s\n", cli_esc(alias),
-           date, hex);
+    printf("%s, %s, %s, \nCertificate fingerprint (SHA-256): %s\n", cli_esc(alias), date,
+           chain != NULL ? "PrivateKeyEntry" : "trustedCertEntry", hex);
     return 0;
+}
+
+/* The chain of the key entry whose certificate st->certs[i] is, in chain order, when i is the
+ * first of them in st (NULL otherwise, or when out of memory: *n is then 0). */
+static X509 **kt_key_chain(const dbt_bundle *st, size_t i, size_t *n)
+{
+    const dbt_cert *c = &st->certs[i];
+    X509 **v;
+    size_t j, k = 0;
+
+    *n = 0;
+    for (j = 0; j < i; j++)
+        if (st->certs[j].origin == DBT_ORIGIN_KEY_CHAIN &&
+            (st->certs[j].alias == c->alias ||
+             (st->certs[j].alias && c->alias && strcmp(st->certs[j].alias, c->alias) == 0)))
+            return NULL;
+    if ((v = calloc(st->n - i, sizeof(*v))) == NULL)
+        return NULL;
+    /* Chain places are small and distinct within one entry; collect them in order. */
+    for (int pos = 1; k < st->n - i && pos <= (int)(st->n - i) + 1; pos++)
+        for (j = i; j < st->n; j++)
+            if (st->certs[j].origin == DBT_ORIGIN_KEY_CHAIN && st->certs[j].chain_pos == pos &&
+                (st->certs[j].alias == c->alias ||
+                 (st->certs[j].alias && c->alias && strcmp(st->certs[j].alias, c->alias) == 0)))
+                v[k++] = st->certs[j].x509;
+    if (k == 0) {
+        free(v);
+        return NULL;
+    }
+    *n = k;
+    return v;
 }
 
 static int kt_list(const struct kt_opts *o)
@@ -397,7 +464,7 @@ static int kt_list(const struct kt_opts *o)
     dbt_catalog_entry *bundles = NULL;
     dbt_outfmt fmt;
     dbt_err err;
-    size_t nb = 0, i, j, total = 0;
+    size_t nb = 0, i, j, total = 0, nentries = 0;
     char date[32], alias[256];
     int rc = CLI_FAIL;
 
@@ -405,13 +472,34 @@ static int kt_list(const struct kt_opts *o)
         if (store_load(o, 0, 0, &st, &fmt) != 0)
             return CLI_FAIL;
         kt_date(NULL, date, sizeof(date));
-        printf("Keystore type: %s\nKeystore provider: SUN\n\n",
-               fmt == DBT_OUT_JKS ? "JKS" : "PKCS12");
-        for (i = 0; i < st->n; i++)
-            total += o->alias == NULL ||
-                     (st->certs[i].alias && strcasecmp(st->certs[i].alias, o->alias) == 0);
+        if (o->alias == NULL) /* keytool prints no header for one -alias */
+            printf("Keystore type: %s\nKeystore provider: SUN\n\n",
+                   fmt == DBT_OUT_JKS ? "JKS" : "PKCS12");
+        /* As keytool: a key entry is one entry, and a PKCS#12 certificate bag without Java's
+         * trust attribute is none (Java skips it), said on standard error. */
+        for (i = 0; i < st->n; i++) {
+            const dbt_cert *c = &st->certs[i];
+
+            if (c->origin == DBT_ORIGIN_P12_NOTRUST) {
+                cli_warn("%s: PKCS#12 bag %d%s%s%s has no Java trusted key usage attribute: Java "
+                         "does not trust it and does not list it",
+                         o->keystore, c->block, c->alias ? " (\"" : "", c->alias ? c->alias : "",
+                         c->alias ? "\")" : "");
+                continue;
+            }
+            if (c->origin == DBT_ORIGIN_KEY_CHAIN) {
+                size_t nch;
+                X509 **ch = kt_key_chain(st, i, &nch);
+
+                if (ch == NULL)
+                    continue; /* not the first certificate of its key entry */
+                free(ch);
+            }
+            nentries++;
+            total += o->alias == NULL || (c->alias && strcasecmp(c->alias, o->alias) == 0);
+        }
         if (o->alias == NULL)
-            printf("Your keystore contains %zu entr%s\n\n", st->n, st->n == 1 ? "y" : "ies");
+            printf("Your keystore contains %zu entr%s\n\n", nentries, nentries == 1 ? "y" : "ies");
         else if (total == 0) {
             cli_error("alias <%s> does not exist in %s", o->alias, o->keystore);
             goto end;
@@ -425,7 +513,22 @@ static int kt_list(const struct kt_opts *o)
             }
             if (o->alias != NULL && strcasecmp(a, o->alias) != 0)
                 continue;
-            if (kt_list_entry(o, a, date, st->certs[i].x509) != 0)
+            if (st->certs[i].origin == DBT_ORIGIN_P12_NOTRUST)
+                continue;
+            if (st->certs[i].origin == DBT_ORIGIN_KEY_CHAIN) {
+                size_t nch;
+                X509 **ch = kt_key_chain(st, i, &nch);
+                int lrc;
+
+                if (ch == NULL)
+                    continue; /* listed with the entry's first certificate */
+                lrc = kt_list_entry(o, a, date, NULL, ch, nch);
+                free(ch);
+                if (lrc != 0)
+                    goto end;
+                continue;
+            }
+            if (kt_list_entry(o, a, date, st->certs[i].x509, NULL, 0) != 0)
                 goto end;
         }
         rc = CLI_OK;
@@ -467,7 +570,7 @@ static int kt_list(const struct kt_opts *o)
                 snprintf(alias, sizeof(alias), "%s", bundles[i].name);
             else
                 snprintf(alias, sizeof(alias), "%s-%zu", bundles[i].name, j + 1);
-            if (kt_list_entry(o, alias, date, st->certs[j].x509) != 0)
+            if (kt_list_entry(o, alias, date, st->certs[j].x509, NULL, 0) != 0)
                 goto end;
         }
         dbt_bundle_free(st);
@@ -501,6 +604,11 @@ static int kt_exportcert(const struct kt_opts *o)
             goto end;
         for (i = 0; i < st->n; i++) {
             if (st->certs[i].alias == NULL || strcasecmp(st->certs[i].alias, o->alias) != 0)
+                continue;
+            /* As keytool: a key entry exports its own certificate; a PKCS#12 bag without
+             * Java's trust attribute is no entry. */
+            if ((st->certs[i].origin == DBT_ORIGIN_KEY_CHAIN && st->certs[i].chain_pos != 1) ||
+                st->certs[i].origin == DBT_ORIGIN_P12_NOTRUST)
                 continue;
             X509_up_ref(st->certs[i].x509);
             if (dbt_bundle_push(sel, st->certs[i].x509, 1, 0, NULL, &err) != 0) {
@@ -573,6 +681,7 @@ static int kt_delete(const struct kt_opts *o)
             cli_error("%s", err.msg);
             goto end;
         }
+        keep->certs[keep->n - 1].origin = st->certs[i].origin; /* untrusted bags stay so */
     }
     if (removed == 0) {
         cli_error("alias <%s> does not exist in %s", o->alias, o->keystore);

@@ -363,3 +363,21 @@ long cli_days_left(long long t)
 
     return (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
 }
+
+int cli_check_source(const dbt_bundle *b, int jks_out, const char *pass_hint, const char *outcome)
+{
+    dbt_err err;
+    char *hint;
+
+    if (dbt_bundle_check_source(b, jks_out, &err) == 0)
+        return 0;
+    hint = pass_hint != NULL ? strstr(err.msg, "use --password") : NULL;
+    if (hint != NULL) {
+        char rest[sizeof(err.msg)];
+
+        snprintf(rest, sizeof(rest), "%s", hint + strlen("use --password"));
+        snprintf(hint, sizeof(err.msg) - (size_t)(hint - err.msg), "%s%s", pass_hint, rest);
+    }
+    cli_error("%s; %s", err.msg, outcome);
+    return -1;
+}

@@ -17,8 +17,16 @@ static void decode(const uint8_t *data, size_t size, const char *password)
     if (b == NULL)
         fuzz_fail("out of memory");
     err.msg[0] = '\0';
-    if (dbt_p12_decode(data, size, password, b, &err) != 0 && err.msg[0] == '\0')
+    int rc;
+
+    rc = dbt_p12_decode(data, size, password, b, &err);
+    if (rc != 0 && err.msg[0] == '\0')
         fuzz_fail("a failed PKCS#12 decode must say why");
+    /* With a key, no certificate is a plain unattributed bag; without one, none is a key's. */
+    for (size_t i = 0; rc == 0 && i < b->n; i++)
+        if (b->certs[i].origin == (b->nkeys > 0 ? DBT_ORIGIN_P12_NOTRUST : DBT_ORIGIN_KEY_CHAIN))
+            fuzz_fail("certificate %zu has the wrong origin for a file with %zu keys", i + 1,
+                      b->nkeys);
     for (size_t i = 0; i < b->n; i++)
         if (b->certs[i].x509 == NULL)
             fuzz_fail("certificate %zu is NULL", i + 1);

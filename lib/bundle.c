@@ -44,6 +44,7 @@ void dbt_bundle_free(dbt_bundle *b)
     }
     free(b->certs);
     free(b->source);
+    free(b->key_alias);
     free(b);
 }
 
@@ -75,7 +76,54 @@ int dbt_bundle_push(dbt_bundle *b, X509 *x, int block, int line, const char *ali
     b->certs[b->n].block = block;
     b->certs[b->n].line = line;
     b->certs[b->n].alias = a;
+    b->certs[b->n].origin = DBT_ORIGIN_PLAIN;
+    b->certs[b->n].chain_pos = 0;
     b->n++;
+    return 0;
+}
+
+int dbt_bundle_check_source(const dbt_bundle *b, int jks_out, dbt_err *err)
+{
+    size_t i;
+
+    if ((b->format == DBT_FMT_PKCS12 || b->format == DBT_FMT_JKS) &&
+        b->integrity != DBT_INTEGRITY_VERIFIED) {
+        dbt_err_set(err,
+                    "%s: the integrity of this keystore was not verified with its password (%s), "
+                    "so nothing shows that its certificates are the ones that were put there; "
+                    "nothing is written from it: give its password (use --password)",
+                    b->source,
+                    b->integrity == DBT_INTEGRITY_NONE ? "it has no integrity MAC"
+                                                       : "it was read without its password");
+        return -1;
+    }
+    for (i = 0; i < b->n; i++) {
+        const dbt_cert *c = &b->certs[i];
+
+        if (c->origin == DBT_ORIGIN_KEY_CHAIN) {
+            char where[64] = "a certificate";
+
+            if (c->chain_pos >= 1 && c->chain_pos <= 1000)
+                snprintf(where, sizeof(where), "certificate %d", c->chain_pos);
+            dbt_err_set(err,
+                        "%s: entry %d is %s of the chain of the private key entry "
+                        "\"%s\", not a trusted certificate entry: Java does not trust it as an "
+                        "anchor, so it is not written as one; take the CA certificates you trust "
+                        "from their own source (keytool -exportcert shows a key entry's "
+                        "certificate)",
+                        b->source, c->block, where, c->alias != NULL ? c->alias : "(no alias)");
+            return -1;
+        }
+        if (c->origin == DBT_ORIGIN_P12_NOTRUST && jks_out) {
+            dbt_err_set(err,
+                        "%s: PKCS#12 bag %d%s%s%s has no Java trusted key usage attribute, so Java "
+                        "does not trust it, and a JKS keystore cannot hold a certificate that is "
+                        "not trusted; write pkcs12 (which keeps it as it is) or pem instead",
+                        b->source, c->block, c->alias != NULL ? " (alias \"" : "",
+                        c->alias != NULL ? c->alias : "", c->alias != NULL ? "\")" : "");
+            return -1;
+        }
+    }
     return 0;
 }
 

@@ -25,12 +25,27 @@ typedef enum dbt_integrity {
     DBT_INTEGRITY_NONE,          /* a PKCS#12 file with no MAC: nothing vouches for it */
 } dbt_integrity;
 
+/*
+ * Where a keystore certificate came from, which decides whether Java trusts it as an anchor.
+ * Only trusted certificate entries (and a PKCS#12 certificate bag with Java's trusted key usage
+ * attribute) are anchors; a key entry's chain is not, and Java skips a PKCS#12 certificate bag
+ * with neither the attribute nor a key. Every non-keystore input is DBT_ORIGIN_PLAIN.
+ */
+typedef enum dbt_origin {
+    DBT_ORIGIN_PLAIN = 0,   /* PEM/DER/PKCS#7 input, or a keystore's trusted certificate entry */
+    DBT_ORIGIN_KEY_CHAIN,   /* a certificate of a private key entry's chain (alias: the key's) */
+    DBT_ORIGIN_P12_NOTRUST, /* a PKCS#12 certificate bag without the trust attribute, in a file
+                               with no key: Java does not list it, OpenSSL has no trust for it */
+} dbt_origin;
+
 typedef struct dbt_cert {
     X509 *x509;  /* owned by the bundle */
     int block;   /* 1-based position in the input (PEM block, PKCS#7/PKCS#12/JKS entry);
                     the certificates of a PEM PKCS7 block all carry that block's number */
     int line;    /* line of the BEGIN line for PEM input, else 0 */
     char *alias; /* PKCS#12 friendlyName or JKS alias, NULL when the input has none */
+    dbt_origin origin;
+    int chain_pos; /* DBT_ORIGIN_KEY_CHAIN: 1-based place in the key's chain (1: its own) */
 } dbt_cert;
 
 typedef struct dbt_bundle {
@@ -38,6 +53,8 @@ typedef struct dbt_bundle {
     size_t n, cap;
     dbt_format format;
     dbt_integrity integrity; /* set by the PKCS#12 and JKS decoders */
+    size_t nkeys;            /* private and secret key entries of a keystore (never decoded) */
+    char *key_alias;         /* the first key entry's alias, NULL when none or unnamed */
     char *source;            /* display name of the input ("global-bundle.pem", "<stdin>") */
 } dbt_bundle;
 
@@ -92,6 +109,18 @@ int dbt_p12_decode(const unsigned char *data, size_t len, const char *password, 
                    dbt_err *err);
 int dbt_jks_decode(const unsigned char *data, size_t len, const char *password, dbt_bundle *into,
                    dbt_err *err);
+/*
+ * Whether b may be written out as trusted certificates (a truststore, a bundle file or the
+ * catalog). Refuses, naming the file and the entry: a keystore whose integrity was not verified
+ * with its password (nothing shows its certificates are the ones put there), and a certificate
+ * of a key entry's chain (Java does not trust it as an anchor; writing it as one would widen
+ * trust). With jks_out, also a PKCS#12 bag without Java's trust attribute, which JKS cannot keep
+ * unanchored (PKCS#12 output keeps it as a plain bag; PEM, DER, PKCS#7 and the catalog take it as
+ * a CA, as OpenSSL reads such a file). Messages end with "use --password" where a password is
+ * the cure; callers render it in their own option's spelling. 0 or -1 with err set.
+ */
+int dbt_bundle_check_source(const dbt_bundle *b, int jks_out, dbt_err *err);
+
 /* True when data looks like a JKS/JCEKS keystore (magic number). */
 int dbt_jks_sniff(const unsigned char *data, size_t len);
 

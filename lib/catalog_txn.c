@@ -498,7 +498,10 @@ static int sha_in(char (*sorted)[65], size_t n, const char *sha)
 int dbt_catalog_check_trust(const dbt_bundle *b, dbt_err *err)
 {
     /* The catalog stores DER, and its hashed view, dbtrust:// and the system links hand out
-     * plain certificates: trust settings dropped here would widen the certificate. */
+     * plain certificates: trust settings dropped here would widen the certificate, as would a
+     * key entry's chain or a keystore nothing vouches for. */
+    if (dbt_bundle_check_source(b, 0, err) != 0)
+        return -1;
     return dbt_trust_require_plain(b, "the catalog (it serves plain certificates)", 0, err);
 }
 

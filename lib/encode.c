@@ -179,6 +179,8 @@ end:
 
 int dbt_encode_check_trust(const dbt_bundle *b, dbt_outfmt fmt, dbt_err *err)
 {
+    if (dbt_bundle_check_source(b, fmt == DBT_OUT_JKS, err) != 0)
+        return -1;
     for (size_t i = 0; i < NFORMATS; i++)
         if (formats[i].fmt == fmt && formats[i].plain != NULL)
             return dbt_trust_require_plain(b, formats[i].plain, 1, err);

@@ -565,7 +565,9 @@ static void show_text(char *o, size_t osz, const unsigned char *s, size_t n)
         snprintf(o + w, osz - w, "...");
 }
 
-static int rd_cert(jks_rd *r, int version, const char *alias, dbt_bundle *into, dbt_err *err)
+/* chain_pos 0: a trusted certificate entry; else the 1-based place in a key entry's chain. */
+static int rd_cert(jks_rd *r, int version, const char *alias, int chain_pos, dbt_bundle *into,
+                   dbt_err *err)
 {
     const unsigned char *type, *p, *start;
     size_t tlen, n;
@@ -607,6 +609,10 @@ static int rd_cert(jks_rd *r, int version, const char *alias, dbt_bundle *into, 
     if (dbt_bundle_push(into, x, (int)r->entry, 0, alias, err) < 0) {
         X509_free(x); /* the bundle takes x only on success */
         return -1;
+    }
+    if (chain_pos > 0) {
+        into->certs[into->n - 1].origin = DBT_ORIGIN_KEY_CHAIN;
+        into->certs[into->n - 1].chain_pos = chain_pos;
     }
     return 0;
 }
@@ -699,18 +705,25 @@ int dbt_jks_decode(const unsigned char *data, size_t len, const char *password, 
         r.off += 8;
         switch (tag) {
         case JKS_TAG_TRUSTED_CERT:
-            rc = rd_cert(&r, (int)version, alias, into, err);
+            rc = rd_cert(&r, (int)version, alias, 0, into, err);
             break;
         case JKS_TAG_PRIVATE_KEY:
-            /* The key stays encrypted and unread; its certificate chain is what we want. */
+            /* The key stays encrypted and unread. Its chain is read, and marked as a key's:
+             * Java does not trust it as an anchor, so no output may write it as one. */
             if (rd_len(&r, "private key length", &n, err) < 0 ||
                 rd_need(&r, n, "private key", err) < 0)
                 break;
             r.off += n;
             if (rd_len(&r, "certificate chain length", &n, err) < 0)
                 break;
+            into->nkeys++;
+            if (into->key_alias == NULL && (into->key_alias = strdup(alias)) == NULL) {
+                rd_fail(&r, err, "out of memory");
+                break;
+            }
             for (j = 0; j < n; j++)
-                if (rd_cert(&r, (int)version, alias, into, err) < 0)
+                if (rd_cert(&r, (int)version, alias, (int)(j < INT_MAX ? j + 1 : INT_MAX), into,
+                            err) < 0)
                     goto entry_end;
             rc = 0;
             break;
@@ -749,8 +762,23 @@ int dbt_jks_decode(const unsigned char *data, size_t len, const char *password, 
                 r.len - r.off - JKS_DIGEST_LEN, r.off + JKS_DIGEST_LEN);
         return -1;
     }
-    if (password == NULL)
+    if (password == NULL) {
+        /* Java's default truststore password, then an empty one (two SHA-1 runs): a store that
+         * matches is verified; any other is read unchecked, as before. */
+        static const char *const tries[] = {"changeit", ""};
+
+        for (i = 0; i < 2; i++) {
+            if (jks_digest(data, r.off, tries[i], md, err) < 0) {
+                dbt_err_prefix(err, "%s", r.src);
+                return -1;
+            }
+            if (CRYPTO_memcmp(md, data + r.off, JKS_DIGEST_LEN) == 0) {
+                into->integrity = DBT_INTEGRITY_VERIFIED;
+                break;
+            }
+        }
         return 0;
+    }
     if (jks_digest(data, r.off, password, md, err) < 0) {
         dbt_err_prefix(err, "%s", r.src);
         return -1;

@@ -13,6 +13,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "bundle.h"
 #include "encode.h"
@@ -31,6 +32,10 @@
 #define P12_DEFAULT_PASS "changeit"
 /* Nesting limit for safeContents bags inside bags: real files use none. */
 #define P12_MAX_DEPTH 8
+/* Key entries whose chains are placed by issuer, and the longest chain placed: only -list's
+ * display depends on them; every certificate of a file with keys is a key's either way. */
+#define P12_MAX_KEY_WALKS 64
+#define P12_MAX_CHAIN 16
 
 typedef struct p12_rd {
     const char *src;
@@ -47,7 +52,132 @@ typedef struct p12_rd {
     int legacy_tried;
     long work;       /* key-derivation iterations spent so far, bounded by DBT_P12_MAX_WORK */
     int derivations; /* key derivations started so far, bounded by DBT_P12_MAX_DERIVE */
+    /* Certificate bags without Java's trust attribute (index into "into" and localKeyID), and
+     * the key bags with theirs: once every bag is read, such a certificate is a key's chain
+     * when the file holds a key. Each list is bounded by the bags of the file. */
+    struct p12_id {
+        size_t idx;
+        char *alias;
+        unsigned char *id;
+        int idlen;
+    } * untrusted, *keys;
+    size_t nuntrusted, nkeys, cuntrusted, ckeys;
 } p12_rd;
+
+/* Records a bag's localKeyID (copied; may be absent) in list; 0 or -1 when out of memory. */
+static int p12_note(struct p12_id **list, size_t *n, size_t *cap, size_t idx,
+                    const PKCS12_SAFEBAG *bag, const char *alias)
+{
+    const ASN1_TYPE *t = PKCS12_SAFEBAG_get0_attr(bag, NID_localKeyID);
+    struct p12_id *e;
+
+    if (*n == *cap) {
+        size_t c = *cap == 0 ? 8 : *cap * 2;
+        struct p12_id *l = realloc(*list, c * sizeof(*l));
+
+        if (l == NULL)
+            return -1;
+        *list = l, *cap = c;
+    }
+    e = &(*list)[*n];
+    memset(e, 0, sizeof(*e));
+    e->idx = idx;
+    if (alias != NULL && (e->alias = strdup(alias)) == NULL)
+        return -1;
+    if (t != NULL && t->type == V_ASN1_OCTET_STRING && t->value.octet_string != NULL) {
+        e->idlen = ASN1_STRING_length(t->value.octet_string);
+        if (e->idlen > 0 && (e->id = OPENSSL_memdup(ASN1_STRING_get0_data(t->value.octet_string),
+                                                    (size_t)e->idlen)) == NULL) {
+            free(e->alias);
+            return -1;
+        }
+    }
+    (*n)++;
+    return 0;
+}
+
+static void p12_ids_free(struct p12_id *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].alias);
+        OPENSSL_free(list[i].id);
+    }
+    free(list);
+}
+
+/*
+ * Marks each certificate bag without the trust attribute: in a file with a key it is a key's
+ * chain, never an anchor; in a file without keys it stays a plain bag. A key's own certificate
+ * has its localKeyID; the rest of its chain is found by issuer from there, as Java builds it
+ * (at most P12_MAX_CHAIN steps for each of the first P12_MAX_KEY_WALKS keys, each step a scan
+ * of the bags: bounded work whatever the file holds). A bag no walk reaches is counted to the
+ * first key: in a keystore with keys, a bag without the attribute is not a Java anchor either.
+ */
+static int p12_mark_origins(p12_rd *r, dbt_err *err)
+{
+    dbt_bundle *b = r->into;
+    size_t i, j, steps;
+
+    if (r->nkeys > 0 && b->key_alias == NULL && r->keys[0].alias != NULL &&
+        (b->key_alias = strdup(r->keys[0].alias)) == NULL)
+        goto oom;
+    b->nkeys += r->nkeys;
+    if (r->nkeys == 0) {
+        for (i = 0; i < r->nuntrusted; i++)
+            b->certs[r->untrusted[i].idx].origin = DBT_ORIGIN_P12_NOTRUST;
+        return 0;
+    }
+    for (i = 0; i < r->nuntrusted; i++)
+        b->certs[r->untrusted[i].idx].chain_pos = 0; /* 0: not placed yet */
+    for (j = 0; j < r->nkeys && j < P12_MAX_KEY_WALKS; j++) {
+        const struct p12_id *k = &r->keys[j];
+        dbt_cert *cur = NULL;
+        int pos = 1;
+
+        for (i = 0; i < r->nuntrusted && cur == NULL && k->id != NULL; i++) {
+            struct p12_id *u = &r->untrusted[i];
+
+            if (u->id != NULL && u->idlen == k->idlen &&
+                memcmp(u->id, k->id, (size_t)k->idlen) == 0 && b->certs[u->idx].chain_pos == 0)
+                cur = &b->certs[u->idx];
+        }
+        for (steps = 0; cur != NULL && steps < P12_MAX_CHAIN; steps++) {
+            dbt_cert *next = NULL;
+
+            cur->origin = DBT_ORIGIN_KEY_CHAIN;
+            cur->chain_pos = pos++;
+            free(cur->alias);
+            cur->alias = NULL;
+            if (k->alias != NULL && (cur->alias = strdup(k->alias)) == NULL)
+                goto oom;
+            if (X509_check_issued(cur->x509, cur->x509) == X509_V_OK)
+                break; /* self-signed: the chain ends */
+            for (i = 0; i < r->nuntrusted && next == NULL; i++) {
+                dbt_cert *c = &b->certs[r->untrusted[i].idx];
+
+                if (c->chain_pos == 0 && X509_check_issued(c->x509, cur->x509) == X509_V_OK)
+                    next = c;
+            }
+            cur = next;
+        }
+    }
+    /* Unplaced ones are numbered past any real chain place, so -list never shows them. */
+    for (i = 0, j = 1000; i < r->nuntrusted; i++) {
+        dbt_cert *c = &b->certs[r->untrusted[i].idx];
+
+        if (c->chain_pos != 0)
+            continue;
+        c->origin = DBT_ORIGIN_KEY_CHAIN;
+        c->chain_pos = (int)(j < INT_MAX ? ++j : INT_MAX);
+        if (c->alias == NULL && r->keys[0].alias != NULL &&
+            (c->alias = strdup(r->keys[0].alias)) == NULL)
+            goto oom;
+    }
+    return 0;
+oom:
+    dbt_err_set(err, "%s: out of memory", r->src);
+    return -1;
+}
 
 /* The key derivation of RFC 9579 PBMAC1-params ::= SEQUENCE { keyDerivationFunc
  * AlgorithmIdentifier, messageAuthScheme AlgorithmIdentifier }, or NULL. OpenSSL 3.4+ computes
@@ -498,7 +628,7 @@ static STACK_OF(PKCS12_SAFEBAG) * p12_decrypt(p12_rd *r, PKCS7 *p7, int safe, db
  * output widens it. Refuses a second such attribute (Java keeps only the last) and values that
  * are not OIDs, naming the bag.
  */
-static int p12_read_trust(p12_rd *r, const PKCS12_SAFEBAG *bag, X509 *x, dbt_err *err)
+static int p12_read_trust(p12_rd *r, const PKCS12_SAFEBAG *bag, X509 *x, int *has, dbt_err *err)
 {
     const STACK_OF(X509_ATTRIBUTE) *attrs = PKCS12_SAFEBAG_get0_attrs(bag);
     const ASN1_OBJECT *usages[DBT_TRUST_MAX_USAGES];
@@ -524,6 +654,7 @@ static int p12_read_trust(p12_rd *r, const PKCS12_SAFEBAG *bag, X509 *x, dbt_err
         }
         found = a;
     }
+    *has = found != NULL;
     if (found == NULL) {
         ret = 0;
         goto end;
@@ -566,6 +697,7 @@ static int p12_read_bags(p12_rd *r, const STACK_OF(PKCS12_SAFEBAG) * bags, int d
         PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
         char *alias;
         X509 *x;
+        int has = 0;
 
         r->bag++;
         switch (PKCS12_SAFEBAG_get_nid(bag)) {
@@ -584,7 +716,7 @@ static int p12_read_bags(p12_rd *r, const STACK_OF(PKCS12_SAFEBAG) * bags, int d
                              r->bag);
                 return -1;
             }
-            if (p12_read_trust(r, bag, x, err) != 0) {
+            if (p12_read_trust(r, bag, x, &has, err) != 0) {
                 X509_free(x);
                 return -1;
             }
@@ -592,6 +724,23 @@ static int p12_read_bags(p12_rd *r, const STACK_OF(PKCS12_SAFEBAG) * bags, int d
             if (dbt_bundle_push(r->into, x, r->bag, 0, alias, err) < 0) {
                 X509_free(x); /* the bundle takes x only on success */
                 OPENSSL_free(alias);
+                return -1;
+            }
+            OPENSSL_free(alias);
+            if (!has && p12_note(&r->untrusted, &r->nuntrusted, &r->cuntrusted, r->into->n - 1, bag,
+                                 NULL) != 0) {
+                dbt_err_set(err, "%s: out of memory", r->src);
+                return -1;
+            }
+            break;
+        case NID_keyBag:
+        case NID_pkcs8ShroudedKeyBag:
+        case NID_secretBag:
+            /* Never decrypted; counted so that no rewrite drops it and its chain is known. */
+            alias = PKCS12_get_friendlyname(bag);
+            if (p12_note(&r->keys, &r->nkeys, &r->ckeys, 0, bag, alias) != 0) {
+                OPENSSL_free(alias);
+                dbt_err_set(err, "%s: out of memory", r->src);
                 return -1;
             }
             OPENSSL_free(alias);
@@ -608,8 +757,7 @@ static int p12_read_bags(p12_rd *r, const STACK_OF(PKCS12_SAFEBAG) * bags, int d
                 return -1;
             break;
         default:
-            /* Keys (plain or shrouded), CRLs and secrets are not certificates; a key entry's
-             * certificates sit in their own certificate bags, read above. */
+            /* CRLs and unknown bags are not certificates. */
             break;
         }
     }
@@ -718,10 +866,14 @@ int dbt_p12_decode(const unsigned char *data, size_t len, const char *password, 
         if (rc < 0)
             goto end;
     }
+    if (p12_mark_origins(&r, err) != 0)
+        goto end;
     ret = 0;
 end:
     sk_PKCS7_pop_free(safes, PKCS7_free);
     PKCS12_free(p12);
+    p12_ids_free(r.untrusted, r.nuntrusted);
+    p12_ids_free(r.keys, r.nkeys);
     p12_rd_cleanup(&r);
     return ret;
 }
@@ -765,9 +917,11 @@ int dbt_p12_encode(const dbt_bundle *b, const char *password, unsigned char **ou
             goto end;
         }
         /* The value is an OBJECT IDENTIFIER; with length -1 OpenSSL copies the ASN1_OBJECT. */
+        /* A bag Java did not trust in the input stays without the attribute. */
         if (!PKCS12_add_friendlyname_utf8(bag, aliases[i], -1) ||
-            !PKCS12_add1_attr_by_txt(bag, P12_ORACLE_TRUSTED_KEY_USAGE, V_ASN1_OBJECT,
-                                     (const unsigned char *)any_eku, -1)) {
+            (b->certs[i].origin != DBT_ORIGIN_P12_NOTRUST &&
+             !PKCS12_add1_attr_by_txt(bag, P12_ORACLE_TRUSTED_KEY_USAGE, V_ASN1_OBJECT,
+                                      (const unsigned char *)any_eku, -1))) {
             dbt_err_ossl(err, "certificate %zu (alias \"%s\"): cannot set its PKCS#12 attributes",
                          i + 1, aliases[i]);
             goto end;

@@ -111,13 +111,14 @@ run 1 "-printcert of a malformed UTF8String" "$DBTRUST" -printcert -v -file malf
 for ks in hostile.jks hostile.p12; do
     run 0 "-list $ks" "$DBTRUST" -list -keystore "$ks" -storepass changeit
     run 0 "-list -v $ks" "$DBTRUST" -list -v -keystore "$ks" -storepass changeit
-    has out 'Alias name: ' "-list -v $ks"
+    # openssl -nokeys writes no Java trust attribute: like keytool, no entry; the bag is named.
+    [ "$ks" = hostile.jks ] && has out 'Alias name: ' "-list -v $ks"
     run 1 "-list -alias with control characters" "$DBTRUST" -list -keystore "$ks" \
         -storepass changeit -alias "$(printf 'no\e[31m')"
     has err 'no\x1b[31m' "-list -alias: name escaped in the error"
     run 0 "-list -rfc $ks" --crlf "$DBTRUST" -list -rfc -keystore "$ks" -storepass changeit
 done
-has out 'Alias name: p12\x1b[31m\x07\xc2\x9b\x0d' "-list -rfc: PKCS#12 alias escaped"
+has err '("p12\x1b[31m\x07\xc2\x9b\x0d")' "-list -rfc: PKCS#12 alias escaped"
 run 0 "-list JKS" "$DBTRUST" -list -keystore hostile.jks -storepass changeit
 has out 'evil\x1b[31m\x07\x0d\x0a\xc2\x9b\xe2\x80\xae, ' "-list: JKS alias escaped"
 

@@ -126,9 +126,10 @@ dist_noinst_SCRIPTS += tests/provider-trixie.sh
 # The catalog and conversion commands and their keytool spelling (cli/catalog_cmds.c,
 # cli/convert.c, cli/keytool.c): per-test catalogs, generated PKI (tests/lib/clipki.sh) and
 # realdata; cli-crosscheck.sh reads every output with GnuTLS certtool and Java keytool.
-TESTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-hashdir-out.sh tests/cli-keytool.sh tests/cli-crosscheck.sh \
-	tests/man-options.sh
-dist_noinst_SCRIPTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-hashdir-out.sh tests/cli-keytool.sh \
+TESTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-hashdir-out.sh tests/cli-keytool.sh \
+	tests/cli-crosscheck.sh tests/man-options.sh tests/cli-keystore-keys.sh
+dist_noinst_SCRIPTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-hashdir-out.sh \
+	tests/cli-keytool.sh tests/cli-keystore-keys.sh \
 	tests/cli-crosscheck.sh tests/man-options.sh
 EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh
 # sslrootcert=system end to end (dbtrust system/env, the update-ca-certificates hook) with libpq 17

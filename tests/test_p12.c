@@ -288,11 +288,60 @@ static void test_p12_key_entry(void **state)
             &len);
     assert_int_equal(decode(der, len, "pw", &out, &err), 0);
     teststore_assert_same_certs(in, out);
+    /* Both belong to the key entry (its own certificate by localKeyID), named by the key's
+     * alias, and neither is a trusted certificate. */
     assert_string_equal(out->certs[0].alias, "mykey");
-    assert_null(out->certs[1].alias);
+    assert_string_equal(out->certs[1].alias, "mykey");
+    assert_int_equal(out->certs[0].origin, DBT_ORIGIN_KEY_CHAIN);
+    assert_int_equal(out->certs[1].origin, DBT_ORIGIN_KEY_CHAIN);
+    assert_int_equal(out->certs[0].chain_pos, 1);
+    /* The CA did not issue the key's certificate here: in the key's file, never an anchor, but
+     * placed past the chain. */
+    assert_true(out->certs[1].chain_pos > 1);
+    assert_int_equal(out->nkeys, 1);
+    assert_string_equal(out->key_alias, "mykey");
+    assert_int_equal(dbt_bundle_check_source(out, 0, &err), -1);
+    assert_non_null(strstr(err.msg, "private key entry \"mykey\""));
     dbt_bundle_free(out);
     OPENSSL_free(der);
     sk_X509_free(ca);
+    dbt_bundle_free(in);
+}
+
+/* Certificate bags with neither Java's trust attribute nor a key (openssl pkcs12 -export
+ * -nokeys): Java lists none of them. They read as such, a JKS cannot take them, PEM and the
+ * catalog can, and a PKCS#12 written from them keeps them without the attribute. */
+static void test_p12_untrusted_bags(void **state)
+{
+    static const char *cns[] = {"Plain One", "Plain Two"};
+    dbt_bundle *in = teststore_bundle(cns, NULL, 2), *out, *again;
+    STACK_OF(X509) *sk = sk_X509_new_null();
+    unsigned char *der, *p12 = NULL;
+    size_t len, p12len = 0;
+    dbt_err err;
+
+    (void)state;
+    assert_true(sk_X509_push(sk, in->certs[0].x509) > 0);
+    assert_true(sk_X509_push(sk, in->certs[1].x509) > 0);
+    p12_der(PKCS12_create("pw", NULL, NULL, NULL, sk, -1, 0, 0, 0, 0), &der, &len);
+    assert_int_equal(decode(der, len, "pw", &out, &err), 0);
+    teststore_assert_same_certs(in, out);
+    assert_int_equal(out->nkeys, 0);
+    assert_int_equal(out->certs[0].origin, DBT_ORIGIN_P12_NOTRUST);
+    assert_int_equal(out->certs[1].origin, DBT_ORIGIN_P12_NOTRUST);
+    assert_int_equal(dbt_bundle_check_source(out, 0, &err), 0);
+    assert_int_equal(dbt_bundle_check_source(out, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "PKCS#12 bag 1"));
+    assert_int_equal(dbt_encode(out, DBT_OUT_JKS, "pw", &p12, &p12len, &err), -1);
+    assert_int_equal(dbt_encode(out, DBT_OUT_PKCS12, "pw", &p12, &p12len, &err), 0);
+    assert_int_equal(decode(p12, p12len, "pw", &again, &err), 0);
+    assert_int_equal(again->certs[0].origin, DBT_ORIGIN_P12_NOTRUST);
+    assert_int_equal(again->certs[1].origin, DBT_ORIGIN_P12_NOTRUST);
+    dbt_bundle_free(again);
+    OPENSSL_free(p12);
+    dbt_bundle_free(out);
+    OPENSSL_free(der);
+    sk_X509_free(sk);
     dbt_bundle_free(in);
 }
 
@@ -763,16 +812,27 @@ static void test_p12_integrity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_p12_roundtrip),      cmocka_unit_test(test_p12_truststore_layout),
-        cmocka_unit_test(test_p12_wrong_password), cmocka_unit_test(test_p12_empty_password),
-        cmocka_unit_test(test_p12_no_password),    cmocka_unit_test(test_p12_key_entry),
-        cmocka_unit_test(test_p12_legacy_rc2),     cmocka_unit_test(test_p12_damaged),
-        cmocka_unit_test(test_p12_alias_dedup),    cmocka_unit_test(test_p12_realdata),
-        cmocka_unit_test(test_p12_mac_iter_cap),   cmocka_unit_test(test_p12_safe_iter_cap),
-        cmocka_unit_test(test_p12_scrypt_refused), cmocka_unit_test(test_p12_work_budget_safes),
-        cmocka_unit_test(test_p12_derivation_cap), cmocka_unit_test(test_p12_work_budget_tries),
-        cmocka_unit_test(test_p12_at_cap),         cmocka_unit_test(test_p12_work_budget_sha512),
-        cmocka_unit_test(test_p12_pbmac1_limits),  cmocka_unit_test(test_p12_integrity),
+        cmocka_unit_test(test_p12_roundtrip),
+        cmocka_unit_test(test_p12_truststore_layout),
+        cmocka_unit_test(test_p12_wrong_password),
+        cmocka_unit_test(test_p12_empty_password),
+        cmocka_unit_test(test_p12_no_password),
+        cmocka_unit_test(test_p12_key_entry),
+        cmocka_unit_test(test_p12_untrusted_bags),
+        cmocka_unit_test(test_p12_legacy_rc2),
+        cmocka_unit_test(test_p12_damaged),
+        cmocka_unit_test(test_p12_alias_dedup),
+        cmocka_unit_test(test_p12_realdata),
+        cmocka_unit_test(test_p12_mac_iter_cap),
+        cmocka_unit_test(test_p12_safe_iter_cap),
+        cmocka_unit_test(test_p12_scrypt_refused),
+        cmocka_unit_test(test_p12_work_budget_safes),
+        cmocka_unit_test(test_p12_derivation_cap),
+        cmocka_unit_test(test_p12_work_budget_tries),
+        cmocka_unit_test(test_p12_at_cap),
+        cmocka_unit_test(test_p12_work_budget_sha512),
+        cmocka_unit_test(test_p12_pbmac1_limits),
+        cmocka_unit_test(test_p12_integrity),
     };
 
     return cmocka_run_group_tests(tests, teststore_setup, teststore_teardown);
