@@ -18,6 +18,7 @@
 
 #include "bundle.h"
 #include "encode.h"
+#include "escape.h"
 #include "jks.h"
 
 #define JKS_MAGIC 0xFEEDFEEDu
@@ -439,7 +440,17 @@ char **dbt_jks_aliases(const dbt_bundle *b, int lower_given, dbt_err *err)
             if ((given != NULL && given[0] != '\0') != (pass == 0))
                 continue;
             if (pass == 0) {
-                want = str_dup_n(given, strlen(given));
+                /* An alias read from a file or typed as -alias may hold control characters,
+                 * which every keytool -list would print raw: written escaped (\xNN), as
+                 * dbtrust prints it. */
+                if (dbt_escape_needed(given, strlen(given))) {
+                    char *esc = dbt_escape_dup(given, strlen(given));
+
+                    want = esc != NULL ? str_dup_n(esc, strlen(esc)) : NULL;
+                    free(esc);
+                } else {
+                    want = str_dup_n(given, strlen(given));
+                }
                 if (want != NULL && lower_given)
                     ascii_lower(want);
             } else {

@@ -193,4 +193,28 @@ else
     unset SSL_CERT_FILE SSL_CERT_DIR
 fi
 
+# ---- keystores dbtrust writes: an alias read from a file or typed as -alias is written escaped,
+# so that keytool (which prints aliases as they are) never prints a control character ----
+cp hostile.pem ks-ca.pem
+run 0 "convert --to jks" "$DBTRUST" convert --to jks hostile.jks w.jks
+run 0 "convert --to pkcs12" "$DBTRUST" convert --to pkcs12 hostile.jks w.p12
+run 0 "-importcert -alias, PKCS#12" "$DBTRUST" -importcert -noprompt -alias "$(printf 'x\e[2J\a')" \
+    -file ks-ca.pem -keystore new.p12 -storepass changeit
+run 0 "-importcert -alias, JKS" "$DBTRUST" -importcert -noprompt -alias "$(printf 'x\e[2J\a')" \
+    -file ks-ca.pem -keystore new.jks -storetype jks -storepass changeit
+for f in w.jks new.jks; do
+    # (the certificate's own DER holds ESC in its names: only the aliases are looked for)
+    "$PY" -c "import sys; d=open('$f','rb').read(); sys.exit(1 if b'x\x1b[2J' in d or b'evil\x1b' in d else 0)" ||
+        fail "$f: an alias with a raw control character in the file (JKS stores aliases as they are)"
+done
+if command -v keytool >/dev/null 2>&1; then
+    for f in w.jks w.p12 new.jks new.p12; do
+        keytool -list -keystore "$f" -storepass changeit >out 2>err
+        clean "keytool -list $f"
+        grep -qF '\x1b' out || fail "keytool -list $f: the escaped alias is not there: $(cat out)"
+    done
+else
+    echo "# keytool not found: the keystores written are checked by their bytes only"
+fi
+
 exit $failed
