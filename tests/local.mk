@@ -12,7 +12,7 @@ TESTPKI_SOURCES = tests/testpki.c tests/testpki.h
 TESTS_LIB_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 TESTS_LIB_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/test_bundle tests/test_certinfo tests/test_encode tests/test_escape
-TESTS += tests/test_bundle tests/test_certinfo tests/test_encode tests/test_escape
+UNIT_TESTS += tests/test_bundle tests/test_certinfo tests/test_encode tests/test_escape
 tests_test_bundle_SOURCES = tests/test_bundle.c $(TESTPKI_SOURCES)
 tests_test_bundle_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_bundle_LDADD = $(TESTS_LIB_LDADD)
@@ -25,7 +25,7 @@ tests_test_encode_LDADD = $(TESTS_LIB_LDADD)
 tests_test_escape_SOURCES = tests/test_escape.c
 # openssl.cnf paths read back by OpenSSL's own parser (lib/osslcnf.c).
 check_PROGRAMS += tests/test_osslcnf
-TESTS += tests/test_osslcnf
+UNIT_TESTS += tests/test_osslcnf
 tests_test_osslcnf_SOURCES = tests/test_osslcnf.c
 tests_test_osslcnf_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_osslcnf_LDADD = $(TESTS_LIB_LDADD)
@@ -34,7 +34,8 @@ tests_test_escape_LDADD = $(TESTS_LIB_LDADD)
 # Trust settings (lib/trust.c) checked against X509_check_trust; tests/cli-trust.sh runs every
 # command and output format on TRUSTED CERTIFICATE inputs and checks them with openssl verify.
 check_PROGRAMS += tests/test_trust
-TESTS += tests/test_trust tests/cli-trust.sh
+UNIT_TESTS += tests/test_trust
+TESTS += tests/cli-trust.sh
 dist_noinst_SCRIPTS += tests/cli-trust.sh
 EXTRA_DIST += tests/lib/trustaux.py
 tests_test_trust_SOURCES = tests/test_trust.c $(TESTPKI_SOURCES)
@@ -46,7 +47,8 @@ endif
 # the test-only jks_tool (encode/decode files with lib/ directly, independent of the CLI).
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_p12 tests/test_jks tests/jks_tool tests/p12craft
-TESTS += tests/test_p12 tests/test_jks tests/java-stores.sh tests/cli-kdf-limits.sh
+UNIT_TESTS += tests/test_p12 tests/test_jks
+TESTS += tests/java-stores.sh tests/cli-kdf-limits.sh
 dist_noinst_SCRIPTS += tests/java-stores.sh tests/cli-kdf-limits.sh
 tests_test_p12_SOURCES = tests/test_p12.c tests/teststore.c tests/teststore.h \
 	tests/p12craft.c tests/p12craft.h $(TESTPKI_SOURCES)
@@ -80,7 +82,8 @@ EXTRA_DIST += tests/lib/provider.sh tests/lib/verify_names.py
 if ENABLE_TESTS
 CATVIEW_SOURCES = tests/catalog_view.c tests/catalog_view.h
 check_PROGRAMS += tests/test_catalog tests/catalog_kill
-TESTS += tests/test_catalog tests/catalog_kill
+UNIT_TESTS += tests/test_catalog
+TESTS += tests/catalog_kill
 tests_test_catalog_SOURCES = tests/test_catalog.c $(CATVIEW_SOURCES) $(TESTPKI_SOURCES)
 tests_test_catalog_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_catalog_LDADD = $(TESTS_LIB_LDADD)
@@ -139,7 +142,7 @@ dist_noinst_SCRIPTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e
 EXTRA_DIST += tests/lib/sysiso.sh tests/lib/tlsprobe.py
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_reader
-TESTS += tests/test_provider_reader
+UNIT_TESTS += tests/test_provider_reader
 tests_test_provider_reader_SOURCES = tests/test_provider_reader.c provider/reader.c \
 	provider/reader.h provider/prov.h lib/error.c lib/error.h lib/catsafe.c lib/catsafe.h
 tests_test_provider_reader_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
@@ -152,7 +155,7 @@ TESTS += tests/fuzz-replay.sh
 dist_noinst_SCRIPTS += tests/fuzz-replay.sh
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_certparts
-TESTS += tests/test_provider_certparts
+UNIT_TESTS += tests/test_provider_certparts
 tests_test_provider_certparts_SOURCES = tests/test_provider_certparts.c provider/certparts.c \
 	provider/certparts.h
 tests_test_provider_certparts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
@@ -186,7 +189,7 @@ dist_noinst_SCRIPTS += tests/cli-env.sh tests/cli-config.sh
 # Outputs (lib/fsutil.c): what a named output may be, written how, and what is refused.
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_fsutil
-TESTS += tests/test_fsutil
+UNIT_TESTS += tests/test_fsutil
 tests_test_fsutil_SOURCES = tests/test_fsutil.c
 tests_test_fsutil_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_fsutil_LDADD = $(TESTS_LIB_LDADD)
