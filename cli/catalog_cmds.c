@@ -194,7 +194,7 @@ int cli_cmd_import(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *name = NULL, *password = NULL, *origin = NULL;
-    int quiet = 0, c, k, rc = CLI_FAIL;
+    int quiet = 0, c, k, crc, rc = CLI_FAIL;
     struct import_filter f = {0, 0, (int64_t)time(NULL), 0, 0, 0};
     dbt_bundle *in = NULL, *keep = NULL, *old = NULL;
     struct fp_index *keep_idx = NULL, *old_idx = NULL;
@@ -312,12 +312,12 @@ int cli_cmd_import(int argc, char **argv)
         old = NULL; /* a new bundle */
     if (dbt_catalog_begin(cat, &txn, &err) != 0 ||
         dbt_catalog_put(txn, name, keep, &meta, &change, &err) != 0 ||
-        dbt_catalog_commit(txn, &err) != 0) {
+        (crc = dbt_catalog_commit(txn, &err)) < 0) {
         cli_error("%s; the catalog is unchanged", err.msg);
         goto end;
     }
-    if (cli_system_refresh_after_change(cat) != 0)
-        goto end;
+    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
+        goto end; /* the wiring said why */
     if (!quiet) {
         if (fp_index_build(keep, &keep_idx, &nkeep_idx) != 0 ||
             fp_index_build(old, &old_idx, &nold_idx) != 0)
@@ -778,6 +778,7 @@ int cli_cmd_remove(int argc, char **argv)
     const char *bundle = NULL, *fp = NULL;
     dbt_catalog *cat = NULL;
     dbt_catalog_txn *txn = NULL;
+    int crc;
     dbt_catalog_change change = {0};
     dbt_err err;
     int c, rc = CLI_FAIL;
@@ -809,12 +810,12 @@ int cli_cmd_remove(int argc, char **argv)
     if (dbt_catalog_begin(cat, &txn, &err) != 0 ||
         (bundle != NULL ? dbt_catalog_remove(txn, bundle, &change, &err)
                         : dbt_catalog_remove_cert(txn, fp, &change, &err)) != 0 ||
-        dbt_catalog_commit(txn, &err) != 0) {
+        (crc = dbt_catalog_commit(txn, &err)) < 0) {
         cli_error("%s; the catalog is unchanged", err.msg);
         goto end;
     }
-    if (cli_system_refresh_after_change(cat) != 0)
-        goto end;
+    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
+        goto end; /* the wiring said why */
     if (bundle != NULL) {
         printf("removed bundle '%s' (%zu certificate%s)\n", cli_esc(bundle), change.nremoved,
                change.nremoved == 1 ? "" : "s");

@@ -99,8 +99,9 @@ int cli_check_source(const struct dbt_bundle *b, int jks_out, const char *pass_h
 /* Writes b to out in the named output format or "hashed-dir" (export and convert). */
 int cli_write_bundle(const struct dbt_bundle *b, const char *format, const char *password,
                      const char *out);
-/* After a catalog change: when this catalog is wired into the system certificate directory,
- * brings the links up to date (a removed CA must not leave a dangling link). 0 or -1. */
+/* The catalog commit's follower (dbt_catalog_set_follower, set in main): when this catalog is
+ * wired into the system certificate directory, brings the links up to date (a removed CA must
+ * not leave a dangling link). 0 or -1 with the reason printed. */
 int cli_system_refresh_after_change(struct dbt_catalog *cat);
 /* Days from now until t (negative when past), rounded down. */
 long cli_days_left(long long t);

@@ -202,7 +202,7 @@ int cli_cmd_fetch(int argc, char **argv)
                *user[FETCH_MAX_URLS];
     char *owned_url = NULL, defname[DBT_CATALOG_NAME_MAX + 1], why[2048], subj[512];
     const dbt_source *src;
-    int govcloud = 0, quiet = 0, c, rc = CLI_FAIL;
+    int govcloud = 0, quiet = 0, c, crc, rc = CLI_FAIL;
     size_t nurls = 0, nuser = 0, i, k;
     long timeout = 60;
     struct fetch_buf buf = {0};
@@ -421,12 +421,12 @@ int cli_cmd_fetch(int argc, char **argv)
         old = NULL; /* a new bundle */
     if (dbt_catalog_begin(cat, &txn, &err) != 0 ||
         dbt_catalog_put(txn, bundle, all, &meta, &change, &err) != 0 ||
-        dbt_catalog_commit(txn, &err) != 0) {
+        (crc = dbt_catalog_commit(txn, &err)) < 0) {
         cli_error("%s; the catalog is unchanged", err.msg);
         goto end_curl;
     }
-    if (cli_system_refresh_after_change(cat) != 0)
-        goto end_curl;
+    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
+        goto end_curl; /* the wiring said why */
     if (!quiet) {
         size_t count = all->n - change.duplicates;
 

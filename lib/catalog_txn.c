@@ -999,9 +999,22 @@ end:
     return ret;
 }
 
+static dbt_catalog_follow_fn *follower;
+
+void dbt_catalog_set_follower(dbt_catalog_follow_fn *fn)
+{
+    follower = fn;
+}
+
 int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err)
 {
-    return commit_state(t->cat, t->b, t->nb, err);
+    if (commit_state(t->cat, t->b, t->nb, err) != 0)
+        return -1;
+    /* Next to the commit rather than at its callers: a caller that forgot would leave the
+     * system trust pointing at certificates that left the catalog. */
+    if (follower != NULL && follower(t->cat) != 0)
+        return DBT_CATALOG_COMMITTED_BEHIND;
+    return 0;
 }
 
 int dbt_cat_commit_empty(dbt_catalog *cat, dbt_err *err)

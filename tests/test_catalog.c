@@ -1438,6 +1438,53 @@ static void test_fs_atomic(void **state)
     assert_int_equal(dbt_safe_entry(&st, "/x/f", &err), geteuid() == 0 ? -1 : 0);
 }
 
+/* The commit runs the follower with the new snapshot (what the system wiring reads), and a
+ * follower's failure is reported as committed-but-behind, never as "unchanged". */
+static int follow_calls;
+static unsigned long long follow_gen;
+static int follow_fail;
+static int follower(dbt_catalog *cat)
+{
+    follow_calls++;
+    follow_gen = dbt_catalog_generation(cat);
+    return follow_fail ? -1 : 0;
+}
+
+static void test_commit_follower(void **state)
+{
+    struct fx *f = *state;
+    X509 *r = make_cert("Followed Root", 900);
+    dbt_catalog_change ch = {0};
+    dbt_catalog *cat = NULL;
+    dbt_err err = {{0}};
+
+    put_commit(f->path, "first", &r, 1, NULL); /* no follower yet */
+    dbt_catalog_set_follower(follower);
+    follow_calls = 0;
+    put_commit(f->path, "second", &r, 1, NULL);
+    assert_int_equal(follow_calls, 1);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(follow_gen, dbt_catalog_generation(cat));
+    dbt_catalog_close(cat);
+
+    follow_fail = 1;
+    assert_int_equal(remove_commit(f->path, "first", NULL, &ch, &err),
+                     DBT_CATALOG_COMMITTED_BEHIND);
+    assert_int_equal(follow_calls, 2);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(follow_gen, dbt_catalog_generation(cat)); /* the removal did commit */
+    dbt_bundle *gone = NULL;
+    assert_int_equal(dbt_catalog_load(cat, "first", &gone, &err), -1);
+    dbt_catalog_close(cat);
+
+    /* A commit that fails does not run the follower. */
+    assert_int_equal(remove_commit(f->path, "no-such", NULL, &ch, &err), -1);
+    assert_int_equal(follow_calls, 2);
+    follow_fail = 0;
+    dbt_catalog_set_follower(NULL);
+    X509_free(r);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -1458,6 +1505,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_default_path),
         cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_follower, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_nul, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_repeated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cert_one_block, setup, teardown),
