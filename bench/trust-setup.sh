@@ -5,7 +5,7 @@
 #   base     the system store (bundle file + hashed dir) with the demo CA enabled by dbtrust
 #   enabled  the same with 108 AWS RDS roots more enabled by dbtrust (goal: < 2% over base)
 #   naive    the same roots appended to the bundle file instead ("import into the OS store";
-#            DESIGN.md measured +79% on 3.0)
+#            +79% on OpenSSL 3.0 when first measured; this bench prints today's figure)
 #   lazy     `dbtrust env --lazy` for the base catalog: an empty SSL_CERT_FILE, the system's
 #            hashed directory then the catalog's (goal: base >= 20x lazy on 3.0, >= 10x on 3.5)
 # Counted with callgrind (instructions per setup; stable) and timed interleaved in one process,

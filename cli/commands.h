@@ -106,7 +106,7 @@ int cli_system_refresh_after_change(struct dbt_catalog *cat);
 /* Days from now until t (negative when past), rounded down. */
 long cli_days_left(long long t);
 
-/* Known CA sources (certs/sources.h, cli/sources.c): the entry named name, or NULL; whether a
+/* Known CA sources (certs/sources.c, cli/sources.c): the entry named name, or NULL; whether a
  * region is in the known list; whether a string is spelled like an AWS region (us-east-1). */
 struct dbt_source;
 const struct dbt_source *cli_source_find(const char *name);

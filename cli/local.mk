@@ -6,9 +6,10 @@ dbtrust_SOURCES = \
 	cli/convert.c cli/catalog_cmds.c cli/keytool.c cli/system.c
 dbtrust_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
 dbtrust_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS) $(JANSSON_LIBS)
-# probe, fetch, sources: libssl for the TLS handshake, libcurl for downloads; certs/sources.h is
+# probe, fetch, sources: libssl for the TLS handshake, libcurl for downloads; certs/sources.c is
 # the compiled-in list of known sources.
-dbtrust_SOURCES += cli/probe.c cli/probe_net.c cli/probe.h cli/fetch.c cli/sources.c certs/sources.h
+dbtrust_SOURCES += cli/probe.c cli/probe_net.c cli/probe.h cli/fetch.c cli/sources.c \
+	certs/sources.c certs/sources.h
 dbtrust_CFLAGS += $(SSL_CFLAGS) $(CURL_CFLAGS)
 dbtrust_LDADD += $(SSL_LIBS) $(CURL_LIBS)
 TESTS += tests/cli-probe.sh tests/cli-fetch.sh

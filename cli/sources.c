@@ -1,4 +1,4 @@
-/* dbtrust sources: the known managed-database CA sources (certs/sources.h), and the lookups
+/* dbtrust sources: the known managed-database CA sources (certs/sources.c), and the lookups
  * fetch and probe use to name them. */
 #include "config.h"
 
@@ -17,7 +17,7 @@ const dbt_source *cli_source_find(const char *name)
 {
     size_t i;
 
-    for (i = 0; i < DBT_NSOURCES; i++)
+    for (i = 0; i < dbt_nsources; i++)
         if (strcmp(dbt_sources[i].name, name) == 0)
             return &dbt_sources[i];
     return NULL;
@@ -127,7 +127,7 @@ int cli_cmd_sources(int argc, char **argv)
         json_t *arr = json_array();
         char *s;
 
-        for (i = 0; i < DBT_NSOURCES; i++)
+        for (i = 0; i < dbt_nsources; i++)
             json_array_append_new(arr, source_json(&dbt_sources[i]));
         s = json_dumps(arr, JSON_INDENT(2));
         json_decref(arr);
@@ -139,7 +139,7 @@ int cli_cmd_sources(int argc, char **argv)
         free(s);
         return CLI_OK;
     }
-    for (i = 0; i < DBT_NSOURCES; i++) {
+    for (i = 0; i < dbt_nsources; i++) {
         const dbt_source *s = &dbt_sources[i];
 
         printf("%s%s  (%s)\n", i > 0 ? "\n" : "", s->name, s->provider);

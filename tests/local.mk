@@ -162,7 +162,7 @@ tests_test_provider_certparts_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
 tests_test_provider_certparts_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_provider_certparts_LDADD = $(CRYPTO_LIBS) $(CMOCKA_LIBS)
 endif
-# Reliability (issue 7): real CLI processes SIGKILLed mid-command, concurrent writers with a
+# Reliability: real CLI processes SIGKILLed mid-command, concurrent writers with a
 # reader, huge inputs, setuid/setgid environments, a broken provider must not break host TLS,
 # and the unit tests under valgrind. tests/catview_tool checks a catalog with OpenSSL alone.
 check_PROGRAMS += tests/catview_tool

@@ -92,8 +92,8 @@ checks() {
     expect_eq "$label: -keys finds nothing" "0" "$(dbt_prov_count -keys dbtrust://)"
     expect_eq "$label: -crls finds nothing" "0" "$(dbt_prov_count -crls dbtrust://)"
 
-    # Every other spelling is refused, naming the right one (fact 6: without "//" OpenSSL tries
-    # the file: loader first, so the working directory must not hold such a file).
+    # Every other spelling is refused, naming the right one (without "//" OpenSSL tries the
+    # file: loader first, so the working directory must not hold such a file).
     local bad
     for bad in "dbtrust:" "dbtrust:foo" "dbtrust:/foo" "dbtrust:///x" "dbtrust://rds/x" \
         "dbtrust://?x=1" "dbtrust://rds?x=1" "dbtrust://rds#x" "dbtrust://.hidden" "dbtrust://-x" \

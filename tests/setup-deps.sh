@@ -5,7 +5,8 @@
 
 want_build="build-essential autoconf automake libtool pkg-config libssl-dev openssl
 libjansson-dev libcurl4-openssl-dev libcmocka-dev"
-# Test-only components: real peers and cross-checkers (see DESIGN.md "Tests and real components").
+# Test-only components: real peers and cross-checkers (the tests use real servers, clients and
+# other implementations, never mocks).
 want_test="gnutls-bin libgnutls28-dev postgresql postgresql-client debootstrap
 debian-archive-keyring valgrind ca-certificates python3 curl xz-utils
 dpkg-dev debhelper lintian fakeroot rpm bash-completion"
