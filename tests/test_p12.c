@@ -762,13 +762,22 @@ static void test_p12_at_cap(void **state)
     dbt_bundle *in = teststore_bundle(cns, NULL, 2), *out;
     STACK_OF(X509) *sk = bundle_stack(in);
     const ASN1_INTEGER *mac_iter = NULL;
-    PKCS12 *p12 = PKCS12_create("pw", NULL, NULL, NULL, sk, -1, NID_aes_256_cbc,
-                                (int)DBT_P12_MAX_ITER, (int)DBT_P12_MAX_ITER, 0);
+    PKCS12 *p12;
     unsigned char *der;
     size_t len;
     dbt_err err;
 
     (void)state;
+    if (getenv("DBTRUST_UNDER_VALGRIND") != NULL) {
+        /* 20 million SHA-256 rounds (two at the cap to make, two to read) take many minutes
+         * under valgrind; the code they run is the one the stores of count 2048 run. */
+        print_message("skipped under valgrind: the at-cap store runs natively and under ASan\n");
+        sk_X509_free(sk);
+        dbt_bundle_free(in);
+        skip();
+    }
+    p12 = PKCS12_create("pw", NULL, NULL, NULL, sk, -1, NID_aes_256_cbc, (int)DBT_P12_MAX_ITER,
+                        (int)DBT_P12_MAX_ITER, 0);
     assert_non_null(p12);
     PKCS12_get0_mac(NULL, NULL, NULL, &mac_iter, p12);
     assert_int_equal(ASN1_INTEGER_get(mac_iter), DBT_P12_MAX_ITER);

@@ -24,10 +24,44 @@ static void report(const char *what)
     ERR_print_errors_fp(stderr);
 }
 
+/* The slow kinds (RSA, DSA) may come from DBTRUST_TESTPKI_KEYS, a directory of keys generated
+ * beforehand as <kind>-<n>.pem for the n-th request of that kind in this process (distinct
+ * requests keep distinct keys). tests/unit-valgrind.sh makes one: under valgrind a 4096-bit RSA
+ * key generation alone takes minutes, and it is OpenSSL's code, not what valgrind is there to
+ * check. Without the variable, or without the file, the key is generated here. */
+static EVP_PKEY *cached_key(const char *kind)
+{
+    static const char *const kinds[] = {"rsa2048", "rsa4096", "dsa2048"};
+    static unsigned requests[3];
+    const char *dir = getenv("DBTRUST_TESTPKI_KEYS");
+    char path[4096];
+    EVP_PKEY *key = NULL;
+    FILE *f;
+    size_t k;
+
+    for (k = 0; k < 3 && strcmp(kinds[k], kind) != 0; k++)
+        ;
+    if (k == 3)
+        return NULL;
+    requests[k]++;
+    if (dir == NULL || *dir == '\0')
+        return NULL;
+    snprintf(path, sizeof(path), "%s/%s-%u.pem", dir, kind, requests[k]);
+    if ((f = fopen(path, "r")) == NULL)
+        return NULL;
+    key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    if (key == NULL)
+        report(path);
+    return key;
+}
+
 EVP_PKEY *testpki_key(const char *kind)
 {
-    EVP_PKEY *key = NULL;
+    EVP_PKEY *key = cached_key(kind);
 
+    if (key != NULL)
+        return key;
     if (strcmp(kind, "rsa2048") == 0)
         key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
     else if (strcmp(kind, "rsa4096") == 0)
