@@ -46,15 +46,18 @@ static OSSL_FUNC_store_close_fn dbt_store_close;
  * report from the next load(); eof() is true exactly in EOF. */
 enum { ST_IDLE, ST_READY, ST_ERROR, ST_EOF };
 
+/* The kinds of search: indices of kinds[], where each is described. */
 enum { S_ALL, S_SUBJECT, S_ISSUER_SERIAL, S_SHA1, S_SHA256, S_ALIAS, S_NOTHING };
+
+typedef struct search_kind search_kind;
 
 typedef struct dbt_store {
     const dbt_provctx *pc;
     char bundle[DBT_NAME_MAX + 1]; /* dbtrust://<bundle>: every search stays inside it */
     dbt_reader rd;
 
-    int search;
-    X509_NAME *name; /* subject, or issuer for S_ISSUER_SERIAL */
+    const search_kind *kind; /* the row of kinds[] set_ctx_params selected */
+    X509_NAME *name;         /* subject, or issuer for S_ISSUER_SERIAL */
     unsigned long name_hash;
     ASN1_INTEGER *serial;
     char *serial_hex;
@@ -95,6 +98,281 @@ static int parse_uri(const char *uri, char *bundle)
     return 1;
 }
 
+static void fail(dbt_store *ctx, int reason, int fatal)
+{
+    ctx->err_reason = reason;
+    /* An unsafe file ends the session: the catalog is refused whole, never served in part. */
+    ctx->fatal = fatal || reason == DBT_R_UNSAFE_CATALOG;
+    ctx->state = ST_ERROR;
+}
+
+/*
+ * A search is one row of kinds[]: where its candidates come from and what each must pass before
+ * load() hands it out. set_ctx_params only records the values searched for and selects the row;
+ * advance() runs every row the same way:
+ *   next     the next candidate: its certs/<sha256>.pem name into sha, or, for FROM_BUNDLE_FILE,
+ *            its DER into ctx->der; 0 when there is none left, with the state (EOF or ERROR) set.
+ *            NULL: the search finds nothing (its parameters could not be used).
+ *   narrow   for candidates drawn from the index, whether a line can hold a match (NULL: all)
+ *   flags    CHECK_LINKS: the search follows no hash link, so it checks them all once before it
+ *            serves anything and refuses a catalog with a bad one as a command would (the open
+ *            left the links to their use: provider/reader.c, check_catalog); a subject search
+ *            checks each link it follows instead.
+ *            FILTER_BUNDLE: the candidates do not come from the index, which then says whether
+ *            each belongs to the URI's bundle (the index rows filter while they scan).
+ *            FROM_BUNDLE_FILE: the candidates are the blocks of bundles/<alias>.pem, already DER:
+ *            no certificate file is read, and a damaged one is named by its block.
+ *   missing  what a candidate's missing certificate file means (MISSING_*; 0 when none is read)
+ *   match    whether a certificate satisfies the search, which the hash or the index only
+ *            narrowed down (NULL: every candidate does)
+ * Function pointers stay few: each costs the module a relocation and an unwind entry.
+ */
+enum { CHECK_LINKS = 1, FILTER_BUNDLE = 2, FROM_BUNDLE_FILE = 4 };
+enum {
+    MISSING_SKIPS = 1, /* the search itself named the file (a SHA-256): not in the catalog */
+    MISSING_DANGLING,  /* a hash link led there: the walk's error, which ends the session */
+    MISSING_INDEXED,   /* the index lists it: the catalog is damaged; later candidates still come */
+};
+
+struct search_kind {
+    int (*next)(dbt_store *ctx, char *sha);
+    int (*narrow)(const dbt_store *ctx, const dbt_index_entry *e);
+    unsigned char flags, missing;
+    int (*match)(const dbt_store *ctx, const dbt_certparts *c);
+};
+
+/* The next index line that is in the URI's bundle and that the row's narrow() accepts. */
+static int next_from_index(dbt_store *ctx, char *sha)
+{
+    int reason;
+
+    if ((reason = dbt_reader_index(&ctx->rd, &ctx->err)) != 0) {
+        fail(ctx, reason, 1);
+        return 0;
+    }
+    while (ctx->idx_pos < ctx->rd.index_n) {
+        const dbt_index_entry *e = &ctx->rd.index[ctx->idx_pos++];
+
+        if (ctx->bundle[0] != '\0' && !dbt_index_in_bundle(e, ctx->bundle))
+            continue;
+        if (ctx->kind->narrow != NULL && !ctx->kind->narrow(ctx, e))
+            continue;
+        strcpy(sha, e->sha256);
+        return 1;
+    }
+    ctx->state = ST_EOF;
+    return 0;
+}
+
+/* The target of the next certs/<hash>.<n> link for the subject's hash. */
+static int next_hash_link(dbt_store *ctx, char *sha)
+{
+    int reason;
+
+    if (ctx->link_n >= DBT_MAX_HASH_CHAIN) {
+        dbt_err_set(&ctx->err,
+                    "%s/%s/certs has more than %d links for hash %08lx; the "
+                    "catalog is damaged",
+                    ctx->rd.catalog, ctx->rd.gen, DBT_MAX_HASH_CHAIN, ctx->name_hash);
+        fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
+        return 0;
+    }
+    reason = dbt_reader_hash_link(&ctx->rd, ctx->name_hash, ctx->link_n++, sha, &ctx->err);
+    if (reason != 0) {
+        /* A link the walk would have refused: the catalog is refused whole here too. */
+        fail(ctx, reason, 1);
+        return 0;
+    }
+    if (sha[0] == '\0') {
+        ctx->state = ST_EOF;
+        return 0;
+    }
+    return 1;
+}
+
+/* A SHA-256 fingerprint names the one file that can hold it. */
+static int next_sha256(dbt_store *ctx, char *sha)
+{
+    if (ctx->link_n++ != 0) {
+        ctx->state = ST_EOF;
+        return 0;
+    }
+    memcpy(sha, ctx->fp_hex, DBT_SHA256_HEX + 1);
+    return 1;
+}
+
+/* The next block of bundles/<alias>.pem as DER; 0 with state EOF/ERROR when there is none. */
+static int next_from_bundle(dbt_store *ctx, char *sha)
+{
+    char *pem_name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long len = 0;
+    size_t size;
+    int reason, missing = 0, ok = 0;
+
+    (void)sha;
+    if (ctx->bundle_bio == NULL) {
+        if ((ctx->bundle[0] != '\0' && strcmp(ctx->bundle, ctx->alias) != 0)) {
+            ctx->state = ST_EOF;
+            return 0;
+        }
+        reason =
+            dbt_reader_bundle(&ctx->rd, ctx->alias, &ctx->bundle_buf, &size, &missing, &ctx->err);
+        if (reason != 0) {
+            fail(ctx, reason, 1);
+            return 0;
+        }
+        if (missing) {
+            ctx->state = ST_EOF;
+            return 0;
+        }
+        if ((ctx->bundle_bio = BIO_new_mem_buf(ctx->bundle_buf, (int)size)) == NULL) {
+            dbt_err_set(&ctx->err, "out of memory reading bundle %s", ctx->alias);
+            fail(ctx, DBT_R_OUT_OF_MEMORY, 1);
+            return 0;
+        }
+    }
+    ctx->bundle_block++;
+    ERR_set_mark();
+    if (!PEM_read_bio(ctx->bundle_bio, &pem_name, &header, &data, &len)) {
+        unsigned long e = ERR_peek_last_error();
+
+        ERR_pop_to_mark();
+        /* "No start line" is the end of the file; anything else is a damaged block. */
+        if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+            ctx->state = ST_EOF;
+        } else {
+            dbt_err_set(&ctx->err,
+                        "%s/%s/bundles/%s.pem block %d is not valid PEM; the "
+                        "catalog is damaged: import the bundle again",
+                        ctx->rd.catalog, ctx->rd.gen, ctx->alias, ctx->bundle_block);
+            fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
+        }
+        goto end;
+    }
+    ERR_pop_to_mark();
+    if (strcmp(pem_name, "CERTIFICATE") != 0) {
+        dbt_err_set(&ctx->err,
+                    "%s/%s/bundles/%s.pem block %d is a %s, not a CERTIFICATE; the "
+                    "catalog is damaged: import the bundle again",
+                    ctx->rd.catalog, ctx->rd.gen, ctx->alias, ctx->bundle_block, pem_name);
+        fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
+        goto end;
+    }
+    ctx->der = data;
+    ctx->derlen = len;
+    data = NULL;
+    ok = 1;
+end:
+    OPENSSL_free(pem_name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    return ok;
+}
+
+static int narrow_issuer_serial(const dbt_store *ctx, const dbt_index_entry *e)
+{
+    return e->issuer_hash == ctx->name_hash && strcasecmp(e->serial, ctx->serial_hex) == 0;
+}
+
+static int narrow_sha1(const dbt_store *ctx, const dbt_index_entry *e)
+{
+    return strcasecmp(e->sha1, ctx->fp_hex) == 0;
+}
+
+/* Whether a certificate file belongs to the URI's bundle (the index says). */
+static int in_bundle(dbt_store *ctx, const char *sha, int *yes)
+{
+    const dbt_index_entry *e;
+    int reason;
+
+    *yes = 1;
+    if (ctx->bundle[0] == '\0')
+        return 1;
+    if ((reason = dbt_reader_index(&ctx->rd, &ctx->err)) != 0) {
+        fail(ctx, reason, 1);
+        return 0;
+    }
+    e = dbt_reader_find(&ctx->rd, sha);
+    *yes = e != NULL && dbt_index_in_bundle(e, ctx->bundle);
+    return 1;
+}
+
+/* The candidate's certificate file does not exist: 1 to go on to the next candidate, 0 after
+ * fail(). */
+static int missing_file(dbt_store *ctx, const search_kind *k, const char *sha)
+{
+    if (k->missing == MISSING_SKIPS)
+        return 1;
+    if (k->missing == MISSING_DANGLING) {
+        /* The walk's message for a dangling hash link, which it left to this point. */
+        dbt_err_set(&ctx->err,
+                    "%s/%s/certs/%08lx.%d -> %s.pem does not lead to a regular "
+                    "certificate file beside it: remove it (rm %s/%s/certs/%08lx.%d) "
+                    "and import again",
+                    ctx->rd.catalog, ctx->rd.gen, ctx->name_hash & 0xffffffffUL, ctx->link_n - 1,
+                    sha, ctx->rd.catalog, ctx->rd.gen, ctx->name_hash & 0xffffffffUL,
+                    ctx->link_n - 1);
+        fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
+        return 0;
+    }
+    dbt_err_set(&ctx->err,
+                "%s/%s/certs/%s.pem is missing but the catalog indexes it; the "
+                "catalog is damaged: run dbtrust import again",
+                ctx->rd.catalog, ctx->rd.gen, sha);
+    fail(ctx, DBT_R_CORRUPT_CATALOG, 0);
+    return 0;
+}
+
+/* A candidate that is not a valid X.509 certificate. */
+static void bad_candidate(dbt_store *ctx, const search_kind *k, const char *sha)
+{
+    if (k->flags & FROM_BUNDLE_FILE)
+        dbt_err_set(&ctx->err,
+                    "%s/%s/bundles/%s.pem certificate %d is not a valid X.509 "
+                    "certificate; the catalog is damaged: import the bundle again",
+                    ctx->rd.catalog, ctx->rd.gen, ctx->alias, ctx->bundle_block);
+    else
+        dbt_err_set(&ctx->err,
+                    "%s/%s/certs/%s.pem is not a valid X.509 certificate; the catalog "
+                    "is damaged: run dbtrust import again",
+                    ctx->rd.catalog, ctx->rd.gen, sha);
+    fail(ctx, DBT_R_CORRUPT_CATALOG, 0);
+}
+
+static int match_subject(const dbt_store *ctx, const dbt_certparts *c)
+{
+    return dbt_certparts_name_eq(c->subject, c->subject_len, ctx->name);
+}
+
+static int match_issuer_serial(const dbt_store *ctx, const dbt_certparts *c)
+{
+    return ASN1_INTEGER_cmp(c->serial, ctx->serial) == 0 &&
+           dbt_certparts_name_eq(c->issuer, c->issuer_len, ctx->name);
+}
+
+static int match_sha1(const dbt_store *ctx, const dbt_certparts *c)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    (void)c;
+    return EVP_Digest(ctx->der, (size_t)ctx->derlen, md, &mdlen, EVP_sha1(), NULL) && mdlen == 20 &&
+           memcmp(md, ctx->fp, 20) == 0;
+}
+
+static const search_kind kinds[] = {
+    /* next, narrow, flags, missing, match */
+    [S_ALL] = {next_from_index, NULL, CHECK_LINKS, MISSING_INDEXED, NULL},
+    [S_SUBJECT] = {next_hash_link, NULL, FILTER_BUNDLE, MISSING_DANGLING, match_subject},
+    [S_ISSUER_SERIAL] = {next_from_index, narrow_issuer_serial, CHECK_LINKS, MISSING_INDEXED,
+                         match_issuer_serial},
+    [S_SHA1] = {next_from_index, narrow_sha1, CHECK_LINKS, MISSING_INDEXED, match_sha1},
+    [S_SHA256] = {next_sha256, NULL, CHECK_LINKS | FILTER_BUNDLE, MISSING_SKIPS, NULL},
+    [S_ALIAS] = {next_from_bundle, NULL, CHECK_LINKS | FROM_BUNDLE_FILE, 0, NULL},
+    [S_NOTHING] = {NULL, NULL, 0, 0, NULL},
+};
+
 static void reset_search(dbt_store *ctx)
 {
     X509_NAME_free(ctx->name);
@@ -103,7 +381,7 @@ static void reset_search(dbt_store *ctx)
     ctx->name = NULL;
     ctx->serial = NULL;
     ctx->serial_hex = NULL;
-    ctx->search = S_ALL;
+    ctx->kind = &kinds[S_ALL];
 }
 
 /* Back to the start of the result list (set_ctx_params restarts iteration). */
@@ -136,6 +414,7 @@ static void *dbt_store_open(void *provctx, const char *uri)
         return NULL;
     }
     ctx->pc = pc;
+    ctx->kind = &kinds[S_ALL];
     ctx->rd.gen_fd = ctx->rd.certs_fd = ctx->rd.bundles_fd = -1;
     if (!parse_uri(uri, ctx->bundle)) {
         DBT_RAISE(pc, DBT_R_BAD_URI, "\"%s\" is not a dbtrust store URI: " DBT_URI_HELP, uri);
@@ -290,7 +569,7 @@ static int set_fingerprint(dbt_store *ctx, const OSSL_PARAM *pfp, const OSSL_PAR
         ctx->fp_hex[2 * i + 1] = hex[ctx->fp[i] & 15];
     }
     ctx->fp_hex[2 * len] = '\0';
-    ctx->search = len == 20 ? S_SHA1 : S_SHA256;
+    ctx->kind = &kinds[len == 20 ? S_SHA1 : S_SHA256];
     return 1;
 }
 
@@ -312,7 +591,7 @@ static int set_issuer_serial(dbt_store *ctx, const OSSL_PARAM *piss, const OSSL_
         DBT_RAISE(ctx->pc, DBT_R_BAD_SEARCH, "the serial search parameter is not a number");
         goto end;
     }
-    ctx->search = S_ISSUER_SERIAL;
+    ctx->kind = &kinds[S_ISSUER_SERIAL];
     ok = 1;
 end:
     BN_free(bn);
@@ -320,7 +599,6 @@ end:
 }
 
 static int set_params(dbt_store *ctx, const OSSL_PARAM params[]);
-static void fail(dbt_store *ctx, int reason, int fatal);
 
 /*
  * A search value that cannot be used (bad alias, unreadable name, wrong fingerprint length)
@@ -337,7 +615,7 @@ static int dbt_store_set_ctx_params(void *loaderctx, const OSSL_PARAM params[])
         /* The reason is on the error queue already; the first load() fails once more so that
          * programs which only look at load() results (storeutl) show it too. */
         reset_search(ctx);
-        ctx->search = S_NOTHING;
+        ctx->kind = &kinds[S_NOTHING];
         dbt_err_set(&ctx->err, "the search parameters above cannot be used: nothing is found");
         fail(ctx, DBT_R_BAD_SEARCH, 1);
     }
@@ -372,11 +650,11 @@ static int set_params(dbt_store *ctx, const OSSL_PARAM params[])
     /* A new criterion replaces the previous one. A criterion that cannot be used leaves a
      * search that finds nothing rather than falling back to listing everything. */
     reset_search(ctx);
-    ctx->search = S_NOTHING;
+    ctx->kind = &kinds[S_NOTHING];
     if (p != NULL) {
         if (!get_name(ctx, p, "subject"))
             return 0;
-        ctx->search = S_SUBJECT;
+        ctx->kind = &kinds[S_SUBJECT];
     } else if (piss != NULL || pser != NULL) {
         return set_issuer_serial(ctx, piss, pser);
     } else if (pfp != NULL) {
@@ -400,154 +678,15 @@ static int set_params(dbt_store *ctx, const OSSL_PARAM params[])
         }
         memcpy(ctx->alias, s, len);
         ctx->alias[len] = '\0';
-        ctx->search = S_ALIAS;
+        ctx->kind = &kinds[S_ALIAS];
     }
     return 1;
-}
-
-static void fail(dbt_store *ctx, int reason, int fatal)
-{
-    ctx->err_reason = reason;
-    /* An unsafe file ends the session: the catalog is refused whole, never served in part. */
-    ctx->fatal = fatal || reason == DBT_R_UNSAFE_CATALOG;
-    ctx->state = ST_ERROR;
-}
-
-/* The next candidate file for the index-driven searches; "" when the index is exhausted. */
-static int next_from_index(dbt_store *ctx, char *sha)
-{
-    int reason;
-
-    sha[0] = '\0';
-    if ((reason = dbt_reader_index(&ctx->rd, &ctx->err)) != 0) {
-        fail(ctx, reason, 1);
-        return 0;
-    }
-    while (ctx->idx_pos < ctx->rd.index_n) {
-        const dbt_index_entry *e = &ctx->rd.index[ctx->idx_pos++];
-
-        if (ctx->bundle[0] != '\0' && !dbt_index_in_bundle(e, ctx->bundle))
-            continue;
-        if (ctx->search == S_ISSUER_SERIAL &&
-            (e->issuer_hash != ctx->name_hash || strcasecmp(e->serial, ctx->serial_hex) != 0))
-            continue;
-        if (ctx->search == S_SHA1 && strcasecmp(e->sha1, ctx->fp_hex) != 0)
-            continue;
-        strcpy(sha, e->sha256);
-        return 1;
-    }
-    return 1;
-}
-
-/* Whether a certificate file belongs to the URI's bundle (the index says). */
-static int in_bundle(dbt_store *ctx, const char *sha, int *yes)
-{
-    const dbt_index_entry *e;
-    int reason;
-
-    *yes = 1;
-    if (ctx->bundle[0] == '\0')
-        return 1;
-    if ((reason = dbt_reader_index(&ctx->rd, &ctx->err)) != 0) {
-        fail(ctx, reason, 1);
-        return 0;
-    }
-    e = dbt_reader_find(&ctx->rd, sha);
-    *yes = e != NULL && dbt_index_in_bundle(e, ctx->bundle);
-    return 1;
-}
-
-/* The next block of bundles/<alias>.pem as DER; 0 with state EOF/ERROR when there is none. */
-static int next_from_bundle(dbt_store *ctx)
-{
-    char *pem_name = NULL, *header = NULL;
-    unsigned char *data = NULL;
-    long len = 0;
-    size_t size;
-    int reason, missing = 0, ok = 0;
-
-    if (ctx->bundle_bio == NULL) {
-        if ((ctx->bundle[0] != '\0' && strcmp(ctx->bundle, ctx->alias) != 0)) {
-            ctx->state = ST_EOF;
-            return 0;
-        }
-        reason =
-            dbt_reader_bundle(&ctx->rd, ctx->alias, &ctx->bundle_buf, &size, &missing, &ctx->err);
-        if (reason != 0) {
-            fail(ctx, reason, 1);
-            return 0;
-        }
-        if (missing) {
-            ctx->state = ST_EOF;
-            return 0;
-        }
-        if ((ctx->bundle_bio = BIO_new_mem_buf(ctx->bundle_buf, (int)size)) == NULL) {
-            dbt_err_set(&ctx->err, "out of memory reading bundle %s", ctx->alias);
-            fail(ctx, DBT_R_OUT_OF_MEMORY, 1);
-            return 0;
-        }
-    }
-    ctx->bundle_block++;
-    ERR_set_mark();
-    if (!PEM_read_bio(ctx->bundle_bio, &pem_name, &header, &data, &len)) {
-        unsigned long e = ERR_peek_last_error();
-
-        ERR_pop_to_mark();
-        /* "No start line" is the end of the file; anything else is a damaged block. */
-        if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
-            ctx->state = ST_EOF;
-        } else {
-            dbt_err_set(&ctx->err,
-                        "%s/%s/bundles/%s.pem block %d is not valid PEM; the "
-                        "catalog is damaged: import the bundle again",
-                        ctx->rd.catalog, ctx->rd.gen, ctx->alias, ctx->bundle_block);
-            fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
-        }
-        goto end;
-    }
-    ERR_pop_to_mark();
-    if (strcmp(pem_name, "CERTIFICATE") != 0) {
-        dbt_err_set(&ctx->err,
-                    "%s/%s/bundles/%s.pem block %d is a %s, not a CERTIFICATE; the "
-                    "catalog is damaged: import the bundle again",
-                    ctx->rd.catalog, ctx->rd.gen, ctx->alias, ctx->bundle_block, pem_name);
-        fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
-        goto end;
-    }
-    ctx->der = data;
-    ctx->derlen = len;
-    data = NULL;
-    ok = 1;
-end:
-    OPENSSL_free(pem_name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-    return ok;
-}
-
-/* Whether a certificate satisfies the search (the hash or the index only narrowed it down). */
-static int matches(const dbt_store *ctx, const dbt_certparts *c)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-
-    switch (ctx->search) {
-    case S_SUBJECT:
-        return dbt_certparts_name_eq(c->subject, c->subject_len, ctx->name);
-    case S_ISSUER_SERIAL:
-        return ASN1_INTEGER_cmp(c->serial, ctx->serial) == 0 &&
-               dbt_certparts_name_eq(c->issuer, c->issuer_len, ctx->name);
-    case S_SHA1:
-        return EVP_Digest(ctx->der, (size_t)ctx->derlen, md, &mdlen, EVP_sha1(), NULL) &&
-               mdlen == 20 && memcmp(md, ctx->fp, 20) == 0;
-    default:
-        return 1;
-    }
 }
 
 /* Moves to the next object the search yields: READY, ERROR or EOF. */
 static void advance(dbt_store *ctx)
 {
+    const search_kind *k = ctx->kind;
     char sha[DBT_SHA256_HEX + 1];
     dbt_certparts parts = {NULL, NULL, 0, 0, NULL};
     int reason, missing, yes;
@@ -557,15 +696,11 @@ static void advance(dbt_store *ctx)
     ctx->derlen = 0;
     if (ctx->state == ST_EOF)
         return;
-    if (ctx->expect_other || ctx->search == S_NOTHING) {
+    if (ctx->expect_other || k->next == NULL) {
         ctx->state = ST_EOF;
         return;
     }
-    /* The open left hash links to their use (provider/reader.c, check_catalog): a subject
-     * search checks each one it follows; any other search follows none, and checks them all
-     * once before it serves anything, so that it refuses a catalog with a bad one as a
-     * command would. */
-    if (ctx->search != S_SUBJECT && (reason = dbt_reader_check_links(&ctx->rd, &ctx->err)) != 0) {
+    if ((k->flags & CHECK_LINKS) && (reason = dbt_reader_check_links(&ctx->rd, &ctx->err)) != 0) {
         fail(ctx, reason, 1);
         return;
     }
@@ -574,42 +709,10 @@ static void advance(dbt_store *ctx)
         OPENSSL_free(ctx->der);
         ctx->der = NULL;
         sha[0] = '\0';
-        switch (ctx->search) {
-        case S_SUBJECT:
-            if (ctx->link_n >= DBT_MAX_HASH_CHAIN) {
-                dbt_err_set(&ctx->err,
-                            "%s/%s/certs has more than %d links for hash %08lx; the "
-                            "catalog is damaged",
-                            ctx->rd.catalog, ctx->rd.gen, DBT_MAX_HASH_CHAIN, ctx->name_hash);
-                fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
-                return;
-            }
-            reason = dbt_reader_hash_link(&ctx->rd, ctx->name_hash, ctx->link_n++, sha, &ctx->err);
-            if (reason != 0) {
-                /* A link the walk would have refused: the catalog is refused whole here too. */
-                fail(ctx, reason, 1);
-                return;
-            }
-            break;
-        case S_SHA256:
-            if (ctx->link_n++ == 0)
-                memcpy(sha, ctx->fp_hex, sizeof(sha));
-            break;
-        case S_ALIAS:
-            if (!next_from_bundle(ctx))
-                return;
-            break;
-        default:
-            if (!next_from_index(ctx, sha))
-                return;
-            break;
-        }
-        if (ctx->search != S_ALIAS) {
-            if (sha[0] == '\0') {
-                ctx->state = ST_EOF;
-                return;
-            }
-            if ((ctx->search == S_SUBJECT || ctx->search == S_SHA256)) {
+        if (!k->next(ctx, sha))
+            return;
+        if (!(k->flags & FROM_BUNDLE_FILE)) {
+            if (k->flags & FILTER_BUNDLE) {
                 if (!in_bundle(ctx, sha, &yes))
                     return;
                 if (!yes)
@@ -620,44 +723,17 @@ static void advance(dbt_store *ctx)
                 fail(ctx, reason, 0);
                 return;
             }
-            if (missing && ctx->search == S_SHA256)
-                continue;
-            if (missing && ctx->search == S_SUBJECT) {
-                /* The walk's message for a dangling hash link, which it left to this point. */
-                dbt_err_set(&ctx->err,
-                            "%s/%s/certs/%08lx.%d -> %s.pem does not lead to a regular "
-                            "certificate file beside it: remove it (rm %s/%s/certs/%08lx.%d) "
-                            "and import again",
-                            ctx->rd.catalog, ctx->rd.gen, ctx->name_hash & 0xffffffffUL,
-                            ctx->link_n - 1, sha, ctx->rd.catalog, ctx->rd.gen,
-                            ctx->name_hash & 0xffffffffUL, ctx->link_n - 1);
-                fail(ctx, DBT_R_CORRUPT_CATALOG, 1);
-                return;
-            }
             if (missing) {
-                dbt_err_set(&ctx->err,
-                            "%s/%s/certs/%s.pem is missing but the catalog indexes it; the "
-                            "catalog is damaged: run dbtrust import again",
-                            ctx->rd.catalog, ctx->rd.gen, sha);
-                fail(ctx, DBT_R_CORRUPT_CATALOG, 0);
+                if (missing_file(ctx, k, sha))
+                    continue;
                 return;
             }
         }
         if (!dbt_certparts_get(ctx->der, ctx->derlen, &parts)) {
-            if (ctx->search == S_ALIAS)
-                dbt_err_set(&ctx->err,
-                            "%s/%s/bundles/%s.pem certificate %d is not a valid X.509 "
-                            "certificate; the catalog is damaged: import the bundle again",
-                            ctx->rd.catalog, ctx->rd.gen, ctx->alias, ctx->bundle_block);
-            else
-                dbt_err_set(&ctx->err,
-                            "%s/%s/certs/%s.pem is not a valid X.509 certificate; the catalog "
-                            "is damaged: run dbtrust import again",
-                            ctx->rd.catalog, ctx->rd.gen, sha);
-            fail(ctx, DBT_R_CORRUPT_CATALOG, 0);
+            bad_candidate(ctx, k, sha);
             return;
         }
-        if (matches(ctx, &parts)) {
+        if (k->match == NULL || k->match(ctx, &parts)) {
             dbt_certparts_free(&parts);
             ctx->state = ST_READY;
             return;

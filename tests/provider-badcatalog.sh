@@ -114,6 +114,10 @@ fresh link-dangling; rm "$G/certs/$rsha.pem"
 bad "dangling hash link" "does not lead to a regular certificate file" "${subject[@]}"
 fresh cert-missing; rm "$G/certs/$rsha.pem" "$G/certs/$rhash.0"
 bad "indexed certificate file missing" "is missing but the catalog indexes it"
+# Only that certificate is lost: the listing reports it and goes on with the others.
+n=$(($(wc -l <"$G/certs/index") - 2))
+expect "indexed certificate file missing: the listing still finds the other $n" any \
+    "Total found: $n" env OPENSSL_CONF="$C.cnf" openssl storeutl -certs dbtrust://
 fresh link-file; rm "$G/certs/$rhash.0"; cp "$root" "$G/certs/$rhash.0"
 bad "hash entry is a file, not a link" "(a file) is not part of the catalog layout" "${subject[@]}"
 
@@ -183,6 +187,16 @@ expect "damaged bundle file: -alias reports the block" any "block 2 is not valid
     env OPENSSL_CONF="$C.cnf" openssl storeutl -certs -alias rds dbtrust://
 fresh bundle-key; cat "$PKI/root-ecc384.key" >"$G/bundles/rds.pem"
 expect "bundle file holding a key: -alias refuses it" any "not a CERTIFICATE" \
+    env OPENSSL_CONF="$C.cnf" openssl storeutl -certs -alias rds dbtrust://
+# A CERTIFICATE block that is no certificate is named by its block, and the blocks after it
+# still come.
+fresh bundle-bad-der
+{ cat "$PKI/root-ecc384.pem"; echo "-----BEGIN CERTIFICATE-----"; base64 -w 64 <"$W/junk.der"
+    echo "-----END CERTIFICATE-----"; cat "$root"; } >"$G/bundles/rds.pem"
+expect "bundle block that is no certificate: -alias names the block" any \
+    "bundles/rds.pem certificate 2 is not a valid X.509 certificate" \
+    env OPENSSL_CONF="$C.cnf" openssl storeutl -certs -alias rds dbtrust://
+expect "bundle block that is no certificate: -alias still finds the other 2" any "Total found: 2" \
     env OPENSSL_CONF="$C.cnf" openssl storeutl -certs -alias rds dbtrust://
 
 # The configuration: a relative catalog path.

@@ -74,6 +74,8 @@ checks() {
         "$(found -certs -sha1 -fingerprint "$(fp "$r4096" sha1)" dbtrust://other)"
     expect_eq "$label: -sha256 -fingerprint inside dbtrust://mixed finds its member" "$(fp "$other")" \
         "$(found -certs -sha256 -fingerprint "$(fp "$other")" dbtrust://mixed)"
+    expect_eq "$label: -sha256 -fingerprint outside dbtrust://other finds nothing" "" \
+        "$(found -certs -sha256 -fingerprint "$(fp "$r4096")" dbtrust://other)"
     expect "$label: a SHA-384 fingerprint is refused with the supported digests" any \
         "use SHA-1 or SHA-256" openssl storeutl -certs -sha384 -fingerprint "$(openssl rand -hex 48)" dbtrust://
 
