@@ -368,6 +368,20 @@ static void test_man_output_formats(void **state)
     }
     if (strcmp(got, want) != 0)
         fail_msg("doc/dbtrust.1 OUTPUT FORMATS lists '%s', the table '%s'", got, want);
+    /* Each alias is named where its format is described. */
+    for (size_t i = 0; i < dbt_nformats; i++) {
+        const dbt_format_info *f = &dbt_formats[i];
+
+        for (size_t k = 0; f->aliases != NULL && f->aliases[k] != NULL; k++) {
+            char b1[64], b2[64];
+
+            snprintf(b1, sizeof(b1), "\n.B %s\n", f->aliases[k]);
+            snprintf(b2, sizeof(b2), "\n.BR %s ", f->aliases[k]);
+            if (strstr(sec, b1) == NULL && strstr(sec, b2) == NULL)
+                fail_msg("doc/dbtrust.1 OUTPUT FORMATS does not name %s's alias %s", f->name,
+                         f->aliases[k]);
+        }
+    }
     free(man);
 }
 
