@@ -162,11 +162,13 @@ void dbt_ossl_reason(char *buf, size_t n)
     snprintf(buf, n, "%s%s", reason != NULL ? reason : "unknown OpenSSL error", where);
 }
 
-int dbt_der_decode(const unsigned char *data, size_t len, dbt_bundle *b, dbt_err *err)
+int dbt_der_decode(const unsigned char *data, size_t len, const char *password, dbt_bundle *b,
+                   dbt_err *err)
 {
     const unsigned char *p = data;
     X509 *x = d2i_X509(NULL, &p, (long)len);
 
+    (void)password;
     if (x == NULL) {
         char why[300];
 

@@ -89,8 +89,9 @@ void dbt_ossl_reason(char *buf, size_t n);
 
 /* Format-specific decoders, used by dbt_bundle_decode; each appends to into. */
 int dbt_pem_decode(const unsigned char *data, size_t len, dbt_bundle *into, dbt_err *err);
-/* Exactly one DER certificate, nothing after it. */
-int dbt_der_decode(const unsigned char *data, size_t len, dbt_bundle *into, dbt_err *err);
+/* Exactly one DER certificate, nothing after it (password: unused, the table's shape). */
+int dbt_der_decode(const unsigned char *data, size_t len, const char *password, dbt_bundle *into,
+                   dbt_err *err);
 int dbt_p7_decode_der(const unsigned char *data, size_t len, dbt_bundle *into, dbt_err *err);
 /*
  * The certificates of one DER PKCS#7 SignedData (a .p7b file, or the body of a PEM PKCS7 block),

@@ -79,11 +79,13 @@ static int bio_take(BIO *bio, const dbt_bundle *b, unsigned char **out, size_t *
 /* Canonical PEM: one CERTIFICATE block per certificate, 64-column base64, LF line ends. A
  * certificate with trust or reject settings stays a TRUSTED CERTIFICATE block with them (an
  * alias alone is not kept): a plain block would trust it for more than its input did. */
-int dbt_pem_encode(const dbt_bundle *b, unsigned char **out, size_t *outlen, dbt_err *err)
+int dbt_pem_encode(const dbt_bundle *b, const char *password, unsigned char **out, size_t *outlen,
+                   dbt_err *err)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     int ret = -1;
 
+    (void)password;
     if (bio == NULL) {
         dbt_err_ossl(err, "%s: out of memory", b->source);
         return -1;
@@ -103,11 +105,13 @@ end:
     return ret;
 }
 
-int dbt_der_encode(const dbt_bundle *b, unsigned char **out, size_t *outlen, dbt_err *err)
+int dbt_der_encode(const dbt_bundle *b, const char *password, unsigned char **out, size_t *outlen,
+                   dbt_err *err)
 {
     unsigned char *der = NULL;
     int n;
 
+    (void)password;
     if (b->n != 1) {
         dbt_err_set(err,
                     "%s: DER holds exactly one certificate, but the bundle has %zu: use p7b or "
@@ -124,13 +128,15 @@ int dbt_der_encode(const dbt_bundle *b, unsigned char **out, size_t *outlen, dbt
     return 0;
 }
 
-int dbt_p7_encode_pem(const dbt_bundle *b, unsigned char **out, size_t *outlen, dbt_err *err)
+int dbt_p7_encode_pem(const dbt_bundle *b, const char *password, unsigned char **out,
+                      size_t *outlen, dbt_err *err)
 {
     unsigned char *der = NULL;
     size_t dlen = 0;
     BIO *bio = NULL;
     int ret = -1;
 
+    (void)password;
     if (dbt_p7_encode_der(b, &der, &dlen, err) != 0)
         return -1;
     /* Armors the DER above as-is: the same bytes as `crl2pkcs7 -nocrl` (PEM output). */

@@ -43,13 +43,16 @@ int dbt_encode(const dbt_bundle *b, dbt_outfmt fmt, const char *password, unsign
  */
 int dbt_encode_check_trust(const dbt_bundle *b, dbt_outfmt fmt, dbt_err *err);
 
-/* Format-specific encoders, the table's encode functions. */
+/* Format-specific encoders, the table's encode functions (password: keystores only). */
 /* Canonical PEM; a certificate with trust settings stays a TRUSTED CERTIFICATE block. */
-int dbt_pem_encode(const dbt_bundle *b, unsigned char **out, size_t *outlen, dbt_err *err);
+int dbt_pem_encode(const dbt_bundle *b, const char *password, unsigned char **out, size_t *outlen,
+                   dbt_err *err);
 /* Exactly one certificate. */
-int dbt_der_encode(const dbt_bundle *b, unsigned char **out, size_t *outlen, dbt_err *err);
+int dbt_der_encode(const dbt_bundle *b, const char *password, unsigned char **out, size_t *outlen,
+                   dbt_err *err);
 /* dbt_p7_encode_der armored, as `openssl crl2pkcs7 -nocrl` writes it. */
-int dbt_p7_encode_pem(const dbt_bundle *b, unsigned char **out, size_t *outlen, dbt_err *err);
+int dbt_p7_encode_pem(const dbt_bundle *b, const char *password, unsigned char **out,
+                      size_t *outlen, dbt_err *err);
 /* Degenerate certificates-only SignedData, byte for byte what `openssl crl2pkcs7 -nocrl` writes. */
 int dbt_p7_encode_der(const dbt_bundle *b, unsigned char **out, size_t *outlen, dbt_err *err);
 int dbt_p12_encode(const dbt_bundle *b, const char *password, unsigned char **out, size_t *outlen,

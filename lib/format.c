@@ -91,39 +91,11 @@ static int decode_pem(const unsigned char *data, size_t len, const char *passwor
     return dbt_pem_decode(data, len, into, err);
 }
 
-static int decode_der(const unsigned char *data, size_t len, const char *password, dbt_bundle *into,
-                      dbt_err *err)
-{
-    (void)password;
-    return dbt_der_decode(data, len, into, err);
-}
-
 static int decode_p7(const unsigned char *data, size_t len, const char *password, dbt_bundle *into,
                      dbt_err *err)
 {
     (void)password;
     return dbt_p7_decode_der(data, len, into, err);
-}
-
-static int encode_pem(const dbt_bundle *b, const char *password, unsigned char **out,
-                      size_t *outlen, dbt_err *err)
-{
-    (void)password;
-    return dbt_pem_encode(b, out, outlen, err);
-}
-
-static int encode_der(const dbt_bundle *b, const char *password, unsigned char **out,
-                      size_t *outlen, dbt_err *err)
-{
-    (void)password;
-    return dbt_der_encode(b, out, outlen, err);
-}
-
-static int encode_p7_pem(const dbt_bundle *b, const char *password, unsigned char **out,
-                         size_t *outlen, dbt_err *err)
-{
-    (void)password;
-    return dbt_p7_encode_pem(b, out, outlen, err);
 }
 
 static int encode_p7_der(const dbt_bundle *b, const char *password, unsigned char **out,
@@ -140,13 +112,13 @@ static const char *const pkcs12_aliases[] = {"p12", NULL};
 /* In enum order: dbt_format_get indexes it. The meta names are what catalogs already record
  * (the display name in lowercase, each run of other characters one '-'): never change one. */
 const dbt_format_info dbt_formats[] = {
-    {DBT_FMT_PEM, "pem", NULL, "PEM", "pem", ".pem", IO, NULL, sniff_pem, decode_pem, encode_pem,
-     NULL},
-    {DBT_FMT_DER, "der", NULL, "DER", "der", ".der", IO, "DER output", sniff_cert, decode_der,
-     encode_der, NULL},
+    {DBT_FMT_PEM, "pem", NULL, "PEM", "pem", ".pem", IO, NULL, sniff_pem, decode_pem,
+     dbt_pem_encode, NULL},
+    {DBT_FMT_DER, "der", NULL, "DER", "der", ".der", IO, "DER output", sniff_cert, dbt_der_decode,
+     dbt_der_encode, NULL},
     /* Not sniffed: the PEM decoder reports a PEM input made of PKCS7 blocks only as this. */
     {DBT_FMT_P7_PEM, "p7b", NULL, "PKCS#7 (PEM)", "pkcs-7-pem", ".p7b", IO, "PKCS#7 output", NULL,
-     decode_pem, encode_p7_pem, NULL},
+     decode_pem, dbt_p7_encode_pem, NULL},
     {DBT_FMT_P7_DER, "p7b-der", NULL, "PKCS#7 (DER)", "pkcs-7-der", ".p7b", IO, "PKCS#7 output",
      sniff_p7, decode_p7, encode_p7_der, NULL},
     /* PKCS#12 could list a narrower trusted key usage, but Java 17's PKIX trust manager
