@@ -842,15 +842,20 @@ end:
 
 static void export_usage(FILE *out)
 {
+    char formats[128];
+
+    dbt_format_names(DBT_FMTF_OUT | DBT_FMTF_DIR, DBT_FMT_FIELD_NAME, ", ", " or ", formats,
+                     sizeof(formats));
     fprintf(out,
             "usage: dbtrust [--catalog DIR] export --format FORMAT [--bundle NAME] OUT\n\n"
             "Writes the catalog's certificates (or one bundle's) to OUT ('-' for standard\n"
             "output), atomically: a regular OUT is complete or untouched. A device or FIFO\n"
             "is written in place; a symbolic link is refused (dbtrust(1), OUTPUT FILES).\n\n"
-            "  -f, --format FORMAT  pem, der, p7b, p7b-der, pkcs12, jks or hashed-dir\n"
+            "  -f, --format FORMAT  %s\n"
             "  -b, --bundle NAME    only this bundle (default: every distinct certificate)\n"
             "  -p, --password PASS  truststore password for pkcs12 and jks (default changeit)\n"
-            "  -h, --help           show this help\n");
+            "  -h, --help           show this help\n",
+            formats);
 }
 
 /* The whole catalog as one bundle: each distinct certificate once, in fingerprint order. */
@@ -885,35 +890,48 @@ fail:
     return -1;
 }
 
+const dbt_format_info *cli_output_format(const char *name)
+{
+    const dbt_format_info *f =
+        dbt_format_by_name(name, DBT_FMTF_OUT | DBT_FMTF_DIR, DBT_FMT_MATCH_ALIASES);
+    char formats[128];
+
+    if (f == NULL) {
+        dbt_format_names(DBT_FMTF_OUT | DBT_FMTF_DIR, DBT_FMT_FIELD_NAME, ", ", ", ", formats,
+                         sizeof(formats));
+        cli_error("unknown format '%s': use one of %s", name, formats);
+    }
+    return f;
+}
+
 /* Writes b to out in the named format (shared by export and convert). */
 int cli_write_bundle(const dbt_bundle *b, const char *format, const char *password, const char *out)
 {
+    const dbt_format_info *f = cli_output_format(format);
     unsigned char *data = NULL;
     size_t len = 0;
     dbt_err err;
-    int fmt, rc;
+    int rc;
 
-    if (strcmp(format, "hashed-dir") == 0) {
+    if (f == NULL)
+        return -1;
+    if (f->write_dir != NULL) {
         /* dbt_encode checks the other formats the same way. */
         if (dbt_bundle_check_source(b, 0, &err) != 0) {
             cli_error("%s; nothing was written to %s", err.msg, out);
             return -1;
         }
         if (strcmp(out, "-") == 0) {
-            cli_error("hashed-dir output needs a directory, not standard output");
+            cli_error("%s output needs a directory, not standard output", f->name);
             return -1;
         }
-        if (dbt_hashdir_write(out, b, &err) != 0) {
+        if (f->write_dir(out, b, &err) != 0) {
             cli_error("%s", err.msg);
             return -1;
         }
         return 0;
     }
-    if ((fmt = dbt_outfmt_from_name(format)) < 0) {
-        cli_error("unknown format '%s': use one of %s, hashed-dir", format, dbt_outfmt_names());
-        return -1;
-    }
-    if (dbt_encode(b, (dbt_outfmt)fmt, password, &data, &len, &err) != 0) {
+    if (dbt_encode(b, f->id, password, &data, &len, &err) != 0) {
         cli_error("%s; nothing was written to %s", err.msg, out);
         return -1;
     }
@@ -961,10 +979,8 @@ int cli_cmd_export(int argc, char **argv)
         export_usage(stderr);
         return CLI_USAGE;
     }
-    if (strcmp(format, "hashed-dir") != 0 && dbt_outfmt_from_name(format) < 0) {
-        cli_error("unknown format '%s': use one of %s, hashed-dir", format, dbt_outfmt_names());
+    if (cli_output_format(format) == NULL)
         return CLI_USAGE;
-    }
     if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
         return CLI_FAIL;
     if (bundle != NULL) {

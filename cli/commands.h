@@ -99,6 +99,9 @@ int cli_check_source(const struct dbt_bundle *b, int jks_out, const char *pass_h
 /* Writes b to out in the named output format or "hashed-dir" (export and convert). */
 int cli_write_bundle(const struct dbt_bundle *b, const char *format, const char *password,
                      const char *out);
+/* The output format named name (a file format, alias, or hashed-dir); NULL after printing an
+ * error that lists them. */
+const struct dbt_format_info *cli_output_format(const char *name);
 /* The catalog commit's follower (dbt_catalog_set_follower, set in main): when this catalog is
  * wired into the system certificate directory, brings the links up to date (a removed CA must
  * not leave a dangling link). 0 or -1 with the reason printed. */

@@ -8,9 +8,14 @@
 #include "bundle.h"
 #include "commands.h"
 #include "encode.h"
+#include "format.h"
 
 static void convert_usage(FILE *out)
 {
+    char formats[128];
+
+    dbt_format_names(DBT_FMTF_OUT | DBT_FMTF_DIR, DBT_FMT_FIELD_NAME, ", ", " or ", formats,
+                     sizeof(formats));
     fprintf(out,
             "usage: dbtrust convert --to FORMAT [options] IN OUT\n\n"
             "Reads IN (PEM, DER, PKCS#7 PEM or DER, PKCS#12, JKS; '-' for standard input) and\n"
@@ -19,13 +24,14 @@ static void convert_usage(FILE *out)
             "FIFO is written in place; a symbolic link is refused (dbtrust(1), OUTPUT FILES).\n"
             "Trust settings of TRUSTED CERTIFICATE input are kept by pem and hashed-dir; the\n"
             "other formats refuse a certificate they would trust for more than its input does.\n\n"
-            "  -t, --to FORMAT          pem, der, p7b, p7b-der, pkcs12, jks or hashed-dir\n"
+            "  -t, --to FORMAT          %s\n"
             "  -p, --password PASS      password of a pkcs12 or jks OUT (default changeit)\n"
             "  -i, --in-password PASS   password of a PKCS#12 or JKS IN (default: \"\", none\n"
             "                           or changeit); a keystore IN whose digest or MAC is not\n"
             "                           verified with it, or that holds a key entry's chain,\n"
             "                           is refused: nothing is written (dbtrust(1), KEYSTORES)\n"
-            "  -h, --help               show this help\n");
+            "  -h, --help               show this help\n",
+            formats);
 }
 
 int cli_cmd_convert(int argc, char **argv)
@@ -38,6 +44,7 @@ int cli_cmd_convert(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *to = NULL, *password = NULL, *in_password = NULL;
+    const dbt_format_info *fmt;
     dbt_bundle *b;
     int c, rc;
 
@@ -65,10 +72,8 @@ int cli_cmd_convert(int argc, char **argv)
         convert_usage(stderr);
         return CLI_USAGE;
     }
-    if (strcmp(to, "hashed-dir") != 0 && dbt_outfmt_from_name(to) < 0) {
-        cli_error("unknown format '%s': use one of %s, hashed-dir", to, dbt_outfmt_names());
+    if ((fmt = cli_output_format(to)) == NULL)
         return CLI_USAGE;
-    }
     if (cli_read_file(argv[optind], in_password, "--in-password", &b, NULL) != 0)
         return CLI_FAIL;
     if (b->n == 0) {
@@ -82,7 +87,7 @@ int cli_cmd_convert(int argc, char **argv)
         /* A keystore input is written out only once its password verified it, and never turns
          * a key entry's chain into trusted certificates. */
         snprintf(outcome, sizeof(outcome), "nothing was written to %s", argv[optind + 1]);
-        if (cli_check_source(b, strcmp(to, "jks") == 0, "give it with --in-password (-i)",
+        if (cli_check_source(b, fmt->id == DBT_FMT_JKS, "give it with --in-password (-i)",
                              outcome) != 0) {
             dbt_bundle_free(b);
             return CLI_FAIL;

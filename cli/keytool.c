@@ -34,17 +34,22 @@ static const char *const kt_flags[] = {"-v", "-rfc", "-noprompt", "-trustcacerts
 
 static void kt_usage(FILE *out)
 {
-    fprintf(out, "keytool spelling:\n"
-                 "  dbtrust -printcert [-v] [-rfc] [-file F]\n"
-                 "  dbtrust -importcert -alias A -file F [-keystore K] [-storetype pkcs12|jks]\n"
-                 "                      [-storepass P] [-noprompt] [-trustcacerts]\n"
-                 "  dbtrust -list [-v|-rfc] [-alias A] [-keystore K] [-storepass P]\n"
-                 "  dbtrust -exportcert -alias A [-rfc] [-file F] [-keystore K] [-storepass P]\n"
-                 "  dbtrust -delete -alias A [-keystore K] [-storepass P]\n"
-                 "Without -keystore the catalog is used and the alias is a bundle name.\n"
-                 "A keystore is rewritten (-importcert, -delete) only once its integrity is\n"
-                 "verified with the password it is written with (-storepass, default changeit),\n"
-                 "and never when it holds a key entry (use keytool for those).\n");
+    char types[64];
+
+    dbt_format_names(DBT_FMTF_KEYSTORE, DBT_FMT_FIELD_NAME, "|", "|", types, sizeof(types));
+    fprintf(out,
+            "keytool spelling:\n"
+            "  dbtrust -printcert [-v] [-rfc] [-file F]\n"
+            "  dbtrust -importcert -alias A -file F [-keystore K] [-storetype %s]\n"
+            "                      [-storepass P] [-noprompt] [-trustcacerts]\n"
+            "  dbtrust -list [-v|-rfc] [-alias A] [-keystore K] [-storepass P]\n"
+            "  dbtrust -exportcert -alias A [-rfc] [-file F] [-keystore K] [-storepass P]\n"
+            "  dbtrust -delete -alias A [-keystore K] [-storepass P]\n"
+            "Without -keystore the catalog is used and the alias is a bundle name.\n"
+            "A keystore is rewritten (-importcert, -delete) only once its integrity is\n"
+            "verified with the password it is written with (-storepass, default changeit),\n"
+            "and never when it holds a key entry (use keytool for those).\n",
+            types);
 }
 
 static int kt_parse(int argc, char **argv, struct kt_opts *o)
@@ -79,10 +84,15 @@ static int kt_parse(int argc, char **argv, struct kt_opts *o)
             cli_error("%s: option %s needs a value", o->cmd, a);
             return -1;
         }
-        if (strcmp(a, "-storetype") == 0 && strcasecmp(argv[i + 1], "pkcs12") != 0 &&
-            strcasecmp(argv[i + 1], "jks") != 0) {
-            cli_error("%s: -storetype %s: only pkcs12 and jks truststores are supported", o->cmd,
-                      argv[i + 1]);
+        /* keytool compares store types without case; dbtrust's aliases are not keytool's. */
+        if (strcmp(a, "-storetype") == 0 &&
+            dbt_format_by_name(argv[i + 1], DBT_FMTF_KEYSTORE, DBT_FMT_MATCH_NOCASE) == NULL) {
+            char types[64];
+
+            dbt_format_names(DBT_FMTF_KEYSTORE, DBT_FMT_FIELD_NAME, ", ", " and ", types,
+                             sizeof(types));
+            cli_error("%s: -storetype %s: only %s truststores are supported", o->cmd, argv[i + 1],
+                      types);
             return -1;
         }
         if (strcmp(a, "-alias") == 0)
@@ -183,11 +193,13 @@ end:
 static int store_load(const struct kt_opts *o, int create, int write, dbt_bundle **out,
                       dbt_outfmt *fmt)
 {
+    const dbt_format_info *type = NULL;
     struct stat st;
 
     /* keytool's default store type since Java 9; -storetype was checked by kt_parse. */
-    *fmt =
-        o->storetype != NULL && strcasecmp(o->storetype, "jks") == 0 ? DBT_OUT_JKS : DBT_OUT_PKCS12;
+    if (o->storetype != NULL)
+        type = dbt_format_by_name(o->storetype, DBT_FMTF_KEYSTORE, DBT_FMT_MATCH_NOCASE);
+    *fmt = type != NULL ? type->id : DBT_FMT_PKCS12;
     if (stat(o->keystore, &st) != 0 && errno == ENOENT) {
         if (!create) {
             cli_error("keystore %s does not exist", o->keystore);
@@ -212,7 +224,7 @@ static int store_load(const struct kt_opts *o, int create, int write, dbt_bundle
     if (o->storetype != NULL && ((*out)->format == DBT_FMT_JKS) != (*fmt == DBT_OUT_JKS)) {
         cli_error("%s is a %s keystore, not %s: drop -storetype or give -storetype %s", o->keystore,
                   dbt_format_name((*out)->format), o->storetype,
-                  (*out)->format == DBT_FMT_JKS ? "jks" : "pkcs12");
+                  dbt_format_get((*out)->format)->name);
         goto fail;
     }
     *fmt = (*out)->format == DBT_FMT_JKS ? DBT_OUT_JKS : DBT_OUT_PKCS12;
@@ -630,8 +642,8 @@ static int kt_exportcert(const struct kt_opts *o)
     }
     if (!o->rfc && sel->n > 1) {
         cli_error("bundle '%s' holds %zu certificates and DER holds one: add -rfc for a PEM "
-                  "bundle, or use 'dbtrust export --format p7b-der'",
-                  o->alias, sel->n);
+                  "bundle, or use 'dbtrust export --format %s'",
+                  o->alias, sel->n, dbt_format_get(DBT_FMT_P7_DER)->name);
         goto end;
     }
     if (cli_write_bundle(sel, o->rfc ? "pem" : "der", NULL, o->file ? o->file : "-") != 0)

@@ -23,14 +23,17 @@
 
 static void printcert_usage(FILE *out)
 {
+    char inputs[128];
+
+    dbt_format_names(DBT_FMTF_IN, DBT_FMT_FIELD_FAMILY, ", ", " or ", inputs, sizeof(inputs));
     fprintf(out,
             "usage: %s -printcert [-v] [-rfc] [-file FILE]\n\n"
             "Prints the certificates of FILE (standard input when -file is not given) in\n"
-            "keytool's layout. The input may be PEM, DER, PKCS#7, PKCS#12 or JKS.\n\n"
+            "keytool's layout. The input may be %s.\n\n"
             "  -v          verbose output (keytool prints the same text either way)\n"
             "  -rfc        print the certificates as PEM\n"
             "  -file FILE  input file\n",
-            cli_progname);
+            cli_progname, inputs);
 }
 
 /* keytool's "The certificate #2 of 3" label, or "The certificate" when there is one. */

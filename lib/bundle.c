@@ -1,10 +1,10 @@
-/* Bundles: reading an input (bounded), recognising its format by content and dispatching to the
- * PEM, DER, PKCS#7, PKCS#12 and JKS decoders, which all append to one dbt_bundle. */
+/* Bundles: reading an input (bounded), recognising its format by content (lib/format.c) and
+ * dispatching to the PEM, DER, PKCS#7, PKCS#12 and JKS decoders, which all append to one
+ * dbt_bundle. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,12 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include "bundle.h"
 
+/* The families of the input formats; tests/test_format.c checks them against the table. */
 #define NOT_A_BUNDLE "not a certificate bundle (expected PEM, DER, PKCS#7, PKCS#12 or JKS)"
 
 dbt_bundle *dbt_bundle_new(const char *source)
@@ -129,45 +129,17 @@ int dbt_bundle_check_source(const dbt_bundle *b, int jks_out, dbt_err *err)
 
 const char *dbt_format_name(dbt_format f)
 {
-    switch (f) {
-    case DBT_FMT_PEM:
-        return "PEM";
-    case DBT_FMT_DER:
-        return "DER";
-    case DBT_FMT_P7_PEM:
-        return "PKCS#7 (PEM)";
-    case DBT_FMT_P7_DER:
-        return "PKCS#7 (DER)";
-    case DBT_FMT_PKCS12:
-        return "PKCS#12";
-    case DBT_FMT_JKS:
-        return "JKS";
-    case DBT_FMT_UNKNOWN:
-        break;
-    }
-    return "unknown";
+    const dbt_format_info *row = dbt_format_get(f);
+
+    return row != NULL ? row->display : "unknown";
 }
 
 void dbt_format_key(dbt_format f, char *out, size_t n)
 {
-    const char *s = dbt_format_name(f);
-    size_t used = 0;
+    const dbt_format_info *row = dbt_format_get(f);
 
-    if (n == 0)
-        return;
-    for (; *s != '\0' && used + 1 < n; s++) {
-        char c = *s;
-
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-            out[used++] = c;
-        else if (used > 0 && out[used - 1] != '-')
-            out[used++] = '-';
-    }
-    while (used > 0 && out[used - 1] == '-')
-        used--;
-    out[used] = '\0';
+    if (n > 0)
+        snprintf(out, n, "%s", row != NULL && row->meta != NULL ? row->meta : "unknown");
 }
 
 void dbt_ossl_reason(char *buf, size_t n)
@@ -190,52 +162,13 @@ void dbt_ossl_reason(char *buf, size_t n)
     snprintf(buf, n, "%s%s", reason != NULL ? reason : "unknown OpenSSL error", where);
 }
 
-/* What a DER input holds, told apart by the first element inside the outer SEQUENCE. */
-enum der_kind { DER_NONE, DER_CERT, DER_P7, DER_P12, DER_TRUNCATED };
-
-static enum der_kind sniff_der(const unsigned char *data, size_t len, size_t *need)
-{
-    const unsigned char *p = data;
-    long plen = 0;
-    int tag = 0, xclass = 0, ret, truncated = 0;
-
-    if (len < 2 || data[0] != 0x30)
-        return DER_NONE;
-    ret = ASN1_get_object(&p, &plen, &tag, &xclass, (long)(len > LONG_MAX ? LONG_MAX : len));
-    ERR_clear_error();
-    /* 0x80 with the header consumed: the length is fine but runs past the end of the input. */
-    if ((ret & 0x80) != 0) {
-        if (p == data)
-            return DER_NONE;
-        truncated = 1;
-        ret &= ~0x80;
-    }
-    if (tag != V_ASN1_SEQUENCE || (size_t)(p - data) >= len)
-        return DER_NONE;
-    /* Definite lengths must fit in the input; PKCS#12 may use BER indefinite lengths (0x21). */
-    if (ret != 0x21 && (size_t)plen > len - (size_t)(p - data))
-        truncated = 1;
-    if (*p != 0x30 && *p != 0x06 && *p != 0x02)
-        return DER_NONE;
-    if (truncated) {
-        *need = (size_t)(p - data) + (size_t)plen;
-        return DER_TRUNCATED;
-    }
-    switch (*p) {
-    case 0x30: /* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE, ... } */
-        return DER_CERT;
-    case 0x06: /* ContentInfo ::= SEQUENCE { contentType OID, ... } */
-        return DER_P7;
-    default: /* PFX ::= SEQUENCE { version INTEGER (3), ... } */
-        return DER_P12;
-    }
-}
-
-static int decode_der_cert(const unsigned char *data, size_t len, dbt_bundle *b, dbt_err *err)
+int dbt_der_decode(const unsigned char *data, size_t len, const char *password, dbt_bundle *b,
+                   dbt_err *err)
 {
     const unsigned char *p = data;
     X509 *x = d2i_X509(NULL, &p, (long)len);
 
+    (void)password;
     if (x == NULL) {
         char why[300];
 
@@ -259,15 +192,12 @@ static int decode_der_cert(const unsigned char *data, size_t len, dbt_bundle *b,
     return 0;
 }
 
-static int contains(const unsigned char *data, size_t len, const char *needle)
-{
-    return memmem(data, len, needle, strlen(needle)) != NULL;
-}
-
 int dbt_bundle_decode(const unsigned char *data, size_t len, const char *source,
                       const char *password, dbt_bundle **out, dbt_err *err)
 {
     dbt_bundle *b = dbt_bundle_new(source);
+    const dbt_format_info *row = NULL;
+    size_t need = 0;
     int ret = -1;
 
     *out = NULL;
@@ -284,51 +214,21 @@ int dbt_bundle_decode(const unsigned char *data, size_t len, const char *source,
                     DBT_MAX_INPUT / (1024u * 1024u));
         goto end;
     }
-    if (dbt_jks_sniff(data, len)) {
-        b->format = DBT_FMT_JKS;
-        if (dbt_jks_decode(data, len, password, b, err) != 0)
-            goto end;
-    } else {
-        size_t need = 0;
-        enum der_kind kind = sniff_der(data, len, &need);
-
-        /* Text that merely starts with '0' is not DER: real DER bundles use long-form lengths. */
-        if (kind != DER_NONE && data[1] < 0x80 && contains(data, len, "-----BEGIN"))
-            kind = DER_NONE;
-        switch (kind) {
-        case DER_TRUNCATED:
-            dbt_err_set(err,
-                        "%s: DER input is truncated: its outer structure needs %zu bytes, the "
-                        "input has %zu: download or copy the file again",
-                        b->source, need, len);
-            goto end;
-        case DER_CERT:
-            b->format = DBT_FMT_DER;
-            if (decode_der_cert(data, len, b, err) != 0)
-                goto end;
-            break;
-        case DER_P7:
-            b->format = DBT_FMT_P7_DER;
-            if (dbt_p7_decode_der(data, len, b, err) != 0)
-                goto end;
-            break;
-        case DER_P12:
-            b->format = DBT_FMT_PKCS12;
-            if (dbt_p12_decode(data, len, password, b, err) != 0)
-                goto end;
-            break;
-        case DER_NONE:
-            /* A stray END line alone is still PEM: the PEM scanner reports it precisely. */
-            if (!contains(data, len, "-----BEGIN") && !contains(data, len, "-----END")) {
-                dbt_err_set(err, "%s: " NOT_A_BUNDLE, b->source);
-                goto end;
-            }
-            b->format = DBT_FMT_PEM;
-            if (dbt_pem_decode(data, len, b, err) != 0)
-                goto end;
-            break;
-        }
+    switch (dbt_format_sniff(data, len, &row, &need)) {
+    case -1:
+        dbt_err_set(err,
+                    "%s: DER input is truncated: its outer structure needs %zu bytes, the "
+                    "input has %zu: download or copy the file again",
+                    b->source, need, len);
+        goto end;
+    case 0:
+        dbt_err_set(err, "%s: " NOT_A_BUNDLE, b->source);
+        goto end;
     }
+    /* The PEM decoder refines this (PKCS7 blocks only: PKCS#7 PEM). */
+    b->format = row->id;
+    if (row->decode(data, len, password, b, err) != 0)
+        goto end;
     if (b->n == 0) {
         dbt_err_set(err, "%s: the %s input holds no certificates", b->source,
                     dbt_format_name(b->format));

@@ -7,16 +7,7 @@
 #include <openssl/x509.h>
 
 #include "error.h"
-
-typedef enum dbt_format {
-    DBT_FMT_UNKNOWN = 0,
-    DBT_FMT_PEM,    /* one or more CERTIFICATE / TRUSTED CERTIFICATE blocks */
-    DBT_FMT_DER,    /* one DER certificate */
-    DBT_FMT_P7_PEM, /* -----BEGIN PKCS7----- */
-    DBT_FMT_P7_DER, /* DER PKCS#7 SignedData (.p7b) */
-    DBT_FMT_PKCS12,
-    DBT_FMT_JKS,
-} dbt_format;
+#include "format.h"
 
 /* What vouches for a keystore's content (a JKS digest or a PKCS#12 MAC, keyed by its password). */
 typedef enum dbt_integrity {
@@ -87,8 +78,9 @@ int dbt_bundle_read_file(const char *path, const char *password, dbt_bundle **ou
  */
 int dbt_read_all(const char *path, unsigned char **data, size_t *len, dbt_err *err);
 
+/* The format's display name ("PKCS#7 (DER)"; "unknown" for DBT_FMT_UNKNOWN), from the table. */
 const char *dbt_format_name(dbt_format f);
-/* The format as a catalog meta key of [a-z0-9-]: "PKCS#7 (DER)" -> "pkcs-7-der". */
+/* The name a catalog's .meta records for the format ("pkcs-7-der"; "unknown"), cut to n. */
 void dbt_format_key(dbt_format f, char *out, size_t n);
 
 /* The most precise reason of a failed OpenSSL decode (the oldest queued error, plus the field it
@@ -97,6 +89,9 @@ void dbt_ossl_reason(char *buf, size_t n);
 
 /* Format-specific decoders, used by dbt_bundle_decode; each appends to into. */
 int dbt_pem_decode(const unsigned char *data, size_t len, dbt_bundle *into, dbt_err *err);
+/* Exactly one DER certificate, nothing after it (password: unused, the table's shape). */
+int dbt_der_decode(const unsigned char *data, size_t len, const char *password, dbt_bundle *into,
+                   dbt_err *err);
 int dbt_p7_decode_der(const unsigned char *data, size_t len, dbt_bundle *into, dbt_err *err);
 /*
  * The certificates of one DER PKCS#7 SignedData (a .p7b file, or the body of a PEM PKCS7 block),

@@ -1,10 +1,11 @@
-/* Writing bundles to memory. One table row per output format (as p11-kit's formats[]), so a new
- * format is one row and one function. */
+/* Writing bundles to memory: the PEM, DER and PKCS#7 encoders, and dbt_encode, which finds the
+ * encoder of a format in the format table (lib/format.c). */
 #include "config.h"
 
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
@@ -13,69 +14,50 @@
 #include "encode.h"
 #include "trust.h"
 
-typedef int (*encode_fn)(const dbt_bundle *b, const char *password, unsigned char **out,
-                         size_t *outlen, dbt_err *err);
+/* The formats written to one file: rows with DBT_FMTF_OUT. */
+static const dbt_format_info *file_format(dbt_outfmt f)
+{
+    const dbt_format_info *row = dbt_format_get(f);
 
-static int encode_pem(const dbt_bundle *b, const char *password, unsigned char **out,
-                      size_t *outlen, dbt_err *err);
-static int encode_der(const dbt_bundle *b, const char *password, unsigned char **out,
-                      size_t *outlen, dbt_err *err);
-static int encode_p7_pem(const dbt_bundle *b, const char *password, unsigned char **out,
-                         size_t *outlen, dbt_err *err);
-static int encode_p7_der(const dbt_bundle *b, const char *password, unsigned char **out,
-                         size_t *outlen, dbt_err *err);
-
-#define P12_PLAIN "a PKCS#12 truststore (Java trusts its entries for every purpose)"
-
-static const struct {
-    const char *name;
-    dbt_outfmt fmt;
-    encode_fn encode;
-    const char *ext;   /* usual file name extension */
-    const char *plain; /* what the format holds when it cannot carry trust settings (a
-                          restricted certificate is then refused), NULL when it can */
-} formats[] = {
-    {"pem", DBT_OUT_PEM, encode_pem, ".pem", NULL},
-    {"der", DBT_OUT_DER, encode_der, ".der", "DER output"},
-    {"p7b", DBT_OUT_P7_PEM, encode_p7_pem, ".p7b", "PKCS#7 output"},
-    {"p7b-der", DBT_OUT_P7_DER, encode_p7_der, ".p7b", "PKCS#7 output"},
-    /* PKCS#12 could list a narrower trusted key usage, but Java 17's PKIX trust manager
-     * ignores it (a CA listed for clientAuth only was trusted for a server), so it does not. */
-    {"pkcs12", DBT_OUT_PKCS12, dbt_p12_encode, ".p12", P12_PLAIN},
-    {"jks", DBT_OUT_JKS, dbt_jks_encode, ".jks", "a JKS truststore (trusted for every purpose)"},
-    /* Aliases: accepted by name, never printed (dbt_outfmt_name returns the first row). */
-    {"p12", DBT_OUT_PKCS12, dbt_p12_encode, ".p12", P12_PLAIN},
-};
-
-#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+    return row != NULL && (row->flags & DBT_FMTF_OUT) != 0 ? row : NULL;
+}
 
 int dbt_outfmt_from_name(const char *name)
 {
-    for (size_t i = 0; name != NULL && i < NFORMATS; i++)
-        if (strcmp(formats[i].name, name) == 0)
-            return (int)formats[i].fmt;
-    return -1;
+    const dbt_format_info *row = dbt_format_by_name(name, DBT_FMTF_OUT, DBT_FMT_MATCH_ALIASES);
+
+    return row != NULL ? (int)row->id : -1;
 }
 
 const char *dbt_outfmt_name(dbt_outfmt f)
 {
-    for (size_t i = 0; i < NFORMATS; i++)
-        if (formats[i].fmt == f)
-            return formats[i].name;
-    return NULL;
+    const dbt_format_info *row = file_format(f);
+
+    return row != NULL ? row->name : NULL;
 }
 
 const char *dbt_outfmt_ext(dbt_outfmt f)
 {
-    for (size_t i = 0; i < NFORMATS; i++)
-        if (formats[i].fmt == f)
-            return formats[i].ext;
-    return NULL;
+    const dbt_format_info *row = file_format(f);
+
+    return row != NULL ? row->ext : NULL;
+}
+
+static char outfmt_names[128];
+static CRYPTO_ONCE outfmt_names_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void outfmt_names_init(void)
+{
+    dbt_format_names(DBT_FMTF_OUT, DBT_FMT_FIELD_NAME, ", ", ", ", outfmt_names,
+                     sizeof(outfmt_names));
 }
 
 const char *dbt_outfmt_names(void)
 {
-    return "pem, der, p7b, p7b-der, pkcs12, jks";
+    /* Rendered once, thread-safely: callers keep the pointer. */
+    if (!CRYPTO_THREAD_run_once(&outfmt_names_once, outfmt_names_init))
+        return "";
+    return outfmt_names;
 }
 
 /* Moves a memory BIO's contents into an OPENSSL_malloc'ed buffer. */
@@ -97,8 +79,8 @@ static int bio_take(BIO *bio, const dbt_bundle *b, unsigned char **out, size_t *
 /* Canonical PEM: one CERTIFICATE block per certificate, 64-column base64, LF line ends. A
  * certificate with trust or reject settings stays a TRUSTED CERTIFICATE block with them (an
  * alias alone is not kept): a plain block would trust it for more than its input did. */
-static int encode_pem(const dbt_bundle *b, const char *password, unsigned char **out,
-                      size_t *outlen, dbt_err *err)
+int dbt_pem_encode(const dbt_bundle *b, const char *password, unsigned char **out, size_t *outlen,
+                   dbt_err *err)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     int ret = -1;
@@ -123,8 +105,8 @@ end:
     return ret;
 }
 
-static int encode_der(const dbt_bundle *b, const char *password, unsigned char **out,
-                      size_t *outlen, dbt_err *err)
+int dbt_der_encode(const dbt_bundle *b, const char *password, unsigned char **out, size_t *outlen,
+                   dbt_err *err)
 {
     unsigned char *der = NULL;
     int n;
@@ -146,15 +128,8 @@ static int encode_der(const dbt_bundle *b, const char *password, unsigned char *
     return 0;
 }
 
-static int encode_p7_der(const dbt_bundle *b, const char *password, unsigned char **out,
-                         size_t *outlen, dbt_err *err)
-{
-    (void)password;
-    return dbt_p7_encode_der(b, out, outlen, err);
-}
-
-static int encode_p7_pem(const dbt_bundle *b, const char *password, unsigned char **out,
-                         size_t *outlen, dbt_err *err)
+int dbt_p7_encode_pem(const dbt_bundle *b, const char *password, unsigned char **out,
+                      size_t *outlen, dbt_err *err)
 {
     unsigned char *der = NULL;
     size_t dlen = 0;
@@ -179,31 +154,32 @@ end:
 
 int dbt_encode_check_trust(const dbt_bundle *b, dbt_outfmt fmt, dbt_err *err)
 {
+    const dbt_format_info *row = file_format(fmt);
+
     if (dbt_bundle_check_source(b, fmt == DBT_OUT_JKS, err) != 0)
         return -1;
-    for (size_t i = 0; i < NFORMATS; i++)
-        if (formats[i].fmt == fmt && formats[i].plain != NULL)
-            return dbt_trust_require_plain(b, formats[i].plain, 1, err);
+    if (row != NULL && row->plain != NULL)
+        return dbt_trust_require_plain(b, row->plain, 1, err);
     return 0;
 }
 
 int dbt_encode(const dbt_bundle *b, dbt_outfmt fmt, const char *password, unsigned char **out,
                size_t *outlen, dbt_err *err)
 {
+    const dbt_format_info *row = file_format(fmt);
+
     *out = NULL;
     *outlen = 0;
     if (b->n == 0) {
         dbt_err_set(err, "%s: no certificates to write", b->source);
         return -1;
     }
-    for (size_t i = 0; i < NFORMATS; i++) {
-        if (formats[i].fmt != fmt)
-            continue;
-        if (dbt_encode_check_trust(b, fmt, err) != 0)
-            return -1;
-        /* Java's conventional truststore password when the caller gives none. */
-        return formats[i].encode(b, password != NULL ? password : "changeit", out, outlen, err);
+    if (row == NULL || row->encode == NULL) {
+        dbt_err_set(err, "unknown output format %d (known: %s)", (int)fmt, dbt_outfmt_names());
+        return -1;
     }
-    dbt_err_set(err, "unknown output format %d (known: %s)", (int)fmt, dbt_outfmt_names());
-    return -1;
+    if (dbt_encode_check_trust(b, fmt, err) != 0)
+        return -1;
+    /* Java's conventional truststore password when the caller gives none. */
+    return row->encode(b, password != NULL ? password : "changeit", out, outlen, err);
 }

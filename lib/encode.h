@@ -6,20 +6,24 @@
 
 #include "bundle.h"
 #include "error.h"
+#include "format.h"
 
-typedef enum dbt_outfmt {
-    DBT_OUT_PEM = 0,
-    DBT_OUT_DER,    /* exactly one certificate */
-    DBT_OUT_P7_PEM, /* "p7b" */
-    DBT_OUT_P7_DER, /* "p7b-der" */
-    DBT_OUT_PKCS12, /* truststore: trusted certificate entries Java accepts */
-    DBT_OUT_JKS,    /* truststore as p11-kit writes it */
-} dbt_outfmt;
+/* The output formats are rows of the format table (lib/format.h); these names stay for callers. */
+typedef dbt_format dbt_outfmt;
+#define DBT_OUT_PEM DBT_FMT_PEM
+#define DBT_OUT_DER DBT_FMT_DER       /* exactly one certificate */
+#define DBT_OUT_P7_PEM DBT_FMT_P7_PEM /* "p7b" */
+#define DBT_OUT_P7_DER DBT_FMT_P7_DER /* "p7b-der" */
+#define DBT_OUT_PKCS12 DBT_FMT_PKCS12 /* truststore: trusted certificate entries Java accepts */
+#define DBT_OUT_JKS DBT_FMT_JKS       /* truststore as p11-kit writes it */
 
-/* Name <-> format ("pem", "der", "p7b", "p7b-der", "pkcs12", "jks"); -1 when unknown. */
+/*
+ * The formats written to one file (not hashed-dir), from the table: name -> format (exact case;
+ * aliases such as "p12" too; -1 when unknown), format -> name and usual extension (NULL when f
+ * is no such format), and their names for messages ("pem, der, p7b, p7b-der, pkcs12, jks").
+ */
 int dbt_outfmt_from_name(const char *name);
 const char *dbt_outfmt_name(dbt_outfmt f);
-/* Usual file name extension (".pem", ".p7b", ...), and the list of names for usage messages. */
 const char *dbt_outfmt_ext(dbt_outfmt f);
 const char *dbt_outfmt_names(void);
 
@@ -39,7 +43,16 @@ int dbt_encode(const dbt_bundle *b, dbt_outfmt fmt, const char *password, unsign
  */
 int dbt_encode_check_trust(const dbt_bundle *b, dbt_outfmt fmt, dbt_err *err);
 
-/* Format-specific encoders used by dbt_encode. */
+/* Format-specific encoders, the table's encode functions (password: keystores only). */
+/* Canonical PEM; a certificate with trust settings stays a TRUSTED CERTIFICATE block. */
+int dbt_pem_encode(const dbt_bundle *b, const char *password, unsigned char **out, size_t *outlen,
+                   dbt_err *err);
+/* Exactly one certificate. */
+int dbt_der_encode(const dbt_bundle *b, const char *password, unsigned char **out, size_t *outlen,
+                   dbt_err *err);
+/* dbt_p7_encode_der armored, as `openssl crl2pkcs7 -nocrl` writes it. */
+int dbt_p7_encode_pem(const dbt_bundle *b, const char *password, unsigned char **out,
+                      size_t *outlen, dbt_err *err);
 /* Degenerate certificates-only SignedData, byte for byte what `openssl crl2pkcs7 -nocrl` writes. */
 int dbt_p7_encode_der(const dbt_bundle *b, unsigned char **out, size_t *outlen, dbt_err *err);
 int dbt_p12_encode(const dbt_bundle *b, const char *password, unsigned char **out, size_t *outlen,

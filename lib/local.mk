@@ -8,6 +8,8 @@ lib_libdbtrust_la_LIBADD = $(CRYPTO_LIBS)
 # Bundles: decoding by content (PEM, DER, PKCS#7), certificate facts, encoding.
 lib_libdbtrust_la_SOURCES += \
 	lib/bundle.c lib/pem.c lib/p7.c lib/certinfo.c lib/encode.c
+# The format table: every format's names, sniffer, decoder and encoder (not in the provider).
+lib_libdbtrust_la_SOURCES += lib/format.c lib/format.h
 # Trust settings carried by TRUSTED CERTIFICATE and PKCS#12 inputs, never widened on output.
 lib_libdbtrust_la_SOURCES += lib/trust.c lib/trust.h
 # Java truststores: PKCS#12 and JKS/JCEKS, read and written.

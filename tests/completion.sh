@@ -85,6 +85,16 @@ expect "fetch completes every source of dbtrust sources" \
     "$("$DBTRUST" sources | awk '/^[a-z]/ {print $1}' | sort | xargs)" fetch ""
 expect "fetch completes a source from its prefix" "aurora-dsql" fetch au
 expect "-storetype completes pkcs12 and jks" "jks pkcs12" -importcert -storetype ""
+# The formats completed are exactly those the commands list in their --help (which the CLI
+# renders from its format table), and -storetype's are those of `dbtrust -help`.
+help_list() { sed 's/,/ /g; s/ or / /; s/|/ /g' | xargs -n1 | sort | xargs; }
+expect "export --format completes the formats of export --help" \
+    "$("$DBTRUST" export --help | sed -n 's/^ *-f, --format FORMAT *//p' | help_list)" export --format ""
+expect "convert --to completes the formats of convert --help" \
+    "$("$DBTRUST" convert --help | sed -n 's/^ *-t, --to FORMAT *//p' | help_list)" convert --to ""
+expect "-storetype completes the store types of -help" \
+    "$("$DBTRUST" -help 2>&1 | sed -n 's/.*\[-storetype \([^]]*\)\].*/\1/p' | help_list)" \
+    -importcert -storetype ""
 
 # Bundle names and fingerprints from the catalog named on the command line.
 expect "remove --bundle completes the catalog's bundles" "aiven-proj aws-rds" \

@@ -22,6 +22,15 @@ tests_test_certinfo_LDADD = $(TESTS_LIB_LDADD)
 tests_test_encode_SOURCES = tests/test_encode.c $(TESTPKI_SOURCES)
 tests_test_encode_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_encode_LDADD = $(TESTS_LIB_LDADD)
+# The format table (lib/format.c) against itself, doc/dbtrust.1, doc/dbtrust-catalog.5 and
+# completion/dbtrust (read from the source tree).
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_format
+UNIT_TESTS += tests/test_format
+tests_test_format_SOURCES = tests/test_format.c $(TESTPKI_SOURCES)
+tests_test_format_CFLAGS = $(TESTS_LIB_CFLAGS) -DDBT_TOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_test_format_LDADD = $(TESTS_LIB_LDADD)
+endif
 tests_test_escape_SOURCES = tests/test_escape.c
 # openssl.cnf paths read back by OpenSSL's own parser (lib/osslcnf.c).
 check_PROGRAMS += tests/test_osslcnf
