@@ -75,6 +75,9 @@ tests_test_error_SOURCES = tests/test_error.c
 tests_test_error_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_error_LDADD = $(TESTS_LIB_LDADD)
 endif
+# The CLI words hints from their codes, never by searching the message (file names hold anything).
+TESTS += tests/cli-hint.sh
+dist_noinst_SCRIPTS += tests/cli-hint.sh
 
 # The OpenSSL 3 provider (dbtrust.so) through real OpenSSL: storeutl, verify, s_client, damaged
 # catalogs, threads, OpenSSL 3.5. tests/test_provider_cnf prints the openssl.cnf they run with.
