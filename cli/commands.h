@@ -86,13 +86,29 @@ int cli_stdout_close(int rc);
  * command that takes none). md, when not NULL, is updated with the input's bytes. Prints the
  * error; 0 or -1. */
 struct evp_md_ctx_st;
-/* Rewrites lib's password hint in msg ("use --password") for the option pass_opt of the command
- * at hand, or, when pass_opt is NULL, to say which commands take a password. */
-void cli_pass_hint(char *msg, size_t size, const char *pass_opt);
+struct dbt_err;
+/*
+ * err's message with its hint (lib/error.h) in this program's words, for the command at hand:
+ * the password hint names pass_opt ("give it with --password"), or, when pass_opt is NULL, says
+ * which commands take a password. The text stays valid until the next call of either.
+ */
+const char *cli_err_text(const struct dbt_err *err, const char *pass_opt);
+/* The same with the password hint worded as pass_phrase (NULL: "use --password"). */
+const char *cli_err_phrased(const struct dbt_err *err, const char *pass_phrase);
+/*
+ * cli_err_text written over err->msg (the hint is then spent), for a caller that prints
+ * err->msg. Takes (err, pass_opt), or the older (err->msg, its size, pass_opt), where msg must
+ * be the msg of a dbt_err (its first member).
+ */
+void cli_pass_hint_err(struct dbt_err *err, const char *pass_opt);
+void cli_pass_hint_msg(char *msg, size_t size, const char *pass_opt);
+#define CLI_PASS_HINT_PICK(a, b, c, fn, ...) fn
+#define cli_pass_hint(...)                                                                         \
+    CLI_PASS_HINT_PICK(__VA_ARGS__, cli_pass_hint_msg, cli_pass_hint_err, )(__VA_ARGS__)
 int cli_read_file(const char *path, const char *password, const char *pass_opt,
                   struct dbt_bundle **out, struct evp_md_ctx_st *md);
 /* dbt_bundle_check_source for an input about to be written: prints its error with the password
- * hint spelled as pass_hint ("give it with --in-password"; NULL keeps "use --password") and then
+ * hint spelled as pass_hint ("give it with --in-password"; NULL: "use --password") and then
  * "; <outcome>" ("nothing was written to OUT"). 0 or -1. */
 int cli_check_source(const struct dbt_bundle *b, int jks_out, const char *pass_hint,
                      const char *outcome);

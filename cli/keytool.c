@@ -139,20 +139,14 @@ static int store_load_for_write(const struct kt_opts *o, dbt_bundle **out)
         return -1;
     }
     if (dbt_bundle_decode(data, len, o->keystore, pass, out, &err) != 0) {
-        if (strstr(err.msg, "integrity check failed") != NULL)
+        if (err.code == DBT_E_INTEGRITY)
             cli_error("%s: the keystore's integrity check failed with %s: it was altered, or its "
                       "password is another one; %s is unchanged (it is rewritten only once its "
                       "integrity is verified with the password it is written with): give its "
                       "password with -storepass",
                       o->keystore, how, o->keystore);
-        else {
-            /* lib's hint names import's option; keytool's is as long. */
-            char *hint = strstr(err.msg, "use --password");
-
-            if (hint != NULL)
-                memcpy(hint, "use -storepass", strlen("use -storepass"));
-            cli_error("%s; %s is unchanged", err.msg, o->keystore);
-        }
+        else
+            cli_error("%s; %s is unchanged", cli_err_phrased(&err, "use -storepass"), o->keystore);
         goto end;
     }
     /* A JKS read with a password is verified or refused by the reader; a PKCS#12 file may

@@ -223,12 +223,13 @@ int cli_open_catalog(int flags, dbt_catalog **out)
         struct stat st;
 
         /* Say how to create it in this program's own syntax. */
-        if (!(flags & DBT_CAT_CREATE) && lstat(path, &st) != 0 && errno == ENOENT)
+        if (err.hint == DBT_HINT_CREATE_CATALOG && !(flags & DBT_CAT_CREATE) &&
+            lstat(path, &st) != 0 && errno == ENOENT)
             cli_error("catalog %s does not exist: create it with '%s --catalog %s import "
                       "--bundle NAME FILE'",
                       path, cli_progname, path);
         else
-            cli_error("%s", err.msg);
+            cli_error("%s", cli_err_text(&err, NULL));
         return -1;
     }
     return 0;
@@ -306,22 +307,44 @@ int cli_write_output(const char *path, const unsigned char *data, size_t len)
     return 0;
 }
 
-void cli_pass_hint(char *msg, size_t size, const char *pass_opt)
+const char *cli_err_phrased(const dbt_err *err, const char *pass_phrase)
 {
-    static const char lib_hint[] = "use --password";
-    char *hint = strstr(msg, lib_hint);
-    char rest[sizeof(((dbt_err *)0)->msg)];
+    /* The hints of lib/ in this program's syntax; "%s" is the path the message names. */
+    const char *texts[DBT_HINT_COUNT] = {
+        [DBT_HINT_PASSWORD] = pass_phrase != NULL ? pass_phrase : "use --password",
+        [DBT_HINT_CATALOG_OPT] = " with --catalog",
+        [DBT_HINT_CREATE_CATALOG] =
+            ": run dbtrust --catalog %s import --bundle NAME FILE to create it",
+        [DBT_HINT_INIT_CATALOG] = ": run dbtrust import --catalog %s NAME FILE to create it",
+    };
+    static char out[sizeof(err->msg)];
 
-    if (hint == NULL)
-        return;
-    snprintf(rest, sizeof(rest), "%s", hint + strlen(lib_hint));
-    if (pass_opt != NULL)
-        snprintf(hint, size - (size_t)(hint - msg), "give it with %s%s", pass_opt, rest);
-    else
-        snprintf(hint, size - (size_t)(hint - msg),
-                 "this command takes no password: dbtrust print --password PASS reads the "
-                 "file, and import --password and convert --in-password take it too%s",
-                 rest);
+    dbt_err_render(err, texts, out, sizeof(out));
+    return out;
+}
+
+const char *cli_err_text(const dbt_err *err, const char *pass_opt)
+{
+    char phrase[128];
+
+    if (pass_opt == NULL)
+        return cli_err_phrased(err, "this command takes no password: dbtrust print --password "
+                                    "PASS reads the file, and import --password and convert "
+                                    "--in-password take it too");
+    snprintf(phrase, sizeof(phrase), "give it with %s", pass_opt);
+    return cli_err_phrased(err, phrase);
+}
+
+void cli_pass_hint_err(dbt_err *err, const char *pass_opt)
+{
+    snprintf(err->msg, sizeof(err->msg), "%s", cli_err_text(err, pass_opt));
+    err->hint = DBT_HINT_NONE;
+}
+
+void cli_pass_hint_msg(char *msg, size_t size, const char *pass_opt)
+{
+    (void)size; /* the msg of a dbt_err, whose size the type says */
+    cli_pass_hint_err((dbt_err *)(void *)msg, pass_opt);
 }
 
 int cli_read_file(const char *path, const char *password, const char *pass_opt, dbt_bundle **out,
@@ -341,8 +364,7 @@ int cli_read_file(const char *path, const char *password, const char *pass_opt, 
     /* Without a password the PKCS#12 reader tries "changeit" itself, so that truststores this
      * program (and Java) writes read back without it, inside one bound on key derivation. */
     if (dbt_bundle_decode(data, len, source, password, out, &err) != 0) {
-        cli_pass_hint(err.msg, sizeof(err.msg), pass_opt);
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err, pass_opt));
         goto end;
     }
     if (md != NULL && EVP_DigestUpdate(md, data, len) != 1) {
@@ -367,17 +389,9 @@ long cli_days_left(long long t)
 int cli_check_source(const dbt_bundle *b, int jks_out, const char *pass_hint, const char *outcome)
 {
     dbt_err err;
-    char *hint;
 
     if (dbt_bundle_check_source(b, jks_out, &err) == 0)
         return 0;
-    hint = pass_hint != NULL ? strstr(err.msg, "use --password") : NULL;
-    if (hint != NULL) {
-        char rest[sizeof(err.msg)];
-
-        snprintf(rest, sizeof(rest), "%s", hint + strlen("use --password"));
-        snprintf(hint, sizeof(err.msg) - (size_t)(hint - err.msg), "%s%s", pass_hint, rest);
-    }
-    cli_error("%s; %s", err.msg, outcome);
+    cli_error("%s; %s", cli_err_phrased(&err, pass_hint), outcome);
     return -1;
 }

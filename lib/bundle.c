@@ -91,10 +91,12 @@ int dbt_bundle_check_source(const dbt_bundle *b, int jks_out, dbt_err *err)
         dbt_err_set(err,
                     "%s: the integrity of this keystore was not verified with its password (%s), "
                     "so nothing shows that its certificates are the ones that were put there; "
-                    "nothing is written from it: give its password (use --password)",
+                    "nothing is written from it: give its password (",
                     b->source,
                     b->integrity == DBT_INTEGRITY_NONE ? "it has no integrity MAC"
                                                        : "it was read without its password");
+        dbt_err_hint(err, DBT_HINT_PASSWORD);
+        dbt_err_more(err, ")");
         return -1;
     }
     for (i = 0; i < b->n; i++) {

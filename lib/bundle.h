@@ -111,8 +111,9 @@ int dbt_jks_decode(const unsigned char *data, size_t len, const char *password, 
  * of a key entry's chain (Java does not trust it as an anchor; writing it as one would widen
  * trust). With jks_out, also a PKCS#12 bag without Java's trust attribute, which JKS cannot keep
  * unanchored (PKCS#12 output keeps it as a plain bag; PEM, DER, PKCS#7 and the catalog take it as
- * a CA, as OpenSSL reads such a file). Messages end with "use --password" where a password is
- * the cure; callers render it in their own option's spelling. 0 or -1 with err set.
+ * a CA, as OpenSSL reads such a file). Where a password is the cure, err carries
+ * DBT_HINT_PASSWORD (placed inside the closing parentheses), which callers render in their own
+ * option's spelling. 0 or -1 with err set.
  */
 int dbt_bundle_check_source(const dbt_bundle *b, int jks_out, dbt_err *err);
 

@@ -264,8 +264,9 @@ static int check_creatable(dbt_catalog *cat, dbt_err *err)
             continue;
         dbt_err_set(err,
                     "%s is not a dbtrust catalog and not empty (it holds %s): give a new or "
-                    "empty directory with --catalog",
+                    "empty directory",
                     cat->path, e);
+        dbt_err_hint(err, DBT_HINT_CATALOG_OPT);
         ret = -1;
         break;
     }
@@ -322,12 +323,10 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
     }
     real = realpath(path, NULL);
     if (real == NULL) {
-        if (errno == ENOENT)
-            dbt_err_set(err,
-                        "catalog %s does not exist: run dbtrust --catalog %s import --bundle "
-                        "NAME FILE to create it",
-                        path, path);
-        else
+        if (errno == ENOENT) {
+            dbt_err_set(err, "catalog %s does not exist", path);
+            dbt_err_hint_arg(err, DBT_HINT_CREATE_CATALOG, strlen("catalog "), strlen(path));
+        } else
             dbt_err_sys(err, "cannot open catalog %s", path);
         return -1;
     }
@@ -352,10 +351,13 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
         goto fail;
     if (flags & DBT_CAT_WRITE) {
         if (faccessat(cat->dirfd, ".", W_OK, AT_EACCESS) != 0) {
-            dbt_err_sys(err,
-                        "cannot change catalog %s (run as its owner, or choose another "
-                        "catalog with --catalog)",
-                        real);
+            int e = errno;
+
+            /* The hint goes inside the parentheses, before the reason. */
+            dbt_err_set(
+                err, "cannot change catalog %s (run as its owner, or choose another catalog", real);
+            dbt_err_hint(err, DBT_HINT_CATALOG_OPT);
+            dbt_err_more(err, "): %s", strerror(e));
             goto fail;
         }
         char *lock = dbt_cat_asprintf("%s/" LOCK_NAME, real);
@@ -395,10 +397,9 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
         goto fail;
     if (rc == 1) {
         if (!(flags & DBT_CAT_CREATE)) {
-            dbt_err_set(err,
-                        "catalog %s is not initialized (it has no \"" CURRENT "\" link): run "
-                        "dbtrust import --catalog %s NAME FILE to create it",
-                        real, real);
+            dbt_err_set(err, "catalog %s is not initialized (it has no \"" CURRENT "\" link)",
+                        real);
+            dbt_err_hint_arg(err, DBT_HINT_INIT_CATALOG, strlen("catalog "), strlen(real));
             goto fail;
         }
         if (check_creatable(cat, err) != 0 || dbt_cat_commit_empty(cat, err) != 0)

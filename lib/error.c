@@ -12,7 +12,16 @@
 
 static void vset(dbt_err *err, const char *fmt, va_list ap)
 {
-    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+
+    err->code = err->hint = 0;
+    /* A hint given next goes here, before any reason appended (lib/hint.c). */
+    if (n < 0)
+        n = 0;
+    else if ((size_t)n >= sizeof(err->msg))
+        n = (int)sizeof(err->msg) - 1;
+    err->hint_at = (unsigned short)n;
+    err->arg_at = err->arg_len = 0;
 }
 
 void dbt_err_set(dbt_err *err, const char *fmt, ...)
@@ -70,6 +79,7 @@ void dbt_err_prefix(dbt_err *err, const char *fmt, ...)
 {
     va_list ap;
     char prefix[512], old[sizeof(err->msg)];
+    size_t used, shift;
 
     if (err == NULL)
         return;
@@ -78,4 +88,9 @@ void dbt_err_prefix(dbt_err *err, const char *fmt, ...)
     va_end(ap);
     memcpy(old, err->msg, sizeof(old));
     snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+    /* The hint's place and what it quotes move with the text (clamped where it was cut). */
+    used = strlen(err->msg);
+    shift = strlen(prefix) + 2;
+    err->hint_at = (unsigned short)(err->hint_at + shift < used ? err->hint_at + shift : used);
+    err->arg_at = (unsigned short)(err->arg_at + shift < used ? err->arg_at + shift : used);
 }

@@ -795,10 +795,10 @@ int dbt_jks_decode(const unsigned char *data, size_t len, const char *password, 
         return -1;
     }
     if (CRYPTO_memcmp(md, data + r.off, JKS_DIGEST_LEN) != 0) {
-        dbt_err_set(err,
-                    "%s: %s integrity check failed: wrong password? use --password (or "
-                    "leave it out to read the certificates without checking)",
-                    r.src, r.kind);
+        dbt_err_set(err, "%s: %s integrity check failed: wrong password? ", r.src, r.kind);
+        dbt_err_hint(err, DBT_HINT_PASSWORD);
+        dbt_err_more(err, " (or leave it out to read the certificates without checking)");
+        dbt_err_code(err, DBT_E_INTEGRITY);
         return -1;
     }
     into->integrity = DBT_INTEGRITY_VERIFIED;

@@ -3,6 +3,8 @@ noinst_LTLIBRARIES += lib/libdbtrust.la
 lib_libdbtrust_la_SOURCES = \
 	lib/error.c lib/error.h lib/escape.c lib/escape.h \
 	lib/bundle.h lib/encode.h lib/certinfo.h lib/catalog.h
+# Codes and hints of lib/'s errors, rendered by the program in its own words (not in the provider).
+lib_libdbtrust_la_SOURCES += lib/hint.c
 lib_libdbtrust_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 lib_libdbtrust_la_LIBADD = $(CRYPTO_LIBS)
 # Bundles: decoding by content (PEM, DER, PKCS#7), certificate facts, encoding.

@@ -463,17 +463,19 @@ static int p12_charge(p12_rd *r, long cost, dbt_err *err)
     if (r->derivations >= DBT_P12_MAX_DERIVE) {
         dbt_err_set(err,
                     "%s: trying passwords on this PKCS#12 file would pass the limit of %d "
-                    "key derivations for one file; give its password (use --password) so that "
-                    "no other is tried",
+                    "key derivations for one file; give its password (",
                     r->src, DBT_P12_MAX_DERIVE);
+        dbt_err_hint(err, DBT_HINT_PASSWORD);
+        dbt_err_more(err, ") so that no other is tried");
         return -1;
     }
     if (cost > DBT_P12_MAX_WORK - r->work) {
         dbt_err_set(err,
                     "%s: trying passwords on this PKCS#12 file would pass the limit of %ld "
-                    "key-derivation iterations for one file; give its password (use --password) "
-                    "so that no other is tried",
+                    "key-derivation iterations for one file; give its password (",
                     r->src, DBT_P12_MAX_WORK);
+        dbt_err_hint(err, DBT_HINT_PASSWORD);
+        dbt_err_more(err, ") so that no other is tried");
         return -1;
     }
     r->work += cost;
@@ -614,11 +616,14 @@ static STACK_OF(PKCS12_SAFEBAG) * p12_decrypt(p12_rd *r, PKCS7 *p7, int safe, db
                      "%s: PKCS#12 safe %d is encrypted with %s, which OpenSSL here cannot "
                      "decrypt (is its legacy provider installed?)",
                      r->src, safe, algname);
-    else
+    else {
+        /* The hint goes before the reason dbt_err_ossl appends. */
         dbt_err_ossl(err,
                      "%s: PKCS#12 safe %d (encrypted with %s) cannot be decrypted: wrong "
-                     "password? use --password",
+                     "password? ",
                      r->src, safe, algname);
+        dbt_err_hint(err, DBT_HINT_PASSWORD);
+    }
     return NULL;
 }
 
@@ -821,8 +826,9 @@ int dbt_p12_decode(const unsigned char *data, size_t len, const char *password, 
                 r.pass = tries[i];
         }
         if (m == 0) {
-            dbt_err_set(err, "%s: PKCS#12 integrity check failed: wrong password? use --password",
-                        r.src);
+            dbt_err_set(err, "%s: PKCS#12 integrity check failed: wrong password? ", r.src);
+            dbt_err_hint(err, DBT_HINT_PASSWORD);
+            dbt_err_code(err, DBT_E_INTEGRITY);
             goto end;
         }
         r.mac_ok = r.pass_known = 1;

@@ -207,7 +207,7 @@ static pid_t spawn_writer(const char *path, int which, int *rd)
     if (pid < 0)
         die("fork: %s", strerror(errno));
     if (pid == 0) {
-        dbt_err err = {{0}};
+        dbt_err err = {0};
         close(fds[0]);
         if (write_global(path, which, fds[1], &err) != 0) {
             printf("writer: %s\n", err.msg);
@@ -231,7 +231,7 @@ static void run_phase(const char *label, const char *dir, int kills, unsigned *s
 {
     char path[4200];
     char *state[2];
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     int cur, before = 0, inside[2] = {0, 0}, after = 0, dirty = 0, cleaned = 0;
     double t_c[5], t_d[5], span, t_start = now_ms();
 
@@ -380,7 +380,7 @@ int main(void)
 {
     char rd[4096], disk[4096], fast[4096];
     const char *env;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     unsigned seed;
     int kills = 200, disk_kills = 10, mounted = 0;
     EVP_PKEY *key = testpki_key("ec-p256");

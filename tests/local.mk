@@ -76,6 +76,18 @@ tests_p12craft_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_p12craft_LDADD = $(CRYPTO_LIBS)
 endif
 
+# Error codes and hints of lib/ (lib/error.c, lib/hint.c), rendered in the program's words.
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_error
+UNIT_TESTS += tests/test_error
+tests_test_error_SOURCES = tests/test_error.c
+tests_test_error_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_error_LDADD = $(TESTS_LIB_LDADD)
+endif
+# The CLI words hints from their codes, never by searching the message (file names hold anything).
+TESTS += tests/cli-hint.sh
+dist_noinst_SCRIPTS += tests/cli-hint.sh
+
 # The OpenSSL 3 provider (dbtrust.so) through real OpenSSL: storeutl, verify, s_client, damaged
 # catalogs, threads, OpenSSL 3.5. tests/test_provider_cnf prints the openssl.cnf they run with.
 check_PROGRAMS += tests/test_provider_cnf

@@ -93,7 +93,7 @@ static void put_commit(const char *path, const char *name, X509 *const *xs, size
     dbt_catalog_txn *t = NULL;
     dbt_catalog_meta meta;
     dbt_bundle *b = bundle_of(xs, n);
-    dbt_err err = {{0}};
+    dbt_err err = {0};
 
     memset(&meta, 0, sizeof(meta));
     snprintf(meta.origin, sizeof(meta.origin), "/src/%s.pem", name);
@@ -198,7 +198,7 @@ static int teardown(void **state)
 
 static void test_names(void **state)
 {
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char sha[65];
     (void)state;
 
@@ -249,13 +249,14 @@ static void test_missing(void **state)
 {
     struct fx *f = *state;
     dbt_catalog *cat = NULL;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
 
     assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), -1);
     assert_null(cat);
     assert_non_null(strstr(err.msg, f->path));
     assert_non_null(strstr(err.msg, "does not exist"));
-    assert_non_null(strstr(err.msg, "import --bundle"));
+    /* How to create it is the program's syntax: a hint it words (tests/test_error.c). */
+    assert_int_equal(err.hint, DBT_HINT_CREATE_CATALOG);
     /* An existing but never initialized directory is not a catalog either. */
     assert_int_equal(mkdir(f->path, 0755), 0);
     assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), -1);
@@ -267,7 +268,7 @@ static void test_create_refuses_nonempty(void **state)
 {
     struct fx *f = *state;
     dbt_catalog *cat = NULL;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char p[PATH_MAX + 16];
     FILE *fp;
 
@@ -294,7 +295,7 @@ static void test_create_empty(void **state)
     dbt_catalog_entry *e = NULL;
     dbt_catalog_cert *c = NULL;
     size_t n = 99;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char p[PATH_MAX], *idx, link[64];
     struct stat st;
     mode_t old = umask(077); /* modes must not depend on it */
@@ -351,7 +352,7 @@ static void test_import_replace_remove(void **state)
     dbt_catalog_meta meta;
     dbt_bundle *b = NULL;
     size_t n = 0;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     unsigned long long gen;
 
     for (int i = 0; i < 4; i++) {
@@ -427,7 +428,7 @@ static void test_meta_validation(void **state)
     dbt_catalog *cat = NULL;
     dbt_catalog_txn *t = NULL;
     dbt_catalog_meta meta;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
 
     assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_CREATE, &cat, &err), 0);
     assert_int_equal(dbt_catalog_begin(cat, &t, &err), 0);
@@ -482,7 +483,7 @@ static void test_meta_origin(void **state)
     dbt_catalog *cat = NULL;
     dbt_catalog_txn *t = NULL;
     dbt_catalog_meta meta, got;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char name[16], big[3000];
     size_t i;
 
@@ -546,7 +547,7 @@ static void test_duplicates(void **state)
     dbt_catalog_txn *t = NULL;
     dbt_catalog_cert *c = NULL;
     size_t n = 0;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
 
     for (int i = 0; i < 3; i++) {
         char cn[32];
@@ -617,7 +618,7 @@ static void test_remove_cert(void **state)
     dbt_catalog *cat = NULL;
     dbt_catalog_entry *e = NULL;
     size_t n;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
 
     for (int i = 0; i < 3; i++) {
         char cn[32];
@@ -708,7 +709,7 @@ static void test_hash_collisions(void **state)
     /* Real Google Cloud SQL CAs: same CN, different dnQualifier, serial 0 -> index "0". */
     if (testpki_realdata("gcp-cloudsql-server-ca.pem", rd, sizeof(rd)) == 0) {
         dbt_bundle *b = NULL;
-        dbt_err err = {{0}};
+        dbt_err err = {0};
         char sha[65], *line;
 
         if (dbt_bundle_read_file(rd, NULL, &b, &err) != 0)
@@ -789,7 +790,7 @@ static void test_hashdir_lookup(void **state)
     struct fx *f = *state;
     EVP_PKEY *k2 = testpki_key("ec-p256");
     X509 *root, *twin, *leaf, *leaf2;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     int verr;
 
     root = make_cert_k("Lookup Root CA", 1, key, NULL, NULL, 1);
@@ -837,7 +838,7 @@ static void test_hashdir_lookup(void **state)
 static void expect_refusal(const char *path, const char *what, const char *fix)
 {
     dbt_catalog *cat = NULL;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
 
     for (int flags = DBT_CAT_READ; flags <= DBT_CAT_WRITE; flags++) {
         assert_int_equal(dbt_catalog_open(path, flags, &cat, &err), -1);
@@ -850,7 +851,7 @@ static void expect_refusal(const char *path, const char *what, const char *fix)
 static void expect_open(const char *path)
 {
     dbt_catalog *cat = NULL;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
 
     if (dbt_catalog_open(path, DBT_CAT_READ, &cat, &err) != 0)
         fail_msg("%s", err.msg);
@@ -967,7 +968,7 @@ static void test_leftovers(void **state)
     X509 *r = make_cert("Leftover Root", 1);
     dbt_catalog *cat = NULL;
     dbt_catalog_txn *t = NULL;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char p[PATH_MAX];
     unsigned long long gen;
 
@@ -1032,7 +1033,7 @@ static void test_writer_lock(void **state)
 {
     struct fx *f = *state;
     dbt_catalog *w = NULL, *r = NULL;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char p[PATH_MAX + 8];
     int fd;
 
@@ -1059,7 +1060,7 @@ static void test_index_nul(void **state)
     dbt_catalog *cat = NULL;
     dbt_catalog_cert *certs = NULL;
     size_t n = 0;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char path[4200], target[256];
     FILE *fp;
     ssize_t len;
@@ -1117,7 +1118,7 @@ static void test_index_repeated(void **state)
     dbt_catalog *cat = NULL;
     dbt_catalog_cert *certs = NULL;
     size_t n = 0;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char path[4400], buf[4096];
     size_t got;
     FILE *fp;
@@ -1152,7 +1153,7 @@ static void test_cert_one_block(void **state)
     static const char *const seps[] = {"", "x\n", "junk\0\n"};
     static const size_t seplen[] = {0, 2, 6};
     char sha[65], rel[96], path[4400];
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     X509 *x = NULL;
 
     put_commit(f->path, "one", r, 1, NULL);
@@ -1190,7 +1191,7 @@ static void test_snapshot(void **state)
     dbt_catalog_entry *e = NULL;
     dbt_catalog_txn *t = NULL;
     size_t n;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char sha[65];
 
     put_commit(f->path, "snap", r, 1, NULL);
@@ -1245,7 +1246,7 @@ static char *state_of(const char *path)
     dbt_catalog *cat = NULL;
     dbt_catalog_entry *e = NULL;
     size_t n = 0, used = 0;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char p[PATH_MAX], *idx, *s = malloc(1 << 20);
 
     assert_non_null(s);
@@ -1312,7 +1313,7 @@ static void test_full_disk(void **state)
     char mnt[PATH_MAX], opts[64], tmp[PATH_MAX + 16], *before, *after;
     X509 *certs[40];
     dbt_bundle *b;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     struct statvfs vfs;
     unsigned long used;
     int k, gens;
@@ -1397,7 +1398,7 @@ static void test_fs_atomic(void **state)
     struct fx *f = *state;
     char p[PATH_MAX], *text;
     struct stat st;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     mode_t old = umask(077);
     DIR *d;
     struct dirent *de;
@@ -1456,7 +1457,7 @@ static void test_commit_follower(void **state)
     X509 *r = make_cert("Followed Root", 900);
     dbt_catalog_change ch = {0};
     dbt_catalog *cat = NULL;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
 
     put_commit(f->path, "first", &r, 1, NULL); /* no follower yet */
     dbt_catalog_set_follower(follower);

@@ -119,7 +119,7 @@ static pid_t fifo_reader(const char *fifo, const char *out)
 static void test_new_and_regular(void **state)
 {
     struct fx *f = *state;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     struct stat st;
 
     assert_int_equal(dbt_fs_write_output(at(f, "new.pem"), data, DATA_LEN, 0644, &err), 0);
@@ -135,7 +135,7 @@ static void test_new_and_regular(void **state)
 static void test_char_devices(void **state)
 {
     struct fx *f = *state;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     struct stat st;
     char null[PATH_MAX], full[PATH_MAX];
 
@@ -178,7 +178,7 @@ static void test_char_devices(void **state)
 static void test_fifo(void **state)
 {
     struct fx *f = *state;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char fifo[PATH_MAX], out[PATH_MAX];
     struct stat st;
     pid_t pid;
@@ -216,7 +216,7 @@ static void test_fifo(void **state)
 static void test_links_refused(void **state)
 {
     struct fx *f = *state;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char target[PATH_MAX], link[PATH_MAX];
     struct stat st;
 
@@ -261,7 +261,7 @@ static void test_links_refused(void **state)
 static void test_other_kinds_refused(void **state)
 {
     struct fx *f = *state;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     struct stat st;
     int s;
@@ -289,7 +289,7 @@ static void test_other_kinds_refused(void **state)
 static void test_link_to_stdout(void **state)
 {
     struct fx *f = *state;
-    dbt_err err = {{0}};
+    dbt_err err = {0};
     char out[PATH_MAX], want[256];
     struct stat before, after;
     int saved, fd, rc;
