@@ -559,8 +559,8 @@ int cli_cmd_probe(int argc, char **argv)
         snprintf(catpath, sizeof(catpath), "%s", cli_catalog_opt);
     json_object_set_new(j, "path", cli_json_str(catpath));
     if (dbt_catalog_open(catpath, DBT_CAT_READ, &cat, &err) != 0) {
-        report_warn(&rep, "catalog not used: %s", err.msg);
-        json_object_set_new(j, "error", cli_json_str(err.msg));
+        report_warn(&rep, "catalog not used: %s", cli_err_text(&err, NULL));
+        json_object_set_new(j, "error", cli_json_str(cli_err_text(&err, NULL)));
         cat = NULL;
     } else {
         catdir = dbt_catalog_certs_dir(cat);

@@ -315,7 +315,8 @@ const char *cli_err_phrased(const dbt_err *err, const char *pass_phrase)
         [DBT_HINT_CATALOG_OPT] = " with --catalog",
         [DBT_HINT_CREATE_CATALOG] =
             ": run dbtrust --catalog %s import --bundle NAME FILE to create it",
-        [DBT_HINT_INIT_CATALOG] = ": run dbtrust import --catalog %s NAME FILE to create it",
+        [DBT_HINT_INIT_CATALOG] =
+            ": run dbtrust --catalog %s import --bundle NAME FILE to create it",
     };
     static char out[sizeof(err->msg)];
 

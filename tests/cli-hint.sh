@@ -34,4 +34,13 @@ expect_rc 1 "$DBTRUST" -importcert -alias a -file root-b.pem -keystore ks.p12 -s
 has err "ks.p12: the keystore's integrity check failed with the -storepass password" \
     "a MAC that does not match is an integrity failure"
 
+# The advice for a catalog directory that exists but was never made one is a command that works.
+mkdir empty-cat
+expect_rc 1 "$DBTRUST" --catalog "$PWD/empty-cat" list
+has err "is not initialized" "an empty directory is not a catalog"
+has err "run dbtrust --catalog $PWD/empty-cat import --bundle NAME FILE to create it" \
+    "the advice names import with --bundle"
+expect_rc 0 "$DBTRUST" --catalog "$PWD/empty-cat" import --bundle NAME root-a.pem
+has out "bundle 'NAME': 1 certificate" "the advised command (import --bundle NAME) creates it"
+
 exit $failed

@@ -23,7 +23,7 @@ static const char *const texts[DBT_HINT_COUNT] = {
     [DBT_HINT_PASSWORD] = "use --password",
     [DBT_HINT_CATALOG_OPT] = " with --catalog",
     [DBT_HINT_CREATE_CATALOG] = ": run dbtrust --catalog %s import --bundle NAME FILE to create it",
-    [DBT_HINT_INIT_CATALOG] = ": run dbtrust import --catalog %s NAME FILE to create it",
+    [DBT_HINT_INIT_CATALOG] = ": run dbtrust --catalog %s import --bundle NAME FILE to create it",
 };
 
 static const char *render(const dbt_err *e)
@@ -101,7 +101,7 @@ static void test_prefix_moves_hint(void **state)
     dbt_err_set(&e, "short");
     dbt_err_hint_arg(&e, DBT_HINT_INIT_CATALOG, 3, 100);
     assert_string_equal(render(&e),
-                        "short: run dbtrust import --catalog rt NAME FILE to create it");
+                        "short: run dbtrust --catalog rt import --bundle NAME FILE to create it");
 }
 
 /* A rendering is cut where the whole message, set at once, would have been cut. */
@@ -159,8 +159,8 @@ static void test_catalog_open_hints(void **state)
     assert_null(strstr(e.msg, "--"));
     assert_int_equal(e.hint, DBT_HINT_INIT_CATALOG);
     snprintf(want, sizeof(want),
-             "catalog %s is not initialized (it has no \"current\" link): run dbtrust import "
-             "--catalog %s NAME FILE to create it",
+             "catalog %s is not initialized (it has no \"current\" link): run dbtrust "
+             "--catalog %s import --bundle NAME FILE to create it",
              dir, dir);
     assert_string_equal(render(&e), want);
 
