@@ -61,19 +61,6 @@ static const char *sys_state_path(void)
 #define SYS_CERT_MAX (1024u * 1024u)
 #define BUNDLE_FILE_MAX DBT_MAX_INPUT
 
-/* What a file type is called in messages. */
-static const char *kind_of(mode_t m)
-{
-    return S_ISREG(m)    ? "a regular file"
-           : S_ISDIR(m)  ? "a directory"
-           : S_ISLNK(m)  ? "a symbolic link"
-           : S_ISFIFO(m) ? "a FIFO"
-           : S_ISSOCK(m) ? "a socket"
-           : S_ISCHR(m)  ? "a character device"
-           : S_ISBLK(m)  ? "a block device"
-                         : "a special file";
-}
-
 /*
  * Opens path for reading only when it is a regular file (through symlinks when follow).
  * Looked at with (l)stat first: a FIFO, socket or device is never opened (opening a FIFO blocks
@@ -541,7 +528,7 @@ static long lookup_hazards(const char *dirs, FILE *report)
             n++;
             if (report != NULL)
                 fprintf(report, "  %s/%s is %s\n", cli_esc(tok), cli_esc(de->d_name),
-                        kind_of(st.st_mode));
+                        dbt_fs_kind(st.st_mode));
         }
         closedir(d);
     }
@@ -579,7 +566,7 @@ static void warn_special(const char *path, mode_t mode)
 {
     cli_warn("%s is %s, not a certificate file: dbtrust leaves it alone (it is not dbtrust's), "
              "but OpenSSL's lookup of that subject may block or fail on it; remove it",
-             path, kind_of(mode));
+             path, dbt_fs_kind(mode));
 }
 
 /* SHA-256 of the certificate a hash link resolves to ("" when unreadable or not a regular file:
@@ -1049,7 +1036,7 @@ static int state_read(char *catalog, size_t cn, char *target, size_t tn, int *bu
             cli_error("cannot read the system wiring state file %s: %s", path, strerror(errno));
             return -1;
         }
-        snprintf(msg, sizeof(msg), "is %s, not a regular file", kind_of(st.st_mode));
+        snprintf(msg, sizeof(msg), "is %s, not a regular file", dbt_fs_kind(st.st_mode));
         return state_bad(path, msg);
     }
     if (dbt_safe_entry(&st, path, &err) != 0) {
@@ -1157,7 +1144,7 @@ static int read_all(const char *path, char **out, size_t *len, mode_t *mode)
             cli_error("the bundle file %s is %s, not a regular file; dbtrust neither reads nor "
                       "replaces it: point the system (or DBTRUST_SYSTEM_CERT_FILE) at a regular "
                       "file",
-                      path, kind_of(st.st_mode));
+                      path, dbt_fs_kind(st.st_mode));
         else
             cli_error("cannot read the bundle file %s: %s", path, strerror(errno));
         return -1;
@@ -1421,7 +1408,7 @@ static long lazy_check(const char *file, const char *dirs, size_t *ntotal, FILE 
             cli_error("the bundle file %s is %s, not a regular file; it is not read (a FIFO "
                       "would block): point DBTRUST_SYSTEM_CERT_FILE or the system at a "
                       "regular file",
-                      file, kind_of(st.st_mode));
+                      file, dbt_fs_kind(st.st_mode));
         else
             cli_error("cannot read the bundle file %s: %s; run as a user who can read it", file,
                       strerror(errno));
@@ -1748,7 +1735,7 @@ static int system_status(void)
         /* SSL_CERT_FILE set but empty: OpenSSL loads no file */
     } else if (stat(deffile, &fst) == 0 && !S_ISREG(fst.st_mode))
         printf("note: the default certificate file %s is %s: not read\n", cli_esc(deffile),
-               kind_of(fst.st_mode));
+               dbt_fs_kind(fst.st_mode));
     else
         X509_LOOKUP_load_file(lu, deffile, X509_FILETYPE_PEM); /* missing: nothing, as OpenSSL */
     for (i = 0; i < n; i++) {
