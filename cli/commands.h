@@ -99,10 +99,6 @@ int cli_check_source(const struct dbt_bundle *b, int jks_out, const char *pass_h
 /* Writes b to out in the named output format or "hashed-dir" (export and convert). */
 int cli_write_bundle(const struct dbt_bundle *b, const char *format, const char *password,
                      const char *out);
-/* The catalog commit's follower (dbt_catalog_set_follower, set in main): when this catalog is
- * wired into the system certificate directory, brings the links up to date (a removed CA must
- * not leave a dangling link). 0 or -1 with the reason printed. */
-int cli_system_refresh_after_change(struct dbt_catalog *cat);
 /* Prints a message of lib/syswire.h as an error or warning, its hint in this program's syntax
  * (a dbt_sys_msg_fn; arg unused). cli/system.c */
 struct dbt_sys_msg;

@@ -608,9 +608,3 @@ int cli_cmd_system(int argc, char **argv)
     }
     return CLI_OK;
 }
-
-/* The follow of a catalog commit, as the commands that commit still call it. */
-int cli_system_refresh_after_change(dbt_catalog *cat)
-{
-    return dbt_sys_follow(cat, cli_sys_report, NULL, NULL);
-}
