@@ -28,33 +28,21 @@
 static int read_all(const sys_out *o, const char *path, char **out, size_t *len, mode_t *mode)
 {
     struct stat st;
-    int fd, r;
+    int r = sys_read_regular(path, DBT_MAX_INPUT, out, len, &st);
 
-    *out = NULL;
-    if ((fd = sys_open_regular(path, 1, &st)) < 0) {
-        if (fd == -2)
-            sys_say(o, DBT_SYS_ERROR, 0,
-                    "the bundle file %s is %s, not a regular file; dbtrust neither reads nor "
-                    "replaces it: point the system (or DBTRUST_SYSTEM_CERT_FILE) at a regular "
-                    "file",
-                    path, dbt_fs_kind(st.st_mode));
-        else
-            sys_say(o, DBT_SYS_ERROR, 0, "cannot read the bundle file %s: %s", path,
-                    strerror(errno));
+    if (r == -2)
+        sys_say(o, DBT_SYS_ERROR, 0,
+                "the bundle file %s is %s, not a regular file; dbtrust neither reads nor "
+                "replaces it: point the system (or DBTRUST_SYSTEM_CERT_FILE) at a regular file",
+                path, dbt_fs_kind(st.st_mode));
+    else if (r > 0)
+        sys_say(o, DBT_SYS_ERROR, 0,
+                "the bundle file %s is larger than %u bytes; dbtrust does not rewrite it", path,
+                DBT_MAX_INPUT);
+    else if (r < 0)
+        sys_say(o, DBT_SYS_ERROR, 0, "cannot read the bundle file %s: %s", path, strerror(errno));
+    if (r != 0)
         return -1;
-    }
-    r = sys_read_capped(fd, DBT_MAX_INPUT, out, len);
-    close(fd);
-    if (r != 0) {
-        if (r > 0)
-            sys_say(o, DBT_SYS_ERROR, 0,
-                    "the bundle file %s is larger than %u bytes; dbtrust does not rewrite it", path,
-                    DBT_MAX_INPUT);
-        else
-            sys_say(o, DBT_SYS_ERROR, 0, "cannot read the bundle file %s: %s", path,
-                    strerror(errno));
-        return -1;
-    }
     *mode = st.st_mode & 07777;
     return 0;
 }

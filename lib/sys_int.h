@@ -33,6 +33,9 @@ const char *sys_esc(const char *s, char **tofree);
 int sys_open_regular(const char *path, int follow, struct stat *st);
 /* Reads fd whole, at most max bytes: 0, 1 when larger, -1 with errno; *out NUL-terminated. */
 int sys_read_capped(int fd, size_t max, char **out, size_t *len);
+/* Both, through symlinks: 0; -1 with errno when it cannot be opened (ENOENT: missing); -2 when
+ * not a regular file (kind in st); -3 with errno when a read fails; 1 when larger than max. */
+int sys_read_regular(const char *path, size_t max, char **out, size_t *len, struct stat *st);
 
 /* Whether s[0..n) is lowercase hex. */
 int sys_is_hex(const char *s, size_t n);

@@ -217,6 +217,19 @@ int sys_read_capped(int fd, size_t max, char **out, size_t *len)
     return 0;
 }
 
+int sys_read_regular(const char *path, size_t max, char **out, size_t *len, struct stat *st)
+{
+    int fd, r;
+
+    *out = NULL;
+    *len = 0;
+    if ((fd = sys_open_regular(path, 1, st)) < 0)
+        return fd;
+    r = sys_read_capped(fd, max, out, len);
+    close(fd);
+    return r < 0 ? -3 : r;
+}
+
 /*
  * A writer killed between creating a temporary link and renaming it into place leaves
  * ".<name>.tmp-<pid>" in the cert directory: ".dbtrust-<sha256>.pem.tmp-N" for a certificate
