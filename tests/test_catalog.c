@@ -1529,6 +1529,7 @@ static void test_commit_follower(void **state)
     assert_false(lexists(sys, sha1));
     assert_int_equal(dbt_sys_disable(&res, NULL, NULL), 0);
     wiring_isolate();
+    dbt_catalog_change_clear(&ch);
     X509_free(r[0]);
     X509_free(r[1]);
 }
