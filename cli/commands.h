@@ -118,10 +118,10 @@ int cli_write_bundle(const struct dbt_bundle *b, const char *format, const char 
 /* The output format named name (a file format, alias, or hashed-dir); NULL after printing an
  * error that lists them. */
 const struct dbt_format_info *cli_output_format(const char *name);
-/* The catalog commit's follower (dbt_catalog_set_follower, set in main): when this catalog is
- * wired into the system certificate directory, brings the links up to date (a removed CA must
- * not leave a dangling link). 0 or -1 with the reason printed. */
-int cli_system_refresh_after_change(struct dbt_catalog *cat);
+/* Prints a message of lib/syswire.h as an error or warning, its hint in this program's syntax
+ * (a dbt_sys_msg_fn; arg unused). cli/system.c */
+struct dbt_sys_msg;
+void cli_sys_report(void *arg, const struct dbt_sys_msg *m);
 /* Days from now until t (negative when past), rounded down. */
 long cli_days_left(long long t);
 

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "../lib/catalog.h"
 
 #ifdef __SANITIZE_ADDRESS__
 #include <sys/auxv.h>
@@ -155,6 +154,5 @@ int main(int argc, char **argv)
 {
     /* Every command's output is checked here once more: a full disk or a closed pipe on
      * standard output is a failure with its reason, whichever printf met it. */
-    dbt_catalog_set_follower(cli_system_refresh_after_change);
     return cli_stdout_close(run(argc, argv));
 }

@@ -215,6 +215,8 @@ int cli_open_catalog(int flags, dbt_catalog **out)
     const char *path = cli_catalog_opt;
     dbt_err err;
 
+    /* A commit of this catalog has the system wiring follow it; its messages are said here. */
+    dbt_catalog_set_report(cli_sys_report, NULL);
     if (path == NULL && (path = dbt_catalog_default_path(buf, sizeof(buf))) == NULL) {
         cli_error("cannot find a catalog location: set --catalog DIR or DBTRUST_CATALOG");
         return -1;

@@ -227,18 +227,20 @@ int dbt_catalog_remove_cert(dbt_catalog_txn *t, const char *sha256, dbt_catalog_
                             dbt_err *err);
 /* Number of bundles of the transaction's state holding the certificate (0 when none). */
 size_t dbt_catalog_txn_holders(const dbt_catalog_txn *t, const char *sha256);
-/* Writes the transaction's state as a new generation and makes it current, then has whatever
- * mirrors the catalog follow it (the system wiring: links and the bundle file, so that a removed
- * CA never leaves a link behind). 0: committed and followed. -1: nothing changed (err says why).
- * DBT_CATALOG_COMMITTED_BEHIND: committed, but the follower failed (it reported why itself).
- * Either way the transaction stays to be freed; after a commit the catalog's snapshot is the new
- * generation. */
+/* Writes the transaction's state as a new generation and makes it current, then has the system
+ * wiring follow it when this catalog is the one wired (lib/syswire.h dbt_sys_follow: links and
+ * the bundle file, so that a removed CA never leaves a link behind; an absent state file means
+ * not wired and costs one failed stat). 0: committed and followed. -1: nothing changed (err says
+ * why). DBT_CATALOG_COMMITTED_BEHIND: committed, but the wiring could not follow (err says so,
+ * and the report function was told each step). Either way the transaction stays to be freed;
+ * after a commit the catalog's snapshot is the new generation. */
 #define DBT_CATALOG_COMMITTED_BEHIND 1
 int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err);
-/* The follower every later commit of this process runs (NULL: none). It gets the catalog with
- * its new snapshot, under the writer lock, and returns 0 or -1. */
-typedef int dbt_catalog_follow_fn(dbt_catalog *cat);
-void dbt_catalog_set_follower(dbt_catalog_follow_fn *fn);
+/* Receives the system wiring's messages of every later commit of this process (a
+ * dbt_sys_msg_fn of lib/syswire.h; NULL: none, the default). Set once, before committing. */
+struct dbt_sys_msg;
+typedef void dbt_catalog_report_fn(void *arg, const struct dbt_sys_msg *m);
+void dbt_catalog_set_report(dbt_catalog_report_fn *fn, void *arg);
 /* Ends the transaction; without a commit nothing on disk changes. NULL is allowed. */
 void dbt_catalog_txn_free(dbt_catalog_txn *t);
 

@@ -24,6 +24,7 @@
 #include "catsafe.h"
 #include "escape.h"
 #include "fsutil.h"
+#include "syswire.h"
 #include "trust.h"
 
 /*
@@ -999,20 +1000,24 @@ end:
     return ret;
 }
 
-static dbt_catalog_follow_fn *follower;
+/* Where the wiring's messages go: set once per process, before any commit. */
+static dbt_catalog_report_fn *report_fn;
+static void *report_arg;
 
-void dbt_catalog_set_follower(dbt_catalog_follow_fn *fn)
+void dbt_catalog_set_report(dbt_catalog_report_fn *fn, void *arg)
 {
-    follower = fn;
+    report_fn = fn;
+    report_arg = arg;
 }
 
 int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err)
 {
     if (commit_state(t->cat, t->b, t->nb, err) != 0)
         return -1;
-    /* Next to the commit rather than at its callers: a caller that forgot would leave the
-     * system trust pointing at certificates that left the catalog. */
-    if (follower != NULL && follower(t->cat) != 0)
+    /* Next to the commit rather than at its callers, and with nothing to register: a caller
+     * that forgot would leave the system trust pointing at certificates that left the catalog.
+     * It runs under the writer lock, on the new snapshot. */
+    if (dbt_sys_follow(t->cat, report_fn, report_arg, err) != 0)
         return DBT_CATALOG_COMMITTED_BEHIND;
     return 0;
 }

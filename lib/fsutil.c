@@ -44,24 +44,16 @@ static int write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-/* What a file type is called in messages. */
-static const char *kind_name(mode_t m)
+const char *dbt_fs_kind(mode_t m)
 {
-    if (S_ISREG(m))
-        return "a regular file";
-    if (S_ISDIR(m))
-        return "a directory";
-    if (S_ISLNK(m))
-        return "a symbolic link";
-    if (S_ISCHR(m))
-        return "a character device";
-    if (S_ISBLK(m))
-        return "a block device";
-    if (S_ISFIFO(m))
-        return "a FIFO";
-    if (S_ISSOCK(m))
-        return "a socket";
-    return "a special file";
+    return S_ISREG(m)    ? "a regular file"
+           : S_ISDIR(m)  ? "a directory"
+           : S_ISLNK(m)  ? "a symbolic link"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISSOCK(m) ? "a socket"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+                         : "a special file";
 }
 
 /*
@@ -84,7 +76,7 @@ static int replaceable(const char *path, dbt_err *err)
     dbt_err_set(err,
                 "%s is %s, not a regular file: it is never replaced; name a regular file or a "
                 "new path",
-                path, kind_name(st.st_mode));
+                path, dbt_fs_kind(st.st_mode));
     return -1;
 }
 
@@ -311,7 +303,7 @@ int dbt_fs_write_output(const char *path, const void *data, size_t len, mode_t m
         dbt_err_set(err,
                     "%s is %s: output goes to a regular file (replaced atomically), a new path, "
                     "a character device, a FIFO or standard output",
-                    path, kind_name(lst.st_mode));
+                    path, dbt_fs_kind(lst.st_mode));
         return -1;
     }
     tlen = readlink(path, target, sizeof(target) - 1);
@@ -338,7 +330,7 @@ int dbt_fs_write_output(const char *path, const void *data, size_t len, mode_t m
     dbt_err_set(err,
                 "%s is a symbolic link to %s (%s): links are never replaced, nor written "
                 "through to a file elsewhere; name the file itself (or remove the link)",
-                path, target, kind_name(st.st_mode));
+                path, target, dbt_fs_kind(st.st_mode));
     return -1;
 }
 

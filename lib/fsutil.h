@@ -14,6 +14,10 @@
 #define DBT_FILE_MODE 0644
 #define DBT_DIR_MODE 0755
 
+/* What a file of mode m is called in messages: "a regular file", "a directory", "a symbolic
+ * link", "a FIFO", "a socket", "a character device", "a block device" or "a special file". */
+const char *dbt_fs_kind(mode_t m);
+
 /*
  * Replaces path atomically: writes a temporary file in the same directory, sets mode exactly
  * (umask ignored), fsyncs it, renames it over path and fsyncs the directory. On failure path is

@@ -54,18 +54,6 @@ static int hd_by_hash_then_sha(const void *a, const void *b)
     return memcmp(x->sha256, y->sha256, sizeof(x->sha256));
 }
 
-/* What a file type is called in messages. */
-static const char *hd_kind(mode_t m)
-{
-    return S_ISLNK(m)    ? "a symbolic link"
-           : S_ISFIFO(m) ? "a FIFO"
-           : S_ISSOCK(m) ? "a socket"
-           : S_ISCHR(m)  ? "a character device"
-           : S_ISBLK(m)  ? "a block device"
-           : S_ISREG(m)  ? "a regular file"
-                         : "a special file";
-}
-
 /* dir may be replaced only by rename(2) of a directory, which takes the place of nothing or of
  * an empty directory and refuses the rest; this says what is there in plain words first.
  * 0 when dir is missing or a directory; -1 with err set. */
@@ -90,7 +78,7 @@ static int hd_target_ok(const char *dir, dbt_err *err)
         dbt_err_set(err,
                     "%s exists and is %s, not a directory: it is never replaced; choose a "
                     "new directory name",
-                    dir, hd_kind(st.st_mode));
+                    dir, dbt_fs_kind(st.st_mode));
     return -1;
 }
 

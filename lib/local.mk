@@ -23,3 +23,7 @@ lib_libdbtrust_la_SOURCES += lib/catalog.c lib/catalog_txn.c lib/catalog_verify.
 lib_libdbtrust_la_SOURCES += lib/hashdir.c lib/hashdir.h
 # The openssl.cnf that loads the provider (dbtrust config, the provider tests' OPENSSL_CONF).
 lib_libdbtrust_la_SOURCES += lib/osslcnf.c lib/osslcnf.h
+# System wiring (dbtrust system, env --lazy, and the follow of every catalog commit): state file
+# and lock, links and their journal, the bundle-file block, OpenSSL default-lookup checks.
+lib_libdbtrust_la_SOURCES += lib/syswire.c lib/syswire.h lib/sys_int.h lib/sys_state.c \
+	lib/sys_links.c lib/sys_bundle.c lib/sys_lazy.c

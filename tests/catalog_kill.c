@@ -378,7 +378,7 @@ static dbt_bundle *generated(int first, int n, EVP_PKEY *key)
 
 int main(void)
 {
-    char rd[4096], disk[4096], fast[4096];
+    char rd[4096], disk[4096], fast[4096], nowire[4096];
     const char *env;
     dbt_err err = {0};
     unsigned seed;
@@ -394,6 +394,12 @@ int main(void)
         kills = atoi(env);
     printf("seed %u (DBTRUST_KILL_SEED reproduces the delays)\n", seed);
 
+    /* Every commit reads the system wiring's state file: one that does not exist, in a
+     * directory of this test, never the machine's (lib/syswire.h). */
+    if (testpki_tmpdir(nowire, sizeof(nowire)) != 0)
+        die("cannot create a temporary directory");
+    snprintf(rd, sizeof(rd), "%s/no-system-state", nowire);
+    setenv("DBTRUST_SYSTEM_STATE", rd, 1);
     small = generated(5000, 3, key);
     if (testpki_realdata("aws-rds-global-bundle.pem", rd, sizeof(rd)) == 0 &&
         dbt_bundle_read_file(rd, NULL, &sets[0], &err) == 0 &&
@@ -443,6 +449,7 @@ int main(void)
         mounted_at[0] = '\0';
     }
     testpki_rmtree(fast);
+    testpki_rmtree(nowire);
     dbt_bundle_free(sets[0]);
     dbt_bundle_free(sets[1]);
     dbt_bundle_free(small);

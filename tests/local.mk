@@ -160,6 +160,15 @@ EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh
 # on OpenSSL 3.0 and 3.5; the system store is changed only in an isolated mount namespace.
 TESTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
 dist_noinst_SCRIPTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
+# The system wiring itself (lib/syswire.h) on temporary directories: round trip, undo, foreign
+# entries, the state file's safety rule, the follow of a commit.
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_syswire
+UNIT_TESTS += tests/test_syswire
+tests_test_syswire_SOURCES = tests/test_syswire.c $(TESTPKI_SOURCES)
+tests_test_syswire_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_syswire_LDADD = $(TESTS_LIB_LDADD)
+endif
 EXTRA_DIST += tests/lib/sysiso.sh tests/lib/tlsprobe.py
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_reader

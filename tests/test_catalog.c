@@ -34,6 +34,7 @@
 #include "catsafe.h"
 #include "catalog_view.h"
 #include "fsutil.h"
+#include "syswire.h"
 #include "testpki.h"
 
 static EVP_PKEY *key; /* one EC key signs most test certificates: they build fast */
@@ -1439,56 +1440,110 @@ static void test_fs_atomic(void **state)
     assert_int_equal(dbt_safe_entry(&st, "/x/f", &err), geteuid() == 0 ? -1 : 0);
 }
 
-/* The commit runs the follower with the new snapshot (what the system wiring reads), and a
- * follower's failure is reported as committed-but-behind, never as "unchanged". */
-static int follow_calls;
-static unsigned long long follow_gen;
-static int follow_fail;
-static int follower(dbt_catalog *cat)
+/* Every commit reads the system wiring's state file (lib/syswire.h): the group points it at a
+ * file that does not exist in a directory of its own, so that no test reads or writes the
+ * machine's wiring; test_commit_follower wires a temporary directory and puts these back. */
+static char wiring_tmp[PATH_MAX], wiring_state[PATH_MAX + 32], wiring_dir[PATH_MAX + 32],
+    wiring_file[PATH_MAX + 32];
+
+static void wiring_isolate(void)
 {
-    follow_calls++;
-    follow_gen = dbt_catalog_generation(cat);
-    return follow_fail ? -1 : 0;
+    setenv("DBTRUST_SYSTEM_STATE", wiring_state, 1);
+    setenv("DBTRUST_SYSTEM_CERT_DIR", wiring_dir, 1);
+    setenv("DBTRUST_SYSTEM_CERT_FILE", wiring_file, 1);
 }
 
+static int open_fx_catalog(void *arg, dbt_catalog **cat)
+{
+    dbt_err err;
+
+    return dbt_catalog_open(arg, DBT_CAT_READ, cat, &err);
+}
+
+static int lexists(const char *dir, const char *sha)
+{
+    char path[PATH_MAX + 128];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/dbtrust-%s.pem", dir, sha);
+    return lstat(path, &st) == 0;
+}
+
+/* The commit itself has the system wiring follow it, with nothing registered: wired onto a
+ * temporary directory, a committed removal takes the CA's link away; when the wiring cannot
+ * follow, the commit says committed-but-behind and the catalog did change. */
 static void test_commit_follower(void **state)
 {
     struct fx *f = *state;
-    X509 *r = make_cert("Followed Root", 900);
+    X509 *r[2] = {make_cert("Followed Root", 900), make_cert("Second Root", 901)};
+    char sys[PATH_MAX + 8], st_path[PATH_MAX + 32], st_dir[PATH_MAX + 8], file[PATH_MAX + 16];
+    char sha0[65], sha1[65];
     dbt_catalog_change ch = {0};
+    dbt_sys_result res;
     dbt_catalog *cat = NULL;
-    dbt_err err = {0};
-
-    put_commit(f->path, "first", &r, 1, NULL); /* no follower yet */
-    dbt_catalog_set_follower(follower);
-    follow_calls = 0;
-    put_commit(f->path, "second", &r, 1, NULL);
-    assert_int_equal(follow_calls, 1);
-    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
-    assert_int_equal(follow_gen, dbt_catalog_generation(cat));
-    dbt_catalog_close(cat);
-
-    follow_fail = 1;
-    assert_int_equal(remove_commit(f->path, "first", NULL, &ch, &err),
-                     DBT_CATALOG_COMMITTED_BEHIND);
-    assert_int_equal(follow_calls, 2);
-    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
-    assert_int_equal(follow_gen, dbt_catalog_generation(cat)); /* the removal did commit */
     dbt_bundle *gone = NULL;
-    assert_int_equal(dbt_catalog_load(cat, "first", &gone, &err), -1);
-    dbt_catalog_close(cat);
+    dbt_err err = {0};
+    struct stat st;
 
-    /* A commit that fails does not run the follower. */
+    snprintf(sys, sizeof(sys), "%s/sys", f->tmp);
+    snprintf(st_dir, sizeof(st_dir), "%s/state", f->tmp);
+    snprintf(st_path, sizeof(st_path), "%s/system-state", st_dir);
+    snprintf(file, sizeof(file), "%s/bundle.crt", f->tmp);
+    assert_int_equal(mkdir(sys, 0755), 0);
+    setenv("DBTRUST_SYSTEM_CERT_DIR", sys, 1);
+    setenv("DBTRUST_SYSTEM_STATE", st_path, 1);
+    setenv("DBTRUST_SYSTEM_CERT_FILE", file, 1);
+    sha_of(r[0], sha0);
+    sha_of(r[1], sha1);
+
+    /* Not wired: a commit follows nothing and creates nothing. */
+    put_commit(f->path, "first", &r[0], 1, NULL);
+    put_commit(f->path, "second", &r[1], 1, NULL);
+    assert_int_equal(stat(st_dir, &st), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_false(lexists(sys, sha0));
+
+    assert_int_equal(dbt_sys_enable(open_fx_catalog, f->path, 0, &res, NULL, NULL), 0);
+    assert_int_equal(res.n, 2);
+    assert_true(lexists(sys, sha0));
+    assert_true(lexists(sys, sha1));
+
+    assert_int_equal(remove_commit(f->path, "first", NULL, &ch, &err), 0);
+    assert_false(lexists(sys, sha0)); /* followed by the commit itself */
+    assert_true(lexists(sys, sha1));
+
+    /* A group-writable state file is refused: the wiring cannot follow the next commit. */
+    assert_int_equal(chmod(st_path, 0664), 0);
+    assert_int_equal(remove_commit(f->path, "second", NULL, &ch, &err),
+                     DBT_CATALOG_COMMITTED_BEHIND);
+    assert_non_null(strstr(err.msg, "could not follow"));
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_int_equal(dbt_catalog_load(cat, "second", &gone, &err), -1); /* it did commit */
+    dbt_catalog_close(cat);
+    assert_true(lexists(sys, sha1)); /* behind */
+
+    /* A commit that fails changes nothing and does not follow. */
+    assert_int_equal(chmod(st_path, 0644), 0);
     assert_int_equal(remove_commit(f->path, "no-such", NULL, &ch, &err), -1);
-    assert_int_equal(follow_calls, 2);
-    follow_fail = 0;
-    dbt_catalog_set_follower(NULL);
-    X509_free(r);
+    assert_true(lexists(sys, sha1));
+    assert_int_equal(dbt_sys_refresh(&res, NULL, NULL), 0);
+    assert_false(lexists(sys, sha1));
+    assert_int_equal(dbt_sys_disable(&res, NULL, NULL), 0);
+    wiring_isolate();
+    dbt_catalog_change_clear(&ch);
+    X509_free(r[0]);
+    X509_free(r[1]);
 }
 
 static int group_setup(void **state)
 {
     (void)state;
+    if (testpki_tmpdir(wiring_tmp, sizeof(wiring_tmp)) != 0)
+        return -1;
+    snprintf(wiring_state, sizeof(wiring_state), "%s/no-system-state", wiring_tmp);
+    snprintf(wiring_dir, sizeof(wiring_dir), "%s/no-cert-dir", wiring_tmp);
+    snprintf(wiring_file, sizeof(wiring_file), "%s/no-cert-file", wiring_tmp);
+    wiring_isolate();
     key = testpki_key("ec-p256");
     return key != NULL ? 0 : -1;
 }
@@ -1497,6 +1552,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     EVP_PKEY_free(key);
+    testpki_rmtree(wiring_tmp);
     return 0;
 }
 

@@ -1,0 +1,97 @@
+/* Internals of the system wiring shared by lib/sys_state.c, sys_links.c, sys_lazy.c and
+ * syswire.c; the public contract is lib/syswire.h. */
+#ifndef DBT_SYS_INT_H
+#define DBT_SYS_INT_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "syswire.h"
+
+/* dbtrust's certificate links in the system directory: LINK_PREFIX<sha256>.pem. */
+#define SYS_LINK_PREFIX "dbtrust-"
+
+/* Where messages go (fn NULL: nowhere). */
+typedef struct sys_out {
+    dbt_sys_msg_fn *fn;
+    void *arg;
+} sys_out;
+
+/* Says a message; with a hint, its words go at the end of the text. */
+void sys_say(const sys_out *o, int level, int hint, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Says head and tail as one message whose hint goes between them. */
+void sys_say_split(const sys_out *o, int level, int hint, const char *head, const char *tail);
+/* A listing line to line (when not NULL), escaped arguments formatted by the caller. */
+void sys_line(dbt_sys_line_fn *line, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* s escaped for a message or listing (s itself when nothing needs it); *tofree is what to free. */
+const char *sys_esc(const char *s, char **tofree);
+
+/* Opens path for reading only when it is a regular file (through symlinks when follow): see
+ * lib/sys_state.c. Returns the fd; -1 with errno; -2 when not a regular file (kind in st). */
+int sys_open_regular(const char *path, int follow, struct stat *st);
+/* Reads fd whole, at most max bytes: 0, 1 when larger, -1 with errno; *out NUL-terminated. */
+int sys_read_capped(int fd, size_t max, char **out, size_t *len);
+/* Both, through symlinks: 0; -1 with errno when it cannot be opened (ENOENT: missing); -2 when
+ * not a regular file (kind in st); -3 with errno when a read fails; 1 when larger than max. */
+int sys_read_regular(const char *path, size_t max, char **out, size_t *len, struct stat *st);
+
+/* Whether s[0..n) is lowercase hex. */
+int sys_is_hex(const char *s, size_t n);
+/* "<8 hex>.<n>" (n up to 100000) -> 1 with *hash and *n. */
+int sys_hash_link_name(const char *name, unsigned long *hash, int *n);
+/* "dbtrust-<64 hex>.pem" -> the sha256 in it, else NULL. */
+const char *sys_our_link_sha(const char *name);
+/* Whether dir/name is a link to one of dbtrust's certificate links; target receives it. */
+int sys_link_points_to_us(const char *dir, const char *name, char *target, size_t tn);
+
+/* One catalog certificate as the system directory should show it. */
+struct sys_want {
+    char sha256[65];
+    unsigned long hash;
+};
+
+/* Every change made to the system directory or the bundle file, so that a failure half-way is
+ * undone step by step in reverse (names are relative to dir). */
+enum sys_jkind { J_CREATE, J_UNLINK, J_RENAME };
+
+struct sys_jop {
+    enum sys_jkind kind;
+    char *name;  /* CREATE/UNLINK: the link; RENAME: the old name */
+    char *other; /* CREATE: the target it replaced (NULL: none); UNLINK: its target; RENAME: new */
+};
+
+struct sys_journal {
+    const sys_out *out;
+    const char *dir;
+    struct sys_jop *ops;
+    size_t n, cap;
+    /* the bundle file's path, mode and content before this run rewrote it */
+    char *file_orig;
+    size_t file_len;
+    mode_t file_mode;
+    char file[PATH_MAX];
+};
+
+void sys_j_free(struct sys_journal *j);
+/* Reverts the journal, newest step first; says which steps cannot be reverted. 0 or -1. */
+int sys_j_undo(struct sys_journal *j);
+
+/* Makes j->dir show exactly the certificates w (links), or the bundle file target hold exactly
+ * them in dbtrust's block (cat NULL and nw 0: removes everything dbtrust added). Journaled; on
+ * failure the caller decides whether to undo. */
+int sys_wire_sync(struct sys_journal *j, int bundle, const char *target, const char *catalog,
+                  dbt_catalog *cat, const struct sys_want *w, size_t nw, size_t *nadded,
+                  size_t *nremoved);
+int sys_bundle_sync(struct sys_journal *j, const char *file, const char *catalog, dbt_catalog *cat,
+                    const struct sys_want *w, size_t nw, size_t *nadded, size_t *nremoved);
+
+/* One writer of the system directory at a time: an flock on "<state file>.lock" (the fd, or -1
+ * said why); stale temporary links of a killed writer are swept under it. */
+int sys_lock(const sys_out *o);
+void sys_unlock(int fd);
+void sys_sweep_tmp_links(const char *dir);
+int sys_state_write(const sys_out *o, const char *catalog, const char *target, int bundle);
+
+#endif
