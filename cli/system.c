@@ -505,7 +505,7 @@ static int system_status(void)
         printf("\n");
     }
     if (dbt_catalog_open(s.catalog, DBT_CAT_READ, &cat, &err) != 0) {
-        cli_error("%s", err.msg);
+        cli_error("%s", cli_err_text(&err, NULL));
         return CLI_FAIL;
     }
     /* Resolve each CA the way a TLS client would: the default file and directories
