@@ -106,6 +106,25 @@ int cli_system_refresh_after_change(struct dbt_catalog *cat);
 /* Days from now until t (negative when past), rounded down. */
 long cli_days_left(long long t);
 
+/* The import pipeline and removal as commands run them (cli/catalog_cmds.c), for import,
+ * remove and keytool -importcert/-delete: files ("-" is standard input, once) imported as
+ * opts->bundle with import's messages, then the change report unless quiet; one bundle or one
+ * certificate removed, then the report. Each returns the command's exit code. */
+struct dbt_import_opts;
+int cli_import_files(const struct dbt_import_opts *opts, int n, char *const files[], int quiet);
+int cli_remove(const char *bundle, const char *fp);
+/* Reports of lib/import.h (cli/report.c). cli_import_event and cli_fetch_event word each
+ * dbt_import_event as import and fetch do (arg unused); cli_report_change prints "bundle 'N': K
+ * certificates (A added, R removed...)" and the +/- lines, with fetch's " [unchanged]" mark and
+ * "?" for an unknown subject under CLI_REPORT_FETCH. */
+#define CLI_REPORT_FETCH 1u
+struct dbt_import_event;
+struct dbt_import_report;
+void cli_import_event(void *arg, const struct dbt_import_event *e);
+void cli_fetch_event(void *arg, const struct dbt_import_event *e);
+void cli_report_change(const struct dbt_import_report *r, unsigned flags);
+void cli_report_removed(const struct dbt_import_report *r);
+
 /* Known CA sources (certs/sources.h, cli/sources.c): the entry named name, or NULL; whether a
  * region is in the known list; whether a string is spelled like an AWS region (us-east-1). */
 struct dbt_source;

@@ -19,3 +19,5 @@ lib_libdbtrust_la_SOURCES += lib/catalog.c lib/catalog_txn.c lib/catalog_verify.
 lib_libdbtrust_la_SOURCES += lib/hashdir.c lib/hashdir.h
 # The openssl.cnf that loads the provider (dbtrust config, the provider tests' OPENSSL_CONF).
 lib_libdbtrust_la_SOURCES += lib/osslcnf.c lib/osslcnf.h
+# Import and removal: the pipeline behind import, fetch and keytool (decode, filter, one commit).
+lib_libdbtrust_la_SOURCES += lib/import.c lib/import.h
