@@ -195,6 +195,7 @@ int cli_cmd_import(int argc, char **argv)
 struct row_filter {
     const char *bundle; /* only this bundle, or NULL */
     long expiring;      /* only certificates with fewer days left, or -1 */
+    int64_t now;        /* what days are counted from */
 };
 
 /* Calls fn for every (bundle, certificate) pair of the catalog that passes the filter: bundles
@@ -230,7 +231,7 @@ static int for_each_row(dbt_catalog *cat, const struct row_filter *f, row_fn fn,
                           dbt_catalog_path(cat), err.msg);
                 goto end;
             }
-            days = cli_days_left(ci.not_after);
+            days = dbt_days_left(ci.not_after, f->now);
             if (f->expiring >= 0 && days >= f->expiring)
                 continue;
             if (fn(arg, bundles[i].name, &ci, days) != 0)
@@ -262,23 +263,14 @@ struct list_ctx {
     size_t rows;
     int check;      /* check's wording */
     long warn_days; /* "expires in N days" below this many days */
+    int64_t now;    /* the row filter's */
 };
-
-static const char *status_of(long days, long warn_days, char *buf, size_t n)
-{
-    if (days < 0)
-        return "expired";
-    if (days < warn_days) {
-        snprintf(buf, n, "expires in %ld day%s", days, days == 1 ? "" : "s");
-        return buf;
-    }
-    return "ok";
-}
 
 static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long days)
 {
     struct list_ctx *ctx = arg;
     char nb[32], na[32], key[64], st[64];
+    dbt_cert_status status = dbt_certinfo_status(ci, ctx->now, ctx->warn_days, 0, NULL);
 
     iso_date(ci->not_before, nb, sizeof(nb), 1);
     iso_date(ci->not_after, na, sizeof(na), 1);
@@ -304,8 +296,9 @@ static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long 
                 o, "curve", ci->key_curve[0] != '\0' ? json_str(ci->key_curve) : json_null()) != 0;
         bad |= json_object_set_new(o, "days_left", json_integer(days)) != 0;
         bad |= json_object_set_new(o, "is_ca", json_boolean(ci->is_ca)) != 0;
-        bad |= json_object_set_new(o, "status",
-                                   json_str(status_of(days, ctx->warn_days, st, sizeof(st)))) != 0;
+        bad |= json_object_set_new(
+                   o, "status",
+                   json_str(cli_status_word(status, days, CLI_STATUS_LIST, st, sizeof(st)))) != 0;
         if (bad || json_array_append_new(ctx->json, o) != 0) {
             cli_error("out of memory");
             return -1;
@@ -314,8 +307,10 @@ static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long 
     }
     /* ci's subject comes escaped; bundle names are checked by the catalog, escaped all the same */
     if (ctx->check)
-        printf("%s  %s  %s  %s  %s\n", status_of(days, LONG_MAX, st, sizeof(st)), cli_esc(bundle),
-               na, ci->sha256, ci->subject);
+        printf("%s  %s  %s  %s  %s\n",
+               cli_status_word(dbt_certinfo_status(ci, ctx->now, LONG_MAX, 0, NULL), days,
+                               CLI_STATUS_LIST, st, sizeof(st)),
+               cli_esc(bundle), na, ci->sha256, ci->subject);
     else
         printf("%-16s %.10s  %-16s %s  %s\n", cli_esc(bundle), na, key, ci->sha256, ci->subject);
     return 0;
@@ -376,8 +371,8 @@ int cli_cmd_list(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct row_filter f = {NULL, -1};
-    struct list_ctx ctx = {NULL, 0, 0, 30};
+    struct row_filter f = {NULL, -1, (int64_t)time(NULL)};
+    struct list_ctx ctx = {NULL, 0, 0, 30, f.now};
     dbt_catalog *cat = NULL;
     int c, json = 0, rc = CLI_FAIL;
 
@@ -533,8 +528,8 @@ int cli_cmd_check(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct row_filter f = {NULL, 30};
-    struct list_ctx ctx = {NULL, 0, 1, 30};
+    struct row_filter f = {NULL, 30, (int64_t)time(NULL)};
+    struct list_ctx ctx = {NULL, 0, 1, 30, f.now};
     dbt_catalog *cat = NULL;
     int c, json = 0, rc = CLI_FAIL;
 

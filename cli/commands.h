@@ -125,6 +125,13 @@ void cli_fetch_event(void *arg, const struct dbt_import_event *e);
 void cli_report_change(const struct dbt_import_report *r, unsigned flags);
 void cli_report_removed(const struct dbt_import_report *r);
 
+/* A certificate status (lib/certinfo.h) in a command's words: CLI_STATUS_LIST as list and
+ * check say it ("ok", "expires in N days", "expired"), CLI_STATUS_PRINT as print does ("ok",
+ * "expiring", "expired", "not-yet-valid"). days: the days left; buf holds the words built. */
+#define CLI_STATUS_LIST 0
+#define CLI_STATUS_PRINT 1
+const char *cli_status_word(int status, long days, int style, char *buf, size_t n);
+
 /* Known CA sources (certs/sources.h, cli/sources.c): the entry named name, or NULL; whether a
  * region is in the known list; whether a string is spelled like an AWS region (us-east-1). */
 struct dbt_source;

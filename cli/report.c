@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "certinfo.h"
 #include "commands.h"
 #include "import.h"
 
@@ -114,4 +115,21 @@ void cli_report_removed(const dbt_import_report *r)
     for (i = 0; i < r->nbundles; i++)
         printf(" %s", cli_esc(r->bundles[i]));
     putchar('\n');
+}
+
+const char *cli_status_word(int status, long days, int style, char *buf, size_t n)
+{
+    switch (status) {
+    case DBT_CERT_EXPIRED:
+        return "expired";
+    case DBT_CERT_NOT_YET_VALID:
+        return "not-yet-valid";
+    case DBT_CERT_EXPIRING:
+        if (style == CLI_STATUS_PRINT)
+            return "expiring";
+        snprintf(buf, n, "expires in %ld day%s", days, days == 1 ? "" : "s");
+        return buf;
+    default:
+        return "ok";
+    }
 }

@@ -359,9 +359,7 @@ end:
 
 long cli_days_left(long long t)
 {
-    long long d = t - (long long)time(NULL);
-
-    return (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+    return dbt_days_left((int64_t)t, (int64_t)time(NULL));
 }
 
 int cli_check_source(const dbt_bundle *b, int jks_out, const char *pass_hint, const char *outcome)
