@@ -62,16 +62,38 @@ static void import_usage(FILE *out)
             "  -h, --help           show this help\n");
 }
 
+int cli_import_commit(dbt_import *imp, int report_flags)
+{
+    dbt_import_report report = {0};
+    dbt_catalog *cat = NULL;
+    dbt_err err;
+    int crc, rc = CLI_FAIL;
+
+    if (cli_open_catalog(DBT_CAT_CREATE, &cat) != 0)
+        return CLI_FAIL;
+    if ((crc = dbt_import_commit(imp, cat, &report, &err)) < 0) {
+        cli_error("%s; the catalog is unchanged", err.msg);
+        goto end;
+    }
+    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
+        goto end; /* the wiring said why */
+    if (report_flags >= 0)
+        cli_report_change(&report, (unsigned)report_flags);
+    rc = CLI_OK;
+end:
+    dbt_import_report_clear(&report);
+    dbt_catalog_close(cat);
+    return rc;
+}
+
 int cli_import_files(const dbt_import_opts *opts, int n, char *const files[], int quiet)
 {
     dbt_import *imp = NULL;
-    dbt_import_report report = {0};
     dbt_import_counts cnt;
-    dbt_catalog *cat = NULL;
     unsigned char *data = NULL;
     size_t len;
     dbt_err err;
-    int k, c, arc, crc, rc = CLI_FAIL;
+    int k, c, arc, rc = CLI_FAIL;
 
     if (dbt_catalog_check_name(opts->bundle, &err) != 0) {
         cli_error("%s", err.msg);
@@ -123,20 +145,8 @@ int cli_import_files(const dbt_import_opts *opts, int n, char *const files[], in
                   opts->bundle, n == 1 ? "" : "s", cnt.seen, cnt.seen == 1 ? "" : "s", why);
         goto end;
     }
-    if (cli_open_catalog(DBT_CAT_CREATE, &cat) != 0)
-        goto end;
-    if ((crc = dbt_import_commit(imp, cat, &report, &err)) < 0) {
-        cli_error("%s; the catalog is unchanged", err.msg);
-        goto end;
-    }
-    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
-        goto end; /* the wiring said why */
-    if (!quiet)
-        cli_report_change(&report, 0);
-    rc = CLI_OK;
+    rc = cli_import_commit(imp, quiet ? -1 : 0);
 end:
-    dbt_import_report_clear(&report);
-    dbt_catalog_close(cat);
     dbt_import_free(imp);
     return rc;
 }

@@ -112,6 +112,12 @@ long cli_days_left(long long t);
  * certificate removed, then the report. Each returns the command's exit code. */
 struct dbt_import_opts;
 int cli_import_files(const struct dbt_import_opts *opts, int n, char *const files[], int quiet);
+/* The end of every import (import, fetch): opens or creates the catalog, commits imp and
+ * prints the change report with report_flags (CLI_REPORT_*), or nothing when report_flags is
+ * -1. CLI_OK, or CLI_FAIL with the reason printed (the catalog unchanged, or committed with the
+ * system wiring behind). */
+struct dbt_import;
+int cli_import_commit(struct dbt_import *imp, int report_flags);
 int cli_remove(const char *bundle, const char *fp);
 /* Reports of lib/import.h (cli/report.c). cli_import_event and cli_fetch_event word each
  * dbt_import_event as import and fetch do (arg unused); cli_report_change prints "bundle 'N': K

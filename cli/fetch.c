@@ -180,14 +180,12 @@ int cli_cmd_fetch(int argc, char **argv)
                *user[FETCH_MAX_URLS];
     char *owned_url = NULL, defname[DBT_CATALOG_NAME_MAX + 1], why[2048];
     const dbt_source *src;
-    int govcloud = 0, quiet = 0, c, arc, crc, rc = CLI_FAIL;
+    int govcloud = 0, quiet = 0, c, arc, rc = CLI_FAIL;
     size_t nurls = 0, nuser = 0, i, k;
     long timeout = 60;
     struct fetch_buf buf = {0};
     dbt_import_opts io = {0};
     dbt_import *imp = NULL;
-    dbt_import_report report = {0};
-    dbt_catalog *cat = NULL;
     dbt_err err;
 
     while ((c = cli_getopt_long(argc, argv, "r:gb:u:c:t:qh", opts, NULL)) != -1) {
@@ -346,22 +344,10 @@ int cli_cmd_fetch(int argc, char **argv)
             goto end_curl;
     }
 
-    if (cli_open_catalog(DBT_CAT_CREATE, &cat) != 0)
-        goto end_curl;
-    if ((crc = dbt_import_commit(imp, cat, &report, &err)) < 0) {
-        cli_error("%s; the catalog is unchanged", err.msg);
-        goto end_curl;
-    }
-    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
-        goto end_curl; /* the wiring said why */
-    if (!quiet)
-        cli_report_change(&report, CLI_REPORT_FETCH);
-    rc = CLI_OK;
+    rc = cli_import_commit(imp, quiet ? -1 : (int)CLI_REPORT_FETCH);
 end_curl:
     curl_global_cleanup();
 end:
-    dbt_import_report_clear(&report);
-    dbt_catalog_close(cat);
     dbt_import_free(imp);
     free(buf.data);
     free(owned_url);

@@ -180,6 +180,18 @@ static dbt_import *new_import(const char *bundle, int leaf_policy, int skip_expi
     return imp;
 }
 
+/* Imports xs as bundle name in one go (default policy), the report dropped. */
+static void import_pems(const struct fx *f, const char *name, X509 *const *xs, size_t n)
+{
+    dbt_import_report r = {0};
+    dbt_import *imp = new_import(name, DBT_IMPORT_LEAF_SKIP, 0, NULL);
+
+    assert_int_equal(add_pem(imp, "in.pem", xs, n), 0);
+    commit(f, imp, &r);
+    dbt_import_report_clear(&r);
+    dbt_import_free(imp);
+}
+
 static int exists(const char *path)
 {
     struct stat st;
@@ -366,13 +378,9 @@ static void test_report_replace(void **state)
     X509 *first[] = {ca1, ca2}, *second[] = {ca2, ca3, ca3};
     dbt_import_report r = {0};
     const dbt_import_cert *c;
-    dbt_import *imp = new_import("b", DBT_IMPORT_LEAF_SKIP, 0, NULL);
+    dbt_import *imp;
 
-    assert_int_equal(add_pem(imp, "1.pem", first, 2), 0);
-    commit(f, imp, &r);
-    dbt_import_report_clear(&r);
-    dbt_import_free(imp);
-
+    import_pems(f, "b", first, 2);
     imp = new_import("b", DBT_IMPORT_LEAF_SKIP, 0, NULL);
     assert_int_equal(add_pem(imp, "2.pem", second, 3), 0);
     commit(f, imp, &r);
@@ -400,21 +408,12 @@ static void test_remove(void **state)
     X509 *a[] = {ca1, ca2}, *b[] = {ca2};
     dbt_import_report r = {0};
     dbt_catalog *cat = NULL;
-    dbt_import *imp;
     char sha[65], colons[100];
     size_t i, k = 0;
     dbt_err err;
 
-    imp = new_import("a", DBT_IMPORT_LEAF_SKIP, 0, NULL);
-    assert_int_equal(add_pem(imp, "a.pem", a, 2), 0);
-    commit(f, imp, &r);
-    dbt_import_report_clear(&r);
-    dbt_import_free(imp);
-    imp = new_import("b", DBT_IMPORT_LEAF_SKIP, 0, NULL);
-    assert_int_equal(add_pem(imp, "b.pem", b, 1), 0);
-    commit(f, imp, &r);
-    dbt_import_report_clear(&r);
-    dbt_import_free(imp);
+    import_pems(f, "a", a, 2);
+    import_pems(f, "b", b, 1);
 
     testpki_sha256_hex(ca2, sha);
     for (i = 0; sha[i] != '\0'; i++) { /* "AB:CD:..." */
