@@ -71,7 +71,7 @@ int cli_import_commit(dbt_import *imp, int report_flags)
 
     if (cli_open_catalog(DBT_CAT_CREATE, &cat) != 0)
         return CLI_FAIL;
-    if ((crc = dbt_import_commit(imp, cat, &report, &err)) < 0) {
+    if ((crc = dbt_import_commit(imp, cat, report_flags >= 0 ? &report : NULL, &err)) < 0) {
         cli_error("%s; the catalog is unchanged", err.msg);
         goto end;
     }

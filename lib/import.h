@@ -109,7 +109,8 @@ dbt_import_counts dbt_import_get_counts(const dbt_import *imp);
 /*
  * Replaces (or creates) the bundle in one transaction: the meta records the digest, format and
  * origins. Returns what dbt_catalog_commit returns: 0 (r filled), -1 (the catalog is unchanged,
- * err says why) or DBT_CATALOG_COMMITTED_BEHIND (committed; the follower said why; r filled).
+ * err says why) or DBT_CATALOG_COMMITTED_BEHIND (committed; the follower said why; r filled). r may
+ * be NULL: no report is built (nor the old bundle read).
  */
 int dbt_import_commit(dbt_import *imp, dbt_catalog *cat, dbt_import_report *r, dbt_err *err);
 
