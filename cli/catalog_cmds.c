@@ -22,6 +22,7 @@
 #include "escape.h"
 #include "encode.h"
 #include "hashdir.h"
+#include "import.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -40,63 +41,6 @@ static void key_desc(const dbt_certinfo *ci, char *out, size_t n)
         snprintf(out, n, "%s %s", ci->key_type, ci->key_curve);
     else
         snprintf(out, n, "%s %d", ci->key_type, ci->key_bits);
-}
-
-/* A fingerprint and where its certificate is in a bundle: sorted, so that reporting what an
- * import added and removed stays O(n log n) for bundles of 100,000 certificates. */
-struct fp_index {
-    char sha256[65];
-    size_t pos;
-};
-
-static int fp_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct fp_index *)a)->sha256, ((const struct fp_index *)b)->sha256);
-}
-
-/* Builds the sorted fingerprint index of b (NULL b gives an empty index). */
-static int fp_index_build(const dbt_bundle *b, struct fp_index **out, size_t *n)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen;
-    size_t i;
-
-    *out = NULL;
-    *n = 0;
-    if (b == NULL || b->n == 0)
-        return 0;
-    if ((*out = calloc(b->n, sizeof(**out))) == NULL) {
-        cli_error("out of memory");
-        return -1;
-    }
-    for (i = 0; i < b->n; i++) {
-        if (X509_digest(b->certs[i].x509, EVP_sha256(), md, &mdlen) != 1) {
-            cli_error("certificate %zu of %s: cannot compute its SHA-256", i + 1, b->source);
-            free(*out);
-            *out = NULL;
-            return -1;
-        }
-        dbt_hex(md, mdlen, (*out)[i].sha256);
-        (*out)[i].pos = i;
-    }
-    qsort(*out, b->n, sizeof(**out), fp_cmp);
-    *n = b->n;
-    return 0;
-}
-
-/* The subject of the certificate with this fingerprint, for the added/removed report. */
-static const char *subject_of(const dbt_bundle *b, const struct fp_index *idx, size_t n,
-                              const char *sha256, char *buf, size_t len)
-{
-    struct fp_index key, *hit;
-    dbt_certinfo ci;
-
-    snprintf(key.sha256, sizeof(key.sha256), "%s", sha256);
-    hit = n > 0 ? bsearch(&key, idx, n, sizeof(*idx), fp_cmp) : NULL;
-    if (hit == NULL || dbt_certinfo_get(b->certs[hit->pos].x509, &ci, NULL) != 0)
-        return "(subject unknown)";
-    snprintf(buf, len, "%s", ci.subject);
-    return buf;
 }
 
 /* ---------------------------------------------------------------- import */
@@ -118,71 +62,94 @@ static void import_usage(FILE *out)
             "  -h, --help           show this help\n");
 }
 
-/* What the filter of one import did, for the messages. */
-struct import_filter {
-    int allow_leaf, no_expired;
-    int64_t now;
-    size_t seen, leaf, expired; /* certificates read, non-CA skipped, expired skipped */
-};
-
-/* Moves the certificates of in that pass the filter into keep; each skipped one is named. */
-static int import_filter(struct import_filter *f, const dbt_bundle *in, dbt_bundle *keep)
+int cli_import_commit(dbt_import *imp, int report_flags)
 {
-    dbt_certinfo ci;
+    dbt_import_report report = {0};
+    dbt_catalog *cat = NULL;
     dbt_err err;
-    char where[64], d[32];
-    size_t i;
+    int crc, rc = CLI_FAIL;
 
-    for (i = 0; i < in->n; i++) {
-        const dbt_cert *ct = &in->certs[i];
-
-        f->seen++;
-        if (ct->line > 0)
-            snprintf(where, sizeof(where), "certificate %zu (line %d)", i + 1, ct->line);
-        else
-            snprintf(where, sizeof(where), "certificate %zu", i + 1);
-        if (dbt_certinfo_get(ct->x509, &ci, &err) != 0) {
-            cli_error("%s of %s: %s; nothing was imported", where, in->source, err.msg);
-            return -1;
-        }
-        if (!ci.is_ca && !f->allow_leaf) {
-            cli_warn("%s of %s is not a CA (%s): skipped; use --allow-leaf to import it", where,
-                     in->source, ci.subject);
-            f->leaf++;
-            continue;
-        }
-        if (ci.not_after < f->now) {
-            iso_date(ci.not_after, d, sizeof(d), 0);
-            if (f->no_expired) {
-                cli_warn("%s of %s expired on %s (%s): skipped (--no-expired)", where, in->source,
-                         d, ci.subject);
-                f->expired++;
-                continue;
-            }
-            cli_warn("%s of %s expired on %s (%s): imported anyway; use --no-expired to skip "
-                     "expired certificates",
-                     where, in->source, d, ci.subject);
-        }
-        X509_up_ref(ct->x509);
-        if (dbt_bundle_push(keep, ct->x509, (int)keep->n + 1, 0, ct->alias, &err) != 0) {
-            X509_free(ct->x509);
-            cli_error("%s; nothing was imported", err.msg);
-            return -1;
-        }
+    if (cli_open_catalog(DBT_CAT_CREATE, &cat) != 0)
+        return CLI_FAIL;
+    if ((crc = dbt_import_commit(imp, cat, report_flags >= 0 ? &report : NULL, &err)) < 0) {
+        cli_error("%s; the catalog is unchanged", err.msg);
+        goto end;
     }
-    return 0;
+    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
+        goto end; /* the wiring said why */
+    if (report_flags >= 0)
+        cli_report_change(&report, (unsigned)report_flags);
+    rc = CLI_OK;
+end:
+    dbt_import_report_clear(&report);
+    dbt_catalog_close(cat);
+    return rc;
 }
 
-/* A restricted TRUSTED CERTIFICATE refuses the whole import, named by file and block: never
- * imported plain (wider), never skipped (a silent drop). */
-static int import_trust(const dbt_bundle *in)
+int cli_import_files(const dbt_import_opts *opts, int n, char *const files[], int quiet)
 {
+    dbt_import *imp = NULL;
+    dbt_import_counts cnt;
+    unsigned char *data = NULL;
+    size_t len;
     dbt_err err;
+    int k, c, arc, rc = CLI_FAIL;
 
-    if (dbt_catalog_check_trust(in, &err) == 0)
-        return 0;
-    cli_error("%s", err.msg);
-    return -1;
+    if (dbt_catalog_check_name(opts->bundle, &err) != 0) {
+        cli_error("%s", err.msg);
+        return CLI_USAGE;
+    }
+    for (k = 0, c = 0; k < n; k++)
+        c += strcmp(files[k], "-") == 0;
+    if (c > 1) {
+        cli_error("standard input ('-') can be given only once");
+        return CLI_USAGE;
+    }
+    if ((imp = dbt_import_new(opts, cli_import_event, NULL, &err)) == NULL) {
+        cli_error("%s", err.msg);
+        goto end;
+    }
+    /* Each input is read, checked and filtered on its own, so that every message names the
+     * file and the certificate's number in that file; nothing is opened before all passed. */
+    for (k = 0; k < n; k++) {
+        if (dbt_read_all(files[k], &data, &len, &err) != 0) {
+            cli_error("%s", err.msg);
+            cli_error("nothing was imported; the catalog is unchanged");
+            goto end;
+        }
+        arc =
+            dbt_import_add(imp, strcmp(files[k], "-") == 0 ? "<stdin>" : files[k], data, len, &err);
+        free(data);
+        data = NULL;
+        if (arc == -1 || arc == DBT_IMPORT_E_DECODE) {
+            /* A keystore read without its password says so in the trust check too. */
+            cli_pass_hint(&err, "--password");
+            cli_error("%s", err.msg);
+        }
+        if (arc != 0) {
+            cli_error("nothing was imported; the catalog is unchanged");
+            goto end;
+        }
+    }
+    cnt = dbt_import_get_counts(imp);
+    if (cnt.kept == 0) {
+        char why[160] = "";
+
+        if (cnt.leaf > 0)
+            snprintf(why, sizeof(why), "; %zu %s not a CA (add --allow-leaf to import %s)",
+                     cnt.leaf, cnt.leaf == 1 ? "is" : "are", cnt.leaf == 1 ? "it" : "them");
+        if (cnt.expired > 0)
+            snprintf(why + strlen(why), sizeof(why) - strlen(why),
+                     "; %zu expired (skipped because of --no-expired)", cnt.expired);
+        cli_error("nothing to import into bundle '%s': the input%s held %zu certificate%s%s; the "
+                  "catalog is unchanged",
+                  opts->bundle, n == 1 ? "" : "s", cnt.seen, cnt.seen == 1 ? "" : "s", why);
+        goto end;
+    }
+    rc = cli_import_commit(imp, quiet ? -1 : 0);
+end:
+    dbt_import_free(imp);
+    return rc;
 }
 
 int cli_cmd_import(int argc, char **argv)
@@ -193,39 +160,27 @@ int cli_cmd_import(int argc, char **argv)
         {"origin", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *name = NULL, *password = NULL, *origin = NULL;
-    int quiet = 0, c, k, crc, rc = CLI_FAIL;
-    struct import_filter f = {0, 0, (int64_t)time(NULL), 0, 0, 0};
-    dbt_bundle *in = NULL, *keep = NULL, *old = NULL;
-    struct fp_index *keep_idx = NULL, *old_idx = NULL;
-    size_t nkeep_idx = 0, nold_idx = 0, i;
-    dbt_catalog *cat = NULL;
-    dbt_catalog_txn *txn = NULL;
-    dbt_catalog_meta meta;
-    dbt_catalog_change change = {0};
-    dbt_format fmt = DBT_FMT_UNKNOWN;
-    EVP_MD_CTX *md = NULL;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
-    dbt_err err;
-    char subj[512];
+    dbt_import_opts o = {0};
+    int quiet = 0, c;
 
+    o.leaf = DBT_IMPORT_LEAF_SKIP;
+    o.keep_alias = 1;
     while ((c = cli_getopt_long(argc, argv, "b:p:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
-            name = optarg;
+            o.bundle = optarg;
             break;
         case 'L':
-            f.allow_leaf = 1;
+            o.leaf = DBT_IMPORT_LEAF_ALLOW;
             break;
         case 'E':
-            f.no_expired = 1;
+            o.skip_expired = 1;
             break;
         case 'p':
-            password = optarg;
+            o.password = optarg;
             break;
         case 'o':
-            origin = optarg;
+            o.origin = optarg;
             break;
         case 'q':
             quiet = 1;
@@ -238,118 +193,12 @@ int cli_cmd_import(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-    if (name == NULL || optind >= argc) {
+    if (o.bundle == NULL || optind >= argc) {
         cli_error("import needs --bundle NAME and at least one FILE (or - for standard input)");
         import_usage(stderr);
         return CLI_USAGE;
     }
-    if (dbt_catalog_check_name(name, &err) != 0) {
-        cli_error("%s", err.msg);
-        return CLI_USAGE;
-    }
-    for (k = optind, c = 0; k < argc; k++)
-        c += strcmp(argv[k], "-") == 0;
-    if (c > 1) {
-        cli_error("standard input ('-') can be given only once");
-        return CLI_USAGE;
-    }
-
-    memset(&meta, 0, sizeof(meta));
-    if ((keep = dbt_bundle_new(name)) == NULL || (md = EVP_MD_CTX_new()) == NULL ||
-        EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        cli_error("out of memory");
-        goto end;
-    }
-    /* Each input is read, checked and filtered on its own, so that every message names the
-     * file and the certificate's number in that file. The recorded sha256 covers the bytes of
-     * all inputs, in order. */
-    for (k = optind; k < argc; k++) {
-        if (cli_read_file(argv[k], password, "--password", &in, md) != 0 || import_trust(in) != 0 ||
-            import_filter(&f, in, keep) != 0) {
-            cli_error("nothing was imported; the catalog is unchanged");
-            goto end;
-        }
-        if (in->n == 0)
-            cli_warn("%s holds no certificate", in->source);
-        fmt = (k == optind || fmt == in->format) ? in->format : DBT_FMT_UNKNOWN;
-        dbt_bundle_free(in);
-        in = NULL;
-    }
-    if (EVP_DigestFinal_ex(md, digest, &dlen) != 1) {
-        cli_error("cannot compute the SHA-256 of the inputs");
-        goto end;
-    }
-    dbt_hex(digest, dlen, meta.sha256);
-    if (fmt == DBT_FMT_UNKNOWN)
-        snprintf(meta.format, sizeof(meta.format), "mixed");
-    else
-        dbt_format_key(fmt, meta.format, sizeof(meta.format));
-    /* A file name or --origin text may hold anything: recorded escaped, by the catalog's rule. */
-    if (origin != NULL)
-        dbt_catalog_meta_add_origin(&meta, origin);
-    else
-        for (k = optind; k < argc; k++)
-            dbt_catalog_meta_add_origin(&meta, strcmp(argv[k], "-") == 0 ? "<stdin>" : argv[k]);
-
-    if (keep->n == 0) {
-        char why[160] = "";
-
-        if (f.leaf > 0)
-            snprintf(why, sizeof(why), "; %zu %s not a CA (add --allow-leaf to import %s)", f.leaf,
-                     f.leaf == 1 ? "is" : "are", f.leaf == 1 ? "it" : "them");
-        if (f.expired > 0)
-            snprintf(why + strlen(why), sizeof(why) - strlen(why),
-                     "; %zu expired (skipped because of --no-expired)", f.expired);
-        cli_error("nothing to import into bundle '%s': the input%s held %zu certificate%s%s; the "
-                  "catalog is unchanged",
-                  name, argc - optind == 1 ? "" : "s", f.seen, f.seen == 1 ? "" : "s", why);
-        goto end;
-    }
-
-    if (cli_open_catalog(DBT_CAT_CREATE, &cat) != 0)
-        goto end;
-    if (dbt_catalog_load(cat, name, &old, &err) != 0)
-        old = NULL; /* a new bundle */
-    if (dbt_catalog_begin(cat, &txn, &err) != 0 ||
-        dbt_catalog_put(txn, name, keep, &meta, &change, &err) != 0 ||
-        (crc = dbt_catalog_commit(txn, &err)) < 0) {
-        cli_error("%s; the catalog is unchanged", err.msg);
-        goto end;
-    }
-    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
-        goto end; /* the wiring said why */
-    if (!quiet) {
-        if (fp_index_build(keep, &keep_idx, &nkeep_idx) != 0 ||
-            fp_index_build(old, &old_idx, &nold_idx) != 0)
-            goto end;
-        printf("bundle '%s': %zu certificate%s (%zu added, %zu removed", cli_esc(name),
-               keep->n - change.duplicates, keep->n - change.duplicates == 1 ? "" : "s",
-               change.nadded, change.nremoved);
-        if (change.duplicates > 0)
-            printf(", %zu duplicate%s merged", change.duplicates,
-                   change.duplicates == 1 ? "" : "s");
-        if (f.leaf + f.expired > 0)
-            printf(", %zu skipped", f.leaf + f.expired);
-        printf(")%s\n", change.existed ? "" : " [new bundle]");
-        for (i = 0; i < change.nadded; i++)
-            printf("  + %s %s\n", change.added[i],
-                   subject_of(keep, keep_idx, nkeep_idx, change.added[i], subj, sizeof(subj)));
-        for (i = 0; i < change.nremoved; i++)
-            printf("  - %s %s\n", change.removed[i],
-                   subject_of(old, old_idx, nold_idx, change.removed[i], subj, sizeof(subj)));
-    }
-    rc = CLI_OK;
-end:
-    free(keep_idx);
-    free(old_idx);
-    EVP_MD_CTX_free(md);
-    dbt_catalog_change_clear(&change);
-    dbt_catalog_txn_free(txn);
-    dbt_catalog_close(cat);
-    dbt_bundle_free(old);
-    dbt_bundle_free(keep);
-    dbt_bundle_free(in);
-    return rc;
+    return cli_import_files(&o, argc - optind, argv + optind, quiet);
 }
 
 /* ---------------------------------------------------------------- list and check */
@@ -357,6 +206,7 @@ end:
 struct row_filter {
     const char *bundle; /* only this bundle, or NULL */
     long expiring;      /* only certificates with fewer days left, or -1 */
+    int64_t now;        /* what days are counted from */
 };
 
 /* Calls fn for every (bundle, certificate) pair of the catalog that passes the filter: bundles
@@ -392,7 +242,7 @@ static int for_each_row(dbt_catalog *cat, const struct row_filter *f, row_fn fn,
                           dbt_catalog_path(cat), err.msg);
                 goto end;
             }
-            days = cli_days_left(ci.not_after);
+            days = dbt_days_left(ci.not_after, f->now);
             if (f->expiring >= 0 && days >= f->expiring)
                 continue;
             if (fn(arg, bundles[i].name, &ci, days) != 0)
@@ -424,23 +274,14 @@ struct list_ctx {
     size_t rows;
     int check;      /* check's wording */
     long warn_days; /* "expires in N days" below this many days */
+    int64_t now;    /* the row filter's */
 };
-
-static const char *status_of(long days, long warn_days, char *buf, size_t n)
-{
-    if (days < 0)
-        return "expired";
-    if (days < warn_days) {
-        snprintf(buf, n, "expires in %ld day%s", days, days == 1 ? "" : "s");
-        return buf;
-    }
-    return "ok";
-}
 
 static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long days)
 {
     struct list_ctx *ctx = arg;
     char nb[32], na[32], key[64], st[64];
+    dbt_cert_status status = dbt_certinfo_status(ci, ctx->now, ctx->warn_days, 0, NULL);
 
     iso_date(ci->not_before, nb, sizeof(nb), 1);
     iso_date(ci->not_after, na, sizeof(na), 1);
@@ -466,8 +307,9 @@ static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long 
                 o, "curve", ci->key_curve[0] != '\0' ? json_str(ci->key_curve) : json_null()) != 0;
         bad |= json_object_set_new(o, "days_left", json_integer(days)) != 0;
         bad |= json_object_set_new(o, "is_ca", json_boolean(ci->is_ca)) != 0;
-        bad |= json_object_set_new(o, "status",
-                                   json_str(status_of(days, ctx->warn_days, st, sizeof(st)))) != 0;
+        bad |= json_object_set_new(
+                   o, "status",
+                   json_str(cli_status_word(status, days, CLI_STATUS_LIST, st, sizeof(st)))) != 0;
         if (bad || json_array_append_new(ctx->json, o) != 0) {
             cli_error("out of memory");
             return -1;
@@ -476,8 +318,10 @@ static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long 
     }
     /* ci's subject comes escaped; bundle names are checked by the catalog, escaped all the same */
     if (ctx->check)
-        printf("%s  %s  %s  %s  %s\n", status_of(days, LONG_MAX, st, sizeof(st)), cli_esc(bundle),
-               na, ci->sha256, ci->subject);
+        printf("%s  %s  %s  %s  %s\n",
+               cli_status_word(dbt_certinfo_status(ci, ctx->now, LONG_MAX, 0, NULL), days,
+                               CLI_STATUS_LIST, st, sizeof(st)),
+               cli_esc(bundle), na, ci->sha256, ci->subject);
     else
         printf("%-16s %.10s  %-16s %s  %s\n", cli_esc(bundle), na, key, ci->sha256, ci->subject);
     return 0;
@@ -538,8 +382,8 @@ int cli_cmd_list(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct row_filter f = {NULL, -1};
-    struct list_ctx ctx = {NULL, 0, 0, 30};
+    struct row_filter f = {NULL, -1, (int64_t)time(NULL)};
+    struct list_ctx ctx = {NULL, 0, 0, 30, f.now};
     dbt_catalog *cat = NULL;
     int c, json = 0, rc = CLI_FAIL;
 
@@ -695,8 +539,8 @@ int cli_cmd_check(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct row_filter f = {NULL, 30};
-    struct list_ctx ctx = {NULL, 0, 1, 30};
+    struct row_filter f = {NULL, 30, (int64_t)time(NULL)};
+    struct list_ctx ctx = {NULL, 0, 1, 30, f.now};
     dbt_catalog *cat = NULL;
     int c, json = 0, rc = CLI_FAIL;
 
@@ -767,6 +611,29 @@ static void remove_usage(FILE *out)
                  "  -h, --help                 show this help\n");
 }
 
+int cli_remove(const char *bundle, const char *fp)
+{
+    dbt_catalog *cat = NULL;
+    dbt_import_report report = {0};
+    dbt_err err;
+    int crc, rc = CLI_FAIL;
+
+    if (cli_open_catalog(DBT_CAT_WRITE, &cat) != 0)
+        return CLI_FAIL;
+    if ((crc = dbt_import_remove(cat, bundle, fp, &report, &err)) < 0) {
+        cli_error("%s; the catalog is unchanged", err.msg);
+        goto end;
+    }
+    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
+        goto end; /* the wiring said why */
+    cli_report_removed(&report);
+    rc = CLI_OK;
+end:
+    dbt_import_report_clear(&report);
+    dbt_catalog_close(cat);
+    return rc;
+}
+
 int cli_cmd_remove(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -776,13 +643,7 @@ int cli_cmd_remove(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *bundle = NULL, *fp = NULL;
-    dbt_catalog *cat = NULL;
-    dbt_catalog_txn *txn = NULL;
-    int crc;
-    dbt_catalog_change change = {0};
-    dbt_err err;
-    int c, rc = CLI_FAIL;
-    size_t i;
+    int c;
 
     while ((c = cli_getopt_long(argc, argv, "b:f:h", opts, NULL)) != -1) {
         switch (c) {
@@ -805,37 +666,7 @@ int cli_cmd_remove(int argc, char **argv)
         remove_usage(stderr);
         return CLI_USAGE;
     }
-    if (cli_open_catalog(DBT_CAT_WRITE, &cat) != 0)
-        return CLI_FAIL;
-    if (dbt_catalog_begin(cat, &txn, &err) != 0 ||
-        (bundle != NULL ? dbt_catalog_remove(txn, bundle, &change, &err)
-                        : dbt_catalog_remove_cert(txn, fp, &change, &err)) != 0 ||
-        (crc = dbt_catalog_commit(txn, &err)) < 0) {
-        cli_error("%s; the catalog is unchanged", err.msg);
-        goto end;
-    }
-    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
-        goto end; /* the wiring said why */
-    if (bundle != NULL) {
-        printf("removed bundle '%s' (%zu certificate%s)\n", cli_esc(bundle), change.nremoved,
-               change.nremoved == 1 ? "" : "s");
-    } else {
-        char norm[65];
-
-        if (dbt_catalog_parse_sha256(fp, norm, &err) != 0)
-            snprintf(norm, sizeof(norm), "%s", fp);
-        printf("removed certificate %s from %zu bundle%s:", cli_esc(norm), change.nbundles,
-               change.nbundles == 1 ? "" : "s");
-        for (i = 0; i < change.nbundles; i++)
-            printf(" %s", cli_esc(change.bundles[i]));
-        putchar('\n');
-    }
-    rc = CLI_OK;
-end:
-    dbt_catalog_change_clear(&change);
-    dbt_catalog_txn_free(txn);
-    dbt_catalog_close(cat);
-    return rc;
+    return cli_remove(bundle, fp);
 }
 
 /* ---------------------------------------------------------------- export */

@@ -95,16 +95,9 @@ struct dbt_err;
 const char *cli_err_text(const struct dbt_err *err, const char *pass_opt);
 /* The same with the password hint worded as pass_phrase (NULL: "use --password"). */
 const char *cli_err_phrased(const struct dbt_err *err, const char *pass_phrase);
-/*
- * cli_err_text written over err->msg (the hint is then spent), for a caller that prints
- * err->msg. Takes (err, pass_opt), or the older (err->msg, its size, pass_opt), where msg must
- * be the msg of a dbt_err (its first member).
- */
-void cli_pass_hint_err(struct dbt_err *err, const char *pass_opt);
-void cli_pass_hint_msg(char *msg, size_t size, const char *pass_opt);
-#define CLI_PASS_HINT_PICK(a, b, c, fn, ...) fn
-#define cli_pass_hint(...)                                                                         \
-    CLI_PASS_HINT_PICK(__VA_ARGS__, cli_pass_hint_msg, cli_pass_hint_err, )(__VA_ARGS__)
+/* cli_err_text written over err->msg (the hint is then spent), for a caller that prints
+ * err->msg. */
+void cli_pass_hint(struct dbt_err *err, const char *pass_opt);
 int cli_read_file(const char *path, const char *password, const char *pass_opt,
                   struct dbt_bundle **out, struct evp_md_ctx_st *md);
 /* dbt_bundle_check_source for an input about to be written: prints its error with the password
@@ -124,6 +117,38 @@ struct dbt_sys_msg;
 void cli_sys_report(void *arg, const struct dbt_sys_msg *m);
 /* Days from now until t (negative when past), rounded down. */
 long cli_days_left(long long t);
+
+/* The import pipeline and removal as commands run them (cli/catalog_cmds.c), for import,
+ * remove and keytool -importcert/-delete: files ("-" is standard input, once) imported as
+ * opts->bundle with import's messages, then the change report unless quiet; one bundle or one
+ * certificate removed, then the report. Each returns the command's exit code. */
+struct dbt_import_opts;
+int cli_import_files(const struct dbt_import_opts *opts, int n, char *const files[], int quiet);
+/* The end of every import (import, fetch): opens or creates the catalog, commits imp and
+ * prints the change report with report_flags (CLI_REPORT_*), or nothing when report_flags is
+ * -1. CLI_OK, or CLI_FAIL with the reason printed (the catalog unchanged, or committed with the
+ * system wiring behind). */
+struct dbt_import;
+int cli_import_commit(struct dbt_import *imp, int report_flags);
+int cli_remove(const char *bundle, const char *fp);
+/* Reports of lib/import.h (cli/report.c). cli_import_event and cli_fetch_event word each
+ * dbt_import_event as import and fetch do (arg unused); cli_report_change prints "bundle 'N': K
+ * certificates (A added, R removed...)" and the +/- lines, with fetch's " [unchanged]" mark and
+ * "?" for an unknown subject under CLI_REPORT_FETCH. */
+#define CLI_REPORT_FETCH 1u
+struct dbt_import_event;
+struct dbt_import_report;
+void cli_import_event(void *arg, const struct dbt_import_event *e);
+void cli_fetch_event(void *arg, const struct dbt_import_event *e);
+void cli_report_change(const struct dbt_import_report *r, unsigned flags);
+void cli_report_removed(const struct dbt_import_report *r);
+
+/* A certificate status (lib/certinfo.h) in a command's words: CLI_STATUS_LIST as list and
+ * check say it ("ok", "expires in N days", "expired"), CLI_STATUS_PRINT as print does ("ok",
+ * "expiring", "expired", "not-yet-valid"). days: the days left; buf holds the words built. */
+#define CLI_STATUS_LIST 0
+#define CLI_STATUS_PRINT 1
+const char *cli_status_word(int status, long days, int style, char *buf, size_t n);
 
 /* Known CA sources (certs/sources.c, cli/sources.c): the entry named name, or NULL; whether a
  * region is in the known list; whether a string is spelled like an AWS region (us-east-1). */

@@ -18,6 +18,7 @@
 #include "certinfo.h"
 #include "commands.h"
 #include "escape.h"
+#include "import.h"
 
 #include "../certs/sources.h"
 
@@ -162,29 +163,6 @@ static void fetch_usage(FILE *out)
             "  -h, --help         show this help\n");
 }
 
-/* Subject of the certificate of b with this SHA-256. Only the digest is computed per candidate:
- * full certificate facts for every pair would be quadratic in signature checks (a 108-root
- * bundle made that 11664 dbt_certinfo_get calls). */
-static void subject_of(const dbt_bundle *b, const char *sha256, char *out, size_t n)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen;
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    size_t i;
-
-    snprintf(out, n, "?");
-    for (i = 0; b != NULL && i < b->n; i++) {
-        if (X509_digest(b->certs[i].x509, EVP_sha256(), md, &mdlen) != 1)
-            continue;
-        dbt_hex(md, mdlen, hex);
-        if (strcmp(hex, sha256) == 0) {
-            /* the form dbt_certinfo and import print, escaped the same way */
-            dbt_name_line(X509_get_subject_name(b->certs[i].x509), out, n);
-            return;
-        }
-    }
-}
-
 int cli_cmd_fetch(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -200,23 +178,15 @@ int cli_cmd_fetch(int argc, char **argv)
     };
     const char *region = NULL, *bundle = NULL, *ca_file = NULL, *urls[FETCH_MAX_URLS + 1],
                *user[FETCH_MAX_URLS];
-    char *owned_url = NULL, defname[DBT_CATALOG_NAME_MAX + 1], why[2048], subj[512];
+    char *owned_url = NULL, defname[DBT_CATALOG_NAME_MAX + 1], why[2048];
     const dbt_source *src;
-    int govcloud = 0, quiet = 0, c, crc, rc = CLI_FAIL;
+    int govcloud = 0, quiet = 0, c, arc, rc = CLI_FAIL;
     size_t nurls = 0, nuser = 0, i, k;
     long timeout = 60;
     struct fetch_buf buf = {0};
-    dbt_bundle *all = NULL, *one = NULL, *old = NULL;
-    dbt_catalog *cat = NULL;
-    dbt_catalog_txn *txn = NULL;
-    dbt_catalog_meta meta;
-    dbt_catalog_change change = {0};
-    dbt_certinfo ci;
+    dbt_import_opts io = {0};
+    dbt_import *imp = NULL;
     dbt_err err;
-    EVP_MD_CTX *md = NULL;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
-    char fmt[32] = "";
 
     while ((c = cli_getopt_long(argc, argv, "r:gb:u:c:t:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -344,10 +314,12 @@ int cli_cmd_fetch(int argc, char **argv)
         cli_error("cannot initialize libcurl");
         goto end;
     }
-    memset(&meta, 0, sizeof(meta));
-    if ((all = dbt_bundle_new(nurls == 1 ? urls[0] : src->name)) == NULL ||
-        (md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        cli_error("out of memory");
+    /* Not a CA: a trust bundle that carries a server certificate is not what was asked for.
+     * Expired: kept, the bundle is imported as published. */
+    io.bundle = bundle;
+    io.leaf = DBT_IMPORT_LEAF_REFUSE;
+    if ((imp = dbt_import_new(&io, cli_fetch_event, NULL, &err)) == NULL) {
+        cli_error("%s", err.msg);
         goto end_curl;
     }
     for (i = 0; i < nurls; i++) {
@@ -359,105 +331,24 @@ int cli_cmd_fetch(int argc, char **argv)
             cli_error("%s; the catalog is unchanged", why);
             goto end_curl;
         }
-        if (dbt_bundle_decode(buf.data != NULL ? buf.data : (const unsigned char *)"", buf.len,
-                              urls[i], NULL, &one, &err) != 0) {
-            cli_pass_hint(err.msg, sizeof(err.msg), NULL);
+        arc = dbt_import_add(imp, urls[i], buf.data != NULL ? buf.data : (const unsigned char *)"",
+                             buf.len, &err);
+        if (arc == DBT_IMPORT_E_DECODE) {
+            cli_pass_hint(&err, NULL);
             cli_error("%s (%zu bytes downloaded); the catalog is unchanged", err.msg, buf.len);
             goto end_curl;
         }
-        if (dbt_catalog_check_trust(one, &err) != 0) {
+        if (arc == -1)
             cli_error("%s; the catalog is unchanged", err.msg);
+        if (arc != 0)
             goto end_curl;
-        }
-        EVP_DigestUpdate(md, buf.data, buf.len);
-        if (i == 0)
-            dbt_format_key(one->format, fmt, sizeof(fmt));
-        else if (strcmp(fmt, "mixed") != 0) {
-            char f2[32];
-
-            dbt_format_key(one->format, f2, sizeof(f2));
-            if (strcmp(f2, fmt) != 0)
-                snprintf(fmt, sizeof(fmt), "mixed");
-        }
-        for (k = 0; k < one->n; k++) {
-            dbt_cert *ct = &one->certs[k];
-
-            if (dbt_certinfo_get(ct->x509, &ci, &err) != 0) {
-                cli_error("certificate %d of %s: %s; the catalog is unchanged", ct->block, urls[i],
-                          err.msg);
-                goto end_curl;
-            }
-            /* A trust bundle that carries a server certificate is not what was asked for. */
-            if (!ci.is_ca) {
-                cli_error("certificate %d of %s is not a CA (%s): refusing the download; the "
-                          "catalog is unchanged",
-                          ct->block, urls[i], ci.subject);
-                goto end_curl;
-            }
-            if (cli_days_left(ci.not_after) < 0)
-                cli_warn("certificate %d of %s has expired (%s): imported as published", ct->block,
-                         urls[i], ci.subject);
-            X509_up_ref(ct->x509);
-            if (dbt_bundle_push(all, ct->x509, ct->block, ct->line, NULL, &err) != 0) {
-                X509_free(ct->x509);
-                cli_error("%s", err.msg);
-                goto end_curl;
-            }
-        }
-        dbt_bundle_free(one);
-        one = NULL;
     }
-    all->format = DBT_FMT_PEM;
-    EVP_DigestFinal_ex(md, digest, &dlen);
-    dbt_hex(digest, dlen, meta.sha256);
-    snprintf(meta.format, sizeof(meta.format), "%s", fmt);
-    /* A --url may hold anything curl accepts: recorded escaped, by the catalog's rule. */
-    for (i = 0; i < nurls; i++)
-        dbt_catalog_meta_add_origin(&meta, urls[i]);
 
-    if (cli_open_catalog(DBT_CAT_CREATE, &cat) != 0)
-        goto end_curl;
-    if (dbt_catalog_load(cat, bundle, &old, &err) != 0)
-        old = NULL; /* a new bundle */
-    if (dbt_catalog_begin(cat, &txn, &err) != 0 ||
-        dbt_catalog_put(txn, bundle, all, &meta, &change, &err) != 0 ||
-        (crc = dbt_catalog_commit(txn, &err)) < 0) {
-        cli_error("%s; the catalog is unchanged", err.msg);
-        goto end_curl;
-    }
-    if (crc == DBT_CATALOG_COMMITTED_BEHIND)
-        goto end_curl; /* the wiring said why */
-    if (!quiet) {
-        size_t count = all->n - change.duplicates;
-
-        printf("bundle '%s': %zu certificate%s (%zu added, %zu removed", cli_esc(bundle), count,
-               count == 1 ? "" : "s", change.nadded, change.nremoved);
-        if (change.duplicates > 0)
-            printf(", %zu duplicate%s merged", change.duplicates,
-                   change.duplicates == 1 ? "" : "s");
-        printf(")%s\n", change.existed
-                            ? (change.nadded + change.nremoved == 0 ? " [unchanged]" : "")
-                            : " [new bundle]");
-        for (i = 0; i < change.nadded; i++) {
-            subject_of(all, change.added[i], subj, sizeof(subj));
-            printf("  + %s %s\n", change.added[i], subj);
-        }
-        for (i = 0; i < change.nremoved; i++) {
-            subject_of(old, change.removed[i], subj, sizeof(subj));
-            printf("  - %s %s\n", change.removed[i], subj);
-        }
-    }
-    rc = CLI_OK;
+    rc = cli_import_commit(imp, quiet ? -1 : (int)CLI_REPORT_FETCH);
 end_curl:
     curl_global_cleanup();
 end:
-    EVP_MD_CTX_free(md);
-    dbt_catalog_change_clear(&change);
-    dbt_catalog_txn_free(txn);
-    dbt_catalog_close(cat);
-    dbt_bundle_free(old);
-    dbt_bundle_free(one);
-    dbt_bundle_free(all);
+    dbt_import_free(imp);
     free(buf.data);
     free(owned_url);
     return rc;

@@ -19,6 +19,7 @@
 #include "certinfo.h"
 #include "commands.h"
 #include "encode.h"
+#include "import.h"
 #include "keytool_fmt.h"
 
 struct kt_opts {
@@ -321,29 +322,24 @@ end:
 
 static int kt_importcert(const struct kt_opts *o)
 {
-    char *args[8];
     char *paths[1];
     dbt_bundle *in;
-    int n = 0, rc;
+    int rc;
 
     if (o->alias == NULL) {
         cli_error("-importcert needs -alias (the bundle name, or the keystore alias)");
         return CLI_USAGE;
     }
-    if (o->keystore == NULL) {
-        args[n++] = "import";
-        args[n++] = "--bundle";
-        args[n++] = (char *)o->alias;
-        if (o->storepass != NULL) {
-            args[n++] = "--password";
-            args[n++] = (char *)o->storepass;
-        }
-        args[n++] = (char *)(o->file ? o->file : "-");
-        args[n] = NULL;
-        optind = 0;
-        return cli_cmd_import(n, args);
-    }
     paths[0] = (char *)(o->file ? o->file : "-");
+    if (o->keystore == NULL) { /* into the catalog: import's pipeline and words */
+        dbt_import_opts io = {0};
+
+        io.bundle = o->alias;
+        io.password = o->storepass;
+        io.leaf = DBT_IMPORT_LEAF_SKIP;
+        io.keep_alias = 1;
+        return cli_import_files(&io, 1, paths, 0);
+    }
     if (cli_read_file(paths[0], NULL, NULL, &in, NULL) != 0)
         return CLI_FAIL;
     if (in->n == 0) {
@@ -657,7 +653,6 @@ static int kt_delete(const struct kt_opts *o)
     dbt_bundle *st = NULL, *keep = NULL;
     dbt_outfmt fmt;
     dbt_err err;
-    char *args[4];
     size_t i, removed = 0;
     int rc = CLI_FAIL;
 
@@ -665,14 +660,8 @@ static int kt_delete(const struct kt_opts *o)
         cli_error("-delete needs -alias");
         return CLI_USAGE;
     }
-    if (o->keystore == NULL) {
-        args[0] = "remove";
-        args[1] = "--bundle";
-        args[2] = (char *)o->alias;
-        args[3] = NULL;
-        optind = 0;
-        return cli_cmd_remove(3, args);
-    }
+    if (o->keystore == NULL)
+        return cli_remove(o->alias, NULL);
     if (store_load(o, 0, 1, &st, &fmt) != 0 || (keep = dbt_bundle_new(o->keystore)) == NULL)
         goto end;
     for (i = 0; i < st->n; i++) {

@@ -4,6 +4,8 @@ dbtrust_SOURCES = \
 	cli/main.c cli/util.c cli/commands.h \
 	cli/print.c cli/keytool_fmt.c cli/keytool_fmt.h \
 	cli/convert.c cli/catalog_cmds.c cli/keytool.c cli/system.c
+# The change report and the words of import events (lib/import.h), shared by the catalog commands.
+dbtrust_SOURCES += cli/report.c
 dbtrust_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(JANSSON_CFLAGS)
 dbtrust_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS) $(JANSSON_LIBS)
 # probe, fetch, sources: libssl for the TLS handshake, libcurl for downloads; certs/sources.c is

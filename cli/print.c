@@ -211,6 +211,7 @@ static void print_usage(FILE *out)
 
 /* What a certificate's validity means today. */
 typedef struct cert_status {
+    dbt_cert_status status;
     const char *word; /* "ok", "expiring", "expired", "not-yet-valid" */
     long days_left;   /* whole days until notAfter, negative once expired */
 } cert_status;
@@ -218,17 +219,9 @@ typedef struct cert_status {
 static cert_status status_of(const dbt_certinfo *ci, long days)
 {
     cert_status s;
-    long long now = (long long)time(NULL);
 
-    s.days_left = cli_days_left((long long)ci->not_after);
-    if ((long long)ci->not_after < now)
-        s.word = "expired";
-    else if ((long long)ci->not_before > now)
-        s.word = "not-yet-valid";
-    else if (s.days_left < days)
-        s.word = "expiring";
-    else
-        s.word = "ok";
+    s.status = dbt_certinfo_status(ci, (int64_t)time(NULL), days, 1, &s.days_left);
+    s.word = cli_status_word(s.status, s.days_left, CLI_STATUS_PRINT, NULL, 0);
     return s;
 }
 
@@ -274,11 +267,11 @@ static void print_text(const char *file, const dbt_cert *c, size_t index, size_t
         dbt_trust_describe(c->x509, how, sizeof(how));
         printf("  trust:     %s\n", how);
     }
-    if (strcmp(s.word, "expired") == 0)
+    if (s.status == DBT_CERT_EXPIRED)
         printf("  status:    expired %ld days ago\n", -s.days_left);
-    else if (strcmp(s.word, "expiring") == 0)
+    else if (s.status == DBT_CERT_EXPIRING)
         printf("  status:    expires in %ld days\n", s.days_left);
-    else if (strcmp(s.word, "not-yet-valid") == 0)
+    else if (s.status == DBT_CERT_NOT_YET_VALID)
         printf("  status:    not yet valid (from %s)\n", nb);
     else
         printf("  status:    ok (%ld days left)\n", s.days_left);

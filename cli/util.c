@@ -338,16 +338,10 @@ const char *cli_err_text(const dbt_err *err, const char *pass_opt)
     return cli_err_phrased(err, phrase);
 }
 
-void cli_pass_hint_err(dbt_err *err, const char *pass_opt)
+void cli_pass_hint(dbt_err *err, const char *pass_opt)
 {
     snprintf(err->msg, sizeof(err->msg), "%s", cli_err_text(err, pass_opt));
     err->hint = DBT_HINT_NONE;
-}
-
-void cli_pass_hint_msg(char *msg, size_t size, const char *pass_opt)
-{
-    (void)size; /* the msg of a dbt_err, whose size the type says */
-    cli_pass_hint_err((dbt_err *)(void *)msg, pass_opt);
 }
 
 int cli_read_file(const char *path, const char *password, const char *pass_opt, dbt_bundle **out,
@@ -384,9 +378,7 @@ end:
 
 long cli_days_left(long long t)
 {
-    long long d = t - (long long)time(NULL);
-
-    return (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+    return dbt_days_left((int64_t)t, (int64_t)time(NULL));
 }
 
 int cli_check_source(const dbt_bundle *b, int jks_out, const char *pass_hint, const char *outcome)

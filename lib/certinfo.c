@@ -319,3 +319,24 @@ int dbt_certinfo_get(X509 *x, dbt_certinfo *ci, dbt_err *err)
     ERR_clear_error();
     return 0;
 }
+
+long dbt_days_left(int64_t t, int64_t now)
+{
+    long long d = (long long)t - (long long)now;
+
+    return (long)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+}
+
+dbt_cert_status dbt_certinfo_status(const dbt_certinfo *ci, int64_t now, long warn_days,
+                                    int check_not_before, long *days_left)
+{
+    long days = dbt_days_left(ci->not_after, now);
+
+    if (days_left != NULL)
+        *days_left = days;
+    if (ci->not_after < now)
+        return DBT_CERT_EXPIRED;
+    if (check_not_before && ci->not_before > now)
+        return DBT_CERT_NOT_YET_VALID;
+    return days < warn_days ? DBT_CERT_EXPIRING : DBT_CERT_OK;
+}

@@ -35,6 +35,21 @@ typedef struct dbt_certinfo {
 
 int dbt_certinfo_get(X509 *x, dbt_certinfo *ci, dbt_err *err);
 
+/* What a certificate's validity means at a time; the CLI words it per command. */
+typedef enum dbt_cert_status {
+    DBT_CERT_OK,
+    DBT_CERT_EXPIRING,     /* fewer than warn_days whole days left */
+    DBT_CERT_EXPIRED,      /* notAfter is past */
+    DBT_CERT_NOT_YET_VALID /* notBefore is ahead (only when asked to look at it) */
+} dbt_cert_status;
+
+/* Whole days from now until t, rounded down (negative once t is past: -1 within the first day). */
+long dbt_days_left(int64_t t, int64_t now);
+/* The status of ci at now; notBefore counts only with check_not_before (a catalog listing
+ * looks at expiry alone). days_left, when not NULL, gets dbt_days_left of notAfter. */
+dbt_cert_status dbt_certinfo_status(const dbt_certinfo *ci, int64_t now, long warn_days,
+                                    int check_not_before, long *days_left);
+
 /* A name as dbt_certinfo shows subject and issuer: RFC 2253, readable UTF-8, escaped by
  * lib/escape.h, cut at a character to fit outsz. A name with a value OpenSSL cannot print (a
  * UTF8String that is not UTF-8) is shown entry by entry, the bad value as escaped bytes. */

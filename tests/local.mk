@@ -112,6 +112,14 @@ tests_catalog_kill_SOURCES = tests/catalog_kill.c $(CATVIEW_SOURCES) $(TESTPKI_S
 tests_catalog_kill_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_catalog_kill_LDADD = $(TESTS_LIB_LDADD)
 endif
+# Import pipeline and removal (lib/import.c): policies, format, origins, change reports.
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_import
+UNIT_TESTS += tests/test_import
+tests_test_import_SOURCES = tests/test_import.c $(TESTPKI_SOURCES)
+tests_test_import_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_import_LDADD = $(TESTS_LIB_LDADD)
+endif
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_provider_keepopen
 tests_test_provider_keepopen_SOURCES = tests/test_provider_keepopen.c
