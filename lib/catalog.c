@@ -445,41 +445,37 @@ int dbt_catalog_meta_add_origin(dbt_catalog_meta *m, const char *text)
                : -1;
 }
 
+_Static_assert(DBT_LAYOUT_META_COUNT == DBT_LAYOUT_META_NKEYS - 1,
+               "meta_parse sizes its table of text keys by the count key coming last");
+
 static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m, dbt_err *err)
 {
     const char *p = text;
     int have_count = 0;
+    /* Where each text key's value goes (count is a number, parsed apart). */
+    const struct {
+        char *dst;
+        size_t size;
+    } text_fields[DBT_LAYOUT_META_COUNT] = {
+        [DBT_LAYOUT_META_ORIGIN] = {m->origin, sizeof(m->origin)},
+        [DBT_LAYOUT_META_SHA256] = {m->sha256, sizeof(m->sha256)},
+        [DBT_LAYOUT_META_FORMAT] = {m->format, sizeof(m->format)},
+        [DBT_LAYOUT_META_IMPORTED] = {m->imported, sizeof(m->imported)},
+    };
 
     memset(m, 0, sizeof(*m));
     while (*p != '\0') {
         const char *eol = strchr(p, '\n'), *eq;
         size_t len = eol ? (size_t)(eol - p) : strlen(p);
         size_t klen, vlen;
-        char *dst = NULL;
-        size_t dsz = 0;
+        int key;
 
         eq = memchr(p, '=', len);
         if (eq != NULL) {
             klen = (size_t)(eq - p);
             vlen = len - klen - 1;
-            switch (dbt_layout_meta_key(p, klen)) {
-            case DBT_LAYOUT_META_ORIGIN:
-                dst = m->origin;
-                dsz = sizeof(m->origin);
-                break;
-            case DBT_LAYOUT_META_SHA256:
-                dst = m->sha256;
-                dsz = sizeof(m->sha256);
-                break;
-            case DBT_LAYOUT_META_FORMAT:
-                dst = m->format;
-                dsz = sizeof(m->format);
-                break;
-            case DBT_LAYOUT_META_IMPORTED:
-                dst = m->imported;
-                dsz = sizeof(m->imported);
-                break;
-            case DBT_LAYOUT_META_COUNT: {
+            key = dbt_layout_meta_key(p, klen); /* -1: a key this version ignores */
+            if (key == DBT_LAYOUT_META_COUNT) {
                 char num[24], *end;
                 if (vlen == 0 || vlen >= sizeof(num))
                     goto bad;
@@ -491,16 +487,11 @@ static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m
                     goto bad;
                 m->count = (size_t)v;
                 have_count = 1;
-                break;
-            }
-            default: /* a key this version does not know: readers ignore it */
-                break;
-            }
-            if (dst != NULL) {
-                if (vlen >= dsz)
+            } else if (key >= 0) {
+                if (vlen >= text_fields[key].size)
                     goto bad;
-                memcpy(dst, eq + 1, vlen);
-                dst[vlen] = '\0';
+                memcpy(text_fields[key].dst, eq + 1, vlen);
+                text_fields[key].dst[vlen] = '\0';
             }
         } else if (len != 0) {
             goto bad;

@@ -33,18 +33,6 @@
 
 static char tmp[256];
 
-static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void run(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    assert_int_equal(system(cmd), 0);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -58,9 +46,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    char cmd[300];
+
     (void)state;
-    run("rm -rf '%s'", tmp);
-    return 0;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 /* One index line and the verdict of the common rule (1 accepted, 0 refused). */
@@ -377,15 +367,19 @@ static void test_names(void **state)
  * 0xE9 (e acute in Latin-1), which the provider never serves. The name rule must not move. */
 static void test_names_latin1(void **state)
 {
-    char dir[300];
+    char dir[300], cmd[800];
 
     (void)state;
     snprintf(dir, sizeof(dir), "%s/locale", tmp);
     if (system("command -v localedef >/dev/null 2>&1") != 0)
         skip(); /* cannot build a Latin-1 locale here: no localedef */
-    run("mkdir -p '%s' && localedef -i fr_FR -f ISO-8859-1 '%s/fr_FR.ISO-8859-1' >/dev/null 2>&1 "
-        "|| true",
-        dir, dir);
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -p '%s' && localedef -i fr_FR -f ISO-8859-1 '%s/fr_FR.ISO-8859-1' "
+             ">/dev/null 2>&1",
+             dir, dir);
+    if (system(cmd) != 0) {
+        /* shows as setlocale failing below */
+    }
     setenv("LOCPATH", dir, 1);
     if (setlocale(LC_CTYPE, "fr_FR.ISO-8859-1") == NULL) {
         unsetenv("LOCPATH");
