@@ -132,7 +132,8 @@ else
     mkdir -p "$g/src/provider" "$g/src/lib" "$g/src/bench" "$g/mod"
     cp "$global" "$w/global.pem" # realdata is outside the root's view; $w is bound into it
     cp "$src"/provider/*.c "$src"/provider/*.h "$g/src/provider/"
-    cp "$src/lib/error.c" "$src/lib/error.h" "$src/lib/catsafe.c" "$src/lib/catsafe.h" "$g/src/lib/"
+    cp "$src/lib/error.c" "$src/lib/error.h" "$src/lib/catsafe.c" "$src/lib/catsafe.h" \
+        "$src/lib/catlayout.c" "$src/lib/catlayout.h" "$g/src/lib/"
     cp "$src/bench/provider-bench.c" "$g/src/bench/"
     printf '#define PACKAGE_VERSION "bench"\n#define PACKAGE_STRING "dbtrust bench"\n' >"$g/src/config.h"
     cf="-O2 -fPIC -fvisibility=hidden -shared -nostartfiles -I/dbt/src -I/dbt/src/lib -I/dbt/src/provider"
@@ -141,7 +142,7 @@ else
             /dbt/src/provider/front.c &&
         gcc $cf -o /dbt/mod/dbtrust-store.so /dbt/src/provider/provider.c /dbt/src/provider/store.c \
             /dbt/src/provider/reader.c /dbt/src/provider/certparts.c /dbt/src/lib/error.c \
-            /dbt/src/lib/catsafe.c \
+            /dbt/src/lib/catsafe.c /dbt/src/lib/catlayout.c \
             \$(pkg-config --cflags --libs libcrypto) &&
         gcc -O2 -I/dbt/src -o /dbt/provider-bench /dbt/src/bench/provider-bench.c \
             \$(pkg-config --cflags --libs libssl libcrypto)"; then

@@ -48,14 +48,6 @@ char *dbt_cat_asprintf(const char *fmt, ...)
     return s;
 }
 
-static int is_hex_lower(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return s[n] == '\0' || s[n] == '.';
-}
-
 static int cert_sha256(X509 *x, char out[65], dbt_err *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -87,15 +79,9 @@ void dbt_catalog_change_clear(dbt_catalog_change *c)
 
 int dbt_catalog_check_name(const char *name, dbt_err *err)
 {
-    size_t len = strlen(name);
-
-    if (len == 0 || len > DBT_CATALOG_NAME_MAX || name[0] == '.' || name[0] == '-')
-        goto bad;
-    for (size_t i = 0; i < len; i++)
-        if (!isalnum((unsigned char)name[i]) && name[i] != '.' && name[i] != '_' && name[i] != '-')
-            goto bad;
-    return 0;
-bad:
+    /* The provider's rule, byte for byte: a name the commands accept is one it serves. */
+    if (dbt_layout_name_ok(name, strlen(name)))
+        return 0;
     dbt_err_set(err,
                 "invalid bundle name \"%s\": use 1 to %d letters, digits, '.', '_' or '-', "
                 "not starting with '.' or '-' (for example aws-rds-global)",
@@ -460,39 +446,37 @@ int dbt_catalog_meta_add_origin(dbt_catalog_meta *m, const char *text)
                : -1;
 }
 
+_Static_assert(DBT_LAYOUT_META_COUNT == DBT_LAYOUT_META_NKEYS - 1,
+               "meta_parse sizes its table of text keys by the count key coming last");
+
 static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m, dbt_err *err)
 {
     const char *p = text;
     int have_count = 0;
+    /* Where each text key's value goes (count is a number, parsed apart). */
+    const struct {
+        char *dst;
+        size_t size;
+    } text_fields[DBT_LAYOUT_META_COUNT] = {
+        [DBT_LAYOUT_META_ORIGIN] = {m->origin, sizeof(m->origin)},
+        [DBT_LAYOUT_META_SHA256] = {m->sha256, sizeof(m->sha256)},
+        [DBT_LAYOUT_META_FORMAT] = {m->format, sizeof(m->format)},
+        [DBT_LAYOUT_META_IMPORTED] = {m->imported, sizeof(m->imported)},
+    };
 
     memset(m, 0, sizeof(*m));
     while (*p != '\0') {
         const char *eol = strchr(p, '\n'), *eq;
         size_t len = eol ? (size_t)(eol - p) : strlen(p);
         size_t klen, vlen;
-        char *dst = NULL;
-        size_t dsz = 0;
+        int key;
 
         eq = memchr(p, '=', len);
         if (eq != NULL) {
             klen = (size_t)(eq - p);
             vlen = len - klen - 1;
-#define KEY(k, field)                                                                              \
-    if (klen == strlen(k) && memcmp(p, k, klen) == 0) {                                            \
-        dst = m->field;                                                                            \
-        dsz = sizeof(m->field);                                                                    \
-    }
-            KEY("origin", origin)
-            KEY("sha256", sha256)
-            KEY("format", format)
-            KEY("imported", imported)
-#undef KEY
-            if (dst != NULL) {
-                if (vlen >= dsz)
-                    goto bad;
-                memcpy(dst, eq + 1, vlen);
-                dst[vlen] = '\0';
-            } else if (klen == 5 && memcmp(p, "count", 5) == 0) {
+            key = dbt_layout_meta_key(p, klen); /* -1: a key this version ignores */
+            if (key == DBT_LAYOUT_META_COUNT) {
                 char num[24], *end;
                 if (vlen == 0 || vlen >= sizeof(num))
                     goto bad;
@@ -504,6 +488,11 @@ static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m
                     goto bad;
                 m->count = (size_t)v;
                 have_count = 1;
+            } else if (key >= 0) {
+                if (vlen >= text_fields[key].size)
+                    goto bad;
+                memcpy(text_fields[key].dst, eq + 1, vlen);
+                text_fields[key].dst[vlen] = '\0';
             }
         } else if (len != 0) {
             goto bad;
@@ -537,7 +526,7 @@ int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta
     size_t len;
     int ret = -1;
 
-    snprintf(rel, sizeof(rel), "bundles/%s.meta", name);
+    snprintf(rel, sizeof(rel), DBT_LAYOUT_BUNDLES "/%s.meta", name);
     display = dbt_cat_asprintf("%s/%s", cat->path, rel);
     if (display == NULL) {
         dbt_err_set(err, "out of memory");
@@ -561,7 +550,7 @@ static int bundle_exists(dbt_catalog *cat, const char *name)
     char rel[DBT_CATALOG_NAME_MAX + 32];
     struct stat st;
 
-    snprintf(rel, sizeof(rel), "bundles/%s.pem", name);
+    snprintf(rel, sizeof(rel), DBT_LAYOUT_BUNDLES "/%s.pem", name);
     return fstatat(cat->genfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
@@ -576,7 +565,7 @@ int dbt_cat_list_names(dbt_catalog *cat, char ***names, size_t *n, dbt_err *err)
 
     *names = NULL;
     *n = 0;
-    fd = openat(cat->genfd, "bundles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    fd = openat(cat->genfd, DBT_LAYOUT_BUNDLES, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || (d = fdopendir(fd)) == NULL) {
         dbt_err_sys(err, "cannot read %s/bundles", cat->path);
         if (fd >= 0)
@@ -723,7 +712,7 @@ int dbt_catalog_load(dbt_catalog *cat, const char *name, dbt_bundle **out, dbt_e
         return dbt_cat_no_such_bundle(cat, name, err);
     if (dbt_cat_read_meta(cat, name, &meta, err) != 0)
         return -1;
-    snprintf(rel, sizeof(rel), "bundles/%s.pem", name);
+    snprintf(rel, sizeof(rel), DBT_LAYOUT_BUNDLES "/%s.pem", name);
     display = dbt_cat_asprintf("%s/bundles/%s.pem", cat->path, name);
     if (display == NULL || (b = dbt_bundle_new(display)) == NULL) {
         dbt_err_set(err, "out of memory");
@@ -760,85 +749,98 @@ void dbt_catalog_certs_free(dbt_catalog_cert *certs, size_t n)
     free(certs);
 }
 
-/* One index line: "<sha256> <sha1> <hash> <hash> <serial> <b1>[,<b2>...]". */
-static int index_line(char *line, dbt_catalog_cert *c)
+_Static_assert(DBT_LAYOUT_SERIAL_MAX < sizeof(((dbt_catalog_cert *)0)->serial),
+               "an index serial the parser accepts fits dbt_catalog_cert");
+
+/* A parsed index line (dbt_layout_index_next) as the caller's copy. */
+static int index_cert(const dbt_layout_index_line *e, dbt_catalog_cert *c)
 {
-    char *f[6], *save = NULL, *tok;
-    int nf = 0;
-    size_t nb = 1;
+    const char *p = e->bundles, *name;
+    size_t nb = 1, len;
 
     memset(c, 0, sizeof(*c));
-    for (tok = strtok_r(line, " ", &save); tok != NULL && nf < 6; tok = strtok_r(NULL, " ", &save))
-        f[nf++] = tok;
-    if (nf != 6 || tok != NULL)
+    memcpy(c->sha256, e->sha256, sizeof(c->sha256));
+    memcpy(c->sha1, e->sha1, sizeof(c->sha1));
+    c->subject_hash = e->subject_hash;
+    c->issuer_hash = e->issuer_hash;
+    /* The parser bounds the serial by DBT_LAYOUT_SERIAL_MAX, which fits. */
+    memcpy(c->serial, e->serial, strlen(e->serial) + 1);
+    for (const char *q = p; *q; q++)
+        nb += *q == ',';
+    if ((c->bundles = calloc(nb, sizeof(*c->bundles))) == NULL)
         return -1;
-    if (strlen(f[0]) != 64 || !is_hex_lower(f[0], 64) || strlen(f[1]) != 40 ||
-        !is_hex_lower(f[1], 40) || strlen(f[2]) != 8 || !is_hex_lower(f[2], 8) ||
-        strlen(f[3]) != 8 || !is_hex_lower(f[3], 8) || strlen(f[4]) >= sizeof(c->serial))
-        return -1;
-    memcpy(c->sha256, f[0], 65);
-    memcpy(c->sha1, f[1], 41);
-    c->subject_hash = strtoul(f[2], NULL, 16);
-    c->issuer_hash = strtoul(f[3], NULL, 16);
-    memcpy(c->serial, f[4], strlen(f[4]) + 1);
-    for (const char *p = f[5]; *p; p++)
-        nb += *p == ',';
-    c->bundles = calloc(nb, sizeof(*c->bundles));
-    if (c->bundles == NULL)
-        return -2;
-    for (tok = strtok_r(f[5], ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-        if (c->nbundles >= nb || dbt_catalog_check_name(tok, NULL) != 0)
-            return -1;
-        memcpy(c->bundles[c->nbundles++], tok, strlen(tok) + 1);
+    while (dbt_layout_index_next_bundle(&p, &name, &len)) {
+        memcpy(c->bundles[c->nbundles], name, len);
+        c->bundles[c->nbundles++][len] = '\0';
     }
-    return c->nbundles > 0 ? 0 : -1;
+    return 0;
 }
 
 int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_err *err)
 {
-    char *display = NULL, *p, *eol;
+    char *display = NULL, *pos;
     unsigned char *data = NULL;
     size_t len, cnt = 0, cap = 0, lineno = 1;
     dbt_catalog_cert *v = NULL;
-    int ret = -1;
+    dbt_layout_index_line line, prev;
+    long body;
+    int ret = -1, rc;
 
     *out = NULL;
     *n = 0;
     if (dbt_cat_snapshot_ready(cat, err) != 0)
         return -1;
-    display = dbt_cat_asprintf("%s/index", cat->certs_dir);
+    display = dbt_cat_asprintf("%s/" DBT_LAYOUT_INDEX, cat->certs_dir);
     if (display == NULL) {
         dbt_err_set(err, "out of memory");
         return -1;
     }
-    if (dbt_fs_read_at(cat->genfd, "certs/index", 1, DBT_MAX_INPUT, &data, &len, display, err))
+    if (dbt_fs_read_at(cat->genfd, DBT_LAYOUT_CERTS "/" DBT_LAYOUT_INDEX, 1, DBT_MAX_INPUT, &data,
+                       &len, display, err))
         goto end;
-    p = (char *)data;
     /* A NUL would end the parse early and silently hide every line after it. */
-    if (strlen(p) != len) {
+    if ((body = dbt_layout_index_header((const char *)data, len)) == DBT_LAYOUT_NUL) {
         dbt_err_set(err,
                     "%s contains a NUL byte at offset %zu: the catalog is damaged; run "
                     "dbtrust import again to rebuild it",
-                    display, strlen(p));
+                    display, strlen((const char *)data));
         goto end;
     }
-    eol = strchr(p, '\n');
-    if (eol == NULL || (size_t)(eol - p) != strlen(INDEX_HEADER) ||
-        memcmp(p, INDEX_HEADER, strlen(INDEX_HEADER)) != 0) {
+    if (body < 0) {
         dbt_err_set(err,
                     "%s does not start with \"" INDEX_HEADER "\": the catalog is damaged or from "
                     "a newer dbtrust; run dbtrust import again to rebuild it",
                     display);
         goto end;
     }
-    for (p = eol + 1; *p != '\0'; p = eol + 1) {
+    for (pos = (char *)data + body;; prev = line) {
         lineno++;
-        eol = strchr(p, '\n');
-        if (eol == NULL) {
+        rc = dbt_layout_index_next(&pos, &line, cnt > 0 ? &prev : NULL);
+        if (rc == 0)
+            break;
+        if (rc == DBT_LAYOUT_NOT_TERMINATED) {
             dbt_err_set(err, "%s: line %zu has no end: the catalog is damaged", display, lineno);
             goto end;
         }
-        *eol = '\0';
+        if (rc == DBT_LAYOUT_BAD_LINE) {
+            dbt_err_set(err,
+                        "%s: line %zu is damaged: run dbtrust import again to rebuild the "
+                        "catalog",
+                        display, lineno);
+            goto end;
+        }
+        /* Sorted and unique, as the layout promises and the provider requires: a repeated line
+         * could list a certificate under a second set of bundles. */
+        if (rc < 0) {
+            dbt_err_set(err,
+                        "%s: line %zu (SHA-256 %s) is %s: the catalog is damaged; run dbtrust "
+                        "import again to rebuild it",
+                        display, lineno, line.sha256,
+                        rc == DBT_LAYOUT_REPEATED
+                            ? "repeated (the line before holds the same certificate)"
+                            : "out of order (the index is sorted by SHA-256)");
+            goto end;
+        }
         if (cnt == cap) {
             size_t nc = cap ? cap * 2 : 64;
             dbt_catalog_cert *nv = realloc(v, nc * sizeof(*nv));
@@ -849,28 +851,10 @@ int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_e
             v = nv;
             cap = nc;
         }
-        int rc = index_line(p, &v[cnt]);
+        rc = index_cert(&line, &v[cnt]);
         cnt++;
         if (rc != 0) {
-            if (rc == -2)
-                dbt_err_set(err, "out of memory");
-            else
-                dbt_err_set(err,
-                            "%s: line %zu is damaged: run dbtrust import again to rebuild the "
-                            "catalog",
-                            display, lineno);
-            goto end;
-        }
-        /* Sorted and unique, as the layout promises and the provider requires: a repeated line
-         * could list a certificate under a second set of bundles. */
-        if (cnt > 1 && strcmp(v[cnt - 2].sha256, v[cnt - 1].sha256) >= 0) {
-            dbt_err_set(err,
-                        "%s: line %zu (SHA-256 %s) is %s: the catalog is damaged; run dbtrust "
-                        "import again to rebuild it",
-                        display, lineno, v[cnt - 1].sha256,
-                        strcmp(v[cnt - 2].sha256, v[cnt - 1].sha256) == 0
-                            ? "repeated (the line before holds the same certificate)"
-                            : "out of order (the index is sorted by SHA-256)");
+            dbt_err_set(err, "out of memory");
             goto end;
         }
     }
@@ -937,7 +921,7 @@ static int cert_file_read(dbt_catalog *cat, const char *sha256, char sha[65], ch
     *data = NULL;
     if (dbt_catalog_parse_sha256(sha256, sha, err) != 0 || dbt_cat_snapshot_ready(cat, err) != 0)
         return -1;
-    snprintf(rel, sizeof(rel), "certs/%s.pem", sha);
+    snprintf(rel, sizeof(rel), DBT_LAYOUT_CERTS "/%s.pem", sha);
     if ((*display = dbt_cat_asprintf("%s/%s.pem", cat->certs_dir, sha)) == NULL) {
         dbt_err_set(err, "out of memory");
         return -1;

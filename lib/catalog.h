@@ -27,11 +27,13 @@
  *
  *   index: first line "dbtrust-index 1", then one line per distinct certificate:
  *     <sha256> <sha1> <subject-hash> <issuer-hash> <serial-hex> <bundle>[,<bundle>...]
- *   sorted by sha256; hashes as in the link names; bundles sorted by name; serial-hex is
- *   uppercase, as OpenSSL's BN_bn2hex prints it ("0" for 0, "-1A" for a negative serial).
+ *   sorted by sha256, each once; fields separated by one space; sha1 and the hashes lowercase
+ *   as in the link names; bundles sorted by name; serial-hex is uppercase, as OpenSSL's
+ *   BN_bn2hex prints it ("0" for 0, "-1A" for a negative serial; readers take either case).
+ *   lib/catlayout.h holds the names, the constants and the one parser of this file.
  *   An empty catalog is a generation with empty bundles/ and certs/ and a header-only index.
  *
- * Bundle names: 1-64 characters of [A-Za-z0-9._-], not starting with '.' or '-'.
+ * Bundle names: 1-64 characters of ASCII [A-Za-z0-9._-], not starting with '.' or '-'.
  * A bundle holds each certificate once (a duplicate in the input is stored once and reported).
  *
  * A commit builds .gen-<N+1> in full beside the current one (N+1 above every existing .gen-*
@@ -70,10 +72,11 @@
 #include <openssl/x509.h>
 
 #include "bundle.h"
+#include "catlayout.h"
 #include "error.h"
 
-#define DBT_CATALOG_FORMAT 1
-#define DBT_CATALOG_NAME_MAX 64
+#define DBT_CATALOG_FORMAT DBT_LAYOUT_FORMAT
+#define DBT_CATALOG_NAME_MAX DBT_LAYOUT_NAME_MAX
 
 typedef struct dbt_catalog dbt_catalog;
 typedef struct dbt_catalog_txn dbt_catalog_txn;

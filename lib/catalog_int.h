@@ -4,14 +4,15 @@
 #define DBT_CATALOG_INT_H
 
 #include "catalog.h"
+#include "catlayout.h"
 
-#define DBT_CAT_GEN_PREFIX ".gen-"
-#define DBT_CAT_CURRENT "current"
-#define DBT_CAT_CURRENT_TMP ".current.tmp"
-#define DBT_CAT_LOCK ".lock"
-#define DBT_CAT_INDEX_HEADER "dbtrust-index 1"
-/* A .meta file is at most this long (its lines: origin up to 1023 bytes, four short ones). */
-#define DBT_CAT_META_MAX (64u * 1024u)
+/* Shorter names for the layout's (lib/catlayout.h), as the catalog code spells them. */
+#define DBT_CAT_GEN_PREFIX DBT_LAYOUT_GEN_PREFIX
+#define DBT_CAT_CURRENT DBT_LAYOUT_CURRENT
+#define DBT_CAT_CURRENT_TMP DBT_LAYOUT_CURRENT_TMP
+#define DBT_CAT_LOCK DBT_LAYOUT_LOCK
+#define DBT_CAT_INDEX_HEADER DBT_LAYOUT_INDEX_HEADER
+#define DBT_CAT_META_MAX DBT_LAYOUT_META_MAX
 
 struct dbt_catalog {
     char *path; /* absolute, symlink-free */

@@ -758,8 +758,9 @@ static int write_bio_at(int dirfd, const char *name, BIO *mem, const char *displ
 /* bundles -> current/bundles and certs -> current/certs: created once, never rewritten. */
 static int ensure_fixed_links(dbt_catalog *cat, dbt_err *err)
 {
-    static const char *const links[][2] = {{"bundles", DBT_CAT_CURRENT "/bundles"},
-                                           {"certs", DBT_CAT_CURRENT "/certs"}};
+    static const char *const links[][2] = {
+        {DBT_LAYOUT_BUNDLES, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_BUNDLES},
+        {DBT_LAYOUT_CERTS, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_CERTS}};
 
     for (size_t i = 0; i < 2; i++) {
         char buf[64];
@@ -818,9 +819,8 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
         free(disp);
         disp = dbt_cat_asprintf("%s/bundles/%s", gdisp, file);
         (void)BIO_reset(mem);
-        if (disp == NULL ||
-            BIO_printf(mem, "origin=%s\nsha256=%s\nformat=%s\nimported=%s\ncount=%zu\n", m->origin,
-                       m->sha256, m->format, m->imported, b[i].n) <= 0)
+        if (disp == NULL || BIO_printf(mem, DBT_LAYOUT_META_FMT, m->origin, m->sha256, m->format,
+                                       m->imported, b[i].n) <= 0)
             goto oom;
         if (write_bio_at(bfd, file, mem, disp, err) != 0)
             goto end;
@@ -841,7 +841,8 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
         goto oom;
     for (size_t i = 0; i < nd; i++) {
         const struct tcert *c = dc[i].c;
-        if (BIO_printf(mem, "%s %s %08lx %08lx %s ", c->sha, c->sha1, c->sh, c->ih, c->serial) <= 0)
+        if (BIO_printf(mem, DBT_LAYOUT_INDEX_LINE_FMT, c->sha, c->sha1, c->sh, c->ih, c->serial) <=
+            0)
             goto oom;
         for (size_t r = dc[i].first; r <= dc[i].last; r++)
             if (BIO_printf(mem, "%s%s", r == dc[i].first ? "" : ",", b[refs[r].bi].name) <= 0)
@@ -850,9 +851,9 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
             goto oom;
     }
     free(disp);
-    if ((disp = dbt_cat_asprintf("%s/certs/index", gdisp)) == NULL)
+    if ((disp = dbt_cat_asprintf("%s/" DBT_LAYOUT_CERTS "/" DBT_LAYOUT_INDEX, gdisp)) == NULL)
         goto oom;
-    if (write_bio_at(cfd, "index", mem, disp, err) != 0)
+    if (write_bio_at(cfd, DBT_LAYOUT_INDEX, mem, disp, err) != 0)
         goto end;
 
     /* openssl rehash numbering: equal subject hashes get .0, .1, ... in sha256 order. */
@@ -922,18 +923,18 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, dbt_err 
             goto end;
     }
     made = 1;
-    if ((certs_dir = dbt_cat_asprintf("%s/certs", gdisp)) == NULL)
+    if ((certs_dir = dbt_cat_asprintf("%s/" DBT_LAYOUT_CERTS, gdisp)) == NULL)
         goto oom;
     genfd = openat(cat->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (genfd < 0) {
         dbt_err_sys(err, "cannot open %s", gdisp);
         goto end;
     }
-    if (dbt_fs_mkdir_at(genfd, "bundles", DBT_DIR_MODE, gdisp, err) != 0 ||
-        dbt_fs_mkdir_at(genfd, "certs", DBT_DIR_MODE, certs_dir, err) != 0)
+    if (dbt_fs_mkdir_at(genfd, DBT_LAYOUT_BUNDLES, DBT_DIR_MODE, gdisp, err) != 0 ||
+        dbt_fs_mkdir_at(genfd, DBT_LAYOUT_CERTS, DBT_DIR_MODE, certs_dir, err) != 0)
         goto end;
-    bfd = openat(genfd, "bundles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    cfd = openat(genfd, "certs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    bfd = openat(genfd, DBT_LAYOUT_BUNDLES, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cfd = openat(genfd, DBT_LAYOUT_CERTS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (bfd < 0 || cfd < 0) {
         dbt_err_sys(err, "cannot open the directories of %s", gdisp);
         goto end;

@@ -254,7 +254,7 @@ static int cmp_link(const void *a, const void *b)
 static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
                             size_t nidx, int have_index)
 {
-    int fd = openat(cat->genfd, "certs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(cat->genfd, DBT_LAYOUT_CERTS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *d = NULL;
     struct dirent *de;
     struct link *links = NULL;
@@ -276,7 +276,7 @@ static void check_certs_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
         const dbt_catalog_cert *c;
         char *end;
 
-        if (strcmp(e, ".") == 0 || strcmp(e, "..") == 0 || strcmp(e, "index") == 0)
+        if (strcmp(e, ".") == 0 || strcmp(e, "..") == 0 || strcmp(e, DBT_LAYOUT_INDEX) == 0)
             continue;
         if (len == 68 && strcmp(e + 64, ".pem") == 0) {
             char sha[65];
@@ -371,7 +371,7 @@ static void check_bundle_file(struct vctx *v, dbt_catalog *cat, const char *name
     char rel[DBT_CATALOG_NAME_MAX + 16];
     dbt_err e;
 
-    snprintf(rel, sizeof(rel), "bundles/%s.pem", name);
+    snprintf(rel, sizeof(rel), DBT_LAYOUT_BUNDLES "/%s.pem", name);
     if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_MAX_INPUT, &data, &len, rel, &e) == 0) {
         for (size_t at = 0; at + sizeof(begin) - 1 <= len; at++) {
             if ((at > 0 && data[at - 1] != '\n') ||
@@ -423,14 +423,6 @@ static void check_bundle_file(struct vctx *v, dbt_catalog *cat, const char *name
 #define META_LINE_MAX (sizeof("origin=") - 1 + sizeof(((dbt_catalog_meta *)0)->origin) - 1)
 /* More certificates than a catalog directory may hold entries is not a count dbtrust wrote. */
 #define META_COUNT_MAX DBT_SAFE_MAX_ENTRIES
-
-static int all_hex_lower(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return 1;
-}
 
 static int all_digits(const char *s, size_t n)
 {
@@ -487,21 +479,23 @@ static int valid_time(const char *s, size_t n)
 static const char *meta_value_problem(int k, const char *v, size_t n)
 {
     switch (k) {
-    case 0: /* origin: recorded escaped, so nothing in it needs escaping */
+    case DBT_LAYOUT_META_ORIGIN: /* recorded escaped, so nothing in it needs escaping */
         if (n >= sizeof(((dbt_catalog_meta *)0)->origin))
             return "is longer than 1023 bytes";
         return dbt_escape_needed(v, n) ? "holds control characters, bidirectional controls or "
                                          "bytes that are not UTF-8 (shown as \\xNN)"
                                        : NULL;
-    case 1: /* sha256 of the imported input; empty when unknown */
-        return n == 0 || (n == 64 && all_hex_lower(v, n)) ? NULL : "is not 64 lowercase hex digits";
-    case 2:
+    case DBT_LAYOUT_META_SHA256: /* of the imported input; empty when unknown */
+        return n == 0 || (n == DBT_LAYOUT_SHA256_HEX && dbt_layout_hex_lower(v, n))
+                   ? NULL
+                   : "is not 64 lowercase hex digits";
+    case DBT_LAYOUT_META_FORMAT:
         return known_format(v, n) ? NULL
                                   : "is not a format name dbtrust records (pem, der, pkcs-7-pem, "
                                     "pkcs-7-der, pkcs-12, jks, unknown, mixed)";
-    case 3:
+    case DBT_LAYOUT_META_IMPORTED:
         return valid_time(v, n) ? NULL : "is not a UTC time of the form 2026-11-22T18:19:20Z";
-    case 4:
+    case DBT_LAYOUT_META_COUNT:
         if (!all_digits(v, n) || (n > 1 && v[0] == '0'))
             return "is not a decimal number without leading zeros";
         if (n > 7 || strtoul(v, NULL, 10) > META_COUNT_MAX)
@@ -517,14 +511,14 @@ static const char *meta_value_problem(int k, const char *v, size_t n)
  * DBT_CAT_META_MAX bytes. */
 static void check_meta_file(struct vctx *v, dbt_catalog *cat, const char *name)
 {
-    static const char *const keys[] = {"origin", "sha256", "format", "imported", "count"};
-    size_t seen[sizeof(keys) / sizeof(keys[0])] = {0};
+    const char *const *keys = dbt_layout_meta_keys;
+    size_t seen[DBT_LAYOUT_META_NKEYS] = {0};
     char rel[DBT_CATALOG_NAME_MAX + 16], *file;
     unsigned char *data = NULL;
     size_t len = 0, line = 0, shown = 0, hidden = 0;
     dbt_err e;
 
-    snprintf(rel, sizeof(rel), "bundles/%s.meta", name);
+    snprintf(rel, sizeof(rel), DBT_LAYOUT_BUNDLES "/%s.meta", name);
     if ((file = dbt_cat_asprintf("%s/%s/%s", cat->path, cat->gen_name, rel)) == NULL)
         return;
     /* A .meta that cannot be read, or holds a NUL, was reported by the bundle's load. */
@@ -549,10 +543,8 @@ static void check_meta_file(struct vctx *v, dbt_catalog *cat, const char *name)
                          line, META_FIX);
         eq = memchr(p, '=', l);
         kl = eq != NULL ? (size_t)(eq - p) : l;
-        for (k = 0; eq != NULL && k < sizeof(keys) / sizeof(keys[0]); k++)
-            if (strlen(keys[k]) == kl && memcmp(keys[k], p, kl) == 0)
-                break;
-        if (eq != NULL && k < sizeof(keys) / sizeof(keys[0])) {
+        k = eq != NULL ? (size_t)dbt_layout_meta_key(p, kl) : (size_t)-1;
+        if (k < DBT_LAYOUT_META_NKEYS) {
             size_t vl = l - kl - 1;
 
             if (seen[k] != 0) {
@@ -581,7 +573,7 @@ static void check_meta_file(struct vctx *v, dbt_catalog *cat, const char *name)
         }
         p += l + (eol != NULL ? 1 : 0);
     }
-    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+    for (size_t k = 0; k < DBT_LAYOUT_META_NKEYS; k++)
         if (seen[k] == 0)
             META_PROBLEM("%s has no %s line: %s", file, keys[k], META_FIX);
 #undef META_PROBLEM
@@ -686,7 +678,7 @@ static void check_bundles(struct vctx *v, dbt_catalog *cat, const dbt_catalog_ce
                        REBUILD);
         }
     /* Nothing but <name>.pem and its <name>.meta. */
-    fd = openat(cat->genfd, "bundles", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    fd = openat(cat->genfd, DBT_LAYOUT_BUNDLES, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd >= 0 && (d = fdopendir(fd)) != NULL) {
         size_t entries = 0;
         while ((de = readdir(d)) != NULL && ++entries <= DBT_SAFE_MAX_ENTRIES) {
@@ -796,7 +788,7 @@ int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, 
     }
     check_certs_dir(&v, &cat, idx, nidx, have_index);
     /* "." and ".." count too: a margin of two entries, not a catalog's worth. */
-    if (count_entries(cat.genfd, "bundles", DBT_SAFE_MAX_ENTRIES) > DBT_SAFE_MAX_ENTRIES)
+    if (count_entries(cat.genfd, DBT_LAYOUT_BUNDLES, DBT_SAFE_MAX_ENTRIES) > DBT_SAFE_MAX_ENTRIES)
         report(&v,
                "%s/%s/bundles has more than %d entries: not a catalog dbtrust wrote, its bundles "
                "are not checked one by one; move the catalog away and import the bundles again",

@@ -79,70 +79,9 @@ int dbt_safe_entry_as(const struct stat *st, const char *path, uid_t me, dbt_err
     return entry_rule(st, path, me, err);
 }
 
-int dbt_safe_gen_name(const char *s, unsigned long long *n)
-{
-    const char *p;
-    unsigned long long v = 0;
-
-    if (strncmp(s, ".gen-", 5) != 0)
-        return -1;
-    p = s + 5;
-    if (*p < '1' || *p > '9')
-        return -1;
-    for (; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9' || v > (ULLONG_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (unsigned long long)(*p - '0');
-    }
-    *n = v;
-    return 0;
-}
-
-/* Whether s[0..n) are all lowercase hex digits. Every name in certs/ goes through this, so it
- * takes 8 bytes at a time (a comparison per byte cost about 540 instructions a 64-digit name,
- * 60,000 for a catalog of 108 certificates, a quarter of the walk). For bytes below 0x80,
- * adding 0x80 - lo to each sets its high bit exactly when the byte is >= lo, and no byte
- * carries into the next; a byte is a digit when it is >= '0' and not >= '9' + 1, or >= 'a' and
- * not >= 'f' + 1. */
-static int is_hex_lower(const char *s, size_t n)
-{
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    size_t i = 0;
-    uint64_t v, ok;
-
-    for (; i + 8 <= n; i += 8) {
-        memcpy(&v, s + i, 8);
-        if (v & high)
-            return 0;
-        ok = ((v + ones * (0x80 - '0')) & ~(v + ones * (0x80 - '9' - 1))) |
-             ((v + ones * (0x80 - 'a')) & ~(v + ones * (0x80 - 'f' - 1)));
-        if ((ok & high) != high)
-            return 0;
-    }
-    for (; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return 1;
-}
-
-/* "<64 hex>.pem": the target of every hash link. */
-static int is_cert_file_name(const char *s)
-{
-    return strlen(s) == 68 && is_hex_lower(s, 64) && strcmp(s + 64, ".pem") == 0;
-}
-
-/* "<8 hex>.<n>": an openssl rehash link name. */
-static int is_hash_link_name(const char *s)
-{
-    size_t len = strlen(s);
-
-    if (len < 10 || !is_hex_lower(s, 8) || s[8] != '.')
-        return 0;
-    for (size_t i = 9; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
-}
+/* Names are checked by lib/catlayout.c: a certificate file or hash link name costs a 64- or
+ * 8-digit lowercase hex check done 8 bytes at a time (dbt_layout_hex_lower), which every entry
+ * of certs/ goes through. */
 
 enum where { W_TOP, W_GEN, W_GEN_CERTS, W_GEN_BUNDLES, W_OTHER };
 
@@ -204,12 +143,13 @@ static int check_link(struct walk *w, int dirfd, const char *name, enum where wh
         return problem(w, &e);
     }
     target[len] = '\0';
-    if (where == W_TOP && (strcmp(name, "current") == 0 || strcmp(name, ".current.tmp") == 0))
+    if (where == W_TOP &&
+        (strcmp(name, DBT_LAYOUT_CURRENT) == 0 || strcmp(name, DBT_LAYOUT_CURRENT_TMP) == 0))
         ok = dbt_safe_gen_name(target, &n) == 0;
-    else if (where == W_TOP && strcmp(name, "bundles") == 0)
-        ok = strcmp(target, "current/bundles") == 0;
-    else if (where == W_TOP && strcmp(name, "certs") == 0)
-        ok = strcmp(target, "current/certs") == 0;
+    else if (where == W_TOP && strcmp(name, DBT_LAYOUT_BUNDLES) == 0)
+        ok = strcmp(target, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_BUNDLES) == 0;
+    else if (where == W_TOP && strcmp(name, DBT_LAYOUT_CERTS) == 0)
+        ok = strcmp(target, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_CERTS) == 0;
     else {
         /* Not one of the catalog's own links: tolerated only if it stays inside. */
         if (w->real == NULL && (w->real = realpath(w->catpath, NULL)) == NULL) {
@@ -249,7 +189,7 @@ static const char *kind_of(mode_t m)
 
 int dbt_safe_hash_target(const char *path, const char *target, dbt_err *err)
 {
-    if (is_cert_file_name(target))
+    if (dbt_layout_cert_file_name(target))
         return 0;
     dbt_err_set(err,
                 "%s -> %s points outside catalog layout: a hash link names a <sha256>.pem beside "
@@ -276,7 +216,7 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
 
     switch (where) {
     case W_TOP:
-        if (strcmp(name, ".lock") == 0 && !S_ISREG(st->st_mode)) {
+        if (strcmp(name, DBT_LAYOUT_LOCK) == 0 && !S_ISREG(st->st_mode)) {
             path = full(w, name);
             dbt_err_set(e,
                         "lock file %s is %s, not a regular file: nothing but dbtrust should make "
@@ -284,7 +224,8 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
                         path, kind_of(st->st_mode), path);
             return -1;
         }
-        if (strcmp(name, "empty.pem") == 0 && (!S_ISREG(st->st_mode) || st->st_size != 0)) {
+        if (strcmp(name, DBT_LAYOUT_EMPTY_PEM) == 0 &&
+            (!S_ISREG(st->st_mode) || st->st_size != 0)) {
             path = full(w, name);
             dbt_err_set(e,
                         "%s is not an empty file (%s): lazy mode makes it the SSL_CERT_FILE, "
@@ -294,7 +235,8 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
         }
         return 0;
     case W_GEN:
-        if ((strcmp(name, "certs") == 0 || strcmp(name, "bundles") == 0) && S_ISDIR(st->st_mode))
+        if ((strcmp(name, DBT_LAYOUT_CERTS) == 0 || strcmp(name, DBT_LAYOUT_BUNDLES) == 0) &&
+            S_ISDIR(st->st_mode))
             return 0;
         path = full(w, name);
         dbt_err_set(e,
@@ -312,7 +254,7 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
                     path, kind_of(st->st_mode), path);
         return -1;
     case W_GEN_CERTS:
-        if (is_cert_file_name(name) || strcmp(name, "index") == 0) {
+        if (dbt_layout_cert_file_name(name) || strcmp(name, DBT_LAYOUT_INDEX) == 0) {
             if (S_ISREG(st->st_mode))
                 return 0;
             path = full(w, name);
@@ -322,7 +264,7 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
                         path, kind_of(st->st_mode), path);
             return -1;
         }
-        if (!is_hash_link_name(name) || !S_ISLNK(st->st_mode)) {
+        if (!dbt_layout_hash_link_name(name, NULL, NULL) || !S_ISLNK(st->st_mode)) {
             path = full(w, name);
             dbt_err_set(e,
                         "%s (%s) is not part of the catalog layout: certs/ holds only "
@@ -376,7 +318,7 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, unsigned char
         problem(w, &e);
         return 1;
     }
-    if (where == W_GEN_CERTS && type == DT_LNK && is_hash_link_name(name) &&
+    if (where == W_GEN_CERTS && type == DT_LNK && dbt_layout_hash_link_name(name, NULL, NULL) &&
         (w->flags & DBT_SAFE_LINKS_AT_USE))
         return 0; /* no system call at all: see dbt_safe_walk_ex */
     if (w->links_only && type != DT_LNK && type != DT_UNKNOWN)
@@ -398,8 +340,8 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, unsigned char
     if (S_ISLNK(st.st_mode) && where != W_TOP && where != W_OTHER)
         return 0; /* a hash link layout_rule already followed by name */
     if (where == W_TOP && !S_ISLNK(st.st_mode) &&
-        (strcmp(name, "current") == 0 || strcmp(name, "bundles") == 0 ||
-         strcmp(name, "certs") == 0)) {
+        (strcmp(name, DBT_LAYOUT_CURRENT) == 0 || strcmp(name, DBT_LAYOUT_BUNDLES) == 0 ||
+         strcmp(name, DBT_LAYOUT_CERTS) == 0)) {
         /* OpenSSL reads <catalog>/certs: it must be the link into the current generation. */
         const char *path = full(w, name);
 
@@ -428,7 +370,7 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, unsigned char
              * (under the walk's bounds), since nothing says who reads it. */
             skip = strncmp(name, DBT_SAFE_DEAD_PREFIX, strlen(DBT_SAFE_DEAD_PREFIX)) == 0;
         } else if (where == W_GEN) {
-            sub = strcmp(name, "certs") == 0 ? W_GEN_CERTS : W_GEN_BUNDLES;
+            sub = strcmp(name, DBT_LAYOUT_CERTS) == 0 ? W_GEN_CERTS : W_GEN_BUNDLES;
         }
         if (skip)
             return 0;

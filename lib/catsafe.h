@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "catlayout.h"
 #include "error.h"
 
 /*
@@ -18,9 +19,12 @@ int dbt_safe_entry(const struct stat *st, const char *path, dbt_err *err);
 /* The same with the effective uid given: a reader checking many entries asks the kernel once. */
 int dbt_safe_entry_as(const struct stat *st, const char *path, uid_t me, dbt_err *err);
 
-/* ".gen-<N>" with N decimal without leading zero: 0 and *n, else -1. The one parser of
- * generation names (the writer, the readers and the provider). */
-int dbt_safe_gen_name(const char *s, unsigned long long *n);
+/* ".gen-<N>" with N decimal without leading zero: 0 and *n, else -1 (dbt_layout_gen_name, the
+ * one parser of generation names, for the writer, the readers and the provider). */
+static inline int dbt_safe_gen_name(const char *s, unsigned long long *n)
+{
+    return dbt_layout_gen_name(s, n);
+}
 
 /* Results of dbt_safe_walk. */
 enum {
@@ -107,7 +111,7 @@ int dbt_safe_hash_target(const char *path, const char *target, dbt_err *err);
 int dbt_safe_hold_gen(int catfd, const char *gen, int *fd);
 
 /* What a writer renames a generation to before removing it. */
-#define DBT_SAFE_DEAD_PREFIX ".dead-gen-"
+#define DBT_SAFE_DEAD_PREFIX DBT_LAYOUT_DEAD_PREFIX
 
 /*
  * Opens the writers' lock file name in dirfd (created with mode when missing) for flock(2),

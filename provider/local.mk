@@ -17,7 +17,7 @@ dbtrust_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -no-undefined 
 dbtrust_store_la_SOURCES = \
 	provider/provider.c provider/store.c provider/reader.c provider/certparts.c \
 	provider/prov.h provider/reader.h provider/certparts.h \
-	lib/error.c lib/error.h lib/catsafe.c lib/catsafe.h
+	lib/error.c lib/error.h lib/catsafe.c lib/catsafe.h lib/catlayout.c lib/catlayout.h
 dbtrust_store_la_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) -fvisibility=hidden
 # -nostartfiles here too: without the C runtime start files the first dbtrust:// open is spared
 # their _init page fault and weak-symbol lookups (the store code has no constructor either).

@@ -25,37 +25,6 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
-/* "<64 hex> <40 hex> <8 hex> <8 hex> <serial> <bundle>\n": the shortest index line. */
-#define DBT_INDEX_MIN_LINE (64 + 1 + 40 + 1 + 8 + 1 + 8 + 1 + 1 + 1 + 1 + 1)
-
-int dbt_reader_name_ok(const char *name, size_t len)
-{
-    size_t i;
-
-    if (len == 0 || len > DBT_NAME_MAX || name[0] == '.' || name[0] == '-')
-        return 0;
-    for (i = 0; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-static int is_hex(const char *s, size_t len, int lower_only)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-              (!lower_only && c >= 'A' && c <= 'F')))
-            return 0;
-    }
-    return 1;
-}
-
 /* The ownership and mode rule of lib/catsafe.h, the same the commands apply: a trust store
  * anyone else can write to is a way to inject a CA, so it is refused rather than read. */
 static int check_safe(const dbt_reader *rd, const struct stat *st, const char *path, dbt_err *err)
@@ -119,7 +88,7 @@ static int resolve_current(int catfd, const char *catalog, char *gen, dbt_err *e
     unsigned long long num;
     int reason = 0;
 
-    n = readlinkat(catfd, "current", target, sizeof(target) - 1);
+    n = readlinkat(catfd, DBT_LAYOUT_CURRENT, target, sizeof(target) - 1);
     if (n < 0) {
         if (errno == ENOENT)
             dbt_err_set(err,
@@ -500,11 +469,12 @@ int dbt_reader_open(dbt_reader *rd, const char *catalog, dbt_reader_checked *che
     if ((reason = check_safe(rd, &o.gen_st, path, err)) != 0)
         goto end;
     snprintf(path, sizeof(path), "%s/%s/certs", catalog, rd->gen);
-    if ((reason = open_dir_at(rd, rd->gen_fd, "certs", path, &rd->certs_fd, &o.certs, err)) != 0)
+    if ((reason = open_dir_at(rd, rd->gen_fd, DBT_LAYOUT_CERTS, path, &rd->certs_fd, &o.certs,
+                              err)) != 0)
         goto end;
     snprintf(path, sizeof(path), "%s/%s/bundles", catalog, rd->gen);
-    if ((reason = open_dir_at(rd, rd->gen_fd, "bundles", path, &rd->bundles_fd, &o.bundles, err)) !=
-        0)
+    if ((reason = open_dir_at(rd, rd->gen_fd, DBT_LAYOUT_BUNDLES, path, &rd->bundles_fd, &o.bundles,
+                              err)) != 0)
         goto end;
     o.gen = rd->gen;
     reason = check_catalog(rd, catfd, checked, &o, err);
@@ -625,8 +595,8 @@ int dbt_reader_has_bundle(dbt_reader *rd, const char *name, int *found, dbt_err 
     *found = 0;
     if (rd->bundles_fd < 0) {
         snprintf(path, sizeof(path), "%s/%s/bundles", rd->catalog, rd->gen);
-        if ((reason = open_dir_at(rd, rd->gen_fd, "bundles", path, &rd->bundles_fd, NULL, err)) !=
-            0)
+        if ((reason = open_dir_at(rd, rd->gen_fd, DBT_LAYOUT_BUNDLES, path, &rd->bundles_fd, NULL,
+                                  err)) != 0)
             return reason;
     }
     snprintf(file, sizeof(file), "%s.pem", name);
@@ -651,8 +621,8 @@ int dbt_reader_bundle(dbt_reader *rd, const char *name, char **buf, size_t *len,
     *missing = 0;
     if (rd->bundles_fd < 0) {
         snprintf(path, sizeof(path), "%s/%s/bundles", rd->catalog, rd->gen);
-        if ((reason = open_dir_at(rd, rd->gen_fd, "bundles", path, &rd->bundles_fd, NULL, err)) !=
-            0)
+        if ((reason = open_dir_at(rd, rd->gen_fd, DBT_LAYOUT_BUNDLES, path, &rd->bundles_fd, NULL,
+                                  err)) != 0)
             return reason;
     }
     snprintf(file, sizeof(file), "%s.pem", name);
@@ -791,81 +761,23 @@ end:
     return reason;
 }
 
-static int parse_hash(const char *s, unsigned long *out)
-{
-    if (strlen(s) != 8 || !is_hex(s, 8, 0))
-        return 0;
-    *out = strtoul(s, NULL, 16);
-    return 1;
-}
-
-static int parse_bundles(const char *s)
-{
-    const char *p = s, *comma;
-
-    for (;;) {
-        comma = strchr(p, ',');
-        if (!dbt_reader_name_ok(p, comma != NULL ? (size_t)(comma - p) : strlen(p)))
-            return 0;
-        if (comma == NULL)
-            return 1;
-        p = comma + 1;
-    }
-}
-
-/* Splits one index line in place; 1 if it has the documented six fields. */
-static int parse_index_line(char *line, dbt_index_entry *e)
-{
-    char *f[6];
-    int nf = 0;
-    char *p = line;
-    size_t serial_len;
-
-    while (nf < 6) {
-        f[nf++] = p;
-        p = strchr(p, ' ');
-        if (p == NULL)
-            break;
-        *p++ = '\0';
-    }
-    if (nf != 6 || p != NULL)
-        return 0;
-    if (strlen(f[0]) != DBT_SHA256_HEX || !is_hex(f[0], DBT_SHA256_HEX, 1))
-        return 0;
-    if (strlen(f[1]) != 40 || !is_hex(f[1], 40, 0))
-        return 0;
-    if (!parse_hash(f[2], &e->subject_hash) || !parse_hash(f[3], &e->issuer_hash))
-        return 0;
-    serial_len = strlen(f[4]);
-    if (f[4][0] == '-')
-        serial_len--;
-    if (serial_len == 0 || serial_len > 256 || !is_hex(f[4] + (f[4][0] == '-'), serial_len, 0))
-        return 0;
-    if (!parse_bundles(f[5]))
-        return 0;
-    e->sha256 = f[0];
-    e->sha1 = f[1];
-    e->serial = f[4];
-    e->bundles = f[5];
-    return 1;
-}
-
 int dbt_reader_index(dbt_reader *rd, dbt_err *err)
 {
-    char path[4096], *buf = NULL, *line, *nl;
+    char path[4096], *buf = NULL, *pos;
     dbt_index_entry *entries = NULL;
     size_t len, lines = 0, n = 0, lineno = 1;
+    long body;
     const char *p;
-    int reason;
+    int reason, rc;
 
     if (rd->index_loaded)
         return 0;
-    snprintf(path, sizeof(path), "%s/%s/certs/index", rd->catalog, rd->gen);
-    reason =
-        read_file_at(rd, rd->certs_fd, "index", path, DBT_MAX_INDEX_FILE, &buf, &len, NULL, err);
+    snprintf(path, sizeof(path), "%s/%s/certs/" DBT_LAYOUT_INDEX, rd->catalog, rd->gen);
+    reason = read_file_at(rd, rd->certs_fd, DBT_LAYOUT_INDEX, path, DBT_MAX_INDEX_FILE, &buf, &len,
+                          NULL, err);
     if (reason != 0)
         return reason;
-    if (strlen(buf) != len) {
+    if ((body = dbt_layout_index_header(buf, len)) == DBT_LAYOUT_NUL) {
         dbt_err_set(err,
                     "%s contains a NUL byte; the catalog is damaged: run dbtrust import "
                     "again",
@@ -873,10 +785,10 @@ int dbt_reader_index(dbt_reader *rd, dbt_err *err)
         reason = DBT_R_CORRUPT_CATALOG;
         goto end;
     }
-    if (strncmp(buf, "dbtrust-index 1\n", 16) != 0) {
+    if (body < 0) {
         dbt_err_set(err,
-                    "%s does not start with \"dbtrust-index 1\" (another format version, "
-                    "or damaged); rebuild the catalog with this version's dbtrust",
+                    "%s does not start with \"" DBT_LAYOUT_INDEX_HEADER "\" (another format "
+                    "version, or damaged); rebuild the catalog with this version's dbtrust",
                     path);
         reason = DBT_R_CORRUPT_CATALOG;
         goto end;
@@ -884,19 +796,24 @@ int dbt_reader_index(dbt_reader *rd, dbt_err *err)
     for (p = buf; *p != '\0'; p++)
         if (*p == '\n')
             lines++;
-    /* A valid line has at least DBT_INDEX_MIN_LINE bytes: a file of empty lines must not make
-     * us allocate an entry per byte. */
-    if (lines > len / DBT_INDEX_MIN_LINE + 1)
-        lines = len / DBT_INDEX_MIN_LINE + 1;
+    /* A valid line has at least DBT_LAYOUT_INDEX_MIN_LINE bytes: a file of empty lines must not
+     * make us allocate an entry per byte. */
+    if (lines > len / DBT_LAYOUT_INDEX_MIN_LINE + 1)
+        lines = len / DBT_LAYOUT_INDEX_MIN_LINE + 1;
     if ((entries = OPENSSL_zalloc((lines + 1) * sizeof(*entries))) == NULL) {
         dbt_err_set(err, "out of memory reading %s", path);
         reason = DBT_R_OUT_OF_MEMORY;
         goto end;
     }
-    for (line = buf + 16; *line != '\0'; line = nl + 1) {
+    /* entries has a spare slot, so the line past the bound is parsed into it and refused. */
+    for (pos = buf + body;; n++) {
         lineno++;
-        nl = strchr(line, '\n');
-        if (nl == NULL) {
+        rc = dbt_layout_index_next(&pos, &entries[n], n > 0 ? &entries[n - 1] : NULL);
+        if (rc == 0)
+            break;
+        if (rc == 1 && n >= lines)
+            rc = DBT_LAYOUT_BAD_LINE;
+        if (rc == DBT_LAYOUT_NOT_TERMINATED) {
             dbt_err_set(err,
                         "%s line %zu is not terminated (truncated file); the catalog is "
                         "damaged: run dbtrust import again",
@@ -904,8 +821,7 @@ int dbt_reader_index(dbt_reader *rd, dbt_err *err)
             reason = DBT_R_CORRUPT_CATALOG;
             goto end;
         }
-        *nl = '\0';
-        if (n >= lines || !parse_index_line(line, &entries[n])) {
+        if (rc == DBT_LAYOUT_BAD_LINE) {
             dbt_err_set(err,
                         "%s line %zu is not \"<sha256> <sha1> <subject-hash> <issuer-hash> "
                         "<serial> <bundles>\"; the catalog is damaged: run dbtrust import "
@@ -915,7 +831,7 @@ int dbt_reader_index(dbt_reader *rd, dbt_err *err)
             goto end;
         }
         /* Sorted and unique, as the layout promises: binary search depends on it. */
-        if (n > 0 && strcmp(entries[n - 1].sha256, entries[n].sha256) >= 0) {
+        if (rc < 0) {
             dbt_err_set(err,
                         "%s line %zu is out of order or repeated; the catalog is damaged: "
                         "run dbtrust import again",
@@ -923,7 +839,6 @@ int dbt_reader_index(dbt_reader *rd, dbt_err *err)
             reason = DBT_R_CORRUPT_CATALOG;
             goto end;
         }
-        n++;
     }
     rd->index_buf = buf;
     rd->index = entries;
@@ -952,20 +867,4 @@ const dbt_index_entry *dbt_reader_find(const dbt_reader *rd, const char *sha)
             hi = mid;
     }
     return NULL;
-}
-
-int dbt_index_in_bundle(const dbt_index_entry *e, const char *bundle)
-{
-    size_t blen = strlen(bundle);
-    const char *p = e->bundles;
-
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-        if (len == blen && memcmp(p, bundle, len) == 0)
-            return 1;
-        if (comma == NULL)
-            return 0;
-        p = comma + 1;
-    }
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "catlayout.h"
 #include "error.h"
 
 /* Bounds that keep a damaged or hostile catalog from exhausting memory. */
@@ -17,17 +18,12 @@
  * plus itself); past that, no verdict is remembered and every open walks. */
 #define DBT_MAX_VERDICT_DIRS 1024
 
-#define DBT_SHA256_HEX 64
-#define DBT_NAME_MAX 64
+/* The layout's own constants (lib/catlayout.h), under the names the store code uses. */
+#define DBT_SHA256_HEX DBT_LAYOUT_SHA256_HEX
+#define DBT_NAME_MAX DBT_LAYOUT_NAME_MAX
 
-/* One line of certs/index, pointing into the reader's copy of the file. */
-typedef struct dbt_index_entry {
-    const char *sha256; /* 64 lowercase hex digits: certs/<sha256>.pem */
-    const char *sha1;   /* 40 hex digits */
-    unsigned long subject_hash, issuer_hash;
-    const char *serial;  /* hex, as BN_bn2hex prints it */
-    const char *bundles; /* "name[,name...]" */
-} dbt_index_entry;
+/* One line of certs/index, pointing into the reader's copy of the file (lib/catlayout.h). */
+typedef dbt_layout_index_line dbt_index_entry;
 
 /*
  * What the last safety walk (lib/catsafe.h) found safe: every directory it depended on (the
@@ -74,8 +70,11 @@ void dbt_reader_close(dbt_reader *rd);
  * instead checks each link it follows (dbt_reader_hash_link) and need not call this. */
 int dbt_reader_check_links(dbt_reader *rd, dbt_err *err);
 
-/* 1 when name has the bundle-name syntax (1-64 of [A-Za-z0-9._-], not starting with '.'). */
-int dbt_reader_name_ok(const char *name, size_t len);
+/* 1 when name has the bundle-name syntax (dbt_layout_name_ok). */
+static inline int dbt_reader_name_ok(const char *name, size_t len)
+{
+    return dbt_layout_name_ok(name, len);
+}
 
 /* Whether bundles/<name>.pem exists in this generation: 0 and *found set. */
 int dbt_reader_has_bundle(dbt_reader *rd, const char *name, int *found, dbt_err *err);
@@ -96,7 +95,10 @@ int dbt_reader_index(dbt_reader *rd, dbt_err *err);
 /* The index line for sha, or NULL (binary search; the index is sorted by sha256). */
 const dbt_index_entry *dbt_reader_find(const dbt_reader *rd, const char *sha);
 /* 1 when the entry lists bundle among its bundles. */
-int dbt_index_in_bundle(const dbt_index_entry *e, const char *bundle);
+static inline int dbt_index_in_bundle(const dbt_index_entry *e, const char *bundle)
+{
+    return dbt_layout_index_has_bundle(e, bundle);
+}
 
 /* Reads bundles/<name>.pem (NUL-terminated, OPENSSL_malloc'd); *missing when it does not exist. */
 int dbt_reader_bundle(dbt_reader *rd, const char *name, char **buf, size_t *len, int *missing,

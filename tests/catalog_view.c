@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "catalog_view.h"
+#include "catlayout.h"
 
 char *catview_read_text(const char *path)
 {
@@ -67,60 +68,58 @@ static long fail(char *why, size_t len, const char *fmt, ...)
     return -1;
 }
 
+/* The index through the layout's own parser (lib/catlayout.c); what each line says about its
+ * certificate is then checked with OpenSSL alone. */
 static long check_index(const char *path, char *why, size_t len)
 {
-    char p[4200], *text, *line, *save = NULL;
-    long lines = 0;
+    char p[4200], *text, *pos;
+    dbt_layout_index_line e, prev;
+    long lines = 0, body;
+    int rc;
 
     snprintf(p, sizeof(p), "%s/certs/index", path);
     text = catview_read_text(p);
     if (text == NULL)
         return fail(why, len, "cannot read %s", p);
-    if (strncmp(text, "dbtrust-index 1\n", 16) != 0) {
+    if ((body = dbt_layout_index_header(text, strlen(text))) < 0) {
         free(text);
         return fail(why, len, "%s: bad header", p);
     }
-    for (line = strtok_r(text + 16, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char sha[65], sha1[41], sh[16], ih[16], serial[100], bundles[4096], want[130];
+    for (pos = text + body; (rc = dbt_layout_index_next(&pos, &e, lines ? &prev : NULL)) == 1;
+         prev = e) {
+        char want[130];
         X509 *x;
         BIGNUM *bn;
         char *hex;
         int ok;
 
-        if (sscanf(line, "%64s %40s %15s %15s %99s %4095s", sha, sha1, sh, ih, serial, bundles) !=
-            6) {
-            free(text);
-            return fail(why, len, "index line %ld malformed: %s", lines + 2, line);
-        }
-        snprintf(p, sizeof(p), "%s/certs/%s.pem", path, sha);
+        snprintf(p, sizeof(p), "%s/certs/%s.pem", path, e.sha256);
         x = read_pem(p);
         if (x == NULL) {
             free(text);
             return fail(why, len, "cannot read certificate %s of the index", p);
         }
         hexdigest(x, EVP_sha256(), want);
-        ok = strcmp(sha, want) == 0;
+        ok = strcmp(e.sha256, want) == 0;
         hexdigest(x, EVP_sha1(), want);
-        ok = ok && strcmp(sha1, want) == 0;
-        snprintf(want, sizeof(want), "%08lx",
-                 X509_NAME_hash_ex(X509_get_subject_name(x), NULL, NULL, NULL));
-        ok = ok && strcmp(sh, want) == 0;
-        snprintf(want, sizeof(want), "%08lx",
-                 X509_NAME_hash_ex(X509_get_issuer_name(x), NULL, NULL, NULL));
-        ok = ok && strcmp(ih, want) == 0;
+        ok = ok && strcmp(e.sha1, want) == 0;
+        ok = ok && e.subject_hash == X509_NAME_hash_ex(X509_get_subject_name(x), NULL, NULL, NULL);
+        ok = ok && e.issuer_hash == X509_NAME_hash_ex(X509_get_issuer_name(x), NULL, NULL, NULL);
         bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
         hex = bn != NULL ? BN_bn2hex(bn) : NULL;
-        ok = ok && hex != NULL && strcmp(serial, hex) == 0;
+        ok = ok && hex != NULL && strcmp(e.serial, hex) == 0;
         OPENSSL_free(hex);
         BN_free(bn);
         X509_free(x);
         if (!ok) {
             free(text);
-            return fail(why, len, "index line does not describe %s: %s", p, line);
+            return fail(why, len, "index line %ld does not describe %s", lines + 2, p);
         }
         lines++;
     }
     free(text);
+    if (rc != 0)
+        return fail(why, len, "index line %ld malformed (%d)", lines + 2, rc);
     return lines;
 }
 
@@ -139,21 +138,19 @@ long catview_check(const char *path, char *why, size_t len)
     if (d == NULL)
         return fail(why, len, "cannot open %s", p);
     while ((de = readdir(d)) != NULL) {
-        size_t n = strlen(de->d_name);
         unsigned long h;
-        unsigned num;
-        char tail;
+        int num;
         struct stat st;
         X509 *x;
 
-        if (de->d_name[0] == '.' || strcmp(de->d_name, "index") == 0)
+        if (de->d_name[0] == '.' || strcmp(de->d_name, DBT_LAYOUT_INDEX) == 0)
             continue;
         snprintf(p, sizeof(p), "%s/certs/%s", path, de->d_name);
-        if (n == 68 && strcmp(de->d_name + 64, ".pem") == 0) {
+        if (dbt_layout_cert_file_name(de->d_name)) {
             pems++;
             continue;
         }
-        if (sscanf(de->d_name, "%8lx.%u%c", &h, &num, &tail) != 2 || lstat(p, &st) != 0 ||
+        if (!dbt_layout_hash_link_name(de->d_name, &h, &num) || lstat(p, &st) != 0 ||
             !S_ISLNK(st.st_mode)) {
             closedir(d);
             return fail(why, len, "%s is neither a certificate file nor a hash link", p);
@@ -169,11 +166,11 @@ long catview_check(const char *path, char *why, size_t len)
             return fail(why, len, "hash link %s names a certificate of another subject", p);
         }
         X509_free(x);
-        for (unsigned k = 0; k < num; k++) {
-            snprintf(p, sizeof(p), "%s/certs/%08lx.%u", path, h, k);
+        for (int k = 0; k < num; k++) {
+            snprintf(p, sizeof(p), "%s/certs/%08lx.%d", path, h, k);
             if (lstat(p, &st) != 0) {
                 closedir(d);
-                return fail(why, len, "%s is missing below %s.%u", p, de->d_name, num);
+                return fail(why, len, "%s is missing below %s", p, de->d_name);
             }
         }
         links++;

@@ -183,9 +183,20 @@ check_PROGRAMS += tests/test_provider_reader
 UNIT_TESTS += tests/test_provider_reader
 tests_test_provider_reader_SOURCES = tests/test_provider_reader.c provider/reader.c \
 	provider/reader.h provider/prov.h lib/error.c lib/error.h lib/catsafe.c lib/catsafe.h
+tests_test_provider_reader_SOURCES += lib/catlayout.c lib/catlayout.h
 tests_test_provider_reader_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
 tests_test_provider_reader_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CMOCKA_CFLAGS)
 tests_test_provider_reader_LDADD = $(CRYPTO_LIBS) $(CMOCKA_LIBS)
+endif
+# The layout's one parser and name rules (lib/catlayout.c); lib/ and provider/reader.c agree.
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_catlayout
+UNIT_TESTS += tests/test_catlayout
+tests_test_catlayout_SOURCES = tests/test_catlayout.c provider/reader.c provider/reader.h \
+	provider/prov.h
+tests_test_catlayout_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/provider
+tests_test_catlayout_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_catlayout_LDADD = $(TESTS_LIB_LDADD)
 endif
 # Fuzz corpus replay (fuzz/): every committed and realdata-derived seed through every fuzz target,
 # with ASan+UBSan when clang is installed; make fuzz runs libFuzzer itself.
@@ -205,6 +216,7 @@ endif
 # and the unit tests under valgrind. tests/catview_tool checks a catalog with OpenSSL alone.
 check_PROGRAMS += tests/catview_tool
 tests_catview_tool_SOURCES = tests/catview_tool.c tests/catalog_view.c tests/catalog_view.h
+tests_catview_tool_SOURCES += lib/catlayout.c lib/catlayout.h
 tests_catview_tool_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_catview_tool_LDADD = $(CRYPTO_LIBS)
 TESTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-inputs.sh tests/setuid-env.sh \
