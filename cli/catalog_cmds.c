@@ -62,7 +62,7 @@ static void import_usage(FILE *out)
             "  -h, --help           show this help\n");
 }
 
-int cli_import_commit(dbt_import *imp, int report_flags)
+int cli_import_commit(dbt_import *imp, int quiet)
 {
     dbt_import_report report = {0};
     dbt_catalog *cat = NULL;
@@ -71,14 +71,14 @@ int cli_import_commit(dbt_import *imp, int report_flags)
 
     if (cli_open_catalog(DBT_CAT_CREATE, &cat) != 0)
         return CLI_FAIL;
-    if ((crc = dbt_import_commit(imp, cat, report_flags >= 0 ? &report : NULL, &err)) < 0) {
+    if ((crc = dbt_import_commit(imp, cat, quiet ? NULL : &report, &err)) < 0) {
         cli_error("%s; the catalog is unchanged", err.msg);
         goto end;
     }
     if (crc == DBT_CATALOG_COMMITTED_BEHIND)
         goto end; /* the wiring said why */
-    if (report_flags >= 0)
-        cli_report_change(&report, (unsigned)report_flags);
+    if (!quiet)
+        cli_report_change(&report);
     rc = CLI_OK;
 end:
     dbt_import_report_clear(&report);
@@ -146,7 +146,7 @@ int cli_import_files(const dbt_import_opts *opts, int n, char *const files[], in
                   opts->bundle, n == 1 ? "" : "s", cnt.seen, cnt.seen == 1 ? "" : "s", why);
         goto end;
     }
-    rc = cli_import_commit(imp, quiet ? -1 : 0);
+    rc = cli_import_commit(imp, quiet);
 end:
     dbt_import_free(imp);
     return rc;

@@ -125,22 +125,20 @@ long cli_days_left(long long t);
 struct dbt_import_opts;
 int cli_import_files(const struct dbt_import_opts *opts, int n, char *const files[], int quiet);
 /* The end of every import (import, fetch): opens or creates the catalog, commits imp and
- * prints the change report with report_flags (CLI_REPORT_*), or nothing when report_flags is
- * -1. CLI_OK, or CLI_FAIL with the reason printed (the catalog unchanged, or committed with the
- * system wiring behind). */
+ * prints the change report unless quiet. CLI_OK, or CLI_FAIL with the reason printed (the
+ * catalog unchanged, or committed with the system wiring behind). */
 struct dbt_import;
-int cli_import_commit(struct dbt_import *imp, int report_flags);
+int cli_import_commit(struct dbt_import *imp, int quiet);
 int cli_remove(const char *bundle, const char *fp);
 /* Reports of lib/import.h (cli/report.c). cli_import_event and cli_fetch_event word each
  * dbt_import_event as import and fetch do (arg unused); cli_report_change prints "bundle 'N': K
- * certificates (A added, R removed...)" and the +/- lines, with fetch's " [unchanged]" mark and
- * "?" for an unknown subject under CLI_REPORT_FETCH. */
-#define CLI_REPORT_FETCH 1u
+ * certificates (A added, R removed...) [new bundle]|[unchanged]" and the +/- lines, the same for
+ * import and fetch. */
 struct dbt_import_event;
 struct dbt_import_report;
 void cli_import_event(void *arg, const struct dbt_import_event *e);
 void cli_fetch_event(void *arg, const struct dbt_import_event *e);
-void cli_report_change(const struct dbt_import_report *r, unsigned flags);
+void cli_report_change(const struct dbt_import_report *r);
 void cli_report_removed(const struct dbt_import_report *r);
 
 /* A certificate status (lib/certinfo.h) in a command's words: CLI_STATUS_LIST as list and

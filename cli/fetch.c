@@ -344,7 +344,7 @@ int cli_cmd_fetch(int argc, char **argv)
             goto end_curl;
     }
 
-    rc = cli_import_commit(imp, quiet ? -1 : (int)CLI_REPORT_FETCH);
+    rc = cli_import_commit(imp, quiet);
 end_curl:
     curl_global_cleanup();
 end:

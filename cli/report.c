@@ -78,9 +78,9 @@ void cli_fetch_event(void *arg, const dbt_import_event *e)
     }
 }
 
-void cli_report_change(const dbt_import_report *r, unsigned flags)
+void cli_report_change(const dbt_import_report *r)
 {
-    const char *unknown = (flags & CLI_REPORT_FETCH) ? "?" : "(subject unknown)";
+    const char *unknown = "(subject unknown)";
     size_t i;
 
     printf("bundle '%s': %zu certificate%s (%zu added, %zu removed", cli_esc(r->bundle), r->count,
@@ -89,10 +89,10 @@ void cli_report_change(const dbt_import_report *r, unsigned flags)
         printf(", %zu duplicate%s merged", r->duplicates, r->duplicates == 1 ? "" : "s");
     if (r->leaf + r->expired > 0)
         printf(", %zu skipped", r->leaf + r->expired);
-    /* fetch says when a download changed nothing (a scheduled fetch is mostly that) */
-    printf(")%s\n", !r->existed                                                  ? " [new bundle]"
-                    : (flags & CLI_REPORT_FETCH) && r->nadded + r->nremoved == 0 ? " [unchanged]"
-                                                                                 : "");
+    /* import and fetch alike say when a run changed nothing (a scheduled one mostly does) */
+    printf(")%s\n", !r->existed                    ? " [new bundle]"
+                    : r->nadded + r->nremoved == 0 ? " [unchanged]"
+                                                   : "");
     for (i = 0; i < r->nadded; i++)
         printf("  + %s %s\n", r->added[i].sha256,
                r->added[i].subject != NULL ? r->added[i].subject : unknown);

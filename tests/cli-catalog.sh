@@ -90,7 +90,11 @@ has out "bundle 'rot': 2 certificates (1 added, 1 removed)" "rotation summary"
 has out "  + $fp_soon CN=Test Expires Soon" "rotation: added CA shown"
 has out "  - $fp_root_a CN=Test Root A,O=dbtrust test,C=US" "rotation: removed CA shown"
 hasnt out "[new bundle]" "a replaced bundle is not new"
+hasnt out "[unchanged]" "a rotation is a change"
 [ "$(listed "$C" rot)" = "$(sorted_fps root-b soon)" ] || fail "rot after re-import"
+# The same change report as fetch's: importing the same certificates again says so.
+expect_rc 0 "$DBTRUST" --catalog "$C" import --bundle rot rot2.pem
+has out "bundle 'rot': 2 certificates (0 added, 0 removed) [unchanged]" "a re-import that changes nothing"
 
 # ---- failures leave the catalog untouched ----
 g=$(gen "$C")
