@@ -96,6 +96,25 @@ expect "-storetype completes the store types of -help" \
     "$("$DBTRUST" -help 2>&1 | sed -n 's/.*\[-storetype \([^]]*\)\].*/\1/p' | help_list)" \
     -importcert -storetype ""
 
+# The input formats that each reading command's --help names are the format table's input
+# families (the decoder's "expected ..." list, which lib/format.c renders from the table).
+printf 'not a bundle\n' >"$tmp/garbage"
+families=$("$DBTRUST" print "$tmp/garbage" 2>&1 | sed -n 's/.*(expected \(.*\))$/\1/p' | help_list)
+if [ -z "$families" ]; then
+    not_ok "print of a file that is no bundle names the input formats"
+else
+    for what in "print --help" "import --help" "convert --help" "--help"; do
+        text=$("$DBTRUST" $what 2>&1 | tr '\n' ' ')
+        miss=
+        for f in $families; do [[ $text == *"$f"* ]] || miss="$miss $f"; done
+        if [ -z "$miss" ]; then
+            ok "dbtrust $what names every input format ($families)"
+        else
+            not_ok "dbtrust $what does not name the input format(s):$miss"
+        fi
+    done
+fi
+
 # Bundle names and fingerprints from the catalog named on the command line.
 expect "remove --bundle completes the catalog's bundles" "aiven-proj aws-rds" \
     --catalog "$cat" remove --bundle ""
