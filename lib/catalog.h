@@ -95,6 +95,7 @@ typedef struct dbt_catalog_meta {
     char format[32];   /* input format name ("pem", "p7b", ...); [a-z0-9-] */
     char imported[32]; /* UTC "YYYY-MM-DDTHH:MM:SSZ"; dbt_catalog_put fills it when empty */
     size_t count;      /* certificates in the bundle; set by dbt_catalog_put */
+    char scope[4096];  /* canonical scope (lib/scope.h), "" when unscoped */
 } dbt_catalog_meta;
 
 /*

@@ -25,6 +25,10 @@ typedef struct dbt_import_opts {
     int skip_expired;     /* 1: expired certificates are left out; 0: imported, with an event */
     int keep_alias;       /* 1: the catalog gets each certificate's alias (friendly name) */
     int64_t now;          /* what "expired" is measured against; 0: the current time */
+    /* Canonical scope text (lib/scope.h dbt_scope_add) recorded with the bundle: the host names
+     * and IP ranges OpenSSL's default trust accepts its CAs for. NULL: the bundle keeps the scope
+     * it has (none when new); "": explicitly unscoped. */
+    const char *scope;
 } dbt_import_opts;
 
 enum dbt_import_event_kind {

@@ -1,0 +1,67 @@
+/* Scoped trust: a CA trusted only for some host names, through name-constrained cross-certificates.
+ *
+ * A scope is a list of DNS names and IP ranges. For each certificate C of a scoped bundle the
+ * catalog's trust view (what OpenSSL's default lookups read: `dbtrust env`, the system links, the
+ * bundle file) holds, instead of C, a cross-certificate X with C's subject, public key, validity
+ * and extensions (its subject key identifier, basic constraints and path length, key usage and
+ * extended key usage included), issued by a local self-signed anchor L and carrying a critical
+ * nameConstraints extension: chain building then goes leaf -> ... -> X -> L, and OpenSSL checks
+ * every name of the leaf against X's constraint. L's private key exists only in memory while
+ * the cross-certificates are signed and is freed (OpenSSL clears it) before dbt_scope_build
+ * returns: no private key of dbtrust's is ever written anywhere. A new L is made for every
+ * generation that needs one, with a subject of its own, so that OpenSSL's per-process cache of a
+ * hashed directory never mixes an old anchor with a new cross-certificate.
+ *
+ * The constraint never widens what C allowed: a certificate that carries its own nameConstraints
+ * is refused (one extension cannot hold the intersection of two), and X keeps C's validity
+ * period, path length, key usages and policies.
+ */
+#ifndef DBT_SCOPE_H
+#define DBT_SCOPE_H
+
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
+#include "error.h"
+
+/* Caps on what input drives (documented in dbtrust(1) under import --only-for). */
+#define DBT_SCOPE_MAX_ITEMS 64     /* names and ranges of one scope */
+#define DBT_SCOPE_ITEM_MAX 253     /* bytes of one DNS name (RFC 1035's limit) */
+#define DBT_SCOPE_TEXT_MAX 4096    /* bytes of a scope's canonical text (its .meta line) */
+#define DBT_SCOPE_MAX_CERTS 100000 /* cross-certificates one generation signs */
+
+/*
+ * Adds one --only-for value to the canonical scope text (NUL-terminated, items separated by
+ * one space, in the order given, each once). Accepted forms:
+ *   example.com      the name and every name below it (RFC 5280 dNSName subtree)
+ *   .example.com     names below it only; "*.example.com" is the same and is stored so
+ *   10.0.0.0/8       an IPv4 range in CIDR form (host bits must be zero); 10.1.2.3 = /32
+ *   2001:db8::/32    an IPv6 range; an address alone = /128
+ * DNS names are stored in lowercase; labels of letters, digits, '-' and '_', 1-63 bytes each.
+ * 0, or -1 with a message naming the value and what is allowed.
+ */
+int dbt_scope_add(char *scope, size_t len, const char *item, dbt_err *err);
+/* Checks a stored scope text (a .meta "scope" value): every item is canonical, at most
+ * DBT_SCOPE_MAX_ITEMS of them. "" is a valid (empty: unscoped) scope. 0 or -1. */
+int dbt_scope_check(const char *scope, dbt_err *err);
+/* Whether a certificate can be scoped: -1 with a message when it carries nameConstraints. */
+int dbt_scope_can_scope(X509 *x, dbt_err *err);
+
+/* One certificate to serve scoped. */
+typedef struct dbt_scope_item {
+    X509 *cert;
+    const char *scope; /* canonical, non-empty */
+} dbt_scope_item;
+
+/*
+ * Makes a fresh anchor L (EC P-256, subject "CN=dbtrust scope anchor <random hex>, O=dbtrust",
+ * valid from the earliest notBefore to the latest notAfter of the items) and one cross-certificate
+ * per item into out[i] (caller's array of n), then frees L's key. n <= DBT_SCOPE_MAX_CERTS.
+ * 0, or -1 with a message (nothing is returned then).
+ */
+int dbt_scope_build(const dbt_scope_item *items, size_t n, X509 **anchor, X509 **out, dbt_err *err);
+/* Whether x is an anchor dbt_scope_build made (self-signed, subject of the form above). */
+int dbt_scope_is_anchor(X509 *x);
+
+#endif
