@@ -23,6 +23,7 @@
 #include "encode.h"
 #include "hashdir.h"
 #include "import.h"
+#include "scope.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -58,8 +59,30 @@ static void import_usage(FILE *out)
             "      --no-expired     skip expired certificates instead of importing them\n"
             "  -p, --password PASS  password of PKCS#12 or JKS inputs\n"
             "      --origin TEXT    record TEXT as the origin instead of the file names\n"
+            "      --only-for NAME  scope: OpenSSL's default trust (env, system enable) accepts\n"
+            "                       the bundle's CAs only for NAME: example.com (it and its\n"
+            "                       subdomains), .example.com or *.example.com (subdomains\n"
+            "                       only), 10.0.0.0/8 or 2001:db8::/32 (an IP range); repeat for\n"
+            "                       more (at most %d); without it a bundle keeps its scope\n"
+            "      --unscoped       record no scope: the CAs are trusted for every name\n"
             "  -q, --quiet          print nothing but errors and warnings\n"
-            "  -h, --help           show this help\n");
+            "  -h, --help           show this help\n",
+            DBT_SCOPE_MAX_ITEMS);
+}
+
+int cli_scope_option(char *scope, size_t len, int unscoped, const char *value)
+{
+    dbt_err err;
+
+    if (unscoped) {
+        cli_error("--only-for and --unscoped exclude each other");
+        return -1;
+    }
+    if (dbt_scope_add(scope, len, value, &err) != 0) {
+        cli_error("--only-for: %s", err.msg);
+        return -1;
+    }
+    return 0;
 }
 
 int cli_import_commit(dbt_import *imp, int quiet)
@@ -155,13 +178,15 @@ end:
 int cli_cmd_import(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"bundle", required_argument, NULL, 'b'}, {"allow-leaf", no_argument, NULL, 'L'},
-        {"no-expired", no_argument, NULL, 'E'},   {"password", required_argument, NULL, 'p'},
-        {"origin", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"bundle", required_argument, NULL, 'b'},   {"allow-leaf", no_argument, NULL, 'L'},
+        {"no-expired", no_argument, NULL, 'E'},     {"password", required_argument, NULL, 'p'},
+        {"origin", required_argument, NULL, 'o'},   {"quiet", no_argument, NULL, 'q'},
+        {"only-for", required_argument, NULL, 'S'}, {"unscoped", no_argument, NULL, 'U'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
+    static char scope[DBT_SCOPE_TEXT_MAX];
     dbt_import_opts o = {0};
-    int quiet = 0, c;
+    int quiet = 0, c, unscoped = 0;
 
     o.leaf = DBT_IMPORT_LEAF_SKIP;
     o.keep_alias = 1;
@@ -181,6 +206,19 @@ int cli_cmd_import(int argc, char **argv)
             break;
         case 'o':
             o.origin = optarg;
+            break;
+        case 'S':
+            if (cli_scope_option(scope, sizeof(scope), unscoped, optarg) != 0)
+                return CLI_USAGE;
+            o.scope = scope;
+            break;
+        case 'U':
+            if (o.scope != NULL && o.scope[0] != '\0') {
+                cli_error("--only-for and --unscoped exclude each other");
+                return CLI_USAGE;
+            }
+            unscoped = 1;
+            o.scope = "";
             break;
         case 'q':
             quiet = 1;
@@ -211,7 +249,7 @@ struct row_filter {
 
 /* Calls fn for every (bundle, certificate) pair of the catalog that passes the filter: bundles
  * by name, each in its stored order (the order it was imported in). */
-typedef int (*row_fn)(void *arg, const char *bundle, const dbt_certinfo *ci, long days);
+typedef int (*row_fn)(void *arg, const dbt_catalog_entry *e, const dbt_certinfo *ci, long days);
 
 static int for_each_row(dbt_catalog *cat, const struct row_filter *f, row_fn fn, void *arg)
 {
@@ -245,7 +283,7 @@ static int for_each_row(dbt_catalog *cat, const struct row_filter *f, row_fn fn,
             days = dbt_days_left(ci.not_after, f->now);
             if (f->expiring >= 0 && days >= f->expiring)
                 continue;
-            if (fn(arg, bundles[i].name, &ci, days) != 0)
+            if (fn(arg, &bundles[i], &ci, days) != 0)
                 goto end;
         }
         dbt_bundle_free(b);
@@ -277,8 +315,28 @@ struct list_ctx {
     int64_t now;    /* the row filter's */
 };
 
-static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long days)
+/* A bundle's scope as JSON: the list of names and ranges, or null when it has none. */
+static json_t *scope_json(const char *scope)
 {
+    json_t *a;
+    char copy[DBT_SCOPE_TEXT_MAX], *save = NULL;
+
+    if (scope[0] == '\0')
+        return json_null();
+    if ((a = json_array()) == NULL)
+        return NULL;
+    snprintf(copy, sizeof(copy), "%s", scope);
+    for (char *it = strtok_r(copy, " ", &save); it != NULL; it = strtok_r(NULL, " ", &save))
+        if (json_array_append_new(a, json_str(it)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static int list_row(void *arg, const dbt_catalog_entry *e, const dbt_certinfo *ci, long days)
+{
+    const char *bundle = e->name;
     struct list_ctx *ctx = arg;
     char nb[32], na[32], key[64], st[64];
     dbt_cert_status status = dbt_certinfo_status(ci, ctx->now, ctx->warn_days, 0, NULL);
@@ -307,6 +365,7 @@ static int list_row(void *arg, const char *bundle, const dbt_certinfo *ci, long 
                 o, "curve", ci->key_curve[0] != '\0' ? json_str(ci->key_curve) : json_null()) != 0;
         bad |= json_object_set_new(o, "days_left", json_integer(days)) != 0;
         bad |= json_object_set_new(o, "is_ca", json_boolean(ci->is_ca)) != 0;
+        bad |= json_object_set_new(o, "scope", scope_json(e->meta.scope)) != 0;
         bad |= json_object_set_new(
                    o, "status",
                    json_str(cli_status_word(status, days, CLI_STATUS_LIST, st, sizeof(st)))) != 0;
@@ -349,11 +408,35 @@ end:
     return rc;
 }
 
+/* After the certificates, the scoped bundles: what OpenSSL's default trust accepts each for.
+ * Unscoped bundles get no line (they are trusted for every name, as before scopes). */
+static int list_scopes(dbt_catalog *cat, const char *only)
+{
+    dbt_catalog_entry *bundles = NULL;
+    size_t nb = 0, shown = 0;
+    dbt_err err;
+
+    if (dbt_catalog_list(cat, &bundles, &nb, &err) != 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        if (bundles[i].meta.scope[0] == '\0' || (only != NULL && strcmp(only, bundles[i].name)))
+            continue;
+        if (shown++ == 0)
+            printf("\n%-16s %s\n", "BUNDLE", "SCOPE (trusted by OpenSSL's defaults only for)");
+        printf("%-16s %s\n", cli_esc(bundles[i].name), bundles[i].meta.scope);
+    }
+    free(bundles);
+    return 0;
+}
+
 static void list_usage(FILE *out)
 {
     fprintf(out,
             "usage: dbtrust [--catalog DIR] list [--bundle NAME] [--expiring DAYS] [--json]\n\n"
-            "Lists the catalog's certificates: bundle, notAfter, key, SHA-256, subject.\n\n"
+            "Lists the catalog's certificates: bundle, notAfter, key, SHA-256, subject; then\n"
+            "each scoped bundle and its scope (import --only-for).\n\n"
             "  -b, --bundle NAME     only this bundle\n"
             "      --expiring DAYS   only certificates that expire within DAYS days\n"
             "      --json            one JSON object per certificate and bundle\n"
@@ -429,6 +512,8 @@ int cli_cmd_list(int argc, char **argv)
     if (for_each_row(cat, &f, list_row, &ctx) != 0)
         goto end;
     if (json && cli_json_print(ctx.json) != 0)
+        goto end;
+    if (!json && list_scopes(cat, f.bundle) != 0)
         goto end;
     rc = CLI_OK;
 end:

@@ -124,6 +124,9 @@ long cli_days_left(long long t);
  * certificate removed, then the report. Each returns the command's exit code. */
 struct dbt_import_opts;
 int cli_import_files(const struct dbt_import_opts *opts, int n, char *const files[], int quiet);
+/* One --only-for value added to scope (len bytes, lib/scope.h's canonical text); an error
+ * printed and -1 when it is not a name or range, or when --unscoped was given too. */
+int cli_scope_option(char *scope, size_t len, int unscoped, const char *value);
 /* The end of every import (import, fetch): opens or creates the catalog, commits imp and
  * prints the change report unless quiet. CLI_OK, or CLI_FAIL with the reason printed (the
  * catalog unchanged, or committed with the system wiring behind). */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/x509.h>
 
@@ -133,6 +134,23 @@ static int env_entry_ok(const char *tok, const char *what)
 
 /* The catalog's own entry must never be lost: a catalog path that cannot be passed on is an
  * error, not a dropped entry. */
+/* The directory of the catalog that OpenSSL's default trust should read: trust/, the trust view
+ * (scoped bundles as name-constrained cross-certificates). A catalog last written by a dbtrust
+ * without scopes has none until its next change; its certs/ is then the same trust. */
+static const char *env_view(dbt_catalog *cat)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/" DBT_LAYOUT_TRUST, dbt_catalog_path(cat));
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return DBT_LAYOUT_TRUST;
+    cli_warn("catalog %s was written by an older dbtrust and has no trust view yet: this "
+             "prints its certs directory; run any import to add it, then run env again",
+             dbt_catalog_path(cat));
+    return DBT_LAYOUT_CERTS;
+}
+
 static int env_catalog_ok(const char *catalog)
 {
     if (strchr(catalog, ':') != NULL) {
@@ -167,7 +185,7 @@ static void env_usage(FILE *out)
         "refused (exit 1): the catalog's own entry is never dropped.\n\n"
         "  -l, --lazy               lazy trust: SSL_CERT_FILE=<catalog>/" DBT_SYS_LAZY_EMPTY
         " (empty) and\n"
-        "                           SSL_CERT_DIR=<system directory>:<catalog>/certs, so that\n"
+        "                           SSL_CERT_DIR=<system directory>:<catalog>/trust, so that\n"
         "                           no connection parses the whole bundle file. Printed only\n"
         "                           when every certificate of the bundle file is found through\n"
         "                           the system's hashed directory (same trust); otherwise the\n"
@@ -222,7 +240,7 @@ int cli_cmd_env(int argc, char **argv)
         return CLI_FAIL;
     if (env_catalog_ok(dbt_catalog_path(cat)) != 0)
         goto end;
-    snprintf(certs, sizeof(certs), "%s/certs", dbt_catalog_path(cat));
+    snprintf(certs, sizeof(certs), "%s/%s", dbt_catalog_path(cat), env_view(cat));
     /* Set but empty, SSL_CERT_DIR makes OpenSSL read no directory at all (not its default
      * one): the catalog is then the only directory, and nothing the operator turned off is
      * turned back on. */
@@ -395,7 +413,7 @@ static int env_lazy(const char *shell)
     }
     /* The system's directory first, as stock mode reads it; the catalog's may already be
      * linked into it by 'system enable', and a second copy of a CA changes nothing. */
-    snprintf(out, cap, "%s:%s/certs", dirs, dbt_catalog_path(cat));
+    snprintf(out, cap, "%s:%s/%s", dirs, dbt_catalog_path(cat), env_view(cat));
     env_line(shell, "SSL_CERT_FILE", empty);
     env_line(shell, "SSL_CERT_DIR", out);
     rc = CLI_OK;

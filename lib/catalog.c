@@ -462,6 +462,7 @@ static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m
         [DBT_LAYOUT_META_SHA256] = {m->sha256, sizeof(m->sha256)},
         [DBT_LAYOUT_META_FORMAT] = {m->format, sizeof(m->format)},
         [DBT_LAYOUT_META_IMPORTED] = {m->imported, sizeof(m->imported)},
+        [DBT_LAYOUT_META_SCOPE] = {m->scope, sizeof(m->scope)},
     };
 
     memset(m, 0, sizeof(*m));
@@ -651,6 +652,12 @@ int dbt_cat_no_such_bundle(dbt_catalog *cat, const char *name, dbt_err *err)
     dbt_err_set(err, "catalog %s has no bundle named \"%s\": dbtrust list shows the bundles",
                 cat->path, name);
     return -1;
+}
+
+int dbt_catalog_has_bundle(dbt_catalog *cat, const char *name)
+{
+    return dbt_catalog_check_name(name, NULL) == 0 && dbt_cat_snapshot_ready(cat, NULL) == 0 &&
+           bundle_exists(cat, name);
 }
 
 int dbt_catalog_get_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err)
@@ -912,8 +919,8 @@ end:
 
 /* Reads the snapshot's file of the certificate named by its SHA-256, which must hold exactly
  * one certificate block; *display is the path to show in messages (the caller frees both). */
-static int cert_file_read(dbt_catalog *cat, const char *sha256, char sha[65], char **display,
-                          unsigned char **data, size_t *len, dbt_err *err)
+static int cert_file_read_in(dbt_catalog *cat, const char *dir, const char *sha256, char sha[65],
+                             char **display, unsigned char **data, size_t *len, dbt_err *err)
 {
     char rel[96];
 
@@ -921,8 +928,8 @@ static int cert_file_read(dbt_catalog *cat, const char *sha256, char sha[65], ch
     *data = NULL;
     if (dbt_catalog_parse_sha256(sha256, sha, err) != 0 || dbt_cat_snapshot_ready(cat, err) != 0)
         return -1;
-    snprintf(rel, sizeof(rel), DBT_LAYOUT_CERTS "/%s.pem", sha);
-    if ((*display = dbt_cat_asprintf("%s/%s.pem", cat->certs_dir, sha)) == NULL) {
+    snprintf(rel, sizeof(rel), "%s/%s.pem", dir, sha);
+    if ((*display = dbt_cat_asprintf("%s/%s/%s", cat->path, cat->gen_name, rel)) == NULL) {
         dbt_err_set(err, "out of memory");
         return -1;
     }
@@ -932,6 +939,12 @@ static int cert_file_read(dbt_catalog *cat, const char *sha256, char sha[65], ch
         return -1;
     }
     return one_cert_block(*data, *len, *display, err);
+}
+
+static int cert_file_read(dbt_catalog *cat, const char *sha256, char sha[65], char **display,
+                          unsigned char **data, size_t *len, dbt_err *err)
+{
+    return cert_file_read_in(cat, DBT_LAYOUT_CERTS, sha256, sha, display, data, len, err);
 }
 
 int dbt_catalog_check_cert(dbt_catalog *cat, const char *sha256, dbt_err *err)
@@ -978,7 +991,8 @@ end:
     return ret;
 }
 
-int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_err *err)
+static int load_cert_in(dbt_catalog *cat, const char *dir, const char *sha256, X509 **out,
+                        dbt_err *err)
 {
     char sha[65], *display = NULL;
     unsigned char *data = NULL;
@@ -988,7 +1002,7 @@ int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_
     int ret = -1;
 
     *out = NULL;
-    if (cert_file_read(cat, sha256, sha, &display, &data, &len, err) != 0)
+    if (cert_file_read_in(cat, dir, sha256, sha, &display, &data, &len, err) != 0)
         goto end;
     bio = BIO_new_mem_buf(data, (int)len);
     if (bio == NULL || (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
@@ -1014,4 +1028,110 @@ end:
     free(data);
     free(display);
     return ret;
+}
+
+int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_err *err)
+{
+    return load_cert_in(cat, DBT_LAYOUT_CERTS, sha256, out, err);
+}
+
+int dbt_catalog_load_trust_cert(dbt_catalog *cat, const dbt_catalog_trust *t, X509 **out,
+                                dbt_err *err)
+{
+    return load_cert_in(cat, t->scoped ? DBT_LAYOUT_TRUST : DBT_LAYOUT_CERTS, t->sha256, out, err);
+}
+
+static int cmp_trust(const void *a, const void *b)
+{
+    const dbt_catalog_trust *x = a, *y = b;
+
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return strcmp(x->sha256, y->sha256);
+}
+
+int dbt_catalog_trust_view(dbt_catalog *cat, dbt_catalog_trust **out, size_t *n, dbt_err *err)
+{
+    dbt_catalog_trust *v = NULL;
+    size_t cnt = 0, cap = 0;
+    struct dirent *de;
+    DIR *d = NULL;
+    int fd;
+
+    *out = NULL;
+    *n = 0;
+    if (dbt_cat_snapshot_ready(cat, err) != 0)
+        return -1;
+    fd = openat(cat->genfd, DBT_LAYOUT_TRUST, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        /* A generation written before scopes existed: every certificate, as imported. */
+        dbt_catalog_cert *certs = NULL;
+        size_t nc = 0;
+        if (dbt_catalog_certs(cat, &certs, &nc, err) != 0)
+            return -1;
+        if ((v = calloc(nc ? nc : 1, sizeof(*v))) == NULL) {
+            dbt_catalog_certs_free(certs, nc);
+            dbt_err_set(err, "out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < nc; i++) {
+            memcpy(v[i].sha256, certs[i].sha256, 65);
+            v[i].hash = certs[i].subject_hash;
+        }
+        dbt_catalog_certs_free(certs, nc);
+        qsort(v, nc, sizeof(*v), cmp_trust);
+        *out = v;
+        *n = nc;
+        return 0;
+    }
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        dbt_err_sys(err, "cannot read %s/%s/" DBT_LAYOUT_TRUST, cat->path, cat->gen_name);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        char target[128];
+        unsigned long hash;
+        int num, up;
+        ssize_t len;
+
+        if (!dbt_layout_hash_link_name(de->d_name, &hash, &num))
+            continue;
+        len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+        if (len < 0)
+            continue; /* not a link: the safety rule refused it at open */
+        target[len] = '\0';
+        if (!dbt_layout_trust_target(target, &up))
+            continue;
+        if (cnt >= DBT_SAFE_MAX_ENTRIES) {
+            dbt_err_set(err, "%s/%s/" DBT_LAYOUT_TRUST " has too many entries", cat->path,
+                        cat->gen_name);
+            goto fail;
+        }
+        if (cnt == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            dbt_catalog_trust *nv = realloc(v, ncap * sizeof(*nv));
+            if (nv == NULL) {
+                dbt_err_set(err, "out of memory");
+                goto fail;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        memcpy(v[cnt].sha256, up ? target + strlen(DBT_LAYOUT_TRUST_UP) : target, 64);
+        v[cnt].sha256[64] = '\0';
+        v[cnt].hash = hash;
+        v[cnt].scoped = !up;
+        cnt++;
+    }
+    closedir(d);
+    qsort(v, cnt, sizeof(*v), cmp_trust);
+    *out = v;
+    *n = cnt;
+    return 0;
+fail:
+    closedir(d);
+    free(v);
+    return -1;
 }

@@ -176,6 +176,8 @@ int dbt_catalog_parse_sha256(const char *in, char out[65], dbt_err *err);
 
 /* Bundles sorted by name; *out is malloc'ed (free()), NULL when *n == 0. */
 int dbt_catalog_list(dbt_catalog *cat, dbt_catalog_entry **out, size_t *n, dbt_err *err);
+/* 1 when the snapshot holds bundle name, else 0. */
+int dbt_catalog_has_bundle(dbt_catalog *cat, const char *name);
 /* Meta of one bundle; -1 with a message if there is no such bundle. */
 int dbt_catalog_get_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err);
 /* Loads a bundle's certificates in stored order (format DBT_FMT_PEM, blocks and lines of the
@@ -189,6 +191,19 @@ void dbt_catalog_certs_free(dbt_catalog_cert *certs, size_t n);
 int dbt_catalog_check_cert(dbt_catalog *cat, const char *sha256, dbt_err *err);
 /* Loads certs/<sha256>.pem of the snapshot. */
 int dbt_catalog_load_cert(dbt_catalog *cat, const char *sha256, X509 **out, dbt_err *err);
+
+/* One certificate of the trust view (what OpenSSL's default trust gets: <catalog>/trust). */
+typedef struct dbt_catalog_trust {
+    char sha256[65];
+    unsigned long hash; /* its subject hash (the <hash> of its link) */
+    int scoped; /* 1: a scoped form or its anchor, trust/<sha256>.pem; 0: certs/<sha256>.pem */
+} dbt_catalog_trust;
+/* The snapshot's trust view, sorted by hash then sha256 (*out malloc'ed, free()). A generation
+ * written before scopes existed has no trust/: its view is every certificate. */
+int dbt_catalog_trust_view(dbt_catalog *cat, dbt_catalog_trust **out, size_t *n, dbt_err *err);
+/* Loads one certificate of the trust view, checked against its name as dbt_catalog_load_cert. */
+int dbt_catalog_load_trust_cert(dbt_catalog *cat, const dbt_catalog_trust *t, X509 **out,
+                                dbt_err *err);
 
 /* --- Checking a whole catalog (dbtrust verify) --- */
 

@@ -6,6 +6,8 @@
 #include "catalog.h"
 #include "catlayout.h"
 
+#include <openssl/bio.h>
+
 /* Shorter names for the layout's (lib/catlayout.h), as the catalog code spells them. */
 #define DBT_CAT_GEN_PREFIX DBT_LAYOUT_GEN_PREFIX
 #define DBT_CAT_CURRENT DBT_LAYOUT_CURRENT
@@ -32,6 +34,19 @@ int dbt_cat_list_names(dbt_catalog *cat, char ***names, size_t *n, dbt_err *err)
 void dbt_cat_free_names(char **names, size_t n);
 int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err);
 int dbt_cat_no_such_bundle(dbt_catalog *cat, const char *name, dbt_err *err);
+/* One distinct certificate of a generation being written, for its trust view. */
+struct dbt_cat_view_cert {
+    const char *sha;  /* 64 lowercase hex digits */
+    unsigned long sh; /* subject hash */
+    const unsigned char *der;
+    size_t len;
+    const char *scope; /* canonical scope, NULL when any bundle holding it is unscoped */
+};
+/* Writes the trust view into the open directory tfd (tdisp names it in messages): a link to
+ * ../certs/<sha>.pem for each unscoped certificate, and for the scoped ones their cross-
+ * certificates and one fresh anchor as files, each with its <hash>.<n> link (lib/scope.h). */
+int dbt_cat_write_trust(int tfd, const char *tdisp, const struct dbt_cat_view_cert *in, size_t n,
+                        BIO *mem, dbt_err *err);
 /* Writes the first, empty generation of a catalog being created (lock held). */
 int dbt_cat_commit_empty(dbt_catalog *cat, dbt_err *err);
 

@@ -24,6 +24,7 @@
 #include "catsafe.h"
 #include "escape.h"
 #include "fsutil.h"
+#include "scope.h"
 #include "syswire.h"
 #include "trust.h"
 
@@ -522,6 +523,15 @@ int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
         return -1;
     if (dbt_catalog_check_trust(b, err) != 0)
         return -1;
+    if (meta->scope[0] != '\0') {
+        if (dbt_scope_check(meta->scope, err) != 0)
+            return -1;
+        for (size_t i = 0; i < b->n; i++)
+            if (dbt_scope_can_scope(b->certs[i].x509, err) != 0) {
+                dbt_err_prefix(err, "%s: certificate %zu", b->source, i + 1);
+                return -1;
+            }
+    }
     snprintf(nb.name, sizeof(nb.name), "%s", name);
     nb.meta = *meta;
     memcpy(nb.meta.sha256, sha, sizeof(sha));
@@ -760,9 +770,10 @@ static int ensure_fixed_links(dbt_catalog *cat, dbt_err *err)
 {
     static const char *const links[][2] = {
         {DBT_LAYOUT_BUNDLES, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_BUNDLES},
-        {DBT_LAYOUT_CERTS, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_CERTS}};
+        {DBT_LAYOUT_CERTS, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_CERTS},
+        {DBT_LAYOUT_TRUST, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_TRUST}};
 
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 3; i++) {
         char buf[64];
         if (readlinkat(cat->dirfd, links[i][0], buf, sizeof(buf)) >= 0)
             continue; /* the safety walk at open checked its target */
@@ -789,9 +800,82 @@ static int point_current(dbt_catalog *cat, const char *gen_name, dbt_err *err)
     return 0;
 }
 
-/* The files of one generation, in the open directories bfd and cfd. */
+/* The scope a certificate is served with: none when any bundle holding it is unscoped (that
+ * bundle trusts it for every name), else the union of its bundles' scopes (each bundle's names
+ * stay trusted through it). *owned is set when the text was allocated. */
+static int view_scope(const struct tbundle *b, const struct ref *refs, const struct dcert *d,
+                      const char **scope, char **owned, dbt_err *err)
+{
+    const char *first = b[refs[d->first].bi].meta.scope;
+    int same = 1;
+
+    *scope = NULL;
+    *owned = NULL;
+    for (size_t r = d->first; r <= d->last; r++) {
+        const char *s = b[refs[r].bi].meta.scope;
+        if (s[0] == '\0')
+            return 0;
+        same &= strcmp(s, first) == 0;
+    }
+    if (same) {
+        *scope = first;
+        return 0;
+    }
+    if ((*owned = calloc(1, DBT_SCOPE_TEXT_MAX)) == NULL) {
+        dbt_err_set(err, "out of memory");
+        return -1;
+    }
+    for (size_t r = d->first; r <= d->last; r++) {
+        char copy[DBT_SCOPE_TEXT_MAX], *save = NULL;
+        snprintf(copy, sizeof(copy), "%s", b[refs[r].bi].meta.scope);
+        for (char *it = strtok_r(copy, " ", &save); it != NULL; it = strtok_r(NULL, " ", &save))
+            if (dbt_scope_add(*owned, DBT_SCOPE_TEXT_MAX, it, err) != 0) {
+                dbt_err_prefix(err,
+                               "certificate %s is in bundles whose scopes together are "
+                               "too large",
+                               d->c->sha);
+                free(*owned);
+                *owned = NULL;
+                return -1;
+            }
+    }
+    *scope = *owned;
+    return 0;
+}
+
+/* The trust view (trust/) of the distinct certificates dc (sorted by sha256). */
+static int write_view(struct tbundle *b, const struct ref *refs, const struct dcert *dc, size_t nd,
+                      int tfd, const char *gdisp, BIO *mem, dbt_err *err)
+{
+    struct dbt_cat_view_cert *in = calloc(nd ? nd : 1, sizeof(*in));
+    char **owned = calloc(nd ? nd : 1, sizeof(*owned)), *tdisp = NULL;
+    int ret = -1;
+
+    if (in == NULL || owned == NULL ||
+        (tdisp = dbt_cat_asprintf("%s/" DBT_LAYOUT_TRUST, gdisp)) == NULL) {
+        dbt_err_set(err, "out of memory");
+        goto end;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        in[i] =
+            (struct dbt_cat_view_cert){dc[i].c->sha, dc[i].c->sh, dc[i].c->der, dc[i].c->len, NULL};
+        if (view_scope(b, refs, &dc[i], &in[i].scope, &owned[i], err) != 0)
+            goto end;
+    }
+    ret = dbt_cat_write_trust(tfd, tdisp, in, nd, mem, err);
+end:
+    for (size_t i = 0; owned != NULL && i < nd; i++)
+        free(owned[i]);
+    free(owned);
+    free(in);
+    free(tdisp);
+    return ret;
+}
+
+/* The files of one generation, in the open directories bfd, cfd and tfd. */
 static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs, struct dcert *dc,
-                            size_t nd, int bfd, int cfd, const char *gdisp, BIO *mem, dbt_err *err)
+                            size_t nd, int bfd, int cfd, int tfd, const char *gdisp, BIO *mem,
+                            dbt_err *err)
 {
     char *disp = NULL;
     int ret = -1;
@@ -819,8 +903,10 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
         free(disp);
         disp = dbt_cat_asprintf("%s/bundles/%s", gdisp, file);
         (void)BIO_reset(mem);
-        if (disp == NULL || BIO_printf(mem, DBT_LAYOUT_META_FMT, m->origin, m->sha256, m->format,
-                                       m->imported, b[i].n) <= 0)
+        if (disp == NULL ||
+            BIO_printf(mem, DBT_LAYOUT_META_FMT, m->origin, m->sha256, m->format, m->imported,
+                       b[i].n) <= 0 ||
+            (m->scope[0] != '\0' && BIO_printf(mem, "scope=%s\n", m->scope) <= 0))
             goto oom;
         if (write_bio_at(bfd, file, mem, disp, err) != 0)
             goto end;
@@ -855,6 +941,8 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
         goto oom;
     if (write_bio_at(cfd, DBT_LAYOUT_INDEX, mem, disp, err) != 0)
         goto end;
+    if (write_view(b, refs, dc, nd, tfd, gdisp, mem, err) != 0)
+        goto end;
 
     /* openssl rehash numbering: equal subject hashes get .0, .1, ... in sha256 order. */
     qsort(dc, nd, sizeof(*dc), cmp_dcert_hash);
@@ -884,7 +972,7 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, dbt_err 
     size_t total = 0, nd = 0, k = 0;
     unsigned long long n = 0;
     char name[32], *gdisp = NULL, *certs_dir = NULL;
-    int genfd = -1, bfd = -1, cfd = -1, made = 0, ret = -1;
+    int genfd = -1, bfd = -1, cfd = -1, tfd = -1, made = 0, ret = -1;
     BIO *mem = BIO_new(BIO_s_mem());
 
     if (mem == NULL)
@@ -931,21 +1019,24 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, dbt_err 
         goto end;
     }
     if (dbt_fs_mkdir_at(genfd, DBT_LAYOUT_BUNDLES, DBT_DIR_MODE, gdisp, err) != 0 ||
-        dbt_fs_mkdir_at(genfd, DBT_LAYOUT_CERTS, DBT_DIR_MODE, certs_dir, err) != 0)
+        dbt_fs_mkdir_at(genfd, DBT_LAYOUT_CERTS, DBT_DIR_MODE, certs_dir, err) != 0 ||
+        dbt_fs_mkdir_at(genfd, DBT_LAYOUT_TRUST, DBT_DIR_MODE, gdisp, err) != 0)
         goto end;
     bfd = openat(genfd, DBT_LAYOUT_BUNDLES, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     cfd = openat(genfd, DBT_LAYOUT_CERTS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (bfd < 0 || cfd < 0) {
+    tfd = openat(genfd, DBT_LAYOUT_TRUST, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (bfd < 0 || cfd < 0 || tfd < 0) {
         dbt_err_sys(err, "cannot open the directories of %s", gdisp);
         goto end;
     }
-    if (write_generation(b, nb, refs, dc, nd, bfd, cfd, gdisp, mem, err) != 0)
+    if (write_generation(b, nb, refs, dc, nd, bfd, cfd, tfd, gdisp, mem, err) != 0)
         goto end;
     /* One flush for the whole generation: an fsync per file cost 1.2-1.5 s for the 108 AWS
      * roots on a virtual disk (one journal commit each). Then the directories, innermost
      * first, for filesystems where syncfs alone would not order them. */
     if (dbt_fs_sync_tree(genfd, gdisp, err) != 0 || dbt_fs_fsync_fd(cfd, certs_dir, err) != 0 ||
-        dbt_fs_fsync_fd(bfd, gdisp, err) != 0 || dbt_fs_fsync_fd(genfd, gdisp, err) != 0)
+        dbt_fs_fsync_fd(tfd, gdisp, err) != 0 || dbt_fs_fsync_fd(bfd, gdisp, err) != 0 ||
+        dbt_fs_fsync_fd(genfd, gdisp, err) != 0)
         goto end;
     if (ensure_fixed_links(cat, err) != 0)
         goto end;
@@ -987,6 +1078,8 @@ end:
         dbt_err_prefix(err, "catalog %s left unchanged", cat->path);
         errno = saved;
     }
+    if (tfd >= 0)
+        close(tfd);
     if (cfd >= 0)
         close(cfd);
     if (bfd >= 0)

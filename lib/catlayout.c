@@ -84,6 +84,14 @@ int dbt_layout_cert_file_name(const char *s)
            strcmp(s + DBT_LAYOUT_SHA256_HEX, ".pem") == 0;
 }
 
+int dbt_layout_trust_target(const char *target, int *up)
+{
+    size_t n = strlen(DBT_LAYOUT_TRUST_UP);
+
+    *up = strncmp(target, DBT_LAYOUT_TRUST_UP, n) == 0;
+    return dbt_layout_cert_file_name(*up ? target + n : target);
+}
+
 int dbt_layout_hash_link_name(const char *s, unsigned long *hash, int *n)
 {
     size_t len = strlen(s);

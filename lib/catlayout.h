@@ -28,6 +28,12 @@
 #define DBT_LAYOUT_BUNDLES "bundles"
 #define DBT_LAYOUT_CERTS "certs"
 #define DBT_LAYOUT_INDEX "index"
+/* The trust view: what OpenSSL's default trust gets from the catalog (SSL_CERT_DIR of `dbtrust
+ * env`, the system links, the bundle file). <hash>.<n> links to ../certs/<sha256>.pem for the
+ * certificates of unscoped bundles, and <sha256>.pem files (each with its <hash>.<n> link) for
+ * the scoped forms of scoped bundles' certificates and their local anchor (lib/scope.h). */
+#define DBT_LAYOUT_TRUST "trust"
+#define DBT_LAYOUT_TRUST_UP "../" DBT_LAYOUT_CERTS "/"
 #define DBT_LAYOUT_INDEX_HEADER "dbtrust-index 1"
 /* A .meta file is at most this long (its lines: origin up to 1023 bytes, four short ones). */
 #define DBT_LAYOUT_META_MAX (64u * 1024u)
@@ -56,6 +62,9 @@ int dbt_layout_gen_name(const char *s, unsigned long long *n);
 /* 1 when s is "<sha256>.pem" (64 lowercase hex digits): a certificate file, and the target of
  * every hash link. */
 int dbt_layout_cert_file_name(const char *s);
+/* Whether a trust/ hash link's target has the writer's form: a bare <sha256>.pem (a scoped form
+ * beside it) or ../certs/<sha256>.pem (a catalog certificate); 1 or 0. *up says which. */
+int dbt_layout_trust_target(const char *target, int *up);
 
 /* 1 when s is "<hash>.<n>" (8 lowercase hex digits, a dot, decimal digits): an openssl rehash
  * link name. hash and n may be NULL; when n is given, a number above INT_MAX is refused. */
@@ -111,6 +120,7 @@ enum dbt_layout_meta_key {
     DBT_LAYOUT_META_SHA256,
     DBT_LAYOUT_META_FORMAT,
     DBT_LAYOUT_META_IMPORTED,
+    DBT_LAYOUT_META_SCOPE, /* optional, written after count and only when the bundle is scoped */
     DBT_LAYOUT_META_COUNT,
     DBT_LAYOUT_META_NKEYS
 };
@@ -120,7 +130,7 @@ enum dbt_layout_meta_key {
 static const char *const dbt_layout_meta_keys[DBT_LAYOUT_META_NKEYS] = {
     [DBT_LAYOUT_META_ORIGIN] = "origin", [DBT_LAYOUT_META_SHA256] = "sha256",
     [DBT_LAYOUT_META_FORMAT] = "format", [DBT_LAYOUT_META_IMPORTED] = "imported",
-    [DBT_LAYOUT_META_COUNT] = "count",
+    [DBT_LAYOUT_META_SCOPE] = "scope",   [DBT_LAYOUT_META_COUNT] = "count",
 };
 
 /* The dbt_layout_meta_key named by k[0..n), or -1 for a key no dbtrust writes. */

@@ -83,7 +83,7 @@ int dbt_safe_entry_as(const struct stat *st, const char *path, uid_t me, dbt_err
  * 8-digit lowercase hex check done 8 bytes at a time (dbt_layout_hex_lower), which every entry
  * of certs/ goes through. */
 
-enum where { W_TOP, W_GEN, W_GEN_CERTS, W_GEN_BUNDLES, W_OTHER };
+enum where { W_TOP, W_GEN, W_GEN_CERTS, W_GEN_BUNDLES, W_GEN_TRUST, W_OTHER };
 
 struct walk {
     const char *catpath;
@@ -150,6 +150,8 @@ static int check_link(struct walk *w, int dirfd, const char *name, enum where wh
         ok = strcmp(target, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_BUNDLES) == 0;
     else if (where == W_TOP && strcmp(name, DBT_LAYOUT_CERTS) == 0)
         ok = strcmp(target, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_CERTS) == 0;
+    else if (where == W_TOP && strcmp(name, DBT_LAYOUT_TRUST) == 0)
+        ok = strcmp(target, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_TRUST) == 0;
     else {
         /* Not one of the catalog's own links: tolerated only if it stays inside. */
         if (w->real == NULL && (w->real = realpath(w->catpath, NULL)) == NULL) {
@@ -235,13 +237,14 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
         }
         return 0;
     case W_GEN:
-        if ((strcmp(name, DBT_LAYOUT_CERTS) == 0 || strcmp(name, DBT_LAYOUT_BUNDLES) == 0) &&
+        if ((strcmp(name, DBT_LAYOUT_CERTS) == 0 || strcmp(name, DBT_LAYOUT_BUNDLES) == 0 ||
+             strcmp(name, DBT_LAYOUT_TRUST) == 0) &&
             S_ISDIR(st->st_mode))
             return 0;
         path = full(w, name);
         dbt_err_set(e,
                     "%s (%s) is not part of the catalog layout: a generation holds only the "
-                    "directories bundles and certs; remove it (rm -r %s) or import again",
+                    "directories bundles, certs and trust; remove it (rm -r %s) or import again",
                     path, kind_of(st->st_mode), path);
         return -1;
     case W_GEN_BUNDLES:
@@ -292,6 +295,54 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
             return -1;
         }
         return 0;
+    case W_GEN_TRUST:
+        if (dbt_layout_cert_file_name(name)) {
+            if (S_ISREG(st->st_mode))
+                return 0;
+            path = full(w, name);
+            dbt_err_set(e,
+                        "%s (%s) is not part of the catalog layout: it must be a regular file; "
+                        "remove it (rm -r %s) and import again",
+                        path, kind_of(st->st_mode), path);
+            return -1;
+        }
+        if (!dbt_layout_hash_link_name(name, NULL, NULL) || !S_ISLNK(st->st_mode)) {
+            path = full(w, name);
+            dbt_err_set(e,
+                        "%s (%s) is not part of the catalog layout: trust/ holds only "
+                        "<sha256>.pem files and <hash>.<n> symlinks; remove it (rm -r %s)",
+                        path, kind_of(st->st_mode), path);
+            return -1;
+        }
+        if (w->flags & DBT_SAFE_LINKS_AT_USE)
+            return 0; /* the provider never reads trust/ */
+        len = readlinkat(dirfd, name, target, sizeof(target) - 1);
+        if (len < 0) {
+            dbt_err_sys(e, "cannot read symlink %s", full(w, name));
+            return -1;
+        }
+        target[len] = '\0';
+        {
+            int up;
+            if (!dbt_layout_trust_target(target, &up)) {
+                path = full(w, name);
+                dbt_err_set(e,
+                            "%s -> %s points outside catalog layout: a trust/ link names a "
+                            "<sha256>.pem beside it or in ../certs, no other path; remove it "
+                            "(rm %s)",
+                            path, target, path);
+                return -1;
+            }
+        }
+        if (fstatat(dirfd, target, &tst, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(tst.st_mode)) {
+            path = full(w, name);
+            dbt_err_set(e,
+                        "%s -> %s does not lead to a regular certificate file of the "
+                        "generation: remove it (rm %s) and import again",
+                        path, target, path);
+            return -1;
+        }
+        return 0;
     case W_OTHER:
         return 0;
     }
@@ -318,8 +369,8 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, unsigned char
         problem(w, &e);
         return 1;
     }
-    if (where == W_GEN_CERTS && type == DT_LNK && dbt_layout_hash_link_name(name, NULL, NULL) &&
-        (w->flags & DBT_SAFE_LINKS_AT_USE))
+    if ((where == W_GEN_CERTS || where == W_GEN_TRUST) && type == DT_LNK &&
+        dbt_layout_hash_link_name(name, NULL, NULL) && (w->flags & DBT_SAFE_LINKS_AT_USE))
         return 0; /* no system call at all: see dbt_safe_walk_ex */
     if (w->links_only && type != DT_LNK && type != DT_UNKNOWN)
         return 0;
@@ -341,7 +392,7 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, unsigned char
         return 0; /* a hash link layout_rule already followed by name */
     if (where == W_TOP && !S_ISLNK(st.st_mode) &&
         (strcmp(name, DBT_LAYOUT_CURRENT) == 0 || strcmp(name, DBT_LAYOUT_BUNDLES) == 0 ||
-         strcmp(name, DBT_LAYOUT_CERTS) == 0)) {
+         strcmp(name, DBT_LAYOUT_CERTS) == 0 || strcmp(name, DBT_LAYOUT_TRUST) == 0)) {
         /* OpenSSL reads <catalog>/certs: it must be the link into the current generation. */
         const char *path = full(w, name);
 
@@ -370,7 +421,9 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, unsigned char
              * (under the walk's bounds), since nothing says who reads it. */
             skip = strncmp(name, DBT_SAFE_DEAD_PREFIX, strlen(DBT_SAFE_DEAD_PREFIX)) == 0;
         } else if (where == W_GEN) {
-            sub = strcmp(name, DBT_LAYOUT_CERTS) == 0 ? W_GEN_CERTS : W_GEN_BUNDLES;
+            sub = strcmp(name, DBT_LAYOUT_CERTS) == 0   ? W_GEN_CERTS
+                  : strcmp(name, DBT_LAYOUT_TRUST) == 0 ? W_GEN_TRUST
+                                                        : W_GEN_BUNDLES;
         }
         if (skip)
             return 0;

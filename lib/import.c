@@ -288,6 +288,19 @@ int dbt_import_commit(dbt_import *imp, dbt_catalog *cat, dbt_import_report *r, d
         dbt_format_key(imp->format, imp->meta.format, sizeof(imp->meta.format));
     if (imp->opts.origin != NULL)
         dbt_catalog_meta_add_origin(&imp->meta, imp->opts.origin);
+    /* The scope: the one asked for, else the one the bundle has (never widened by a re-import
+     * that does not mention it). */
+    if (imp->opts.scope != NULL) {
+        snprintf(imp->meta.scope, sizeof(imp->meta.scope), "%s", imp->opts.scope);
+    } else {
+        dbt_catalog_meta cur;
+        imp->meta.scope[0] = '\0';
+        if (dbt_catalog_has_bundle(cat, imp->opts.bundle)) {
+            if (dbt_catalog_get_meta(cat, imp->opts.bundle, &cur, err) != 0)
+                return -1;
+            memcpy(imp->meta.scope, cur.scope, sizeof(cur.scope));
+        }
+    }
     /* The old bundle only names what was removed (a new bundle has none): not read for a
      * caller that wants no report, as a quiet import of 100,000 certificates. */
     if (r != NULL && dbt_catalog_load(cat, imp->opts.bundle, &old, err) != 0)

@@ -19,6 +19,8 @@ lib_libdbtrust_la_SOURCES += lib/p12.c lib/p12.h lib/jks.c lib/jks.h
 # Catalog: named bundles on disk, generated views, atomic changes; file helpers it writes with.
 lib_libdbtrust_la_SOURCES += lib/catalog.c lib/catalog_txn.c lib/catalog_verify.c lib/catalog_int.h \
 	lib/fsutil.c lib/fsutil.h lib/catsafe.c lib/catsafe.h
+# Scoped trust: scope texts and name-constrained cross-certificates; the catalog's trust view.
+lib_libdbtrust_la_SOURCES += lib/scope.c lib/scope.h lib/catalog_trust.c
 # The catalog's names, constants and line formats, one parser for lib/, the provider and tests.
 lib_libdbtrust_la_SOURCES += lib/catlayout.c lib/catlayout.h
 # Standalone hashed directories (export/convert --to hashed-dir).

@@ -110,8 +110,10 @@ int sys_bundle_sync(struct sys_journal *j, const char *file, const char *catalog
             goto oom;
         for (i = 0; i < nw; i++) {
             X509 *x = NULL;
+            dbt_catalog_trust t = {{0}, w[i].hash, w[i].scoped};
 
-            if (dbt_catalog_load_cert(cat, w[i].sha256, &x, &err) != 0) {
+            memcpy(t.sha256, w[i].sha256, sizeof(t.sha256));
+            if (dbt_catalog_load_trust_cert(cat, &t, &x, &err) != 0) {
                 sys_say(j->out, DBT_SYS_ERROR, 0, "%s", err.msg);
                 goto end;
             }

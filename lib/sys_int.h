@@ -50,6 +50,7 @@ int sys_link_points_to_us(const char *dir, const char *name, char *target, size_
 struct sys_want {
     char sha256[65];
     unsigned long hash;
+    int scoped; /* 1: <catalog>/trust/<sha256>.pem (a scoped form); 0: <catalog>/certs/... */
 };
 
 /* Every change made to the system directory or the bundle file, so that a failure half-way is

@@ -244,7 +244,7 @@ long dbt_sys_resolve(dbt_catalog *cat, const char *dirs, const char *file, size_
                      dbt_sys_line_fn *line, void *line_arg, dbt_sys_msg_fn *fn, void *arg)
 {
     const sys_out out = {fn, arg}, *o = &out;
-    dbt_catalog_cert *certs = NULL;
+    dbt_catalog_trust *certs = NULL;
     X509_STORE *store = NULL;
     X509_STORE_CTX *ctx = NULL;
     X509_LOOKUP *lu, *hd;
@@ -255,7 +255,8 @@ long dbt_sys_resolve(dbt_catalog *cat, const char *dirs, const char *file, size_
     long found = 0, rc = -1;
 
     *n = 0;
-    if (dbt_catalog_certs(cat, &certs, n, &err) != 0) {
+    /* What OpenSSL should find is the trust view: scoped bundles as their scoped forms. */
+    if (dbt_catalog_trust_view(cat, &certs, n, &err) != 0) {
         sys_say(o, DBT_SYS_ERROR, 0, "%s", err.msg);
         return -1;
     }
@@ -290,7 +291,7 @@ long dbt_sys_resolve(dbt_catalog *cat, const char *dirs, const char *file, size_
         STACK_OF(X509) *sk = NULL;
         int k, ok = 0;
 
-        if (dbt_catalog_load_cert(cat, certs[i].sha256, &x, &err) != 0) {
+        if (dbt_catalog_load_trust_cert(cat, &certs[i], &x, &err) != 0) {
             sys_say(o, DBT_SYS_ERROR, 0, "%s", err.msg);
             goto end;
         }
@@ -310,6 +311,6 @@ end:
     ERR_clear_error();
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(store);
-    dbt_catalog_certs_free(certs, *n);
+    free(certs);
     return rc;
 }

@@ -338,7 +338,8 @@ static int sys_sync(struct sys_journal *j, const char *catalog, const struct sys
 
         snprintf(name, sizeof(name), SYS_LINK_PREFIX "%s.pem", w[i].sha256);
         snprintf(file, sizeof(file), "%s/%s", dir, name);
-        snprintf(target, sizeof(target), "%s/certs/%s.pem", catalog, w[i].sha256);
+        snprintf(target, sizeof(target), "%s/%s/%s.pem", catalog,
+                 w[i].scoped ? DBT_LAYOUT_TRUST : DBT_LAYOUT_CERTS, w[i].sha256);
         len = readlink(file, cur, sizeof(cur) - 1);
         if (len < 0 || (size_t)len != strlen(target) || memcmp(cur, target, (size_t)len) != 0) {
             if (make_link(j, target, name) != 0)

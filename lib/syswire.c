@@ -15,26 +15,28 @@
 #include "escape.h"
 #include "sys_int.h"
 
+/* What the system gets: the catalog's trust view (scoped bundles as their scoped forms). */
 static int load_wants(const sys_out *o, dbt_catalog *cat, struct sys_want **out, size_t *n)
 {
-    dbt_catalog_cert *certs = NULL;
+    dbt_catalog_trust *view = NULL;
     dbt_err err;
     size_t i;
 
-    if (dbt_catalog_certs(cat, &certs, n, &err) != 0) {
+    if (dbt_catalog_trust_view(cat, &view, n, &err) != 0) {
         sys_say(o, DBT_SYS_ERROR, 0, "%s", err.msg);
         return -1;
     }
     if ((*out = calloc(*n ? *n : 1, sizeof(**out))) == NULL) {
-        dbt_catalog_certs_free(certs, *n);
+        free(view);
         sys_say(o, DBT_SYS_ERROR, 0, "out of memory");
         return -1;
     }
     for (i = 0; i < *n; i++) {
-        memcpy((*out)[i].sha256, certs[i].sha256, 65);
-        (*out)[i].hash = certs[i].subject_hash;
+        memcpy((*out)[i].sha256, view[i].sha256, 65);
+        (*out)[i].hash = view[i].hash;
+        (*out)[i].scoped = view[i].scoped;
     }
-    dbt_catalog_certs_free(certs, *n);
+    free(view);
     return 0;
 }
 

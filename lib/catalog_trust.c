@@ -1,0 +1,137 @@
+/* The trust view of a generation (trust/, lib/catlayout.h): what OpenSSL's default trust gets
+ * from the catalog. Unscoped certificates are links to their file in certs/; a scoped bundle's
+ * certificates are served as name-constrained cross-certificates under a fresh local anchor
+ * (lib/scope.h), whose key is gone before this returns. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "catalog_int.h"
+#include "fsutil.h"
+#include "scope.h"
+
+struct tview {
+    char sha[65];
+    unsigned long sh;
+    int scoped;
+};
+
+static int cmp_tview(const void *a, const void *b)
+{
+    const struct tview *x = a, *y = b;
+
+    if (x->sh != y->sh)
+        return x->sh < y->sh ? -1 : 1;
+    return strcmp(x->sha, y->sha);
+}
+
+/* Writes x as trust/<sha256>.pem and records it. */
+static int write_scoped(int tfd, const char *tdisp, X509 *x, BIO *mem, struct tview *v,
+                        dbt_err *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char file[80], *disp = NULL, *p = NULL;
+    unsigned char *der = NULL;
+    int dlen, ok = 0, rc = -1;
+    long len;
+
+    if ((dlen = i2d_X509(x, &der)) <= 0 ||
+        EVP_Digest(der, (size_t)dlen, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+        goto oom;
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(v->sha + 2 * i, 3, "%02x", md[i]);
+    v->sh = X509_NAME_hash_ex(X509_get_subject_name(x), NULL, NULL, &ok);
+    if (!ok)
+        goto oom;
+    v->scoped = 1;
+    (void)BIO_reset(mem);
+    if (!PEM_write_bio(mem, PEM_STRING_X509, "", der, dlen))
+        goto oom;
+    len = BIO_get_mem_data(mem, &p);
+    snprintf(file, sizeof(file), "%s.pem", v->sha);
+    if ((disp = dbt_cat_asprintf("%s/%s", tdisp, file)) == NULL)
+        goto oom;
+    rc = dbt_fs_create_at(tfd, file, p, (size_t)len, DBT_FILE_MODE, disp, err);
+    goto end;
+oom:
+    dbt_err_ossl(err, "cannot write the scoped form of a certificate into %s", tdisp);
+end:
+    OPENSSL_free(der);
+    free(disp);
+    return rc;
+}
+
+int dbt_cat_write_trust(int tfd, const char *tdisp, const struct dbt_cat_view_cert *in, size_t n,
+                        BIO *mem, dbt_err *err)
+{
+    struct tview *v = calloc(n + 1, sizeof(*v));
+    dbt_scope_item *items = calloc(n ? n : 1, sizeof(*items));
+    X509 **cross = calloc(n ? n : 1, sizeof(*cross)), *anchor = NULL;
+    size_t nv = 0, ns = 0;
+    int ret = -1;
+
+    if (v == NULL || items == NULL || cross == NULL) {
+        dbt_err_set(err, "out of memory");
+        goto end;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = in[i].der;
+        X509 *x;
+
+        if (in[i].scope == NULL || in[i].scope[0] == '\0') {
+            memcpy(v[nv].sha, in[i].sha, 65);
+            v[nv++].sh = in[i].sh;
+            continue;
+        }
+        if ((x = d2i_X509(NULL, &p, (long)in[i].len)) == NULL) {
+            dbt_err_ossl(err, "certificate %s cannot be read to scope it", in[i].sha);
+            goto end;
+        }
+        items[ns].cert = x;
+        items[ns++].scope = in[i].scope;
+    }
+    if (ns > 0) {
+        if (dbt_scope_build(items, ns, &anchor, cross, err) != 0) {
+            dbt_err_prefix(err, "cannot serve the scoped bundles");
+            goto end;
+        }
+        for (size_t i = 0; i < ns; i++)
+            if (write_scoped(tfd, tdisp, cross[i], mem, &v[nv++], err) != 0)
+                goto end;
+        if (write_scoped(tfd, tdisp, anchor, mem, &v[nv++], err) != 0)
+            goto end;
+    }
+    /* openssl rehash numbering, as in certs/: equal hashes get .0, .1, ... in sha256 order. */
+    qsort(v, nv, sizeof(*v), cmp_tview);
+    for (size_t i = 0, seq = 0; i < nv; i++) {
+        char link[32], target[96];
+        seq = (i > 0 && v[i].sh == v[i - 1].sh) ? seq + 1 : 0;
+        snprintf(link, sizeof(link), "%08lx.%zu", v[i].sh, seq);
+        snprintf(target, sizeof(target), "%s%s.pem", v[i].scoped ? "" : DBT_LAYOUT_TRUST_UP,
+                 v[i].sha);
+        if (symlinkat(target, tfd, link) != 0) {
+            dbt_err_sys(err, "cannot create %s/%s", tdisp, link);
+            goto end;
+        }
+    }
+    ret = 0;
+end:
+    for (size_t i = 0; i < ns; i++) {
+        X509_free(items[i].cert);
+        X509_free(cross[i]);
+    }
+    X509_free(anchor);
+    free(items);
+    free(cross);
+    free(v);
+    return ret;
+}
