@@ -90,9 +90,17 @@ void cli_report_change(const dbt_import_report *r)
     if (r->leaf + r->expired > 0)
         printf(", %zu skipped", r->leaf + r->expired);
     /* import and fetch alike say when a run changed nothing (a scheduled one mostly does) */
-    printf(")%s\n", !r->existed                    ? " [new bundle]"
-                    : r->nadded + r->nremoved == 0 ? " [unchanged]"
-                                                   : "");
+    int rescoped = r->existed && strcmp(r->scope, r->old_scope) != 0;
+
+    printf(")%s\n", !r->existed                                 ? " [new bundle]"
+                    : r->nadded + r->nremoved == 0 && !rescoped ? " [unchanged]"
+                                                                : "");
+    /* The scope is said whenever there is one, and its change whenever it changed. */
+    if (rescoped)
+        printf("  scope: %s -> %s\n", r->old_scope[0] ? r->old_scope : "(none: every name)",
+               r->scope[0] ? r->scope : "(none: every name)");
+    else if (r->scope[0] != '\0')
+        printf("  scope: %s\n", r->scope);
     for (i = 0; i < r->nadded; i++)
         printf("  + %s %s\n", r->added[i].sha256,
                r->added[i].subject != NULL ? r->added[i].subject : unknown);

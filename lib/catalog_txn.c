@@ -825,20 +825,14 @@ static int view_scope(const struct tbundle *b, const struct ref *refs, const str
         dbt_err_set(err, "out of memory");
         return -1;
     }
-    for (size_t r = d->first; r <= d->last; r++) {
-        char copy[DBT_SCOPE_TEXT_MAX], *save = NULL;
-        snprintf(copy, sizeof(copy), "%s", b[refs[r].bi].meta.scope);
-        for (char *it = strtok_r(copy, " ", &save); it != NULL; it = strtok_r(NULL, " ", &save))
-            if (dbt_scope_add(*owned, DBT_SCOPE_TEXT_MAX, it, err) != 0) {
-                dbt_err_prefix(err,
-                               "certificate %s is in bundles whose scopes together are "
-                               "too large",
-                               d->c->sha);
-                free(*owned);
-                *owned = NULL;
-                return -1;
-            }
-    }
+    for (size_t r = d->first; r <= d->last; r++)
+        if (dbt_scope_union(*owned, DBT_SCOPE_TEXT_MAX, b[refs[r].bi].meta.scope, err) != 0) {
+            dbt_err_prefix(err, "certificate %s is in bundles whose scopes together are too large",
+                           d->c->sha);
+            free(*owned);
+            *owned = NULL;
+            return -1;
+        }
     *scope = *owned;
     return 0;
 }

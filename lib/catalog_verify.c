@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "catalog_int.h"
 #include "catsafe.h"
+#include "scope.h"
 #include "escape.h"
 #include "fsutil.h"
 
@@ -495,6 +497,16 @@ static const char *meta_value_problem(int k, const char *v, size_t n)
                                     "pkcs-7-der, pkcs-12, jks, unknown, mixed)";
     case DBT_LAYOUT_META_IMPORTED:
         return valid_time(v, n) ? NULL : "is not a UTC time of the form 2026-11-22T18:19:20Z";
+    case DBT_LAYOUT_META_SCOPE: {
+        char buf[DBT_SCOPE_TEXT_MAX];
+        if (n == 0 || n >= sizeof(buf))
+            return "is not a scope of 1 to 4095 bytes";
+        memcpy(buf, v, n);
+        buf[n] = '\0';
+        return dbt_scope_check(buf, NULL) == 0 ? NULL
+                                               : "is not a scope in the canonical form import "
+                                                 "--only-for records";
+    }
     case DBT_LAYOUT_META_COUNT:
         if (!all_digits(v, n) || (n > 1 && v[0] == '0'))
             return "is not a decimal number without leading zeros";
@@ -505,7 +517,8 @@ static const char *meta_value_problem(int k, const char *v, size_t n)
     return NULL;
 }
 
-/* The .meta as written: the lines origin=, sha256=, format=, imported=, count= (each once, no
+/* The .meta as written: the lines origin=, sha256=, format=, imported=, count= and, for a
+ * scoped bundle, scope= (each once, no
  * other line, each ending in a newline), each value in the form its writer gives it. The
  * readers ignore what they do not use; verify says what no dbtrust wrote. One pass over at most
  * DBT_CAT_META_MAX bytes. */
@@ -568,13 +581,13 @@ static void check_meta_file(struct vctx *v, dbt_catalog *cat, const char *name)
                          (int)(l > SHOWN_MAX ? SHOWN_MAX : l), p, META_FIX);
         } else {
             META_PROBLEM("%s line %zu: key \"%.*s\" is none that dbtrust writes (origin, "
-                         "sha256, format, imported, count): %s",
+                         "sha256, format, imported, count, scope): %s",
                          file, line, (int)(kl > SHOWN_MAX ? SHOWN_MAX : kl), p, META_FIX);
         }
         p += l + (eol != NULL ? 1 : 0);
     }
     for (size_t k = 0; k < DBT_LAYOUT_META_NKEYS; k++)
-        if (seen[k] == 0)
+        if (seen[k] == 0 && k != DBT_LAYOUT_META_SCOPE) /* only a scoped bundle has one */
             META_PROBLEM("%s has no %s line: %s", file, keys[k], META_FIX);
 #undef META_PROBLEM
     if (hidden > 0)
@@ -719,6 +732,244 @@ end:
     dbt_cat_free_names(names, nnames);
 }
 
+/* ---------- the trust view ---------- */
+
+struct tlink {
+    unsigned long hash;
+    int n, up;
+    char sha[65];
+};
+
+static int cmp_tlink(const void *a, const void *b)
+{
+    const struct tlink *x = a, *y = b;
+
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return (x->n > y->n) - (x->n < y->n);
+}
+
+struct tfile {
+    char sha[65];
+    X509 *x;
+    unsigned links;
+};
+
+/* The scope each indexed certificate is served with ("" when an unscoped bundle holds it), as
+ * the writer computes it: the union of its bundles' scopes. NULL entries: not computable. */
+static char **served_scopes(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
+                            size_t nidx)
+{
+    dbt_catalog_entry *bundles = NULL;
+    size_t nb = 0;
+    char **out = calloc(nidx ? nidx : 1, sizeof(*out));
+    dbt_err e;
+
+    if (out == NULL || dbt_catalog_list(cat, &bundles, &nb, &e) != 0) {
+        free(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < nidx; i++) {
+        int unscoped = 0;
+        if ((out[i] = calloc(1, DBT_SCOPE_TEXT_MAX)) == NULL)
+            break;
+        for (size_t k = 0; k < idx[i].nbundles && !unscoped; k++)
+            for (size_t j = 0; j < nb; j++)
+                if (strcmp(bundles[j].name, idx[i].bundles[k]) == 0) {
+                    if (bundles[j].meta.scope[0] == '\0')
+                        unscoped = 1;
+                    else if (dbt_scope_union(out[i], DBT_SCOPE_TEXT_MAX, bundles[j].meta.scope,
+                                             &e) != 0)
+                        report(v, "%s/%s/bundles: %s", cat->path, cat->gen_name, e.msg);
+                    break;
+                }
+        if (unscoped)
+            out[i][0] = '\0';
+    }
+    free(bundles);
+    return out;
+}
+
+/* trust/ as the writer makes it: a link to ../certs/ for each certificate an unscoped bundle
+ * holds, and for each other one a cross-certificate of it, with the scope of its bundles,
+ * signed by the generation's one anchor; each file linked once, links numbered from 0. */
+static void check_trust_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
+                            size_t nidx)
+{
+    char *dir = dbt_cat_asprintf("%s/%s/" DBT_LAYOUT_TRUST, cat->path, cat->gen_name);
+    struct tlink *links = NULL;
+    struct tfile *files = NULL;
+    size_t nl = 0, nf = 0, cap = DBT_SAFE_MAX_ENTRIES;
+    unsigned char *served = NULL;
+    char **scopes = NULL;
+    X509 *anchor = NULL;
+    struct dirent *de;
+    DIR *d = NULL;
+    int fd;
+
+    if (dir == NULL)
+        return;
+    fd = openat(cat->genfd, DBT_LAYOUT_TRUST, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        goto end; /* written before scopes: the next change adds it (and no bundle is scoped) */
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        report(v, "%s: cannot read it (%s): %s", dir, strerror(errno), REBUILD);
+        if (fd >= 0)
+            close(fd);
+        goto end;
+    }
+    links = calloc(cap, sizeof(*links));
+    files = calloc(cap, sizeof(*files));
+    served = calloc(nidx ? nidx : 1, 1);
+    scopes = served_scopes(v, cat, idx, nidx);
+    if (links == NULL || files == NULL || served == NULL || scopes == NULL) {
+        report(v, "out of memory checking %s", dir);
+        goto end;
+    }
+    while ((de = readdir(d)) != NULL) {
+        char target[128];
+        ssize_t len;
+        unsigned long hash;
+        int n, up;
+
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (nl >= cap || nf >= cap) {
+            report(v, "%s has more than %d entries: not a catalog dbtrust wrote; %s", dir,
+                   DBT_SAFE_MAX_ENTRIES, REBUILD);
+            goto end;
+        }
+        if (dbt_layout_cert_file_name(de->d_name)) {
+            dbt_catalog_trust t = {{0}, 0, 1};
+            dbt_err e;
+            memcpy(t.sha256, de->d_name, 64);
+            memcpy(files[nf].sha, de->d_name, 64);
+            if (dbt_catalog_load_trust_cert(cat, &t, &files[nf].x, &e) != 0)
+                report(v, "%s: %s", e.msg, REBUILD);
+            nf++;
+            continue;
+        }
+        /* Anything else the safety walk reported. */
+        if (!dbt_layout_hash_link_name(de->d_name, &hash, &n) ||
+            (len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1)) < 0)
+            continue;
+        target[len] = '\0';
+        if (!dbt_layout_trust_target(target, &up))
+            continue;
+        links[nl].hash = hash;
+        links[nl].n = n;
+        links[nl].up = up;
+        memcpy(links[nl].sha, up ? target + strlen(DBT_LAYOUT_TRUST_UP) : target, 64);
+        nl++;
+    }
+    /* The anchor: the one file that is self-signed in the anchor's form. */
+    for (size_t i = 0; i < nf; i++)
+        if (files[i].x != NULL && dbt_scope_is_anchor(files[i].x)) {
+            if (anchor != NULL)
+                report(v, "%s/%s.pem is a second local anchor: %s", dir, files[i].sha, REBUILD);
+            else
+                anchor = files[i].x;
+        }
+    for (size_t i = 0; i < nf; i++) {
+        X509 *x = files[i].x;
+        const dbt_catalog_cert *c = NULL;
+        size_t k;
+
+        if (x == NULL || x == anchor)
+            continue;
+        for (k = 0; k < nidx && c == NULL; k++) {
+            X509 *orig = NULL;
+            dbt_err e;
+            if (scopes[k] == NULL || scopes[k][0] == '\0' || served[k] ||
+                X509_NAME_hash_ex(X509_get_subject_name(x), NULL, NULL, NULL) !=
+                    idx[k].subject_hash ||
+                dbt_catalog_load_cert(cat, idx[k].sha256, &orig, &e) != 0)
+                continue;
+            if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(orig)) == 0 &&
+                EVP_PKEY_eq(X509_get0_pubkey(x), X509_get0_pubkey(orig)) == 1)
+                c = &idx[k];
+            X509_free(orig);
+        }
+        if (c == NULL) {
+            report(v,
+                   "%s/%s.pem is no scoped form of a certificate that only scoped bundles "
+                   "hold: %s",
+                   dir, files[i].sha, REBUILD);
+            continue;
+        }
+        served[c - idx] = 1;
+        if (anchor == NULL ||
+            X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(anchor)) != 0 ||
+            X509_verify(x, X509_get0_pubkey(anchor)) != 1)
+            report(v, "%s/%s.pem is not signed by the generation's local anchor: %s", dir,
+                   files[i].sha, REBUILD);
+        else if (!dbt_scope_matches(x, scopes[c - idx]))
+            report(v,
+                   "%s/%s.pem does not carry the scope of its bundles (%s) as its name "
+                   "constraint: %s",
+                   dir, files[i].sha, scopes[c - idx], REBUILD);
+        ERR_clear_error();
+    }
+    qsort(links, nl, sizeof(*links), cmp_tlink);
+    for (size_t i = 0; i < nl; i++) {
+        if (links[i].n != (i > 0 && links[i - 1].hash == links[i].hash ? links[i - 1].n + 1 : 0))
+            report(v,
+                   "%s/%08lx.%d: hash links of a subject are numbered 0, 1, ... without a "
+                   "gap: %s",
+                   dir, links[i].hash, links[i].n, REBUILD);
+        if (links[i].up) {
+            const dbt_catalog_cert *c = find_cert(idx, nidx, links[i].sha);
+            if (c == NULL)
+                report(v, "%s/%08lx.%d names ../certs/%s.pem, which the index does not hold: %s",
+                       dir, links[i].hash, links[i].n, links[i].sha, REBUILD);
+            else if (scopes[c - idx] != NULL && scopes[c - idx][0] != '\0')
+                report(v,
+                       "%s/%08lx.%d serves %s as it is, though only scoped bundles hold it: "
+                       "OpenSSL would trust it for every name; %s",
+                       dir, links[i].hash, links[i].n, links[i].sha, REBUILD);
+            else if (c->subject_hash != links[i].hash)
+                report(v, "%s/%08lx.%d names a certificate whose subject hash is %08lx: %s", dir,
+                       links[i].hash, links[i].n, c->subject_hash, REBUILD);
+            else if (served[c - idx]++)
+                report(v, "%s/%08lx.%d links %s a second time: %s", dir, links[i].hash, links[i].n,
+                       links[i].sha, REBUILD);
+        } else {
+            size_t f;
+            for (f = 0; f < nf && strcmp(files[f].sha, links[i].sha) != 0; f++)
+                ;
+            if (f == nf)
+                report(v, "%s/%08lx.%d names %s.pem, which is not beside it: %s", dir,
+                       links[i].hash, links[i].n, links[i].sha, REBUILD);
+            else if (files[f].x != NULL && X509_NAME_hash_ex(X509_get_subject_name(files[f].x),
+                                                             NULL, NULL, NULL) != links[i].hash)
+                report(v, "%s/%08lx.%d names a certificate of another subject hash: %s", dir,
+                       links[i].hash, links[i].n, REBUILD);
+            else
+                files[f].links++;
+        }
+    }
+    for (size_t f = 0; f < nf; f++)
+        if (files[f].links != 1)
+            report(v, "%s/%s.pem has %u hash links, not one: %s", dir, files[f].sha, files[f].links,
+                   REBUILD);
+    for (size_t i = 0; i < nidx; i++)
+        if (!served[i] && scopes[i] != NULL)
+            report(v, "%s: %s is not served (%s): %s", dir, idx[i].sha256,
+                   scopes[i][0] ? "no scoped form of it" : "no link to it", REBUILD);
+end:
+    if (d != NULL)
+        closedir(d);
+    for (size_t i = 0; files != NULL && i < nf; i++)
+        X509_free(files[i].x);
+    for (size_t i = 0; scopes != NULL && i < nidx; i++)
+        free(scopes[i]);
+    free(scopes);
+    free(served);
+    free(files);
+    free(links);
+    free(dir);
+}
+
 int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, dbt_err *err)
 {
     struct vctx v = {fn, arg, 0};
@@ -787,6 +1038,8 @@ int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, 
         free(file);
     }
     check_certs_dir(&v, &cat, idx, nidx, have_index);
+    if (have_index)
+        check_trust_dir(&v, &cat, idx, nidx);
     /* "." and ".." count too: a margin of two entries, not a catalog's worth. */
     if (count_entries(cat.genfd, DBT_LAYOUT_BUNDLES, DBT_SAFE_MAX_ENTRIES) > DBT_SAFE_MAX_ENTRIES)
         report(&v,

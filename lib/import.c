@@ -12,6 +12,7 @@
 #include "bundle.h"
 #include "certinfo.h"
 #include "import.h"
+#include "scope.h"
 
 struct dbt_import {
     dbt_import_opts opts;
@@ -157,6 +158,15 @@ int dbt_import_add(dbt_import *imp, const char *source, const unsigned char *dat
         rc = -1;
         goto end;
     }
+    /* A certificate that cannot carry the asked scope refuses the import, named here by file
+     * and position (the catalog checks it again for a scope the bundle keeps). */
+    if (imp->opts.scope != NULL && imp->opts.scope[0] != '\0')
+        for (size_t i = 0; i < in->n; i++)
+            if (dbt_scope_can_scope(in->certs[i].x509, err) != 0) {
+                dbt_err_prefix(err, "%s: certificate %zu", source, i + 1);
+                rc = -1;
+                goto end;
+            }
     if (EVP_DigestUpdate(imp->md, data, len) != 1) {
         dbt_err_set(err, "%s: cannot compute its SHA-256", source);
         rc = -1;
@@ -270,6 +280,7 @@ int dbt_import_commit(dbt_import *imp, dbt_catalog *cat, dbt_import_report *r, d
 {
     dbt_catalog_txn *txn = NULL;
     dbt_catalog_change change = {0};
+    dbt_catalog_meta cur;
     dbt_bundle *old = NULL;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
@@ -290,17 +301,12 @@ int dbt_import_commit(dbt_import *imp, dbt_catalog *cat, dbt_import_report *r, d
         dbt_catalog_meta_add_origin(&imp->meta, imp->opts.origin);
     /* The scope: the one asked for, else the one the bundle has (never widened by a re-import
      * that does not mention it). */
-    if (imp->opts.scope != NULL) {
-        snprintf(imp->meta.scope, sizeof(imp->meta.scope), "%s", imp->opts.scope);
-    } else {
-        dbt_catalog_meta cur;
-        imp->meta.scope[0] = '\0';
-        if (dbt_catalog_has_bundle(cat, imp->opts.bundle)) {
-            if (dbt_catalog_get_meta(cat, imp->opts.bundle, &cur, err) != 0)
-                return -1;
-            memcpy(imp->meta.scope, cur.scope, sizeof(cur.scope));
-        }
-    }
+    cur.scope[0] = '\0';
+    if (dbt_catalog_has_bundle(cat, imp->opts.bundle) &&
+        dbt_catalog_get_meta(cat, imp->opts.bundle, &cur, err) != 0)
+        return -1;
+    snprintf(imp->meta.scope, sizeof(imp->meta.scope), "%s",
+             imp->opts.scope != NULL ? imp->opts.scope : cur.scope);
     /* The old bundle only names what was removed (a new bundle has none): not read for a
      * caller that wants no report, as a quiet import of 100,000 certificates. */
     if (r != NULL && dbt_catalog_load(cat, imp->opts.bundle, &old, err) != 0)
@@ -319,6 +325,8 @@ int dbt_import_commit(dbt_import *imp, dbt_catalog *cat, dbt_import_report *r, d
     /* The report of a commit that happened is worth having even when it cannot be filled. */
     if (fill_report(r, imp->opts.bundle, &change, imp->keep, old, err) != 0)
         dbt_import_report_clear(r);
+    memcpy(r->scope, imp->meta.scope, sizeof(r->scope));
+    memcpy(r->old_scope, cur.scope, sizeof(r->old_scope));
 end:
     dbt_catalog_change_clear(&change);
     dbt_catalog_txn_free(txn);

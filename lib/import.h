@@ -75,6 +75,8 @@ typedef struct dbt_import_report {
     char sha256[65];   /* dbt_import_remove by fingerprint: the certificate, normalized */
     char (*bundles)[DBT_CATALOG_NAME_MAX + 1]; /* ... and the bundles that held it */
     size_t nbundles;
+    char scope[4096];     /* the bundle's scope now ("" unscoped; lib/scope.h) */
+    char old_scope[4096]; /* ... and before (a new bundle: "") */
 } dbt_import_report;
 
 void dbt_import_report_clear(dbt_import_report *r);

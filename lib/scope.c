@@ -213,6 +213,25 @@ int dbt_scope_add(char *scope, size_t len, const char *item, dbt_err *err)
     return 0;
 }
 
+struct union_arg {
+    char *out;
+    size_t len;
+};
+
+static int union_fn(void *arg, const char *item, dbt_err *err)
+{
+    struct union_arg *u = arg;
+
+    return dbt_scope_add(u->out, u->len, item, err);
+}
+
+int dbt_scope_union(char *out, size_t len, const char *scope, dbt_err *err)
+{
+    struct union_arg u = {out, len};
+
+    return each_item(scope, union_fn, &u, err);
+}
+
 static int check_fn(void *arg, const char *item, dbt_err *err)
 {
     char canon[DBT_SCOPE_ITEM_MAX + 8];
@@ -239,9 +258,16 @@ int dbt_scope_check(const char *scope, dbt_err *err)
 
 int dbt_scope_can_scope(X509 *x, dbt_err *err)
 {
-    char subj[256];
+    char subj[256] = "";
+    BIO *b = BIO_new(BIO_s_mem());
 
-    X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
+    /* RFC 2253, as every subject dbtrust prints (messages are escaped where they are shown). */
+    if (b != NULL && X509_NAME_print_ex(b, X509_get_subject_name(x), 0,
+                                        XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        int n = BIO_read(b, subj, sizeof(subj) - 1);
+        subj[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(b);
     if (X509_get_ext_by_NID(x, NID_name_constraints, -1) >= 0) {
         dbt_err_set(err,
                     "certificate %s carries name constraints of its own, which a scope cannot be "
@@ -371,6 +397,29 @@ oom:
 fail:
     NAME_CONSTRAINTS_free(b.nc);
     return NULL;
+}
+
+int dbt_scope_matches(X509 *x, const char *scope)
+{
+    NAME_CONSTRAINTS *want = make_nc(scope, NULL);
+    X509_EXTENSION *ext;
+    unsigned char *der = NULL;
+    const ASN1_OCTET_STRING *have;
+    int i, len, ok = 0;
+
+    if (want == NULL)
+        return 0;
+    i = X509_get_ext_by_NID(x, NID_name_constraints, -1);
+    if (i >= 0 && X509_get_ext_by_NID(x, NID_name_constraints, i) < 0 &&
+        (ext = X509_get_ext(x, i)) != NULL && X509_EXTENSION_get_critical(ext) &&
+        (len = ASN1_item_i2d((ASN1_VALUE *)want, &der, ASN1_ITEM_rptr(NAME_CONSTRAINTS))) > 0) {
+        have = X509_EXTENSION_get_data(ext);
+        ok = ASN1_STRING_length(have) == len &&
+             memcmp(ASN1_STRING_get0_data(have), der, (size_t)len) == 0;
+    }
+    OPENSSL_free(der);
+    NAME_CONSTRAINTS_free(want);
+    return ok;
 }
 
 /* ---------- the anchor and the cross-certificates ---------- */

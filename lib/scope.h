@@ -45,6 +45,11 @@ int dbt_scope_add(char *scope, size_t len, const char *item, dbt_err *err);
 /* Checks a stored scope text (a .meta "scope" value): every item is canonical, at most
  * DBT_SCOPE_MAX_ITEMS of them. "" is a valid (empty: unscoped) scope. 0 or -1. */
 int dbt_scope_check(const char *scope, dbt_err *err);
+/* Adds every item of the canonical scope text to out (len bytes): the union of two scopes, each
+ * item once. 0, or -1 when the union passes the caps. */
+int dbt_scope_union(char *out, size_t len, const char *scope, dbt_err *err);
+/* 1 when x carries, critical, exactly the nameConstraints dbt_scope_build gives scope; else 0. */
+int dbt_scope_matches(X509 *x, const char *scope);
 /* Whether a certificate can be scoped: -1 with a message when it carries nameConstraints. */
 int dbt_scope_can_scope(X509 *x, dbt_err *err);
 

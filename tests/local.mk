@@ -163,6 +163,9 @@ TESTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-hashdir-out.sh test
 dist_noinst_SCRIPTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-hashdir-out.sh \
 	tests/cli-keytool.sh tests/cli-keystore-keys.sh \
 	tests/cli-crosscheck.sh tests/man-options.sh
+# Scoped trust through the commands (import --only-for, list, env, verify, exports).
+TESTS += tests/cli-scope.sh
+dist_noinst_SCRIPTS += tests/cli-scope.sh
 EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh
 # sslrootcert=system end to end (dbtrust system/env, the update-ca-certificates hook) with libpq 17
 # on OpenSSL 3.0 and 3.5; the system store is changed only in an isolated mount namespace.
@@ -176,6 +179,13 @@ UNIT_TESTS += tests/test_syswire
 tests_test_syswire_SOURCES = tests/test_syswire.c $(TESTPKI_SOURCES)
 tests_test_syswire_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_syswire_LDADD = $(TESTS_LIB_LDADD)
+endif
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_scope
+UNIT_TESTS += tests/test_scope
+tests_test_scope_SOURCES = tests/test_scope.c $(TESTPKI_SOURCES)
+tests_test_scope_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_scope_LDADD = $(TESTS_LIB_LDADD)
 endif
 EXTRA_DIST += tests/lib/sysiso.sh tests/lib/tlsprobe.py
 if ENABLE_TESTS
