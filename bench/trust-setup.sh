@@ -4,6 +4,10 @@
 # default verify paths, so the routes are compared on that work (bench/trust-setup.c):
 #   base     the system store (bundle file + hashed dir) with the demo CA enabled by dbtrust
 #   enabled  the same with 108 AWS RDS roots more enabled by dbtrust (goal: < 2% over base)
+#   scoped   the same two bundles imported with scopes (--only-for db.demo.internal and
+#            rds.amazonaws.com) and enabled: the server's chain is then verified through the
+#            demo CA's name-constrained cross-certificate and the local anchor (goal: < 2% over
+#            base)
 #   naive    the same roots appended to the bundle file instead ("import into the OS store";
 #            +79% on OpenSSL 3.0 when first measured; this bench prints today's figure)
 #   lazy     `dbtrust env --lazy` for the base catalog: an empty SSL_CERT_FILE, the system's
@@ -59,6 +63,46 @@ fi
 "$dbtrust" --catalog "$w/cat-base" import -q --bundle demo "$w/pki/demo-bundle.pem" >/dev/null
 "$dbtrust" --catalog "$w/cat-aws" import -q --bundle demo "$w/pki/demo-bundle.pem" >/dev/null
 "$dbtrust" --catalog "$w/cat-aws" import -q --bundle aws "$w/aws.pem" >/dev/null
+"$dbtrust" --catalog "$w/cat-scoped" import -q --bundle demo --only-for db.demo.internal \
+    "$w/pki/demo-bundle.pem" >/dev/null
+"$dbtrust" --catalog "$w/cat-scoped" import -q --bundle aws --only-for rds.amazonaws.com \
+    "$w/aws.pem" >/dev/null
+
+# What a scope costs an import: the 108 roots into an empty catalog, unscoped and scoped
+# (goal: scoped <= 2x unscoped), wall time interleaved (median) and callgrind instructions.
+import_once() { # import_once DIR [--only-for NAME]: the wall seconds of one import
+    rm -rf "$1"
+    local t0 t1 d=$1
+    shift
+    t0=$(date +%s%N)
+    "$dbtrust" --catalog "$d" import -q --bundle aws "$@" "$w/aws.pem" >/dev/null
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000))
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+echo
+echo "== import of the 108 roots into an empty catalog: unscoped vs --only-for rds.amazonaws.com"
+for ((i = 0; i < ${IMPORT_RUNS:-15}; i++)); do
+    echo "u $(import_once "$w/imp")"
+    echo "s $(import_once "$w/imp" --only-for rds.amazonaws.com)"
+done >"$w/import.times"
+iu=$(awk '$1 == "u" { print $2 }' "$w/import.times" | median)
+is=$(awk '$1 == "s" { print $2 }' "$w/import.times" | median)
+awk -v u="$iu" -v s="$is" 'BEGIN {
+    printf "  wall (median of %d each, interleaved): unscoped %.1f ms, scoped %.1f ms: %.2fx\n",
+        '"${IMPORT_RUNS:-15}"', u / 1000, s / 1000, s / u }'
+if command -v valgrind >/dev/null; then
+    for m in u s; do
+        rm -rf "$w/imp" "$w/cg-imp.out"
+        valgrind -q --tool=callgrind --callgrind-out-file="$w/cg-imp.out" "$dbtrust" \
+            --catalog "$w/imp" import -q --bundle aws \
+            $([ $m = s ] && echo --only-for rds.amazonaws.com) "$w/aws.pem" >/dev/null
+        eval "ir_$m=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p; s/^summary: *\([0-9]*\).*/\1/p' \
+            "$w/cg-imp.out" | head -1)"
+    done
+    awk -v u="$ir_u" -v s="$ir_s" 'BEGIN {
+        printf "  callgrind: unscoped %d, scoped %d instructions: %.2fx (goal: <= 2x)\n", u, s, s / u }'
+fi
 
 # routes PREFIX SYSCERTS: copies of a system store (SYSCERTS = an /etc/ssl/certs) wired three
 # ways by the real commands; sets ROUTES (NAME=FILE:DIR for trust-setup).
@@ -67,10 +111,13 @@ routes() {
     cp -a "$sys" "$p-dir-base"
     cp -a "$sys" "$p-dir-aws"
     cp -a "$sys" "$p-dir-sys"
+    cp -a "$sys" "$p-dir-scoped"
     DBTRUST_SYSTEM_CERT_DIR=$p-dir-base DBTRUST_SYSTEM_STATE=$p-state-base \
         "$dbtrust" --catalog "$w/cat-base" system enable >/dev/null
     DBTRUST_SYSTEM_CERT_DIR=$p-dir-aws DBTRUST_SYSTEM_STATE=$p-state-aws \
         "$dbtrust" --catalog "$w/cat-aws" system enable >/dev/null
+    DBTRUST_SYSTEM_CERT_DIR=$p-dir-scoped DBTRUST_SYSTEM_STATE=$p-state-scoped \
+        "$dbtrust" --catalog "$w/cat-scoped" system enable >/dev/null
     cp "$sys/ca-certificates.crt" "$p-file-sys"
     cat "$sys/ca-certificates.crt" "$w/pki/demo-bundle.pem" "$w/aws.pem" >"$p-file-naive"
     # lazy: what `dbtrust env --lazy` prints for this store (it refuses if that changes trust).
@@ -80,7 +127,8 @@ routes() {
     lzfile=$(sed -n "s/^export SSL_CERT_FILE='\(.*\)'$/\1/p" <<<"$lz")
     lzdir=$(sed -n "s/^export SSL_CERT_DIR='\(.*\)'$/\1/p" <<<"$lz")
     ROUTES=("base=$p-file-sys:$p-dir-base" "enabled=$p-file-sys:$p-dir-aws"
-        "naive=$p-file-naive:$p-dir-sys" "lazy=$lzfile:$lzdir")
+        "scoped=$p-file-sys:$p-dir-scoped" "naive=$p-file-naive:$p-dir-sys"
+        "lazy=$lzfile:$lzdir")
 }
 
 # Instructions per setup: runs with 1 and 1+n setups, so process start and the warm-up round
@@ -104,10 +152,10 @@ ir_table() {
     declare -A IR
     for r in "${ROUTES[@]}"; do IR[${r%%=*}]=$(ir_per_setup "$r"); done
     echo "callgrind, instructions per setup (SSL_CTX_new + default paths + chain verify):"
-    for n in base enabled naive lazy; do
+    for n in base enabled scoped naive lazy; do
         printf '  %-8s %12d  %sx base\n' "$n" "${IR[$n]}" "$(ratio "${IR[$n]}" "${IR[base]}")"
     done
-    echo "  goal: enabled < 1.02x base"
+    echo "  goal: enabled < 1.02x base, scoped < 1.02x base"
     printf '  stock (base) / lazy: %sx cheaper in lazy mode (goal: >= %sx)\n' \
         "$(ratio "${IR[base]}" "${IR[lazy]}")" "$LAZY_GOAL"
 }

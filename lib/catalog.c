@@ -449,10 +449,14 @@ int dbt_catalog_meta_add_origin(dbt_catalog_meta *m, const char *text)
 _Static_assert(DBT_LAYOUT_META_COUNT == DBT_LAYOUT_META_NKEYS - 1,
                "meta_parse sizes its table of text keys by the count key coming last");
 
-static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m, dbt_err *err)
+/* need_scope: the generation has a trust view, whose writers give every bundle a scope line
+ * (empty when unscoped): one that is missing or given twice is damage, never read as
+ * "unscoped", which would widen trust at the next commit. */
+static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m, int need_scope,
+                      dbt_err *err)
 {
     const char *p = text;
-    int have_count = 0;
+    int have_count = 0, have_scope = 0;
     /* Where each text key's value goes (count is a number, parsed apart). */
     const struct {
         char *dst;
@@ -492,6 +496,8 @@ static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m
             } else if (key >= 0) {
                 if (vlen >= text_fields[key].size)
                     goto bad;
+                if (key == DBT_LAYOUT_META_SCOPE && have_scope++)
+                    goto bad;
                 memcpy(text_fields[key].dst, eq + 1, vlen);
                 text_fields[key].dst[vlen] = '\0';
             }
@@ -500,7 +506,7 @@ static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m
         }
         p += len + (eol ? 1 : 0);
     }
-    if (!have_count)
+    if (!have_count || (need_scope && !have_scope))
         goto bad;
     return 0;
 bad:
@@ -518,6 +524,19 @@ int dbt_cat_snapshot_ready(dbt_catalog *cat, dbt_err *err)
         return -1;
     }
     return 0;
+}
+
+int dbt_cat_has_view(dbt_catalog *cat)
+{
+    struct stat st;
+
+    if (cat->view_gen != cat->gen || cat->view_gen == 0) {
+        cat->view_gen = cat->gen;
+        cat->has_view = cat->genfd >= 0 &&
+                        fstatat(cat->genfd, DBT_LAYOUT_TRUST, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                        S_ISDIR(st.st_mode);
+    }
+    return cat->has_view;
 }
 
 int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err)
@@ -539,7 +558,7 @@ int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta
         dbt_err_set(err, "%s is damaged (binary data): run dbtrust import again", display);
         goto end;
     }
-    ret = meta_parse((char *)data, display, meta, err);
+    ret = meta_parse((char *)data, display, meta, dbt_cat_has_view(cat), err);
 end:
     free(data);
     free(display);

@@ -22,13 +22,18 @@ struct dbt_catalog {
     int lockfd; /* writers only, else -1 */
     int genfd;  /* the snapshot generation, -1 before the first commit */
     unsigned long long gen;
-    char gen_name[32]; /* ".gen-N" */
-    char *certs_dir;   /* "<path>/.gen-N/certs" */
+    char gen_name[32];           /* ".gen-N" */
+    char *certs_dir;             /* "<path>/.gen-N/certs" */
+    unsigned long long view_gen; /* the generation has_view was found for (dbt_cat_has_view) */
+    int has_view;
     int in_txn;
 };
 
 char *dbt_cat_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int dbt_cat_snapshot_ready(dbt_catalog *cat, dbt_err *err);
+/* Whether the snapshot's generation has a trust view (trust/): written by a dbtrust with scopes,
+ * whose .meta files then all hold a scope line. */
+int dbt_cat_has_view(dbt_catalog *cat);
 /* The snapshot's bundle names, sorted; free with dbt_cat_free_names. */
 int dbt_cat_list_names(dbt_catalog *cat, char ***names, size_t *n, dbt_err *err);
 void dbt_cat_free_names(char **names, size_t n);

@@ -900,7 +900,7 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
         if (disp == NULL ||
             BIO_printf(mem, DBT_LAYOUT_META_FMT, m->origin, m->sha256, m->format, m->imported,
                        b[i].n) <= 0 ||
-            (m->scope[0] != '\0' && BIO_printf(mem, "scope=%s\n", m->scope) <= 0))
+            BIO_printf(mem, "scope=%s\n", m->scope) <= 0)
             goto oom;
         if (write_bio_at(bfd, file, mem, disp, err) != 0)
             goto end;

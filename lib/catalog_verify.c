@@ -499,8 +499,8 @@ static const char *meta_value_problem(int k, const char *v, size_t n)
         return valid_time(v, n) ? NULL : "is not a UTC time of the form 2026-11-22T18:19:20Z";
     case DBT_LAYOUT_META_SCOPE: {
         char buf[DBT_SCOPE_TEXT_MAX];
-        if (n == 0 || n >= sizeof(buf))
-            return "is not a scope of 1 to 4095 bytes";
+        if (n >= sizeof(buf))
+            return "is longer than 4095 bytes";
         memcpy(buf, v, n);
         buf[n] = '\0';
         return dbt_scope_check(buf, NULL) == 0 ? NULL
@@ -587,7 +587,7 @@ static void check_meta_file(struct vctx *v, dbt_catalog *cat, const char *name)
         p += l + (eol != NULL ? 1 : 0);
     }
     for (size_t k = 0; k < DBT_LAYOUT_META_NKEYS; k++)
-        if (seen[k] == 0 && k != DBT_LAYOUT_META_SCOPE) /* only a scoped bundle has one */
+        if (seen[k] == 0 && (k != DBT_LAYOUT_META_SCOPE || dbt_cat_has_view(cat)))
             META_PROBLEM("%s has no %s line: %s", file, keys[k], META_FIX);
 #undef META_PROBLEM
     if (hidden > 0)
@@ -799,7 +799,7 @@ static void check_trust_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
     char *dir = dbt_cat_asprintf("%s/%s/" DBT_LAYOUT_TRUST, cat->path, cat->gen_name);
     struct tlink *links = NULL;
     struct tfile *files = NULL;
-    size_t nl = 0, nf = 0, cap = DBT_SAFE_MAX_ENTRIES;
+    size_t nl = 0, nf = 0, lcap = 256, fcap = 256;
     unsigned char *served = NULL;
     char **scopes = NULL;
     X509 *anchor = NULL;
@@ -818,8 +818,8 @@ static void check_trust_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
             close(fd);
         goto end;
     }
-    links = calloc(cap, sizeof(*links));
-    files = calloc(cap, sizeof(*files));
+    links = calloc(lcap, sizeof(*links));
+    files = calloc(fcap, sizeof(*files));
     served = calloc(nidx ? nidx : 1, 1);
     scopes = served_scopes(v, cat, idx, nidx);
     if (links == NULL || files == NULL || served == NULL || scopes == NULL) {
@@ -834,10 +834,28 @@ static void check_trust_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
 
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if (nl >= cap || nf >= cap) {
+        if (nl + nf >= DBT_SAFE_MAX_ENTRIES) {
             report(v, "%s has more than %d entries: not a catalog dbtrust wrote; %s", dir,
                    DBT_SAFE_MAX_ENTRIES, REBUILD);
             goto end;
+        }
+        if (nl == lcap || nf == fcap) {
+            int lfull = nl == lcap;
+            size_t ncap = 2 * (lfull ? lcap : fcap);
+            void *p = lfull ? realloc(links, ncap * sizeof(*links))
+                            : realloc(files, ncap * sizeof(*files));
+            if (p == NULL) {
+                report(v, "out of memory checking %s", dir);
+                goto end;
+            }
+            if (lfull) {
+                links = p;
+                lcap = ncap;
+            } else {
+                files = p;
+                memset(files + fcap, 0, (ncap - fcap) * sizeof(*files));
+                fcap = ncap;
+            }
         }
         if (dbt_layout_cert_file_name(de->d_name)) {
             dbt_catalog_trust t = {{0}, 0, 1};

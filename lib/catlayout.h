@@ -120,7 +120,8 @@ enum dbt_layout_meta_key {
     DBT_LAYOUT_META_SHA256,
     DBT_LAYOUT_META_FORMAT,
     DBT_LAYOUT_META_IMPORTED,
-    DBT_LAYOUT_META_SCOPE, /* optional, written after count and only when the bundle is scoped */
+    DBT_LAYOUT_META_SCOPE, /* after count; every bundle of a generation with trust/ has one
+                              ("" unscoped), older generations none */
     DBT_LAYOUT_META_COUNT,
     DBT_LAYOUT_META_NKEYS
 };

@@ -334,11 +334,12 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
                 return -1;
             }
         }
-        if (fstatat(dirfd, target, &tst, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(tst.st_mode)) {
+        /* A target of another kind is refused as an entry of its own directory. */
+        if (fstatat(dirfd, target, &tst, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
             path = full(w, name);
             dbt_err_set(e,
-                        "%s -> %s does not lead to a regular certificate file of the "
-                        "generation: remove it (rm %s) and import again",
+                        "%s -> %s does not lead to a certificate file of the generation: "
+                        "remove it (rm %s) and import again",
                         path, target, path);
             return -1;
         }

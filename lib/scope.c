@@ -276,6 +276,13 @@ int dbt_scope_can_scope(X509 *x, dbt_err *err)
                     subj);
         return -1;
     }
+    if (X509_check_ca(x) == 0) {
+        dbt_err_set(err,
+                    "certificate %s is not a CA: a scope limits what a CA vouches for, and a "
+                    "server certificate trusted as it is (--allow-leaf) cannot be scoped",
+                    subj);
+        return -1;
+    }
     if (X509_get0_pubkey(x) == NULL) {
         ERR_clear_error();
         dbt_err_set(err, "certificate %s has a public key OpenSSL cannot read: it cannot be scoped",
@@ -305,7 +312,8 @@ static int add_subtree(STACK_OF(GENERAL_SUBTREE) * *sk, GENERAL_NAME *gn)
     return 0;
 }
 
-static GENERAL_NAME *dns_name(const char *s)
+/* A name of an IA5String form: GEN_DNS, GEN_EMAIL or GEN_URI. */
+static GENERAL_NAME *ia5_name(int type, const char *s)
 {
     GENERAL_NAME *gn = GENERAL_NAME_new();
     ASN1_IA5STRING *v = ASN1_IA5STRING_new();
@@ -315,8 +323,13 @@ static GENERAL_NAME *dns_name(const char *s)
         ASN1_IA5STRING_free(v);
         return NULL;
     }
-    GENERAL_NAME_set0_value(gn, GEN_DNS, v);
+    GENERAL_NAME_set0_value(gn, type, v);
     return gn;
+}
+
+static GENERAL_NAME *dns_name(const char *s)
+{
+    return ia5_name(GEN_DNS, s);
 }
 
 /* An iPAddress subtree: address then mask (RFC 5280 4.2.1.10). */
@@ -369,7 +382,11 @@ static int nc_fn(void *arg, const char *text, dbt_err *err)
  * The constraint of a scope: its names and ranges permitted. A scope of DNS names only also
  * excludes every IP address (else an IP SAN would be unconstrained: RFC 5280 constrains only
  * the name forms a permitted list names), and one of IP ranges only excludes every DNS name
- * (an empty dNSName matches them all, in OpenSSL and Go alike).
+ * (an empty dNSName matches them all, in OpenSSL and Go alike). Mail addresses (rfc822Name and
+ * the subject's emailAddress) and URIs are permitted only at the reserved host
+ * DBT_SCOPE_NOWHERE: a database CA's scope vouches for no mailbox or URI identity (an empty
+ * excluded subtree of those forms matches nothing in OpenSSL, so a permitted one that no real
+ * name can meet is the way to close them).
  */
 static NAME_CONSTRAINTS *make_nc(const char *scope, dbt_err *err)
 {
@@ -390,6 +407,9 @@ static NAME_CONSTRAINTS *make_nc(const char *scope, dbt_err *err)
                   add_subtree(&b.nc->excludedSubtrees, ip_range(zero, zero, 16)) != 0))
         goto oom;
     if (!b.dns && add_subtree(&b.nc->excludedSubtrees, dns_name("")) != 0)
+        goto oom;
+    if (add_subtree(&b.nc->permittedSubtrees, ia5_name(GEN_EMAIL, DBT_SCOPE_NOWHERE)) != 0 ||
+        add_subtree(&b.nc->permittedSubtrees, ia5_name(GEN_URI, DBT_SCOPE_NOWHERE)) != 0)
         goto oom;
     return b.nc;
 oom:
@@ -510,6 +530,11 @@ static X509 *make_cross(X509 *anchor, EVP_PKEY *key, const dbt_scope_item *item,
         if (!X509_add_ext(x, ext, -1))
             goto fail;
     }
+    /* A CA without basicConstraints (a v1 root, which OpenSSL takes for a CA as it is) would
+     * not be one as a v3 cross-certificate: say what OpenSSL took it for. */
+    if (X509_get_ext_by_NID(c, NID_basic_constraints, -1) < 0 &&
+        !add_conf_ext(anchor, x, NID_basic_constraints, "critical,CA:TRUE"))
+        goto fail;
     if (!add_conf_ext(anchor, x, NID_authority_key_identifier, "keyid:always") ||
         X509_add1_ext_i2d(x, NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT) != 1 ||
         X509_sign(x, key, EVP_sha256()) <= 0)

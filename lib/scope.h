@@ -14,7 +14,8 @@
  *
  * The constraint never widens what C allowed: a certificate that carries its own nameConstraints
  * is refused (one extension cannot hold the intersection of two), and X keeps C's validity
- * period, path length, key usages and policies.
+ * period, path length, key usages and policies. Only CAs can be scoped. The constraint names
+ * DNS names and IP ranges; mail addresses and URIs are closed (see DBT_SCOPE_NOWHERE).
  */
 #ifndef DBT_SCOPE_H
 #define DBT_SCOPE_H
@@ -30,6 +31,8 @@
 #define DBT_SCOPE_ITEM_MAX 253     /* bytes of one DNS name (RFC 1035's limit) */
 #define DBT_SCOPE_TEXT_MAX 4096    /* bytes of a scope's canonical text (its .meta line) */
 #define DBT_SCOPE_MAX_CERTS 100000 /* cross-certificates one generation signs */
+/* The only host a scope permits for mail addresses and URIs: reserved, never real (RFC 6761). */
+#define DBT_SCOPE_NOWHERE "dbtrust.invalid"
 
 /*
  * Adds one --only-for value to the canonical scope text (NUL-terminated, items separated by

@@ -126,7 +126,7 @@ expect_rc 0 "$DBTRUST" --catalog "$C" list --json
 jq empty out || fail "list --json is not valid JSON"
 [ "$(jq length out)" = 9 ] || fail "list --json: $(jq length out) rows, expected 9 (mix 3, multi 3, leafy 1, rot 2)"
 [ "$(jq -c '[.[] | keys] | unique' out)" = \
-    '[["bundle","curve","days_left","is_ca","issuer","key","key_bits","key_type","not_after","not_before","serial","sha1","sha256","status","subject"]]' ] ||
+    '[["bundle","curve","days_left","is_ca","issuer","key","key_bits","key_type","not_after","not_before","scope","serial","sha1","sha256","status","subject"]]' ] ||
     fail "list --json keys: $(jq -c '[.[] | keys] | unique' out)"
 [ "$(jq -r '.[].bundle' out | uniq | tr '\n' ' ')" = "leafy mix multi rot " ] ||
     fail "list --json rows are not grouped by bundle: $(jq -r '.[].bundle' out | tr '\n' ' ')"

@@ -144,7 +144,7 @@ r=$(through_view int.pem db.scope.test.pem)
 case $r in *"subtree violation"*) ;; *) fail "db.scope.test outside the new scope: $r" ;; esac
 expect_rc 0 "$DBTRUST" --catalog "$C" import --bundle db --unscoped root.pem
 has out "scope: other.test -> (none: every name)" "--unscoped is reported"
-hasnt "$C/bundles/db.meta" "scope=" "--unscoped leaves no scope line"
+grep -qx "scope=" "$C/bundles/db.meta" || fail "--unscoped records an empty scope: $(cat "$C/bundles/db.meta")"
 r=$(through_view int.pem evil.other.test.pem)
 case $r in *": OK"*) ;; *) fail "evil.other.test unscoped: $r" ;; esac
 [ "$(readlink "$C"/trust/"$(openssl x509 -in root.pem -noout -subject_hash)".0)" = \
@@ -162,6 +162,26 @@ has err "nc-root.pem: certificate 1" "the refusal names the file and certificate
 has err "name constraints of its own" "the refusal says why"
 [ "$(gen "$C")" = "$g" ] || fail "a refused scoped import changed the catalog"
 expect_rc 0 "$DBTRUST" --catalog "$C" import --bundle nc nc-root.pem
+
+# ---- a damaged scope line is refused, never read as unscoped ----
+expect_rc 0 "$DBTRUST" --catalog "$C" import --bundle db --only-for scope.test root.pem
+cur=$C/$(gen "$C")
+cp "$cur/bundles/db.meta" meta.good
+chmod u+w "$cur/bundles" "$cur/bundles/db.meta"
+for damage in lost repeated; do
+    case $damage in
+    lost) grep -v '^scope=' meta.good >"$cur/bundles/db.meta" ;;
+    repeated) { cat meta.good; echo "scope="; } >"$cur/bundles/db.meta" ;;
+    esac
+    g=$(gen "$C")
+    expect_rc 1 "$DBTRUST" --catalog "$C" import --bundle other nc-root.pem
+    has err "db.meta is damaged" "a $damage scope line refuses the next change"
+    [ "$(gen "$C")" = "$g" ] || fail "a $damage scope line let a change through"
+    expect_rc 1 "$DBTRUST" --catalog "$C" verify
+done
+cp meta.good "$cur/bundles/db.meta"
+chmod go-w "$cur/bundles/db.meta"
+expect_rc 0 "$DBTRUST" --catalog "$C" verify
 
 # ---- exports and keytool keep raw roots and the scope ----
 expect_rc 0 "$DBTRUST" --catalog "$C" import --bundle db --only-for scope.test root.pem

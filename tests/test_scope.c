@@ -186,7 +186,7 @@ static X509 *cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, i
     assert_true(add_ext(issuer ? issuer : x, x, NID_key_usage,
                         ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature"));
     assert_true(add_ext(issuer ? issuer : x, x, NID_subject_key_identifier, "hash"));
-    if (issuer != NULL)
+    if (issuer != NULL && X509_get0_subject_key_id(issuer) != NULL)
         assert_true(add_ext(issuer, x, NID_authority_key_identifier, "keyid:always"));
     if (!ca)
         assert_true(add_ext(issuer, x, NID_ext_key_usage, "serverAuth"));
@@ -283,6 +283,9 @@ static void test_dns_scope(void **state)
         {"cn.other.test", NULL, 0},
         {"ip", "IP:10.1.2.3", 0},
         {"ip6", "IP:::1", 0},
+        /* Mail addresses and URIs are outside every scope, even at an in-scope host. */
+        {"mail", "DNS:db.scope.test,email:dba@scope.test", 0},
+        {"uri", "DNS:db.scope.test,URI:https://db.scope.test/", 0},
     };
     struct pki p;
 
@@ -395,6 +398,47 @@ static void test_cross_keeps(void **state)
     X509_free(x1);
     X509_free(x2);
     X509_free(root);
+}
+
+/* A v1 root (no extensions: OpenSSL takes it for a CA as it is) stays a CA when scoped. */
+static void test_v1_root(void **state)
+{
+    static const struct want w[] = {
+        {"db.scope.test", "DNS:db.scope.test", 1},
+        {"evil.other.test", "DNS:evil.other.test", 0},
+    };
+    struct pki p;
+    X509_NAME *n = X509_NAME_new();
+
+    (void)state;
+    p.root = X509_new();
+    assert_true(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"V1 Root",
+                                           -1, -1, 0));
+    assert_true(X509_set_version(p.root, 0));
+    assert_true(ASN1_INTEGER_set(X509_get_serialNumber(p.root), 77));
+    assert_true(X509_set_subject_name(p.root, n));
+    assert_true(X509_set_issuer_name(p.root, n));
+    assert_non_null(X509_gmtime_adj(X509_getm_notBefore(p.root), -86400L));
+    assert_non_null(X509_gmtime_adj(X509_getm_notAfter(p.root), 86400L * 300));
+    assert_true(X509_set_pubkey(p.root, root_key));
+    assert_true(X509_sign(p.root, root_key, EVP_sha256()) > 0);
+    X509_NAME_free(n);
+    p.inter = cert("V1 Intermediate", int_key, p.root, root_key, 1, 0, NULL, NULL);
+    check_scope(&p, "scope.test", w, 2, 0);
+    pki_free(&p);
+}
+
+/* A server certificate (not a CA) cannot be scoped: it is trusted as it is or not at all. */
+static void test_leaf_refused(void **state)
+{
+    X509 *leaf =
+        cert("pinned.scope.test", leaf_key, NULL, NULL, 0, -1, "DNS:pinned.scope.test", NULL);
+    dbt_err err;
+
+    (void)state;
+    assert_int_equal(dbt_scope_can_scope(leaf, &err), -1);
+    assert_non_null(strstr(err.msg, "not a CA"));
+    X509_free(leaf);
 }
 
 /* A root with constraints of its own cannot be scoped: its own would be lost. */
@@ -599,6 +643,8 @@ int main(void)
         cmocka_unit_test(test_mixed_scope),
         cmocka_unit_test(test_cross_keeps),
         cmocka_unit_test(test_own_constraints_refused),
+        cmocka_unit_test(test_v1_root),
+        cmocka_unit_test(test_leaf_refused),
         cmocka_unit_test(test_catalog_view),
     };
     int rc;
