@@ -145,6 +145,17 @@ static const char *env_view(dbt_catalog *cat)
     snprintf(path, sizeof(path), "%s/" DBT_LAYOUT_TRUST, dbt_catalog_path(cat));
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return DBT_LAYOUT_TRUST;
+    {
+        /* No view: the same trust as certs/ only when nothing is scoped. */
+        dbt_catalog_trust *v = NULL;
+        size_t n = 0;
+        dbt_err err;
+        if (dbt_catalog_trust_view(cat, &v, &n, &err) != 0) {
+            cli_error("%s", err.msg);
+            return NULL;
+        }
+        free(v);
+    }
     cli_warn("catalog %s was written by an older dbtrust and has no trust view yet: this "
              "prints its certs directory; run any import to add it, then run env again",
              dbt_catalog_path(cat));
@@ -206,7 +217,7 @@ int cli_cmd_env(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *shell = "sh", *cur;
+    const char *shell = "sh", *cur, *view;
     char *copy = NULL, *tok, *save = NULL, *out = NULL;
     char certs[PATH_MAX + 8];
     dbt_catalog *cat = NULL;
@@ -240,7 +251,9 @@ int cli_cmd_env(int argc, char **argv)
         return CLI_FAIL;
     if (env_catalog_ok(dbt_catalog_path(cat)) != 0)
         goto end;
-    snprintf(certs, sizeof(certs), "%s/%s", dbt_catalog_path(cat), env_view(cat));
+    if ((view = env_view(cat)) == NULL)
+        goto end;
+    snprintf(certs, sizeof(certs), "%s/%s", dbt_catalog_path(cat), view);
     /* Set but empty, SSL_CERT_DIR makes OpenSSL read no directory at all (not its default
      * one): the catalog is then the only directory, and nothing the operator turned off is
      * turned back on. */
@@ -375,6 +388,7 @@ static int env_lazy(const char *shell)
     char empty[PATH_MAX], *dirs = NULL, *out = NULL;
     const char *file = dbt_sys_cert_file();
     dbt_catalog *cat = NULL;
+    const char *view;
     size_t total = 0, cap;
     long missing;
     int rc = CLI_FAIL;
@@ -403,7 +417,7 @@ static int env_lazy(const char *shell)
                 cli_esc(dirs));
         goto end;
     }
-    if (env_catalog_ok(dbt_catalog_path(cat)) != 0 ||
+    if (env_catalog_ok(dbt_catalog_path(cat)) != 0 || (view = env_view(cat)) == NULL ||
         dbt_sys_lazy_empty_file(cat, empty, sizeof(empty), cli_sys_report, NULL) != 0)
         goto end;
     cap = strlen(dirs) + strlen(dbt_catalog_path(cat)) + 16;
@@ -413,7 +427,7 @@ static int env_lazy(const char *shell)
     }
     /* The system's directory first, as stock mode reads it; the catalog's may already be
      * linked into it by 'system enable', and a second copy of a CA changes nothing. */
-    snprintf(out, cap, "%s:%s/%s", dirs, dbt_catalog_path(cat), env_view(cat));
+    snprintf(out, cap, "%s:%s/%s", dirs, dbt_catalog_path(cat), view);
     env_line(shell, "SSL_CERT_FILE", empty);
     env_line(shell, "SSL_CERT_DIR", out);
     rc = CLI_OK;

@@ -1069,6 +1069,28 @@ static int cmp_trust(const void *a, const void *b)
     return strcmp(x->sha256, y->sha256);
 }
 
+int dbt_cat_legacy_view_ok(dbt_catalog *cat, dbt_err *err)
+{
+    dbt_catalog_entry *bundles = NULL;
+    size_t nb = 0;
+    int rc = 0;
+
+    if (dbt_catalog_list(cat, &bundles, &nb, err) != 0)
+        return -1;
+    for (size_t i = 0; i < nb && rc == 0; i++)
+        if (bundles[i].meta.scope[0] != '\0') {
+            dbt_err_set(err,
+                        "catalog %s has a scoped bundle (%s) but its generation %s has no "
+                        "trust view: it was lost, and serving the bundle's certificates as they "
+                        "are would trust them for every name; run dbtrust import again for that "
+                        "bundle to rebuild the view",
+                        cat->path, bundles[i].name, cat->gen_name);
+            rc = -1;
+        }
+    free(bundles);
+    return rc;
+}
+
 int dbt_catalog_trust_view(dbt_catalog *cat, dbt_catalog_trust **out, size_t *n, dbt_err *err)
 {
     dbt_catalog_trust *v = NULL;
@@ -1098,10 +1120,14 @@ int dbt_catalog_trust_view(dbt_catalog *cat, dbt_catalog_trust **out, size_t *n,
             v[i].hash = certs[i].subject_hash;
         }
         dbt_catalog_certs_free(certs, nc);
-        qsort(v, nc, sizeof(*v), cmp_trust);
+        if (nc > 1)
+            qsort(v, nc, sizeof(*v), cmp_trust);
         *out = v;
         *n = nc;
-        return 0;
+        /* Only a catalog without scopes may lack the view: a scoped bundle there means the
+         * view was lost (an older dbtrust removed it), and serving every certificate as it
+         * is would trust the scoped ones for every name. */
+        return dbt_cat_legacy_view_ok(cat, err) == 0 ? 0 : (free(v), *out = NULL, *n = 0, -1);
     }
     if (fd < 0 || (d = fdopendir(fd)) == NULL) {
         dbt_err_sys(err, "cannot read %s/%s/" DBT_LAYOUT_TRUST, cat->path, cat->gen_name);
@@ -1145,7 +1171,8 @@ int dbt_catalog_trust_view(dbt_catalog *cat, dbt_catalog_trust **out, size_t *n,
         cnt++;
     }
     closedir(d);
-    qsort(v, cnt, sizeof(*v), cmp_trust);
+    if (cnt > 1)
+        qsort(v, cnt, sizeof(*v), cmp_trust);
     *out = v;
     *n = cnt;
     return 0;

@@ -7,6 +7,7 @@
 #include "catlayout.h"
 
 #include <openssl/bio.h>
+#include <openssl/x509.h>
 
 /* Shorter names for the layout's (lib/catlayout.h), as the catalog code spells them. */
 #define DBT_CAT_GEN_PREFIX DBT_LAYOUT_GEN_PREFIX
@@ -34,6 +35,9 @@ int dbt_cat_snapshot_ready(dbt_catalog *cat, dbt_err *err);
 /* Whether the snapshot's generation has a trust view (trust/): written by a dbtrust with scopes,
  * whose .meta files then all hold a scope line. */
 int dbt_cat_has_view(dbt_catalog *cat);
+/* For a generation without a trust view: 0 when no bundle is scoped (certs/ is then the same
+ * trust), else -1 saying the view was lost. */
+int dbt_cat_legacy_view_ok(dbt_catalog *cat, dbt_err *err);
 /* The snapshot's bundle names, sorted; free with dbt_cat_free_names. */
 int dbt_cat_list_names(dbt_catalog *cat, char ***names, size_t *n, dbt_err *err);
 void dbt_cat_free_names(char **names, size_t n);
@@ -45,6 +49,7 @@ struct dbt_cat_view_cert {
     unsigned long sh; /* subject hash */
     const unsigned char *der;
     size_t len;
+    X509 *x;           /* parsed, when the writer has it (else der is parsed if scoped) */
     const char *scope; /* canonical scope, NULL when any bundle holding it is unscoped */
 };
 /* Writes the trust view into the open directory tfd (tdisp names it in messages): a link to

@@ -92,7 +92,9 @@ int dbt_cat_write_trust(int tfd, const char *tdisp, const struct dbt_cat_view_ce
             v[nv++].sh = in[i].sh;
             continue;
         }
-        if ((x = d2i_X509(NULL, &p, (long)in[i].len)) == NULL) {
+        if (in[i].x != NULL && X509_up_ref(in[i].x))
+            x = in[i].x;
+        else if ((x = d2i_X509(NULL, &p, (long)in[i].len)) == NULL) {
             dbt_err_ossl(err, "certificate %s cannot be read to scope it", in[i].sha);
             goto end;
         }

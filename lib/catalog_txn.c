@@ -41,6 +41,7 @@ struct tcert {
     char sha1[41];
     unsigned long sh, ih; /* subject and issuer X509_NAME_hash_ex */
     char serial[132];
+    X509 *x; /* the parsed certificate when the transaction has it (put), else NULL */
 };
 
 struct tbundle {
@@ -123,8 +124,10 @@ fail:
 
 static void tbundle_clear(struct tbundle *b)
 {
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; i < b->n; i++) {
         free(b->c[i].der);
+        X509_free(b->c[i].x);
+    }
     free(b->c);
     b->c = NULL;
     b->n = 0;
@@ -552,6 +555,8 @@ int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
             dbt_err_prefix(err, "%s: certificate %zu", b->source, nin + 1);
             goto end;
         }
+        if (X509_up_ref(b->certs[nin].x509))
+            in[nin].x = b->certs[nin].x509; /* a scoped view signs from it unparsed */
         si[nin] = (struct shaidx){in[nin].sha, nin};
     }
     /* A certificate given twice is kept at its first position and counted. */
@@ -566,6 +571,7 @@ int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
         }
         nb.c[nb.n++] = in[i];
         in[i].der = NULL; /* moved */
+        in[i].x = NULL;
     }
     nb.meta.count = nb.n;
 
@@ -607,8 +613,10 @@ int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
 oom:
     dbt_err_set(err, "out of memory");
 end:
-    for (size_t i = 0; in != NULL && i < nin; i++)
+    for (size_t i = 0; in != NULL && i < nin; i++) {
         free(in[i].der);
+        X509_free(in[i].x);
+    }
     free(in);
     tbundle_clear(&nb);
     dbt_catalog_change_clear(&ch);
@@ -669,6 +677,7 @@ int dbt_catalog_remove_cert(dbt_catalog_txn *t, const char *sha256, dbt_catalog_
             if (strcmp(b->c[j].sha, sha) != 0)
                 continue;
             free(b->c[j].der);
+            X509_free(b->c[j].x);
             memmove(&b->c[j], &b->c[j + 1], (b->n - j - 1) * sizeof(*b->c));
             b->n--;
             b->meta.count = b->n;
@@ -851,8 +860,8 @@ static int write_view(struct tbundle *b, const struct ref *refs, const struct dc
         goto end;
     }
     for (size_t i = 0; i < nd; i++) {
-        in[i] =
-            (struct dbt_cat_view_cert){dc[i].c->sha, dc[i].c->sh, dc[i].c->der, dc[i].c->len, NULL};
+        in[i] = (struct dbt_cat_view_cert){dc[i].c->sha, dc[i].c->sh, dc[i].c->der,
+                                           dc[i].c->len, dc[i].c->x,  NULL};
         if (view_scope(b, refs, &dc[i], &in[i].scope, &owned[i], err) != 0)
             goto end;
     }

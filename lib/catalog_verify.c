@@ -810,8 +810,13 @@ static void check_trust_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
     if (dir == NULL)
         return;
     fd = openat(cat->genfd, DBT_LAYOUT_TRUST, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
-        goto end; /* written before scopes: the next change adds it (and no bundle is scoped) */
+    if (fd < 0 && errno == ENOENT) {
+        dbt_err e;
+        /* Written before scopes (the next change adds it), unless a bundle is scoped. */
+        if (dbt_cat_legacy_view_ok(cat, &e) != 0)
+            report(v, "%s", e.msg);
+        goto end;
+    }
     if (fd < 0 || (d = fdopendir(fd)) == NULL) {
         report(v, "%s: cannot read it (%s): %s", dir, strerror(errno), REBUILD);
         if (fd >= 0)

@@ -505,6 +505,46 @@ fail:
     return NULL;
 }
 
+/* x gets c's subjectPublicKeyInfo as it is encoded: X509_set_pubkey would encode the key anew
+ * from its decoded form, which costs OpenSSL 3.0's encoder framework more than the signature. */
+static int copy_pubkey(X509 *x, X509 *c)
+{
+    const ASN1_OBJECT *aobj;
+    const unsigned char *pk;
+    const void *pval;
+    X509_ALGOR *alg;
+    ASN1_OBJECT *obj = NULL;
+    void *param = NULL;
+    unsigned char *enc = NULL;
+    int ptype, pklen;
+
+    if (!X509_PUBKEY_get0_param(NULL, &pk, &pklen, &alg, X509_get_X509_PUBKEY(c)))
+        return 0;
+    X509_ALGOR_get0(&aobj, &ptype, &pval, alg);
+    if ((obj = OBJ_dup(aobj)) == NULL)
+        return 0;
+    if (ptype == V_ASN1_OBJECT)
+        param = OBJ_dup(pval);
+    else if (ptype == V_ASN1_SEQUENCE || ptype == V_ASN1_OCTET_STRING)
+        param = ASN1_STRING_dup(pval);
+    else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
+        goto fail; /* no key type has other parameters */
+    if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF && param == NULL)
+        goto fail;
+    if (pklen > 0 && (enc = OPENSSL_memdup(pk, (size_t)pklen)) == NULL)
+        goto fail;
+    if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), obj, ptype, param, enc, pklen))
+        return 1;
+fail:
+    ASN1_OBJECT_free(obj);
+    if (ptype == V_ASN1_OBJECT)
+        ASN1_OBJECT_free(param);
+    else
+        ASN1_STRING_free(param);
+    OPENSSL_free(enc);
+    return 0;
+}
+
 static X509 *make_cross(X509 *anchor, EVP_PKEY *key, const dbt_scope_item *item, dbt_err *err)
 {
     X509 *c = item->cert, *x = X509_new();
@@ -518,7 +558,7 @@ static X509 *make_cross(X509 *anchor, EVP_PKEY *key, const dbt_scope_item *item,
         !X509_set_subject_name(x, X509_get_subject_name(c)) ||
         !X509_set_issuer_name(x, X509_get_subject_name(anchor)) ||
         !X509_set1_notBefore(x, X509_get0_notBefore(c)) ||
-        !X509_set1_notAfter(x, X509_get0_notAfter(c)) || !X509_set_pubkey(x, X509_get0_pubkey(c)))
+        !X509_set1_notAfter(x, X509_get0_notAfter(c)) || !copy_pubkey(x, c))
         goto fail;
     /* Everything C says of itself stays (key identifier, CA flag and path length, key usages,
      * policies): only who vouches for it and for which names changes. */
@@ -540,6 +580,24 @@ static X509 *make_cross(X509 *anchor, EVP_PKEY *key, const dbt_scope_item *item,
         X509_sign(x, key, EVP_sha256()) <= 0)
         goto fail;
     NAME_CONSTRAINTS_free(nc);
+    nc = NULL;
+    /* Read back from its encoding: OpenSSL decodes a public key only when it parses one (the
+     * copied one is not usable in memory), and the caller gets what a reader of the file gets. */
+    {
+        unsigned char *der = NULL;
+        const unsigned char *p;
+        int len = i2d_X509(x, &der);
+        X509 *back = NULL;
+
+        p = der;
+        if (len > 0)
+            back = d2i_X509(NULL, &p, len);
+        OPENSSL_free(der);
+        X509_free(x);
+        x = back;
+        if (x == NULL)
+            goto fail;
+    }
     return x;
 fail:
     dbt_err_ossl(err, "cannot make the scoped form of a certificate");
