@@ -11,6 +11,11 @@
 /* dbtrust's certificate links in the system directory: LINK_PREFIX<sha256>.pem. */
 #define SYS_LINK_PREFIX "dbtrust-"
 
+/* The marker lines of dbtrust's block in a bundle file (bundle-file mode): everything between
+ * them is the catalog's, everything outside the system's own. */
+#define SYS_BLOCK_BEGIN "# BEGIN dbtrust catalog "
+#define SYS_BLOCK_END "# END dbtrust catalog\n"
+
 /* Where messages go (fn NULL: nowhere). */
 typedef struct sys_out {
     dbt_sys_msg_fn *fn;

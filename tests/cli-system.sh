@@ -3,7 +3,8 @@
 # (DBTRUST_SYSTEM_CERT_DIR / DBTRUST_SYSTEM_STATE), checked with openssl's own hashed-directory
 # lookup: exact links, subject-hash collisions with the system's CAs, duplicates the system
 # already trusts, renumbering on removal, undo of a failed enable, catalog changes followed,
-# the update-ca-certificates hook, and env --lazy's same-trust check. No root needed;
+# the update-ca-certificates hook, env --lazy's same-trust check, and status's warning about
+# wired bundles without a scope whose CAs the system did not trust already. No root needed;
 # tests/e2e-system.sh does the real thing.
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR DBTRUST_CATALOG OPENSSL_CONF
@@ -286,6 +287,47 @@ expect "a file without a final newline gets its certificates on their own lines"
 "$DBTRUST" system disable >/dev/null
 expect "... and gets its exact bytes back" ok "" cmp "$w/bundle.nonl" "$bundle"
 cp "$w/bundle.orig" "$bundle"
+
+# Unscoped bundles: status warns, one line each, about every wired bundle that has no scope and
+# holds a CA the system's own bundle file does not (dbtrust's block in it left out), and says how
+# to scope it; the warnings leave the exit status alone.
+"$DBTRUST" import -q --bundle demo "$pki/demo-bundle.pem" >/dev/null
+"$DBTRUST" import -q --bundle known "$pki/root-ecc384.pem" >/dev/null
+# The lookalike CA in the bundle file shadows the catalog's RSA2048 root (see above): status
+# resolves through the directory alone, while the system's bundle file stays $bundle.
+status() { env SSL_CERT_FILE=/dev/null SSL_CERT_DIR="$sys" "$DBTRUST" system status; }
+unscoped_line() { # BUNDLE OUTSIDE COUNT FILE
+    echo "dbtrust: warning: bundle '$1' is unscoped: every OpenSSL program on this host trusts its" \
+        "CAs for every host name ($2 of its $3 certificates are not in the system's bundle file" \
+        "$4); scope it by importing it again with 'dbtrust import --bundle $1 --only-for" \
+        "HOST... FILE', or by fetching it again with 'dbtrust fetch SOURCE' (the source's" \
+        "default scope, see 'dbtrust sources')"
+}
+expect "status of an unwired catalog does not check scopes" ok "" status
+grep -q "is unscoped" <<<"$(status 2>&1)" && not_ok "an unwired catalog's bundles are named" ||
+    ok "... and names no bundle"
+"$DBTRUST" system enable >/dev/null
+status >"$w/out" 2>"$w/err"
+expect_eq "status with an unscoped bundle still exits 0" "$?" 0
+expect_eq "one warning line for the bundle with CAs the system lacks, and how to scope it" \
+    "$(grep "is unscoped" "$w/err")" "$(unscoped_line demo 2 3 "$bundle")"
+expect_eq "the warnings go to standard error only" "$(grep -c "is unscoped" "$w/out")" 0
+grep -q "'known'" "$w/err" && not_ok "a bundle the system's bundle file holds whole is named" ||
+    ok "a bundle the system's bundle file holds whole is not named"
+status_nofile() { DBTRUST_SYSTEM_CERT_FILE="$w/nofile" status; }
+expect "without a bundle file every unscoped bundle widens trust" ok \
+    "$(unscoped_line known 1 1 "$w/nofile")" status_nofile
+"$DBTRUST" system disable >/dev/null
+# In bundle-file mode the catalog's certificates are in the file, inside dbtrust's block: they
+# are not the system's own.
+"$DBTRUST" system enable --bundle-file >/dev/null
+expect_eq "the block holds the catalog's certificates" "$(block_certs)" 3
+out=$(env SSL_CERT_FILE="$bundle" SSL_CERT_DIR="$sys" "$DBTRUST" system status 2>&1)
+expect "bundle-file mode: the catalog's own block does not count as the system's" ok \
+    "$(unscoped_line demo 2 3 "$bundle")" echo "$out"
+"$DBTRUST" system disable >/dev/null
+expect "disable restores the bundle file" ok "" cmp "$w/bundle.orig" "$bundle"
+"$DBTRUST" remove --bundle known >/dev/null
 
 echo "cli-system: $passed passed, $failed failed"
 [ "$failed" = 0 ]
