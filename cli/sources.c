@@ -65,7 +65,9 @@ static void sources_usage(FILE *out)
 {
     fprintf(out, "usage: dbtrust sources [--json]\n\n"
                  "Lists the managed-database CA sources dbtrust knows: the URLs `dbtrust fetch`\n"
-                 "downloads, what each holds, and how to get CAs that have no public bundle.\n\n"
+                 "downloads, what each holds, the host names its CAs are trusted for by default\n"
+                 "(scope; for a source that cannot be fetched, the scope to give import), and how\n"
+                 "to get CAs that have no public bundle.\n\n"
                  "  -j, --json   print JSON\n"
                  "  -h, --help   show this help\n");
 }
@@ -84,6 +86,7 @@ static json_t *source_json(const dbt_source *s)
     json_object_set_new(o, "regional_url", s->regional ? json_string(s->regional) : json_null());
     json_object_set_new(o, "contains", json_string(s->contains));
     json_object_set_new(o, "note", json_string(s->note));
+    json_object_set_new(o, "scope", s->scope ? json_string(s->scope) : json_null());
     if (s->regional != NULL) {
         json_t *regions = json_array();
 
@@ -149,6 +152,12 @@ int cli_cmd_sources(int argc, char **argv)
         if (s->regional != NULL)
             printf("  regional: %s\n", s->regional);
         printf("  contains: %s\n", s->contains);
+        if (s->scope == NULL)
+            printf("  scope:    none (the note says why)\n");
+        else
+            printf("  scope:    %s (%s)\n", s->scope,
+                   s->urls[0] != NULL ? "what fetch records unless --only-for or --unscoped"
+                                      : "to give import as --only-for");
         printf("  note:     %s\n", s->note);
     }
     return CLI_OK;

@@ -6,7 +6,8 @@
 # body, a server certificate in the body, a TRUSTED CERTIFICATE whose trust settings restrict it
 # (an empty trust list among them), a body over 16 MiB, untrusted TLS, http://) leaves the
 # catalog unchanged. URLs holding control characters, C1 controls, bidi overrides and malformed
-# UTF-8 are recorded as origin escaped, exactly as import records them.
+# UTF-8 are recorded as origin escaped, exactly as import records them. dbtrust sources shows
+# each source's default scope.
 set -u
 . "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
 # The distribution's python3: version-manager shims are slow to start and may change directory.
@@ -140,14 +141,24 @@ count_of() { # BUNDLE: its certificates as the catalog lists them
     "$DBTRUST" --catalog "$cat" list --bundle "$1" --json | jq 'length'
 }
 
-# ---- sources ----
+# ---- sources, with each default scope (doc/dbtrust.1 under fetch says why) ----
 expect_rc 0 "$DBTRUST" sources
 has out "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem" "sources"
+has out "  scope:    rds.amazonaws.com (what fetch records" "sources: aws-rds's default scope"
+has out "  scope:    aivencloud.com (to give import as --only-for)" "sources: aiven's scope hint"
+[ "$(grep -c '^  scope:    none (the note says why)$' out)" = 3 ] ||
+    fail "sources: aurora-dsql, azure and gcp-cloudsql do not each say they have no scope"
+[ "$(grep -c '^  scope:' out)" = "$(grep -c '^  note:' out)" ] || fail "sources: a source shows no scope line"
 expect_rc 0 "$DBTRUST" sources --json
 [ "$(jq -r '.[] | select(.name=="aurora-dsql") | .urls | length' out)" = 4 ] ||
     fail "sources --json: aurora-dsql does not list 4 URLs"
 [ "$(jq -r '.[] | select(.name=="gcp-cloudsql") | .fetch' out)" = false ] ||
     fail "sources --json: gcp-cloudsql is fetchable"
+govscope="us-gov-west-1.rds.amazonaws.com us-gov-east-1.rds.amazonaws.com"
+govscope="$govscope rds.us-gov-west-1.amazonaws.com rds.us-gov-east-1.amazonaws.com"
+[ "$(jq -c '[.[] | .scope]' out)" = \
+    "[\"rds.amazonaws.com\",\"$govscope\",null,null,null,\"aivencloud.com\"]" ] ||
+    fail "sources --json: the scopes are $(jq -c '[.[] | {(.name): .scope}]' out)"
 
 # ---- success: PEM as the default bundle name, with counts, origin and what was added ----
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle.pem" \
