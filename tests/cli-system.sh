@@ -147,13 +147,13 @@ expect "enable fails for a missing directory" fail "does not exist" \
 
 # dbtrust env: a scoped SSL_CERT_DIR, absolute entries only.
 def=$(openssl version -d | sed 's/^OPENSSLDIR: "\(.*\)"$/\1/')/certs
-expect "env after the default directory" ok "=export SSL_CERT_DIR='$def:$w/catalog/certs'" \
+expect "env after the default directory" ok "=export SSL_CERT_DIR='$def:$w/catalog/trust'" \
     "$DBTRUST" env
-expect "env --shell systemd" ok "=Environment=SSL_CERT_DIR=$def:$w/catalog/certs" \
+expect "env --shell systemd" ok "=Environment=SSL_CERT_DIR=$def:$w/catalog/trust" \
     "$DBTRUST" env --shell systemd
-out=$(SSL_CERT_DIR="dbtrust::/etc/ssl/certs:certs:$w/catalog/certs" "$DBTRUST" env 2>"$w/err")
+out=$(SSL_CERT_DIR="dbtrust::/etc/ssl/certs:certs:$w/catalog/trust" "$DBTRUST" env 2>"$w/err")
 expect_eq "env keeps absolute entries, drops relative and empty ones, puts the catalog last" \
-    "$out" "export SSL_CERT_DIR='/etc/ssl/certs:$w/catalog/certs'"
+    "$out" "export SSL_CERT_DIR='/etc/ssl/certs:$w/catalog/trust'"
 expect "env names each dropped entry" ok "dropping 'dbtrust'" cat "$w/err"
 expect "env refuses an unknown shell" fail "" "$DBTRUST" env --shell csh
 # Quoting of every character for sh and systemd is tests/cli-env.sh's; here only that a space
@@ -161,19 +161,19 @@ expect "env refuses an unknown shell" fail "" "$DBTRUST" env --shell csh
 mkdir "$w/with space"
 out=$(SSL_CERT_DIR="$w/with space" "$DBTRUST" env 2>&1)
 expect_eq "env carries a directory with a space" "$out" \
-    "export SSL_CERT_DIR='$w/with space:$w/catalog/certs'"
+    "export SSL_CERT_DIR='$w/with space:$w/catalog/trust'"
 
 # dbtrust env --lazy: an empty SSL_CERT_FILE and hashed directories only, offered only when the
 # system directory finds every certificate of the bundle file (same hash, same certificate).
 lazy() { env DBTRUST_SYSTEM_CERT_FILE="$sys/ca-certificates.crt" "$DBTRUST" env --lazy "$@"; }
-lazy_env=("SSL_CERT_FILE=$w/catalog/empty.pem" "SSL_CERT_DIR=$sys:$w/catalog/certs")
-stock_env=("SSL_CERT_FILE=$sys/ca-certificates.crt" "SSL_CERT_DIR=$sys:$w/catalog/certs")
+lazy_env=("SSL_CERT_FILE=$w/catalog/empty.pem" "SSL_CERT_DIR=$sys:$w/catalog/trust")
+stock_env=("SSL_CERT_FILE=$sys/ca-certificates.crt" "SSL_CERT_DIR=$sys:$w/catalog/trust")
 verify_default() { env "$@" openssl verify -untrusted "$pki/intermediate.pem" "$pki/server.pem"; }
 expect "env --lazy when the directory holds the whole bundle file" ok \
     "=export SSL_CERT_FILE='$w/catalog/empty.pem'
-export SSL_CERT_DIR='$sys:$w/catalog/certs'" lazy
+export SSL_CERT_DIR='$sys:$w/catalog/trust'" lazy
 expect "env --lazy --shell systemd" ok "=Environment=SSL_CERT_FILE=$w/catalog/empty.pem
-Environment=SSL_CERT_DIR=$sys:$w/catalog/certs" lazy --shell systemd
+Environment=SSL_CERT_DIR=$sys:$w/catalog/trust" lazy --shell systemd
 expect_eq "the lazy SSL_CERT_FILE is an empty regular file, read-only, owned by the catalog's owner" \
     "$(stat -c '%F %s %a %u' "$w/catalog/empty.pem")" "regular empty file 0 444 $(id -u)"
 expect "the catalog with empty.pem still opens" ok "demo" "$DBTRUST" list
@@ -232,7 +232,7 @@ expect_eq "... empty and read-only" "$(stat -c '%s %a' "$w/catalog/empty.pem")" 
 mv "$sys/lookalike.pem" "$w/lookalike.pem"
 rm "$sys/$h2048.0"
 cat "$sys/other.pem" "$sys/system-ecc384.pem" >"$sys/ca-certificates.crt"
-expect "env --lazy without the lookalike" ok "export SSL_CERT_DIR='$sys:$w/catalog/certs'" lazy
+expect "env --lazy without the lookalike" ok "export SSL_CERT_DIR='$sys:$w/catalog/trust'" lazy
 expect "stock env verifies the catalog's chain" ok "server.pem: OK" verify_default "${stock_env[@]}"
 expect "lazy env verifies it too" ok "server.pem: OK" verify_default "${lazy_env[@]}"
 expect "control: without the catalog's directory lazy mode does not" fail "" \
@@ -317,6 +317,11 @@ grep -q "'known'" "$w/err" && not_ok "a bundle the system's bundle file holds wh
 status_nofile() { DBTRUST_SYSTEM_CERT_FILE="$w/nofile" status; }
 expect "without a bundle file every unscoped bundle widens trust" ok \
     "$(unscoped_line known 1 1 "$w/nofile")" status_nofile
+"$DBTRUST" import -q --bundle demo --only-for db.demo.internal "$pki/demo-bundle.pem" >/dev/null
+status 2>&1 | grep -q "is unscoped" && not_ok "a scoped bundle is named" ||
+    ok "a scoped bundle is not named"
+"$DBTRUST" import -q --bundle demo --unscoped "$pki/demo-bundle.pem" >/dev/null
+expect "--unscoped names it again" ok "$(unscoped_line demo 2 3 "$bundle")" status
 "$DBTRUST" system disable >/dev/null
 # In bundle-file mode the catalog's certificates are in the file, inside dbtrust's block: they
 # are not the system's own.
