@@ -19,22 +19,34 @@
 #include "sys_int.h"
 
 /* Removes every dbtrust block (a start line at a line start, up to its end line, or to the end
- * of a block cut short) from data[0..*len): what is left is the system's own. Each pass moves
- * past a start line, so the work is bounded by the file's length. */
+ * of a block cut short) from data[0..*len): what is left is the system's own. One pass that
+ * copies what it keeps down in place, so the work is linear in the file's length whatever it
+ * holds (NUL bytes included). */
 static void strip_blocks(char *data, size_t *len)
 {
-    char *p = data, *end;
+    const size_t bl = strlen(SYS_BLOCK_BEGIN), el = strlen(SYS_BLOCK_END);
+    char *r = data, *w = data, *end = data + *len, *b, *e;
 
-    while ((p = strstr(p, SYS_BLOCK_BEGIN)) != NULL) {
-        if (p != data && p[-1] != '\n') {
-            p += strlen(SYS_BLOCK_BEGIN);
+    while ((b = memmem(r, (size_t)(end - r), SYS_BLOCK_BEGIN, bl)) != NULL) {
+        /* Bytes below r are either unchanged or were copied from the same place (w == r), so
+         * b[-1] is the original file's byte. */
+        int line_start = b == data || b[-1] == '\n';
+
+        memmove(w, r, (size_t)(b - r));
+        w += b - r;
+        if (!line_start) {
+            memmove(w, b, bl);
+            w += bl;
+            r = b + bl;
             continue;
         }
-        end = strstr(p, SYS_BLOCK_END);
-        end = end != NULL ? end + strlen(SYS_BLOCK_END) : data + *len;
-        memmove(p, end, (size_t)(data + *len - end) + 1);
-        *len -= (size_t)(end - p);
+        e = memmem(b, (size_t)(end - b), SYS_BLOCK_END, el);
+        r = e != NULL ? e + el : end;
     }
+    memmove(w, r, (size_t)(end - r));
+    w += end - r;
+    *w = '\0';
+    *len = (size_t)(w - data);
 }
 
 static int cmp_sha(const void *a, const void *b)

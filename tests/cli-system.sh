@@ -332,6 +332,16 @@ expect "bundle-file mode: the catalog's own block does not count as the system's
     "$(unscoped_line demo 2 3 "$bundle")" echo "$out"
 "$DBTRUST" system disable >/dev/null
 expect "disable restores the bundle file" ok "" cmp "$w/bundle.orig" "$bundle"
+# Only a start line at a line start begins dbtrust's block; one cut short runs to the end.
+"$DBTRUST" system enable >/dev/null
+{ cat "$w/bundle.orig"; printf '# BEGIN dbtrust catalog %s\n' "$w/catalog"; cat "$pki/root-rsa4096.pem"; } >"$bundle"
+expect "a block without its end line is dbtrust's to the end of the file" ok \
+    "$(unscoped_line demo 2 3 "$bundle")" status
+{ cat "$w/bundle.orig"; printf 'x # BEGIN dbtrust catalog %s\n' "$w/catalog"; cat "$pki/root-rsa4096.pem"; } >"$bundle"
+expect "a start line inside a line is the system's text" ok "$(unscoped_line demo 1 3 "$bundle")" \
+    status
+cp "$w/bundle.orig" "$bundle"
+"$DBTRUST" system disable >/dev/null
 "$DBTRUST" remove --bundle known >/dev/null
 
 echo "cli-system: $passed passed, $failed failed"
