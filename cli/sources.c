@@ -72,6 +72,26 @@ static void sources_usage(FILE *out)
                  "  -h, --help   show this help\n");
 }
 
+json_t *cli_scope_json(const char *scope)
+{
+    json_t *a;
+    const char *p, *sp;
+
+    if (scope == NULL || scope[0] == '\0')
+        return json_null();
+    if ((a = json_array()) == NULL)
+        return NULL;
+    /* Items are separated by one space (the canonical form): no copy, no length limit. */
+    for (p = scope; *p != '\0'; p = *sp != '\0' ? sp + 1 : sp) {
+        sp = p + strcspn(p, " ");
+        if (json_array_append_new(a, json_stringn(p, (size_t)(sp - p))) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
 static json_t *source_json(const dbt_source *s)
 {
     json_t *o = json_object(), *urls = json_array();
@@ -86,7 +106,7 @@ static json_t *source_json(const dbt_source *s)
     json_object_set_new(o, "regional_url", s->regional ? json_string(s->regional) : json_null());
     json_object_set_new(o, "contains", json_string(s->contains));
     json_object_set_new(o, "note", json_string(s->note));
-    json_object_set_new(o, "scope", s->scope ? json_string(s->scope) : json_null());
+    json_object_set_new(o, "scope", cli_scope_json(s->scope));
     if (s->regional != NULL) {
         json_t *regions = json_array();
 

@@ -168,7 +168,7 @@ expect_rc 0 "$DBTRUST" sources --json
 govscope="us-gov-west-1.rds.amazonaws.com us-gov-east-1.rds.amazonaws.com"
 govscope="$govscope rds.us-gov-west-1.amazonaws.com rds.us-gov-east-1.amazonaws.com"
 [ "$(jq -c '[.[] | .scope]' out)" = \
-    "[\"rds.amazonaws.com\",\"$govscope\",null,null,null,\"aivencloud.com\"]" ] ||
+    "[[\"rds.amazonaws.com\"],$(jq -Rc 'split(" ")' <<<"$govscope"),null,null,null,[\"aivencloud.com\"]]" ] ||
     fail "sources --json: the scopes are $(jq -c '[.[] | {(.name): .scope}]' out)"
 
 # ---- success: PEM as the default bundle name, with counts, origin and what was added ----
