@@ -42,6 +42,10 @@ int sys_read_capped(int fd, size_t max, char **out, size_t *len);
  * not a regular file (kind in st); -3 with errno when a read fails; 1 when larger than max. */
 int sys_read_regular(const char *path, size_t max, char **out, size_t *len, struct stat *st);
 
+/* Reads OpenSSL's default bundle file whole, up to DBT_MAX_INPUT bytes, only when it is a
+ * regular file: 0; 1 when it is missing (OpenSSL loads nothing from it either); -1 said why. */
+int sys_read_bundle_file(const sys_out *o, const char *file, char **data, size_t *len);
+
 /* Whether s[0..n) is lowercase hex. */
 int sys_is_hex(const char *s, size_t n);
 /* "<8 hex>.<n>" (n up to 100000) -> 1 with *hash and *n. */

@@ -4,18 +4,15 @@
  * bundle file (dbtrust's block, in bundle-file mode, left out) does not hold. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "bundle.h"
-#include "fsutil.h"
 #include "sys_int.h"
 
 /* Removes every dbtrust block (a start line at a line start, up to its end line, or to the end
@@ -62,7 +59,6 @@ static int system_digests(const sys_out *o, const char *file, unsigned char (**o
 {
     STACK_OF(X509_INFO) *infos = NULL;
     char *data = NULL;
-    struct stat st;
     size_t len = 0, k = 0;
     BIO *in = NULL;
     int r, i, rc = -1;
@@ -71,22 +67,8 @@ static int system_digests(const sys_out *o, const char *file, unsigned char (**o
     *n = 0;
     if (*file == '\0')
         return 0;
-    if ((r = sys_read_regular(file, DBT_MAX_INPUT, &data, &len, &st)) != 0) {
-        if (r == -1 && errno == ENOENT)
-            return 0;
-        if (r == -2)
-            sys_say(o, DBT_SYS_ERROR, 0,
-                    "the bundle file %s is %s, not a regular file; it is not read", file,
-                    dbt_fs_kind(st.st_mode));
-        else if (r > 0)
-            sys_say(o, DBT_SYS_ERROR, 0,
-                    "the bundle file %s is larger than %u bytes; it is not read", file,
-                    DBT_MAX_INPUT);
-        else
-            sys_say(o, DBT_SYS_ERROR, 0, "cannot read the bundle file %s: %s", file,
-                    strerror(errno));
-        return -1;
-    }
+    if ((r = sys_read_bundle_file(o, file, &data, &len)) != 0)
+        return r > 0 ? 0 : -1;
     strip_blocks(data, &len);
     /* The reader OpenSSL's default file lookup uses (X509_load_cert_crl_file). */
     if ((in = BIO_new_mem_buf(data, (int)len)) == NULL ||
