@@ -163,7 +163,9 @@ long dbt_sys_unscoped(dbt_catalog *cat, const char *file, dbt_sys_wide **out, db
     }
     /* Each certificate the system does not hold counts against every bundle holding it. */
     for (i = 0; i < ncerts; i++) {
-        if (unhex32(certs[i].sha256, md) == 0 && bsearch(md, sys, nsys, 32, cmp_sha) != NULL)
+        /* bsearch takes no NULL array, even for 0 elements (a missing or empty file). */
+        if (nsys > 0 && unhex32(certs[i].sha256, md) == 0 &&
+            bsearch(md, sys, nsys, 32, cmp_sha) != NULL)
             continue;
         for (k = 0; k < certs[i].nbundles; k++) {
             dbt_catalog_entry *e =
