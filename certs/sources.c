@@ -14,8 +14,8 @@
  *   regions (endpoints under amazonaws.com.cn) are not covered: their documentation
  *   (https://docs.amazonaws.cn/en_us/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html) offers
  *   regional bundles only, and the 2025 global bundle holds no cn-* root (its 108 roots name
- *   34 commercial regions plus Beta us-east-1 and Preview us-east-2). A scope never grants a CA
- *   what it cannot issue, so rds.amazonaws.com.cn is left out rather than added for nothing.
+ *   34 commercial regions plus Beta us-east-1 and Preview us-east-2). Naming the China domain
+ *   would only permit these CAs for names none of them serves, so it is left out.
  * aws-rds-govcloud: GovCloud endpoints take both the commercial form
  *   <name>.<id>.us-gov-west-1.rds.amazonaws.com and <name>.<id>.rds.us-gov-west-1.amazonaws.com
  *   (AWS's own driver matches both: AURORA_DNS_PATTERN and AURORA_GOV_DNS_PATTERN of
