@@ -14,6 +14,11 @@ typedef struct dbt_source {
     const char *regional; /* per-region URL template, NULL when there is none */
     const char *contains; /* what a download holds (as of 2025) */
     const char *note;     /* how to use it, or how to get the CA when nothing can be fetched */
+    /* The host names the source's CAs serve, as canonical scope text (lib/scope.h: items
+     * separated by one space; a DNS name covers itself and every name below it): what `dbtrust
+     * fetch` records with the bundle unless told otherwise, and for a source that cannot be
+     * fetched the scope its note suggests for import. NULL: no default, and the note says why. */
+    const char *scope;
 } dbt_source;
 
 /* The known sources, in the order `dbtrust sources` lists them (certs/sources.c). */

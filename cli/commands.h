@@ -127,6 +127,9 @@ int cli_import_files(const struct dbt_import_opts *opts, int n, char *const file
 /* One --only-for value added to scope (len bytes, lib/scope.h's canonical text); an error
  * printed and -1 when it is not a name or range, or when --unscoped was given too. */
 int cli_scope_option(char *scope, size_t len, int unscoped, const char *value);
+/* A canonical scope text (lib/scope.h) as JSON: the array of its names and ranges, or null when
+ * it is empty (or NULL); NULL when out of memory (cli/sources.c). */
+struct json_t *cli_scope_json(const char *scope);
 /* The end of every import (import, fetch): opens or creates the catalog, commits imp and
  * prints the change report unless quiet. CLI_OK, or CLI_FAIL with the reason printed (the
  * catalog unchanged, or committed with the system wiring behind). */

@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "escape.h"
 #include "import.h"
+#include "scope.h"
 
 #include "../certs/sources.h"
 
@@ -159,8 +160,41 @@ static void fetch_usage(FILE *out)
             "                     for sources made of several files; https:// only\n"
             "  -c, --ca-file F    trust only the CA certificates in F for the download\n"
             "  -t, --timeout S    give up after S seconds (default 60)\n"
+            "      --only-for NAME\n"
+            "                     trust the bundle's CAs only for NAME: a DNS name and the\n"
+            "                     names below it (.NAME: below it only), an IP address or a\n"
+            "                     CIDR range; repeat it for more (up to %d); replaces the\n"
+            "                     source's default scope (`dbtrust sources` shows it)\n"
+            "      --unscoped     record no scope: the CAs are trusted for every host name\n"
             "  -q, --quiet        print nothing but errors and warnings\n"
-            "  -h, --help         show this help\n");
+            "  -h, --help         show this help\n\n"
+            "Without --only-for or --unscoped, a bundle that already has a scope keeps it (a\n"
+            "refresh never widens trust); a new or unscoped bundle gets the source's default.\n",
+            DBT_SCOPE_MAX_ITEMS);
+}
+
+/*
+ * The scope a fetch without --only-for or --unscoped records: the bundle's own when it has one
+ * (NULL: the import keeps it), so that a scheduled refresh never widens what an operator
+ * narrowed; else the source's default ("" when it has none). A catalog that cannot be read has
+ * no bundle to keep a scope of: the commit then creates it, or refuses it saying why.
+ */
+static const char *fetch_default_scope(const char *bundle, const dbt_source *src)
+{
+    const char *path = cli_catalog_opt, *scope = src->scope != NULL ? src->scope : "";
+    dbt_catalog_meta meta;
+    dbt_catalog *cat = NULL;
+    char buf[4096];
+    dbt_err err;
+
+    if (path == NULL && (path = dbt_catalog_default_path(buf, sizeof(buf))) == NULL)
+        return scope;
+    if (dbt_catalog_open(path, DBT_CAT_READ, &cat, &err) != 0)
+        return scope;
+    if (dbt_catalog_get_meta(cat, bundle, &meta, &err) == 0 && meta.scope[0] != '\0')
+        scope = NULL;
+    dbt_catalog_close(cat);
+    return scope;
 }
 
 int cli_cmd_fetch(int argc, char **argv)
@@ -172,6 +206,8 @@ int cli_cmd_fetch(int argc, char **argv)
         {"url", required_argument, NULL, 'u'},
         {"ca-file", required_argument, NULL, 'c'},
         {"timeout", required_argument, NULL, 't'},
+        {"only-for", required_argument, NULL, 'O'},
+        {"unscoped", no_argument, NULL, 'U'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -179,8 +215,9 @@ int cli_cmd_fetch(int argc, char **argv)
     const char *region = NULL, *bundle = NULL, *ca_file = NULL, *urls[FETCH_MAX_URLS + 1],
                *user[FETCH_MAX_URLS];
     char *owned_url = NULL, defname[DBT_CATALOG_NAME_MAX + 1], why[2048];
+    char scope[DBT_SCOPE_TEXT_MAX] = "";
     const dbt_source *src;
-    int govcloud = 0, quiet = 0, c, arc, rc = CLI_FAIL;
+    int govcloud = 0, quiet = 0, only_for = 0, unscoped = 0, c, arc, rc = CLI_FAIL;
     size_t nurls = 0, nuser = 0, i, k;
     long timeout = 60;
     struct fetch_buf buf = {0};
@@ -219,6 +256,19 @@ int cli_cmd_fetch(int argc, char **argv)
             }
             break;
         }
+        case 'O':
+            /* Checked here, before anything is downloaded, as import checks it. */
+            if (cli_scope_option(scope, sizeof(scope), unscoped, optarg) != 0)
+                return CLI_USAGE;
+            only_for = 1;
+            break;
+        case 'U':
+            if (only_for) {
+                cli_error("--only-for and --unscoped exclude each other");
+                return CLI_USAGE;
+            }
+            unscoped = 1;
+            break;
         case 'q':
             quiet = 1;
             break;
@@ -308,6 +358,12 @@ int cli_cmd_fetch(int argc, char **argv)
         cli_error("%s", err.msg);
         goto usage_end;
     }
+    if (only_for)
+        io.scope = scope;
+    else if (unscoped)
+        io.scope = "";
+    else
+        io.scope = fetch_default_scope(bundle, src);
 
     /* Everything is downloaded and checked before the catalog is touched. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -65,9 +65,31 @@ static void sources_usage(FILE *out)
 {
     fprintf(out, "usage: dbtrust sources [--json]\n\n"
                  "Lists the managed-database CA sources dbtrust knows: the URLs `dbtrust fetch`\n"
-                 "downloads, what each holds, and how to get CAs that have no public bundle.\n\n"
+                 "downloads, what each holds, the host names its CAs are trusted for by default\n"
+                 "(scope; for a source that cannot be fetched, the scope to give import), and how\n"
+                 "to get CAs that have no public bundle.\n\n"
                  "  -j, --json   print JSON\n"
                  "  -h, --help   show this help\n");
+}
+
+json_t *cli_scope_json(const char *scope)
+{
+    json_t *a;
+    const char *p, *sp;
+
+    if (scope == NULL || scope[0] == '\0')
+        return json_null();
+    if ((a = json_array()) == NULL)
+        return NULL;
+    /* Items are separated by one space (the canonical form): no copy, no length limit. */
+    for (p = scope; *p != '\0'; p = *sp != '\0' ? sp + 1 : sp) {
+        sp = p + strcspn(p, " ");
+        if (json_array_append_new(a, json_stringn(p, (size_t)(sp - p))) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
 }
 
 static json_t *source_json(const dbt_source *s)
@@ -84,6 +106,7 @@ static json_t *source_json(const dbt_source *s)
     json_object_set_new(o, "regional_url", s->regional ? json_string(s->regional) : json_null());
     json_object_set_new(o, "contains", json_string(s->contains));
     json_object_set_new(o, "note", json_string(s->note));
+    json_object_set_new(o, "scope", cli_scope_json(s->scope));
     if (s->regional != NULL) {
         json_t *regions = json_array();
 
@@ -149,6 +172,12 @@ int cli_cmd_sources(int argc, char **argv)
         if (s->regional != NULL)
             printf("  regional: %s\n", s->regional);
         printf("  contains: %s\n", s->contains);
+        if (s->scope == NULL)
+            printf("  scope:    none (the note says why)\n");
+        else
+            printf("  scope:    %s (%s)\n", s->scope,
+                   s->urls[0] != NULL ? "what fetch records unless --only-for or --unscoped"
+                                      : "to give import as --only-for");
         printf("  note:     %s\n", s->note);
     }
     return CLI_OK;

@@ -461,6 +461,37 @@ static void lazy_status(void)
     free(dirs);
 }
 
+/* A message of the unscoped check said as a warning: the check informs, status's verdict is
+ * about whether the wiring works. */
+static void report_as_warning(void *arg, const dbt_sys_msg *m)
+{
+    dbt_sys_msg w = *m;
+
+    if (w.level == DBT_SYS_ERROR)
+        w.level = DBT_SYS_WARN;
+    cli_sys_report(arg, &w);
+}
+
+/* One warning for each wired bundle whose CAs every OpenSSL program now trusts for every host
+ * name, beyond what the system trusted already, with the cure. The exit status is unchanged. */
+static void unscoped_status(dbt_catalog *cat)
+{
+    const char *file = dbt_sys_cert_file();
+    dbt_sys_wide *w = NULL;
+    long n = dbt_sys_unscoped(cat, file, &w, report_as_warning, NULL), i;
+
+    if (n < 0)
+        cli_warn("whether a wired bundle is trusted for every host name could not be checked");
+    for (i = 0; i < n; i++)
+        cli_warn("bundle '%s' is unscoped: every OpenSSL program on this host trusts its CAs for "
+                 "every host name (%zu of its %zu certificates are not in the system's bundle "
+                 "file %s); scope it by importing it again with 'dbtrust import --bundle %s "
+                 "--only-for HOST... FILE', or by fetching it again with 'dbtrust fetch SOURCE' "
+                 "(the source's default scope, see 'dbtrust sources')",
+                 w[i].name, w[i].outside, w[i].count, cli_esc(file), w[i].name);
+    free(w);
+}
+
 /* ---------------------------------------------------------------- system wiring */
 
 static void system_usage(FILE *out)
@@ -474,7 +505,9 @@ static void system_usage(FILE *out)
         "file is never touched, so connections cost what they cost before.\n\n"
         "  enable    link every catalog CA into the directory (idempotent)\n"
         "  disable   remove exactly the links enable added\n"
-        "  status    show what is wired and whether OpenSSL's defaults find each CA\n"
+        "  status    show what is wired and whether OpenSSL's defaults find each CA; warn\n"
+        "            about each wired bundle without a scope whose CAs the system's bundle\n"
+        "            file lacks: those are trusted for every host name\n"
         "  refresh   bring the links up to date with the catalog (imports and removals do\n"
         "            this themselves; the update-ca-certificates hook calls it)\n\n"
         "enable and disable change nothing when they fail: every step is undone. Only\n"
@@ -546,6 +579,8 @@ static int system_status(void)
     found = dbt_sys_resolve(cat, envdir != NULL ? envdir : X509_get_default_cert_dir(),
                             envfile != NULL ? envfile : X509_get_default_cert_file(), &n,
                             sys_line_to, stdout, cli_sys_report, NULL);
+    if (found >= 0)
+        unscoped_status(cat);
     dbt_catalog_close(cat);
     if (found < 0)
         return CLI_FAIL;

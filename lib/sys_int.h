@@ -11,6 +11,11 @@
 /* dbtrust's certificate links in the system directory: LINK_PREFIX<sha256>.pem. */
 #define SYS_LINK_PREFIX "dbtrust-"
 
+/* The marker lines of dbtrust's block in a bundle file (bundle-file mode): everything between
+ * them is the catalog's, everything outside the system's own. */
+#define SYS_BLOCK_BEGIN "# BEGIN dbtrust catalog "
+#define SYS_BLOCK_END "# END dbtrust catalog\n"
+
 /* Where messages go (fn NULL: nowhere). */
 typedef struct sys_out {
     dbt_sys_msg_fn *fn;
@@ -36,6 +41,10 @@ int sys_read_capped(int fd, size_t max, char **out, size_t *len);
 /* Both, through symlinks: 0; -1 with errno when it cannot be opened (ENOENT: missing); -2 when
  * not a regular file (kind in st); -3 with errno when a read fails; 1 when larger than max. */
 int sys_read_regular(const char *path, size_t max, char **out, size_t *len, struct stat *st);
+
+/* Reads OpenSSL's default bundle file whole, up to DBT_MAX_INPUT bytes, only when it is a
+ * regular file: 0; 1 when it is missing (OpenSSL loads nothing from it either); -1 said why. */
+int sys_read_bundle_file(const sys_out *o, const char *file, char **data, size_t *len);
 
 /* Whether s[0..n) is lowercase hex. */
 int sys_is_hex(const char *s, size_t n);

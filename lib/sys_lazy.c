@@ -106,7 +106,6 @@ long dbt_sys_lazy_check(const char *file, const char *dirs, size_t *ntotal, dbt_
     X509_STORE_CTX *ctx = NULL;
     long rc = -1, missing = 0;
     char *data = NULL, *f1;
-    struct stat st;
     size_t len = 0;
     int i, r;
 
@@ -121,22 +120,9 @@ long dbt_sys_lazy_check(const char *file, const char *dirs, size_t *ntotal, dbt_
         dbt_sys_lookup_hazards(dirs, hazard_detail, o);
         goto end;
     }
-    if ((r = sys_read_regular(file, DBT_MAX_INPUT, &data, &len, &st)) != 0) {
-        if (r == -1 && errno == ENOENT)
+    if ((r = sys_read_bundle_file(o, file, &data, &len)) != 0) {
+        if (r > 0)
             return 0; /* stock mode loads nothing from it either */
-        if (r == -2)
-            sys_say(o, DBT_SYS_ERROR, 0,
-                    "the bundle file %s is %s, not a regular file; it is not read (a FIFO "
-                    "would block): point DBTRUST_SYSTEM_CERT_FILE or the system at a "
-                    "regular file",
-                    file, dbt_fs_kind(st.st_mode));
-        else if (r > 0)
-            sys_say(o, DBT_SYS_ERROR, 0,
-                    "the bundle file %s is larger than %u bytes; it is not read", file,
-                    DBT_MAX_INPUT);
-        else
-            sys_say(o, DBT_SYS_ERROR, 0, "cannot read the bundle file %s: %s%s", file,
-                    strerror(errno), r == -1 ? "; run as a user who can read it" : "");
         goto end;
     }
     if ((in = BIO_new_mem_buf(data, (int)len)) == NULL) {

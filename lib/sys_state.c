@@ -16,6 +16,7 @@
 
 #include <openssl/x509.h>
 
+#include "bundle.h"
 #include "catsafe.h"
 #include "escape.h"
 #include "fsutil.h"
@@ -228,6 +229,30 @@ int sys_read_regular(const char *path, size_t max, char **out, size_t *len, stru
     r = sys_read_capped(fd, max, out, len);
     close(fd);
     return r < 0 ? -3 : r;
+}
+
+int sys_read_bundle_file(const sys_out *o, const char *file, char **data, size_t *len)
+{
+    struct stat st;
+    int r = sys_read_regular(file, DBT_MAX_INPUT, data, len, &st);
+
+    if (r == 0)
+        return 0;
+    if (r == -1 && errno == ENOENT)
+        return 1;
+    if (r == -2)
+        sys_say(o, DBT_SYS_ERROR, 0,
+                "the bundle file %s is %s, not a regular file; it is not read (a FIFO "
+                "would block): point DBTRUST_SYSTEM_CERT_FILE or the system at a "
+                "regular file",
+                file, dbt_fs_kind(st.st_mode));
+    else if (r > 0)
+        sys_say(o, DBT_SYS_ERROR, 0, "the bundle file %s is larger than %u bytes; it is not read",
+                file, DBT_MAX_INPUT);
+    else
+        sys_say(o, DBT_SYS_ERROR, 0, "cannot read the bundle file %s: %s%s", file, strerror(errno),
+                r == -1 ? "; run as a user who can read it" : "");
+    return -1;
 }
 
 /*

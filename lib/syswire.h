@@ -141,6 +141,26 @@ long dbt_sys_resolve(dbt_catalog *cat, const char *dirs, const char *file, size_
  */
 long dbt_sys_lookup_hazards(const char *dirs, dbt_sys_line_fn *line, void *line_arg);
 
+/* A bundle whose CAs OpenSSL's default trust accepts for every host name, beyond what the
+ * system trusted already. */
+typedef struct dbt_sys_wide {
+    char name[DBT_CATALOG_NAME_MAX + 1];
+    size_t count;   /* certificates of the bundle */
+    size_t outside; /* of them, not in the system's own bundle file */
+} dbt_sys_wide;
+
+/*
+ * The bundles of cat that are unscoped (their meta records no scope, lib/scope.h) and hold a
+ * certificate that the bundle file file ("" for none) does not: wired, such a bundle makes its
+ * CAs trusted for every host name by every program on the host that loads OpenSSL's defaults,
+ * where a scoped one is served as name-constrained cross-certificates. dbtrust's own block in
+ * the file (bundle-file mode) is not the system's and is left out; a missing file holds nothing.
+ * Returns how many (*out, malloc'ed, sorted by name), or -1 (said why). The file is read once,
+ * up to DBT_MAX_INPUT bytes; the work is one lookup per catalog certificate.
+ */
+long dbt_sys_unscoped(dbt_catalog *cat, const char *file, dbt_sys_wide **out, dbt_sys_msg_fn *fn,
+                      void *arg);
+
 /*
  * Lazy mode (an empty SSL_CERT_FILE, hashed directories only) is the same trust only when every
  * certificate of the bundle file is found through the system's hashed directory; this checks it

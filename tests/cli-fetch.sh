@@ -6,7 +6,10 @@
 # body, a server certificate in the body, a TRUSTED CERTIFICATE whose trust settings restrict it
 # (an empty trust list among them), a body over 16 MiB, untrusted TLS, http://) leaves the
 # catalog unchanged. URLs holding control characters, C1 controls, bidi overrides and malformed
-# UTF-8 are recorded as origin escaped, exactly as import records them.
+# UTF-8 are recorded as origin escaped, exactly as import records them. Scopes: each source's
+# default scope (dbtrust sources, and the .meta of what fetch records), --only-for replacing it,
+# --unscoped clearing it, a refresh keeping a scope the bundle has, and bad values refused
+# (exit 2, named, nothing downloaded).
 set -u
 . "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
 # The distribution's python3: version-manager shims are slow to start and may change directory.
@@ -53,6 +56,15 @@ openssl x509 -in www/root5.pem -addtrust serverAuth -trustout -out trust5.pem &&
     "$PY" "$SRCDIR/tests/lib/trustaux.py" trust5.pem empty5.pem empty-trust &&
     cat www/root1.pem empty5.pem >www/trusted-empty.pem || { echo "FAIL: making trusted-empty.pem"; exit 1; }
 head -c $((17 * 1024 * 1024)) /dev/zero >www/huge.pem
+# Two server certificates under root 1: one for an RDS endpoint name, one for a name outside
+# rds.amazonaws.com (aws-rds's default scope).
+for h in db.abc123.us-east-1.rds.amazonaws.com www.example.com; do
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+        -out "$h.csr" -subj "/CN=$h" 2>/dev/null &&
+        openssl x509 -req -in "$h.csr" -CA www/root1.pem -CAkey www/root1.key -set_serial 9 \
+            -days 30 -extfile <(printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\n' "$h") \
+            -out "$h.pem" 2>/dev/null || { echo "FAIL: making the server certificate for $h"; exit 1; }
+done
 rm -f www/*.key
 # The real AWS global bundle, PEM and PKCS#7 (108 roots, SOURCES.md), served as AWS serves it.
 real=${DBTRUST_REALDATA:-}
@@ -140,14 +152,24 @@ count_of() { # BUNDLE: its certificates as the catalog lists them
     "$DBTRUST" --catalog "$cat" list --bundle "$1" --json | jq 'length'
 }
 
-# ---- sources ----
+# ---- sources, with each default scope (doc/dbtrust.1 under fetch says why) ----
 expect_rc 0 "$DBTRUST" sources
 has out "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem" "sources"
+has out "  scope:    rds.amazonaws.com (what fetch records" "sources: aws-rds's default scope"
+has out "  scope:    aivencloud.com (to give import as --only-for)" "sources: aiven's scope hint"
+[ "$(grep -c '^  scope:    none (the note says why)$' out)" = 3 ] ||
+    fail "sources: aurora-dsql, azure and gcp-cloudsql do not each say they have no scope"
+[ "$(grep -c '^  scope:' out)" = "$(grep -c '^  note:' out)" ] || fail "sources: a source shows no scope line"
 expect_rc 0 "$DBTRUST" sources --json
 [ "$(jq -r '.[] | select(.name=="aurora-dsql") | .urls | length' out)" = 4 ] ||
     fail "sources --json: aurora-dsql does not list 4 URLs"
 [ "$(jq -r '.[] | select(.name=="gcp-cloudsql") | .fetch' out)" = false ] ||
     fail "sources --json: gcp-cloudsql is fetchable"
+govscope="us-gov-west-1.rds.amazonaws.com us-gov-east-1.rds.amazonaws.com"
+govscope="$govscope rds.us-gov-west-1.amazonaws.com rds.us-gov-east-1.amazonaws.com"
+[ "$(jq -c '[.[] | .scope]' out)" = \
+    "[[\"rds.amazonaws.com\"],$(jq -Rc 'split(" ")' <<<"$govscope"),null,null,null,[\"aivencloud.com\"]]" ] ||
+    fail "sources --json: the scopes are $(jq -c '[.[] | {(.name): .scope}]' out)"
 
 # ---- success: PEM as the default bundle name, with counts, origin and what was added ----
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle.pem" \
@@ -159,6 +181,15 @@ grep -qx "origin=$base/global-bundle.pem" "$cat/bundles/aws-rds.meta" ||
     fail "origin not recorded: $(cat "$cat/bundles/aws-rds.meta")"
 grep -qx "sha256=$(sha256sum www/global-bundle.pem | cut -d' ' -f1)" "$cat/bundles/aws-rds.meta" ||
     fail "sha256 of the download not recorded"
+# The scope a bundle's .meta records ("" when none).
+scope_of() { sed -n 's/^scope=//p' "$cat/bundles/$1.meta"; }
+[ "$(scope_of aws-rds)" = rds.amazonaws.com ] ||
+    fail "aws-rds: the source's default scope is not recorded: $(cat "$cat/bundles/aws-rds.meta")"
+# ... and OpenSSL's default trust through the catalog (what dbtrust env points at) holds it.
+expect_rc 0 openssl verify -no-CAfile -no-CAstore -CApath "$cat/trust" \
+    db.abc123.us-east-1.rds.amazonaws.com.pem
+expect_rc 2 openssl verify -no-CAfile -no-CAstore -CApath "$cat/trust" www.example.com.pem
+has err "permitted subtree violation" "a name outside the default scope is refused"
 
 # ---- a changed upstream bundle: one root added, one removed ----
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle-v2.pem" \
@@ -172,9 +203,12 @@ expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --region us-east-1 \
     --url "$base/global-bundle.p7b" --ca-file httpsca.pem
 [ "$(count_of aws-rds-us-east-1)" = 3 ] || fail "the .p7b bundle does not hold 3 certificates"
 grep -qx "format=pkcs-7-der" "$cat/bundles/aws-rds-us-east-1.meta" || fail "p7b format not recorded"
+[ "$(scope_of aws-rds-us-east-1)" = rds.amazonaws.com ] ||
+    fail "a region's bundle does not get aws-rds's scope: '$(scope_of aws-rds-us-east-1)'"
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --ca-file httpsca.pem \
     --url "$base/root1.pem" --url "$base/root2.pem" --url "$base/root3.pem" --url "$base/root5.pem"
 [ "$(count_of aurora-dsql)" = 4 ] || fail "aurora-dsql does not hold 4 certificates"
+[ -z "$(scope_of aurora-dsql)" ] || fail "aurora-dsql (public roots) got a scope: $(scope_of aurora-dsql)"
 # What fetch records (origin of several URLs, format names) is what verify accepts.
 expect_rc 0 "$DBTRUST" --catalog "$cat" verify
 has out "sound" "verify after fetch"
@@ -185,7 +219,32 @@ expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --govcloud --url "$base/ro
     --ca-file httpsca.pem
 has out "bundle 'aws-rds-govcloud': 1 certificate (1 added, 0 removed) [new bundle]" \
     "GovCloud default bundle name"
+[ "$(scope_of aws-rds-govcloud)" = "$govscope" ] ||
+    fail "GovCloud: the scope is '$(scope_of aws-rds-govcloud)', not its endpoint domains"
 expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle aws-rds-govcloud
+
+# ---- --only-for replaces the default, --unscoped records none, and a refresh without either
+# keeps the scope a bundle has (never widened), while an unscoped bundle gets the default ----
+fetch_scoped() { # BUNDLE OPTION...
+    local b=$1
+    shift
+    expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle "$b" --ca-file httpsca.pem \
+        --url "$base/global-bundle.pem" "$@"
+}
+narrow="db.example.com .rds.amazonaws.com 10.0.0.0/8 2001:db8::/32"
+fetch_scoped sc --only-for DB.Example.COM --only-for '*.rds.amazonaws.com' --only-for 10.0.0.0/8 \
+    --only-for 2001:db8::/32
+[ "$(scope_of sc)" = "$narrow" ] || fail "--only-for: the scope is '$(scope_of sc)', not '$narrow'"
+fetch_scoped sc
+[ "$(scope_of sc)" = "$narrow" ] || fail "a refresh without options changed the scope: '$(scope_of sc)'"
+fetch_scoped sc --unscoped
+[ -z "$(scope_of sc)" ] || fail "--unscoped left the scope '$(scope_of sc)'"
+fetch_scoped sc
+[ "$(scope_of sc)" = rds.amazonaws.com ] ||
+    fail "a refresh of an unscoped bundle did not record the default: '$(scope_of sc)'"
+fetch_scoped sc --only-for rds.amazonaws.com --only-for RDS.amazonaws.com
+[ "$(scope_of sc)" = rds.amazonaws.com ] || fail "a name given twice is not kept once: '$(scope_of sc)'"
+expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle sc
 
 if [ -n "$real" ]; then
     expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle real-pem --ca-file httpsca.pem \
@@ -282,6 +341,30 @@ has err "gcloud sql instances describe" "gcp-cloudsql says how to get its CA"
 expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --region 'us east'
 expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --region us-east-1
 expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --bundle ../x
+# A bad --only-for value is refused before anything is downloaded, naming the value.
+for bad in 'exa mple.com' 'bad_host!.example' 10.0.0.1/8 a..b.example .. '' \
+    "$(printf 'x%.0s' {1..254}).example"; do
+    expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle.pem" \
+        --ca-file httpsca.pem --only-for ok.example --only-for "$bad"
+    [ -n "$bad" ] && ! grep -qF -- "${bad:0:40}" err && fail "--only-for '$bad': the message does not name it: $(cat err)"
+    grep -q downloading err && fail "--only-for '$bad': downloaded before refusing it"
+done
+# A control character in the value is shown escaped.
+expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle.pem" \
+    --ca-file httpsca.pem --only-for $'evil\e[2J\nname.example'
+"$PY" "$SRCDIR/tests/lib/hostile.py" scan err >scan.log || fail "--only-for: $(cat scan.log)"
+expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle.pem" \
+    --ca-file httpsca.pem --only-for db.example --unscoped
+has err "--only-for and --unscoped exclude each other" "--only-for with --unscoped"
+expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle.pem" \
+    --ca-file httpsca.pem --unscoped --only-for db.example
+has err "--only-for and --unscoped exclude each other" "--unscoped with --only-for"
+many=()
+for i in $(seq 65); do many+=(--only-for "h$i.example"); done
+expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle.pem" \
+    --ca-file httpsca.pem "${many[@]}"
+has err "a scope holds at most 64 names and ranges; 'h65.example' is one too many" \
+    "65 --only-for values"
 [ "$(snapshot)" = "$before" ] || fail "a usage error changed the catalog"
 
 # ---- the origin is recorded escaped, by the rule import uses: URLs whose fragment (which curl

@@ -3,7 +3,8 @@
 # (DBTRUST_SYSTEM_CERT_DIR / DBTRUST_SYSTEM_STATE), checked with openssl's own hashed-directory
 # lookup: exact links, subject-hash collisions with the system's CAs, duplicates the system
 # already trusts, renumbering on removal, undo of a failed enable, catalog changes followed,
-# the update-ca-certificates hook, and env --lazy's same-trust check. No root needed;
+# the update-ca-certificates hook, env --lazy's same-trust check, and status's warning about
+# wired bundles without a scope whose CAs the system did not trust already. No root needed;
 # tests/e2e-system.sh does the real thing.
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR DBTRUST_CATALOG OPENSSL_CONF
@@ -146,13 +147,13 @@ expect "enable fails for a missing directory" fail "does not exist" \
 
 # dbtrust env: a scoped SSL_CERT_DIR, absolute entries only.
 def=$(openssl version -d | sed 's/^OPENSSLDIR: "\(.*\)"$/\1/')/certs
-expect "env after the default directory" ok "=export SSL_CERT_DIR='$def:$w/catalog/certs'" \
+expect "env after the default directory" ok "=export SSL_CERT_DIR='$def:$w/catalog/trust'" \
     "$DBTRUST" env
-expect "env --shell systemd" ok "=Environment=SSL_CERT_DIR=$def:$w/catalog/certs" \
+expect "env --shell systemd" ok "=Environment=SSL_CERT_DIR=$def:$w/catalog/trust" \
     "$DBTRUST" env --shell systemd
-out=$(SSL_CERT_DIR="dbtrust::/etc/ssl/certs:certs:$w/catalog/certs" "$DBTRUST" env 2>"$w/err")
+out=$(SSL_CERT_DIR="dbtrust::/etc/ssl/certs:certs:$w/catalog/trust" "$DBTRUST" env 2>"$w/err")
 expect_eq "env keeps absolute entries, drops relative and empty ones, puts the catalog last" \
-    "$out" "export SSL_CERT_DIR='/etc/ssl/certs:$w/catalog/certs'"
+    "$out" "export SSL_CERT_DIR='/etc/ssl/certs:$w/catalog/trust'"
 expect "env names each dropped entry" ok "dropping 'dbtrust'" cat "$w/err"
 expect "env refuses an unknown shell" fail "" "$DBTRUST" env --shell csh
 # Quoting of every character for sh and systemd is tests/cli-env.sh's; here only that a space
@@ -160,19 +161,19 @@ expect "env refuses an unknown shell" fail "" "$DBTRUST" env --shell csh
 mkdir "$w/with space"
 out=$(SSL_CERT_DIR="$w/with space" "$DBTRUST" env 2>&1)
 expect_eq "env carries a directory with a space" "$out" \
-    "export SSL_CERT_DIR='$w/with space:$w/catalog/certs'"
+    "export SSL_CERT_DIR='$w/with space:$w/catalog/trust'"
 
 # dbtrust env --lazy: an empty SSL_CERT_FILE and hashed directories only, offered only when the
 # system directory finds every certificate of the bundle file (same hash, same certificate).
 lazy() { env DBTRUST_SYSTEM_CERT_FILE="$sys/ca-certificates.crt" "$DBTRUST" env --lazy "$@"; }
-lazy_env=("SSL_CERT_FILE=$w/catalog/empty.pem" "SSL_CERT_DIR=$sys:$w/catalog/certs")
-stock_env=("SSL_CERT_FILE=$sys/ca-certificates.crt" "SSL_CERT_DIR=$sys:$w/catalog/certs")
+lazy_env=("SSL_CERT_FILE=$w/catalog/empty.pem" "SSL_CERT_DIR=$sys:$w/catalog/trust")
+stock_env=("SSL_CERT_FILE=$sys/ca-certificates.crt" "SSL_CERT_DIR=$sys:$w/catalog/trust")
 verify_default() { env "$@" openssl verify -untrusted "$pki/intermediate.pem" "$pki/server.pem"; }
 expect "env --lazy when the directory holds the whole bundle file" ok \
     "=export SSL_CERT_FILE='$w/catalog/empty.pem'
-export SSL_CERT_DIR='$sys:$w/catalog/certs'" lazy
+export SSL_CERT_DIR='$sys:$w/catalog/trust'" lazy
 expect "env --lazy --shell systemd" ok "=Environment=SSL_CERT_FILE=$w/catalog/empty.pem
-Environment=SSL_CERT_DIR=$sys:$w/catalog/certs" lazy --shell systemd
+Environment=SSL_CERT_DIR=$sys:$w/catalog/trust" lazy --shell systemd
 expect_eq "the lazy SSL_CERT_FILE is an empty regular file, read-only, owned by the catalog's owner" \
     "$(stat -c '%F %s %a %u' "$w/catalog/empty.pem")" "regular empty file 0 444 $(id -u)"
 expect "the catalog with empty.pem still opens" ok "demo" "$DBTRUST" list
@@ -231,7 +232,7 @@ expect_eq "... empty and read-only" "$(stat -c '%s %a' "$w/catalog/empty.pem")" 
 mv "$sys/lookalike.pem" "$w/lookalike.pem"
 rm "$sys/$h2048.0"
 cat "$sys/other.pem" "$sys/system-ecc384.pem" >"$sys/ca-certificates.crt"
-expect "env --lazy without the lookalike" ok "export SSL_CERT_DIR='$sys:$w/catalog/certs'" lazy
+expect "env --lazy without the lookalike" ok "export SSL_CERT_DIR='$sys:$w/catalog/trust'" lazy
 expect "stock env verifies the catalog's chain" ok "server.pem: OK" verify_default "${stock_env[@]}"
 expect "lazy env verifies it too" ok "server.pem: OK" verify_default "${lazy_env[@]}"
 expect "control: without the catalog's directory lazy mode does not" fail "" \
@@ -286,6 +287,62 @@ expect "a file without a final newline gets its certificates on their own lines"
 "$DBTRUST" system disable >/dev/null
 expect "... and gets its exact bytes back" ok "" cmp "$w/bundle.nonl" "$bundle"
 cp "$w/bundle.orig" "$bundle"
+
+# Unscoped bundles: status warns, one line each, about every wired bundle that has no scope and
+# holds a CA the system's own bundle file does not (dbtrust's block in it left out), and says how
+# to scope it; the warnings leave the exit status alone.
+"$DBTRUST" import -q --bundle demo "$pki/demo-bundle.pem" >/dev/null
+"$DBTRUST" import -q --bundle known "$pki/root-ecc384.pem" >/dev/null
+# The lookalike CA in the bundle file shadows the catalog's RSA2048 root (see above): status
+# resolves through the directory alone, while the system's bundle file stays $bundle.
+status() { env SSL_CERT_FILE=/dev/null SSL_CERT_DIR="$sys" "$DBTRUST" system status; }
+unscoped_line() { # BUNDLE OUTSIDE COUNT FILE
+    echo "dbtrust: warning: bundle '$1' is unscoped: every OpenSSL program on this host trusts its" \
+        "CAs for every host name ($2 of its $3 certificates are not in the system's bundle file" \
+        "$4); scope it by importing it again with 'dbtrust import --bundle $1 --only-for" \
+        "HOST... FILE', or by fetching it again with 'dbtrust fetch SOURCE' (the source's" \
+        "default scope, see 'dbtrust sources')"
+}
+expect "status of an unwired catalog does not check scopes" ok "" status
+grep -q "is unscoped" <<<"$(status 2>&1)" && not_ok "an unwired catalog's bundles are named" ||
+    ok "... and names no bundle"
+"$DBTRUST" system enable >/dev/null
+status >"$w/out" 2>"$w/err"
+expect_eq "status with an unscoped bundle still exits 0" "$?" 0
+expect_eq "one warning line for the bundle with CAs the system lacks, and how to scope it" \
+    "$(grep "is unscoped" "$w/err")" "$(unscoped_line demo 2 3 "$bundle")"
+expect_eq "the warnings go to standard error only" "$(grep -c "is unscoped" "$w/out")" 0
+grep -q "'known'" "$w/err" && not_ok "a bundle the system's bundle file holds whole is named" ||
+    ok "a bundle the system's bundle file holds whole is not named"
+status_nofile() { DBTRUST_SYSTEM_CERT_FILE="$w/nofile" status; }
+expect "without a bundle file every unscoped bundle widens trust" ok \
+    "$(unscoped_line known 1 1 "$w/nofile")" status_nofile
+"$DBTRUST" import -q --bundle demo --only-for db.demo.internal "$pki/demo-bundle.pem" >/dev/null
+status 2>&1 | grep -q "is unscoped" && not_ok "a scoped bundle is named" ||
+    ok "a scoped bundle is not named"
+"$DBTRUST" import -q --bundle demo --unscoped "$pki/demo-bundle.pem" >/dev/null
+expect "--unscoped names it again" ok "$(unscoped_line demo 2 3 "$bundle")" status
+"$DBTRUST" system disable >/dev/null
+# In bundle-file mode the catalog's certificates are in the file, inside dbtrust's block: they
+# are not the system's own.
+"$DBTRUST" system enable --bundle-file >/dev/null
+expect_eq "the block holds the catalog's certificates" "$(block_certs)" 3
+out=$(env SSL_CERT_FILE="$bundle" SSL_CERT_DIR="$sys" "$DBTRUST" system status 2>&1)
+expect "bundle-file mode: the catalog's own block does not count as the system's" ok \
+    "$(unscoped_line demo 2 3 "$bundle")" echo "$out"
+"$DBTRUST" system disable >/dev/null
+expect "disable restores the bundle file" ok "" cmp "$w/bundle.orig" "$bundle"
+# Only a start line at a line start begins dbtrust's block; one cut short runs to the end.
+"$DBTRUST" system enable >/dev/null
+{ cat "$w/bundle.orig"; printf '# BEGIN dbtrust catalog %s\n' "$w/catalog"; cat "$pki/root-rsa4096.pem"; } >"$bundle"
+expect "a block without its end line is dbtrust's to the end of the file" ok \
+    "$(unscoped_line demo 2 3 "$bundle")" status
+{ cat "$w/bundle.orig"; printf 'x # BEGIN dbtrust catalog %s\n' "$w/catalog"; cat "$pki/root-rsa4096.pem"; } >"$bundle"
+expect "a start line inside a line is the system's text" ok "$(unscoped_line demo 1 3 "$bundle")" \
+    status
+cp "$w/bundle.orig" "$bundle"
+"$DBTRUST" system disable >/dev/null
+"$DBTRUST" remove --bundle known >/dev/null
 
 echo "cli-system: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -73,7 +73,8 @@ expect "the first word completes to every command" "$commands" ""
 expect "a prefix completes to the matching commands" "check config convert" c
 expect "a keytool command completes from its prefix" "-exportcert" -exp
 expect "import's long options" \
-    "--allow-leaf --bundle --catalog --help --no-expired --origin --password --quiet" import --
+    "--allow-leaf --bundle --catalog --help --no-expired --only-for --origin --password --quiet --unscoped" \
+    import --
 expect "the keytool -importcert options" \
     "-alias -file -keystore -noprompt -storepass -storetype -trustcacerts" -importcert -
 expect "system's subcommands" "disable enable refresh status" system ""
@@ -84,6 +85,9 @@ expect "env --shell completes sh and systemd" "sh systemd" env --shell ""
 expect "fetch completes every source of dbtrust sources" \
     "$("$DBTRUST" sources | awk '/^[a-z]/ {print $1}' | sort | xargs)" fetch ""
 expect "fetch completes a source from its prefix" "aurora-dsql" fetch au
+expect "fetch completes --only-for" "--only-for" fetch aws-rds --on
+expect "fetch completes --unscoped" "--unscoped" fetch aws-rds --un
+expect "fetch --only-for takes a host name: nothing is offered" "" fetch aws-rds --only-for ""
 expect "-storetype completes pkcs12 and jks" "jks pkcs12" -importcert -storetype ""
 # The formats completed are exactly those the commands list in their --help (which the CLI
 # renders from its format table), and -storetype's are those of `dbtrust -help`.
