@@ -344,6 +344,13 @@ dbtc() {
     expect "$name" ok "$pat" dbt "$@"
     nokeys "$name"
 }
+# scope_of BUNDLE: the scope `dbtrust list` shows for BUNDLE (its table of scoped bundles:
+# "BUNDLE  SCOPE..." header, then one "NAME  ITEM ITEM..." line each), empty when unscoped.
+scope_of() {
+    dbt list --bundle "$1" | awk -v b="$1" '
+        /^BUNDLE +SCOPE/ { t = 1; next }
+        t && $1 == b { sub(/^[^ ]+ +/, ""); print; exit }'
+}
 # route_pair T ROUTE: psql, s_client, Python (and curl on the host) reach db.scope.test and
 # refuse evil.other.test through ROUTE.
 route_pair() {
@@ -379,7 +386,7 @@ run_side() {
 
     dbtc "$t: import R scoped to scope.test" "" import --bundle scope --only-for scope.test \
         "$S_PKI/R.pem"
-    expect "$t: list shows the scope" ok "scope.test" dbt list --bundle scope
+    expect_eq "$t: list shows the scope" "$(scope_of scope)" "scope.test"
     expect "$t: verify accepts the scoped catalog" ok "" dbt verify
     nokeys "$t: verify"
 
@@ -417,12 +424,13 @@ run_side() {
     check "$t: .scope.test: the name itself fails" out psql apex
     dbtc "$t: rescope to *.scope.test" "" import --bundle scope --only-for '*.scope.test' \
         "$S_PKI/R.pem"
-    expect "$t: *.scope.test is listed as .scope.test" ok ".scope.test" dbt list --bundle scope
+    expect_eq "$t: *.scope.test is listed as .scope.test" "$(scope_of scope)" ".scope.test"
     check "$t: *.scope.test: a subdomain passes" in psql db
     check "$t: *.scope.test: the name itself fails" out sclient apex
 
     dbtc "$t: rescope to 127.0.0.0/8 and ::1/128" "" import --bundle scope \
         --only-for 127.0.0.0/8 --only-for ::1/128 "$S_PKI/R.pem"
+    expect_eq "$t: list shows the IP ranges" "$(scope_of scope)" "127.0.0.0/8 ::1/128"
     check "$t: IP scope: IP SAN leaf passes" in psql ip
     check "$t: IP scope: IP SAN leaf passes" in sclient ip
     check "$t: IP scope: IP SAN leaf passes (IPv6)" in sclient ip6
@@ -434,11 +442,18 @@ run_side() {
         --only-for 10.0.0.0/8 --only-for ::1/128 "$S_PKI/R.pem"
     check "$t: 127.0.0.1 outside 10.0.0.0/8 fails" out psql ip
     check "$t: 127.0.0.1 outside 10.0.0.0/8 fails" out sclient ip
-    dbtc "$t: rescope to scope.test and 127.0.0.1" "" import --bundle scope \
-        --only-for scope.test --only-for 127.0.0.1 "$S_PKI/R.pem"
+    # The IP leaf names 127.0.0.1 and ::1: every name of a leaf must be inside.
+    dbtc "$t: rescope to 127.0.0.0/8 alone" "" import --bundle scope --only-for 127.0.0.0/8 \
+        "$S_PKI/R.pem"
+    check "$t: an IPv4-only scope refuses a leaf that also names ::1" out sclient ip
+    check "$t: an IPv4-only scope refuses a leaf that also names ::1" out psql ip
+    dbtc "$t: rescope to scope.test, 127.0.0.1 and ::1" "" import --bundle scope \
+        --only-for scope.test --only-for 127.0.0.1 --only-for ::1 "$S_PKI/R.pem"
+    expect_eq "$t: an address alone is listed as a /32 or /128" "$(scope_of scope)" \
+        "scope.test 127.0.0.1/32 ::1/128"
     check "$t: mixed scope: the DNS name passes" in psql db
-    check "$t: mixed scope: the IPv4 address passes" in sclient ip
-    check "$t: mixed scope: ::1 is outside" out sclient ip6
+    check "$t: mixed scope: the IP leaf passes" in psql ip
+    check "$t: mixed scope: the IP leaf passes" in sclient ip6
     check "$t: mixed scope: a name outside fails" out sclient evil
 
     # 4: another scope changes the outcome; no option keeps the scope; --unscoped drops it.
@@ -447,18 +462,13 @@ run_side() {
     check "$t: scope other.test" in sclient evil
     check "$t: scope other.test" out psql db
     check "$t: scope other.test" out sclient db
-    expect "$t: list shows other.test" ok "other.test" dbt list --bundle scope
+    expect_eq "$t: list shows other.test" "$(scope_of scope)" "other.test"
     dbtc "$t: re-import with no scope option" "" import --bundle scope "$S_PKI/R.pem"
-    expect "$t: ... keeps other.test" ok "other.test" dbt list --bundle scope
+    expect_eq "$t: ... keeps other.test" "$(scope_of scope)" "other.test"
     check "$t: ... still scoped to other.test" out sclient db
     check "$t: ... still scoped to other.test" in sclient evil
     dbtc "$t: --unscoped" "" import --bundle scope --unscoped "$S_PKI/R.pem"
-    out=$(dbt list --bundle scope 2>&1)
-    if grep -q "other.test" <<<"$out"; then
-        not_ok "$t: list shows no scope after --unscoped: $out"
-    else
-        ok "$t: list shows no scope after --unscoped"
-    fi
+    expect_eq "$t: list shows no scope after --unscoped" "$(scope_of scope)" ""
     check "$t: unscoped: both pass" in psql db
     check "$t: unscoped: both pass" in psql evil
     check "$t: unscoped: both pass" in sclient db
