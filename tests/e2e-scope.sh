@@ -142,6 +142,10 @@ for n in db evil apex cn cnout ip; do
     openssl verify -CAfile "$pki/R.pem" -untrusted "$pki/I.pem" "$pki/$n.pem" >/dev/null 2>&1 ||
         { echo "Bail out! the test PKI is broken: $n.pem does not verify against R"; exit 1; }
 done
+mkdir "$work/ctl" && openssl pkey -in "$pki/leaf.key" -out "$work/ctl/k.pem" &&
+    openssl pkey -in "$pki/leaf.key" -outform DER -out "$work/ctl/k.der" ||
+    { echo "Bail out! cannot make the control keys"; exit 1; }
+chmod 644 "$work/ctl"/*
 ok "test PKI: R -> I -> db.scope.test, evil.other.test, scope.test, CN-only, IP-SAN leaves"
 
 # What each target is: the name a client asks for (an IP address for the IP leaf) and its chain.
@@ -315,12 +319,11 @@ check() {
     fi
 }
 
-# nokeys NAME: no private key anywhere under the catalog or the (isolated) system store: no PEM
-# key text, and no regular file that OpenSSL parses as a key, PEM or DER.
-nokeys() {
-    local out
+# keys_in DIR...: on the side under test, the files under DIR that hold PEM key text or that
+# OpenSSL parses as a key (PEM or DER), one a line.
+keys_in() {
     # shellcheck disable=SC2016
-    out=$(X -- sh -c 'for d in "$@"; do
+    X -- sh -c 'for d in "$@"; do
             [ -e "$d" ] || continue
             grep -rl "PRIVATE KEY" "$d" 2>/dev/null | sed "s/^/PEM key text in /"
             find "$d" -type f | while IFS= read -r f; do
@@ -329,7 +332,12 @@ nokeys() {
                 openssl pkey -inform DER -in "$f" -passin pass: -noout </dev/null >/dev/null 2>&1 &&
                     echo "parses as a DER key: $f"
             done
-        done' sh "$S_CATALOG" /etc/ssl/certs /var/lib/dbtrust /usr/local/share/ca-certificates 2>&1)
+        done' sh "$@" 2>&1
+}
+# nokeys NAME: no private key anywhere under the catalog or the (isolated) system store.
+nokeys() {
+    local out
+    out=$(keys_in "$S_CATALOG" /etc/ssl/certs /var/lib/dbtrust /usr/local/share/ca-certificates)
     if [ -z "$out" ]; then
         ok "$1: no private key under the catalog or the system store"
     else
@@ -377,6 +385,12 @@ run_side() {
             "host=db.scope.test hostaddr=127.0.0.1 port=$pg_port user=$DBT_PG_USER
             dbname=$DBT_PG_DB sslmode=verify-full sslrootcert=$S_PKI/R.pem"
     fi
+
+    # Control: the key detector finds a key planted as PEM text and as DER.
+    out=$(keys_in "$S_CTL")
+    expect_eq "$t: control: the key check finds planted PEM and DER keys" "$(sort <<<"$out")" \
+        "$(printf '%s\n' "parses as a DER key: $S_CTL/k.der" "parses as a PEM key: $S_CTL/k.pem" \
+            "PEM key text in $S_CTL/k.pem" | sort)"
 
     # Control: the catalog holds an unrelated CA; R is nobody's until imported.
     dbtc "$t: import an unrelated CA" "" import --bundle base "$S_PKI/O.pem"
@@ -501,7 +515,7 @@ run_side() {
 
 # --- OpenSSL 3.0 on the host, inside the isolated mount namespace ----------------------------
 SIDE=host S_OSSL=3.0 S_PSQL=${DBT_PSQL17:-} S_DBTRUST=$DBTRUST S_PKI=$pki
-S_PROBE=$src/tests/lib/tlsprobe.py S_CATALOG=$work/catalog
+S_PROBE=$src/tests/lib/tlsprobe.py S_CATALOG=$work/catalog S_CTL=$work/ctl
 PATH=$(dirname "$PY"):$PATH run_side "3.0"
 
 # --- OpenSSL 3.5 in the Debian 13 root: dbtrust built there, enable acts on its own store ----
@@ -524,6 +538,7 @@ else
     mkdir "$gw/pki"
     cp "$pki"/*.pem "$gw/pki/"
     cp "$src/tests/lib/tlsprobe.py" "$gw/"
+    cp -a "$work/ctl" "$gw/ctl"
     chmod -R go-w "$gw"
     chmod 755 "$gw"
     expect "3.5: dbtrust builds in the Debian 13 root" ok "" dbt_trixie_run -- sh -c \
@@ -531,7 +546,7 @@ else
             '"$csrcs"' $(pkg-config --cflags --libs libssl libcrypto jansson libcurl)'
     echo "# 3.5: the Debian 13 root has no curl; Python's default context stands in for it there"
     SIDE=trixie S_OSSL=3.5 S_PSQL=/usr/lib/postgresql/17/bin/psql S_DBTRUST=/usr/local/bin/dbtrust
-    S_PKI=/dbt/pki S_PROBE=/dbt/tlsprobe.py S_CATALOG=/etc/dbtrust
+    S_PKI=/dbt/pki S_PROBE=/dbt/tlsprobe.py S_CATALOG=/etc/dbtrust S_CTL=/dbt/ctl
     run_side "3.5"
 fi
 
