@@ -320,7 +320,7 @@ check() {
 }
 
 # keys_in DIR...: on the side under test, the files under DIR that hold PEM key text or that
-# OpenSSL parses as a key (PEM or DER), one a line.
+# OpenSSL parses as a key (`openssl pkey` with no -inform tries every encoding), one a line.
 keys_in() {
     # shellcheck disable=SC2016
     X -- sh -c 'for d in "$@"; do
@@ -328,9 +328,7 @@ keys_in() {
             grep -rl "PRIVATE KEY" "$d" 2>/dev/null | sed "s/^/PEM key text in /"
             find "$d" -type f | while IFS= read -r f; do
                 openssl pkey -in "$f" -passin pass: -noout </dev/null >/dev/null 2>&1 &&
-                    echo "parses as a PEM key: $f"
-                openssl pkey -inform DER -in "$f" -passin pass: -noout </dev/null >/dev/null 2>&1 &&
-                    echo "parses as a DER key: $f"
+                    echo "parses as a key: $f"
             done
         done' sh "$@" 2>&1
 }
@@ -389,7 +387,7 @@ run_side() {
     # Control: the key detector finds a key planted as PEM text and as DER.
     out=$(keys_in "$S_CTL")
     expect_eq "$t: control: the key check finds planted PEM and DER keys" "$(sort <<<"$out")" \
-        "$(printf '%s\n' "parses as a DER key: $S_CTL/k.der" "parses as a PEM key: $S_CTL/k.pem" \
+        "$(printf '%s\n' "parses as a key: $S_CTL/k.der" "parses as a key: $S_CTL/k.pem" \
             "PEM key text in $S_CTL/k.pem" | sort)"
 
     # Control: the catalog holds an unrelated CA; R is nobody's until imported.
