@@ -194,7 +194,6 @@ q="select ssl from pg_stat_ssl where pid = pg_backend_pid()"
 pg_serve() {
     local c=$1 want got
     [ "$c" = "$pg_current" ] && return 0
-    # Callers set pg_current themselves when this runs in a subshell.
     cp "$pki/$c-chain.pem" "$pg_dir/server-chain.pem" && chown postgres: "$pg_dir/server-chain.pem" ||
         return 1
     dbt_pg_as "$DBT_PG_BIN/pg_ctl" -D "$pg_dir/data" reload >/dev/null 2>&1 || return 1
@@ -209,7 +208,7 @@ pg_serve() {
     return 1
 }
 
-# --- one side of the matrix: the commands of one OpenSSL build, run through $RUN -------------
+# --- one side of the matrix: the commands of one OpenSSL build ------------------------------
 # X [VAR=VALUE...] -- CMD...: runs CMD on the side under test (host, or the Debian 13 root) with
 # only the given trust variables set.
 X() {
@@ -246,8 +245,9 @@ via() {
     esac
 }
 
-# The clients. Each prints what it said; the exit status is the client's.
-# c_psql runs in a subshell: check() switches the server (pg_serve) before.
+# The clients, CLIENT TARGET. Each prints what it said; the exit status is the client's. c_psql
+# expects the server switched to TARGET's chain already (check() does it). c_curl takes DNS
+# names and IPv4 addresses only (the servers listen on 127.0.0.1).
 c_psql() {
     local t=$1 name=${T_NAME[$1]} conn
     case $name in
@@ -290,9 +290,11 @@ check() {
     psql)
         [ "$have_psql" = 1 ] || { skip "$name: no psql 17 (no Debian 13 root)"; return 0; }
         good='=t' bad='certificate verify failed'
-        out=$(pg_serve "${T_CHAIN[$t]}" 2>&1) ||
-            { not_ok "$name: the PostgreSQL server could not send ${T_CHAIN[$t]}: $out"; return 1; }
-        pg_current=${T_CHAIN[$t]}
+        # Not in a subshell: pg_serve records what the server sends now.
+        pg_serve "${T_CHAIN[$t]}" 2>"$work/pg_serve.err" || {
+            not_ok "$name: the PostgreSQL server could not send ${T_CHAIN[$t]}: $(cat "$work/pg_serve.err")"
+            return 1
+        }
         ;;
     sclient) good='Verification: OK' bad='subtree violation' ;;
     curl) good='=' bad='subtree violation' ;;
