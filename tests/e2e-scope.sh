@@ -63,40 +63,14 @@ basicConstraints = critical, CA:TRUE, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
-[ leaf ]
+EOF
+    # A leaf's extensions: these, then its subjectAltName when it has one.
+    cat >leaf.ext <<'EOF'
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
-[ san_db ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-subjectAltName = DNS:db.scope.test
-[ san_evil ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-subjectAltName = DNS:evil.other.test
-[ san_apex ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-subjectAltName = DNS:scope.test
-[ san_ip ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-subjectAltName = IP:127.0.0.1, IP:::1
 EOF
     (
         set -e
@@ -112,25 +86,26 @@ EOF
         openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout O.key \
             -days 30 -subj "/O=dbtrust scope test/CN=Unrelated CA O" -out O.pem
         openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out leaf.key
-        # name  extensions  subject
-        while read -r n ext subj; do
+        # name  subjectAltName (- for none)  subject
+        while read -r n san subj; do
+            { cat leaf.ext && [ "$san" = - ] || echo "subjectAltName = $san"; } >"$n.ext"
             openssl req -new -config pki.cnf -key leaf.key -subj "$subj" -out "$n.csr"
             openssl x509 -req -in "$n.csr" -CA I.pem -CAkey I.key \
-                -set_serial "0x$(openssl rand -hex 8)" -sha256 -days 200 -extfile pki.cnf \
-                -extensions "$ext" -out "$n.pem"
+                -set_serial "0x$(openssl rand -hex 8)" -sha256 -days 200 -extfile "$n.ext" \
+                -out "$n.pem"
             cat "$n.pem" I.pem >"$n-chain.pem"
         done <<'EOF'
-db san_db /O=dbtrust scope test/CN=db.scope.test
-evil san_evil /O=dbtrust scope test/CN=evil.other.test
-apex san_apex /O=dbtrust scope test/CN=scope.test
-cn leaf /O=dbtrust scope test/CN=cn.scope.test
-cnout leaf /O=dbtrust scope test/CN=cn.other.test
-ip san_ip /O=dbtrust scope test/CN=scope test ip leaf
+db DNS:db.scope.test /O=dbtrust scope test/CN=db.scope.test
+evil DNS:evil.other.test /O=dbtrust scope test/CN=evil.other.test
+apex DNS:scope.test /O=dbtrust scope test/CN=scope.test
+cn - /O=dbtrust scope test/CN=cn.scope.test
+cnout - /O=dbtrust scope test/CN=cn.other.test
+ip IP:127.0.0.1,IP:::1 /O=dbtrust scope test/CN=scope test ip leaf
 EOF
         cat db.pem I.pem R.pem >db-R-chain.pem
         cat evil.pem I.pem R.pem >evil-R-chain.pem
         cat R.pem I.pem >R+I.pem
-        rm -f ./*.csr
+        rm -f ./*.csr ./*.ext
         # Readable by the Debian 13 root's processes and the postgres user; keys stay private.
         chmod 644 ./*.pem
     ) >"$d/pki.log" 2>&1 || { cat "$d/pki.log"; return 1; }
@@ -142,6 +117,12 @@ for n in db evil apex cn cnout ip; do
     openssl verify -CAfile "$pki/R.pem" -untrusted "$pki/I.pem" "$pki/$n.pem" >/dev/null 2>&1 ||
         { echo "Bail out! the test PKI is broken: $n.pem does not verify against R"; exit 1; }
 done
+for n in cn cnout; do
+    ! openssl x509 -in "$pki/$n.pem" -noout -text | grep -q 'Subject Alternative Name' ||
+        { echo "Bail out! the test PKI is broken: $n.pem has a subjectAltName"; exit 1; }
+done
+openssl x509 -in "$pki/ip.pem" -noout -text | grep -q 'IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1' ||
+    { echo "Bail out! the test PKI is broken: ip.pem lacks its IP SANs"; exit 1; }
 mkdir "$work/ctl" && openssl pkey -in "$pki/leaf.key" -out "$work/ctl/k.pem" &&
     openssl pkey -in "$pki/leaf.key" -outform DER -out "$work/ctl/k.der" ||
     { echo "Bail out! cannot make the control keys"; exit 1; }
