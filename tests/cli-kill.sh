@@ -5,7 +5,10 @@
 # is exactly the old or the new state, OpenSSL's hashed-directory lookup (openssl verify -CApath,
 # and tests/catview_tool's full check) and the provider (openssl storeutl dbtrust://) read it
 # with no error, the stand-in system directory is the before or the after state with no dangling
-# link, and the next command succeeds and leaves no leftover. Prints the counts at the end.
+# link, and the next command succeeds and leaves no leftover. Then a few scoped imports (import
+# --only-for, which signs the trust view's cross-certificates with a key held only in memory) are
+# killed the same way (DBT_SCOPED_KILLS, default 8): after each, no private key is anywhere under
+# the catalog or the command's TMPDIR and `dbtrust verify` passes. Prints the counts at the end.
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR DBTRUST_CATALOG OPENSSL_CONF
 export LC_ALL=C
@@ -186,10 +189,11 @@ system_ok() {
     fi
     return 0
 }
-# After the next command: one or two generations, no build or .current.tmp leftovers.
+# After the next command: one or two generations, no build or .current.tmp leftovers (trust is
+# the fixed link to the current generation's trust view).
 no_leftovers() {
     local extra
-    extra=$(cd "$DBTRUST_CATALOG" && ls -A | grep -vxE '\.lock|current|bundles|certs|\.gen-[0-9]+')
+    extra=$(cd "$DBTRUST_CATALOG" && ls -A | grep -vxE '\.lock|current|bundles|certs|trust|\.gen-[0-9]+')
     [ -z "$extra" ] && [ "$(cd "$DBTRUST_CATALOG" && ls -d .gen-* | wc -l)" -le 2 ] ||
         fail "$op kill $i: leftovers after the next command: $(ls -A "$DBTRUST_CATALOG")"
 }
@@ -282,7 +286,50 @@ while :; do
     fi
 done
 
-total=0
+# Scoped imports of bundle "s" (root-b, root-c), new or replacing a scoped one, killed mid-way.
+# keys_in DIR...: files holding PEM key text or parsing as a key (`openssl pkey` with no -inform
+# tries every encoding), one a line.
+keys_in() {
+    local f
+    grep -rl "PRIVATE KEY" "$@" 2>/dev/null
+    while IFS= read -r f; do
+        openssl pkey -in "$f" -passin pass: -noout </dev/null >/dev/null 2>&1 && echo "$f (key)"
+    done < <(find "$@" -type f)
+}
+# Control: the detector finds a key planted as PEM and as DER (with no PEM text).
+mkdir "$w/ctl"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$w/ctl/k.pem" 2>/dev/null &&
+    openssl pkey -in "$w/ctl/k.pem" -outform DER -out "$w/ctl/k.der" 2>/dev/null ||
+    die "cannot make the control keys"
+[ "$(keys_in "$w/ctl" | sort)" = "$(printf '%s\n' "$w/ctl/k.der (key)" "$w/ctl/k.pem" \
+    "$w/ctl/k.pem (key)" | sort)" ] || die "keys_in misses planted keys: $(keys_in "$w/ctl")"
+rm -rf "$w/ctl"
+scoped=(env "TMPDIR=$w/tmpd" "$DBTRUST" import -q --bundle s --only-for scope.test
+    --only-for 10.0.0.0/8 "$w/k.pem")
+mkdir "$w/tmpd"
+undo_scoped() { "$DBTRUST" remove --bundle s >/dev/null || die "remove of s (undo) failed"; }
+measure scoped "${scoped[@]}"
+skills=${DBT_SCOPED_KILLS:-8}
+op=scoped killed[scoped]=0 finished[scoped]=0
+for ((i = 1; i <= skills; i++)); do
+    kill_one "${scoped[@]}"
+    if [ "$landed" = killed ]; then killed[scoped]=$((killed[scoped] + 1)); else finished[scoped]=$((finished[scoped] + 1)); fi
+    out=$(keys_in "$DBTRUST_CATALOG" "$w/tmpd")
+    [ -z "$out" ] || fail "scoped kill $i (delay ${delay}us): key material left: $out"
+    run_ok "$DBTRUST" verify
+    run_ok "${scoped[@]}"
+    out=$("$DBTRUST" list --bundle s 2>&1)
+    grep -q '^s  *scope.test 10.0.0.0/8$' <<<"$out" ||
+        fail "scoped kill $i: the next scoped import did not record the scope: $out"
+    no_leftovers
+    # Every other kill hits the import of a new bundle, the others the replacement of one.
+    [ $((i % 2)) = 0 ] && run_ok "$DBTRUST" remove --bundle s
+done
+out=$(keys_in "$DBTRUST_CATALOG" "$w/tmpd")
+[ -z "$out" ] || fail "scoped imports: key material left at the end: $out"
+echo "# scoped import: ${killed[scoped]} SIGKILLs, ${finished[scoped]} runs exited before the signal (durations up to ${dur[scoped]} us)"
+
+total=${killed[scoped]}
 for op in import remove enable; do
     total=$((total + killed[$op]))
     echo "# $op: ${killed[$op]} SIGKILLs (${before[$op]} before the commit: old state; ${after[$op]} after it: new state, process not yet exited), ${finished[$op]} runs exited before the signal"

@@ -181,15 +181,15 @@ run_side() {
     # Scoped trust through dbtrust env, no system change.
     env_line=$(dbt env)
     expect_eq "$t: dbtrust env adds the catalog after the default directory" "$env_line" \
-        "export SSL_CERT_DIR='$S_DEFDIR:$S_CATALOG/certs'"
+        "export SSL_CERT_DIR='$S_DEFDIR:$S_CATALOG/trust'"
     expect "$t: sslrootcert=system succeeds with dbtrust env" ok "=t" \
-        psql_sys "SSL_CERT_DIR=$S_DEFDIR:$S_CATALOG/certs"
+        psql_sys "SSL_CERT_DIR=$S_DEFDIR:$S_CATALOG/trust"
     expect "$t: dbtrust env --shell systemd" ok \
-        "=Environment=SSL_CERT_DIR=$S_DEFDIR:$S_CATALOG/certs" dbt env --shell systemd
+        "=Environment=SSL_CERT_DIR=$S_DEFDIR:$S_CATALOG/trust" dbt env --shell systemd
     out=$(X "${S_CATENV[@]}" "SSL_CERT_DIR=dbtrust::/etc/ssl/certs:certs" -- "$S_DBTRUST" env \
         2>"$work/env.err")
     expect_eq "$t: dbtrust env drops relative and empty entries" "$out" \
-        "export SSL_CERT_DIR='/etc/ssl/certs:$S_CATALOG/certs'"
+        "export SSL_CERT_DIR='/etc/ssl/certs:$S_CATALOG/trust'"
     expect "$t: ... and says so for each" ok "" grep -q "dropping 'certs'" "$work/env.err"
 
     # A directory named dbtrust planted in the working directory, holding the anchor root.
@@ -229,11 +229,11 @@ run_side() {
 
     # Lazy trust (dbtrust env --lazy): an empty SSL_CERT_FILE, then the system's hashed
     # directory and the catalog's; the bundle file is never parsed.
-    local lazy=("SSL_CERT_FILE=$S_CATALOG/empty.pem" "SSL_CERT_DIR=$S_DEFDIR:$S_CATALOG/certs")
+    local lazy=("SSL_CERT_FILE=$S_CATALOG/empty.pem" "SSL_CERT_DIR=$S_DEFDIR:$S_CATALOG/trust")
     expect "$t: status says lazy mode is safe here" ok "lazy mode (dbtrust env --lazy): safe here" \
         dbt system status
     expect "$t: dbtrust env --lazy" ok "=export SSL_CERT_FILE='$S_CATALOG/empty.pem'
-export SSL_CERT_DIR='$S_DEFDIR:$S_CATALOG/certs'" dbt env --lazy
+export SSL_CERT_DIR='$S_DEFDIR:$S_CATALOG/trust'" dbt env --lazy
     expect "$t: lazy: sslrootcert=system verifies the catalog's CA" ok "=t" psql_sys "${lazy[@]}"
     expect "$t: lazy: verify-full spelled out" ok "=t" X "${lazy[@]}" -- "$S_PSQL" -X -A -t \
         -c "$q" "$conn sslmode=verify-full sslrootcert=system"
