@@ -315,25 +315,6 @@ struct list_ctx {
     int64_t now;    /* the row filter's */
 };
 
-/* A bundle's scope as JSON: the list of names and ranges, or null when it has none. */
-static json_t *scope_json(const char *scope)
-{
-    json_t *a;
-    char copy[DBT_SCOPE_TEXT_MAX], *save = NULL;
-
-    if (scope[0] == '\0')
-        return json_null();
-    if ((a = json_array()) == NULL)
-        return NULL;
-    snprintf(copy, sizeof(copy), "%s", scope);
-    for (char *it = strtok_r(copy, " ", &save); it != NULL; it = strtok_r(NULL, " ", &save))
-        if (json_array_append_new(a, json_str(it)) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
 static int list_row(void *arg, const dbt_catalog_entry *e, const dbt_certinfo *ci, long days)
 {
     const char *bundle = e->name;
@@ -365,7 +346,7 @@ static int list_row(void *arg, const dbt_catalog_entry *e, const dbt_certinfo *c
                 o, "curve", ci->key_curve[0] != '\0' ? json_str(ci->key_curve) : json_null()) != 0;
         bad |= json_object_set_new(o, "days_left", json_integer(days)) != 0;
         bad |= json_object_set_new(o, "is_ca", json_boolean(ci->is_ca)) != 0;
-        bad |= json_object_set_new(o, "scope", scope_json(e->meta.scope)) != 0;
+        bad |= json_object_set_new(o, "scope", cli_scope_json(e->meta.scope)) != 0;
         bad |= json_object_set_new(
                    o, "status",
                    json_str(cli_status_word(status, days, CLI_STATUS_LIST, st, sizeof(st)))) != 0;
@@ -436,7 +417,7 @@ static void list_usage(FILE *out)
     fprintf(out,
             "usage: dbtrust [--catalog DIR] list [--bundle NAME] [--expiring DAYS] [--json]\n\n"
             "Lists the catalog's certificates: bundle, notAfter, key, SHA-256, subject; then\n"
-            "each scoped bundle and its scope (import --only-for).\n\n"
+            "each scoped bundle and the names it is trusted for.\n\n"
             "  -b, --bundle NAME     only this bundle\n"
             "      --expiring DAYS   only certificates that expire within DAYS days\n"
             "      --json            one JSON object per certificate and bundle\n"

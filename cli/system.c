@@ -472,6 +472,24 @@ static void report_as_warning(void *arg, const dbt_sys_msg *m)
     cli_sys_report(arg, &w);
 }
 
+/* Each bundle's scope, as list shows it: what OpenSSL's default trust accepts its CAs for. */
+static void scoped_status(dbt_catalog *cat)
+{
+    dbt_catalog_entry *e = NULL;
+    size_t n = 0;
+    dbt_err err;
+
+    if (dbt_catalog_list(cat, &e, &n, &err) != 0) {
+        cli_warn("%s", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        printf("bundle %s: %s%s\n", cli_esc(e[i].name),
+               e[i].meta.scope[0] ? "trusted only for " : "unscoped (trusted for every name)",
+               e[i].meta.scope);
+    free(e);
+}
+
 /* One warning for each wired bundle whose CAs every OpenSSL program now trusts for every host
  * name, beyond what the system trusted already, with the cure. The exit status is unchanged. */
 static void unscoped_status(dbt_catalog *cat)
@@ -579,8 +597,10 @@ static int system_status(void)
     found = dbt_sys_resolve(cat, envdir != NULL ? envdir : X509_get_default_cert_dir(),
                             envfile != NULL ? envfile : X509_get_default_cert_file(), &n,
                             sys_line_to, stdout, cli_sys_report, NULL);
-    if (found >= 0)
+    if (found >= 0) {
+        scoped_status(cat);
         unscoped_status(cat);
+    }
     dbt_catalog_close(cat);
     if (found < 0)
         return CLI_FAIL;

@@ -19,9 +19,9 @@
 #include "sys_int.h"
 
 /* The block dbtrust appends to a bundle file; BUNDLE_NL marks a newline it had to add first. */
-#define BUNDLE_BEGIN "# BEGIN dbtrust catalog "
+#define BUNDLE_BEGIN SYS_BLOCK_BEGIN
 #define BUNDLE_NL " (newline added before)"
-#define BUNDLE_END "# END dbtrust catalog\n"
+#define BUNDLE_END SYS_BLOCK_END
 
 /* Reads the bundle file whole: only a regular file (never a FIFO or device, see open_regular)
  * of at most DBT_MAX_INPUT bytes. */

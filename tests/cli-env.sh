@@ -96,7 +96,7 @@ for lazy in "" 1; do
     else
         export SSL_CERT_DIR="$odd:/etc/x"
     fi
-    check "$mode: special characters" SSL_CERT_DIR "$odd:/etc/x:$cat/certs"
+    check "$mode: special characters" SSL_CERT_DIR "$odd:/etc/x:$cat/trust"
     unset SSL_CERT_DIR DBTRUST_SYSTEM_CERT_DIR
 done
 
@@ -109,7 +109,7 @@ for bad in $'/a\tb' $'/n\nl' $'/e\e[31m' $'/x\xff' $'/c\xc2\x9b'; do
             export SSL_CERT_DIR="/keep:$bad:/etc/x"
         fi
         what="${lazy:+lazy }entry $(printf '%q' "$bad")"
-        check "$what" SSL_CERT_DIR "/keep:/etc/x:$cat/certs"
+        check "$what" SSL_CERT_DIR "/keep:/etc/x:$cat/trust"
         has err "dropping '" "$what: warning"
         "$PY" "$SRCDIR/tests/lib/hostile.py" scan err >scan.log || fail "$what: $(cat scan.log)"
         unset SSL_CERT_DIR DBTRUST_SYSTEM_CERT_DIR
@@ -121,10 +121,10 @@ cat2="$tmp/c a't\"l\$x\`y\`\\z%h%%"
 mkcat "$cat2" || fail "import into $cat2"
 cat=$cat2
 lazy=
-SSL_CERT_DIR=/etc/x check "catalog path" SSL_CERT_DIR "/etc/x:$cat2/certs"
+SSL_CERT_DIR=/etc/x check "catalog path" SSL_CERT_DIR "/etc/x:$cat2/trust"
 lazy=1
 DBTRUST_SYSTEM_CERT_DIR=/etc/x check "lazy catalog path" SSL_CERT_FILE "$cat2/empty.pem"
-DBTRUST_SYSTEM_CERT_DIR=/etc/x check "lazy catalog path" SSL_CERT_DIR "/etc/x:$cat2/certs"
+DBTRUST_SYSTEM_CERT_DIR=/etc/x check "lazy catalog path" SSL_CERT_DIR "/etc/x:$cat2/trust"
 unset DBTRUST_SYSTEM_CERT_FILE
 
 # ---- catalog paths that cannot be passed on: refused, nothing printed ----
@@ -145,7 +145,7 @@ done
 mkcat "$PWD/ecat"
 SSL_CERT_DIR= "$DBTRUST" --catalog "$PWD/ecat" env >out 2>err || fail "env with SSL_CERT_DIR='': $(cat err)"
 got=$(SSL_CERT_DIR= sh_value dash SSL_CERT_DIR)
-[ "$got" = "$PWD/ecat/certs|" ] || fail "env with SSL_CERT_DIR='' gives '$got', wanted the catalog alone"
+[ "$got" = "$PWD/ecat/trust|" ] || fail "env with SSL_CERT_DIR='' gives '$got', wanted the catalog alone"
 if [ -n "${ISRG:=$(ls /usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt 2>/dev/null)}" ]; then
     # the fact the rule rests on, on this OpenSSL
     SSL_CERT_FILE=/nonexistent SSL_CERT_DIR= openssl verify "$ISRG" >/dev/null 2>&1 &&
@@ -157,7 +157,7 @@ for v in "/a::/b" ":/a" "/a:"; do
     got=$(sh_value dash SSL_CERT_DIR)
     want=$(tr -s ':' <<<"${v#:}")
     want=${want%:}
-    [ "$got" = "$want:$PWD/ecat/certs|" ] || fail "SSL_CERT_DIR=$v gives '$got'"
+    [ "$got" = "$want:$PWD/ecat/trust|" ] || fail "SSL_CERT_DIR=$v gives '$got'"
 done
 
 exit $failed

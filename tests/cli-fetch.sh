@@ -379,8 +379,8 @@ meta=$cat/bundles/hostile-origin.meta
 scan "$meta"
 grep -qxF "origin=$base/global-bundle.pem$shown $base/root5.pem$shown" "$meta" ||
     fail "fetch: origin not recorded escaped: $(cat -v "$meta")"
-[ "$(wc -l <"$meta")" = 5 ] && [ "$(grep -c '^count=' "$meta")" = 1 ] ||
-    fail "fetch: the .meta file is not its 5 lines: $(cat -v "$meta")"
+[ "$(wc -l <"$meta")" = 6 ] && [ "$(grep -c "^scope=" "$meta")" = 1 ] && [ "$(grep -c '^count=' "$meta")" = 1 ] ||
+    fail "fetch: the .meta file is not its 6 lines (scope= the last): $(cat -v "$meta")"
 expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle hostile-import \
     --origin "$base/global-bundle.pem$frag $base/root5.pem$frag" www/global-bundle.pem www/root5.pem
 [ "$(grep '^origin=' "$meta")" = "$(grep '^origin=' "$cat/bundles/hostile-import.meta")" ] ||
