@@ -823,11 +823,14 @@ static void check_trust_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
             close(fd);
         goto end;
     }
+    /* A bundle whose .meta cannot be read is reported by the bundle checks; the view is then
+     * not checked against scopes that cannot be known. */
+    if ((scopes = served_scopes(v, cat, idx, nidx)) == NULL)
+        goto end;
     links = calloc(lcap, sizeof(*links));
     files = calloc(fcap, sizeof(*files));
     served = calloc(nidx ? nidx : 1, 1);
-    scopes = served_scopes(v, cat, idx, nidx);
-    if (links == NULL || files == NULL || served == NULL || scopes == NULL) {
+    if (links == NULL || files == NULL || served == NULL) {
         report(v, "out of memory checking %s", dir);
         goto end;
     }

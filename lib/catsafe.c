@@ -257,7 +257,12 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
                     path, kind_of(st->st_mode), path);
         return -1;
     case W_GEN_CERTS:
-        if (dbt_layout_cert_file_name(name) || strcmp(name, DBT_LAYOUT_INDEX) == 0) {
+    case W_GEN_TRUST: {
+        /* certs/: the catalog's files, index and links beside them; trust/: the scoped forms
+         * and links to them or to ../certs/ (lib/catlayout.h). */
+        int certs = where == W_GEN_CERTS, up = 0;
+
+        if (dbt_layout_cert_file_name(name) || (certs && strcmp(name, DBT_LAYOUT_INDEX) == 0)) {
             if (S_ISREG(st->st_mode))
                 return 0;
             path = full(w, name);
@@ -269,81 +274,46 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
         }
         if (!dbt_layout_hash_link_name(name, NULL, NULL) || !S_ISLNK(st->st_mode)) {
             path = full(w, name);
-            dbt_err_set(e,
-                        "%s (%s) is not part of the catalog layout: certs/ holds only "
-                        "<sha256>.pem files, index and <hash>.<n> symlinks; remove it (rm -r %s)",
-                        path, kind_of(st->st_mode), path);
+            dbt_err_set(e, "%s (%s) is not part of the catalog layout: %s; remove it (rm -r %s)",
+                        path, kind_of(st->st_mode),
+                        certs ? "certs/ holds only <sha256>.pem files, index and <hash>.<n> "
+                                "symlinks"
+                              : "trust/ holds only <sha256>.pem files and <hash>.<n> symlinks",
+                        path);
             return -1;
         }
         if (w->flags & DBT_SAFE_LINKS_AT_USE)
-            return 0; /* its target: see dbt_safe_walk_ex */
+            return 0; /* certs/: its target, see dbt_safe_walk_ex; trust/: never read there */
         len = readlinkat(dirfd, name, target, sizeof(target) - 1);
         if (len < 0) {
             dbt_err_sys(e, "cannot read symlink %s", full(w, name));
             return -1;
         }
         target[len] = '\0';
-        if (dbt_safe_hash_target(full(w, name), target, e) != 0)
+        if (certs && dbt_safe_hash_target(full(w, name), target, e) != 0)
             return -1;
-        /* A target of another kind is refused as an entry of this same directory. */
-        if (fstatat(dirfd, target, &tst, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
+        if (!certs && !dbt_layout_trust_target(target, &up)) {
             path = full(w, name);
             dbt_err_set(e,
-                        "%s -> %s does not lead to a regular certificate file beside it: "
-                        "remove it (rm %s) and import again",
+                        "%s -> %s points outside catalog layout: a trust/ link names a "
+                        "<sha256>.pem beside it or in ../certs, no other path; remove it (rm %s)",
                         path, target, path);
             return -1;
         }
-        return 0;
-    case W_GEN_TRUST:
-        if (dbt_layout_cert_file_name(name)) {
-            if (S_ISREG(st->st_mode))
-                return 0;
+        /* A target of another kind is refused as an entry of its own directory; a missing
+         * ../certs/ file, by the certs/ link that names it too. */
+        if ((certs || !up) && fstatat(dirfd, target, &tst, AT_SYMLINK_NOFOLLOW) != 0 &&
+            errno == ENOENT) {
             path = full(w, name);
-            dbt_err_set(e,
-                        "%s (%s) is not part of the catalog layout: it must be a regular file; "
-                        "remove it (rm -r %s) and import again",
-                        path, kind_of(st->st_mode), path);
-            return -1;
-        }
-        if (!dbt_layout_hash_link_name(name, NULL, NULL) || !S_ISLNK(st->st_mode)) {
-            path = full(w, name);
-            dbt_err_set(e,
-                        "%s (%s) is not part of the catalog layout: trust/ holds only "
-                        "<sha256>.pem files and <hash>.<n> symlinks; remove it (rm -r %s)",
-                        path, kind_of(st->st_mode), path);
-            return -1;
-        }
-        if (w->flags & DBT_SAFE_LINKS_AT_USE)
-            return 0; /* the provider never reads trust/ */
-        len = readlinkat(dirfd, name, target, sizeof(target) - 1);
-        if (len < 0) {
-            dbt_err_sys(e, "cannot read symlink %s", full(w, name));
-            return -1;
-        }
-        target[len] = '\0';
-        {
-            int up;
-            if (!dbt_layout_trust_target(target, &up)) {
-                path = full(w, name);
-                dbt_err_set(e,
-                            "%s -> %s points outside catalog layout: a trust/ link names a "
-                            "<sha256>.pem beside it or in ../certs, no other path; remove it "
-                            "(rm %s)",
-                            path, target, path);
-                return -1;
-            }
-        }
-        /* A target of another kind is refused as an entry of its own directory. */
-        if (fstatat(dirfd, target, &tst, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT) {
-            path = full(w, name);
-            dbt_err_set(e,
-                        "%s -> %s does not lead to a certificate file of the generation: "
-                        "remove it (rm %s) and import again",
-                        path, target, path);
+            dbt_err_set(e, "%s -> %s does not lead to a %s: remove it (rm %s) and import again",
+                        path, target,
+                        certs ? "regular certificate file beside it"
+                              : "certificate file of the generation",
+                        path);
             return -1;
         }
         return 0;
+    }
     case W_OTHER:
         return 0;
     }

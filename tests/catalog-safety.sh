@@ -380,19 +380,22 @@ meta_bad origin-c1 'other.meta line 1: origin value "x\xc2\x9by"' meta_set origi
 meta_bad origin-bidi 'other.meta line 1: origin value "x\xe2\x80\xaey"' meta_set origin $'x\xe2\x80\xaey'
 meta_bad origin-utf8 'other.meta line 1: origin value "x\xff"' meta_set origin $'x\xff'
 meta_bad origin-long "other.meta line 1: origin value \"$(printf '%064d' 0)...\" is longer than 1023" meta_set origin "$(printf '%01024d' 0)"
-meta_bad key-unknown 'other.meta line 6: key "trust" is none that dbtrust writes' meta_set trust all
-meta_bad key-unknown-esc 'other.meta line 6: key "k\x1bey" is none' meta_set $'k\033ey' 1
-meta_bad key-repeated 'other.meta line 6: key count again (first on line 5)' \
+meta_bad key-unknown 'other.meta line 7: key "trust" is none that dbtrust writes' meta_set trust all
+meta_bad key-unknown-esc 'other.meta line 7: key "k\x1bey" is none' meta_set $'k\033ey' 1
+meta_bad key-repeated 'other.meta line 7: key count again (first on line 5)' \
     sh -c 'echo count=1 >>"$G/bundles/other.meta"'
-meta_bad key-repeated-origin 'other.meta line 6: key origin again (first on line 1)' \
+meta_bad key-repeated-origin 'other.meta line 7: key origin again (first on line 1)' \
     sh -c 'echo origin=/elsewhere >>"$G/bundles/other.meta"'
 meta_bad key-missing 'other.meta has no sha256 line' sh -c 'sed -i /^sha256=/d "$G/bundles/other.meta"'
 meta_bad key-missing-imported 'other.meta has no imported line' sh -c 'sed -i /^imported=/d "$G/bundles/other.meta"'
-meta_bad line-no-equals 'other.meta line 6 ("junk") is not a key=value line' sh -c 'echo junk >>"$G/bundles/other.meta"'
-meta_bad line-empty 'other.meta line 6 ("") is not a key=value line' sh -c 'echo >>"$G/bundles/other.meta"'
-meta_bad line-no-newline 'other.meta line 5 does not end with a newline' \
+# Every .meta of a generation with a trust view holds one canonical scope line.
+meta_bad key-missing-scope 'other.meta has no scope line' sh -c 'sed -i /^scope=/d "$G/bundles/other.meta"'
+meta_bad scope-not-canonical 'other.meta line 6: scope value "Scope.test" is not a scope' meta_set scope Scope.test
+meta_bad line-no-equals 'other.meta line 7 ("junk") is not a key=value line' sh -c 'echo junk >>"$G/bundles/other.meta"'
+meta_bad line-empty 'other.meta line 7 ("") is not a key=value line' sh -c 'echo >>"$G/bundles/other.meta"'
+meta_bad line-no-newline 'other.meta line 6 does not end with a newline' \
     sh -c 'printf %s "$(cat "$G/bundles/other.meta")" >m && cat m >"$G/bundles/other.meta" && rm m'
-meta_bad line-long "other.meta line 6 is 2006 bytes long" meta_set "x$(printf '%01999d' 0)" 12345
+meta_bad line-long "other.meta line 7 is 2006 bytes long" meta_set "x$(printf '%01999d' 0)" 12345
 # A .meta of bad lines only: a few are shown, then a count, so the output stays short.
 fresh meta-many-lines
 python3 -c 'import sys; sys.stdout.write("junk\n" * 10000)' >>"$G/bundles/other.meta"
