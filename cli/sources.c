@@ -2,6 +2,7 @@
  * fetch and probe use to name them. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,7 +159,13 @@ int cli_cmd_sources(int argc, char **argv)
             cli_error("out of memory");
             return CLI_FAIL;
         }
-        printf("%s\n", s);
+        /* Longer than stdio's buffer: a failed write says why here, while errno holds it. */
+        errno = 0;
+        if (printf("%s\n", s) < 0) {
+            cli_stdout_error(errno);
+            free(s);
+            return CLI_FAIL;
+        }
         free(s);
         return CLI_OK;
     }
