@@ -141,7 +141,7 @@ static char *state_of(const char *path, dbt_err *err)
     return s;
 }
 
-/* Entries beyond a clean catalog's .lock, current, bundles, certs and two generations. */
+/* Entries beyond a clean catalog's .lock, current, bundles, certs, trust and two generations. */
 static int leftovers(const char *path)
 {
     DIR *d = opendir(path);
@@ -155,7 +155,7 @@ static int leftovers(const char *path)
         if (strncmp(n, ".gen-", 5) == 0)
             gens++;
         else if (strcmp(n, ".") && strcmp(n, "..") && strcmp(n, ".lock") && strcmp(n, "current") &&
-                 strcmp(n, "bundles") && strcmp(n, "certs"))
+                 strcmp(n, "bundles") && strcmp(n, "certs") && strcmp(n, "trust"))
             other++;
     }
     closedir(d);
