@@ -67,6 +67,12 @@ tests_test_jks_SOURCES = tests/test_jks.c tests/teststore.c tests/teststore.h \
 	$(TESTPKI_SOURCES)
 tests_test_jks_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_jks_LDADD = $(TESTS_LIB_LDADD)
+# Rewriting a truststore in place, as the JVM truststore wiring does (lib/sys_jvm.c).
+check_PROGRAMS += tests/test_store_rewrite
+UNIT_TESTS += tests/test_store_rewrite
+tests_test_store_rewrite_SOURCES = tests/test_store_rewrite.c $(TESTPKI_SOURCES)
+tests_test_store_rewrite_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_store_rewrite_LDADD = $(TESTS_LIB_LDADD)
 tests_jks_tool_SOURCES = tests/jks_tool.c
 tests_jks_tool_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_jks_tool_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS)
