@@ -289,7 +289,9 @@ static void jvm_match(struct jvm_plan *p)
         char sha[65];
         int ours;
 
-        if (c->alias == NULL || c->origin != DBT_ORIGIN_PLAIN)
+        /* An alias longer than any dbtrust writes can be neither its own nor one it wants. */
+        if (c->alias == NULL || c->origin != DBT_ORIGIN_PLAIN ||
+            strlen(c->alias) >= sizeof(key.alias))
             continue;
         ours = jvm_is_ours(c->alias, c->x509, sha);
         p->ours += ours;
@@ -325,7 +327,7 @@ static int jvm_keep(void *arg, const char *alias, X509 *x)
     struct jvm_want key, *w;
     char sha[65];
 
-    if (!jvm_is_ours(alias, x, sha))
+    if (strlen(alias) >= sizeof(key.alias) || !jvm_is_ours(alias, x, sha))
         return 1;
     snprintf(key.alias, sizeof(key.alias), "%s", alias);
     w = p->nw > 0 ? bsearch(&key, p->w, p->nw, sizeof(*p->w), cmp_want_alias) : NULL;
