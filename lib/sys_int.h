@@ -23,6 +23,10 @@ typedef struct sys_out {
     void *arg;
 } sys_out;
 
+/* The variable name's value (ignored in a setuid or setgid process: secure_getenv), else dflt
+ * when it is unset or empty. */
+const char *sys_env_or(const char *name, const char *dflt);
+
 /* Says a message; with a hint, its words go at the end of the text. */
 void sys_say(const sys_out *o, int level, int hint, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -23,21 +23,11 @@
 #include "p12.h"
 #include "sys_int.h"
 
-static const char *jvm_env_or(const char *name, const char *dflt)
-{
-#ifdef HAVE_SECURE_GETENV
-    const char *v = secure_getenv(name);
-#else
-    const char *v = getenv(name);
-#endif
-    return v != NULL && *v != '\0' ? v : dflt;
-}
-
 const char *dbt_sys_jvm_store(void)
 {
     static const char *const standins[] = {"DBTRUST_SYSTEM_CERT_DIR", "DBTRUST_SYSTEM_CERT_FILE",
                                            "DBTRUST_SYSTEM_STATE"};
-    const char *v = jvm_env_or("DBTRUST_SYSTEM_JVM_STORE", NULL);
+    const char *v = sys_env_or("DBTRUST_SYSTEM_JVM_STORE", NULL);
     size_t i;
 
     if (v != NULL)
@@ -45,7 +35,7 @@ const char *dbt_sys_jvm_store(void)
     /* A stand-in system (tests, packaging) has no JVM unless it names one: the machine's own
      * store is never changed on behalf of a directory that is not the machine's. */
     for (i = 0; i < sizeof(standins) / sizeof(standins[0]); i++)
-        if (jvm_env_or(standins[i], NULL) != NULL)
+        if (sys_env_or(standins[i], NULL) != NULL)
             return NULL;
     return DBT_SYS_JVM_STORE;
 }
@@ -430,6 +420,27 @@ static int jvm_adds(struct jvm_plan *p, dbt_catalog *cat, X509 ***x, char ***a, 
     return 0;
 }
 
+/* Reads the store and matches it against what cat wants: 1 (p and r filled, p->refused said),
+ * 0 when there is no store (no JVM here, or a stand-in system), -1 said why. */
+static int jvm_load(struct jvm_plan *p, const sys_out *o, dbt_catalog *cat, dbt_sys_jvm *r)
+{
+    int st;
+
+    memset(p, 0, sizeof(*p));
+    memset(r, 0, sizeof(*r));
+    p->o = o;
+    if ((p->path = dbt_sys_jvm_store()) == NULL || (st = jvm_read(p)) == 0)
+        return 0;
+    if (st < 0)
+        return -1;
+    r->present = 1;
+    r->pkcs12 = p->b->format != DBT_FMT_JKS;
+    if (jvm_wants(p, cat, &r->scoped) != 0)
+        return -1;
+    jvm_match(p);
+    return 1;
+}
+
 int sys_jvm_sync(const sys_out *o, dbt_catalog *cat, dbt_sys_jvm *r, struct sys_jvm_undo *u)
 {
     struct jvm_plan p;
@@ -441,19 +452,10 @@ int sys_jvm_sync(const sys_out *o, dbt_catalog *cat, dbt_sys_jvm *r, struct sys_
     dbt_err err;
     int st, rc = -1;
 
-    memset(&p, 0, sizeof(p));
-    memset(r, 0, sizeof(*r));
-    p.o = o;
-    p.path = dbt_sys_jvm_store();
-    if (p.path == NULL || (st = jvm_read(&p)) <= 0) {
-        rc = p.path == NULL ? 0 : st; /* 0: no store, no JVM: nothing to do */
+    if ((st = jvm_load(&p, o, cat, r)) <= 0) {
+        rc = st; /* 0: no store, no JVM: nothing to do */
         goto end;
     }
-    r->present = 1;
-    r->pkcs12 = p.b->format != DBT_FMT_JKS;
-    if (jvm_wants(&p, cat, &r->scoped) != 0)
-        goto end;
-    jvm_match(&p);
     if (p.refused)
         goto end;
     if (jvm_adds(&p, cat, &add, &alias, &nadd) != 0)
@@ -534,19 +536,10 @@ int dbt_sys_jvm_status(dbt_catalog *cat, dbt_sys_jvm *r, dbt_sys_msg_fn *fn, voi
     size_t i;
     int st, rc = -1;
 
-    memset(&p, 0, sizeof(p));
-    memset(r, 0, sizeof(*r));
-    p.o = &so;
-    p.path = dbt_sys_jvm_store();
-    if (p.path == NULL || (st = jvm_read(&p)) <= 0) {
-        rc = p.path == NULL ? 0 : st;
+    if ((st = jvm_load(&p, &so, cat, r)) <= 0) {
+        rc = st;
         goto end;
     }
-    r->present = 1;
-    r->pkcs12 = p.b->format != DBT_FMT_JKS;
-    if (jvm_wants(&p, cat, &r->scoped) != 0)
-        goto end;
-    jvm_match(&p);
     r->entries = p.b->n;
     r->ours = p.ours;
     r->stale = p.drop;
