@@ -97,8 +97,9 @@ enum {
  * its owner and mode, and only when it is a regular file (never through a symlink, never a FIFO
  * or device). No file at the path means no JVM here: nothing is done. Certificates only scoped
  * bundles hold are left out: Java ignores a truststore anchor's name constraints, so they would
- * be trusted for every name. The store is read up to DBT_SYS_JVM_MAX bytes; PKCS#12 key
- * derivation is bounded as lib/p12.h says.
+ * be trusted for every name. The store is read up to DBT_SYS_JVM_MAX bytes; an action decodes
+ * it, rewrites it and decodes the result before the rename (a store Java could not open is never
+ * written): three passes, each bounded for PKCS#12 key derivation as lib/p12.h says.
  */
 #define DBT_SYS_JVM_STORE "/etc/ssl/certs/java/cacerts"
 #define DBT_SYS_JVM_DEFAULTS "/etc/default/cacerts"
