@@ -22,7 +22,7 @@
 #include "fsutil.h"
 #include "sys_int.h"
 
-static const char *env_or(const char *name, const char *dflt)
+const char *sys_env_or(const char *name, const char *dflt)
 {
 #ifdef HAVE_SECURE_GETENV
     const char *v = secure_getenv(name);
@@ -34,17 +34,17 @@ static const char *env_or(const char *name, const char *dflt)
 
 const char *dbt_sys_cert_dir(void)
 {
-    return env_or("DBTRUST_SYSTEM_CERT_DIR", X509_get_default_cert_dir());
+    return sys_env_or("DBTRUST_SYSTEM_CERT_DIR", X509_get_default_cert_dir());
 }
 
 const char *dbt_sys_cert_file(void)
 {
-    return env_or("DBTRUST_SYSTEM_CERT_FILE", X509_get_default_cert_file());
+    return sys_env_or("DBTRUST_SYSTEM_CERT_FILE", X509_get_default_cert_file());
 }
 
 const char *dbt_sys_state_path(void)
 {
-    return env_or("DBTRUST_SYSTEM_STATE", DBT_SYS_DEFAULT_STATE);
+    return sys_env_or("DBTRUST_SYSTEM_STATE", DBT_SYS_DEFAULT_STATE);
 }
 
 /* Formats fmt whole, however long (a message may name four paths): malloc'ed, NULL when out of

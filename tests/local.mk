@@ -67,6 +67,12 @@ tests_test_jks_SOURCES = tests/test_jks.c tests/teststore.c tests/teststore.h \
 	$(TESTPKI_SOURCES)
 tests_test_jks_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_jks_LDADD = $(TESTS_LIB_LDADD)
+# Rewriting a truststore in place, as the JVM truststore wiring does (lib/sys_jvm.c).
+check_PROGRAMS += tests/test_store_rewrite
+UNIT_TESTS += tests/test_store_rewrite
+tests_test_store_rewrite_SOURCES = tests/test_store_rewrite.c $(TESTPKI_SOURCES)
+tests_test_store_rewrite_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_store_rewrite_LDADD = $(TESTS_LIB_LDADD)
 tests_jks_tool_SOURCES = tests/jks_tool.c
 tests_jks_tool_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_jks_tool_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS)
@@ -171,6 +177,10 @@ EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh
 # on OpenSSL 3.0 and 3.5; the system store is changed only in an isolated mount namespace.
 TESTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
 dist_noinst_SCRIPTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
+# The JVM truststore kept in step by system enable/refresh/disable, through update-ca-certificates
+# and ca-certificates-java's rebuild, on an isolated copy of the machine's cacerts.
+TESTS += tests/cli-system-jvm.sh
+dist_noinst_SCRIPTS += tests/cli-system-jvm.sh
 # Scoped trust (import --only-for) end to end: psql 17, s_client, Python and curl on OpenSSL 3.0
 # and 3.5 reach names inside a CA's scope and refuse names outside it, through every route.
 TESTS += tests/e2e-scope.sh
