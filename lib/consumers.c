@@ -1,7 +1,7 @@
 /* The trust consumers of a host or root file system and whether the catalog reaches them
  * (lib/consumers.h): libpq's libcrypto, Python packages' bundled libcrypto, the JVM's system
- * truststore. Every path is opened inside the root by the kernel (openat2 RESOLVE_IN_ROOT), so a
- * link in a container image never leads to the host's files. */
+ * truststore. Every path is resolved inside the root, one component at a time, so a link in a
+ * container image never leads to the host's files. */
 #include "config.h"
 
 #include <dirent.h>
@@ -9,12 +9,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -63,17 +61,133 @@ static void note(struct ctx *c, const char *text)
         snprintf(c->d->notes[c->d->nnotes++], sizeof(c->d->notes[0]), "%s", text);
 }
 
-/* Opens path (absolute, as seen inside the root) with the kernel resolving every link as if the
- * root were "/": ".." and absolute targets stop at the root. -1 with errno. */
+/* Opens the directory at the resolved path cur (components that were directories, not links,
+ * when seen: each is opened with O_NOFOLLOW again, so one swapped for a link since is refused). */
+static int walk_dirs(const struct ctx *c, const char *cur)
+{
+    char buf[PATH_MAX], *tok, *save = NULL;
+    int fd = openat(c->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC), next;
+
+    snprintf(buf, sizeof(buf), "%s", cur);
+    for (tok = strtok_r(buf, "/", &save); fd >= 0 && tok != NULL;
+         tok = strtok_r(NULL, "/", &save)) {
+        next = openat(fd, tok, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        close(fd);
+        fd = next;
+    }
+    return fd;
+}
+
+/*
+ * Opens path (absolute, as seen inside the root) as if the root were "/": each component is
+ * opened with O_NOFOLLOW from its directory's descriptor, a link is read and its target walked
+ * from the root (absolute) or from where it is (relative), and ".." never climbs above the
+ * root; at most DBT_ROOT_LINKS links. This is what openat2(RESOLVE_IN_ROOT) does in the kernel,
+ * done here because seccomp profiles of container runtimes and valgrind refuse that call.
+ * -1 with errno.
+ */
+#define DBT_ROOT_LINKS 40
 static int root_open(const struct ctx *c, const char *path, int flags)
 {
-    struct open_how how;
+    char rest[2 * PATH_MAX], tmp[2 * PATH_MAX], target[PATH_MAX], cur[PATH_MAX] = "";
+    int dirfd, fd = -1, res = -1, links = 0, e;
+    const char *p;
+    size_t n;
 
-    memset(&how, 0, sizeof(how));
-    /* openat2 refuses O_NOCTTY with O_PATH (it checks every flag, unlike open). */
-    how.flags = (unsigned long long)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY));
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    return (int)syscall(SYS_openat2, c->rootfd, path, &how, sizeof(how));
+    if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if ((dirfd = walk_dirs(c, "")) < 0)
+        return -1;
+    p = rest;
+    for (;;) {
+        char comp[NAME_MAX + 1];
+        struct stat st;
+        int last;
+
+        p += strspn(p, "/");
+        if (*p == '\0') {
+            res = openat(dirfd, ".", flags | O_CLOEXEC | O_NOCTTY);
+            break;
+        }
+        n = strcspn(p, "/");
+        if (n > NAME_MAX) {
+            errno = ENAMETOOLONG;
+            break;
+        }
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        p += n;
+        last = p[strspn(p, "/")] == '\0';
+        if (strcmp(comp, ".") == 0)
+            continue;
+        if (strcmp(comp, "..") == 0) {
+            char *slash = strrchr(cur, '/');
+
+            if (slash != NULL)
+                *slash = '\0'; /* at the root, ".." is the root */
+            close(dirfd);
+            if ((dirfd = walk_dirs(c, cur)) < 0)
+                return -1;
+            continue;
+        }
+        if ((fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0)
+            break;
+        if (S_ISLNK(st.st_mode)) {
+            ssize_t len;
+
+            if (++links > DBT_ROOT_LINKS) {
+                errno = ELOOP;
+                break;
+            }
+            /* An O_PATH descriptor of a link reads the link itself with an empty name. */
+            if ((len = readlinkat(fd, "", target, sizeof(target) - 1)) < 0)
+                break;
+            target[len] = '\0';
+            close(fd);
+            fd = -1;
+            if (snprintf(tmp, sizeof(tmp), "%s/%s", target, p) >= (int)sizeof(tmp)) {
+                errno = ENAMETOOLONG;
+                break;
+            }
+            memcpy(rest, tmp, sizeof(rest));
+            p = rest;
+            if (target[0] == '/') {
+                cur[0] = '\0';
+                close(dirfd);
+                if ((dirfd = walk_dirs(c, "")) < 0)
+                    return -1;
+            }
+            continue;
+        }
+        if (last) {
+            close(fd);
+            fd = -1;
+            /* Swapped for a link since the look: refused (ELOOP), never followed. */
+            res = openat(dirfd, comp, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+            break;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            break;
+        }
+        if (strlen(cur) + 1 + strlen(comp) >= sizeof(cur)) {
+            errno = ENAMETOOLONG;
+            break;
+        }
+        strcat(cur, "/");
+        strcat(cur, comp);
+        close(dirfd);
+        dirfd = fd;
+        fd = -1;
+    }
+    e = errno;
+    if (fd >= 0)
+        close(fd);
+    close(dirfd);
+    errno = e;
+    return res;
 }
 
 static DIR *root_opendir(const struct ctx *c, const char *path)
@@ -839,13 +953,8 @@ int dbt_doctor_run(const char *root, dbt_catalog *cat, dbt_doctor *d, dbt_err *e
         dbt_err_set(err, "out of memory");
         goto end;
     }
-    /* Without openat2 nothing could be read inside the root safely: say so once. */
     if ((fd = root_open(&c, "/", O_PATH | O_DIRECTORY)) < 0) {
-        if (errno == ENOSYS)
-            dbt_err_set(err, "this kernel has no openat2 (Linux 5.6 or later), which reading a "
-                             "root file system safely needs");
-        else
-            dbt_err_sys(err, "cannot open the root directory %s", c.in_root ? root : "/");
+        dbt_err_sys(err, "cannot open the root directory %s", c.in_root ? root : "/");
         goto end;
     }
     close(fd);

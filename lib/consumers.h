@@ -118,15 +118,16 @@ typedef struct dbt_doctor {
 } dbt_doctor;
 
 /*
- * Finds and checks every consumer under root (NULL or "/" for the host). Every path is opened
- * with openat2(RESOLVE_IN_ROOT): a symbolic link is followed as if root were "/", never out of
- * it. The catalog's trust view is what must be reachable (lib/catalog.h dbt_catalog_trust_view);
- * on the host, OpenSSL's own lookup checks it (dbt_sys_resolve), under another root the same
- * lookup is made here (hash links from .0 up to the first missing number, the same certificate).
- * The JVM store is DBTRUST_SYSTEM_JVM_STORE (ignored when setuid) else
- * /etc/ssl/certs/java/cacerts, read with the password of /etc/default/cacerts (storepass=, else
- * "changeit"). 0 (each consumer's own problems are in its error), or -1 with err set (the root
- * cannot be opened). Release with dbt_doctor_clear.
+ * Finds and checks every consumer under root (NULL or "/" for the host). Every path is resolved
+ * inside the root one component at a time (O_NOFOLLOW from the directory's descriptor): a
+ * symbolic link is followed as if root were "/", never out of it, at most 40 links a path. The
+ * catalog's trust view is what must be reachable (lib/catalog.h dbt_catalog_trust_view); on the
+ * host, OpenSSL's own lookup checks it (dbt_sys_resolve), under another root the same lookup is
+ * made here (hash links from .0 up to the first missing number, the same certificate). The JVM
+ * store is DBTRUST_SYSTEM_JVM_STORE (ignored when setuid) else /etc/ssl/certs/java/cacerts, read
+ * with the password of /etc/default/cacerts (storepass=, else "changeit"). 0 (each consumer's own
+ * problems are in its error), or -1 with err set (the root cannot be opened). Release with
+ * dbt_doctor_clear.
  */
 int dbt_doctor_run(const char *root, dbt_catalog *cat, dbt_doctor *d, dbt_err *err);
 void dbt_doctor_clear(dbt_doctor *d);
