@@ -157,9 +157,8 @@ static void print_text(const dbt_doctor *d)
                    j->held == j->unscoped ? "reachable" : "UNREACHABLE", j->held, j->unscoped);
             if (j->scoped > 0)
                 printf("  %zu CA%s of scoped bundles %s intentionally absent: Java ignores name "
-                       "constraints on trust anchors%s\n",
-                       j->scoped, j->scoped == 1 ? "" : "s", j->scoped == 1 ? "is" : "are",
-                       j->scoped_present ? "" : "");
+                       "constraints on trust anchors\n",
+                       j->scoped, j->scoped == 1 ? "" : "s", j->scoped == 1 ? "is" : "are");
             if (j->scoped_present > 0)
                 printf("  warning: %zu of them %s in the store anyway, trusted there for every "
                        "host name\n",
@@ -172,13 +171,12 @@ static void print_text(const dbt_doctor *d)
         printf("note: %s\n", d->notes[i]);
 }
 
-static json_t *crypto_json(const dbt_doctor *d, const dbt_doc_crypto *e)
+static json_t *crypto_json(const dbt_doc_crypto *e)
 {
     json_t *o = json_object(), *miss = json_array();
     char fix[PATH_MAX * 3];
     size_t k;
 
-    (void)d;
     json_object_set_new(o, "kind", json_string(kind_name(e->kind)));
     json_object_set_new(o, e->kind == DBT_DOC_LIBPQ ? "libpq" : "bundled_in", cli_json_str(e->by));
     if (e->kind == DBT_DOC_BUNDLED)
@@ -214,7 +212,7 @@ static int print_json(const dbt_doctor *d, int ok)
     json_object_set_new(o, "reachable", json_boolean(ok));
     json_object_set_new(o, "libpq_found", json_integer((json_int_t)d->nlibpq));
     for (i = 0; i < d->n; i++)
-        json_array_append_new(arr, crypto_json(d, &d->c[i]));
+        json_array_append_new(arr, crypto_json(&d->c[i]));
     json_object_set_new(o, "libcrypto", arr);
     if (d->root[0] == '\0') {
         json_object_set_new(o, "env_ssl_cert_dir", envdir ? cli_json_str(envdir) : json_null());

@@ -84,10 +84,12 @@ static int walk_dirs(const struct ctx *c, const char *cur)
  * from the root (absolute) or from where it is (relative), and ".." never climbs above the
  * root; at most DBT_ROOT_LINKS links. This is what openat2(RESOLVE_IN_ROOT) does in the kernel,
  * done here because seccomp profiles of container runtimes and valgrind refuse that call.
- * -1 with errno.
+ * With reg, the last component must be a regular file, checked before it is opened (a FIFO or
+ * device is never opened): its stat goes to *reg, and -2 says it is something else. -1 with
+ * errno.
  */
 #define DBT_ROOT_LINKS 40
-static int root_open(const struct ctx *c, const char *path, int flags)
+static int root_open(const struct ctx *c, const char *path, int flags, struct stat *reg)
 {
     char rest[2 * PATH_MAX], tmp[2 * PATH_MAX], target[PATH_MAX], cur[PATH_MAX] = "";
     int dirfd, fd = -1, res = -1, links = 0, e;
@@ -108,6 +110,10 @@ static int root_open(const struct ctx *c, const char *path, int flags)
 
         p += strspn(p, "/");
         if (*p == '\0') {
+            if (reg != NULL) {
+                res = fstat(dirfd, reg) == 0 ? -2 : -1;
+                break;
+            }
             res = openat(dirfd, ".", flags | O_CLOEXEC | O_NOCTTY);
             break;
         }
@@ -162,6 +168,13 @@ static int root_open(const struct ctx *c, const char *path, int flags)
             continue;
         }
         if (last) {
+            if (reg != NULL) {
+                *reg = st;
+                if (!S_ISREG(st.st_mode)) {
+                    res = -2;
+                    break;
+                }
+            }
             close(fd);
             fd = -1;
             /* Swapped for a link since the look: refused (ELOOP), never followed. */
@@ -192,7 +205,7 @@ static int root_open(const struct ctx *c, const char *path, int flags)
 
 static DIR *root_opendir(const struct ctx *c, const char *path)
 {
-    int fd = root_open(c, path, O_RDONLY | O_DIRECTORY);
+    int fd = root_open(c, path, O_RDONLY | O_DIRECTORY, NULL);
     DIR *d;
 
     if (fd < 0)
@@ -214,7 +227,12 @@ static int root_read(const struct ctx *c, const char *path, size_t max, unsigned
 
     *data = NULL;
     *len = 0;
-    if ((fd = root_open(c, path, O_RDONLY | O_NONBLOCK)) < 0) {
+    if ((fd = root_open(c, path, O_RDONLY | O_NONBLOCK, st)) < 0) {
+        if (fd == -2) {
+            dbt_err_set(err, "%s is %s, not a regular file: not read", path,
+                        dbt_fs_kind(st->st_mode));
+            return -1;
+        }
         if (errno == ENOENT || errno == ENOTDIR)
             return 1;
         dbt_err_sys(err, "cannot open %s", path);
@@ -407,6 +425,7 @@ static int try_path_list(struct ctx *c, const char *list, const char *origin, co
                          const dbt_elf_deps *by, char *out, size_t n)
 {
     char *copy = strdup(list), *tok, *save = NULL, cand[PATH_MAX], dir[PATH_MAX];
+    struct stat st;
     int fd, found = 0;
 
     if (copy == NULL)
@@ -420,7 +439,7 @@ static int try_path_list(struct ctx *c, const char *list, const char *origin, co
         else
             snprintf(dir, sizeof(dir), "%s", tok);
         snprintf(cand, sizeof(cand), "%s/%s", dir, name);
-        if ((fd = root_open(c, cand, O_RDONLY | O_NONBLOCK)) < 0)
+        if ((fd = root_open(c, cand, O_RDONLY | O_NONBLOCK, &st)) < 0)
             continue;
         if (elf_matches(fd, by->elfclass, by->machine)) {
             snprintf(out, n, "%s", cand);
@@ -564,7 +583,7 @@ static void scan_libpq_dir(struct ctx *c, const char *dir)
         struct stat *v;
 
         snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, names[i]);
-        if ((fd = root_open(c, path, O_RDONLY | O_NONBLOCK)) < 0)
+        if ((fd = root_open(c, path, O_RDONLY | O_NONBLOCK, &st)) < 0)
             continue;
         k = fstat(fd, &st) == 0 ? 0 : (size_t)-1;
         close(fd);
@@ -728,7 +747,7 @@ static long root_reach(struct ctx *c, dbt_doc_crypto *e)
             int fd;
 
             snprintf(path, sizeof(path), "%s/%08lx.%d", e->certdir, c->tv[i].hash, n);
-            if ((fd = root_open(c, path, O_PATH)) < 0)
+            if ((fd = root_open(c, path, O_PATH, NULL)) < 0)
                 break; /* OpenSSL stops at the first missing number */
             if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
                 snprintf(e->error, sizeof(e->error),
@@ -779,7 +798,7 @@ static void check_crypto(struct ctx *c, dbt_doc_crypto *e, const struct stat *wi
     free(data);
     snprintf(e->certdir, sizeof(e->certdir), "%s/certs", e->s.openssldir);
     snprintf(e->certfile, sizeof(e->certfile), "%s/cert.pem", e->s.openssldir);
-    if ((fd = root_open(c, e->certdir, O_PATH | O_DIRECTORY)) >= 0) {
+    if ((fd = root_open(c, e->certdir, O_PATH | O_DIRECTORY, NULL)) >= 0) {
         e->wired_dir = fstat(fd, &st) == 0 && wired_ok && st.st_dev == wired->st_dev &&
                        st.st_ino == wired->st_ino;
         close(fd);
@@ -953,7 +972,7 @@ int dbt_doctor_run(const char *root, dbt_catalog *cat, dbt_doctor *d, dbt_err *e
         dbt_err_set(err, "out of memory");
         goto end;
     }
-    if ((fd = root_open(&c, "/", O_PATH | O_DIRECTORY)) < 0) {
+    if ((fd = root_open(&c, "/", O_PATH | O_DIRECTORY, NULL)) < 0) {
         dbt_err_sys(err, "cannot open the root directory %s", c.in_root ? root : "/");
         goto end;
     }
