@@ -61,30 +61,24 @@ static int elf_open(struct elf *e, const char *name, const unsigned char *data, 
         dbt_err_set(err, "%s: an ELF file of the other byte order (not for this machine)", name);
         return -1;
     }
+/* The header's fields, the same names in both classes. */
+#define READ_EHDR(Ehdr, Phdr)                                                                      \
+    do {                                                                                           \
+        Ehdr h;                                                                                    \
+        if (len < sizeof(h))                                                                       \
+            goto truncated;                                                                        \
+        memcpy(&h, data, sizeof(h));                                                               \
+        phoff = h.e_phoff;                                                                         \
+        phnum = h.e_phnum;                                                                         \
+        phentsize = h.e_phentsize;                                                                 \
+        e->machine = h.e_machine;                                                                  \
+        if (phentsize != sizeof(Phdr))                                                             \
+            goto bad_phentsize;                                                                    \
+    } while (0)
     if (e->cls == ELFCLASS64) {
-        Elf64_Ehdr h;
-
-        if (len < sizeof(h))
-            goto truncated;
-        memcpy(&h, data, sizeof(h));
-        phoff = h.e_phoff;
-        phnum = h.e_phnum;
-        phentsize = h.e_phentsize;
-        e->machine = h.e_machine;
-        if (phentsize != sizeof(Elf64_Phdr))
-            goto bad_phentsize;
+        READ_EHDR(Elf64_Ehdr, Elf64_Phdr);
     } else if (e->cls == ELFCLASS32) {
-        Elf32_Ehdr h;
-
-        if (len < sizeof(h))
-            goto truncated;
-        memcpy(&h, data, sizeof(h));
-        phoff = h.e_phoff;
-        phnum = h.e_phnum;
-        phentsize = h.e_phentsize;
-        e->machine = h.e_machine;
-        if (phentsize != sizeof(Elf32_Phdr))
-            goto bad_phentsize;
+        READ_EHDR(Elf32_Ehdr, Elf32_Phdr);
     } else {
         dbt_err_set(err, "%s: unknown ELF class %d", name, e->cls);
         return -1;
