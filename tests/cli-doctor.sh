@@ -269,11 +269,16 @@ fi
 expect_rc "no JVM store is said once" 1 "no JVM system truststore (/etc/ssl/certs/java/cacerts)" \
     --root "$fake"
 
-# ---- usage
-out=$("$DBTRUST" doctor --bogus 2>&1)
-expect_eq "an unknown option is a usage error" "$?" 2
-out=$("$DBTRUST" doctor --root relative 2>&1)
-expect_eq "a relative --root is a usage error" "$?" 2
-out=$("$DBTRUST" doctor extra 2>&1)
-expect_eq "an argument is a usage error" "$?" 2
+# ---- usage: exit 2 with doctor's own words
+usage_check() {
+    local name=$1 pat=$2 rc
+    shift 2
+    out=$("$DBTRUST" doctor "$@" 2>&1)
+    rc=$?
+    [ "$rc" -eq 2 ] && grep -qF -- "$pat" <<<"$out" && ok "$name" ||
+        not_ok "$name: exit status $rc, output: $out"
+}
+usage_check "an unknown option is a usage error" "usage: dbtrust [--catalog DIR] doctor" --bogus
+usage_check "a relative --root is a usage error" "--root needs an absolute path" --root relative
+usage_check "an argument is a usage error" "doctor takes no arguments (got 'extra')" extra
 exit "$failed"
