@@ -45,6 +45,11 @@ run_doctor() {
         command -v valgrind >/dev/null; then
         "${t[@]}" valgrind -q --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite "$DBTRUST" doctor "$@"
+    elif [ -n "${DBTRUST_SANITIZED:-}" ]; then
+        # A sanitizer report must not pass for doctor's own exit status 1.
+        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}exitcode=99 \
+            UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}exitcode=99 \
+            "${t[@]}" "$DBTRUST" doctor "$@"
     else
         "${t[@]}" "$DBTRUST" doctor "$@"
     fi
