@@ -87,7 +87,7 @@ json_check() {
 hostile=$w/hostile
 mkdir -p "$hostile/etc" "$hostile/usr/lib/python3.11/site-packages/psycopg2_binary.libs"
 i=0
-for kind in truncated phnum phoff dynsize needed strsz notelf; do
+for kind in truncated phnum phoff dynsize needed strsz notelf nneeded elf32 msb; do
     i=$((i + 1))
     mkdir -p "$hostile/usr/lib/postgresql/9$i/lib"
 done
@@ -120,6 +120,11 @@ b = bytearray(data); struct.pack_into('<Q', b, dyn + 32, 2**62); put(4, b)  # hu
 put(5, tagged(bytearray(data), 1, 0x7fffffff))            # DT_NEEDED offset past the table
 put(6, tagged(bytearray(data), 10, 2**63))                # DT_STRSZ past the end
 put(7, b'#!/bin/sh\n')                                    # not ELF at all
+b = bytearray(data) + struct.pack('<qQ', 1, 1) * 300 + struct.pack('<qQ', 0, 0)
+struct.pack_into('<Q', b, dyn + 8, len(data)); struct.pack_into('<Q', b, dyn + 32, 301 * 16)
+put(8, b)                                                 # 300 DT_NEEDED entries
+put(9, b'\x7fELF\x01\x01\x01' + bytes(9) + bytes(20))      # a 32-bit header cut short
+put(10, b'\x7fELF\x02\x02\x01' + bytes(100))               # the other byte order
 open(f"{root}/usr/lib/python3.11/site-packages/psycopg2_binary.libs/libcrypto-0bad.so.3",
      'wb').write(data[:40])
 EOF
@@ -138,6 +143,9 @@ for pat in "/usr/lib/postgresql/91/lib/libpq.so.5: truncated" \
     "/usr/lib/postgresql/95/lib/libpq.so.5: damaged: a DT_NEEDED name at string table offset 2147483647" \
     "/usr/lib/postgresql/96/lib/libpq.so.5: damaged: the dynamic string table" \
     "/usr/lib/postgresql/97/lib/libpq.so.5: not an ELF file" \
+    "/usr/lib/postgresql/98/lib/libpq.so.5: more than 256 DT_NEEDED entries" \
+    "/usr/lib/postgresql/99/lib/libpq.so.5: truncated: 36 bytes, shorter than an ELF header" \
+    "/usr/lib/postgresql/910/lib/libpq.so.5: an ELF file of the other byte order" \
     "psycopg2_binary.libs/libcrypto-0bad.so.3: truncated" \
     "psycopg2_binary.libs/libcrypto-fifo.so.3 is a FIFO, not a regular file: not read" \
     "loop.libs/libcrypto.so.3: Too many levels of symbolic links"; do
@@ -145,7 +153,7 @@ for pat in "/usr/lib/postgresql/91/lib/libpq.so.5: truncated" \
         not_ok "hostile ELF: no error '$pat' in: ${out:0:3000}"
 done
 json_check "hostile ELF: every entry has an error in JSON" \
-    'len(d["libcrypto"]) == 10 and all(e["error"] and e["reachable"] is False for e in d["libcrypto"])' \
+    'len(d["libcrypto"]) == 13 and all(e["error"] and e["reachable"] is False for e in d["libcrypto"])' \
     --root "$hostile"
 
 # ---- a Python package's own libcrypto, and names that need escaping
@@ -273,6 +281,18 @@ else
 fi
 expect_rc "no JVM store is said once" 1 "no JVM system truststore (/etc/ssl/certs/java/cacerts)" \
     --root "$fake"
+
+# ---- a failed write to standard output is an error with its reason
+out=$("$DBTRUST" doctor --root "$fake" 2>&1 >/dev/full)
+rc=$?
+[ "$rc" -eq 1 ] && grep -qF "No space left on device" <<<"$out" &&
+    ok "a full standard output is exit 1 with the reason" ||
+    not_ok "a full standard output: exit status $rc, output: $out"
+out=$("$DBTRUST" doctor --json --root "$fake" 2>&1 >/dev/full)
+rc=$?
+[ "$rc" -eq 1 ] && grep -qF "No space left on device" <<<"$out" &&
+    ok "a full standard output is exit 1 with the reason (--json)" ||
+    not_ok "a full standard output (--json): exit status $rc, output: $out"
 
 # ---- usage: exit 2 with doctor's own words
 usage_check() {
