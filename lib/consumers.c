@@ -25,6 +25,7 @@
 #include "consumers.h"
 #include "format.h"
 #include "fsutil.h"
+#include "rootfs.h"
 #include "syswire.h"
 
 /* The JVM's system truststore on Debian and Ubuntu, and where its password is configured. */
@@ -61,220 +62,6 @@ static void note(struct ctx *c, const char *text)
         snprintf(c->d->notes[c->d->nnotes++], sizeof(c->d->notes[0]), "%s", text);
 }
 
-/* Opens the directory at the resolved path cur (components that were directories, not links,
- * when seen: each is opened with O_NOFOLLOW again, so one swapped for a link since is refused). */
-static int walk_dirs(const struct ctx *c, const char *cur)
-{
-    char buf[PATH_MAX], *tok, *save = NULL;
-    int fd = openat(c->rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC), next;
-
-    snprintf(buf, sizeof(buf), "%s", cur);
-    for (tok = strtok_r(buf, "/", &save); fd >= 0 && tok != NULL;
-         tok = strtok_r(NULL, "/", &save)) {
-        next = openat(fd, tok, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        close(fd);
-        fd = next;
-    }
-    return fd;
-}
-
-/*
- * Opens path (absolute, as seen inside the root) as if the root were "/": each component is
- * opened with O_NOFOLLOW from its directory's descriptor, a link is read and its target walked
- * from the root (absolute) or from where it is (relative), and ".." never climbs above the
- * root; at most DBT_ROOT_LINKS links. This is what openat2(RESOLVE_IN_ROOT) does in the kernel,
- * done here because seccomp profiles of container runtimes and valgrind refuse that call.
- * With reg, the last component must be a regular file, checked before it is opened (a FIFO or
- * device is never opened): its stat goes to *reg, and -2 says it is something else. -1 with
- * errno.
- */
-#define DBT_ROOT_LINKS 40
-static int root_open(const struct ctx *c, const char *path, int flags, struct stat *reg)
-{
-    char rest[2 * PATH_MAX], tmp[2 * PATH_MAX], target[PATH_MAX], cur[PATH_MAX] = "";
-    int dirfd, fd = -1, res = -1, links = 0, e;
-    const char *p;
-    size_t n;
-
-    if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if ((dirfd = walk_dirs(c, "")) < 0)
-        return -1;
-    p = rest;
-    for (;;) {
-        char comp[NAME_MAX + 1];
-        struct stat st;
-        int last;
-
-        p += strspn(p, "/");
-        if (*p == '\0') {
-            if (reg != NULL) {
-                res = fstat(dirfd, reg) == 0 ? -2 : -1;
-                break;
-            }
-            res = openat(dirfd, ".", flags | O_CLOEXEC | O_NOCTTY);
-            break;
-        }
-        n = strcspn(p, "/");
-        if (n > NAME_MAX) {
-            errno = ENAMETOOLONG;
-            break;
-        }
-        memcpy(comp, p, n);
-        comp[n] = '\0';
-        p += n;
-        last = p[strspn(p, "/")] == '\0';
-        if (strcmp(comp, ".") == 0)
-            continue;
-        if (strcmp(comp, "..") == 0) {
-            char *slash = strrchr(cur, '/');
-
-            if (slash != NULL)
-                *slash = '\0'; /* at the root, ".." is the root */
-            close(dirfd);
-            if ((dirfd = walk_dirs(c, cur)) < 0)
-                return -1;
-            continue;
-        }
-        if ((fd = openat(dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0)
-            break;
-        if (S_ISLNK(st.st_mode)) {
-            ssize_t len;
-
-            if (++links > DBT_ROOT_LINKS) {
-                errno = ELOOP;
-                break;
-            }
-            /* An O_PATH descriptor of a link reads the link itself with an empty name. */
-            if ((len = readlinkat(fd, "", target, sizeof(target) - 1)) < 0)
-                break;
-            target[len] = '\0';
-            close(fd);
-            fd = -1;
-            if (snprintf(tmp, sizeof(tmp), "%s/%s", target, p) >= (int)sizeof(tmp)) {
-                errno = ENAMETOOLONG;
-                break;
-            }
-            memcpy(rest, tmp, sizeof(rest));
-            p = rest;
-            if (target[0] == '/') {
-                cur[0] = '\0';
-                close(dirfd);
-                if ((dirfd = walk_dirs(c, "")) < 0)
-                    return -1;
-            }
-            continue;
-        }
-        if (last) {
-            if (reg != NULL) {
-                *reg = st;
-                if (!S_ISREG(st.st_mode)) {
-                    res = -2;
-                    break;
-                }
-            }
-            close(fd);
-            fd = -1;
-            /* Swapped for a link since the look: refused (ELOOP), never followed. */
-            res = openat(dirfd, comp, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-            break;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-            errno = ENOTDIR;
-            break;
-        }
-        if (strlen(cur) + 1 + strlen(comp) >= sizeof(cur)) {
-            errno = ENAMETOOLONG;
-            break;
-        }
-        strcat(cur, "/");
-        strcat(cur, comp);
-        close(dirfd);
-        dirfd = fd;
-        fd = -1;
-    }
-    e = errno;
-    if (fd >= 0)
-        close(fd);
-    close(dirfd);
-    errno = e;
-    return res;
-}
-
-static DIR *root_opendir(const struct ctx *c, const char *path)
-{
-    int fd = root_open(c, path, O_RDONLY | O_DIRECTORY, NULL);
-    DIR *d;
-
-    if (fd < 0)
-        return NULL;
-    if ((d = fdopendir(fd)) == NULL)
-        close(fd);
-    return d;
-}
-
-/* Reads a regular file of at most max bytes whole (NUL-terminated): 0; 1 when it is missing; -1
- * with err naming it (not a regular file, too large, unreadable). A FIFO is never waited on. */
-static int root_read(const struct ctx *c, const char *path, size_t max, unsigned char **data,
-                     size_t *len, struct stat *st, dbt_err *err)
-{
-    unsigned char *buf = NULL;
-    size_t got = 0;
-    ssize_t r;
-    int fd;
-
-    *data = NULL;
-    *len = 0;
-    if ((fd = root_open(c, path, O_RDONLY | O_NONBLOCK, st)) < 0) {
-        if (fd == -2) {
-            dbt_err_set(err, "%s is %s, not a regular file: not read", path,
-                        dbt_fs_kind(st->st_mode));
-            return -1;
-        }
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 1;
-        dbt_err_sys(err, "cannot open %s", path);
-        return -1;
-    }
-    if (fstat(fd, st) != 0) {
-        dbt_err_sys(err, "cannot look at %s", path);
-        goto fail;
-    }
-    if (!S_ISREG(st->st_mode)) {
-        dbt_err_set(err, "%s is %s, not a regular file: not read", path, dbt_fs_kind(st->st_mode));
-        goto fail;
-    }
-    if ((unsigned long long)st->st_size > max) {
-        dbt_err_set(err, "%s is larger than %zu bytes: not read", path, max);
-        goto fail;
-    }
-    if ((buf = malloc((size_t)st->st_size + 1)) == NULL) {
-        dbt_err_set(err, "out of memory reading %s", path);
-        goto fail;
-    }
-    /* The size may change while reading: never read past what was allocated. */
-    while (got < (size_t)st->st_size && (r = read(fd, buf + got, (size_t)st->st_size - got)) != 0) {
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            dbt_err_sys(err, "cannot read %s", path);
-            goto fail;
-        }
-        got += (size_t)r;
-    }
-    buf[got] = '\0';
-    close(fd);
-    *data = buf;
-    *len = got;
-    return 0;
-fail:
-    free(buf);
-    close(fd);
-    return -1;
-}
-
 /* ------------------------------------------------------------ library directories */
 
 static void add_dir(struct ctx *c, const char *dir, size_t n)
@@ -297,52 +84,15 @@ static void add_dir(struct ctx *c, const char *dir, size_t n)
         c->dirs[c->ndirs++] = s;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names of dir (inside the root) that match pattern, sorted (as glob sorts): *out
- * malloc'ed. At most DBT_DOC_MAX_DIRENTS entries are looked at. */
+/* The names of dir that match pattern (lib/rootfs.h), with a note when the listing was cut. */
 static size_t list_match(struct ctx *c, const char *dir, const char *pattern, char ***out)
 {
-    DIR *d = root_opendir(c, dir);
-    struct dirent *de;
-    size_t n = 0, cap = 0, seen = 0;
-    char **v = NULL, **nv;
+    int cut = 0;
+    size_t n = dbt_root_list(c->rootfd, dir, pattern, out, &cut);
 
-    *out = NULL;
-    if (d == NULL)
-        return 0;
-    while ((de = readdir(d)) != NULL) {
-        if (++seen > DBT_DOC_MAX_DIRENTS) {
-            note(c, "a directory had more entries than are looked at; the rest were skipped");
-            break;
-        }
-        if (de->d_name[0] == '.' || fnmatch(pattern, de->d_name, 0) != 0)
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-                break;
-            v = nv;
-        }
-        if ((v[n] = strdup(de->d_name)) == NULL)
-            break;
-        n++;
-    }
-    closedir(d);
-    if (n > 0)
-        qsort(v, n, sizeof(*v), cmp_str);
-    *out = v;
+    if (cut)
+        note(c, "a directory had more entries than are looked at; the rest were skipped");
     return n;
-}
-
-static void free_list(char **v, size_t n)
-{
-    while (n-- > 0)
-        free(v[n]);
-    free(v);
 }
 
 static void read_conf(struct ctx *c, const char *path, int depth);
@@ -365,7 +115,7 @@ static void conf_include(struct ctx *c, const char *from, const char *pat, int d
         snprintf(file, sizeof(file), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, names[i]);
         read_conf(c, file, depth + 1);
     }
-    free_list(names, n);
+    dbt_root_list_free(names, n);
 }
 
 /* ld.so.conf syntax: directories separated by white space, ':' or ','; "include PATTERN...";
@@ -383,7 +133,7 @@ static void read_conf(struct ctx *c, const char *path, int depth)
         return;
     }
     c->nconf++;
-    if (root_read(c, path, TEXT_MAX, &data, &len, &st, &err) != 0)
+    if (dbt_root_read(c->rootfd, path, TEXT_MAX, &data, &len, &st, &err) != 0)
         return;
     for (line = strtok_r((char *)data, "\n", &save); line != NULL;
          line = strtok_r(NULL, "\n", &save)) {
@@ -439,7 +189,7 @@ static int try_path_list(struct ctx *c, const char *list, const char *origin, co
         else
             snprintf(dir, sizeof(dir), "%s", tok);
         snprintf(cand, sizeof(cand), "%s/%s", dir, name);
-        if ((fd = root_open(c, cand, O_RDONLY | O_NONBLOCK, &st)) < 0)
+        if ((fd = dbt_root_open(c->rootfd, cand, O_RDONLY | O_NONBLOCK, &st)) < 0)
             continue;
         if (elf_matches(fd, by->elfclass, by->machine)) {
             snprintf(out, n, "%s", cand);
@@ -481,7 +231,7 @@ static int read_elf(struct ctx *c, const char *path, unsigned char **data, size_
                     dbt_err *err)
 {
     struct stat st;
-    int r = root_read(c, path, DBT_ELF_MAX_FILE, data, len, &st, err);
+    int r = dbt_root_read(c->rootfd, path, DBT_ELF_MAX_FILE, data, len, &st, err);
 
     if (r == 1)
         dbt_err_set(err, "%s: missing", path);
@@ -583,7 +333,7 @@ static void scan_libpq_dir(struct ctx *c, const char *dir)
         struct stat *v;
 
         snprintf(path, sizeof(path), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, names[i]);
-        if ((fd = root_open(c, path, O_RDONLY | O_NONBLOCK, &st)) < 0)
+        if ((fd = dbt_root_open(c->rootfd, path, O_RDONLY | O_NONBLOCK, &st)) < 0)
             continue;
         k = fstat(fd, &st) == 0 ? 0 : (size_t)-1;
         close(fd);
@@ -603,7 +353,7 @@ static void scan_libpq_dir(struct ctx *c, const char *dir)
             break;
         libpq_crypto(c, path, e);
     }
-    free_list(names, n);
+    dbt_root_list_free(names, n);
 }
 
 /* Every directory matching base/pattern (one level of glob). */
@@ -618,7 +368,7 @@ static void scan_glob_dirs(struct ctx *c, const char *base, const char *pattern,
         snprintf(path, sizeof(path), "%s/%s%s", base, names[i], under);
         fn(c, path);
     }
-    free_list(names, n);
+    dbt_root_list_free(names, n);
 }
 
 /* site-packages/X.libs/libcrypto*.so*: a wheel's own copy of OpenSSL (auditwheel's layout). */
@@ -640,9 +390,9 @@ static void scan_packages(struct ctx *c, const char *sp)
             snprintf(by, sizeof(by), "%s/%s", dir, files[k]);
             snprintf(e->path, sizeof(e->path), "%s", by);
         }
-        free_list(files, nf);
+        dbt_root_list_free(files, nf);
     }
-    free_list(libs, nl);
+    dbt_root_list_free(libs, nl);
 }
 
 static void scan_python(struct ctx *c, const char *pydir)
@@ -695,7 +445,7 @@ static int load_certs(struct ctx *c, const char *path, size_t max, STACK_OF(X509
     BIO *b;
     int r, i;
 
-    if ((r = root_read(c, path, max, &data, &len, &st, &err)) != 0) {
+    if ((r = dbt_root_read(c->rootfd, path, max, &data, &len, &st, &err)) != 0) {
         if (r < 0)
             snprintf(e->error, sizeof(e->error), "%s", err.msg);
         return r < 0 ? -1 : 0;
@@ -747,7 +497,7 @@ static long root_reach(struct ctx *c, dbt_doc_crypto *e)
             int fd;
 
             snprintf(path, sizeof(path), "%s/%08lx.%d", e->certdir, c->tv[i].hash, n);
-            if ((fd = root_open(c, path, O_PATH, NULL)) < 0)
+            if ((fd = dbt_root_open(c->rootfd, path, O_PATH, NULL)) < 0)
                 break; /* OpenSSL stops at the first missing number */
             if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
                 snprintf(e->error, sizeof(e->error),
@@ -798,7 +548,7 @@ static void check_crypto(struct ctx *c, dbt_doc_crypto *e, const struct stat *wi
     free(data);
     snprintf(e->certdir, sizeof(e->certdir), "%s/certs", e->s.openssldir);
     snprintf(e->certfile, sizeof(e->certfile), "%s/cert.pem", e->s.openssldir);
-    if ((fd = root_open(c, e->certdir, O_PATH | O_DIRECTORY, NULL)) >= 0) {
+    if ((fd = dbt_root_open(c->rootfd, e->certdir, O_PATH | O_DIRECTORY, NULL)) >= 0) {
         e->wired_dir = fstat(fd, &st) == 0 && wired_ok && st.st_dev == wired->st_dev &&
                        st.st_ino == wired->st_ino;
         close(fd);
@@ -839,7 +589,7 @@ static void jvm_password(struct ctx *c, char *pw, size_t n, int *dflt)
 
     snprintf(pw, n, "changeit");
     *dflt = 1;
-    if (root_read(c, JVM_DEFAULTS, TEXT_MAX, &data, &len, &st, &err) != 0)
+    if (dbt_root_read(c->rootfd, JVM_DEFAULTS, TEXT_MAX, &data, &len, &st, &err) != 0)
         return;
     for (line = strtok_r((char *)data, "\n", &save); line != NULL;
          line = strtok_r(NULL, "\n", &save)) {
@@ -868,7 +618,7 @@ static void check_jvm(struct ctx *c)
     int r;
 
     snprintf(j->path, sizeof(j->path), "%s", env != NULL && env[0] != '\0' ? env : JVM_STORE);
-    if ((r = root_read(c, j->path, DBT_MAX_INPUT, &data, &len, &st, &err)) != 0) {
+    if ((r = dbt_root_read(c->rootfd, j->path, DBT_MAX_INPUT, &data, &len, &st, &err)) != 0) {
         if (r < 0)
             snprintf(j->error, sizeof(j->error), "%s", err.msg);
         return;
@@ -972,7 +722,7 @@ int dbt_doctor_run(const char *root, dbt_catalog *cat, dbt_doctor *d, dbt_err *e
         dbt_err_set(err, "out of memory");
         goto end;
     }
-    if ((fd = root_open(&c, "/", O_PATH | O_DIRECTORY, NULL)) < 0) {
+    if ((fd = dbt_root_open(c.rootfd, "/", O_PATH | O_DIRECTORY, NULL)) < 0) {
         dbt_err_sys(err, "cannot open the root directory %s", c.in_root ? root : "/");
         goto end;
     }

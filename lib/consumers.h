@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "error.h"
+#include "rootfs.h"
 
 /* Bounds of what is read. An ELF file is read whole up to DBT_ELF_MAX_FILE bytes (a libcrypto is
  * 5-7 MiB); its header may name at most DBT_ELF_MAX_PHDRS program headers, its dynamic section
@@ -24,12 +25,11 @@
 #define DBT_ELF_MAX_STR 4096u
 /* ld.so.conf and its includes: at most DBT_DOC_MAX_CONF files of at most 64 KiB each, nested at
  * most 8 deep, giving at most DBT_DOC_MAX_DIRS library directories (the rest are ignored and a
- * note says so). At most DBT_DOC_MAX_DIRENTS entries of one directory are looked at, at most
+ * note says so). At most DBT_ROOT_MAX_DIRENTS entries of one directory are looked at, at most
  * DBT_DOC_MAX_CONSUMERS consumers are reported, and at most 40 symbolic links are followed to
  * reach one path (the kernel's own limit). */
 #define DBT_DOC_MAX_CONF 256u
 #define DBT_DOC_MAX_DIRS 256u
-#define DBT_DOC_MAX_DIRENTS 100000u
 #define DBT_DOC_MAX_CONSUMERS 256u
 
 /* What the ELF dynamic section of a shared object says it loads. */

@@ -37,4 +37,4 @@ lib_libdbtrust_la_SOURCES += lib/sys_scope.c
 lib_libdbtrust_la_SOURCES += lib/import.c lib/import.h
 # Trust consumers (dbtrust doctor): ELF dependencies and libcrypto strings read from files, a
 # root file system read through openat2, the JVM store counted against the catalog.
-lib_libdbtrust_la_SOURCES += lib/consumers.c lib/consumers.h lib/elfdeps.c
+lib_libdbtrust_la_SOURCES += lib/consumers.c lib/consumers.h lib/elfdeps.c lib/rootfs.c lib/rootfs.h
