@@ -24,6 +24,7 @@ int cli_cmd_config(int argc, char **argv);
 int cli_cmd_probe(int argc, char **argv);   /* cli/probe.c */
 int cli_cmd_fetch(int argc, char **argv);   /* cli/fetch.c */
 int cli_cmd_sources(int argc, char **argv); /* cli/sources.c */
+int cli_cmd_doctor(int argc, char **argv);  /* cli/doctor.c */
 
 /* keytool spelling: argv[0] is the keytool command ("-printcert", ...). cli/keytool.c */
 int cli_keytool_main(int argc, char **argv);

@@ -20,3 +20,5 @@ dist_noinst_SCRIPTS += tests/cli-probe.sh tests/cli-fetch.sh
 # links, standard output on a full device or a closed pipe).
 TESTS += tests/cli-probe-close.sh tests/cli-output.sh
 dist_noinst_SCRIPTS += tests/cli-probe-close.sh tests/cli-output.sh
+# doctor: each trust consumer of the host (libpq's libcrypto, bundled libcrypto, the JVM store).
+dbtrust_SOURCES += cli/doctor.c

@@ -49,6 +49,8 @@ static const struct command commands[] = {
     {"probe", cli_cmd_probe, "diagnose a PostgreSQL server's TLS chain against the catalog"},
     {"fetch", cli_cmd_fetch, "download a managed database's CA bundle into the catalog"},
     {"sources", cli_cmd_sources, "list the known managed-database CA sources"},
+    {"doctor", cli_cmd_doctor,
+     "report whether each trust consumer on the host reaches the catalog"},
     {NULL, NULL, NULL},
 };
 

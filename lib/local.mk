@@ -36,3 +36,6 @@ lib_libdbtrust_la_SOURCES += lib/sys_jvm.c
 lib_libdbtrust_la_SOURCES += lib/sys_scope.c
 # Import and removal: the pipeline behind import, fetch and keytool (decode, filter, one commit).
 lib_libdbtrust_la_SOURCES += lib/import.c lib/import.h
+# Trust consumers (dbtrust doctor): ELF dependencies and libcrypto strings read from files, a
+# root file system read through openat2, the JVM store counted against the catalog.
+lib_libdbtrust_la_SOURCES += lib/consumers.c lib/consumers.h lib/elfdeps.c lib/rootfs.c lib/rootfs.h

@@ -268,3 +268,7 @@ tests_test_fsutil_SOURCES = tests/test_fsutil.c
 tests_test_fsutil_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_fsutil_LDADD = $(TESTS_LIB_LDADD)
 endif
+# dbtrust doctor: the host's libpq 15 (wired in a private mount namespace), the Debian 13 root's
+# libpq 17 with --root, a bundled libcrypto, hostile ELF files, the JVM store.
+TESTS += tests/cli-doctor.sh
+dist_noinst_SCRIPTS += tests/cli-doctor.sh
