@@ -73,7 +73,7 @@ contents=$(dpkg-deb -c "$deb" | awk '{print $1, $2, $6}')
 for f in ./usr/bin/dbtrust "./${modulesdir#/}/dbtrust.so" ./usr/share/dbtrust/dbtrust.cnf \
     ./usr/share/man/man1/dbtrust.1.gz ./usr/share/man/man5/dbtrust-catalog.5.gz \
     ./usr/share/man/man7/dbtrust-provider.7.gz ./usr/share/bash-completion/completions/dbtrust \
-    ./etc/ca-certificates/update.d/dbtrust; do
+    ./etc/ca-certificates/update.d/dbtrust ./etc/ca-certificates/update.d/zz-dbtrust-jvm; do
     grep -q " $f\$" <<<"$contents" && ok "the package has $f" || not_ok "the package lacks $f"
 done
 expect "the package's /etc/dbtrust is root:root 0755" ok "" \
@@ -85,6 +85,10 @@ expect "no libtool .la file is packaged" fail "" grep -q '\.la$' <<<"$contents"
 # whatever dpkg, the maintainer scripts and dbtrust write lands in the upper directory. The
 # overlay on /etc covers /etc/ssl/certs and /etc/ca-certificates, and the one on /var covers
 # /var/lib/dbtrust, so tests/lib/sysiso.sh's copies are not needed here.
+# The JVM truststore, as it is before: enable and disable rewrite it (a new file renamed into
+# place), so the overlay records it even when its bytes end as they began.
+jvmstore=/etc/ssl/certs/java/cacerts
+[ -f "$jvmstore" ] && cp -p "$jvmstore" "$work/cacerts.before"
 for d in etc usr var; do
     mkdir -p "$work/ovl/$d-up" "$work/ovl/$d-work"
     mount -t overlay overlay \
@@ -162,13 +166,22 @@ fi
 expect "no dbtrust link is left in $certdir" ok "=0" \
     sh -c "find -H '$certdir' -maxdepth 1 -lname '*dbtrust*' | wc -l"
 for p in /etc/dbtrust /var/lib/dbtrust "$modulesdir/dbtrust.so" /usr/bin/dbtrust \
-    /etc/ca-certificates/update.d/dbtrust /usr/share/dbtrust; do
+    /etc/ca-certificates/update.d/dbtrust /etc/ca-certificates/update.d/zz-dbtrust-jvm \
+    /usr/share/dbtrust; do
     expect "the purge removed $p" fail "" test -e "$p"
 done
 # What the overlays recorded: a file created and deleted again leaves nothing in the upper
 # directory; a file changed or deleted in the real tree would.
 for d in etc usr; do
     left=$(cd "$work/ovl/$d-up" && find . ! -type d | sort)
+    if [ "$d" = etc ] && grep -qx "./${jvmstore#/etc/}" <<<"$left"; then
+        if [ -f "$work/cacerts.before" ] && cmp -s "$work/cacerts.before" "$jvmstore"; then
+            ok "the JVM truststore is byte for byte as before the install"
+            left=$(grep -vx "./${jvmstore#/etc/}" <<<"$left" || true)
+        else
+            not_ok "the purge left the JVM truststore $jvmstore different from before the install"
+        fi
+    fi
     if [ -z "$left" ]; then
         ok "no file under /$d differs from before the install"
     else
