@@ -145,7 +145,7 @@ int dbt_cat_write_trust(int gfd, const char *gdisp, int tfd, const char *tdisp,
         for (size_t i = 0; i < ns; i++)
             if (write_scoped(tfd, tdisp, cross[i], mem, &v[nv++], err) != 0)
                 goto end;
-        if (write_scoped(tfd, tdisp, anchor, mem, &v[nv++], err) != 0)
+        if (anchor != NULL && write_scoped(tfd, tdisp, anchor, mem, &v[nv++], err) != 0)
             goto end;
     }
     /* openssl rehash numbering, as in certs/: equal hashes get .0, .1, ... in sha256 order. */

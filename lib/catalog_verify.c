@@ -791,9 +791,34 @@ static char **served_scopes(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
     return out;
 }
 
+/* Whether x is exactly the scoped form of catalog certificate c for scope. */
+static int same_constrained_root(dbt_catalog *cat, const dbt_catalog_cert *c, X509 *x,
+                                 const char *scope)
+{
+    unsigned char *a = NULL, *b = NULL;
+    X509 *orig = NULL, *want = NULL;
+    int la, lb, same = 0;
+    dbt_err e;
+
+    if (dbt_catalog_load_cert(cat, c->sha256, &orig, &e) != 0 ||
+        (want = dbt_scope_constrain_root(orig, scope, &e)) == NULL)
+        goto end;
+    la = i2d_X509(want, &a);
+    lb = i2d_X509(x, &b);
+    same = la > 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
+end:
+    OPENSSL_free(a);
+    OPENSSL_free(b);
+    X509_free(orig);
+    X509_free(want);
+    ERR_clear_error();
+    return same;
+}
+
 /* trust/ as the writer makes it: a link to ../certs/ for each certificate an unscoped bundle
- * holds, and for each other one a cross-certificate of it, with the scope of its bundles,
- * signed by the generation's one anchor; each file linked once, links numbered from 0. */
+ * holds, and for each other one its scoped form with the scope of its bundles (a root
+ * constrained in place, any other CA a cross-certificate signed by the generation's one anchor);
+ * each file linked once, links numbered from 0. */
 static void check_trust_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
                             size_t nidx)
 {
@@ -925,9 +950,17 @@ static void check_trust_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
             continue;
         }
         served[c - idx] = 1;
-        if (anchor == NULL ||
-            X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(anchor)) != 0 ||
-            X509_verify(x, X509_get0_pubkey(anchor)) != 1)
+        /* A root's scoped form is the root with its scope's constraint, byte for byte what the
+         * writer makes of it. */
+        if (X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(x)) == 0) {
+            if (!same_constrained_root(cat, c, x, scopes[c - idx]))
+                report(v,
+                       "%s/%s.pem is not the root it names with the scope of its bundles (%s) "
+                       "as its name constraint: %s",
+                       dir, files[i].sha, scopes[c - idx], REBUILD);
+        } else if (anchor == NULL ||
+                   X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(anchor)) != 0 ||
+                   X509_verify(x, X509_get0_pubkey(anchor)) != 1)
             report(v, "%s/%s.pem is not signed by the generation's local anchor: %s", dir,
                    files[i].sha, REBUILD);
         else if (!dbt_scope_matches(x, scopes[c - idx]))
