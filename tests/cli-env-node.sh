@@ -3,8 +3,9 @@
 # the host's real node, as a TLS client (tls.connect) of openssl s_server instances serving
 # leaves of a private CA. Without the line node does not trust the CA (control); with it a leaf
 # for a name inside the bundle's --only-for scope verifies and one outside fails with OpenSSL's
-# permitted-subtree error (Node's verifier is OpenSSL's, and the file carries the cross-
-# certificate and its anchor, not the raw root); the same leaf verifies once the bundle is
+# permitted-subtree error (Node's verifier is OpenSSL's, and the file carries the scoped forms:
+# the root with the constraint, a scoped intermediate's cross-certificate and its anchor, never
+# the raw CA), for a scoped root and for a scoped intermediate; the same leaf verifies once it is
 # re-imported --unscoped (control: the leaf itself is good); after the bundle is removed, a new
 # node process no longer trusts it (the path is the catalog's fixed link); an empty catalog's
 # empty file makes node print no warning (an absent file would).
@@ -155,7 +156,19 @@ expect_node "scoped, env --lazy's line: inside verifies" 0 "^verified" "$port_in
 expect_node "scoped, env --lazy's line: outside fails" 1 "PERMITTED_VIOLATION|permitted subtree" \
     "$port_out" www.elsewhere.test
 
-# Control: unscoped, the outside leaf verifies, so the failure above was the scope's.
+# A scoped intermediate (not self-signed) is served as a cross-certificate under the
+# generation's local anchor, both in the file: node builds leaf -> cross-certificate -> anchor
+# and holds the constraint the same way.
+expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle nodeca
+expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle nodeint --only-for db.scope.test inter.pem
+grep -q "dbtrust scope anchor" <(openssl crl2pkcs7 -nocrl -certfile "$cat/trust.pem" |
+    openssl pkcs7 -print_certs -noout) || fail "no local anchor in trust.pem for the scoped intermediate"
+expect_node "scoped intermediate: a leaf inside the scope verifies" 0 "^verified" "$port_in" db.scope.test
+expect_node "scoped intermediate: a leaf outside the scope fails on the name constraint" 1 \
+    "PERMITTED_VIOLATION|permitted subtree" "$port_out" www.elsewhere.test
+expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle nodeint
+
+# Control: unscoped, the outside leaf verifies, so the failures above were the scope's.
 expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle nodeca --unscoped root.pem
 expect_rc 0 "$DBTRUST" --catalog "$cat" env
 envout=$(grep '^export NODE_EXTRA_CA_CERTS=' out)
