@@ -212,9 +212,9 @@ static void env_usage(FILE *out)
         "  eval \"$(dbtrust env)\"; psql \"host=... sslmode=verify-full sslrootcert=system\"\n"
         "and NODE_EXTRA_CA_CERTS=<catalog>/" DBT_LAYOUT_TRUST_PEM
         ", the same trust as one PEM file\n"
-        "for Node.js (which reads no SSL_CERT_DIR unless started with --use-openssl-ca):\n"
-        "scoped bundles are in it in their scoped form (name-constrained cross-certificates\n"
-        "and their anchor), which Node's OpenSSL verifier enforces. The path is a fixed link\n"
+        "for Node.js (which reads no SSL_CERT_DIR unless told to use OpenSSL's CA store):\n"
+        "scoped bundles are in it in their scoped form (carrying the name constraint, never\n"
+        "the raw CA), which Node's OpenSSL verifier enforces. The path is a fixed link\n"
         "that follows every change of the catalog; Node reads it once, at start.\n"
         "Only absolute directories are kept; relative or empty entries are dropped with a\n"
         "warning (OpenSSL would resolve them against the working directory), and so are\n"
