@@ -10,6 +10,8 @@
  *     current -> .gen-<N>       relative symlink, replaced atomically with rename(2)
  *     bundles -> current/bundles   fixed symlinks, never rewritten, so paths stay stable
  *     certs   -> current/certs     (SSL_CERT_DIR=<catalog>/certs reads the hashed view)
+ *     trust   -> current/trust     (the trust view: SSL_CERT_DIR of `dbtrust env`)
+ *     trust.pem -> current/trust.pem  (the view as one file: NODE_EXTRA_CA_CERTS of env)
  *     empty.pem                 optional empty, read-only (0444) file: the SSL_CERT_FILE of
  *                               `dbtrust env --lazy`, which creates it atomically on first use;
  *                               outside the generations so its path never changes
@@ -24,6 +26,10 @@
  *                               <hash> = X509_NAME_hash_ex(subject) as 8 lowercase hex digits;
  *                               certificates sharing a <hash> get n = 0, 1, ... in sha256 order
  *       certs/index             text index, see below
+ *       trust/<hash>.<n>        the trust view (lib/catlayout.h): links to ../certs/<sha256>.pem,
+ *       trust/<sha256>.pem      or to the scoped forms of scoped bundles' CAs and their anchor
+ *       trust.pem               the view's certificates as one PEM file, in link order; empty
+ *                               for an empty view; never larger than the view's files together
  *
  *   index: first line "dbtrust-index 1", then one line per distinct certificate:
  *     <sha256> <sha1> <subject-hash> <issuer-hash> <serial-hex> <bundle>[,<bundle>...]
@@ -31,7 +37,8 @@
  *   as in the link names; bundles sorted by name; serial-hex is uppercase, as OpenSSL's
  *   BN_bn2hex prints it ("0" for 0, "-1A" for a negative serial; readers take either case).
  *   lib/catlayout.h holds the names, the constants and the one parser of this file.
- *   An empty catalog is a generation with empty bundles/ and certs/ and a header-only index.
+ *   An empty catalog is a generation with empty bundles/, certs/ and trust/, an empty
+ *   trust.pem and a header-only index.
  *
  * Bundle names: 1-64 characters of ASCII [A-Za-z0-9._-], not starting with '.' or '-'.
  * A bundle holds each certificate once (a duplicate in the input is stored once and reported).
@@ -59,10 +66,11 @@
  * Safety, checked at every open by the one rule of lib/catsafe.h (the provider runs the same
  * code): the catalog directory, every entry at its top, and everything in the generation read
  * must be owned by root or the effective user, directories and files must not be writable by
- * group or others, only files, directories and symlinks may exist, current/bundles/certs must
- * be the symlinks above, and symlinks must be the catalog's own (current/.current.tmp ->
- * .gen-<N>, bundles/certs -> current/..., <hash>.<n> -> <sha256>.pem in a generation's certs/)
- * or resolve inside the catalog. Other generations are checked as entries only (never read).
+ * group or others, only files, directories and symlinks may exist, current, bundles, certs,
+ * trust and trust.pem must be the symlinks above, a generation's trust.pem a regular file, and
+ * symlinks must be the catalog's own (current/.current.tmp -> .gen-<N>, bundles/certs/trust/
+ * trust.pem -> current/..., <hash>.<n> -> <sha256>.pem in a generation's certs/ and trust/,
+ * or ../certs/<sha256>.pem in trust/) or resolve inside the catalog. Other generations are checked as entries only (never read).
  * Files are created 0644 and directories 0755 whatever the umask. The parents of the catalog
  * are not checked. dbt_catalog_verify checks all of it and the consistency of the rest.
  */

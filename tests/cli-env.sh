@@ -6,6 +6,11 @@
 # verify must not warn). Entries holding a tab, a newline, ESC or bytes that are not UTF-8 are
 # dropped with a warning while the catalog's entry stays; a catalog path that cannot be passed
 # on (':' or a control character) is refused with exit 1.
+# NODE_EXTRA_CA_CERTS (env and env --lazy) names <catalog>/trust.pem, quoted the same way; the
+# file holds exactly the certificates of <catalog>/trust in link order (compared by
+# fingerprint), follows every import and remove, carries a scoped bundle only in its scoped
+# forms (never the raw CA), is empty for an empty catalog, and an open copy
+# stays whole across a change.
 set -u
 . "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
 PY=$(command -v /usr/bin/python3 || command -v python3)
@@ -17,6 +22,7 @@ if ! command -v systemd-analyze >/dev/null 2>&1 || [ ! -x "$SYSTEMD" ]; then
     }
 fi
 dbt_cli_start openssl dash bash setpriv "$PY"
+unset NODE_EXTRA_CA_CERTS # machines may export one: what the tests read must be env's
 # systemd --test refuses to run as root: it runs as nobody, who must reach the units.
 chmod 755 "$tmp"
 mkdir units && chmod 755 units
@@ -97,6 +103,7 @@ for lazy in "" 1; do
         export SSL_CERT_DIR="$odd:/etc/x"
     fi
     check "$mode: special characters" SSL_CERT_DIR "$odd:/etc/x:$cat/trust"
+    check "$mode" NODE_EXTRA_CA_CERTS "$cat/trust.pem"
     unset SSL_CERT_DIR DBTRUST_SYSTEM_CERT_DIR
 done
 
@@ -122,9 +129,11 @@ mkcat "$cat2" || fail "import into $cat2"
 cat=$cat2
 lazy=
 SSL_CERT_DIR=/etc/x check "catalog path" SSL_CERT_DIR "/etc/x:$cat2/trust"
+check "catalog path" NODE_EXTRA_CA_CERTS "$cat2/trust.pem"
 lazy=1
 DBTRUST_SYSTEM_CERT_DIR=/etc/x check "lazy catalog path" SSL_CERT_FILE "$cat2/empty.pem"
 DBTRUST_SYSTEM_CERT_DIR=/etc/x check "lazy catalog path" SSL_CERT_DIR "/etc/x:$cat2/trust"
+DBTRUST_SYSTEM_CERT_DIR=/etc/x check "lazy catalog path" NODE_EXTRA_CA_CERTS "$cat2/trust.pem"
 unset DBTRUST_SYSTEM_CERT_FILE
 
 # ---- catalog paths that cannot be passed on: refused, nothing printed ----
@@ -159,5 +168,142 @@ for v in "/a::/b" ":/a" "/a:"; do
     want=${want%:}
     [ "$got" = "$want:$PWD/ecat/trust|" ] || fail "SSL_CERT_DIR=$v gives '$got'"
 done
+
+
+# ---- NODE_EXTRA_CA_CERTS: the trust view as one PEM file ----
+# mkca NAME CN: a self-signed CA NAME.pem.
+mkca() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+        -subj "/CN=$2" -addext "basicConstraints=critical,CA:TRUE" -days 30 -out "$1.pem" \
+        >/dev/null 2>&1 || fail "could not make CA $1"
+}
+mkca two "Env Test CA Two"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout sc.key \
+    -subj "/CN=Env Test Scoped CA" -addext "basicConstraints=critical,CA:TRUE" -days 30 \
+    -out sc.pem >/dev/null 2>&1 &&
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+        -subj "/CN=Env Test Scoped Intermediate" -out sci.csr >/dev/null 2>&1 &&
+    printf 'basicConstraints=critical,CA:TRUE\n' >sci.ext &&
+    openssl x509 -req -in sci.csr -CA sc.pem -CAkey sc.key -set_serial 7 -days 20 \
+        -extfile sci.ext -out sci.pem >/dev/null 2>&1 || fail "could not make the scoped CAs"
+fp() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64; }
+# pem_fps FILE: the SHA-256 of each block of FILE in order, one a line; a file that is not
+# CERTIFICATE blocks and nothing else prints "not-only-blocks".
+pem_fps() {
+    "$PY" - "$1" <<'PY'
+import base64, hashlib, re, sys
+t = open(sys.argv[1], "rb").read().decode("ascii")
+blk = r"-----BEGIN CERTIFICATE-----\n((?:[A-Za-z0-9+/=]{1,64}\n)+)-----END CERTIFICATE-----\n"
+if not re.fullmatch("(?:%s)*" % blk, t):
+    print("not-only-blocks")
+for m in re.finditer(blk, t):
+    print(hashlib.sha256(base64.b64decode(m.group(1))).hexdigest())
+PY
+}
+# view_fps DIR: the SHA-256 of the certificate behind each <hash>.<n> link of DIR, in link
+# order (hash, then n), as OpenSSL's hashed lookup would read them.
+view_fps() {
+    local l
+    for l in $(cd "$1" && ls | grep -E '^[0-9a-f]{8}\.[0-9]+$' | sort -t. -k1,1 -k2,2n); do
+        fp "$1/$l"
+    done
+}
+# same_view WHAT: <catalog>/trust.pem holds exactly the certificates of <catalog>/trust.
+same_view() {
+    local got want
+    got=$(pem_fps "$ncat/trust.pem")
+    want=$(view_fps "$ncat/trust")
+    [ -n "$want" ] || [ ! -s "$ncat/trust.pem" ] || fail "$1: an empty view but trust.pem is not empty"
+    [ "$got" = "$want" ] || fail "$1: trust.pem holds
+$got
+but <catalog>/trust holds
+$want"
+}
+# node_path WHAT: env's NODE_EXTRA_CA_CERTS (sh and lazy forms) is <catalog>/trust.pem.
+node_path() {
+    local got
+    expect_rc 0 "$DBTRUST" --catalog "$ncat" env
+    got=$(sh_value dash NODE_EXTRA_CA_CERTS)
+    [ "$got" = "$ncat/trust.pem|" ] || fail "$1: env gives NODE_EXTRA_CA_CERTS=$got"
+    DBTRUST_SYSTEM_CERT_FILE=$tmp/no-bundle.crt DBTRUST_SYSTEM_CERT_DIR=/etc/x \
+        expect_rc 0 "$DBTRUST" --catalog "$ncat" env --lazy
+    got=$(sh_value dash NODE_EXTRA_CA_CERTS)
+    [ "$got" = "$ncat/trust.pem|" ] || fail "$1: env --lazy gives NODE_EXTRA_CA_CERTS=$got"
+}
+ncat=$tmp/ncat
+ca=$(fp ca.pem) two=$(fp two.pem) sc=$(fp sc.pem) sci=$(fp sci.pem)
+mkcat "$ncat" || fail "import into $ncat"
+node_path "one bundle"
+same_view "one bundle"
+[ "$(pem_fps "$ncat/trust.pem")" = "$ca" ] || fail "one bundle: trust.pem is not the one CA"
+[ "$(readlink "$ncat/trust.pem")" = current/trust.pem ] ||
+    fail "<catalog>/trust.pem is not the fixed link into the current generation"
+cp "$ncat/trust.pem" before.pem
+exec 3<"$ncat/trust.pem"
+expect_rc 0 "$DBTRUST" --catalog "$ncat" import --bundle two two.pem
+same_view "after an import"
+grep -qx "$two" <<<"$(pem_fps "$ncat/trust.pem")" || fail "after an import: the new CA is not in trust.pem"
+grep -qx "$ca" <<<"$(pem_fps "$ncat/trust.pem")" || fail "after an import: the old CA left trust.pem"
+cmp -s before.pem - <&3 || fail "a trust.pem opened before an import changed under its reader"
+exec 3<&-
+node_path "after an import"
+# A scoped bundle (a root and an intermediate under it) is in it only in its scoped forms, as in
+# <catalog>/trust: each CA carries the critical name constraint, none is the raw certificate,
+# and whatever issued a scoped form that is not that CA itself (the local anchor of a cross-
+# certificate) is in the file too, self-signed. Never the raw CA.
+expect_rc 0 "$DBTRUST" --catalog "$ncat" import --bundle sc --only-for db.scope.test sc.pem sci.pem
+same_view "after a scoped import"
+fps=$(pem_fps "$ncat/trust.pem")
+grep -qx -e "$sc" -e "$sci" <<<"$fps" && fail "a scoped import put a raw CA into trust.pem"
+"$PY" - "$ncat/trust.pem" <<'PY' || fail "cannot split trust.pem"
+import re, sys
+for i, b in enumerate(re.findall(r"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n", open(sys.argv[1]).read(), re.S)):
+    open("blk%03d.pem" % i, "w").write(b)
+PY
+name() { openssl x509 -in "$1" -noout "-$2" -nameopt RFC2253 | sed "s/^$2=//"; }
+scoped=0 anchors=0 issuers=
+for b in blk*.pem; do
+    case $(name "$b" subject) in
+    "CN=Env Test Scoped CA" | "CN=Env Test Scoped Intermediate")
+        scoped=$((scoped + 1))
+        openssl x509 -in "$b" -noout -text | grep -A2 "Name Constraints: critical" |
+            grep -q "DNS:db.scope.test" ||
+            fail "the scoped form of $(name "$b" subject) in trust.pem has no constraint for db.scope.test"
+        [ "$(name "$b" issuer)" = "$(name "$b" subject)" ] || issuers="$issuers$(name "$b" issuer)
+"
+        ;;
+    esac
+done
+while IFS= read -r i; do
+    [ -n "$i" ] || continue
+    for b in blk*.pem; do
+        [ "$(name "$b" subject)" = "$i" ] && [ "$(name "$b" issuer)" = "$i" ] && anchors=$((anchors + 1))
+    done
+done <<<"$(sort -u <<<"$issuers")"
+[ -n "$issuers" ] || fail "the scoped intermediate is not served as a cross-certificate"
+[ $scoped = 2 ] && [ $anchors = 1 ] ||
+    fail "trust.pem holds $scoped scoped forms of the 2 scoped CAs and $anchors of the 1 anchor their issuers need"
+[ "$(wc -l <<<"$fps")" = $((2 + scoped + anchors)) ] ||
+    fail "after a scoped import: $(wc -l <<<"$fps") certificates, wanted the 2 unscoped, the 2 scoped and the anchor"
+rm -f blk*.pem
+expect_rc 0 "$DBTRUST" --catalog "$ncat" import --bundle sc --unscoped sc.pem sci.pem
+same_view "after --unscoped"
+[ "$(grep -cx -e "$sc" -e "$sci" <<<"$(pem_fps "$ncat/trust.pem")")" = 2 ] ||
+    fail "after --unscoped: the raw CAs are not in trust.pem"
+expect_rc 0 "$DBTRUST" --catalog "$ncat" remove --bundle env
+same_view "after a remove"
+grep -qx "$ca" <<<"$(pem_fps "$ncat/trust.pem")" && fail "after a remove: the removed CA is still in trust.pem"
+for b in two sc; do expect_rc 0 "$DBTRUST" --catalog "$ncat" remove --bundle $b; done
+[ -f "$ncat/trust.pem" ] && [ ! -s "$ncat/trust.pem" ] ||
+    fail "an empty catalog's trust.pem is not an empty file: $(ls -lL "$ncat/trust.pem" 2>&1)"
+node_path "an empty catalog"
+expect_rc 0 "$DBTRUST" --catalog "$ncat" verify
+# A catalog last written by a dbtrust without trust.pem: no line naming nothing, a warning.
+mkcat "$PWD/old"
+rm "$PWD/old/trust.pem" "$PWD/old/$(readlink "$PWD/old/current")/trust.pem"
+expect_rc 0 "$DBTRUST" --catalog "$PWD/old" env
+grep -q NODE_EXTRA_CA_CERTS out && fail "env names a trust.pem the catalog does not have: $(cat out)"
+has err "has no trust.pem yet" "env without trust.pem warns"
+has out "SSL_CERT_DIR=" "env without trust.pem still prints SSL_CERT_DIR"
 
 exit $failed

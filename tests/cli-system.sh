@@ -147,13 +147,16 @@ expect "enable fails for a missing directory" fail "does not exist" \
 
 # dbtrust env: a scoped SSL_CERT_DIR, absolute entries only.
 def=$(openssl version -d | sed 's/^OPENSSLDIR: "\(.*\)"$/\1/')/certs
-expect "env after the default directory" ok "=export SSL_CERT_DIR='$def:$w/catalog/trust'" \
-    "$DBTRUST" env
-expect "env --shell systemd" ok "=Environment=SSL_CERT_DIR=$def:$w/catalog/trust" \
-    "$DBTRUST" env --shell systemd
+node_sh="export NODE_EXTRA_CA_CERTS='$w/catalog/trust.pem'"
+node_sd="Environment=NODE_EXTRA_CA_CERTS=$w/catalog/trust.pem"
+expect "env after the default directory" ok "=export SSL_CERT_DIR='$def:$w/catalog/trust'
+$node_sh" "$DBTRUST" env
+expect "env --shell systemd" ok "=Environment=SSL_CERT_DIR=$def:$w/catalog/trust
+$node_sd" "$DBTRUST" env --shell systemd
 out=$(SSL_CERT_DIR="dbtrust::/etc/ssl/certs:certs:$w/catalog/trust" "$DBTRUST" env 2>"$w/err")
 expect_eq "env keeps absolute entries, drops relative and empty ones, puts the catalog last" \
-    "$out" "export SSL_CERT_DIR='/etc/ssl/certs:$w/catalog/trust'"
+    "$out" "export SSL_CERT_DIR='/etc/ssl/certs:$w/catalog/trust'
+$node_sh"
 expect "env names each dropped entry" ok "dropping 'dbtrust'" cat "$w/err"
 expect "env refuses an unknown shell" fail "" "$DBTRUST" env --shell csh
 # Quoting of every character for sh and systemd is tests/cli-env.sh's; here only that a space
@@ -161,7 +164,8 @@ expect "env refuses an unknown shell" fail "" "$DBTRUST" env --shell csh
 mkdir "$w/with space"
 out=$(SSL_CERT_DIR="$w/with space" "$DBTRUST" env 2>&1)
 expect_eq "env carries a directory with a space" "$out" \
-    "export SSL_CERT_DIR='$w/with space:$w/catalog/trust'"
+    "export SSL_CERT_DIR='$w/with space:$w/catalog/trust'
+$node_sh"
 
 # dbtrust env --lazy: an empty SSL_CERT_FILE and hashed directories only, offered only when the
 # system directory finds every certificate of the bundle file (same hash, same certificate).
@@ -171,9 +175,11 @@ stock_env=("SSL_CERT_FILE=$sys/ca-certificates.crt" "SSL_CERT_DIR=$sys:$w/catalo
 verify_default() { env "$@" openssl verify -untrusted "$pki/intermediate.pem" "$pki/server.pem"; }
 expect "env --lazy when the directory holds the whole bundle file" ok \
     "=export SSL_CERT_FILE='$w/catalog/empty.pem'
-export SSL_CERT_DIR='$sys:$w/catalog/trust'" lazy
+export SSL_CERT_DIR='$sys:$w/catalog/trust'
+$node_sh" lazy
 expect "env --lazy --shell systemd" ok "=Environment=SSL_CERT_FILE=$w/catalog/empty.pem
-Environment=SSL_CERT_DIR=$sys:$w/catalog/trust" lazy --shell systemd
+Environment=SSL_CERT_DIR=$sys:$w/catalog/trust
+$node_sd" lazy --shell systemd
 expect_eq "the lazy SSL_CERT_FILE is an empty regular file, read-only, owned by the catalog's owner" \
     "$(stat -c '%F %s %a %u' "$w/catalog/empty.pem")" "regular empty file 0 444 $(id -u)"
 expect "the catalog with empty.pem still opens" ok "demo" "$DBTRUST" list

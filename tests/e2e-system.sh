@@ -181,14 +181,16 @@ run_side() {
     # Scoped trust through dbtrust env, no system change.
     env_line=$(dbt env)
     expect_eq "$t: dbtrust env adds the catalog after the default directory" "$env_line" \
-        "export SSL_CERT_DIR='$S_DEFDIR:$S_CATALOG/trust'"
+        "export SSL_CERT_DIR='$S_DEFDIR:$S_CATALOG/trust'
+export NODE_EXTRA_CA_CERTS='$S_CATALOG/trust.pem'"
     expect "$t: sslrootcert=system succeeds with dbtrust env" ok "=t" \
         psql_sys "SSL_CERT_DIR=$S_DEFDIR:$S_CATALOG/trust"
     expect "$t: dbtrust env --shell systemd" ok \
-        "=Environment=SSL_CERT_DIR=$S_DEFDIR:$S_CATALOG/trust" dbt env --shell systemd
+        "=Environment=SSL_CERT_DIR=$S_DEFDIR:$S_CATALOG/trust
+Environment=NODE_EXTRA_CA_CERTS=$S_CATALOG/trust.pem" dbt env --shell systemd
     out=$(X "${S_CATENV[@]}" "SSL_CERT_DIR=dbtrust::/etc/ssl/certs:certs" -- "$S_DBTRUST" env \
         2>"$work/env.err")
-    expect_eq "$t: dbtrust env drops relative and empty entries" "$out" \
+    expect_eq "$t: dbtrust env drops relative and empty entries" "$(head -1 <<<"$out")" \
         "export SSL_CERT_DIR='/etc/ssl/certs:$S_CATALOG/trust'"
     expect "$t: ... and says so for each" ok "" grep -q "dropping 'certs'" "$work/env.err"
 
@@ -199,7 +201,7 @@ run_side() {
         ok "=t" psql_sys --cwd "$S_PLANT" "SSL_CERT_DIR=dbtrust:/etc/ssl/certs"
     expect "$t: remove the bundle again" ok "" dbt remove --bundle demo
     env_line=$(X --cwd "$S_PLANT" "${S_CATENV[@]}" "SSL_CERT_DIR=dbtrust:/etc/ssl/certs" -- \
-        "$S_DBTRUST" env 2>/dev/null)
+        "$S_DBTRUST" env 2>/dev/null | head -1)
     env_line=${env_line#export SSL_CERT_DIR=\'}
     env_line=${env_line%\'}
     expect "$t: a planted ./dbtrust is not trusted through dbtrust env" fail \
@@ -233,7 +235,8 @@ run_side() {
     expect "$t: status says lazy mode is safe here" ok "lazy mode (dbtrust env --lazy): safe here" \
         dbt system status
     expect "$t: dbtrust env --lazy" ok "=export SSL_CERT_FILE='$S_CATALOG/empty.pem'
-export SSL_CERT_DIR='$S_DEFDIR:$S_CATALOG/trust'" dbt env --lazy
+export SSL_CERT_DIR='$S_DEFDIR:$S_CATALOG/trust'
+export NODE_EXTRA_CA_CERTS='$S_CATALOG/trust.pem'" dbt env --lazy
     expect "$t: lazy: sslrootcert=system verifies the catalog's CA" ok "=t" psql_sys "${lazy[@]}"
     expect "$t: lazy: verify-full spelled out" ok "=t" X "${lazy[@]}" -- "$S_PSQL" -X -A -t \
         -c "$q" "$conn sslmode=verify-full sslrootcert=system"
