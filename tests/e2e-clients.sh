@@ -307,8 +307,13 @@ dbt_kind sys system enable
 # Route (b) of pgjdbc needs `system enable` to keep the JVM truststore in step; a dbtrust
 # whose status does not mention it has no such wiring, and the row is skipped, not failed.
 status=$("$DBTRUST" --catalog "$CAT_SYS" system status 2>&1)
-if ! grep -qiE 'jvm|java' <<<"$status"; then
-    R_SKIP[jdbc_jvm]="this dbtrust's system enable does not wire the JVM truststore (system status names no JVM/Java store)"
+jvm_line=$(grep -i -m1 'jvm truststore' <<<"$status")
+if [ -z "$jvm_line" ]; then
+    R_SKIP[jdbc_jvm]="this dbtrust's system enable does not wire the JVM truststore (system status names no JVM store)"
+elif grep -q ': none' <<<"$jvm_line"; then
+    R_SKIP[jdbc_jvm]="no JVM truststore to wire here: $jvm_line"
+else
+    echo "# $jvm_line"
 fi
 # NODE_EXTRA_CA_CERTS is a route only when `dbtrust env` prints it.
 if [ -z "${R_SKIP[node_extra]:-}" ] &&
