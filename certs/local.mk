@@ -1,5 +1,7 @@
 # certs/: the Debian update-ca-certificates hook that keeps `dbtrust system enable` wired
-# through `update-ca-certificates [--fresh]`; installed with the bindir of this build.
+# through `update-ca-certificates [--fresh]`; installed with the bindir of this build, as
+# "dbtrust" and again as "zz-dbtrust-jvm", which runs after ca-certificates-java's
+# "jks-keystore" has rebuilt the JVM truststore (see the hook's own comment).
 cahookdir = $(sysconfdir)/ca-certificates/update.d
 EXTRA_DIST += certs/update-ca-certificates-hook
 install-data-local: install-cahook
@@ -11,7 +13,9 @@ install-cahook:
 	sed 's|@''bindir@|$(bindir)|g' '$(top_srcdir)/certs/update-ca-certificates-hook' \
 		>'$(DESTDIR)$(cahookdir)/dbtrust.tmp'
 	chmod 755 '$(DESTDIR)$(cahookdir)/dbtrust.tmp'
+	cp -p '$(DESTDIR)$(cahookdir)/dbtrust.tmp' '$(DESTDIR)$(cahookdir)/zz-dbtrust-jvm.tmp'
+	mv -f '$(DESTDIR)$(cahookdir)/zz-dbtrust-jvm.tmp' '$(DESTDIR)$(cahookdir)/zz-dbtrust-jvm'
 	mv -f '$(DESTDIR)$(cahookdir)/dbtrust.tmp' '$(DESTDIR)$(cahookdir)/dbtrust'
 uninstall-cahook:
-	rm -f '$(DESTDIR)$(cahookdir)/dbtrust'
+	rm -f '$(DESTDIR)$(cahookdir)/dbtrust' '$(DESTDIR)$(cahookdir)/zz-dbtrust-jvm'
 .PHONY: install-cahook uninstall-cahook

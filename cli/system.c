@@ -512,6 +512,81 @@ static void unscoped_status(dbt_catalog *cat)
 
 /* ---------------------------------------------------------------- system wiring */
 
+static const char *jvm_format(const dbt_sys_jvm *j)
+{
+    return j->pkcs12 ? "PKCS#12" : "JKS";
+}
+
+/* The line that says there is no JVM truststore to keep. */
+static void jvm_none(const char *path)
+{
+    if (path == NULL)
+        printf("JVM truststore: none (DBTRUST_SYSTEM_* names a stand-in system and "
+               "DBTRUST_SYSTEM_JVM_STORE is unset): nothing to do\n");
+    else
+        printf("JVM truststore: none at %s (no Java here): nothing to do\n", cli_esc(path));
+}
+
+/* The JVM truststore's lines of status (cat NULL: nothing wired). 0 when it is in step (or
+ * absent), 1 when entries are missing or stale, -1 when it cannot be read (said why). */
+static int jvm_status(dbt_catalog *cat)
+{
+    const char *path = dbt_sys_jvm_store();
+    dbt_catalog_entry *e = NULL;
+    size_t n = 0, i;
+    dbt_sys_jvm j;
+    dbt_err err;
+
+    if (dbt_sys_jvm_status(cat, &j, cli_sys_report, NULL) != 0) {
+        printf("JVM truststore: %s: cannot be checked (see above)\n", cli_esc(path));
+        return -1;
+    }
+    if (!j.present) {
+        jvm_none(path);
+        return 0;
+    }
+    printf("JVM truststore: %s (%s): %zu entr%s, %zu of them dbtrust's; %zu missing, %zu "
+           "stale\n",
+           cli_esc(path), jvm_format(&j), j.entries, j.entries == 1 ? "y" : "ies", j.ours,
+           j.missing, j.stale);
+    if (cat != NULL && dbt_catalog_list(cat, &e, &n, &err) == 0) {
+        for (i = 0; i < n; i++)
+            if (e[i].meta.scope[0] != '\0')
+                printf("JVM truststore: bundle '%s' is scoped, so it is left out (Java ignores a "
+                       "truststore CA's name constraints and would trust it for every name); "
+                       "give a Java service its own truststore: dbtrust export --format jks "
+                       "--bundle %s FILE\n",
+                       cli_esc(e[i].name), cli_esc(e[i].name));
+        free(e);
+    }
+    return j.missing > 0 || j.stale > 0 ? 1 : 0;
+}
+
+/* What enable, refresh or disable did to the JVM truststore. */
+static void jvm_report(const char *action, const dbt_sys_result *r)
+{
+    const char *path = dbt_sys_jvm_store();
+    const dbt_sys_jvm *j = &r->jvm;
+
+    if (!j->present) {
+        /* Said once, by enable: refresh runs after every commit and from the hook. */
+        if (strcmp(action, "enable") == 0)
+            jvm_none(path);
+        return;
+    }
+    if (strcmp(action, "disable") == 0) {
+        printf("JVM truststore: removed dbtrust's %zu entr%s from %s (%s)\n", j->removed,
+               j->removed == 1 ? "y" : "ies", cli_esc(path), jvm_format(j));
+        return;
+    }
+    printf("JVM truststore: %zu catalog certificate%s in %s (%s) (%zu new, %zu removed)\n", j->ours,
+           j->ours == 1 ? "" : "s", cli_esc(path), jvm_format(j), j->added, j->removed);
+    if (j->scoped > 0)
+        printf("JVM truststore: %zu certificate%s of scoped bundles left out (Java ignores a "
+               "truststore CA's name constraints); 'dbtrust system status' names the bundles\n",
+               j->scoped, j->scoped == 1 ? "" : "s");
+}
+
 static void system_usage(FILE *out)
 {
     fprintf(
@@ -539,10 +614,19 @@ static void system_usage(FILE *out)
         "            instead, between marker lines. Costly: every SSL_CTX parses the whole\n"
         "            file, which with the 108 AWS RDS roots measured +80%% trust setup per\n"
         "            connection on OpenSSL 3.0 (links: +0.1%%; bench/trust-setup.sh).\n\n"
+        "Java: enable, refresh and disable also keep the JVM truststore (%s) in\n"
+        "step: each CA of an unscoped bundle is a trusted entry under the alias\n"
+        "dbtrust-<bundle>-<first 16 hex digits of its SHA-256>; every other entry, the\n"
+        "format (JKS or PKCS#12) and the password (storepass= of %s,\n"
+        "else changeit) are kept. Scoped bundles are left out (Java ignores name\n"
+        "constraints): use 'dbtrust export --format jks --bundle NAME FILE' for a service.\n"
+        "No store there: nothing to do. A store that cannot be read (wrong password,\n"
+        "not a keystore, a symlink, FIFO or device) makes enable and disable fail, undone.\n\n"
         "Environment (for tests and packaging): DBTRUST_SYSTEM_CERT_DIR overrides the\n"
         "directory, DBTRUST_SYSTEM_CERT_FILE the bundle file, DBTRUST_SYSTEM_STATE the\n"
-        "state file (%s).\n",
-        X509_get_default_cert_dir(), X509_get_default_cert_file(), DBT_SYS_DEFAULT_STATE);
+        "state file (%s), DBTRUST_SYSTEM_JVM_STORE the JVM truststore.\n",
+        X509_get_default_cert_dir(), X509_get_default_cert_file(), DBT_SYS_JVM_STORE,
+        DBT_SYS_JVM_DEFAULTS, DBT_SYS_DEFAULT_STATE);
 }
 
 static int system_status(void)
@@ -554,7 +638,7 @@ static int system_status(void)
     dbt_err err;
     size_t n = 0;
     long found;
-    int st;
+    int st, jvm = 0;
 
     if ((st = dbt_sys_state_read(&s, cli_sys_report, NULL)) < 0)
         return CLI_FAIL; /* said why */
@@ -569,7 +653,7 @@ static int system_status(void)
     lazy_status();
     if (st != 1) {
         printf("system wiring: disabled (no %s)\n", cli_esc(dbt_sys_state_path()));
-        return CLI_OK;
+        return jvm_status(NULL) < 0 ? CLI_FAIL : CLI_OK;
     }
     if (s.bundle_file) {
         printf("system wiring: enabled for catalog %s, appended to the bundle file %s\n",
@@ -600,15 +684,17 @@ static int system_status(void)
     if (found >= 0) {
         scoped_status(cat);
         unscoped_status(cat);
+        jvm = jvm_status(cat);
     }
     dbt_catalog_close(cat);
-    if (found < 0)
+    if (found < 0 || jvm < 0)
         return CLI_FAIL;
     printf("%zu of %zu catalog certificates resolve through OpenSSL's default paths\n",
            (size_t)found, n);
-    if ((size_t)found == n && links.dangling == 0)
+    if ((size_t)found == n && links.dangling == 0 && jvm == 0)
         return CLI_OK;
-    printf("run 'dbtrust system refresh' to repair the links\n");
+    printf("run 'dbtrust system refresh' to repair the links%s\n",
+           jvm > 0 ? " and the JVM truststore" : "");
     return CLI_FAIL;
 }
 
@@ -693,5 +779,6 @@ int cli_cmd_system(int argc, char **argv)
         printf("%s: %zu catalog certificate%s linked into %s (%zu new, %zu removed)\n", action, r.n,
                r.n == 1 ? "" : "s", cli_esc(r.state.target), r.added, r.removed);
     }
+    jvm_report(action, &r);
     return CLI_OK;
 }

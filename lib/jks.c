@@ -897,3 +897,172 @@ end:
     dbt_jks_aliases_free(aliases, b->n);
     return ret;
 }
+
+/* ---- rewriting a keystore in place ---- */
+
+/* Steps over one certificate of an entry (its type for version 2, its length and bytes); *der
+ * and *dlen receive the bytes. */
+static int rw_skip_cert(jks_rd *r, uint32_t version, const unsigned char **der, size_t *dlen,
+                        dbt_err *err)
+{
+    const unsigned char *type;
+    size_t tlen;
+
+    if (version == 2 && rd_utf(r, "certificate type", &type, &tlen, err) < 0)
+        return -1;
+    if (rd_len(r, "certificate length", dlen, err) < 0 || rd_need(r, *dlen, "certificate", err) < 0)
+        return -1;
+    *der = r->d + r->off;
+    r->off += *dlen;
+    return 0;
+}
+
+/* One trusted certificate entry as Java writes it, in the file's version. */
+static int rw_put_trusted(jks_buf *b, uint32_t version, const char *alias, X509 *x, uint64_t ms,
+                          dbt_err *err)
+{
+    int n = i2d_X509(x, NULL);
+    unsigned char *p;
+
+    if (n <= 0) {
+        dbt_err_ossl(err, "the certificate for alias \"%s\" cannot be DER-encoded", alias);
+        return -1;
+    }
+    buf_u32(b, JKS_TAG_TRUSTED_CERT);
+    if (buf_utf(b, alias, err) < 0)
+        return -1;
+    buf_u64(b, ms);
+    if (version == 2 && buf_utf(b, "X.509", err) < 0)
+        return -1;
+    buf_u32(b, (uint32_t)n);
+    if ((p = buf_append(b, (size_t)n)) != NULL && i2d_X509(x, &p) != n) {
+        dbt_err_ossl(err, "the certificate for alias \"%s\" cannot be DER-encoded", alias);
+        return -1;
+    }
+    return 0;
+}
+
+int dbt_jks_rewrite(const unsigned char *data, size_t len, const char *src, const char *password,
+                    dbt_jks_keep_fn *keep, void *arg, X509 *const *add, char *const *add_alias,
+                    size_t nadd, unsigned char **out, size_t *outlen, dbt_err *err)
+{
+    jks_rd r = {data, len, 0, src, "JKS", 0, 0, 0};
+    jks_buf buf = {NULL, 0, 0, 0};
+    uint32_t magic, version, count, kept = 0;
+    unsigned char md[JKS_DIGEST_LEN];
+    uint64_t ms;
+    unsigned long i;
+    size_t k;
+    int ret = -1;
+
+    if (!dbt_jks_sniff(data, len)) {
+        dbt_err_set(err, "%s: not a JKS or JCEKS keystore", src);
+        return -1;
+    }
+    rd_u32(&r, "magic number", &magic, err);
+    if (magic == JCEKS_MAGIC)
+        r.kind = "JCEKS";
+    if (rd_u32(&r, "version", &version, err) < 0 || rd_u32(&r, "entry count", &count, err) < 0)
+        return -1;
+    if ((version != 1 && version != 2) || count > INT32_MAX) {
+        rd_fail(&r, err, "bad version or entry count; the file is corrupt");
+        return -1;
+    }
+    if (jks_timestamp(&ms, err) < 0)
+        return -1;
+    r.count = count;
+    buf_u32(&buf, magic);
+    buf_u32(&buf, version);
+    buf_u32(&buf, 0); /* the count, set once known */
+    for (i = 1; i <= count; i++) {
+        const unsigned char *araw, *der = NULL;
+        size_t alen, n, dlen = 0, j, start;
+        uint32_t tag;
+        char *alias = NULL;
+        const char *why = NULL;
+        X509 *x = NULL;
+        int k_rc;
+
+        r.entry = i, r.entry_off = start = r.off;
+        if (rd_u32(&r, "entry tag", &tag, err) < 0 || rd_utf(&r, "alias", &araw, &alen, err) < 0 ||
+            rd_need(&r, 8, "creation date", err) < 0)
+            goto end;
+        r.off += 8;
+        if (tag == JKS_TAG_TRUSTED_CERT) {
+            if (rw_skip_cert(&r, version, &der, &dlen, err) < 0)
+                goto end;
+        } else if (tag == JKS_TAG_PRIVATE_KEY) {
+            if (rd_len(&r, "private key length", &n, err) < 0 ||
+                rd_need(&r, n, "private key", err) < 0)
+                goto end;
+            r.off += n;
+            if (rd_len(&r, "certificate chain length", &n, err) < 0)
+                goto end;
+            for (j = 0; j < n; j++)
+                if (rw_skip_cert(&r, version, &der, &dlen, err) < 0)
+                    goto end;
+            der = NULL; /* a key entry is never the caller's to drop */
+        } else {
+            rd_fail(&r, err, "entry tag %lu cannot be stepped over; the keystore is kept as it is",
+                    (unsigned long)tag);
+            goto end;
+        }
+        if (der != NULL) {
+            const unsigned char *p = der;
+
+            if ((alias = jks_mutf8_to_utf8(araw, alen, &why)) == NULL) {
+                rd_fail(&r, err, "the alias %s", why);
+                goto end;
+            }
+            if ((x = d2i_X509(NULL, &p, (long)dlen)) == NULL) {
+                OPENSSL_free(alias);
+                dbt_err_ossl(err, "%s: %s entry %lu: the certificate is not valid DER", src, r.kind,
+                             i);
+                goto end;
+            }
+            k_rc = keep(arg, alias, x);
+            X509_free(x);
+            OPENSSL_free(alias);
+            if (k_rc == 0)
+                continue;
+        }
+        /* Kept: the entry's own bytes, so that what the caller does not own is never
+         * re-encoded. */
+        buf_add(&buf, data + start, r.off - start);
+        kept++;
+    }
+    r.entry = 0;
+    if (rd_need(&r, JKS_DIGEST_LEN, "the integrity digest", err) < 0)
+        goto end;
+    if (r.len - r.off != JKS_DIGEST_LEN) {
+        rd_fail(&r, err, "unexpected bytes after the integrity digest; the file is corrupt");
+        goto end;
+    }
+    if (nadd > (size_t)INT32_MAX - kept) {
+        dbt_err_set(err, "%s: too many entries for a Java keystore", src);
+        goto end;
+    }
+    for (k = 0; k < nadd; k++)
+        if (rw_put_trusted(&buf, version, add_alias[k], add[k], ms, err) < 0)
+            goto end;
+    if (buf.failed) {
+        dbt_err_set(err, "out of memory while rewriting %s", src);
+        goto end;
+    }
+    kept += (uint32_t)nadd;
+    buf.d[8] = (unsigned char)(kept >> 24), buf.d[9] = (unsigned char)(kept >> 16);
+    buf.d[10] = (unsigned char)(kept >> 8), buf.d[11] = (unsigned char)kept;
+    if (jks_digest(buf.d, buf.len, password, md, err) < 0)
+        goto end;
+    buf_add(&buf, md, sizeof(md));
+    if (buf.failed) {
+        dbt_err_set(err, "out of memory while rewriting %s", src);
+        goto end;
+    }
+    *out = buf.d, *outlen = buf.len;
+    buf.d = NULL;
+    ret = 0;
+end:
+    OPENSSL_free(buf.d);
+    return ret;
+}

@@ -26,4 +26,20 @@ void dbt_jks_aliases_free(char **aliases, size_t n);
  * unless out of memory). */
 char *dbt_jks_subject_alias(X509 *x);
 
+/* Decides, for each trusted certificate entry of a keystore being rewritten, whether it stays
+ * (1) or goes (0); alias is the entry's, as UTF-8. Key entries always stay. */
+typedef int dbt_jks_keep_fn(void *arg, const char *alias, X509 *x);
+
+/*
+ * Rewrites a JKS or JCEKS keystore that dbt_jks_decode accepted with password (the caller checks
+ * that first): every entry kept is copied byte for byte (key entries always are), then the
+ * certificates add[0..nadd) are appended as trusted certificate entries under add_alias (lowercase,
+ * as Java keeps them; the caller keeps them apart from the aliases kept), in the file's own
+ * version, and the integrity digest is recomputed with password. The work is one pass over the
+ * file. *out is OPENSSL_malloc'ed. 0, or -1 with err naming src.
+ */
+int dbt_jks_rewrite(const unsigned char *data, size_t len, const char *src, const char *password,
+                    dbt_jks_keep_fn *keep, void *arg, X509 *const *add, char *const *add_alias,
+                    size_t nadd, unsigned char **out, size_t *outlen, dbt_err *err);
+
 #endif

@@ -31,6 +31,7 @@ lib_libdbtrust_la_SOURCES += lib/osslcnf.c lib/osslcnf.h
 # and lock, links and their journal, the bundle-file block, OpenSSL default-lookup checks.
 lib_libdbtrust_la_SOURCES += lib/syswire.c lib/syswire.h lib/sys_int.h lib/sys_state.c \
 	lib/sys_links.c lib/sys_bundle.c lib/sys_lazy.c
+lib_libdbtrust_la_SOURCES += lib/sys_jvm.c
 # Which wired bundles are trusted for every host name beyond what the system trusts (status).
 lib_libdbtrust_la_SOURCES += lib/sys_scope.c
 # Import and removal: the pipeline behind import, fetch and keytool (decode, filter, one commit).

@@ -979,3 +979,173 @@ end:
     dbt_jks_aliases_free(aliases, b->n);
     return ret;
 }
+
+/* ---- rewriting a truststore in place ---- */
+
+/* A certificate bag Java lists as a trustedCertEntry under alias. */
+static PKCS12_SAFEBAG *p12_trusted_bag(X509 *x, const char *alias)
+{
+    const ASN1_OBJECT *any_eku = OBJ_nid2obj(NID_anyExtendedKeyUsage);
+    PKCS12_SAFEBAG *bag = PKCS12_SAFEBAG_create_cert(x);
+
+    if (bag == NULL || !PKCS12_add_friendlyname_utf8(bag, alias, -1) ||
+        !PKCS12_add1_attr_by_txt(bag, P12_ORACLE_TRUSTED_KEY_USAGE, V_ASN1_OBJECT,
+                                 (const unsigned char *)any_eku, -1)) {
+        PKCS12_SAFEBAG_free(bag);
+        return NULL;
+    }
+    return bag;
+}
+
+/* Drops the certificate bags of bags that keep says go; returns how many went, -1 on error. */
+static int p12_filter(STACK_OF(PKCS12_SAFEBAG) * bags, dbt_jks_keep_fn *keep, void *arg)
+{
+    int i, dropped = 0;
+
+    for (i = 0; i < sk_PKCS12_SAFEBAG_num(bags);) {
+        PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
+        char *alias;
+        X509 *x;
+        int k;
+
+        if (PKCS12_SAFEBAG_get_nid(bag) != NID_certBag ||
+            PKCS12_SAFEBAG_get_bag_nid(bag) != NID_x509Certificate) {
+            i++;
+            continue;
+        }
+        if ((x = PKCS12_SAFEBAG_get1_cert(bag)) == NULL)
+            return -1;
+        alias = PKCS12_get_friendlyname(bag);
+        k = keep(arg, alias != NULL ? alias : "", x);
+        OPENSSL_free(alias);
+        X509_free(x);
+        if (k) {
+            i++;
+            continue;
+        }
+        PKCS12_SAFEBAG_free(sk_PKCS12_SAFEBAG_delete(bags, i));
+        dropped++;
+    }
+    return dropped;
+}
+
+int dbt_p12_rewrite(const unsigned char *data, size_t len, const char *src, const char *password,
+                    dbt_jks_keep_fn *keep, void *arg, X509 *const *add, char *const *add_alias,
+                    size_t nadd, unsigned char **out, size_t *outlen, dbt_err *err)
+{
+    p12_rd r;
+    PKCS12 *p12 = NULL, *np = NULL;
+    STACK_OF(PKCS7) *safes = NULL, *nsafes = NULL;
+    STACK_OF(PKCS12_SAFEBAG) *nbags = NULL;
+    const unsigned char *p = data;
+    unsigned char *der = NULL, *q;
+    int i, n, mac, encrypted = 0, ret = -1;
+    size_t k;
+
+    memset(&r, 0, sizeof(r));
+    r.src = src;
+    r.pass = password;
+    r.pass_known = 1;
+    if (len == 0 || len > LONG_MAX || (p12 = d2i_PKCS12(NULL, &p, (long)len)) == NULL ||
+        (safes = PKCS12_unpack_authsafes(p12)) == NULL) {
+        dbt_err_ossl(err, "%s: not a PKCS#12 file", src);
+        goto end;
+    }
+    mac = PKCS12_mac_present(p12);
+    r.mac_ok = mac;
+    if (p12_precheck(&r, p12, safes, err) < 0)
+        goto end;
+    if ((nsafes = sk_PKCS7_new_null()) == NULL)
+        goto oom;
+    for (i = 0; i < sk_PKCS7_num(safes); i++) {
+        PKCS7 *p7 = sk_PKCS7_value(safes, i), *np7 = NULL;
+        STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+        int nid = OBJ_obj2nid(p7->type), dropped, left;
+
+        if (nid == NID_pkcs7_data) {
+            bags = PKCS12_unpack_p7data(p7);
+        } else if (nid == NID_pkcs7_encrypted) {
+            encrypted = 1;
+            if ((bags = p12_decrypt(&r, p7, i + 1, err)) == NULL)
+                goto end;
+        }
+        if (bags == NULL) {
+            dbt_err_ossl(err, "%s: PKCS#12 safe %d cannot be read", src, i + 1);
+            goto end;
+        }
+        if ((dropped = p12_filter(bags, keep, arg)) < 0) {
+            sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+            dbt_err_ossl(err, "%s: PKCS#12 safe %d cannot be read", src, i + 1);
+            goto end;
+        }
+        /* A safe nothing left keeps its own encoding; one that lost a bag is packed again the
+         * way it came (plain, or encrypted as Java 17 encrypts), and goes when it is empty. */
+        left = sk_PKCS12_SAFEBAG_num(bags);
+        if (dropped == 0)
+            np7 = PKCS7_dup(p7);
+        else if (left == 0)
+            np7 = NULL;
+        else if (nid == NID_pkcs7_data)
+            np7 = PKCS12_pack_p7data(bags);
+        else
+            np7 = PKCS12_pack_p7encdata(NID_aes_256_cbc, password, -1, NULL, 0, P12_ITER, bags);
+        sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+        if (dropped > 0 && left == 0)
+            continue;
+        if (np7 == NULL || !sk_PKCS7_push(nsafes, np7)) {
+            PKCS7_free(np7);
+            goto oom;
+        }
+    }
+    if (nadd > 0) {
+        PKCS7 *np7;
+
+        if ((nbags = sk_PKCS12_SAFEBAG_new_null()) == NULL)
+            goto oom;
+        for (k = 0; k < nadd; k++) {
+            PKCS12_SAFEBAG *bag = p12_trusted_bag(add[k], add_alias[k]);
+
+            if (bag == NULL || !sk_PKCS12_SAFEBAG_push(nbags, bag)) {
+                PKCS12_SAFEBAG_free(bag);
+                dbt_err_ossl(err,
+                             "%s: the certificate for alias \"%s\" cannot be put in a "
+                             "PKCS#12 bag",
+                             src, add_alias[k]);
+                goto end;
+            }
+        }
+        /* Encrypted when the store encrypts its certificates (or is protected by a MAC),
+         * plain in a store of neither (Java 18+ passwordless truststores). */
+        if (encrypted || mac)
+            np7 = PKCS12_pack_p7encdata(NID_aes_256_cbc, password, -1, NULL, 0, P12_ITER, nbags);
+        else
+            np7 = PKCS12_pack_p7data(nbags);
+        if (np7 == NULL || !sk_PKCS7_push(nsafes, np7)) {
+            PKCS7_free(np7);
+            goto oom;
+        }
+    }
+    if ((np = PKCS12_init(NID_pkcs7_data)) == NULL || !PKCS12_pack_authsafes(np, nsafes) ||
+        (mac && !PKCS12_set_mac(np, password, -1, NULL, 0, P12_ITER, EVP_sha256())))
+        goto oom;
+    if ((n = i2d_PKCS12(np, NULL)) <= 0 || (der = OPENSSL_malloc((size_t)n)) == NULL)
+        goto oom;
+    q = der;
+    if (i2d_PKCS12(np, &q) != n)
+        goto oom;
+    *out = der, *outlen = (size_t)n;
+    der = NULL;
+    ret = 0;
+    goto end;
+oom:
+    dbt_err_ossl(err, "%s: cannot rebuild the PKCS#12 truststore", src);
+end:
+    OPENSSL_free(der);
+    PKCS12_free(np);
+    PKCS12_free(p12);
+    sk_PKCS7_pop_free(safes, PKCS7_free);
+    sk_PKCS7_pop_free(nsafes, PKCS7_free);
+    sk_PKCS12_SAFEBAG_pop_free(nbags, PKCS12_SAFEBAG_free);
+    p12_rd_cleanup(&r);
+    return ret;
+}

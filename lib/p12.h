@@ -42,4 +42,21 @@
  */
 #define DBT_P12_MAX_DERIVE 4096
 
+#include <stddef.h>
+
+#include "jks.h"
+
+/*
+ * Rewrites a PKCS#12 truststore that dbt_p12_decode accepted with password (the caller checks
+ * that first; the same bounds on key derivation apply): the certificate bags keep says go are
+ * dropped, a safe that lost none keeps its own encoding (so key bags and other bags are never
+ * decrypted or re-encoded), one that lost some is packed again (plain, or AES-256-CBC/PBKDF2 as
+ * Java 17 writes), and add[0..nadd) go in one more safe as bags Java lists as trustedCertEntry
+ * under add_alias; the MAC, when the file has one, is computed again (HMAC-SHA-256). *out is
+ * OPENSSL_malloc'ed. 0, or -1 with err naming src.
+ */
+int dbt_p12_rewrite(const unsigned char *data, size_t len, const char *src, const char *password,
+                    dbt_jks_keep_fn *keep, void *arg, X509 *const *add, char *const *add_alias,
+                    size_t nadd, unsigned char **out, size_t *outlen, dbt_err *err);
+
 #endif

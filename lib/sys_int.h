@@ -3,6 +3,7 @@
 #ifndef DBT_SYS_INT_H
 #define DBT_SYS_INT_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -103,5 +104,19 @@ int sys_lock(const sys_out *o);
 void sys_unlock(int fd);
 void sys_sweep_tmp_links(const char *dir);
 int sys_state_write(const sys_out *o, const char *catalog, const char *target, int bundle);
+
+/* The JVM truststore as an action found it, to put it back when a later step fails. */
+struct sys_jvm_undo {
+    char *data;
+    size_t len;
+    struct stat st, st_new; /* the store before, and the file written */
+    char path[PATH_MAX];
+};
+/* Brings the JVM truststore in step with cat (NULL: removes dbtrust's entries); see
+ * lib/syswire.h. 0 (done, or no store), -1 said why (the store unchanged). u, when not NULL,
+ * receives what an undo needs (free with sys_jvm_undo_free). */
+int sys_jvm_sync(const sys_out *o, dbt_catalog *cat, dbt_sys_jvm *r, struct sys_jvm_undo *u);
+int sys_jvm_undo(const sys_out *o, struct sys_jvm_undo *u);
+void sys_jvm_undo_free(struct sys_jvm_undo *u);
 
 #endif

@@ -110,8 +110,11 @@ static int wire(const sys_out *o, int enable, int st, dbt_catalog *cat, dbt_sys_
     /* Record first: even a crash half-way is then repaired by refresh or undone by disable. */
     if (st != 1 && sys_state_write(o, s->catalog, s->target, s->bundle_file) != 0)
         goto end;
+    /* The links first, then the JVM truststore: a store that cannot follow undoes enable's
+     * links too, so that enable leaves everything as it was. */
     if (sys_wire_sync(&j, s->bundle_file, s->target, s->catalog, cat, w, nw, &r->added,
-                      &r->removed) != 0) {
+                      &r->removed) != 0 ||
+        sys_jvm_sync(o, cat, &r->jvm, NULL) != 0) {
         if (enable) {
             sys_j_undo(&j);
             if (st != 1)
@@ -196,6 +199,7 @@ int dbt_sys_disable(dbt_sys_result *r, dbt_sys_msg_fn *fn, void *arg)
     const sys_out out = {fn, arg}, *o = &out;
     dbt_sys_state *s = &r->state;
     struct sys_journal j = {0};
+    struct sys_jvm_undo ju = {0};
     int st, lock = -1, rc = -1;
 
     memset(r, 0, sizeof(*r));
@@ -207,7 +211,8 @@ int dbt_sys_disable(dbt_sys_result *r, dbt_sys_msg_fn *fn, void *arg)
         goto end;
     }
     if (sys_wire_sync(&j, s->bundle_file, s->target, s->catalog, NULL, NULL, 0, &r->added,
-                      &r->removed) != 0) {
+                      &r->removed) != 0 ||
+        sys_jvm_sync(o, NULL, &r->jvm, &ju) != 0) {
         sys_j_undo(&j);
         rc = DBT_SYS_UNDONE;
         goto end;
@@ -215,11 +220,13 @@ int dbt_sys_disable(dbt_sys_result *r, dbt_sys_msg_fn *fn, void *arg)
     if (unlink(dbt_sys_state_path()) != 0 && errno != ENOENT) {
         sys_say(o, DBT_SYS_ERROR, 0, "cannot remove %s: %s; %s is as it was", dbt_sys_state_path(),
                 strerror(errno), s->target);
+        sys_jvm_undo(o, &ju);
         sys_j_undo(&j);
         goto end;
     }
     rc = 0;
 end:
+    sys_jvm_undo_free(&ju);
     sys_j_free(&j);
     sys_unlock(lock);
     return rc;
@@ -229,6 +236,7 @@ int dbt_sys_follow(dbt_catalog *cat, dbt_sys_msg_fn *fn, void *arg, dbt_err *err
 {
     const sys_out out = {fn, arg}, *o = &out;
     dbt_sys_state s;
+    dbt_sys_jvm jvm;
     struct sys_journal j = {0};
     struct sys_want *w = NULL;
     size_t nw = 0, added, removed;
@@ -254,6 +262,10 @@ int dbt_sys_follow(dbt_catalog *cat, dbt_sys_msg_fn *fn, void *arg, dbt_err *err
     /* No undo here: the catalog has changed already, and links that follow it part-way are
      * closer to it than the old ones (which may point at certificates that left). */
     rc = sys_wire_sync(&j, s.bundle_file, s.target, s.catalog, cat, w, nw, &added, &removed);
+    if (rc == 0 && sys_jvm_sync(o, cat, &jvm, NULL) != 0) {
+        rc = -1;
+        snprintf(s.target, sizeof(s.target), "%s", dbt_sys_jvm_store());
+    }
 end:
     if (rc != 0) {
         const char *what = s.target[0] != '\0' ? s.target : "the system wiring";

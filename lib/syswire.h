@@ -82,8 +82,52 @@ enum {
     DBT_SYS_PARTWAY,         /* refresh stopped part-way (nothing undone: see dbt_sys_refresh) */
 };
 
+/*
+ * The JVM's system truststore (Debian: /etc/ssl/certs/java/cacerts, which the JDK's
+ * lib/security/cacerts links to; DBTRUST_SYSTEM_JVM_STORE overrides it, ignored when setuid).
+ * Java reads no hashed directory, so enable, refresh (every catalog commit) and disable also
+ * keep this store in step: each distinct certificate of an unscoped bundle becomes one trusted
+ * certificate entry under the alias DBT_SYS_JVM_ALIAS_PREFIX<bundle>-<first 16 hex digits of
+ * its SHA-256> (lowercase; the first unscoped bundle holding it, by name). An entry is dbtrust's
+ * when its alias has that form AND its certificate's SHA-256 begins with those digits; nothing
+ * else is ever removed or replaced, and an alias dbtrust wants that another entry holds is
+ * refused, naming it. Every other entry is kept byte for byte (JKS) or in its own safe (PKCS#12,
+ * lib/p12.h); the format (detected by content) and the password (storepass= of
+ * DBT_SYS_JVM_DEFAULTS, else "changeit") are kept, and the store is replaced atomically, keeping
+ * its owner and mode, and only when it is a regular file (never through a symlink, never a FIFO
+ * or device). No file at the path means no JVM here: nothing is done. Certificates only scoped
+ * bundles hold are left out: Java ignores a truststore anchor's name constraints, so they would
+ * be trusted for every name. The store is read up to DBT_SYS_JVM_MAX bytes; PKCS#12 key
+ * derivation is bounded as lib/p12.h says.
+ */
+#define DBT_SYS_JVM_STORE "/etc/ssl/certs/java/cacerts"
+#define DBT_SYS_JVM_DEFAULTS "/etc/default/cacerts"
+#define DBT_SYS_JVM_ALIAS_PREFIX "dbtrust-"
+#define DBT_SYS_JVM_SHA_LEN 16
+#define DBT_SYS_JVM_MAX (64u * 1024u * 1024u)
+
+/* The JVM store's path: DBTRUST_SYSTEM_JVM_STORE; else NULL (no store: nothing to do) when
+ * DBTRUST_SYSTEM_CERT_DIR, _CERT_FILE or _STATE names a stand-in system; else
+ * DBT_SYS_JVM_STORE. */
+const char *dbt_sys_jvm_store(void);
+
+typedef struct dbt_sys_jvm {
+    int present;    /* 0: no store at the path (no JVM here); nothing was done */
+    int pkcs12;     /* the store's format: 0 JKS, 1 PKCS#12 */
+    size_t entries; /* entries of the store (after the change) */
+    size_t ours;    /* dbtrust's entries (after the change) */
+    size_t added, removed;
+    size_t missing, stale; /* status: wanted but absent; dbtrust's but no longer wanted */
+    size_t scoped;         /* catalog certificates left out: only scoped bundles hold them */
+} dbt_sys_jvm;
+
+/* What the JVM store holds of cat (read only): 0, or -1 (said why); r->present 0 when there is
+ * no store. */
+int dbt_sys_jvm_status(dbt_catalog *cat, dbt_sys_jvm *r, dbt_sys_msg_fn *fn, void *arg);
+
 typedef struct dbt_sys_result {
     dbt_sys_state state; /* what is (or was) wired */
+    dbt_sys_jvm jvm;     /* the JVM truststore: what enable, refresh or disable did to it */
     size_t n;            /* certificates of the catalog */
     size_t added;        /* links made (directory) or certificates written (bundle file) */
     size_t removed;      /* certificate links, or certificates of the block, removed */
@@ -94,6 +138,11 @@ typedef struct dbt_sys_result {
 typedef int dbt_sys_open_fn(void *arg, dbt_catalog **cat);
 
 /*
+ * Each action does the links (or the bundle file) first, then the JVM truststore. A JVM store
+ * that cannot be read or written (wrong password, garbage, not a regular file, an alias taken)
+ * makes enable and disable fail with every step undone, the links included; refresh and follow
+ * then stop part-way as for the links.
+ *
  * enable: links every certificate of the catalog into the system directory (bundle_file: appends
  * them to the bundle file between marker lines instead) and records that in the state file;
  * idempotent. Only links dbtrust made are ever replaced or removed; an existing link to the same

@@ -171,6 +171,10 @@ EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh
 # on OpenSSL 3.0 and 3.5; the system store is changed only in an isolated mount namespace.
 TESTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
 dist_noinst_SCRIPTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
+# The JVM truststore kept in step by system enable/refresh/disable, through update-ca-certificates
+# and ca-certificates-java's rebuild, on an isolated copy of the machine's cacerts.
+TESTS += tests/cli-system-jvm.sh
+dist_noinst_SCRIPTS += tests/cli-system-jvm.sh
 # Scoped trust (import --only-for) end to end: psql 17, s_client, Python and curl on OpenSSL 3.0
 # and 3.5 reach names inside a CA's scope and refuse names outside it, through every route.
 TESTS += tests/e2e-scope.sh

@@ -1,7 +1,9 @@
 # Isolation for tests that change the system trust store: a private mount namespace where
-# /etc/ssl/certs, /usr/local/share/ca-certificates, /etc/ca-certificates(.conf) and
-# /var/lib/dbtrust are copies of the real ones (taken at entry), so `update-ca-certificates`
-# and `dbtrust system enable` act on the copies and the machine's store never changes.
+# /etc/ssl/certs (with the JVM's java/cacerts), /usr/local/share/ca-certificates,
+# /etc/ca-certificates(.conf) and /var/lib/dbtrust are copies of the real ones (taken at entry),
+# and /var/lib/dpkg, /var/lib/ca-certificates-java and /var/log/dpkg.log are isolated too, so
+# `update-ca-certificates` (with its Java hook) and `dbtrust system enable` act on the copies
+# and the machine's store never changes.
 # Usage (bash, as root), first thing in a test:
 #   . tests/lib/sysiso.sh
 #   dbt_sysiso_enter "$0" "$@" || exit $?      # re-runs the script isolated; 77 = skip
@@ -12,6 +14,14 @@
 
 DBT_SYSISO_PATHS=(/etc/ssl/certs /usr/local/share/ca-certificates /etc/ca-certificates
     /etc/ca-certificates.conf)
+
+# What update-ca-certificates' Java hook (ca-certificates-java's jks-keystore) writes besides
+# /etc/ssl/certs/java: its pending list in /var/lib/ca-certificates-java, and dpkg's trigger
+# state and status in /var/lib/dpkg (the hook runs dpkg-trigger, then dpkg --triggers-only
+# --pending, which runs the package's postinst and rewrites the store), and dpkg's log. Each
+# directory that exists gets an overlay, the log a copy, unless /var/lib is an overlay already.
+DBT_SYSISO_DPKG_DIRS=(/var/lib/dpkg /var/lib/ca-certificates-java)
+DBT_SYSISO_DPKG_FILES=(/var/log/dpkg.log)
 
 # Re-executes SCRIPT ARGS... in a new private mount namespace unless already inside one made
 # here; returns only on failure to do so (77 when unshare or root is missing).
@@ -55,4 +65,19 @@ dbt_sysiso_setup() {
             { dbt_error "cannot mount an overlay on /var/lib"; return 1; }
         dbt_sysiso_is_mount /var/lib || return 1
     fi
+    for p in "${DBT_SYSISO_DPKG_DIRS[@]}"; do
+        [ -d "$p" ] || continue
+        dbt_sysiso_is_mount /var/lib && [ "${p#/var/lib/}" != "$p" ] && continue
+        copy=$dir/ovl$(echo "$p" | tr / _)
+        mkdir -p "$copy-up" "$copy-work" &&
+            mount -t overlay overlay -o "lowerdir=$p,upperdir=$copy-up,workdir=$copy-work" "$p" ||
+            { dbt_error "cannot mount an overlay on $p"; return 1; }
+        dbt_sysiso_is_mount "$p" || return 1
+    done
+    for p in "${DBT_SYSISO_DPKG_FILES[@]}"; do
+        [ -f "$p" ] || continue
+        copy=$dir/copy$(echo "$p" | tr / _)
+        cp -a "$p" "$copy" && mount --bind "$copy" "$p" || { dbt_error "cannot copy $p"; return 1; }
+        dbt_sysiso_is_mount "$p" || return 1
+    done
 }
