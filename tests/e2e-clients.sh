@@ -63,9 +63,11 @@ ok "system trust store isolated: /etc/ssl/certs and friends are copies in a moun
 
 # The server's name and a second name for the same address that its certificate does not hold.
 host=db.demo.internal wrong=wrong.demo.internal
-cp /etc/hosts "$work/hosts" && printf '127.0.0.1 %s %s\n' "$host" "$wrong" >>"$work/hosts" &&
-    mount --bind "$work/hosts" /etc/hosts ||
-    { echo "Bail out! cannot put the test names into /etc/hosts in the mount namespace"; exit 1; }
+if ! { cp /etc/hosts "$work/hosts" && printf '127.0.0.1 %s %s\n' "$host" "$wrong" >>"$work/hosts" &&
+    mount --bind "$work/hosts" /etc/hosts; }; then
+    echo "Bail out! cannot put the test names into /etc/hosts in the mount namespace"
+    exit 1
+fi
 resolved() { getent ahostsv4 "$1" | awk 'NR == 1 { print $1 }'; }
 expect_eq "both test names resolve to 127.0.0.1 (private /etc/hosts)" \
     "$(resolved "$host") $(resolved "$wrong")" "127.0.0.1 127.0.0.1"
@@ -241,7 +243,7 @@ run_psy_env() {
 }
 
 # --- checks ----------------------------------------------------------------------------------
-COLS=(before import wrong removed disabled)
+COLS=(before import wrong removed disabled inside outside)
 declare -A COL_TITLE=([before]="refused before import" [import]="connects after import"
     [wrong]="refused for a wrong host name" [removed]="refused after remove"
     [disabled]="refused after system disable" [inside]="scoped: connects inside the scope"
@@ -393,6 +395,10 @@ dbt_kind env remove --bundle demo
 dbt_kind sys import --bundle demo --only-for demo.internal "$pki/demo-bundle.pem"
 dbt_kind sys system enable
 each sys inside ok
+# The JVM store never takes a scoped bundle: Java would trust it for every name.
+[ -z "$R_SKIP_SAVED_JDBC_JVM" ] &&
+    expect "pgjdbc, JVM system truststore: a scoped bundle is left out (refused even inside its scope)" \
+        fail "${F_UNTRUSTED[jdbc]}" run_jdbc_jvm "$host"
 dbt_kind sys import --bundle demo --only-for other.test "$pki/demo-bundle.pem"
 each sys outside scope
 dbt_kind sys system disable
@@ -403,7 +409,7 @@ R_SKIP[jdbc_ts]=$R_SKIP_SAVED_JDBC_TS R_SKIP[jdbc_jvm]=$R_SKIP_SAVED_JDBC_JVM
 echo "#"
 echo "# client x route (ok / FAIL / skip; - = does not apply)"
 printf '# %-36s %-48s' client route
-for c in before import wrong removed disabled inside outside; do printf ' %-9s' "$c"; done
+for c in "${COLS[@]}"; do printf ' %-9s' "$c"; done
 echo
 printf '# %-36s %-48s %s\n' "psql 17 (libpq 17, OpenSSL 3.0)" "system enable / dbtrust env / lazy / bundle file" \
     "covered by e2e-system.sh (scoped: e2e-scope.sh)"
@@ -412,7 +418,7 @@ printf '# %-36s %-48s %s\n' "psql 17 (libpq 17, OpenSSL 3.5)" "system enable / d
 reasons=()
 for r in "${ROWS[@]}"; do
     printf '# %-36s %-48s' "${R_TITLE[$r]}" "${R_ROUTE[$r]}"
-    for c in before import wrong removed disabled inside outside; do
+    for c in "${COLS[@]}"; do
         v=${CELL[$r,$c]:--}
         [ "$c" = disabled ] && [ "${R_KIND[$r]}" = env ] && v=-
         printf ' %-9s' "$v"

@@ -51,6 +51,7 @@ dbt_clients_go_ensure() {
         "$(dbt_clients_pkgver golang-github-lib-pq-dev)")
     out=$cache/clients/go-$key/client
     dbt_with_lock "$cache/clients/go.lock" dbt_clients_go_build "$src" "$out" "$cache" || return 1
+    # shellcheck disable=SC2034 # for the caller
     DBT_CLIENTS_GO=$out
 }
 
@@ -81,8 +82,8 @@ dbt_clients_jdbc_ensure() {
     out=$cache/clients/jdbc-$key
     dbt_with_lock "$cache/clients/jdbc.lock" dbt_clients_jdbc_build "$src" "$out" "$jar" ||
         return 1
-    DBT_CLIENTS_JDBC_CP=$out:$jar
-    DBT_CLIENTS_JDBC_JAR=$jar
+    # shellcheck disable=SC2034 # for the caller
+    DBT_CLIENTS_JDBC_CP=$out:$jar DBT_CLIENTS_JDBC_JAR=$jar
 }
 
 # node-postgres 8 and its dependencies, each pinned with its registry sha512: `npm ci` refuses
@@ -261,7 +262,7 @@ dbt_clients_node_install() {
             dbt_skip_reason "the npm registry is unreachable: cannot install node-postgres" \
                 "(npm ci said: $(grep -m1 -E 'npm (ERR|error)' "$tmp.log"))"
             rm -rf "$tmp" "$tmp.log"
-            return $DBT_SKIP
+            return "$DBT_SKIP"
         fi
         dbt_error "npm ci of node-postgres failed (log follows)"
         cat "$tmp.log" >&2
@@ -293,5 +294,6 @@ dbt_clients_node_ensure() {
     dbt_with_lock "$cache/clients/node.lock" dbt_clients_node_install "$out" "$cache"
     rc=$?
     [ "$rc" = 0 ] || return "$rc"
+    # shellcheck disable=SC2034 # for the caller
     DBT_CLIENTS_NODE_PATH=$out/node_modules
 }
