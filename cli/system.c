@@ -162,6 +162,27 @@ static const char *env_view(dbt_catalog *cat)
     return DBT_LAYOUT_CERTS;
 }
 
+/* NODE_EXTRA_CA_CERTS: the trust view as one PEM file, for clients that take one file of extra
+ * CAs (Node reads no SSL_CERT_DIR unless started with --use-openssl-ca). The fixed link follows
+ * every commit, so the line stays right; a process reads the file of one generation, whole.
+ * A catalog last written before the file existed gets a warning instead of a line naming
+ * nothing (Node would warn at every start and load no CA). */
+static void env_node_line(const char *shell, dbt_catalog *cat)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/" DBT_LAYOUT_TRUST_PEM, dbt_catalog_path(cat));
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        cli_warn("catalog %s was written by an older dbtrust and has no %s yet: "
+                 "NODE_EXTRA_CA_CERTS is not printed; run any import to add it, then run env "
+                 "again",
+                 dbt_catalog_path(cat), DBT_LAYOUT_TRUST_PEM);
+        return;
+    }
+    env_line(shell, "NODE_EXTRA_CA_CERTS", path);
+}
+
 static int env_catalog_ok(const char *catalog)
 {
     if (strchr(catalog, ':') != NULL) {
@@ -189,6 +210,12 @@ static void env_usage(FILE *out)
         "Prints the SSL_CERT_DIR value that adds the catalog's hashed directory after the\n"
         "current ($SSL_CERT_DIR) or default directories, for one shell or service:\n"
         "  eval \"$(dbtrust env)\"; psql \"host=... sslmode=verify-full sslrootcert=system\"\n"
+        "and NODE_EXTRA_CA_CERTS=<catalog>/" DBT_LAYOUT_TRUST_PEM
+        ", the same trust as one PEM file\n"
+        "for Node.js (which reads no SSL_CERT_DIR unless started with --use-openssl-ca):\n"
+        "scoped bundles are in it in their scoped form (name-constrained cross-certificates\n"
+        "and their anchor), which Node's OpenSSL verifier enforces. The path is a fixed link\n"
+        "that follows every change of the catalog; Node reads it once, at start.\n"
         "Only absolute directories are kept; relative or empty entries are dropped with a\n"
         "warning (OpenSSL would resolve them against the working directory), and so are\n"
         "entries with a control character (tab, newline) or bytes that are not UTF-8, which\n"
@@ -196,7 +223,8 @@ static void env_usage(FILE *out)
         "refused (exit 1): the catalog's own entry is never dropped.\n\n"
         "  -l, --lazy               lazy trust: SSL_CERT_FILE=<catalog>/" DBT_SYS_LAZY_EMPTY
         " (empty) and\n"
-        "                           SSL_CERT_DIR=<system directory>:<catalog>/trust, so that\n"
+        "                           SSL_CERT_DIR=<system directory>:<catalog>/trust (and\n"
+        "                           NODE_EXTRA_CA_CERTS as above), so that\n"
         "                           no connection parses the whole bundle file. Printed only\n"
         "                           when every certificate of the bundle file is found through\n"
         "                           the system's hashed directory (same trust); otherwise the\n"
@@ -280,6 +308,7 @@ int cli_cmd_env(int argc, char **argv)
     }
     snprintf(out + used, cap - used, "%s%s", used ? ":" : "", certs);
     env_line(shell, "SSL_CERT_DIR", out);
+    env_node_line(shell, cat);
     rc = CLI_OK;
 end:
     free(copy);
@@ -430,6 +459,7 @@ static int env_lazy(const char *shell)
     snprintf(out, cap, "%s:%s/%s", dirs, dbt_catalog_path(cat), view);
     env_line(shell, "SSL_CERT_FILE", empty);
     env_line(shell, "SSL_CERT_DIR", out);
+    env_node_line(shell, cat);
     rc = CLI_OK;
 end:
     free(dirs);

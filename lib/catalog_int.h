@@ -54,9 +54,12 @@ struct dbt_cat_view_cert {
 };
 /* Writes the trust view into the open directory tfd (tdisp names it in messages): a link to
  * ../certs/<sha>.pem for each unscoped certificate, and for the scoped ones their cross-
- * certificates and one fresh anchor as files, each with its <hash>.<n> link (lib/scope.h). */
-int dbt_cat_write_trust(int tfd, const char *tdisp, const struct dbt_cat_view_cert *in, size_t n,
-                        BIO *mem, dbt_err *err);
+ * certificates and one fresh anchor as files, each with its <hash>.<n> link (lib/scope.h).
+ * Then the same certificates, in link order, as trust.pem in the generation directory gfd
+ * (gdisp): the file holds what the view holds and nothing more, so it is as large as the
+ * view's files together. */
+int dbt_cat_write_trust(int gfd, const char *gdisp, int tfd, const char *tdisp,
+                        const struct dbt_cat_view_cert *in, size_t n, BIO *mem, dbt_err *err);
 /* Writes the first, empty generation of a catalog being created (lock held). */
 int dbt_cat_commit_empty(dbt_catalog *cat, dbt_err *err);
 

@@ -1,7 +1,8 @@
 /* The trust view of a generation (trust/, lib/catlayout.h): what OpenSSL's default trust gets
  * from the catalog. Unscoped certificates are links to their file in certs/; a scoped bundle's
  * certificates are served as name-constrained cross-certificates under a fresh local anchor
- * (lib/scope.h), whose key is gone before this returns. */
+ * (lib/scope.h), whose key is gone before this returns. The same certificates also go into one
+ * PEM file beside trust/ (trust.pem), for clients that take a single file of extra CAs. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,6 +23,9 @@ struct tview {
     char sha[65];
     unsigned long sh;
     int scoped;
+    const unsigned char *der; /* the certificate served: the catalog's, or owned below */
+    size_t len;
+    unsigned char *owned; /* a scoped form's DER (OPENSSL_free) */
 };
 
 static int cmp_tview(const void *a, const void *b)
@@ -33,7 +37,7 @@ static int cmp_tview(const void *a, const void *b)
     return strcmp(x->sha, y->sha);
 }
 
-/* Writes x as trust/<sha256>.pem and records it. */
+/* Writes x as trust/<sha256>.pem and records it (v keeps its DER for trust.pem). */
 static int write_scoped(int tfd, const char *tdisp, X509 *x, BIO *mem, struct tview *v,
                         dbt_err *err)
 {
@@ -61,6 +65,10 @@ static int write_scoped(int tfd, const char *tdisp, X509 *x, BIO *mem, struct tv
     if ((disp = dbt_cat_asprintf("%s/%s", tdisp, file)) == NULL)
         goto oom;
     rc = dbt_fs_create_at(tfd, file, p, (size_t)len, DBT_FILE_MODE, disp, err);
+    v->owned = der;
+    v->der = der;
+    v->len = (size_t)dlen;
+    der = NULL;
     goto end;
 oom:
     dbt_err_ossl(err, "cannot write the scoped form of a certificate into %s", tdisp);
@@ -70,8 +78,34 @@ end:
     return rc;
 }
 
-int dbt_cat_write_trust(int tfd, const char *tdisp, const struct dbt_cat_view_cert *in, size_t n,
-                        BIO *mem, dbt_err *err)
+/* trust.pem: the view's certificates in link order, the bytes each trust/ file holds. */
+static int write_pem(int gfd, const char *gdisp, const struct tview *v, size_t nv, BIO *mem,
+                     dbt_err *err)
+{
+    char *disp = dbt_cat_asprintf("%s/" DBT_LAYOUT_TRUST_PEM, gdisp), *p = NULL;
+    long len;
+    int rc = -1;
+
+    if (disp == NULL) {
+        dbt_err_set(err, "out of memory");
+        return -1;
+    }
+    (void)BIO_reset(mem);
+    for (size_t i = 0; i < nv; i++)
+        if (!PEM_write_bio(mem, PEM_STRING_X509, "", v[i].der, (long)v[i].len)) {
+            dbt_err_ossl(err, "cannot encode %s", disp);
+            goto end;
+        }
+    len = BIO_get_mem_data(mem, &p);
+    rc = dbt_fs_create_at(gfd, DBT_LAYOUT_TRUST_PEM, len > 0 ? p : "", (size_t)(len > 0 ? len : 0),
+                          DBT_FILE_MODE, disp, err);
+end:
+    free(disp);
+    return rc;
+}
+
+int dbt_cat_write_trust(int gfd, const char *gdisp, int tfd, const char *tdisp,
+                        const struct dbt_cat_view_cert *in, size_t n, BIO *mem, dbt_err *err)
 {
     struct tview *v = calloc(n + 1, sizeof(*v));
     dbt_scope_item *items = calloc(n ? n : 1, sizeof(*items));
@@ -89,6 +123,8 @@ int dbt_cat_write_trust(int tfd, const char *tdisp, const struct dbt_cat_view_ce
 
         if (in[i].scope == NULL || in[i].scope[0] == '\0') {
             memcpy(v[nv].sha, in[i].sha, 65);
+            v[nv].der = in[i].der;
+            v[nv].len = in[i].len;
             v[nv++].sh = in[i].sh;
             continue;
         }
@@ -109,7 +145,7 @@ int dbt_cat_write_trust(int tfd, const char *tdisp, const struct dbt_cat_view_ce
         for (size_t i = 0; i < ns; i++)
             if (write_scoped(tfd, tdisp, cross[i], mem, &v[nv++], err) != 0)
                 goto end;
-        if (write_scoped(tfd, tdisp, anchor, mem, &v[nv++], err) != 0)
+        if (anchor != NULL && write_scoped(tfd, tdisp, anchor, mem, &v[nv++], err) != 0)
             goto end;
     }
     /* openssl rehash numbering, as in certs/: equal hashes get .0, .1, ... in sha256 order. */
@@ -125,12 +161,16 @@ int dbt_cat_write_trust(int tfd, const char *tdisp, const struct dbt_cat_view_ce
             goto end;
         }
     }
+    if (write_pem(gfd, gdisp, v, nv, mem, err) != 0)
+        goto end;
     ret = 0;
 end:
     for (size_t i = 0; i < ns; i++) {
         X509_free(items[i].cert);
         X509_free(cross[i]);
     }
+    for (size_t i = 0; v != NULL && i < nv; i++)
+        OPENSSL_free(v[i].owned);
     X509_free(anchor);
     free(items);
     free(cross);

@@ -774,15 +774,18 @@ static int write_bio_at(int dirfd, const char *name, BIO *mem, const char *displ
                             DBT_FILE_MODE, display, err);
 }
 
-/* bundles -> current/bundles and certs -> current/certs: created once, never rewritten. */
+/* bundles -> current/bundles, certs -> current/certs, trust -> current/trust and trust.pem ->
+ * current/trust.pem: created once, never rewritten, so that a path handed to a client stays
+ * valid and leads to one generation's file, whole. */
 static int ensure_fixed_links(dbt_catalog *cat, dbt_err *err)
 {
     static const char *const links[][2] = {
         {DBT_LAYOUT_BUNDLES, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_BUNDLES},
         {DBT_LAYOUT_CERTS, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_CERTS},
-        {DBT_LAYOUT_TRUST, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_TRUST}};
+        {DBT_LAYOUT_TRUST, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_TRUST},
+        {DBT_LAYOUT_TRUST_PEM, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_TRUST_PEM}};
 
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
         char buf[64];
         if (readlinkat(cat->dirfd, links[i][0], buf, sizeof(buf)) >= 0)
             continue; /* the safety walk at open checked its target */
@@ -846,9 +849,9 @@ static int view_scope(const struct tbundle *b, const struct ref *refs, const str
     return 0;
 }
 
-/* The trust view (trust/) of the distinct certificates dc (sorted by sha256). */
+/* The trust view (trust/ and trust.pem) of the distinct certificates dc (sorted by sha256). */
 static int write_view(struct tbundle *b, const struct ref *refs, const struct dcert *dc, size_t nd,
-                      int tfd, const char *gdisp, BIO *mem, dbt_err *err)
+                      int gfd, int tfd, const char *gdisp, BIO *mem, dbt_err *err)
 {
     struct dbt_cat_view_cert *in = calloc(nd ? nd : 1, sizeof(*in));
     char **owned = calloc(nd ? nd : 1, sizeof(*owned)), *tdisp = NULL;
@@ -865,7 +868,7 @@ static int write_view(struct tbundle *b, const struct ref *refs, const struct dc
         if (view_scope(b, refs, &dc[i], &in[i].scope, &owned[i], err) != 0)
             goto end;
     }
-    ret = dbt_cat_write_trust(tfd, tdisp, in, nd, mem, err);
+    ret = dbt_cat_write_trust(gfd, gdisp, tfd, tdisp, in, nd, mem, err);
 end:
     for (size_t i = 0; owned != NULL && i < nd; i++)
         free(owned[i]);
@@ -875,10 +878,11 @@ end:
     return ret;
 }
 
-/* The files of one generation, in the open directories bfd, cfd and tfd. */
+/* The files of one generation, in the open directories gfd (the generation), bfd, cfd and
+ * tfd. */
 static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs, struct dcert *dc,
-                            size_t nd, int bfd, int cfd, int tfd, const char *gdisp, BIO *mem,
-                            dbt_err *err)
+                            size_t nd, int gfd, int bfd, int cfd, int tfd, const char *gdisp,
+                            BIO *mem, dbt_err *err)
 {
     char *disp = NULL;
     int ret = -1;
@@ -944,7 +948,7 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
         goto oom;
     if (write_bio_at(cfd, DBT_LAYOUT_INDEX, mem, disp, err) != 0)
         goto end;
-    if (write_view(b, refs, dc, nd, tfd, gdisp, mem, err) != 0)
+    if (write_view(b, refs, dc, nd, gfd, tfd, gdisp, mem, err) != 0)
         goto end;
 
     /* openssl rehash numbering: equal subject hashes get .0, .1, ... in sha256 order. */
@@ -1032,7 +1036,7 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, dbt_err 
         dbt_err_sys(err, "cannot open the directories of %s", gdisp);
         goto end;
     }
-    if (write_generation(b, nb, refs, dc, nd, bfd, cfd, tfd, gdisp, mem, err) != 0)
+    if (write_generation(b, nb, refs, dc, nd, genfd, bfd, cfd, tfd, gdisp, mem, err) != 0)
         goto end;
     /* One flush for the whole generation: an fsync per file cost 1.2-1.5 s for the 108 AWS
      * roots on a virtual disk (one journal commit each). Then the directories, innermost

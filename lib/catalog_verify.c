@@ -16,6 +16,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "catalog_int.h"
@@ -790,9 +791,34 @@ static char **served_scopes(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
     return out;
 }
 
+/* Whether x is exactly the scoped form of catalog certificate c for scope. */
+static int same_constrained_root(dbt_catalog *cat, const dbt_catalog_cert *c, X509 *x,
+                                 const char *scope)
+{
+    unsigned char *a = NULL, *b = NULL;
+    X509 *orig = NULL, *want = NULL;
+    int la, lb, same = 0;
+    dbt_err e;
+
+    if (dbt_catalog_load_cert(cat, c->sha256, &orig, &e) != 0 ||
+        (want = dbt_scope_constrain_root(orig, scope, &e)) == NULL)
+        goto end;
+    la = i2d_X509(want, &a);
+    lb = i2d_X509(x, &b);
+    same = la > 0 && la == lb && memcmp(a, b, (size_t)la) == 0;
+end:
+    OPENSSL_free(a);
+    OPENSSL_free(b);
+    X509_free(orig);
+    X509_free(want);
+    ERR_clear_error();
+    return same;
+}
+
 /* trust/ as the writer makes it: a link to ../certs/ for each certificate an unscoped bundle
- * holds, and for each other one a cross-certificate of it, with the scope of its bundles,
- * signed by the generation's one anchor; each file linked once, links numbered from 0. */
+ * holds, and for each other one its scoped form with the scope of its bundles (a root
+ * constrained in place, any other CA a cross-certificate signed by the generation's one anchor);
+ * each file linked once, links numbered from 0. */
 static void check_trust_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_cert *idx,
                             size_t nidx)
 {
@@ -924,9 +950,17 @@ static void check_trust_dir(struct vctx *v, dbt_catalog *cat, const dbt_catalog_
             continue;
         }
         served[c - idx] = 1;
-        if (anchor == NULL ||
-            X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(anchor)) != 0 ||
-            X509_verify(x, X509_get0_pubkey(anchor)) != 1)
+        /* A root's scoped form is the root with its scope's constraint, byte for byte what the
+         * writer makes of it. */
+        if (X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(x)) == 0) {
+            if (!same_constrained_root(cat, c, x, scopes[c - idx]))
+                report(v,
+                       "%s/%s.pem is not the root it names with the scope of its bundles (%s) "
+                       "as its name constraint: %s",
+                       dir, files[i].sha, scopes[c - idx], REBUILD);
+        } else if (anchor == NULL ||
+                   X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(anchor)) != 0 ||
+                   X509_verify(x, X509_get0_pubkey(anchor)) != 1)
             report(v, "%s/%s.pem is not signed by the generation's local anchor: %s", dir,
                    files[i].sha, REBUILD);
         else if (!dbt_scope_matches(x, scopes[c - idx]))
@@ -994,6 +1028,112 @@ end:
     free(files);
     free(links);
     free(dir);
+}
+
+/* trust.pem: byte for byte the certificates trust/'s links lead to, in link order, as the
+ * writer encodes them. A client that reads it (NODE_EXTRA_CA_CERTS) trusts whatever it holds,
+ * so a file that differs from the view would trust other CAs, or trust scoped ones unscoped.
+ * Reads at most the view's size of it. */
+static void check_trust_pem(struct vctx *v, dbt_catalog *cat)
+{
+    char *file = dbt_cat_asprintf("%s/%s/" DBT_LAYOUT_TRUST_PEM, cat->path, cat->gen_name);
+    dbt_catalog_trust *view = NULL;
+    size_t nview = 0, *ends = NULL, got = 0, k = 0;
+    unsigned char *data = NULL;
+    char *want = NULL, lbuf[64];
+    long wlen = 0;
+    struct stat st;
+    BIO *mem = NULL;
+    dbt_err e;
+
+    if (file == NULL)
+        return;
+    if (fstatat(cat->genfd, DBT_LAYOUT_TRUST_PEM, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        /* A generation without trust/ predates both; the next change writes them. */
+        if (errno == ENOENT && dbt_cat_has_view(cat))
+            report(v,
+                   "%s is missing: a client given it as its one file of extra CAs "
+                   "(NODE_EXTRA_CA_CERTS of dbtrust env) gets none of the catalog's; %s",
+                   file, REBUILD);
+        else if (errno != ENOENT)
+            report(v, "cannot look at %s (%s): %s", file, strerror(errno), REBUILD);
+        goto end;
+    }
+    if (!S_ISREG(st.st_mode))
+        goto end; /* the safety walk reported its kind */
+    /* A view that cannot be read or loaded is reported by the trust/ and certificate checks. */
+    if (dbt_catalog_trust_view(cat, &view, &nview, &e) != 0)
+        goto end;
+    if ((mem = BIO_new(BIO_s_mem())) == NULL ||
+        (ends = calloc(nview ? nview : 1, sizeof(*ends))) == NULL) {
+        report(v, "out of memory checking %s", file);
+        goto end;
+    }
+    for (size_t i = 0; i < nview; i++) {
+        unsigned char *der = NULL;
+        X509 *x = NULL;
+        int dlen, ok;
+
+        if (dbt_catalog_load_trust_cert(cat, &view[i], &x, &e) != 0)
+            goto end;
+        dlen = i2d_X509(x, &der);
+        ok = dlen > 0 && PEM_write_bio(mem, PEM_STRING_X509, "", der, dlen);
+        OPENSSL_free(der);
+        X509_free(x);
+        if (!ok) {
+            report(v, "cannot encode the trust view to check %s", file);
+            goto end;
+        }
+        ends[i] = (size_t)BIO_get_mem_data(mem, &want);
+    }
+    wlen = BIO_get_mem_data(mem, &want);
+    if (wlen < 0)
+        wlen = 0;
+    if ((unsigned long long)st.st_size == (unsigned long long)wlen &&
+        dbt_fs_read_at(cat->genfd, DBT_LAYOUT_TRUST_PEM, 1, (size_t)wlen, &data, &got, file, &e) !=
+            0) {
+        report(v, "%s: %s", e.msg, REBUILD);
+        goto end;
+    }
+    if (data != NULL && got == (size_t)wlen && memcmp(data, want, got) == 0)
+        goto end;
+    if (data != NULL) {
+        size_t at = 0;
+        while (at < got && data[at] == (unsigned char)want[at])
+            at++;
+        while (k < nview && ends[k] <= at)
+            k++;
+    } else {
+        k = nview;
+    }
+    if (k < nview)
+        snprintf(lbuf, sizeof(lbuf), "it differs from its certificate %zu on", k + 1);
+    else
+        snprintf(lbuf, sizeof(lbuf), "its length differs");
+    report(v,
+           "%s is not the trust view as one PEM file (%lld bytes; the view's %zu certificates "
+           "are %ld), %s: a client reading it would trust other CAs than OpenSSL's default "
+           "trust gets from the catalog; %s",
+           file, (long long)st.st_size, nview, wlen, lbuf, REBUILD);
+end:
+    BIO_free(mem);
+    free(ends);
+    free(view);
+    free(data);
+    free(file);
+}
+
+/* The fixed link a client is given for trust.pem: missing, it would load nothing. */
+static void check_trust_pem_link(struct vctx *v, dbt_catalog *cat)
+{
+    struct stat st;
+
+    if (fstatat(cat->genfd, DBT_LAYOUT_TRUST_PEM, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        fstatat(cat->dirfd, DBT_LAYOUT_TRUST_PEM, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+        report(v,
+               "%s/" DBT_LAYOUT_TRUST_PEM " is missing (the link to current/" DBT_LAYOUT_TRUST_PEM
+               " that dbtrust env names): %s",
+               cat->path, REBUILD);
 }
 
 int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, dbt_err *err)
@@ -1066,6 +1206,8 @@ int dbt_catalog_verify(const char *path, dbt_catalog_problem_fn *fn, void *arg, 
     check_certs_dir(&v, &cat, idx, nidx, have_index);
     if (have_index)
         check_trust_dir(&v, &cat, idx, nidx);
+    check_trust_pem(&v, &cat);
+    check_trust_pem_link(&v, &cat);
     /* "." and ".." count too: a margin of two entries, not a catalog's worth. */
     if (count_entries(cat.genfd, DBT_LAYOUT_BUNDLES, DBT_SAFE_MAX_ENTRIES) > DBT_SAFE_MAX_ENTRIES)
         report(&v,

@@ -34,6 +34,11 @@
  * the scoped forms of scoped bundles' certificates and their local anchor (lib/scope.h). */
 #define DBT_LAYOUT_TRUST "trust"
 #define DBT_LAYOUT_TRUST_UP "../" DBT_LAYOUT_CERTS "/"
+/* The trust view as one PEM file, in each generation beside trust/ and through a fixed link
+ * at the top (NODE_EXTRA_CA_CERTS of `dbtrust env`, for clients that take one file of extra
+ * CAs): exactly the certificates trust/'s links lead to, one CERTIFICATE block each, in the
+ * order of the links (subject hash, then SHA-256). Empty for an empty view. */
+#define DBT_LAYOUT_TRUST_PEM "trust.pem"
 #define DBT_LAYOUT_INDEX_HEADER "dbtrust-index 1"
 /* A .meta file is at most this long (its lines: origin up to 1023 bytes, four short ones). */
 #define DBT_LAYOUT_META_MAX (64u * 1024u)

@@ -152,6 +152,8 @@ static int check_link(struct walk *w, int dirfd, const char *name, enum where wh
         ok = strcmp(target, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_CERTS) == 0;
     else if (where == W_TOP && strcmp(name, DBT_LAYOUT_TRUST) == 0)
         ok = strcmp(target, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_TRUST) == 0;
+    else if (where == W_TOP && strcmp(name, DBT_LAYOUT_TRUST_PEM) == 0)
+        ok = strcmp(target, DBT_LAYOUT_CURRENT "/" DBT_LAYOUT_TRUST_PEM) == 0;
     else {
         /* Not one of the catalog's own links: tolerated only if it stays inside. */
         if (w->real == NULL && (w->real = realpath(w->catpath, NULL)) == NULL) {
@@ -201,7 +203,8 @@ int dbt_safe_hash_target(const char *path, const char *target, dbt_err *err)
 }
 
 /* The fixed layout, checked after entry_rule passed: the generation being read holds only the
- * real directories bundles/ and certs/; bundles/ only regular files; certs/ only regular
+ * real directories bundles/, certs/ and trust/ and the regular file trust.pem; bundles/ only
+ * regular files; certs/ only regular
  * <sha256>.pem files, the regular file index and <hash>.<n> symlinks whose target is the bare
  * name of a regular <sha256>.pem beside them. No link in a generation leads anywhere else and
  * no directory nests deeper, so what OpenSSL's hashed lookup and the readers open is exactly
@@ -241,11 +244,17 @@ static int layout_rule(struct walk *w, int dirfd, const char *name, const struct
              strcmp(name, DBT_LAYOUT_TRUST) == 0) &&
             S_ISDIR(st->st_mode))
             return 0;
+        /* The one file of a generation: a client reads it whole as extra CAs, through the
+         * fixed link, so it must be the file the writer made, never a link to another. */
+        if (strcmp(name, DBT_LAYOUT_TRUST_PEM) == 0 && S_ISREG(st->st_mode))
+            return 0;
         path = full(w, name);
-        dbt_err_set(e,
-                    "%s (%s) is not part of the catalog layout: a generation holds only the "
-                    "directories bundles, certs and trust; remove it (rm -r %s) or import again",
-                    path, kind_of(st->st_mode), path);
+        dbt_err_set(
+            e,
+            "%s (%s) is not part of the catalog layout: a generation holds only the "
+            "directories bundles, certs and trust and the regular file " DBT_LAYOUT_TRUST_PEM
+            "; remove it (rm -r %s) or import again",
+            path, kind_of(st->st_mode), path);
         return -1;
     case W_GEN_BUNDLES:
         if (S_ISREG(st->st_mode))
@@ -363,8 +372,10 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, unsigned char
         return 0; /* a hash link layout_rule already followed by name */
     if (where == W_TOP && !S_ISLNK(st.st_mode) &&
         (strcmp(name, DBT_LAYOUT_CURRENT) == 0 || strcmp(name, DBT_LAYOUT_BUNDLES) == 0 ||
-         strcmp(name, DBT_LAYOUT_CERTS) == 0 || strcmp(name, DBT_LAYOUT_TRUST) == 0)) {
-        /* OpenSSL reads <catalog>/certs: it must be the link into the current generation. */
+         strcmp(name, DBT_LAYOUT_CERTS) == 0 || strcmp(name, DBT_LAYOUT_TRUST) == 0 ||
+         strcmp(name, DBT_LAYOUT_TRUST_PEM) == 0)) {
+        /* OpenSSL reads <catalog>/certs and <catalog>/trust, Node <catalog>/trust.pem: each
+         * must be the link into the current generation. */
         const char *path = full(w, name);
 
         dbt_err_set(&e,

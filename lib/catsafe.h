@@ -44,13 +44,16 @@ typedef void dbt_safe_report_fn(void *arg, const char *problem);
  * Checks the catalog whose directory is catfd. catpath names it in messages (absolute; it may
  * contain symlinks: links are compared with its realpath). The rule:
  *   - the catalog directory and every entry checked obey dbt_safe_entry;
- *   - "current", "bundles" and "certs" are symlinks; "current" and ".current.tmp" name a
- *     .gen-N, "bundles" -> current/bundles, "certs" -> current/certs;
+ *   - "current", "bundles", "certs", "trust" and "trust.pem" are symlinks; "current" and
+ *     ".current.tmp" name a .gen-N, "bundles" -> current/bundles, "certs" -> current/certs,
+ *     "trust" -> current/trust, "trust.pem" -> current/trust.pem;
  *   - ".lock" and "empty.pem" (when present) are regular files, and empty.pem is empty;
- *   - a generation holds exactly the real directories bundles/ and certs/ (no symlink, no
- *     other entry); bundles/ holds only regular files; certs/ holds only regular <sha256>.pem
- *     files, the regular file index, and <hash>.<n> symlinks whose target is the bare name
- *     (no '/') of an existing <sha256>.pem beside them; nothing in a generation nests deeper;
+ *   - a generation holds the real directories bundles/, certs/ and trust/ and the regular
+ *     file trust.pem (no symlink, no other entry); bundles/ holds only regular files; certs/
+ *     holds only regular <sha256>.pem files, the regular file index, and <hash>.<n> symlinks
+ *     whose target is the bare name (no '/') of an existing <sha256>.pem beside them; trust/
+ *     the same without index, its links also naming ../certs/<sha256>.pem; nothing in a
+ *     generation nests deeper;
  *   - any other symlink (outside generations) resolves inside the catalog.
  * gen (".gen-N") is the generation the caller reads: it is checked in full, and of the other
  * generations only their own entry: they are never read, and writers delete them. Any other

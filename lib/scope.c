@@ -545,6 +545,23 @@ fail:
     return 0;
 }
 
+/* x as a reader of its file gets it (x is freed): OpenSSL decodes a public key only when it
+ * parses one (a copied one is not usable in memory), and caches extensions only then. */
+static X509 *read_back(X509 *x)
+{
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    int len = i2d_X509(x, &der);
+    X509 *back = NULL;
+
+    p = der;
+    if (len > 0)
+        back = d2i_X509(NULL, &p, len);
+    OPENSSL_free(der);
+    X509_free(x);
+    return back;
+}
+
 static X509 *make_cross(X509 *anchor, EVP_PKEY *key, const dbt_scope_item *item, dbt_err *err)
 {
     X509 *c = item->cert, *x = X509_new();
@@ -581,27 +598,53 @@ static X509 *make_cross(X509 *anchor, EVP_PKEY *key, const dbt_scope_item *item,
         goto fail;
     NAME_CONSTRAINTS_free(nc);
     nc = NULL;
-    /* Read back from its encoding: OpenSSL decodes a public key only when it parses one (the
-     * copied one is not usable in memory), and the caller gets what a reader of the file gets. */
-    {
-        unsigned char *der = NULL;
-        const unsigned char *p;
-        int len = i2d_X509(x, &der);
-        X509 *back = NULL;
-
-        p = der;
-        if (len > 0)
-            back = d2i_X509(NULL, &p, len);
-        OPENSSL_free(der);
-        X509_free(x);
-        x = back;
-        if (x == NULL)
-            goto fail;
-    }
+    if ((x = read_back(x)) == NULL)
+        goto fail;
     return x;
 fail:
     dbt_err_ossl(err, "cannot make the scoped form of a certificate");
 fail_quiet:
+    NAME_CONSTRAINTS_free(nc);
+    X509_free(x);
+    return NULL;
+}
+
+X509 *dbt_scope_constrain_root(X509 *c, const char *scope, dbt_err *err)
+{
+    NAME_CONSTRAINTS *nc = NULL;
+    X509 *x = NULL;
+
+    if (X509_self_signed(c, 0) != 1) {
+        dbt_err_set(err, "not a self-signed root: its scoped form is a cross-certificate");
+        return NULL;
+    }
+    if (dbt_scope_can_scope(c, err) != 0 || (nc = make_nc(scope, err)) == NULL)
+        return NULL;
+    if ((x = X509_dup(c)) == NULL ||
+        (X509_get_version(x) != X509_VERSION_3 && !X509_set_version(x, X509_VERSION_3)))
+        goto fail;
+    /* A v1 root, which OpenSSL takes for a CA as it is, would not be one as a v3 certificate:
+     * say what OpenSSL took it for. */
+    if (X509_get_ext_by_NID(c, NID_basic_constraints, -1) < 0 &&
+        !add_conf_ext(x, x, NID_basic_constraints, "critical,CA:TRUE"))
+        goto fail;
+    if (X509_add1_ext_i2d(x, NID_name_constraints, nc, 1, X509V3_ADD_DEFAULT) != 1)
+        goto fail;
+    /* The certificate's own encoding is cached from parsing: encode the changed part anew,
+     * then keep the signature as it is. */
+    if (i2d_re_X509_tbs(x, NULL) <= 0 || (x = read_back(x)) == NULL)
+        goto fail;
+    NAME_CONSTRAINTS_free(nc);
+    /* Still self-signed in OpenSSL's eyes (same names, key identifiers and algorithms), or it
+     * would be no anchor. */
+    if (X509_self_signed(x, 0) != 1) {
+        X509_free(x);
+        dbt_err_set(err, "the root's scoped form is not self-signed any more");
+        return NULL;
+    }
+    return x;
+fail:
+    dbt_err_ossl(err, "cannot make the scoped form of a root");
     NAME_CONSTRAINTS_free(nc);
     X509_free(x);
     return NULL;
@@ -612,7 +655,7 @@ int dbt_scope_build(const dbt_scope_item *items, size_t n, X509 **anchor, X509 *
     const ASN1_TIME *from = NULL, *until = NULL;
     EVP_PKEY *key = NULL;
     X509 *a = NULL;
-    size_t i = 0;
+    size_t i, ncross = 0;
     int ret = -1;
 
     *anchor = NULL;
@@ -620,31 +663,44 @@ int dbt_scope_build(const dbt_scope_item *items, size_t n, X509 **anchor, X509 *
         dbt_err_set(err, "%zu certificates to scope (1 to %d)", n, DBT_SCOPE_MAX_CERTS);
         return -1;
     }
+    for (i = 0; i < n; i++)
+        out[i] = NULL;
+    /* Roots first: each is its own anchor, constrained; what else remains needs the local anchor.
+     */
     for (i = 0; i < n; i++) {
-        const ASN1_TIME *nb = X509_get0_notBefore(items[i].cert);
-        const ASN1_TIME *na = X509_get0_notAfter(items[i].cert);
+        const ASN1_TIME *nb, *na;
+        if (X509_self_signed(items[i].cert, 0) == 1) {
+            if ((out[i] = dbt_scope_constrain_root(items[i].cert, items[i].scope, err)) == NULL)
+                goto end;
+            continue;
+        }
+        ERR_clear_error();
+        nb = X509_get0_notBefore(items[i].cert);
+        na = X509_get0_notAfter(items[i].cert);
         if (from == NULL || ASN1_TIME_compare(nb, from) < 0)
             from = nb;
         if (until == NULL || ASN1_TIME_compare(na, until) > 0)
             until = na;
-        out[i] = NULL;
+        ncross++;
     }
-    /* The anchor's key lives only here: made, used to sign, freed (OpenSSL clears an EC
-     * private key when it frees it). */
-    if ((key = EVP_EC_gen("P-256")) == NULL || (a = make_anchor(key, from, until)) == NULL) {
-        dbt_err_ossl(err, "cannot make the local anchor of the scoped certificates");
-        goto end;
-    }
-    for (i = 0; i < n; i++)
-        if ((out[i] = make_cross(a, key, &items[i], err)) == NULL)
+    if (ncross > 0) {
+        /* The anchor's key lives only here: made, used to sign, freed (OpenSSL clears an EC
+         * private key when it frees it). */
+        if ((key = EVP_EC_gen("P-256")) == NULL || (a = make_anchor(key, from, until)) == NULL) {
+            dbt_err_ossl(err, "cannot make the local anchor of the scoped certificates");
             goto end;
+        }
+        for (i = 0; i < n; i++)
+            if (out[i] == NULL && (out[i] = make_cross(a, key, &items[i], err)) == NULL)
+                goto end;
+    }
     *anchor = a;
     a = NULL;
     ret = 0;
 end:
     EVP_PKEY_free(key);
     if (ret != 0)
-        for (size_t k = 0; k < n && k <= i; k++) {
+        for (size_t k = 0; k < n; k++) {
             X509_free(out[k]);
             out[k] = NULL;
         }

@@ -1,21 +1,30 @@
-/* Scoped trust: a CA trusted only for some host names, through name-constrained cross-certificates.
+/* Scoped trust: a CA trusted only for some host names, through name constraints.
  *
  * A scope is a list of DNS names and IP ranges. For each certificate C of a scoped bundle the
  * catalog's trust view (what OpenSSL's default lookups read: `dbtrust env`, the system links, the
- * bundle file) holds, instead of C, a cross-certificate X with C's subject, public key, validity
- * and extensions (its subject key identifier, basic constraints and path length, key usage and
- * extended key usage included), issued by a local self-signed anchor L and carrying a critical
- * nameConstraints extension: chain building then goes leaf -> ... -> X -> L, and OpenSSL checks
- * every name of the leaf against X's constraint. L's private key exists only in memory while
- * the cross-certificates are signed and is freed (OpenSSL clears it) before dbt_scope_build
- * returns: no private key of dbtrust's is ever written anywhere. A new L is made for every
- * generation that needs one, with a subject of its own, so that OpenSSL's per-process cache of a
- * hashed directory never mixes an old anchor with a new cross-certificate.
+ * bundle file) holds, instead of C, its scoped form, which carries a critical nameConstraints
+ * extension: OpenSSL checks every name of a leaf against the constraints of every certificate
+ * above it in the chain, the trust anchor's included.
+ *
+ * - A self-signed root R is served as R itself, its to-be-signed part gaining the constraint
+ *   (and "CA:TRUE" when it had no basicConstraints, as a v1 root), its signature kept. That
+ *   signature no longer matches; OpenSSL never checks a trust anchor's own signature ("it does
+ *   not add any security", X509_V_FLAG_CHECK_SS_SIGNATURE is off unless a program asks, and then
+ *   the scoped root fails: closed, never open). No key is made, nothing is signed, the form is
+ *   the same bytes at every commit, and a chain costs what it cost with R.
+ * - Any other CA C (an intermediate) is served as a cross-certificate X with C's subject, public
+ *   key, validity and extensions (its subject key identifier, basic constraints and path length,
+ *   key usage and extended key usage included), issued by a local self-signed anchor L: chain
+ *   building then goes leaf -> ... -> X -> L. L's private key exists only in memory while the
+ *   cross-certificates are signed and is freed (OpenSSL clears it) before dbt_scope_build
+ *   returns: no private key of dbtrust's is ever written anywhere. A new L is made for every
+ *   generation that needs one, with a subject of its own, so that OpenSSL's per-process cache of
+ *   a hashed directory never mixes an old anchor with a new cross-certificate.
  *
  * The constraint never widens what C allowed: a certificate that carries its own nameConstraints
- * is refused (one extension cannot hold the intersection of two), and X keeps C's validity
- * period, path length, key usages and policies. Only CAs can be scoped. The constraint names
- * DNS names and IP ranges; mail addresses and URIs are closed (see DBT_SCOPE_NOWHERE).
+ * is refused (one extension cannot hold the intersection of two), and the scoped form keeps C's
+ * validity period, path length, key usages and policies. Only CAs can be scoped. The constraint
+ * names DNS names and IP ranges; mail addresses and URIs are closed (see DBT_SCOPE_NOWHERE).
  */
 #ifndef DBT_SCOPE_H
 #define DBT_SCOPE_H
@@ -30,7 +39,7 @@
 #define DBT_SCOPE_MAX_ITEMS 64     /* names and ranges of one scope */
 #define DBT_SCOPE_ITEM_MAX 253     /* bytes of one DNS name (RFC 1035's limit) */
 #define DBT_SCOPE_TEXT_MAX 4096    /* bytes of a scope's canonical text (its .meta line) */
-#define DBT_SCOPE_MAX_CERTS 100000 /* cross-certificates one generation signs */
+#define DBT_SCOPE_MAX_CERTS 100000 /* certificates one generation serves scoped */
 /* The only host a scope permits for mail addresses and URIs: reserved, never real (RFC 6761). */
 #define DBT_SCOPE_NOWHERE "dbtrust.invalid"
 
@@ -63,12 +72,18 @@ typedef struct dbt_scope_item {
 } dbt_scope_item;
 
 /*
- * Makes a fresh anchor L (EC P-256, subject "CN=dbtrust scope anchor <random hex>, O=dbtrust",
- * valid from the earliest notBefore to the latest notAfter of the items) and one cross-certificate
- * per item into out[i] (caller's array of n), then frees L's key. n <= DBT_SCOPE_MAX_CERTS.
- * 0, or -1 with a message (nothing is returned then).
+ * The scoped form of each item into out[i] (caller's array of n): a self-signed root constrained
+ * in place (dbt_scope_constrain_root), any other CA a cross-certificate. When there is any
+ * cross-certificate, *anchor gets a fresh anchor L (EC P-256, subject "CN=dbtrust scope anchor
+ * <random hex>, O=dbtrust", valid from the earliest notBefore to the latest notAfter of the
+ * certificates it issues for), whose key is freed before this returns; else *anchor is NULL.
+ * n <= DBT_SCOPE_MAX_CERTS. 0, or -1 with a message (nothing is returned then).
  */
 int dbt_scope_build(const dbt_scope_item *items, size_t n, X509 **anchor, X509 **out, dbt_err *err);
+/* The scoped form of a self-signed root c (see above): the same certificate with the constraint
+ * of scope, its signature kept; the same bytes for the same c and scope. NULL with a message when
+ * c is not self-signed in OpenSSL's sense or cannot be scoped. */
+X509 *dbt_scope_constrain_root(X509 *c, const char *scope, dbt_err *err);
 /* Whether x is an anchor dbt_scope_build made (self-signed, subject of the form above). */
 int dbt_scope_is_anchor(X509 *x);
 

@@ -7,6 +7,9 @@
 # Then damage that is not a safety matter (garbage index, swapped, missing or extra certificate
 # file, wrong or gapped hash links, broken .meta or bundle, index facts or bundle lists that
 # disagree): dbtrust verify reports each with its path and exits 1, list fails where it reads it.
+# The trust view's one PEM file (trust.pem, NODE_EXTRA_CA_CERTS of dbtrust env) is held to the
+# same rule (kind, mode, owner; its fixed link leads nowhere else) and verify compares it with
+# the view: a tampered, reordered, missing or foreign one is reported.
 set -u
 unset SSL_CERT_FILE SSL_CERT_DIR
 src=${DBTRUST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -40,6 +43,11 @@ expect "good catalog: verify says sound" ok "sound" "$dbt" --catalog "$C" verify
 expect "good catalog: list" ok "rds" "$dbt" --catalog "$C" list
 expect "good catalog: the provider verifies the chain" ok "OK" env OPENSSL_CONF="$C.cnf" \
     openssl verify -no-CAfile -no-CApath -CAstore dbtrust:// "${chain[@]}"
+# The provider serves the catalog's certificates, each once: trust.pem beside them is not read.
+[ -s "$G/trust.pem" ] && n=$(OPENSSL_CONF="$C.cnf" dbt_prov_count -certs dbtrust://) &&
+    [ "$n" = "$(($(wc -l <"$G/certs/index") - 1))" ] &&
+    ok "good catalog: storeutl serves each certificate once beside trust.pem" ||
+    not_ok "good catalog: storeutl served ${n:-?} certificates for $(($(wc -l <"$G/certs/index") - 1)) in the index"
 
 # unsafe NAME MESSAGE DAMAGE...: runs DAMAGE in a fresh copy; all four readers refuse it.
 unsafe() {
@@ -103,6 +111,23 @@ unsafe empty-pem-link "is not an empty file (a symlink)" sh -c 'touch e && ln -s
 unsafe empty-pem-dir "is not an empty file (a directory)" sh -c 'mkdir empty.pem'
 unsafe lock-dir "is a directory, not a regular file" sh -c 'rm -f .lock && mkdir .lock'
 unsafe lock-link "is a symlink, not a regular file" sh -c 'rm -f .lock && touch l && ln -s l .lock'
+# trust.pem: the generation's is a regular file like any other, and the fixed link at the top
+# is the catalog's own (current/trust.pem), never a path elsewhere or to another file inside.
+unsafe ow-trust-pem "is writable by others" sh -c 'chmod o+w "$G/trust.pem"'
+unsafe gw-trust-pem "is writable by its group" sh -c 'chmod g+w "$G/trust.pem"'
+unsafe fifo-trust-pem "a FIFO" sh -c 'rm "$G/trust.pem" && mkfifo "$G/trust.pem"'
+unsafe trust-pem-link-out "trust.pem -> /etc/ssl/certs/ca-certificates.crt points outside catalog" \
+    sh -c 'ln -sfn /etc/ssl/certs/ca-certificates.crt trust.pem'
+unsafe trust-pem-link-other "trust.pem -> current/certs/$osha.pem points outside catalog" \
+    sh -c "ln -sfn current/certs/$osha.pem trust.pem"
+unsafe trust-pem-not-link "trust.pem is not the catalog's symlink into its current generation" \
+    sh -c 'rm trust.pem && cp "$G/trust.pem" trust.pem'
+unsafe gen-trust-pem-link "trust.pem (a symlink) is not part of the catalog layout" \
+    sh -c 'mv "$G/trust.pem" t.pem && ln -s ../t.pem "$G/trust.pem"'
+unsafe gen-trust-pem-link-out "trust.pem (a symlink) is not part of the catalog layout" \
+    sh -c 'rm "$G/trust.pem" && ln -s /etc/ssl/certs/ca-certificates.crt "$G/trust.pem"'
+unsafe gen-trust-pem-dir "trust.pem (a directory) is not part of the catalog layout" \
+    sh -c 'rm "$G/trust.pem" && mkdir "$G/trust.pem"'
 fresh empty-pem-ok
 install -m 0444 /dev/null "$C/empty.pem"
 expect "an empty empty.pem is fine: verify" ok "sound" "$dbt" --catalog "$C" verify
@@ -116,6 +141,8 @@ if [ "$root_uid" = 0 ] && id nobody >/dev/null 2>&1; then
     unsafe foreign-index "is owned by uid" sh -c 'chown nobody "$G/certs/index"'
     unsafe foreign-cert "is owned by uid" sh -c "chown nobody \"\$G/certs/$osha.pem\""
     unsafe foreign-gen "is owned by uid" sh -c 'chown nobody "$G"'
+    unsafe foreign-trust-pem "is owned by uid" sh -c 'chown nobody "$G/trust.pem"'
+    unsafe foreign-trust-pem-link "is owned by uid" sh -c 'chown -h nobody trust.pem'
 else
     echo "# not root: device nodes and foreign owners need root, skipped"
 fi
@@ -151,6 +178,7 @@ fifo fifo-empty-pem "empty.pem"
 fifo fifo-stray-dir "junk/deep/f.pem"
 fifo fifo-old-gen-index ".gen-1/certs/index"
 fifo fifo-hash-link-name "$gen/certs/$rhash.5"
+fifo fifo-trust-pem "$gen/trust.pem"
 # A hash link whose target is a FIFO named as a certificate file.
 fresh fifo-link-target
 mkfifo "$G/certs/$(printf '%064d' 7).pem" && ln -s "$(printf '%064d' 7).pem" "$G/certs/$rhash.1"
@@ -429,6 +457,28 @@ damaged stray-meta "is not a bundle's .pem or .meta" ok sh -c 'cp "$G/bundles/ot
 damaged index-bundle "listed under bundle nosuch" ok sh -c "sed -i '/^$osha /s/ other\$/ nosuch/' \"\$G/certs/index\""
 damaged index-sha1 "the index gives SHA-1" ok sh -c "sed -i '/^$osha /s/^\\($osha\\) [0-9a-f]*/\\1 $(printf '%040d' 0)/' \"\$G/certs/index\""
 damaged no-current "is not a symlink to a .gen-N generation" "is not initialized" sh -c 'rm current'
+# trust.pem is byte for byte the view's certificates in link order; list does not read it.
+nview=$(find "$W/template/trust/" -name '*.[0-9]' | wc -l)
+tpm="trust.pem is not the trust view as one PEM file"
+damaged trust-pem-extra "$tpm" ok sh -c "cat \"$PKI/root-ecc384.pem\" >>\"\$G/trust.pem\""
+damaged trust-pem-raw-root "$tpm" ok sh -c "cat \"\$G/certs/$rsha.pem\" \"\$G/certs/$osha.pem\" >\"\$G/trust.pem\""
+# The same certificates in another order: the order is the view's links', so that the file is
+# a function of the view.
+reverse_blocks() {
+    python3 -c 'import re, sys
+p = sys.argv[1]
+b = re.findall(r"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n", open(p).read(), re.S)
+assert len(b) > 1
+open(p, "w").write("".join(b[::-1]))' "$G/trust.pem"
+}
+tsize=$(wc -c <"$W/template/trust.pem")
+damaged trust-pem-reordered \
+    "$tpm ($tsize bytes; the view's $nview certificates are $tsize), it differs from its certificate 1 on" \
+    ok reverse_blocks
+damaged trust-pem-empty "$tpm" ok sh -c ': >"$G/trust.pem"'
+damaged trust-pem-text "$tpm" ok sh -c 'echo "# comment" >>"$G/trust.pem"'
+damaged trust-pem-missing "trust.pem is missing: a client given it" ok sh -c 'rm "$G/trust.pem"'
+damaged trust-pem-no-link "trust.pem is missing (the link to current/trust.pem" ok sh -c 'rm trust.pem'
 expect "no catalog at all: verify exits 1" fail "does not exist" "$dbt" --catalog "$W/nosuch" verify
 expect "verify takes no arguments: exit 2" fail "takes no arguments" "$dbt" --catalog "$W/good" verify x
 dbt_prov_done

@@ -1,5 +1,6 @@
 /* Kill test: a writer SIGKILLed at any point of a commit leaves the catalog readable and exactly
- * as before or exactly as after, with every hash link resolving; the next writer cleans up. */
+ * as before or exactly as after (the trust view's one PEM file, read through its fixed link,
+ * included), with every hash link resolving; the next writer cleans up. */
 #include "config.h"
 
 #include <dirent.h>
@@ -108,8 +109,34 @@ static int write_small(const char *path, dbt_err *err)
     return rc;
 }
 
-/* Bundle list (name, count, origin) and the index: everything but import times. NULL if the
- * catalog cannot be read, with the reason in err. */
+/* "trust.pem <sha256>\n" of the file at path into out. */
+static int file_sha256(const char *path, char *out, size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    struct stat st;
+    char *text;
+    int n;
+
+    /* catview_read_text stops at a NUL: the size says whether it read the whole file. */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (text = catview_read_text(path)) == NULL)
+        return -1;
+    if (strlen(text) != (size_t)st.st_size ||
+        !EVP_Digest(text, (size_t)st.st_size, md, &mdlen, EVP_sha256(), NULL)) {
+        free(text);
+        return -1;
+    }
+    free(text);
+    n = snprintf(out, len, "trust.pem ");
+    for (unsigned i = 0; i < mdlen && (size_t)n + 3 < len; i++)
+        n += snprintf(out + n, len - (size_t)n, "%02x", md[i]);
+    snprintf(out + n, len - (size_t)n, "\n");
+    return 0;
+}
+
+/* Bundle list (name, count, origin), the index and the SHA-256 of <catalog>/trust.pem (what a
+ * client given that path reads): everything but import times. NULL if the catalog cannot be
+ * read, with the reason in err. */
 static char *state_of(const char *path, dbt_err *err)
 {
     dbt_catalog *cat = NULL;
@@ -136,12 +163,16 @@ static char *state_of(const char *path, dbt_err *err)
     idx = catview_read_text(p);
     if (idx == NULL)
         die("cannot read %s", p);
-    snprintf(s + used, cap - used, "%s", idx);
+    used += (size_t)snprintf(s + used, cap - used, "%s", idx);
     free(idx);
+    snprintf(p, sizeof(p), "%s/trust.pem", path);
+    if (file_sha256(p, s + used, cap - used) != 0)
+        die("cannot read %s", p);
     return s;
 }
 
-/* Entries beyond a clean catalog's .lock, current, bundles, certs, trust and two generations. */
+/* Entries beyond a clean catalog's .lock, current, the fixed links bundles, certs, trust and
+ * trust.pem, and two generations. */
 static int leftovers(const char *path)
 {
     DIR *d = opendir(path);
@@ -155,7 +186,8 @@ static int leftovers(const char *path)
         if (strncmp(n, ".gen-", 5) == 0)
             gens++;
         else if (strcmp(n, ".") && strcmp(n, "..") && strcmp(n, ".lock") && strcmp(n, "current") &&
-                 strcmp(n, "bundles") && strcmp(n, "certs") && strcmp(n, "trust"))
+                 strcmp(n, "bundles") && strcmp(n, "certs") && strcmp(n, "trust") &&
+                 strcmp(n, "trust.pem"))
             other++;
     }
     closedir(d);

@@ -189,11 +189,11 @@ system_ok() {
     fi
     return 0
 }
-# After the next command: one or two generations, no build or .current.tmp leftovers (trust is
-# the fixed link to the current generation's trust view).
+# After the next command: one or two generations, no build or .current.tmp leftovers (trust and
+# trust.pem are the fixed links to the current generation's trust view and its one PEM file).
 no_leftovers() {
     local extra
-    extra=$(cd "$DBTRUST_CATALOG" && ls -A | grep -vxE '\.lock|current|bundles|certs|trust|\.gen-[0-9]+')
+    extra=$(cd "$DBTRUST_CATALOG" && ls -A | grep -vxE '\.lock|current|bundles|certs|trust|trust\.pem|\.gen-[0-9]+')
     [ -z "$extra" ] && [ "$(cd "$DBTRUST_CATALOG" && ls -d .gen-* | wc -l)" -le 2 ] ||
         fail "$op kill $i: leftovers after the next command: $(ls -A "$DBTRUST_CATALOG")"
 }

@@ -261,6 +261,10 @@ EXTRA_DIST += tests/lib/hostile.py
 # and systemd (its own parser: systemd --test and systemd-analyze verify) byte for byte.
 TESTS += tests/cli-env.sh tests/cli-config.sh
 dist_noinst_SCRIPTS += tests/cli-env.sh tests/cli-config.sh
+# NODE_EXTRA_CA_CERTS of dbtrust env with the host's real node: a scoped CA verifies inside its
+# scope and fails outside (skipped without node).
+TESTS += tests/cli-env-node.sh
+dist_noinst_SCRIPTS += tests/cli-env-node.sh
 # Outputs (lib/fsutil.c): what a named output may be, written how, and what is refused.
 if ENABLE_TESTS
 check_PROGRAMS += tests/test_fsutil

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -236,38 +237,53 @@ static void pki_free(struct pki *p)
     X509_free(p->inter);
 }
 
-/* Builds the scoped form of root for scope and checks each leaf's outcome. */
+/* Builds the scoped form of the root (a root constrained in place) or of the intermediate alone
+ * (a cross-certificate under a fresh anchor) for scope, trusts only that, and checks each leaf's
+ * outcome. */
 struct want {
     const char *cn, *san;
     int ok; /* 1: verifies; 0: fails on a name constraint */
 };
 
-static void check_scope(const struct pki *p, const char *scope, const struct want *w, size_t n,
-                        int send_root)
+static void check_scope_of(const struct pki *p, int inter, const char *scope, const struct want *w,
+                           size_t n, int send_root)
 {
-    dbt_scope_item item = {p->root, scope};
-    X509 *anchor = NULL, *cross = NULL;
+    dbt_scope_item item = {inter ? p->inter : p->root, scope};
+    X509 *anchor = NULL, *form = NULL;
     dbt_err err;
 
-    if (dbt_scope_build(&item, 1, &anchor, &cross, &err) != 0)
+    if (dbt_scope_build(&item, 1, &anchor, &form, &err) != 0)
         fail_msg("build: %s", err.msg);
+    /* A root needs no anchor; anything else does. */
+    if (inter)
+        assert_non_null(anchor);
+    else
+        assert_null(anchor);
     for (size_t i = 0; i < n; i++) {
         X509 *leaf = cert(w[i].cn, leaf_key, p->inter, int_key, 0, -1, w[i].san, NULL);
-        X509 *trusted[2] = {cross, anchor}, *chain[2] = {p->inter, p->root};
-        int rc = verify(leaf, trusted, 2, chain, send_root ? 2 : 1);
+        X509 *trusted[2] = {form, anchor}, *chain[2] = {p->inter, p->root};
+        int rc = verify(leaf, trusted, anchor ? 2 : 1, chain, send_root ? 2 : 1);
 
         if (w[i].ok ? rc != X509_V_OK
                     : rc != X509_V_ERR_PERMITTED_VIOLATION && rc != X509_V_ERR_EXCLUDED_VIOLATION)
-            fail_msg("scope '%s', leaf %s %s%s: got %d (%s), want %s", scope, w[i].cn,
-                     w[i].san ? w[i].san : "(no SAN)", send_root ? ", root sent" : "", rc,
-                     X509_verify_cert_error_string(rc), w[i].ok ? "ok" : "a name violation");
+            fail_msg("scope '%s' on the %s, leaf %s %s%s: got %d (%s), want %s", scope,
+                     inter ? "intermediate" : "root", w[i].cn, w[i].san ? w[i].san : "(no SAN)",
+                     send_root ? ", root sent" : "", rc, X509_verify_cert_error_string(rc),
+                     w[i].ok ? "ok" : "a name violation");
         /* Control: with the raw root trusted, every leaf verifies (the test can tell). */
         trusted[0] = p->root;
         assert_int_equal(verify(leaf, trusted, 1, chain, 1), X509_V_OK);
         X509_free(leaf);
     }
-    X509_free(cross);
+    X509_free(form);
     X509_free(anchor);
+}
+
+static void check_scope(const struct pki *p, const char *scope, const struct want *w, size_t n,
+                        int send_root)
+{
+    check_scope_of(p, 0, scope, w, n, send_root);
+    check_scope_of(p, 1, scope, w, n, send_root);
 }
 
 static void test_dns_scope(void **state)
@@ -344,12 +360,89 @@ static void test_mixed_scope(void **state)
     pki_free(&p);
 }
 
-/* The cross-certificate says what the root says of itself; only the issuer and the scope are
- * new. The anchor is recognized, each build has an anchor of its own. */
+/* A root's scoped form is the root: the same names, serial, key, validity, extensions and
+ * signature bytes, plus the critical constraint; OpenSSL still takes it for self-signed (an
+ * anchor), its old signature no longer matches (a program that checks anchors' signatures fails
+ * closed), and every build gives the same bytes. */
+static void test_root_form(void **state)
+{
+    X509 *root = cert("Form Root", root_key, NULL, NULL, 1, 2, NULL, NULL);
+    X509 *inter = cert("Form Inter", int_key, root, root_key, 1, 0, NULL, NULL);
+    X509 *leaf = cert("db.scope.test", leaf_key, inter, int_key, 0, -1, "DNS:db.scope.test", NULL);
+    dbt_scope_item item = {root, "scope.test"};
+    X509 *a = NULL, *x1 = NULL, *x2 = NULL;
+    const ASN1_BIT_STRING *sig_r, *sig_x;
+    unsigned char *d1 = NULL, *d2 = NULL;
+    int l1, l2, crit = 0;
+    dbt_err err;
+
+    (void)state;
+    assert_int_equal(dbt_scope_build(&item, 1, &a, &x1, &err), 0);
+    assert_null(a);
+    assert_int_equal(dbt_scope_build(&item, 1, &a, &x2, &err), 0);
+    l1 = i2d_X509(x1, &d1);
+    l2 = i2d_X509(x2, &d2);
+    assert_true(l1 > 0 && l1 == l2 && memcmp(d1, d2, (size_t)l1) == 0);
+    assert_int_equal(X509_NAME_cmp(X509_get_subject_name(x1), X509_get_subject_name(root)), 0);
+    assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(x1), X509_get_issuer_name(root)), 0);
+    assert_int_equal(ASN1_INTEGER_cmp(X509_get0_serialNumber(x1), X509_get0_serialNumber(root)), 0);
+    assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x1), X509_get0_pubkey(root)), 1);
+    assert_int_equal(ASN1_TIME_compare(X509_get0_notBefore(x1), X509_get0_notBefore(root)), 0);
+    assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(x1), X509_get0_notAfter(root)), 0);
+    assert_int_equal(X509_get_ext_count(x1), X509_get_ext_count(root) + 1);
+    assert_int_equal(X509_get_key_usage(x1), X509_get_key_usage(root));
+    assert_int_equal(X509_get_pathlen(x1), 2);
+    {
+        NAME_CONSTRAINTS *nc = X509_get_ext_d2i(x1, NID_name_constraints, &crit, NULL);
+        assert_non_null(nc);
+        assert_int_equal(crit, 1);
+        NAME_CONSTRAINTS_free(nc);
+    }
+    X509_get0_signature(&sig_r, NULL, root);
+    X509_get0_signature(&sig_x, NULL, x1);
+    assert_int_equal(ASN1_STRING_cmp(sig_r, sig_x), 0);
+    assert_int_equal(X509_self_signed(x1, 0), 1);
+    assert_int_equal(X509_verify(root, root_key), 1);
+    assert_int_not_equal(X509_verify(x1, root_key), 1);
+    assert_false(dbt_scope_is_anchor(x1));
+    /* Trusted as an anchor, it verifies an in-scope leaf; a verifier that checks anchors' own
+     * signatures refuses it (closed, never open). */
+    {
+        X509 *trusted[1] = {x1}, *chain[1] = {inter};
+        X509_STORE *st = X509_STORE_new();
+        X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+        STACK_OF(X509) *un = sk_X509_new_null();
+
+        assert_int_equal(verify(leaf, trusted, 1, chain, 1), X509_V_OK);
+        assert_true(X509_STORE_add_cert(st, x1) && sk_X509_push(un, inter));
+        assert_true(X509_STORE_CTX_init(ctx, st, leaf, un));
+        X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CHECK_SS_SIGNATURE);
+        assert_int_not_equal(X509_verify_cert(ctx), 1);
+        assert_int_equal(X509_STORE_CTX_get_error(ctx), X509_V_ERR_CERT_SIGNATURE_FAILURE);
+        X509_STORE_CTX_free(ctx);
+        sk_X509_free(un);
+        X509_STORE_free(st);
+        ERR_clear_error();
+    }
+    /* Not a root: no constrained-in-place form. */
+    assert_null(dbt_scope_constrain_root(inter, "scope.test", &err));
+    ERR_clear_error();
+    OPENSSL_free(d1);
+    OPENSSL_free(d2);
+    X509_free(x1);
+    X509_free(x2);
+    X509_free(leaf);
+    X509_free(inter);
+    X509_free(root);
+}
+
+/* An intermediate's cross-certificate says what the intermediate says of itself; only the
+ * issuer and the scope are new. The anchor is recognized, each build has an anchor of its own. */
 static void test_cross_keeps(void **state)
 {
-    X509 *root = cert("Keeps Root", root_key, NULL, NULL, 1, 2, NULL, NULL);
-    dbt_scope_item item = {root, "scope.test"};
+    X509 *root = cert("Keeps Root", root_key, NULL, NULL, 1, 3, NULL, NULL);
+    X509 *inter = cert("Keeps Inter", int_key, root, root_key, 1, 2, NULL, NULL);
+    dbt_scope_item item = {inter, "scope.test"};
     X509 *a1 = NULL, *a2 = NULL, *x1 = NULL, *x2 = NULL;
     BASIC_CONSTRAINTS *bc;
     const ASN1_OCTET_STRING *skid_r, *skid_x, *skid_a;
@@ -360,12 +453,14 @@ static void test_cross_keeps(void **state)
     (void)state;
     assert_int_equal(dbt_scope_build(&item, 1, &a1, &x1, &err), 0);
     assert_int_equal(dbt_scope_build(&item, 1, &a2, &x2, &err), 0);
-    assert_int_equal(X509_NAME_cmp(X509_get_subject_name(x1), X509_get_subject_name(root)), 0);
+    assert_non_null(a1);
+    assert_int_equal(X509_NAME_cmp(X509_get_subject_name(x1), X509_get_subject_name(inter)), 0);
     assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(x1), X509_get_subject_name(a1)), 0);
-    assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x1), X509_get0_pubkey(root)), 1);
-    assert_int_equal(ASN1_TIME_compare(X509_get0_notBefore(x1), X509_get0_notBefore(root)), 0);
-    assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(x1), X509_get0_notAfter(root)), 0);
-    skid_r = X509_get0_subject_key_id(root);
+    assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x1), X509_get0_pubkey(inter)), 1);
+    assert_int_equal(ASN1_TIME_compare(X509_get0_notBefore(x1), X509_get0_notBefore(inter)), 0);
+    assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(x1), X509_get0_notAfter(inter)), 0);
+    assert_int_equal(X509_verify(x1, X509_get0_pubkey(a1)), 1);
+    skid_r = X509_get0_subject_key_id(inter);
     skid_x = X509_get0_subject_key_id(x1);
     skid_a = X509_get0_subject_key_id(a1);
     akid_x = X509_get0_authority_key_id(x1);
@@ -378,7 +473,7 @@ static void test_cross_keeps(void **state)
     assert_true(bc->ca);
     assert_int_equal(ASN1_INTEGER_get(bc->pathlen), 2);
     BASIC_CONSTRAINTS_free(bc);
-    assert_int_equal(X509_get_key_usage(x1), X509_get_key_usage(root));
+    assert_int_equal(X509_get_key_usage(x1), X509_get_key_usage(inter));
     {
         NAME_CONSTRAINTS *nc = X509_get_ext_d2i(x1, NID_name_constraints, &crit, NULL);
         assert_non_null(nc);
@@ -390,13 +485,14 @@ static void test_cross_keeps(void **state)
     assert_false(dbt_scope_is_anchor(root));
     assert_int_not_equal(X509_NAME_cmp(X509_get_subject_name(a1), X509_get_subject_name(a2)), 0);
     assert_int_not_equal(EVP_PKEY_eq(X509_get0_pubkey(a1), X509_get0_pubkey(a2)), 1);
-    /* The anchor spans the root's validity and no more. */
-    assert_int_equal(ASN1_TIME_compare(X509_get0_notBefore(a1), X509_get0_notBefore(root)), 0);
-    assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(a1), X509_get0_notAfter(root)), 0);
+    /* The anchor spans the intermediate's validity and no more. */
+    assert_int_equal(ASN1_TIME_compare(X509_get0_notBefore(a1), X509_get0_notBefore(inter)), 0);
+    assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(a1), X509_get0_notAfter(inter)), 0);
     X509_free(a1);
     X509_free(a2);
     X509_free(x1);
     X509_free(x2);
+    X509_free(inter);
     X509_free(root);
 }
 
@@ -528,8 +624,9 @@ static void put(dbt_catalog *cat, const char *name, dbt_bundle *b, const char *s
     dbt_catalog_txn_free(t);
 }
 
-/* What the view serves for the root: 'r' the root itself, 'x' a cross-certificate (its NC's
- * permitted DNS names joined into names), '-' nothing. Also checks the anchor is there. */
+/* What the view serves for the root: 'r' the root itself, 'x' its scoped form (its NC's
+ * permitted DNS names joined into names), '-' nothing. Also checks that no anchor is there: a
+ * root's scoped form needs none. */
 static char view_of(dbt_catalog *cat, X509 *root, char *names, size_t nlen)
 {
     dbt_catalog_trust *v = NULL;
@@ -562,7 +659,7 @@ static char view_of(dbt_catalog *cat, X509 *root, char *names, size_t nlen)
         X509_free(x);
     }
     free(v);
-    assert_int_equal(anchors, what == 'x' ? 1 : 0);
+    assert_int_equal(anchors, 0);
     return what;
 }
 
@@ -631,6 +728,140 @@ static void test_catalog_view(void **state)
     unsetenv("DBTRUST_SYSTEM_STATE");
 }
 
+/* A scoped bundle holding a root and an intermediate: the root constrained in place, the
+ * intermediate a cross-certificate under the generation's one anchor; verify accepts the view,
+ * and no key is left anywhere. */
+static void test_catalog_view_intermediate(void **state)
+{
+    char tmp[PATH_MAX], path[PATH_MAX + 16], state_file[PATH_MAX + 16], rsha[65], isha[65];
+    struct pki p;
+    dbt_catalog_trust *v = NULL;
+    size_t n = 0, anchors = 0, roots = 0, crosses = 0;
+    dbt_catalog *cat = NULL;
+    dbt_bundle *b;
+    dbt_err err;
+
+    (void)state;
+    pki_make(&p);
+    testpki_sha256_hex(p.root, rsha);
+    testpki_sha256_hex(p.inter, isha);
+    assert_int_equal(testpki_tmpdir(tmp, sizeof(tmp)), 0);
+    snprintf(path, sizeof(path), "%s/cat", tmp);
+    snprintf(state_file, sizeof(state_file), "%s/no-state", tmp);
+    setenv("DBTRUST_SYSTEM_STATE", state_file, 1);
+    assert_int_equal(dbt_catalog_open(path, DBT_CAT_CREATE, &cat, &err), 0);
+    b = bundle_of(p.root, p.inter);
+    put(cat, "db", b, "scope.test");
+    assert_int_equal(dbt_catalog_trust_view(cat, &v, &n, &err), 0);
+    for (size_t i = 0; i < n; i++) {
+        X509 *x = NULL;
+        assert_int_equal(dbt_catalog_load_trust_cert(cat, &v[i], &x, &err), 0);
+        assert_true(v[i].scoped);
+        assert_string_not_equal(v[i].sha256, rsha);
+        assert_string_not_equal(v[i].sha256, isha);
+        if (dbt_scope_is_anchor(x)) {
+            anchors++;
+        } else if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(p.root)) == 0) {
+            assert_int_equal(X509_self_signed(x, 0), 1);
+            assert_true(dbt_scope_matches(x, "scope.test"));
+            roots++;
+        } else if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(p.inter)) == 0) {
+            assert_true(dbt_scope_matches(x, "scope.test"));
+            crosses++;
+        }
+        X509_free(x);
+    }
+    free(v);
+    assert_int_equal(n, 3);
+    assert_int_equal(anchors, 1);
+    assert_int_equal(roots, 1);
+    assert_int_equal(crosses, 1);
+    assert_int_equal(dbt_catalog_verify(path, print_problem, NULL, &err), 0);
+    assert_true(no_key_in(path));
+    dbt_catalog_close(cat);
+    dbt_bundle_free(b);
+    pki_free(&p);
+    testpki_rmtree(tmp);
+    unsetenv("DBTRUST_SYSTEM_STATE");
+}
+
+static void collect_problem(void *arg, const char *problem)
+{
+    char *buf = arg;
+    snprintf(buf + strlen(buf), 4096 - strlen(buf), "%s\n", problem);
+}
+
+/* verify tells a root's scoped form from anything else under its name: the same root with a
+ * wider constraint, or the raw root, in its place is damage. */
+static void test_verify_root_form(void **state)
+{
+    char tmp[PATH_MAX], path[PATH_MAX + 16], state_file[PATH_MAX + 16], file[PATH_MAX + 200];
+    char problems[4096];
+    struct pki p;
+    dbt_catalog_trust *v = NULL;
+    size_t n = 0;
+    dbt_catalog *cat = NULL;
+    dbt_bundle *b;
+    dbt_err err;
+    X509 *wider, *subst[2];
+
+    (void)state;
+    pki_make(&p);
+    assert_int_equal(testpki_tmpdir(tmp, sizeof(tmp)), 0);
+    snprintf(path, sizeof(path), "%s/cat", tmp);
+    snprintf(state_file, sizeof(state_file), "%s/no-state", tmp);
+    setenv("DBTRUST_SYSTEM_STATE", state_file, 1);
+    assert_int_equal(dbt_catalog_open(path, DBT_CAT_CREATE, &cat, &err), 0);
+    b = bundle_of(p.root, NULL);
+    put(cat, "db", b, "scope.test");
+    assert_int_equal(dbt_catalog_trust_view(cat, &v, &n, &err), 0);
+    assert_int_equal(n, 1);
+    snprintf(file, sizeof(file), "%s/trust/%s.pem", path, v[0].sha256);
+    free(v);
+    problems[0] = '\0';
+    assert_int_equal(dbt_catalog_verify(path, collect_problem, problems, &err), 0);
+    assert_string_equal(problems, "");
+    wider = dbt_scope_constrain_root(p.root, "other.test scope.test", &err);
+    assert_non_null(wider);
+    subst[0] = wider;
+    subst[1] = p.root;
+    /* Each in place of the scoped root, under its own file name (the name is the content's
+     * SHA-256, which verify checks first) and with the hash link following it. */
+    for (int k = 0; k < 2; k++) {
+        char sha[65], link[PATH_MAX + 64], target[96], tdir[PATH_MAX + 32];
+        unsigned char *pem = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        snprintf(tdir, sizeof(tdir), "%s/trust", path);
+        snprintf(link, sizeof(link), "%s/%08lx.0", tdir,
+                 X509_NAME_hash_ex(X509_get_subject_name(p.root), NULL, NULL, NULL));
+        testpki_sha256_hex(subst[k], sha);
+        assert_int_equal(testpki_pem(&subst[k], 1, &pem, &len), 0);
+        assert_int_equal(unlink(file), 0);
+        snprintf(file, sizeof(file), "%s/%s.pem", tdir, sha);
+        assert_non_null(f = fopen(file, "w"));
+        assert_int_equal(fwrite(pem, 1, len, f), len);
+        assert_int_equal(fclose(f), 0);
+        assert_int_equal(chmod(file, 0444), 0);
+        snprintf(target, sizeof(target), "%s.pem", sha);
+        assert_int_equal(unlink(link), 0);
+        assert_int_equal(symlink(target, link), 0);
+        free(pem);
+        problems[0] = '\0';
+        dbt_catalog_verify(path, collect_problem, problems, &err);
+        if (strstr(problems, "is not the root it names with the scope of its bundles") == NULL)
+            fail_msg("%s in place of the scoped root: verify said: %s",
+                     k ? "the raw root" : "a wider form", problems);
+    }
+    X509_free(wider);
+    dbt_catalog_close(cat);
+    dbt_bundle_free(b);
+    pki_free(&p);
+    testpki_rmtree(tmp);
+    unsetenv("DBTRUST_SYSTEM_STATE");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -641,11 +872,14 @@ int main(void)
         cmocka_unit_test(test_subdomain_scope),
         cmocka_unit_test(test_ip_scope),
         cmocka_unit_test(test_mixed_scope),
+        cmocka_unit_test(test_root_form),
         cmocka_unit_test(test_cross_keeps),
         cmocka_unit_test(test_own_constraints_refused),
         cmocka_unit_test(test_v1_root),
         cmocka_unit_test(test_leaf_refused),
         cmocka_unit_test(test_catalog_view),
+        cmocka_unit_test(test_catalog_view_intermediate),
+        cmocka_unit_test(test_verify_root_form),
     };
     int rc;
 

@@ -1,0 +1,180 @@
+#!/bin/bash
+# Node.js trusts the catalog through `dbtrust env`'s NODE_EXTRA_CA_CERTS line, with scopes held:
+# the host's real node, as a TLS client (tls.connect) of openssl s_server instances serving
+# leaves of a private CA. Without the line node does not trust the CA (control); with it a leaf
+# for a name inside the bundle's --only-for scope verifies and one outside fails with OpenSSL's
+# permitted-subtree error (Node's verifier is OpenSSL's, and the file carries the cross-
+# certificate and its anchor, not the raw root); the same leaf verifies once the bundle is
+# re-imported --unscoped (control: the leaf itself is good); after the bundle is removed, a new
+# node process no longer trusts it (the path is the catalog's fixed link); an empty catalog's
+# empty file makes node print no warning (an absent file would).
+set -u
+. "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
+# Runs the CLI and node only: the sanitizer pass has nothing of dbtrust's to watch here that
+# tests/cli-env.sh does not run.
+if [ -n "${DBTRUST_SANITIZED:-}" ]; then
+    dbt_skip_reason "runs the CLI and node only (tests/cli-env.sh covers env's output under the sanitizers)"
+    exit 77
+fi
+if ! command -v node >/dev/null 2>&1; then
+    dbt_skip_reason "node (Node.js) is not installed (apt-get install nodejs): the real-node check needs it"
+    exit 77
+fi
+DBT_CLI_TIMEOUT=60
+PY=$(command -v /usr/bin/python3 || command -v python3)
+dbt_cli_start openssl dash "$PY"
+echo "# node $(node --version), OpenSSL $(node -p process.versions.openssl)"
+
+# ---- a private CA: root -> intermediate -> leaves for a name inside and one outside ----
+cat >pki.cnf <<'CNF'
+[req]
+distinguished_name = dn
+[dn]
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[in_ext]
+basicConstraints = critical, CA:FALSE
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:db.scope.test
+[out_ext]
+basicConstraints = critical, CA:FALSE
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:www.elsewhere.test
+CNF
+{
+    openssl req -x509 -config pki.cnf -extensions ca_ext -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+        -nodes -keyout root.key -subj '/O=dbtrust node test/CN=Node Test Root' -days 30 -out root.pem &&
+        openssl req -new -config pki.cnf -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout inter.key -subj '/O=dbtrust node test/CN=Node Test Intermediate' -out inter.csr &&
+        openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key -set_serial 2 -days 20 \
+            -extfile pki.cnf -extensions ca_ext -out inter.pem &&
+        for l in in out; do
+            openssl req -new -config pki.cnf -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+                -keyout "$l.key" -subj "/CN=leaf $l" -out "$l.csr" &&
+                openssl x509 -req -in "$l.csr" -CA inter.pem -CAkey inter.key -set_serial "0x$RANDOM" \
+                    -days 10 -extfile pki.cnf -extensions "${l}_ext" -out "$l.pem" || exit 1
+        done
+} >pki.log 2>&1 || {
+    echo "FAIL: could not make the test PKI: $(cat pki.log)"
+    exit 1
+}
+# The PKI's own check: both leaves chain to the root (the outside one is a good certificate).
+for l in in out; do
+    openssl verify -no-CAfile -no-CApath -CAfile root.pem -untrusted inter.pem "$l.pem" >/dev/null ||
+        fail "the test PKI's $l leaf does not verify against its root"
+done
+
+# start_server LEAF: openssl s_server for LEAF's certificate and the intermediate on a free port
+# (killed at exit); sets $port.
+start_server() {
+    local try i p pid
+    for try in 1 2 3 4 5; do
+        p=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        openssl s_server -quiet -accept "127.0.0.1:$p" -cert "$1.pem" -key "$1.key" \
+            -cert_chain inter.pem </dev/null >>"s_server-$1.log" 2>&1 &
+        pid=$!
+        for ((i = 0; i < 100; i++)); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+                dbt_cleanup_push "kill $pid 2>/dev/null"
+                port=$p
+                return 0
+            fi
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$pid" 2>/dev/null
+    done
+    echo "FAIL: openssl s_server did not start: $(cat "s_server-$1.log")"
+    exit 1
+}
+start_server in
+port_in=$port
+start_server out
+port_out=$port
+
+# The client: tls.connect with Node's default trust (its bundled roots plus NODE_EXTRA_CA_CERTS)
+# and its default host name check; prints "verified" or the error's code and message.
+cat >client.js <<'JS'
+const tls = require("tls");
+const [port, name] = process.argv.slice(2);
+const s = tls.connect({ host: "127.0.0.1", port: Number(port), servername: name }, () => {
+    console.log(s.authorized ? "verified" : "not authorized: " + s.authorizationError);
+    s.destroy();
+    process.exit(s.authorized ? 0 : 1);
+});
+s.setTimeout(20000, () => { console.log("timeout"); process.exit(3); });
+s.on("error", (e) => { console.log("error " + e.code + ": " + e.message); process.exit(1); });
+JS
+# connect PORT NAME: node, in a shell that evaluated $envout (env's NODE_EXTRA_CA_CERTS line
+# alone: a node built to read OpenSSL's default store would otherwise pass through env's
+# SSL_CERT_DIR and prove nothing about the file), connects; its output goes to ./node.out and
+# its standard error to ./node.err.
+connect() {
+    timeout 30 dash -c 'eval "$1"; shift; exec node client.js "$@"' sh "$envout" "$1" "$2" \
+        >node.out 2>node.err
+}
+# expect_node WHAT RC PATTERN PORT NAME
+expect_node() {
+    local what=$1 want=$2 pat=$3 rc
+    shift 3
+    connect "$@"
+    rc=$?
+    if [ "$rc" != "$want" ] || ! grep -qE -- "$pat" node.out; then
+        fail "$what: node exited $rc (wanted $want), said: $(cat node.out node.err | head -c 600)"
+    else
+        echo "ok - $what: $(head -c 200 node.out)"
+    fi
+}
+unset NODE_EXTRA_CA_CERTS NODE_OPTIONS
+cat=$tmp/catalog
+
+# Control: Node's own roots do not hold the private CA.
+envout=
+expect_node "control: without dbtrust env node does not trust the CA" 1 \
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN" \
+    "$port_in" db.scope.test
+
+# Scoped: the name inside verifies, the one outside fails on the name constraint.
+expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle nodeca --only-for db.scope.test root.pem
+expect_rc 0 "$DBTRUST" --catalog "$cat" env
+grep -qxF "export NODE_EXTRA_CA_CERTS='$cat/trust.pem'" out ||
+    fail "dbtrust env prints no NODE_EXTRA_CA_CERTS line for the catalog: $(cat out)"
+envout=$(grep '^export NODE_EXTRA_CA_CERTS=' out)
+expect_node "scoped: a leaf inside the scope verifies" 0 "^verified" "$port_in" db.scope.test
+[ -s node.err ] && fail "scoped: node warned: $(head -c 400 node.err)"
+expect_node "scoped: a leaf outside the scope fails on the name constraint" 1 \
+    "PERMITTED_VIOLATION|permitted subtree" "$port_out" www.elsewhere.test
+# The lazy form carries the same line.
+DBTRUST_SYSTEM_CERT_FILE=$tmp/no-bundle.crt DBTRUST_SYSTEM_CERT_DIR=/etc/ssl/certs \
+    expect_rc 0 "$DBTRUST" --catalog "$cat" env --lazy
+envout=$(grep '^export NODE_EXTRA_CA_CERTS=' out)
+[ -n "$envout" ] || fail "env --lazy prints no NODE_EXTRA_CA_CERTS line: $(cat out)"
+expect_node "scoped, env --lazy's line: inside verifies" 0 "^verified" "$port_in" db.scope.test
+expect_node "scoped, env --lazy's line: outside fails" 1 "PERMITTED_VIOLATION|permitted subtree" \
+    "$port_out" www.elsewhere.test
+
+# Control: unscoped, the outside leaf verifies, so the failure above was the scope's.
+expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle nodeca --unscoped root.pem
+expect_rc 0 "$DBTRUST" --catalog "$cat" env
+envout=$(grep '^export NODE_EXTRA_CA_CERTS=' out)
+expect_node "control: unscoped, the outside leaf verifies" 0 "^verified" "$port_out" www.elsewhere.test
+# Node's host name check still applies: the outside leaf is not good for the inside name.
+expect_node "control: node checks the host name" 1 "ERR_TLS_CERT_ALTNAME_INVALID" \
+    "$port_out" db.scope.test
+
+# The same env line after the bundle left the catalog: a new node process no longer trusts it.
+expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle nodeca
+expect_rc 0 "$DBTRUST" --catalog "$cat" env
+[ "$(grep '^export NODE_EXTRA_CA_CERTS=' out)" = "$envout" ] ||
+    fail "the NODE_EXTRA_CA_CERTS line changed with the catalog: $(cat out)"
+expect_node "removed: node no longer trusts the CA" 1 \
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE" "$port_in" db.scope.test
+[ -s node.err ] && fail "an empty catalog's trust.pem made node warn: $(head -c 400 node.err)"
+# Control: node does warn about a file it cannot load, so the silence above means something.
+envout="export NODE_EXTRA_CA_CERTS='$tmp/absent.pem'"
+connect "$port_in" db.scope.test
+grep -q "absent.pem" node.err || fail "control: node did not warn about an absent file: $(cat node.err)"
+
+exit $failed
