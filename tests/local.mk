@@ -185,6 +185,13 @@ dist_noinst_SCRIPTS += tests/cli-system-jvm.sh
 # and 3.5 reach names inside a CA's scope and refuse names outside it, through every route.
 TESTS += tests/e2e-scope.sh
 dist_noinst_SCRIPTS += tests/e2e-scope.sh
+# The real-client matrix: psycopg 3, pgjdbc, Go lib/pq and node-postgres, each through every
+# route dbtrust offers it (system enable, dbtrust env, truststore export), with a client x route
+# table; clients are built or installed once into the test cache (tests/lib/clients.sh).
+TESTS += tests/e2e-clients.sh
+dist_noinst_SCRIPTS += tests/e2e-clients.sh
+EXTRA_DIST += tests/lib/clients.sh tests/lib/clients-go.go tests/lib/clients-jdbc.java \
+	tests/lib/clients-node.js
 # The system wiring itself (lib/syswire.h) on temporary directories: round trip, undo, foreign
 # entries, the state file's safety rule, the follow of a commit.
 if ENABLE_TESTS

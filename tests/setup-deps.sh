@@ -9,7 +9,8 @@ libjansson-dev libcurl4-openssl-dev libcmocka-dev"
 # other implementations, never mocks).
 want_test="gnutls-bin libgnutls28-dev postgresql postgresql-client debootstrap
 debian-archive-keyring valgrind ca-certificates python3 curl xz-utils
-dpkg-dev debhelper lintian fakeroot rpm bash-completion"
+dpkg-dev debhelper lintian fakeroot rpm bash-completion
+golang-go golang-github-lib-pq-dev libpostgresql-jdbc-java nodejs"
 
 dbt_missing_packages() {
     local p missing=()
@@ -21,18 +22,23 @@ dbt_missing_packages() {
 }
 
 dbt_setup_deps() {
-    local what=$1 pkgs missing java=
+    local what=$1 pkgs missing extra=
     pkgs=$want_build
     [ "$what" = test ] && pkgs="$pkgs $want_test"
     if [ "$what" = test ] && ! command -v keytool >/dev/null 2>&1; then
-        java=default-jdk-headless
+        extra=default-jdk-headless
+    fi
+    # Debian's nodejs leaves npm to its own package; other builds of nodejs (NodeSource) bring
+    # npm and conflict with that package.
+    if [ "$what" = test ] && ! command -v npm >/dev/null 2>&1; then
+        extra="$extra npm"
     fi
     if ! command -v dpkg-query >/dev/null 2>&1; then
         echo "setup: not a Debian/Ubuntu system; install the equivalents of: $pkgs" >&2
         return 0
     fi
     # shellcheck disable=SC2086
-    missing=$(dbt_missing_packages $pkgs $java)
+    missing=$(dbt_missing_packages $pkgs $extra)
     [ -z "$missing" ] && return 0
     if [ "$(id -u)" != 0 ]; then
         echo "setup: missing packages: $missing" >&2

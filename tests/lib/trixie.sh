@@ -16,7 +16,7 @@
 
 # Real clients plus what building dbtrust from a release tarball needs (no autotools).
 DBT_TRIXIE_PACKAGES="openssl ca-certificates postgresql-client-17 python3 gcc make pkg-config
-libssl-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev"
+libssl-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev python3-psycopg"
 
 # Returns 0 when ROOT is a finished trixie root with OpenSSL 3.5 and psql 17 and the package
 # list it was made with is the current one.
