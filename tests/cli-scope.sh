@@ -126,6 +126,48 @@ for l in "$C"/trust/*.[0-9]; do
     [ "$(readlink "$l")" = "../certs/$fp_root.pem" ] && fail "trust/ links the raw root: $l"
 done
 
+# The root's scoped form is the root with the constraint: self-signed, its own signature kept
+# (so a verifier that checks anchors' signatures refuses it: closed, never open); no anchor.
+rf=$(for f in "$C"/trust/*.pem; do
+    openssl x509 -in "$f" -noout -subject | grep -q "Scope Root" && echo "$f"
+done)
+[ "$(openssl x509 -in "$rf" -noout -issuer)" = "$(openssl x509 -in root.pem -noout -issuer)" ] ||
+    fail "the root's scoped form has another issuer: $(openssl x509 -in "$rf" -noout -issuer)"
+[ "$(openssl x509 -in "$rf" -noout -serial)" = "$(openssl x509 -in root.pem -noout -serial)" ] ||
+    fail "the root's scoped form has another serial"
+openssl x509 -in "$rf" -noout -ext nameConstraints | grep -q "DNS:scope.test" ||
+    fail "the root's scoped form lacks its constraint"
+grep -l "dbtrust scope anchor" <(for f in "$C"/trust/*.pem; do openssl x509 -in "$f" -noout -subject; done) \
+    >/dev/null && fail "trust/ holds an anchor though the bundle holds only a root"
+r=$(SSL_CERT_DIR=/nonexistent openssl verify -check_ss_sig -no-CAfile -CApath "$C/trust" \
+    -untrusted int.pem db.scope.test.pem 2>&1)
+case $r in *"signature failure"*) ;; *) fail "-check_ss_sig on the scoped root: $r" ;; esac
+
+# ---- a scoped bundle holding an intermediate: a cross-certificate under one local anchor ----
+C2=$tmp/cat-inter
+expect_rc 0 "$DBTRUST" --catalog "$C2" import --bundle chain --only-for scope.test int.pem root.pem
+anchors=$(for f in "$C2"/trust/*.pem; do openssl x509 -in "$f" -noout -subject; done |
+    grep -c "dbtrust scope anchor")
+[ "$anchors" = 1 ] || fail "a scoped intermediate: $anchors anchors in trust/, want 1"
+xi=$(for f in "$C2"/trust/*.pem; do
+    openssl x509 -in "$f" -noout -subject | grep -q "Scope Intermediate" && echo "$f"
+done)
+openssl x509 -in "$xi" -noout -issuer | grep -q "dbtrust scope anchor" ||
+    fail "the intermediate's scoped form is not issued by the local anchor"
+for sent in int.pem ""; do # the server sends the intermediate, or nothing but its leaf
+    r=$(SSL_CERT_DIR=/nonexistent openssl verify -no-CAfile -CApath "$C2/trust" \
+        ${sent:+-untrusted "$sent"} db.scope.test.pem 2>&1)
+    case $r in *": OK"*) ;; *) fail "db.scope.test, intermediate scoped, sent '$sent': $r" ;; esac
+    r=$(SSL_CERT_DIR=/nonexistent openssl verify -no-CAfile -CApath "$C2/trust" \
+        ${sent:+-untrusted "$sent"} evil.other.test.pem 2>&1)
+    case $r in
+    *"subtree violation"*) ;;
+    *) fail "evil.other.test, intermediate scoped, sent '$sent': $r" ;;
+    esac
+done
+expect_rc 0 "$DBTRUST" --catalog "$C2" verify
+C=$C2 no_keys "after a scoped intermediate"
+
 # ---- env names the trust view ----
 expect_rc 0 env SSL_CERT_DIR=/etc/ssl/certs "$DBTRUST" --catalog "$C" env
 has out "SSL_CERT_DIR='/etc/ssl/certs:$C/trust'" "env names <catalog>/trust"
