@@ -70,7 +70,8 @@
  * trust and trust.pem must be the symlinks above, a generation's trust.pem a regular file, and
  * symlinks must be the catalog's own (current/.current.tmp -> .gen-<N>, bundles/certs/trust/
  * trust.pem -> current/..., <hash>.<n> -> <sha256>.pem in a generation's certs/ and trust/,
- * or ../certs/<sha256>.pem in trust/) or resolve inside the catalog. Other generations are checked as entries only (never read).
+ * or ../certs/<sha256>.pem in trust/) or resolve inside the catalog. Other generations are
+ * checked as entries only (never read).
  * Files are created 0644 and directories 0755 whatever the umask. The parents of the catalog
  * are not checked. dbt_catalog_verify checks all of it and the consistency of the rest.
  */

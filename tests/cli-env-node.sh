@@ -26,44 +26,25 @@ PY=$(command -v /usr/bin/python3 || command -v python3)
 dbt_cli_start openssl dash "$PY"
 echo "# node $(node --version), OpenSSL $(node -p process.versions.openssl)"
 
-# ---- a private CA: root -> intermediate -> leaves for a name inside and one outside ----
-cat >pki.cnf <<'CNF'
-[req]
-distinguished_name = dn
-[dn]
-[ca_ext]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[in_ext]
-basicConstraints = critical, CA:FALSE
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:db.scope.test
-[out_ext]
-basicConstraints = critical, CA:FALSE
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:www.elsewhere.test
-CNF
+# ---- a private CA (tests/lib/clipki.sh: root-a -> inter -> leaf for db.example.com) and a
+# leaf for a name outside the scope under the same intermediate ----
+# shellcheck source=tests/lib/clipki.sh
+. "$SRCDIR/tests/lib/clipki.sh"
+clipki_make || exit 1
+printf 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:www.elsewhere.test\n' >out.ext
 {
-    openssl req -x509 -config pki.cnf -extensions ca_ext -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-        -nodes -keyout root.key -subj '/O=dbtrust node test/CN=Node Test Root' -days 30 -out root.pem &&
-        openssl req -new -config pki.cnf -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-            -keyout inter.key -subj '/O=dbtrust node test/CN=Node Test Intermediate' -out inter.csr &&
-        openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key -set_serial 2 -days 20 \
-            -extfile pki.cnf -extensions ca_ext -out inter.pem &&
-        for l in in out; do
-            openssl req -new -config pki.cnf -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-                -keyout "$l.key" -subj "/CN=leaf $l" -out "$l.csr" &&
-                openssl x509 -req -in "$l.csr" -CA inter.pem -CAkey inter.key -set_serial "0x$RANDOM" \
-                    -days 10 -extfile pki.cnf -extensions "${l}_ext" -out "$l.pem" || exit 1
-        done
-} >pki.log 2>&1 || {
-    echo "FAIL: could not make the test PKI: $(cat pki.log)"
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout out.key \
+        -subj "/CN=www.elsewhere.test" -out out.csr &&
+        openssl x509 -req -in out.csr -CA inter.pem -CAkey inter.key -set_serial 9 -days 10 \
+            -extfile out.ext -out out.pem
+} >out.log 2>&1 || {
+    echo "FAIL: could not make the outside leaf: $(cat out.log)"
     exit 1
 }
+cp leaf.pem in.pem && cp leaf.key in.key
 # The PKI's own check: both leaves chain to the root (the outside one is a good certificate).
 for l in in out; do
-    openssl verify -no-CAfile -no-CApath -CAfile root.pem -untrusted inter.pem "$l.pem" >/dev/null ||
+    openssl verify -no-CAfile -no-CApath -CAfile root-a.pem -untrusted inter.pem "$l.pem" >/dev/null ||
         fail "the test PKI's $l leaf does not verify against its root"
 done
 
@@ -135,15 +116,15 @@ cat=$tmp/catalog
 envout=
 expect_node "control: without dbtrust env node does not trust the CA" 1 \
     "UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN" \
-    "$port_in" db.scope.test
+    "$port_in" db.example.com
 
 # Scoped: the name inside verifies, the one outside fails on the name constraint.
-expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle nodeca --only-for db.scope.test root.pem
+expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle nodeca --only-for db.example.com root-a.pem
 expect_rc 0 "$DBTRUST" --catalog "$cat" env
 grep -qxF "export NODE_EXTRA_CA_CERTS='$cat/trust.pem'" out ||
     fail "dbtrust env prints no NODE_EXTRA_CA_CERTS line for the catalog: $(cat out)"
 envout=$(grep '^export NODE_EXTRA_CA_CERTS=' out)
-expect_node "scoped: a leaf inside the scope verifies" 0 "^verified" "$port_in" db.scope.test
+expect_node "scoped: a leaf inside the scope verifies" 0 "^verified" "$port_in" db.example.com
 [ -s node.err ] && fail "scoped: node warned: $(head -c 400 node.err)"
 expect_node "scoped: a leaf outside the scope fails on the name constraint" 1 \
     "PERMITTED_VIOLATION|permitted subtree" "$port_out" www.elsewhere.test
@@ -152,7 +133,7 @@ DBTRUST_SYSTEM_CERT_FILE=$tmp/no-bundle.crt DBTRUST_SYSTEM_CERT_DIR=/etc/ssl/cer
     expect_rc 0 "$DBTRUST" --catalog "$cat" env --lazy
 envout=$(grep '^export NODE_EXTRA_CA_CERTS=' out)
 [ -n "$envout" ] || fail "env --lazy prints no NODE_EXTRA_CA_CERTS line: $(cat out)"
-expect_node "scoped, env --lazy's line: inside verifies" 0 "^verified" "$port_in" db.scope.test
+expect_node "scoped, env --lazy's line: inside verifies" 0 "^verified" "$port_in" db.example.com
 expect_node "scoped, env --lazy's line: outside fails" 1 "PERMITTED_VIOLATION|permitted subtree" \
     "$port_out" www.elsewhere.test
 
@@ -160,22 +141,22 @@ expect_node "scoped, env --lazy's line: outside fails" 1 "PERMITTED_VIOLATION|pe
 # generation's local anchor, both in the file: node builds leaf -> cross-certificate -> anchor
 # and holds the constraint the same way.
 expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle nodeca
-expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle nodeint --only-for db.scope.test inter.pem
+expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle nodeint --only-for db.example.com inter.pem
 grep -q "dbtrust scope anchor" <(openssl crl2pkcs7 -nocrl -certfile "$cat/trust.pem" |
     openssl pkcs7 -print_certs -noout) || fail "no local anchor in trust.pem for the scoped intermediate"
-expect_node "scoped intermediate: a leaf inside the scope verifies" 0 "^verified" "$port_in" db.scope.test
+expect_node "scoped intermediate: a leaf inside the scope verifies" 0 "^verified" "$port_in" db.example.com
 expect_node "scoped intermediate: a leaf outside the scope fails on the name constraint" 1 \
     "PERMITTED_VIOLATION|permitted subtree" "$port_out" www.elsewhere.test
 expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle nodeint
 
 # Control: unscoped, the outside leaf verifies, so the failures above were the scope's.
-expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle nodeca --unscoped root.pem
+expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle nodeca --unscoped root-a.pem
 expect_rc 0 "$DBTRUST" --catalog "$cat" env
 envout=$(grep '^export NODE_EXTRA_CA_CERTS=' out)
 expect_node "control: unscoped, the outside leaf verifies" 0 "^verified" "$port_out" www.elsewhere.test
 # Node's host name check still applies: the outside leaf is not good for the inside name.
 expect_node "control: node checks the host name" 1 "ERR_TLS_CERT_ALTNAME_INVALID" \
-    "$port_out" db.scope.test
+    "$port_out" db.example.com
 
 # The same env line after the bundle left the catalog: a new node process no longer trusts it.
 expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle nodeca
@@ -183,11 +164,11 @@ expect_rc 0 "$DBTRUST" --catalog "$cat" env
 [ "$(grep '^export NODE_EXTRA_CA_CERTS=' out)" = "$envout" ] ||
     fail "the NODE_EXTRA_CA_CERTS line changed with the catalog: $(cat out)"
 expect_node "removed: node no longer trusts the CA" 1 \
-    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE" "$port_in" db.scope.test
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE" "$port_in" db.example.com
 [ -s node.err ] && fail "an empty catalog's trust.pem made node warn: $(head -c 400 node.err)"
 # Control: node does warn about a file it cannot load, so the silence above means something.
 envout="export NODE_EXTRA_CA_CERTS='$tmp/absent.pem'"
-connect "$port_in" db.scope.test
+connect "$port_in" db.example.com
 grep -q "absent.pem" node.err || fail "control: node did not warn about an absent file: $(cat node.err)"
 
 exit $failed

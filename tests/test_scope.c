@@ -609,6 +609,23 @@ static dbt_bundle *bundle_of(X509 *a, X509 *b)
     return out;
 }
 
+/* A new catalog in a fresh temporary directory tmp (PATH_MAX bytes), at path (PATH_MAX + 16
+ * bytes); its commits never read a real system wiring (the state file named is missing). */
+static dbt_catalog *tmp_catalog(char *tmp, char *path)
+{
+    char state_file[PATH_MAX + 16];
+    dbt_catalog *cat = NULL;
+    dbt_err err;
+
+    assert_int_equal(testpki_tmpdir(tmp, PATH_MAX), 0);
+    snprintf(path, PATH_MAX + 16, "%s/cat", tmp);
+    snprintf(state_file, sizeof(state_file), "%s/no-state", tmp);
+    setenv("DBTRUST_SYSTEM_STATE", state_file, 1);
+    if (dbt_catalog_open(path, DBT_CAT_CREATE, &cat, &err) != 0)
+        fail_msg("%s: %s", path, err.msg);
+    return cat;
+}
+
 static void put(dbt_catalog *cat, const char *name, dbt_bundle *b, const char *scope)
 {
     dbt_catalog_txn *t = NULL;
@@ -665,7 +682,7 @@ static char view_of(dbt_catalog *cat, X509 *root, char *names, size_t nlen)
 
 static void test_catalog_view(void **state)
 {
-    char tmp[PATH_MAX], path[PATH_MAX + 16], state_file[PATH_MAX + 16], names[256];
+    char tmp[PATH_MAX], path[PATH_MAX + 16], names[256];
     struct pki p;
     X509 *other = cert("Other Root", int_key, NULL, NULL, 1, -1, NULL, NULL);
     dbt_bundle *b1, *b2;
@@ -674,11 +691,7 @@ static void test_catalog_view(void **state)
 
     (void)state;
     pki_make(&p);
-    assert_int_equal(testpki_tmpdir(tmp, sizeof(tmp)), 0);
-    snprintf(path, sizeof(path), "%s/cat", tmp);
-    snprintf(state_file, sizeof(state_file), "%s/no-state", tmp);
-    setenv("DBTRUST_SYSTEM_STATE", state_file, 1);
-    assert_int_equal(dbt_catalog_open(path, DBT_CAT_CREATE, &cat, &err), 0);
+    cat = tmp_catalog(tmp, path);
     b1 = bundle_of(p.root, NULL);
     b2 = bundle_of(p.root, other);
 
@@ -733,7 +746,7 @@ static void test_catalog_view(void **state)
  * and no key is left anywhere. */
 static void test_catalog_view_intermediate(void **state)
 {
-    char tmp[PATH_MAX], path[PATH_MAX + 16], state_file[PATH_MAX + 16], rsha[65], isha[65];
+    char tmp[PATH_MAX], path[PATH_MAX + 16], rsha[65], isha[65];
     struct pki p;
     dbt_catalog_trust *v = NULL;
     size_t n = 0, anchors = 0, roots = 0, crosses = 0;
@@ -745,11 +758,7 @@ static void test_catalog_view_intermediate(void **state)
     pki_make(&p);
     testpki_sha256_hex(p.root, rsha);
     testpki_sha256_hex(p.inter, isha);
-    assert_int_equal(testpki_tmpdir(tmp, sizeof(tmp)), 0);
-    snprintf(path, sizeof(path), "%s/cat", tmp);
-    snprintf(state_file, sizeof(state_file), "%s/no-state", tmp);
-    setenv("DBTRUST_SYSTEM_STATE", state_file, 1);
-    assert_int_equal(dbt_catalog_open(path, DBT_CAT_CREATE, &cat, &err), 0);
+    cat = tmp_catalog(tmp, path);
     b = bundle_of(p.root, p.inter);
     put(cat, "db", b, "scope.test");
     assert_int_equal(dbt_catalog_trust_view(cat, &v, &n, &err), 0);
@@ -795,7 +804,7 @@ static void collect_problem(void *arg, const char *problem)
  * wider constraint, or the raw root, in its place is damage. */
 static void test_verify_root_form(void **state)
 {
-    char tmp[PATH_MAX], path[PATH_MAX + 16], state_file[PATH_MAX + 16], file[PATH_MAX + 200];
+    char tmp[PATH_MAX], path[PATH_MAX + 16], file[PATH_MAX + 200];
     char problems[4096];
     struct pki p;
     dbt_catalog_trust *v = NULL;
@@ -807,11 +816,7 @@ static void test_verify_root_form(void **state)
 
     (void)state;
     pki_make(&p);
-    assert_int_equal(testpki_tmpdir(tmp, sizeof(tmp)), 0);
-    snprintf(path, sizeof(path), "%s/cat", tmp);
-    snprintf(state_file, sizeof(state_file), "%s/no-state", tmp);
-    setenv("DBTRUST_SYSTEM_STATE", state_file, 1);
-    assert_int_equal(dbt_catalog_open(path, DBT_CAT_CREATE, &cat, &err), 0);
+    cat = tmp_catalog(tmp, path);
     b = bundle_of(p.root, NULL);
     put(cat, "db", b, "scope.test");
     assert_int_equal(dbt_catalog_trust_view(cat, &v, &n, &err), 0);
