@@ -466,6 +466,8 @@ static int meta_parse(const char *text, const char *display, dbt_catalog_meta *m
         [DBT_LAYOUT_META_SHA256] = {m->sha256, sizeof(m->sha256)},
         [DBT_LAYOUT_META_FORMAT] = {m->format, sizeof(m->format)},
         [DBT_LAYOUT_META_IMPORTED] = {m->imported, sizeof(m->imported)},
+        [DBT_LAYOUT_META_SOURCE] = {m->source, sizeof(m->source)},
+        [DBT_LAYOUT_META_REFRESHED] = {m->refreshed, sizeof(m->refreshed)},
         [DBT_LAYOUT_META_SCOPE] = {m->scope, sizeof(m->scope)},
     };
 

@@ -19,7 +19,8 @@
  *     .gen-<N>/                 one complete, immutable generation (N decimal, no leading 0)
  *       bundles/<name>.pem      source of truth: canonical PEM, one block per certificate
  *       bundles/<name>.meta     "key=value" lines: origin, sha256 (of the imported input),
- *                               format, imported (UTC, 2026-11-22T18:19:20Z), count;
+ *                               format, imported (UTC, 2026-11-22T18:19:20Z), count, scope,
+ *                               then source and refreshed when set;
  *                               unknown keys are ignored by readers
  *       certs/<sha256>.pem      one file per distinct certificate (lowercase hex)
  *       certs/<hash>.<n>        relative symlink -> <sha256>.pem, openssl rehash layout;
@@ -105,6 +106,11 @@ typedef struct dbt_catalog_meta {
     char imported[32]; /* UTC "YYYY-MM-DDTHH:MM:SSZ"; dbt_catalog_put fills it when empty */
     size_t count;      /* certificates in the bundle; set by dbt_catalog_put */
     char scope[4096];  /* canonical scope (lib/scope.h), "" when unscoped */
+    /* Optional (written only when not empty): the known source a fetch came from (its name in
+     * `dbtrust sources`, [a-z0-9-]), and when the bundle was last refreshed successfully from
+     * its origin (UTC, as imported), whether or not its certificates changed. */
+    char source[64];
+    char refreshed[32];
 } dbt_catalog_meta;
 
 /*

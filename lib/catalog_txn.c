@@ -457,9 +457,20 @@ static int check_meta(const dbt_catalog_meta *m, char sha[65], dbt_err *err)
                         m->imported);
             return -1;
         }
+    for (const char *p = m->refreshed; *p; p++)
+        if (!isdigit((unsigned char)*p) && strchr("-:TZ", *p) == NULL) {
+            dbt_err_set(err, "refresh time \"%s\" is not of the form 2026-11-22T18:19:20Z",
+                        m->refreshed);
+            return -1;
+        }
     for (const char *p = m->format; *p; p++)
         if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-') {
             dbt_err_set(err, "format name \"%s\" must use a-z, 0-9 and '-'", m->format);
+            return -1;
+        }
+    for (const char *p = m->source; *p; p++)
+        if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-') {
+            dbt_err_set(err, "source name \"%s\" must use a-z, 0-9 and '-'", m->source);
             return -1;
         }
     if (m->sha256[0] == '\0') {
@@ -913,7 +924,9 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
         if (disp == NULL ||
             BIO_printf(mem, DBT_LAYOUT_META_FMT, m->origin, m->sha256, m->format, m->imported,
                        b[i].n) <= 0 ||
-            BIO_printf(mem, "scope=%s\n", m->scope) <= 0)
+            BIO_printf(mem, "scope=%s\n", m->scope) <= 0 ||
+            (m->source[0] != '\0' && BIO_printf(mem, "source=%s\n", m->source) <= 0) ||
+            (m->refreshed[0] != '\0' && BIO_printf(mem, "refreshed=%s\n", m->refreshed) <= 0))
             goto oom;
         if (write_bio_at(bfd, file, mem, disp, err) != 0)
             goto end;

@@ -497,7 +497,17 @@ static const char *meta_value_problem(int k, const char *v, size_t n)
                                   : "is not a format name dbtrust records (pem, der, pkcs-7-pem, "
                                     "pkcs-7-der, pkcs-12, jks, unknown, mixed)";
     case DBT_LAYOUT_META_IMPORTED:
+    case DBT_LAYOUT_META_REFRESHED:
         return valid_time(v, n) ? NULL : "is not a UTC time of the form 2026-11-22T18:19:20Z";
+    case DBT_LAYOUT_META_SOURCE: {
+        size_t i = 0;
+        while (i < n &&
+               ((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
+            i++;
+        return n > 0 && n < sizeof(((dbt_catalog_meta *)0)->source) && i == n
+                   ? NULL
+                   : "is not a source name (a-z, 0-9 and '-', at most 63 bytes)";
+    }
     case DBT_LAYOUT_META_SCOPE: {
         char buf[DBT_SCOPE_TEXT_MAX];
         if (n >= sizeof(buf))
@@ -518,8 +528,8 @@ static const char *meta_value_problem(int k, const char *v, size_t n)
     return NULL;
 }
 
-/* The .meta as written: the lines origin=, sha256=, format=, imported=, count= and, for a
- * scoped bundle, scope= (each once, no
+/* The .meta as written: the lines origin=, sha256=, format=, imported=, count=, scope= (in
+ * a generation with a trust view) and the optional source= and refreshed= (each once, no
  * other line, each ending in a newline), each value in the form its writer gives it. The
  * readers ignore what they do not use; verify says what no dbtrust wrote. One pass over at most
  * DBT_CAT_META_MAX bytes. */
@@ -582,13 +592,14 @@ static void check_meta_file(struct vctx *v, dbt_catalog *cat, const char *name)
                          (int)(l > SHOWN_MAX ? SHOWN_MAX : l), p, META_FIX);
         } else {
             META_PROBLEM("%s line %zu: key \"%.*s\" is none that dbtrust writes (origin, "
-                         "sha256, format, imported, count, scope): %s",
+                         "sha256, format, imported, count, scope, source, refreshed): %s",
                          file, line, (int)(kl > SHOWN_MAX ? SHOWN_MAX : kl), p, META_FIX);
         }
         p += l + (eol != NULL ? 1 : 0);
     }
     for (size_t k = 0; k < DBT_LAYOUT_META_NKEYS; k++)
-        if (seen[k] == 0 && (k != DBT_LAYOUT_META_SCOPE || dbt_cat_has_view(cat)))
+        if (seen[k] == 0 && k != DBT_LAYOUT_META_SOURCE && k != DBT_LAYOUT_META_REFRESHED &&
+            (k != DBT_LAYOUT_META_SCOPE || dbt_cat_has_view(cat)))
             META_PROBLEM("%s has no %s line: %s", file, keys[k], META_FIX);
 #undef META_PROBLEM
     if (hidden > 0)

@@ -125,8 +125,10 @@ enum dbt_layout_meta_key {
     DBT_LAYOUT_META_SHA256,
     DBT_LAYOUT_META_FORMAT,
     DBT_LAYOUT_META_IMPORTED,
-    DBT_LAYOUT_META_SCOPE, /* after count; every bundle of a generation with trust/ has one
-                              ("" unscoped), older generations none */
+    DBT_LAYOUT_META_SOURCE,    /* optional, after scope: the known source fetched from */
+    DBT_LAYOUT_META_REFRESHED, /* optional, after source: the last successful refresh */
+    DBT_LAYOUT_META_SCOPE,     /* after count; every bundle of a generation with trust/ has one
+                                  ("" unscoped), older generations none */
     DBT_LAYOUT_META_COUNT,
     DBT_LAYOUT_META_NKEYS
 };
@@ -136,6 +138,7 @@ enum dbt_layout_meta_key {
 static const char *const dbt_layout_meta_keys[DBT_LAYOUT_META_NKEYS] = {
     [DBT_LAYOUT_META_ORIGIN] = "origin", [DBT_LAYOUT_META_SHA256] = "sha256",
     [DBT_LAYOUT_META_FORMAT] = "format", [DBT_LAYOUT_META_IMPORTED] = "imported",
+    [DBT_LAYOUT_META_SOURCE] = "source", [DBT_LAYOUT_META_REFRESHED] = "refreshed",
     [DBT_LAYOUT_META_SCOPE] = "scope",   [DBT_LAYOUT_META_COUNT] = "count",
 };
 
