@@ -48,28 +48,11 @@ for l in in out; do
         fail "the test PKI's $l leaf does not verify against its root"
 done
 
-# start_server LEAF: openssl s_server for LEAF's certificate and the intermediate on a free port
-# (killed at exit); sets $port.
+# shellcheck source=tests/lib/sserver.sh
+. "$SRCDIR/tests/lib/sserver.sh"
+# start_server LEAF: openssl s_server for LEAF's certificate and the intermediate; sets $port.
 start_server() {
-    local try i p pid
-    for try in 1 2 3 4 5; do
-        p=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-        openssl s_server -quiet -accept "127.0.0.1:$p" -cert "$1.pem" -key "$1.key" \
-            -cert_chain inter.pem </dev/null >>"s_server-$1.log" 2>&1 &
-        pid=$!
-        for ((i = 0; i < 100; i++)); do
-            if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-                dbt_cleanup_push "kill $pid 2>/dev/null"
-                port=$p
-                return 0
-            fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill "$pid" 2>/dev/null
-    done
-    echo "FAIL: openssl s_server did not start: $(cat "s_server-$1.log")"
-    exit 1
+    dbt_start_sserver "s_server-$1.log" -cert "$1.pem" -key "$1.key" -cert_chain inter.pem
 }
 start_server in
 port_in=$port

@@ -176,28 +176,9 @@ fi
 
 # ---- direct TLS with ALPN "postgresql", and SNI, against openssl s_server (PostgreSQL 15 has
 # no direct TLS): the handshake, the ALPN answer, and the certificate SNI selects ----
-# start_sserver ARGS...: openssl s_server on a free port (killed at exit); sets $port.
-start_sserver() {
-    local try i p pid
-    for try in 1 2 3 4 5; do
-        p=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-        openssl s_server -quiet -accept "127.0.0.1:$p" "$@" </dev/null >>s_server.log 2>&1 &
-        pid=$!
-        for ((i = 0; i < 100; i++)); do
-            if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-                dbt_cleanup_push "kill $pid 2>/dev/null"
-                port=$p
-                return 0
-            fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill "$pid" 2>/dev/null
-    done
-    echo "FAIL: openssl s_server did not start: $(cat s_server.log)"
-    exit 1
-}
-start_sserver -alpn postgresql -cert pki/server.pem -key pki/server.key \
+# shellcheck source=tests/lib/sserver.sh
+. "$SRCDIR/tests/lib/sserver.sh"
+dbt_start_sserver s_server.log -alpn postgresql -cert pki/server.pem -key pki/server.key \
     -cert_chain pki/intermediate.pem
 direct=$port
 expect_rc 0 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --hostaddr 127.0.0.1 \
@@ -206,7 +187,7 @@ expect_rc 0 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --hostaddr 127
 [ "$(jq -r .alpn out)" = postgresql ] || fail "direct TLS: ALPN is $(jq -r .alpn out)"
 [ "$(jq -r .catalog.bundles out)" = demo-rds ] || fail "direct TLS: bundle not found"
 
-start_sserver -cert pki/other-server.pem -key pki/other-server.key -servername "$host" \
+dbt_start_sserver s_server.log -cert pki/other-server.pem -key pki/other-server.key -servername "$host" \
     -cert2 pki/server.pem -key2 pki/server.key
 sni=$port
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --sni "$host" "127.0.0.1:$sni"
@@ -234,7 +215,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout soo
         -out soonleaf.pem 2>/dev/null || { echo "FAIL: making the short-lived PKI"; exit 1; }
 "$DBTRUST" --catalog "$tmp/cat" import --bundle soon soon.pem >/dev/null ||
     { echo "FAIL: import of the short-lived root"; exit 1; }
-start_sserver -cert soonleaf.pem -key soonleaf.key
+dbt_start_sserver s_server.log -cert soonleaf.pem -key soonleaf.key
 expect_rc 0 "$DBTRUST" --catalog "$tmp/cat" probe --direct --hostaddr 127.0.0.1 "$host:$port"
 has out "bundle 'soon'" "expiring CA: bundle"
 has out "warning: CA certificate 'Soon Expiring Root' expires on" "expiring CA warning"

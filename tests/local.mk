@@ -172,7 +172,7 @@ dist_noinst_SCRIPTS += tests/cli-catalog.sh tests/cli-convert.sh tests/cli-hashd
 # Scoped trust through the commands (import --only-for, list, env, verify, exports).
 TESTS += tests/cli-scope.sh
 dist_noinst_SCRIPTS += tests/cli-scope.sh
-EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh
+EXTRA_DIST += tests/lib/clipki.sh tests/lib/cli.sh tests/lib/sserver.sh
 # sslrootcert=system end to end (dbtrust system/env, the update-ca-certificates hook) with libpq 17
 # on OpenSSL 3.0 and 3.5; the system store is changed only in an isolated mount namespace.
 TESTS += tests/cli-system.sh tests/cli-system-hostile.sh tests/e2e-system.sh tests/cli-lock.sh
