@@ -38,6 +38,7 @@ struct doc {
     char *texts[DBT_CNF_MAX_INCLUDE_FILES];
     char *names[DBT_CNF_MAX_INCLUDE_FILES];
     int nfiles; /* included files read */
+    int follow; /* 0: .include lines are not read (blocks are only in the file itself) */
 };
 
 static const char *file_name(const struct doc *d, int file)
@@ -140,7 +141,7 @@ static int include(struct doc *d, const struct line *ln, int depth, dbt_err *err
     char *names[64];
     int nn = 0, rc = 0;
 
-    if (ln->vn == 0 || ln->vn >= sizeof(path) || ln->p[ln->vo] != '/')
+    if (!d->follow || ln->vn == 0 || ln->vn >= sizeof(path) || ln->p[ln->vo] != '/')
         return 0; /* relative: resolved against each program's working directory */
     memcpy(path, ln->p + ln->vo, ln->vn);
     path[ln->vn] = '\0';
@@ -499,7 +500,8 @@ static int load_main(struct doc *d, const char *path, const char *text, size_t l
         dbt_err_set(err, "%s holds a NUL byte: not an openssl.cnf dbtrust can edit", path);
         return -1;
     }
-    return add_file(d, text, len, 0, includes ? 0 : DBT_CNF_MAX_INCLUDE_DEPTH, err);
+    d->follow = includes;
+    return add_file(d, text, len, 0, 0, err);
 }
 
 /* Without dbtrust's blocks. */
