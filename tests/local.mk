@@ -293,3 +293,6 @@ tests_test_cnfedit_LDADD = $(TESTS_LIB_LDADD)
 EXTRA_DIST += tests/openssl-cnf/debian12.cnf tests/openssl-cnf/debian13.cnf \
 	tests/openssl-cnf/fedora.cnf tests/openssl-cnf/custom-names.cnf \
 	tests/openssl-cnf/crypto-policy.config
+# The system-wide provider in the system's openssl.cnf, on OpenSSL 3.0 and in the Debian 13 root.
+TESTS += tests/cli-system-provider.sh
+dist_noinst_SCRIPTS += tests/cli-system-provider.sh
