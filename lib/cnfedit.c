@@ -676,8 +676,6 @@ int dbt_cnf_edit_enable(const char *path, const char *text, size_t len, const ch
                 }
                 break;
             }
-        if (at == blen)
-            at = blen; /* no section at all: the tail goes after it anyway */
         blk[nb].off = at;
         put(&blk[nb], eol, "openssl_conf = " DBT_CNF_INIT_SECT);
         nb++;
@@ -765,7 +763,7 @@ int dbt_cnf_edit_enable(const char *path, const char *text, size_t len, const ch
     }
     blk[nb].off = blen;
     put(&blk[nb], eol, "[" DBT_CNF_SECT "]");
-    if (module != NULL || catalog != NULL) {
+    {
         if ((mf = open_memstream(&val, &vlen)) == NULL) {
             dbt_err_set(err, "out of memory");
             goto end;

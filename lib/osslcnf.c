@@ -261,8 +261,12 @@ static int sys_cnf_replace(const char *target, const struct stat *old, const cha
         dbt_err_set(err, "cannot replace %s: not an absolute path", target);
         return -1;
     }
-    memcpy(dir, target, (size_t)(slash - target));
-    dir[slash == target ? 1 : slash - target] = '\0';
+    if (slash == target) {
+        strcpy(dir, "/");
+    } else {
+        memcpy(dir, target, (size_t)(slash - target));
+        dir[slash - target] = '\0';
+    }
     snprintf(tmp, sizeof(tmp), "%s/.%.200s.dbtrust-XXXXXX", dir, slash + 1);
     if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
         dbt_err_sys(err, "cannot create a temporary file beside %s", target);
