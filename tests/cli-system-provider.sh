@@ -34,14 +34,13 @@ dbt_sysiso_enter "$0" "$@" || exit $?
 
 w=$(mktemp -d "${TMPDIR:-/tmp}/dbt-cli-sysprov.XXXXXX") || exit 1
 chmod 755 "$w"
+# Registered first, so it runs last: after the libraries' own cleanups (servers, the session).
 cleanup() {
-    [ -n "${srv_pid:-}" ] && kill "$srv_pid" 2>/dev/null
-    dbt_cleanup_run
-    dbt_pg_stop_all 2>/dev/null
+    [ -z "${srv_pid:-}" ] || kill "$srv_pid" 2>/dev/null
     umount /etc/ssl 2>/dev/null
     rm -rf "$w"
 }
-trap cleanup EXIT
+dbt_cleanup_push cleanup
 
 # /etc/ssl: a copy of the real one, mounted over it in this namespace only.
 cp -a /etc/ssl "$w/etc-ssl" && mount --bind "$w/etc-ssl" /etc/ssl &&
