@@ -621,7 +621,9 @@ static void system_usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: dbtrust [--catalog DIR] system enable [--bundle-file]|disable|status|refresh\n\n"
+        "usage: dbtrust [--catalog DIR] system enable [--bundle-file]|disable|status|refresh\n"
+        "       dbtrust [--catalog DIR] system enable --provider [--module PATH]\n"
+        "       dbtrust system disable --provider | status [--provider]\n\n"
         "Wires the catalog into OpenSSL's default certificate directory (%s), which\n"
         "libpq's sslrootcert=system, Python's ssl default context and every program that\n"
         "calls SSL_CTX_set_default_verify_paths() read lazily, by subject hash. The bundle\n"
@@ -657,12 +659,32 @@ static void system_usage(FILE *out)
         "read (wrong password, not a keystore, a symlink, FIFO or device) or an alias\n"
         "another entry holds makes enable and disable fail, every step undone.\n\n"
 
+        "System-wide provider: enable --provider adds to the system's openssl.cnf\n"
+        "(OPENSSLDIR/openssl.cnf, symbolic links followed to the file they name) the lines\n"
+        "that load dbtrust.so for the catalog, so that every OpenSSL program takes\n"
+        "dbtrust:// URIs without OPENSSL_CONF. They are marked blocks (# BEGIN dbtrust\n"
+        "provider ... # END dbtrust provider) in the providers section the file already\n"
+        "uses (openssl_conf -> its init section -> providers), and the default provider is\n"
+        "activated too when the file activates none. Running it again changes nothing;\n"
+        "disable --provider removes the blocks, giving back the file byte for byte, and\n"
+        "refuses (naming the line) when a block was edited. enable refuses when OpenSSL\n"
+        "cannot load the module. The provider is loaded with soft_load = 1: a module\n"
+        "removed or damaged later is skipped and programs go on without it. The file and\n"
+        "each file it includes: at most 1 MiB, 65536 lines in all, .include 4 deep, 32\n"
+        "files; the file is replaced atomically with its owner and mode.\n"
+        "  --module PATH   dbtrust.so path written into the file (default: OpenSSL's\n"
+        "                  modules directory)\n"
+        "  status --provider   only the provider's lines (exit 1 when it is wired and its\n"
+        "                  module is missing or cannot be loaded)\n\n"
         "Environment (for tests and packaging): DBTRUST_SYSTEM_CERT_DIR overrides the\n"
         "directory, DBTRUST_SYSTEM_CERT_FILE the bundle file, DBTRUST_SYSTEM_STATE the\n"
-        "state file (%s), DBTRUST_SYSTEM_JVM_STORE the JVM truststore.\n",
+        "state file (%s), DBTRUST_SYSTEM_JVM_STORE the JVM truststore,\n"
+        "DBTRUST_SYSTEM_OPENSSL_CNF the openssl.cnf.\n",
         X509_get_default_cert_dir(), X509_get_default_cert_file(), DBT_SYS_JVM_STORE,
         DBT_SYS_JVM_DEFAULTS, DBT_SYS_DEFAULT_STATE);
 }
+
+static int provider_status(void);
 
 static int system_status(void)
 {
@@ -686,6 +708,8 @@ static int system_status(void)
                "defaults below\n",
                envdir ? cli_esc(envdir) : "(unset)", envfile ? cli_esc(envfile) : "(unset)");
     lazy_status();
+    if (provider_status() < 0)
+        return CLI_FAIL;
     if (st != 1) {
         printf("system wiring: disabled (no %s)\n", cli_esc(dbt_sys_state_path()));
         return jvm_status(NULL) < 0 ? CLI_FAIL : CLI_OK;
@@ -740,15 +764,116 @@ static int open_named(void *arg, dbt_catalog **cat)
     return cli_open_catalog(DBT_CAT_READ, cat);
 }
 
+/* ---------------------------------------------------------------- system-wide provider */
+
+/* The catalog the provider is to serve: --catalog, else the default location, absolute. */
+static const char *provider_catalog(char *buf, size_t n)
+{
+    const char *catalog = cli_catalog_opt;
+    char tmp[PATH_MAX];
+
+    if (catalog == NULL && (catalog = dbt_catalog_default_path(tmp, sizeof(tmp))) == NULL) {
+        cli_error("cannot find a catalog location: set --catalog DIR");
+        return NULL;
+    }
+    if (catalog[0] != '/') {
+        if (realpath(catalog, buf) == NULL) {
+            cli_error("catalog %s: %s; give an absolute path", catalog, strerror(errno));
+            return NULL;
+        }
+        return buf;
+    }
+    snprintf(buf, n, "%s", catalog);
+    return buf;
+}
+
+/* The provider's lines of status; 0 when not wired or wired with a module OpenSSL loads, 1
+ * when wired with a module that is missing or broken, -1 when the file cannot be read. */
+static int provider_status(void)
+{
+    char mod[PATH_MAX];
+    dbt_cnf_sys s;
+    dbt_err err;
+    int r = dbt_cnf_system_status(&s, &err);
+
+    if (r < 0) {
+        cli_error("%s", err.msg);
+        printf("system-wide provider: cannot be checked (see above)\n");
+        return -1;
+    }
+    if (r == 1) {
+        printf("system-wide provider: not wired (%s does not exist)\n", cli_esc(s.file));
+        return 0;
+    }
+    if (!s.info.wired) {
+        printf("system-wide provider: not wired in %s; 'dbtrust system enable --provider' "
+               "wires it (after a package upgrade replaced the file, run it again)\n",
+               cli_esc(s.target));
+        return 0;
+    }
+    printf("system-wide provider: wired in %s for catalog %s\n", cli_esc(s.target),
+           cli_esc(s.info.catalog));
+    dbt_cnf_module_path(s.info.module[0] ? s.info.module : NULL, mod, sizeof(mod));
+    if (dbt_cnf_module_check(mod, &err) != 0) {
+        printf("system-wide provider: module %s: %s; OpenSSL programs skip the provider "
+               "(soft_load) and dbtrust:// URIs fail until it is reinstalled, or run 'dbtrust "
+               "system disable --provider'\n",
+               cli_esc(mod), cli_esc(err.msg));
+        return 1;
+    }
+    printf("system-wide provider: module %s loads\n", cli_esc(mod));
+    return 0;
+}
+
+static int provider_action(const char *action, const char *module)
+{
+    char cat[PATH_MAX];
+    const char *catalog;
+    dbt_cnf_sys s;
+    dbt_err err;
+    int r;
+
+    if (strcmp(action, "enable") == 0) {
+        if ((catalog = provider_catalog(cat, sizeof(cat))) == NULL)
+            return CLI_FAIL;
+        if (dbt_cnf_system_enable(catalog, module, &s, &err) != 0) {
+            cli_error("%s", err.msg);
+            cli_error("the system-wide provider is not enabled; %s is as it was",
+                      s.target[0] ? s.target : s.file);
+            return CLI_FAIL;
+        }
+        printf("%s: provider %s in %s for catalog %s; 'dbtrust system disable --provider' "
+               "restores the file\n",
+               s.changed ? "enabled" : "already enabled, nothing changed",
+               s.info.module[0] ? cli_esc(s.info.module)
+                                : "dbtrust.so (OpenSSL's modules "
+                                  "directory)",
+               cli_esc(s.target), cli_esc(s.info.catalog));
+        return CLI_OK;
+    }
+    r = dbt_cnf_system_disable(&s, &err);
+    if (r < 0) {
+        cli_error("%s", err.msg);
+        cli_error("the system-wide provider is still enabled; the file is as it was");
+        return CLI_FAIL;
+    }
+    if (r == 1)
+        printf("system-wide provider is not wired in %s; nothing to disable\n",
+               cli_esc(s.target[0] ? s.target : s.file));
+    else
+        printf("disabled: removed the provider's lines from %s (the file is as it was before "
+               "enable)\n",
+               cli_esc(s.target));
+    return CLI_OK;
+}
+
 int cli_cmd_system(int argc, char **argv)
 {
-    const char *action;
+    const char *action, *module = NULL;
     dbt_sys_result r;
-    int want_bundle = 0, rc;
+    int want_bundle = 0, provider = 0, rc, i;
 
-    if (argc == 3 && strcmp(argv[1], "enable") == 0 && strcmp(argv[2], "--bundle-file") == 0)
-        want_bundle = 1;
-    else if (argc != 2) {
+    if (argc < 2) {
         system_usage(stderr);
         return CLI_USAGE;
     }
@@ -757,6 +882,28 @@ int cli_cmd_system(int argc, char **argv)
         system_usage(stdout);
         return CLI_OK;
     }
+    for (i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--bundle-file") == 0 && strcmp(action, "enable") == 0)
+            want_bundle = 1;
+        else if (strcmp(argv[i], "--provider") == 0 &&
+                 (strcmp(action, "enable") == 0 || strcmp(action, "disable") == 0 ||
+                  strcmp(action, "status") == 0))
+            provider = 1;
+        else if (strcmp(argv[i], "--module") == 0 && i + 1 < argc && strcmp(action, "enable") == 0)
+            module = argv[++i];
+        else {
+            system_usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if ((module != NULL && !provider) || (want_bundle && provider)) {
+        cli_error("--module goes with enable --provider, and --bundle-file not with --provider");
+        return CLI_USAGE;
+    }
+    if (provider && strcmp(action, "status") == 0)
+        return provider_status() == 0 ? CLI_OK : CLI_FAIL;
+    if (provider)
+        return provider_action(action, module);
     if (strcmp(action, "status") == 0)
         return system_status();
     if (strcmp(action, "enable") == 0)

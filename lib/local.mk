@@ -27,6 +27,8 @@ lib_libdbtrust_la_SOURCES += lib/catlayout.c lib/catlayout.h
 lib_libdbtrust_la_SOURCES += lib/hashdir.c lib/hashdir.h
 # The openssl.cnf that loads the provider (dbtrust config, the provider tests' OPENSSL_CONF).
 lib_libdbtrust_la_SOURCES += lib/osslcnf.c lib/osslcnf.h
+# The system-wide provider: marked blocks added to and removed from the system's openssl.cnf.
+lib_libdbtrust_la_SOURCES += lib/cnfedit.c lib/cnfedit.h
 # System wiring (dbtrust system, env --lazy, and the follow of every catalog commit): state file
 # and lock, links and their journal, the bundle-file block, OpenSSL default-lookup checks.
 lib_libdbtrust_la_SOURCES += lib/syswire.c lib/syswire.h lib/sys_int.h lib/sys_state.c \

@@ -38,4 +38,50 @@ int dbt_cnf_put_value(FILE *out, const char *v);
  */
 int dbt_cnf_write(FILE *out, const char *catalog, const char *module, dbt_err *err);
 
+/* ---------------------------------------------------------------- the system's openssl.cnf */
+
+#include <stddef.h>
+
+#include "cnfedit.h"
+
+/*
+ * The openssl.cnf every OpenSSL program on the host reads: $DBTRUST_SYSTEM_OPENSSL_CNF (tests,
+ * packaging; ignored in a setuid process), else OPENSSLDIR/openssl.cnf of the libcrypto this
+ * program runs with (OPENSSL_CONF is one process's choice, not the system's).
+ */
+const char *dbt_cnf_system_path(char *buf, size_t n);
+
+/* The module the system's file loads: module when not NULL, else dbtrust.so in the modules
+ * directory of this libcrypto (where programs without OPENSSL_MODULES look). */
+const char *dbt_cnf_module_path(const char *module, char *buf, size_t n);
+
+/* 0 when path is a regular file OpenSSL loads as a provider; -1 with err saying why not. */
+int dbt_cnf_module_check(const char *path, dbt_err *err);
+
+/* What the system's file holds, for status. */
+typedef struct dbt_cnf_sys {
+    char file[4096];   /* the file named (dbt_cnf_system_path) */
+    char target[4096]; /* the regular file edited: file, its symbolic links followed */
+    dbt_cnf_info info;
+    int changed; /* enable/disable: the file was rewritten */
+} dbt_cnf_sys;
+
+/*
+ * Adds dbtrust's blocks to the system's openssl.cnf (dbt_cnf_edit_enable), refusing when the
+ * module cannot be loaded. The file (at most DBT_CNF_MAX_BYTES) is read only when it is a
+ * regular file; a symbolic link is followed to the regular file it names (Debian's
+ * OPENSSLDIR/openssl.cnf is a link to the package's /etc/ssl/openssl.cnf), and that file is
+ * replaced atomically (temporary file beside it, same owner and mode, fsync, rename, directory
+ * fsync), the link left as it is; a FIFO, device or directory is refused. Nothing is written
+ * when nothing changes. 0; -1 with err (the file untouched).
+ */
+int dbt_cnf_system_enable(const char *catalog, const char *module, dbt_cnf_sys *s, dbt_err *err);
+
+/* Removes dbtrust's blocks: the file is as it was before enable, byte for byte. 0; 1 when it
+ * holds none (nothing written); -1 with err (a block edited by hand is named, nothing written). */
+int dbt_cnf_system_disable(dbt_cnf_sys *s, dbt_err *err);
+
+/* Fills s from the file: 0; 1 when the file is missing; -1 with err. */
+int dbt_cnf_system_status(dbt_cnf_sys *s, dbt_err *err);
+
 #endif

@@ -283,3 +283,16 @@ endif
 # libpq 17 with --root, a bundled libcrypto, hostile ELF files, the JVM store.
 TESTS += tests/cli-doctor.sh
 dist_noinst_SCRIPTS += tests/cli-doctor.sh
+
+# The system-wide provider's openssl.cnf editor (lib/cnfedit.c) on each distribution's layout.
+check_PROGRAMS += tests/test_cnfedit
+UNIT_TESTS += tests/test_cnfedit
+tests_test_cnfedit_SOURCES = tests/test_cnfedit.c
+tests_test_cnfedit_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_cnfedit_LDADD = $(TESTS_LIB_LDADD)
+EXTRA_DIST += tests/openssl-cnf/debian12.cnf tests/openssl-cnf/debian13.cnf \
+	tests/openssl-cnf/fedora.cnf tests/openssl-cnf/custom-names.cnf \
+	tests/openssl-cnf/crypto-policy.config
+# The system-wide provider in the system's openssl.cnf, on OpenSSL 3.0 and in the Debian 13 root.
+TESTS += tests/cli-system-provider.sh
+dist_noinst_SCRIPTS += tests/cli-system-provider.sh
