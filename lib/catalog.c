@@ -1183,3 +1183,20 @@ fail:
     free(v);
     return -1;
 }
+
+int dbt_catalog_generation_time(const dbt_catalog *cat, int64_t *out, dbt_err *err)
+{
+    struct stat st;
+
+    if (cat->genfd < 0) {
+        dbt_err_set(err, "catalog %s has no generation to read", cat->path);
+        return -1;
+    }
+    /* The held descriptor, not a path: the time is the snapshot's even if a commit follows. */
+    if (fstat(cat->genfd, &st) != 0) {
+        dbt_err_sys(err, "cannot read the time of %s/%s", cat->path, cat->gen_name);
+        return -1;
+    }
+    *out = (int64_t)st.st_mtime;
+    return 0;
+}
