@@ -283,3 +283,7 @@ endif
 # libpq 17 with --root, a bundled libcrypto, hostile ELF files, the JVM store.
 TESTS += tests/cli-doctor.sh
 dist_noinst_SCRIPTS += tests/cli-doctor.sh
+# dbtrust check for monitoring: Prometheus output checked by promtool, JSON, Nagios exit statuses,
+# hostile subjects, --output's atomic replace and refusals.
+TESTS += tests/cli-check-format.sh
+dist_noinst_SCRIPTS += tests/cli-check-format.sh
