@@ -92,8 +92,9 @@ static int parse_utc(const char *s, int64_t *out)
     tm.tm_min = atoi(s + 14);
     tm.tm_sec = atoi(s + 17);
     back = tm;
-    if ((t = timegm(&tm)) == (time_t)-1 || tm.tm_mday != back.tm_mday || tm.tm_mon != back.tm_mon ||
-        tm.tm_hour != back.tm_hour || tm.tm_min != back.tm_min || tm.tm_sec != back.tm_sec)
+    if ((t = timegm(&tm)) == (time_t)-1 || tm.tm_year != back.tm_year ||
+        tm.tm_mday != back.tm_mday || tm.tm_mon != back.tm_mon || tm.tm_hour != back.tm_hour ||
+        tm.tm_min != back.tm_min || tm.tm_sec != back.tm_sec)
         return -1;
     *out = (int64_t)t;
     return 0;
@@ -146,6 +147,8 @@ static void mark_superseded(struct ck *ck, struct ck_key *k, size_t n)
 {
     size_t i, j;
 
+    if (n < 2)
+        return;
     qsort(k, n, sizeof(*k), cmp_key);
     for (i = 0; i < n; i = j) {
         for (j = i + 1;
