@@ -72,34 +72,6 @@ static void ck_fail(struct ck *ck, const char *fmt, ...)
     cli_error("%s", ck->error);
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ" as the .meta files hold it; 0, or -1 when s is not that form. */
-static int parse_utc(const char *s, int64_t *out)
-{
-    static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
-    struct tm tm, back;
-    time_t t;
-
-    if (strlen(s) != sizeof(form) - 1)
-        return -1;
-    for (size_t i = 0; form[i] != '\0'; i++)
-        if (form[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != form[i])
-            return -1;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = atoi(s) - 1900;
-    tm.tm_mon = atoi(s + 5) - 1;
-    tm.tm_mday = atoi(s + 8);
-    tm.tm_hour = atoi(s + 11);
-    tm.tm_min = atoi(s + 14);
-    tm.tm_sec = atoi(s + 17);
-    back = tm;
-    if ((t = timegm(&tm)) == (time_t)-1 || tm.tm_year != back.tm_year ||
-        tm.tm_mday != back.tm_mday || tm.tm_mon != back.tm_mon || tm.tm_hour != back.tm_hour ||
-        tm.tm_min != back.tm_min || tm.tm_sec != back.tm_sec)
-        return -1;
-    *out = (int64_t)t;
-    return 0;
-}
-
 static void iso_time(int64_t t, char *out, size_t n)
 {
     time_t tt = (time_t)t;
@@ -281,9 +253,9 @@ static int collect(struct ck *ck)
             continue;
         found++;
         if ((ck->bundles[i].meta.imported[0] != '\0' &&
-             parse_utc(ck->bundles[i].meta.imported, &t) != 0) ||
+             dbt_catalog_meta_time(ck->bundles[i].meta.imported, &t) != 0) ||
             (ck->bundles[i].meta.refreshed[0] != '\0' &&
-             parse_utc(ck->bundles[i].meta.refreshed, &t) != 0)) {
+             dbt_catalog_meta_time(ck->bundles[i].meta.refreshed, &t) != 0)) {
             ck_fail(ck,
                     "%s/bundles/%s.meta: a time is not in the form dbtrust writes ('%s verify' "
                     "checks the whole catalog)",
@@ -391,7 +363,7 @@ static json_t *json_time(const char *iso, int stamp)
 {
     int64_t t;
 
-    if (iso[0] == '\0' || parse_utc(iso, &t) != 0)
+    if (iso[0] == '\0' || dbt_catalog_meta_time(iso, &t) != 0)
         return json_null();
     return stamp ? json_integer((json_int_t)t) : cli_json_str(iso);
 }
@@ -596,7 +568,7 @@ static void out_prom(const struct ck *ck, FILE *f)
               "When the bundle was last imported, fetched or refreshed with a change, as a "
               "Unix time.");
     for (i = 0; i < ck->nb; i++)
-        if (wanted(ck, i) && parse_utc(ck->bundles[i].meta.imported, &t) == 0) {
+        if (wanted(ck, i) && dbt_catalog_meta_time(ck->bundles[i].meta.imported, &t) == 0) {
             fputs("dbtrust_bundle_imported_timestamp_seconds{", f);
             prom_label(f, "bundle", ck->bundles[i].name, 1);
             fprintf(f, "} %lld\n", (long long)t);
@@ -606,7 +578,7 @@ static void out_prom(const struct ck *ck, FILE *f)
               "as a Unix time; no sample for a bundle never refreshed (see "
               "dbtrust_bundle_imported_timestamp_seconds).");
     for (i = 0; i < ck->nb; i++)
-        if (wanted(ck, i) && parse_utc(ck->bundles[i].meta.refreshed, &t) == 0) {
+        if (wanted(ck, i) && dbt_catalog_meta_time(ck->bundles[i].meta.refreshed, &t) == 0) {
             fputs("dbtrust_bundle_refreshed_timestamp_seconds{", f);
             prom_label(f, "bundle", ck->bundles[i].name, 1);
             fprintf(f, "} %lld\n", (long long)t);

@@ -226,6 +226,9 @@ int dbt_catalog_load_trust_cert(dbt_catalog *cat, const dbt_catalog_trust *t, X5
  * after its commit. Copying a catalog without keeping times (cp without -p) resets it. -1 with
  * err when the catalog has no generation yet or fstat fails. */
 int dbt_catalog_generation_time(const dbt_catalog *cat, int64_t *out, dbt_err *err);
+/* A time of a .meta file (imported, refreshed: UTC "YYYY-MM-DDTHH:MM:SSZ") in seconds since the
+ * epoch; 0, or -1 when s is not exactly that form of a real time. */
+int dbt_catalog_meta_time(const char *s, int64_t *out);
 
 /* --- Checking a whole catalog (dbtrust verify) --- */
 

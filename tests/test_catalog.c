@@ -1600,6 +1600,32 @@ static void test_generation_time(void **state)
     X509_free(x);
 }
 
+/* .meta times: exactly the form dbtrust writes, of a real date. */
+static void test_meta_time(void **state)
+{
+    const char *bad[] = {"",
+                         "2026-01-02T03:04:05",
+                         "2026-01-02 03:04:05Z",
+                         "2026-02-30T00:00:00Z",
+                         "2026-13-01T00:00:00Z",
+                         "2026-01-02T24:00:00Z",
+                         "2026-01-02T03:04:05Z ",
+                         "+026-01-02T03:04:05Z",
+                         "yesterday"};
+    int64_t t = 0;
+
+    (void)state;
+    assert_int_equal(dbt_catalog_meta_time("2026-01-02T03:04:05Z", &t), 0);
+    assert_int_equal(t, 1767323045);
+    assert_int_equal(dbt_catalog_meta_time("1970-01-01T00:00:00Z", &t), 0);
+    assert_int_equal(t, 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        t = 42;
+        assert_int_equal(dbt_catalog_meta_time(bad[i], &t), -1);
+        assert_int_equal(t, 42);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1627,6 +1653,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generation_time, setup, teardown),
+        cmocka_unit_test(test_meta_time),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
