@@ -1,5 +1,5 @@
-/* Catalog commands: import, list, remove, export, check. Every change is one catalog
- * transaction, so a failure anywhere leaves the catalog exactly as it was. */
+/* Catalog commands: import, list, remove, export (check is cli/check_fmt.c). Every change is one
+ * catalog transaction, so a failure anywhere leaves the catalog exactly as it was. */
 #include "config.h"
 
 #include <errno.h>
@@ -310,7 +310,6 @@ static json_t *json_str(const char *s)
 struct list_ctx {
     json_t *json; /* array, or NULL for text */
     size_t rows;
-    int check;      /* check's wording */
     long warn_days; /* "expires in N days" below this many days */
     int64_t now;    /* the row filter's */
 };
@@ -357,13 +356,7 @@ static int list_row(void *arg, const dbt_catalog_entry *e, const dbt_certinfo *c
         return 0;
     }
     /* ci's subject comes escaped; bundle names are checked by the catalog, escaped all the same */
-    if (ctx->check)
-        printf("%s  %s  %s  %s  %s\n",
-               cli_status_word(dbt_certinfo_status(ci, ctx->now, LONG_MAX, 0, NULL), days,
-                               CLI_STATUS_LIST, st, sizeof(st)),
-               cli_esc(bundle), na, ci->sha256, ci->subject);
-    else
-        printf("%-16s %.10s  %-16s %s  %s\n", cli_esc(bundle), na, key, ci->sha256, ci->subject);
+    printf("%-16s %.10s  %-16s %s  %s\n", cli_esc(bundle), na, key, ci->sha256, ci->subject);
     return 0;
 }
 
@@ -447,7 +440,7 @@ int cli_cmd_list(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct row_filter f = {NULL, -1, (int64_t)time(NULL)};
-    struct list_ctx ctx = {NULL, 0, 0, 30, f.now};
+    struct list_ctx ctx = {NULL, 0, 30, f.now};
     dbt_catalog *cat = NULL;
     int c, json = 0, rc = CLI_FAIL;
 
@@ -582,86 +575,6 @@ int cli_cmd_verify(int argc, char **argv)
     if (cli_stdout_flush() != 0)
         return CLI_FAIL;
     return n == 0 ? CLI_OK : CLI_FAIL;
-}
-
-static void check_usage(FILE *out)
-{
-    fprintf(out, "usage: dbtrust [--catalog DIR] check [--days N] [--bundle NAME] [--json]\n\n"
-                 "Exits 1 and lists the certificates that are expired or expire within N days\n"
-                 "(default 30): status, bundle, notAfter, SHA-256, subject. Exits 0 with one\n"
-                 "'ok' line when there are none.\n\n"
-                 "  -d, --days N         warning window in days (default 30)\n"
-                 "  -b, --bundle NAME    only this bundle\n"
-                 "      --json           the certificates found as a JSON array (as list --json)\n"
-                 "  -h, --help           show this help\n");
-}
-
-int cli_cmd_check(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"days", required_argument, NULL, 'd'},
-        {"bundle", required_argument, NULL, 'b'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct row_filter f = {NULL, 30, (int64_t)time(NULL)};
-    struct list_ctx ctx = {NULL, 0, 1, 30, f.now};
-    dbt_catalog *cat = NULL;
-    int c, json = 0, rc = CLI_FAIL;
-
-    while ((c = cli_getopt_long(argc, argv, "d:b:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            if (parse_days(optarg, &f.expiring) != 0)
-                return CLI_USAGE;
-            break;
-        case 'b':
-            f.bundle = optarg;
-            break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            check_usage(stdout);
-            return CLI_OK;
-        default:
-            check_usage(stderr);
-            return CLI_USAGE;
-        }
-    }
-    if (optind != argc) {
-        cli_error("check takes no arguments ('%s')", argv[optind]);
-        return CLI_USAGE;
-    }
-    if (cli_open_catalog(DBT_CAT_READ, &cat) != 0)
-        return CLI_FAIL;
-    ctx.warn_days = f.expiring;
-    if (json && (ctx.json = json_array()) == NULL) {
-        cli_error("out of memory");
-        goto end;
-    }
-    if (for_each_row(cat, &f, list_row, &ctx) != 0)
-        goto end;
-    if (json) {
-        if (cli_json_print(ctx.json) != 0) {
-            rc = CLI_FAIL;
-            goto end;
-        }
-        rc = ctx.rows > 0 ? CLI_FAIL : CLI_OK;
-        goto end;
-    }
-    if (ctx.rows > 0) {
-        fprintf(stderr, "%s: %zu certificate%s expired or expiring within %ld days\n",
-                cli_esc(cli_progname), ctx.rows, ctx.rows == 1 ? "" : "s", f.expiring);
-        goto end;
-    }
-    printf("ok: no certificate expires within %ld days\n", f.expiring);
-    rc = CLI_OK;
-end:
-    json_decref(ctx.json);
-    dbt_catalog_close(cat);
-    return rc;
 }
 
 /* ---------------------------------------------------------------- remove */

@@ -1183,3 +1183,48 @@ fail:
     free(v);
     return -1;
 }
+
+int dbt_catalog_generation_time(const dbt_catalog *cat, int64_t *out, dbt_err *err)
+{
+    struct stat st;
+
+    if (cat->genfd < 0) {
+        dbt_err_set(err, "catalog %s has no generation to read", cat->path);
+        return -1;
+    }
+    /* The held descriptor, not a path: the time is the snapshot's even if a commit follows. */
+    if (fstat(cat->genfd, &st) != 0) {
+        dbt_err_sys(err, "cannot read the time of %s/%s", cat->path, cat->gen_name);
+        return -1;
+    }
+    *out = (int64_t)st.st_mtime;
+    return 0;
+}
+
+int dbt_catalog_meta_time(const char *s, int64_t *out)
+{
+    static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+    struct tm tm, back;
+    time_t t;
+
+    if (strlen(s) != sizeof(form) - 1)
+        return -1;
+    for (size_t i = 0; form[i] != '\0'; i++)
+        if (form[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != form[i])
+            return -1;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = atoi(s) - 1900;
+    tm.tm_mon = atoi(s + 5) - 1;
+    tm.tm_mday = atoi(s + 8);
+    tm.tm_hour = atoi(s + 11);
+    tm.tm_min = atoi(s + 14);
+    tm.tm_sec = atoi(s + 17);
+    back = tm;
+    /* timegm normalizes 2026-02-30 into March: such a date is not one dbtrust wrote. */
+    if ((t = timegm(&tm)) == (time_t)-1 || tm.tm_year != back.tm_year || tm.tm_mon != back.tm_mon ||
+        tm.tm_mday != back.tm_mday || tm.tm_hour != back.tm_hour || tm.tm_min != back.tm_min ||
+        tm.tm_sec != back.tm_sec)
+        return -1;
+    *out = (int64_t)t;
+    return 0;
+}

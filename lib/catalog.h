@@ -78,6 +78,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/x509.h>
 
@@ -219,6 +220,15 @@ int dbt_catalog_trust_view(dbt_catalog *cat, dbt_catalog_trust **out, size_t *n,
 /* Loads one certificate of the trust view, checked against its name as dbt_catalog_load_cert. */
 int dbt_catalog_load_trust_cert(dbt_catalog *cat, const dbt_catalog_trust *t, X509 **out,
                                 dbt_err *err);
+/* When the snapshot's generation was written, in seconds since the epoch: the modification
+ * time of its directory (.gen-N), which the commit sets while it writes the generation's entries,
+ * just before it flushes the generation and makes it current; a generation is never changed
+ * after its commit. Copying a catalog without keeping times (cp without -p) resets it. -1 with
+ * err when the catalog has no generation yet or fstat fails. */
+int dbt_catalog_generation_time(const dbt_catalog *cat, int64_t *out, dbt_err *err);
+/* A time of a .meta file (imported, refreshed: UTC "YYYY-MM-DDTHH:MM:SSZ") in seconds since the
+ * epoch; 0, or -1 when s is not exactly that form of a real time. */
+int dbt_catalog_meta_time(const char *s, int64_t *out);
 
 /* --- Checking a whole catalog (dbtrust verify) --- */
 

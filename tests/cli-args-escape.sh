@@ -5,7 +5,8 @@
 # (print, convert, import, list, remove, export, check, verify, env, config, probe, fetch,
 # sources) is given an unknown long option, an invalid short option and a value for an option
 # that takes none, each hostile; an option that needs an argument without one; an ambiguous
-# abbreviation. Each must exit 2 with a message that names the option, escaped
+# abbreviation. Each must exit 2 (check: 3, the Nagios plugins' UNKNOWN, which monitoring reads
+# as "the check could not run") with a message that names the option, escaped
 # (lib/escape.h's rule), the command and the program. Also: bad option values, an unknown
 # command, the keytool spelling's own parser, system's actions, and verify's report of a catalog
 # whose path and stray file names are hostile. Every stdout and stderr is scanned
@@ -49,24 +50,26 @@ needs=(days/d to/t bundle/b bundle/b bundle/b format/f days/d - shell/s module/m
     region/r -)
 for k in "${!cmds[@]}"; do
     c=${cmds[$k]}
+    u=2
+    [ "$c" = check ] && u=3
     for i in "${!names[@]}"; do
         n=${names[$i]} r=${raw[$i]} s=${shown[$i]}
-        run 2 "$c --bogus<$n>" "$DBTRUST" --catalog "$cat" "$c" "--bogus${r}x"
+        run $u "$c --bogus<$n>" "$DBTRUST" --catalog "$cat" "$c" "--bogus${r}x"
         has err "dbtrust: error: $c: unrecognized option '--bogus${s}x'" "$c --bogus<$n>"
-        run 2 "$c -<$n>" "$DBTRUST" --catalog "$cat" "$c" "-${r}"
+        run $u "$c -<$n>" "$DBTRUST" --catalog "$cat" "$c" "-${r}"
         has err "dbtrust: error: $c: invalid option -- '${first[$i]}'" "$c -<$n>"
-        run 2 "$c --help=<$n>" "$DBTRUST" --catalog "$cat" "$c" "--help=${r}"
+        run $u "$c --help=<$n>" "$DBTRUST" --catalog "$cat" "$c" "--help=${r}"
         has err "dbtrust: error: $c: option '--help' doesn't allow an argument ('--help=${s}')" \
             "$c --help=<$n>"
         # After an operand (getopt permutes): the message still names the option.
-        run 2 "$c ARG --x<$n>" "$DBTRUST" --catalog "$cat" "$c" operand "--x${r}"
+        run $u "$c ARG --x<$n>" "$DBTRUST" --catalog "$cat" "$c" operand "--x${r}"
         has err "$c: unrecognized option '--x${s}'" "$c ARG --x<$n>"
     done
     [ "${needs[$k]}" = - ] && continue
     long=${needs[$k]%/*} short=${needs[$k]#*/}
-    run 2 "$c --$long (no argument)" "$DBTRUST" --catalog "$cat" "$c" "--$long"
+    run $u "$c --$long (no argument)" "$DBTRUST" --catalog "$cat" "$c" "--$long"
     has err "dbtrust: error: $c: option '--$long' requires an argument" "$c --$long"
-    run 2 "$c -$short (no argument)" "$DBTRUST" --catalog "$cat" "$c" "-$short"
+    run $u "$c -$short (no argument)" "$DBTRUST" --catalog "$cat" "$c" "-$short"
     has err "dbtrust: error: $c: option requires an argument -- '$short'" "$c -$short"
 done
 # An abbreviation of two options (--hostaddr, --help) is ambiguous; one of one is accepted.
@@ -90,7 +93,7 @@ for i in "${!names[@]}"; do
     has err "unknown format '$e'" "export --format <$n>"
     run 2 "list --expiring <$n>" "$DBTRUST" --catalog "$cat" list --expiring "$v"
     has err "'$e'" "list --expiring <$n>"
-    run 2 "check --days <$n>" "$DBTRUST" --catalog "$cat" check --days "$v"
+    run 3 "check --days <$n>" "$DBTRUST" --catalog "$cat" check --days "$v"
     has err "'$e'" "check --days <$n>"
     run 2 "print --days <$n>" "$DBTRUST" print --days "$v" in
     has err "'$e'" "print --days <$n>"

@@ -2,7 +2,8 @@
 # dbtrust import, list, remove, export and check on a per-test catalog: leaf/expired filtering
 # with messages naming file and certificate, duplicate merging, atomic re-import with the
 # added/removed report, JSON checked against openssl, removal seen by OpenSSL's hashed-directory
-# lookup at once, untouched catalog on every failure, unsafe permissions, exit codes 0/1/2;
+# lookup at once, untouched catalog on every failure, unsafe permissions, exit codes 0/1/2
+# (check: 0-3, tests/cli-check-format.sh);
 # then the same on real bundles from DBTRUST_REALDATA when present.
 set -u
 . "${DBTRUST_SRCDIR:-$(dirname "$0")/..}/tests/lib/cli.sh" || exit 1
@@ -31,7 +32,7 @@ expect_rc 2 "$DBTRUST" --catalog "$C" import --bundle x
 expect_rc 2 "$DBTRUST" --catalog "$C" import --bundle x - -
 expect_rc 2 "$DBTRUST" --catalog "$C" list extra
 expect_rc 2 "$DBTRUST" --catalog "$C" list --expiring soon
-expect_rc 2 "$DBTRUST" --catalog "$C" check --days -1
+expect_rc 3 "$DBTRUST" --catalog "$C" check --days -1 # UNKNOWN, as monitoring reads it
 expect_rc 2 "$DBTRUST" --catalog "$C" remove --bundle a --fingerprint b
 expect_rc 2 "$DBTRUST" --catalog "$C" remove
 expect_rc 2 "$DBTRUST" --catalog "$C" export --format pem
@@ -153,13 +154,13 @@ expect_rc 1 "$DBTRUST" --catalog "$C" list --bundle nosuch
 has err "no bundle named 'nosuch'" "list --bundle of a missing bundle"
 
 # ---- check ----
-expect_rc 1 "$DBTRUST" --catalog "$C" check
+expect_rc 2 "$DBTRUST" --catalog "$C" check # CRITICAL: an expired CA
 has out "expired  mix  2020-02-01T00:00:00Z  $fp_old" "check lists the expired CA"
 has out "$fp_soon" "check lists the CA that expires in 5 days"
 hasnt out "$fp_root_a" "check does not list a CA with 10 years left"
 has err "expired or expiring within 30 days" "check summary"
-expect_rc 1 "$DBTRUST" --catalog "$C" check --days 0 --json
-[ "$(jq -r '.[].sha256' out | sort -u)" = "$fp_old" ] ||
+expect_rc 2 "$DBTRUST" --catalog "$C" check --days 0 --json
+[ "$(jq -r '.certificates[] | select(.level != "ok") | .sha256' out | sort -u)" = "$fp_old" ] ||
     fail "check --days 0 --json should list only the expired CA"
 expect_rc 0 "$DBTRUST" --catalog "$C" check --bundle multi
 has out "ok: no certificate expires within 30 days" "check of a healthy bundle"

@@ -296,3 +296,7 @@ EXTRA_DIST += tests/openssl-cnf/debian12.cnf tests/openssl-cnf/debian13.cnf \
 # The system-wide provider in the system's openssl.cnf, on OpenSSL 3.0 and in the Debian 13 root.
 TESTS += tests/cli-system-provider.sh
 dist_noinst_SCRIPTS += tests/cli-system-provider.sh
+# dbtrust check for monitoring: Prometheus output checked by promtool, JSON, Nagios exit statuses,
+# hostile subjects, --output's atomic replace and refusals.
+TESTS += tests/cli-check-format.sh
+dist_noinst_SCRIPTS += tests/cli-check-format.sh

@@ -11,6 +11,8 @@ want_test="gnutls-bin libgnutls28-dev postgresql postgresql-client debootstrap
 debian-archive-keyring valgrind ca-certificates python3 curl xz-utils
 dpkg-dev debhelper lintian fakeroot rpm bash-completion
 golang-go golang-github-lib-pq-dev libpostgresql-jdbc-java nodejs"
+# promtool (tests/cli-check-format.sh checks dbtrust check --format prometheus with it).
+want_test="$want_test prometheus"
 
 dbt_missing_packages() {
     local p missing=()

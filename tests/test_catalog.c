@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1556,6 +1557,75 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* The generation time is the snapshot's own generation directory's, not the catalog's or a later
+ * generation's: set to known times, each open snapshot reads its own. */
+static void test_generation_time(void **state)
+{
+    struct fx *f = *state;
+    dbt_catalog *old = NULL, *cat = NULL;
+    X509 *x = make_cert("Generation Time Root", 7);
+    dbt_err err = {0};
+    char p[PATH_MAX];
+    int64_t t0 = (int64_t)time(NULL), t = 0;
+    struct timespec ts[2] = {{0, 0}, {0, 0}};
+
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), -1);
+    put_commit(f->path, "a", &x, 1, NULL);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &old, &err), 0);
+    assert_int_equal(dbt_catalog_generation_time(old, &t, &err), 0);
+    assert_true(t >= t0 - 1 && t <= (int64_t)time(NULL) + 1);
+
+    snprintf(p, sizeof(p), "%s/.gen-%llu", f->path, dbt_catalog_generation(old));
+    ts[0].tv_sec = ts[1].tv_sec = 1000000000;
+    assert_int_equal(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(dbt_catalog_generation_time(old, &t, &err), 0);
+    assert_int_equal(t, 1000000000);
+
+    /* A later commit: the new snapshot reads the new generation, the held one keeps its time. */
+    put_commit(f->path, "b", &x, 1, NULL);
+    assert_int_equal(dbt_catalog_open(f->path, DBT_CAT_READ, &cat, &err), 0);
+    assert_true(dbt_catalog_generation(cat) > dbt_catalog_generation(old));
+    snprintf(p, sizeof(p), "%s/.gen-%llu", f->path, dbt_catalog_generation(cat));
+    ts[0].tv_sec = ts[1].tv_sec = 1500000000;
+    assert_int_equal(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+    snprintf(p, sizeof(p), "%s", f->path);
+    ts[0].tv_sec = ts[1].tv_sec = 1200000000;
+    assert_int_equal(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW), 0);
+    assert_int_equal(dbt_catalog_generation_time(cat, &t, &err), 0);
+    assert_int_equal(t, 1500000000);
+    assert_int_equal(dbt_catalog_generation_time(old, &t, &err), 0);
+    assert_int_equal(t, 1000000000);
+    dbt_catalog_close(cat);
+    dbt_catalog_close(old);
+    X509_free(x);
+}
+
+/* .meta times: exactly the form dbtrust writes, of a real date. */
+static void test_meta_time(void **state)
+{
+    const char *bad[] = {"",
+                         "2026-01-02T03:04:05",
+                         "2026-01-02 03:04:05Z",
+                         "2026-02-30T00:00:00Z",
+                         "2026-13-01T00:00:00Z",
+                         "2026-01-02T24:00:00Z",
+                         "2026-01-02T03:04:05Z ",
+                         "+026-01-02T03:04:05Z",
+                         "yesterday"};
+    int64_t t = 0;
+
+    (void)state;
+    assert_int_equal(dbt_catalog_meta_time("2026-01-02T03:04:05Z", &t), 0);
+    assert_int_equal(t, 1767323045);
+    assert_int_equal(dbt_catalog_meta_time("1970-01-01T00:00:00Z", &t), 0);
+    assert_int_equal(t, 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        t = 42;
+        assert_int_equal(dbt_catalog_meta_time(bad[i], &t), -1);
+        assert_int_equal(t, 42);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1582,6 +1652,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fs_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generation_time, setup, teardown),
+        cmocka_unit_test(test_meta_time),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
