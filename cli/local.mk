@@ -22,3 +22,5 @@ TESTS += tests/cli-probe-close.sh tests/cli-output.sh
 dist_noinst_SCRIPTS += tests/cli-probe-close.sh tests/cli-output.sh
 # doctor: each trust consumer of the host (libpq's libcrypto, bundled libcrypto, the JVM store).
 dbtrust_SOURCES += cli/doctor.c
+# fetch and refresh share the HTTPS download code (cli/download.h).
+dbtrust_SOURCES += cli/download.c cli/download.h

@@ -205,6 +205,10 @@ expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --region us-east-1 \
 grep -qx "format=pkcs-7-der" "$cat/bundles/aws-rds-us-east-1.meta" || fail "p7b format not recorded"
 [ "$(scope_of aws-rds-us-east-1)" = rds.amazonaws.com ] ||
     fail "a region's bundle does not get aws-rds's scope: '$(scope_of aws-rds-us-east-1)'"
+# The source fetch records (what refresh reads): a region's bundle stays aws-rds's.
+for b in aws-rds aws-rds-us-east-1; do
+    grep -qx source=aws-rds "$cat/bundles/$b.meta" || fail "$b: source=aws-rds not recorded: $(cat "$cat/bundles/$b.meta")"
+done
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --ca-file httpsca.pem \
     --url "$base/root1.pem" --url "$base/root2.pem" --url "$base/root3.pem" --url "$base/root5.pem"
 [ "$(count_of aurora-dsql)" = 4 ] || fail "aurora-dsql does not hold 4 certificates"
@@ -221,6 +225,8 @@ has out "bundle 'aws-rds-govcloud': 1 certificate (1 added, 0 removed) [new bund
     "GovCloud default bundle name"
 [ "$(scope_of aws-rds-govcloud)" = "$govscope" ] ||
     fail "GovCloud: the scope is '$(scope_of aws-rds-govcloud)', not its endpoint domains"
+grep -qx source=aws-rds-govcloud "$cat/bundles/aws-rds-govcloud.meta" ||
+    fail "GovCloud: source=aws-rds-govcloud not recorded: $(cat "$cat/bundles/aws-rds-govcloud.meta")"
 expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle aws-rds-govcloud
 
 # ---- --only-for replaces the default, --unscoped records none, and a refresh without either
@@ -379,8 +385,9 @@ meta=$cat/bundles/hostile-origin.meta
 scan "$meta"
 grep -qxF "origin=$base/global-bundle.pem$shown $base/root5.pem$shown" "$meta" ||
     fail "fetch: origin not recorded escaped: $(cat -v "$meta")"
-[ "$(wc -l <"$meta")" = 6 ] && [ "$(grep -c "^scope=" "$meta")" = 1 ] && [ "$(grep -c '^count=' "$meta")" = 1 ] ||
-    fail "fetch: the .meta file is not its 6 lines (scope= the last): $(cat -v "$meta")"
+[ "$(wc -l <"$meta")" = 8 ] && [ "$(grep -c "^scope=" "$meta")" = 1 ] && [ "$(grep -c '^count=' "$meta")" = 1 ] &&
+    [ "$(sed -n 7p "$meta")" = source=aurora-dsql ] && grep -qE '^refreshed=20[0-9-]{8}T[0-9:]{8}Z$' "$meta" ||
+    fail "fetch: the .meta file is not its 8 lines (scope=, source=, refreshed= the last): $(cat -v "$meta")"
 expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle hostile-import \
     --origin "$base/global-bundle.pem$frag $base/root5.pem$frag" www/global-bundle.pem www/root5.pem
 [ "$(grep '^origin=' "$meta")" = "$(grep '^origin=' "$cat/bundles/hostile-import.meta")" ] ||
