@@ -283,3 +283,12 @@ endif
 # libpq 17 with --root, a bundled libcrypto, hostile ELF files, the JVM store.
 TESTS += tests/cli-doctor.sh
 dist_noinst_SCRIPTS += tests/cli-doctor.sh
+# The optional .meta keys source= and refreshed= (catalog put/get, verify, the import pipeline
+# that fetch and refresh record them through); tests/cli-refresh.sh runs dbtrust refresh.
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_catalog_meta
+UNIT_TESTS += tests/test_catalog_meta
+tests_test_catalog_meta_SOURCES = tests/test_catalog_meta.c $(TESTPKI_SOURCES)
+tests_test_catalog_meta_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_catalog_meta_LDADD = $(TESTS_LIB_LDADD)
+endif
