@@ -6,7 +6,9 @@
 # namespace), so dpkg, the package's maintainer scripts and `dbtrust system enable` change
 # nothing outside it. "No trace" is checked both by name (links in /etc/ssl/certs, the bundle
 # file, /etc/dbtrust, /var/lib/dbtrust, the module, dpkg -L) and by what the overlays recorded:
-# after the purge no file under /etc or /usr differs from before the install.
+# after the purge no file under /etc or /usr differs from before the install. The systemd units
+# of dbtrust refresh are installed, valid and run (as their unit runs them) against a local
+# HTTPS mirror.
 # Works with Debian 13's psql 17 run on the host OpenSSL (tests/lib/libpq17.sh) against a throwaway
 # PostgreSQL 15 with TLS (tests/lib/pgserver.sh). Skips (77) when not root, when debian/ is not
 # in the tree (a tarball made without it), or when the Debian mirror is needed and unreachable.
@@ -152,6 +154,89 @@ expect "... and dbtrust://demo serves the imported root" ok "$root_cn" \
 expect "openssl verify -CAstore dbtrust:// through the package's provider" ok "OK" \
     env OPENSSL_CONF="$work/openssl.cnf" openssl verify -CAstore dbtrust:// \
     -untrusted "$pki/intermediate.pem" "$pki/server.pem"
+
+# --- dbtrust refresh from the packaged units -------------------------------------------------
+# The units are installed and valid and the timer is enabled; the service, run as its unit runs
+# it (tests/lib/unit-run.sh: EnvironmentFile, ExecStart and the sandbox, ProtectSystem=strict with
+# ReadWritePaths included, since systemd is not PID 1 here), refreshes a fetched, unscoped bundle
+# from a local HTTPS mirror whose CA /etc/default/dbtrust gives with --ca-file: the catalog, the
+# system links and the JVM truststore follow from inside the sandbox.
+unitdir=
+for d in /lib/systemd/system /usr/lib/systemd/system; do
+    [ -f "$d/dbtrust-refresh.service" ] && { unitdir=$d; break; }
+done
+expect "the package installs dbtrust-refresh.service and .timer" ok "" \
+    test -n "$unitdir" -a -f "$unitdir/dbtrust-refresh.timer"
+expect "the package enabled the timer" ok "" \
+    test -L /etc/systemd/system/timers.target.wants/dbtrust-refresh.timer
+expect "systemd-analyze verify accepts both units without a word" ok "=" \
+    systemd-analyze verify --man=no "$unitdir/dbtrust-refresh.service" \
+    "$unitdir/dbtrust-refresh.timer"
+mirror=$work/mirror
+mkdir -p "$mirror/www"
+mkmirrorca() { # FILE SUBJECT
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
+        -out "$1.pem" -days 30 -subj "$2" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+mirror_fp() { openssl x509 -in "$mirror/r$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
+mkmirrorca "$mirror/ca" "/CN=dbtrust refresh test mirror CA" &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$mirror/srv.key" \
+        -out "$mirror/srv.csr" -subj "/CN=localhost" 2>/dev/null &&
+    openssl x509 -req -in "$mirror/srv.csr" -CA "$mirror/ca.pem" -CAkey "$mirror/ca.key" \
+        -set_serial 1 -days 30 -out "$mirror/srv.pem" 2>/dev/null \
+        -extfile <(printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n') &&
+    mkmirrorca "$mirror/r1" "/CN=dbtrust refresh test root 1" &&
+    mkmirrorca "$mirror/r2" "/CN=dbtrust refresh test root 2" &&
+    mkmirrorca "$mirror/r3" "/CN=dbtrust refresh test root 3" || bail "cannot make the mirror's PKI"
+cat "$mirror/r1.pem" "$mirror/r2.pem" >"$mirror/www/bundle.pem"
+mport=
+for try in 1 2 3 4 5; do
+    p=$((20000 + RANDOM % 40000))
+    (cd "$mirror/www" && exec openssl s_server -quiet -WWW -accept "127.0.0.1:$p" \
+        -cert "$mirror/srv.pem" -key "$mirror/srv.key") >"$mirror/s_server.log" 2>&1 &
+    spid=$!
+    for ((i = 0; i < 50; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { mport=$p; break; }
+        kill -0 "$spid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$mport" ] && break
+    kill "$spid" 2>/dev/null
+done
+[ -n "$mport" ] || bail "openssl s_server did not start: $(cat "$mirror/s_server.log")"
+dbt_cleanup_push "kill $spid 2>/dev/null"
+install -m 644 "$mirror/ca.pem" /etc/dbtrust-test-mirror-ca.pem
+expect "dbtrust fetch from the mirror" ok "bundle 'mirror': 2 certificates" \
+    dbtrust fetch aws-rds --bundle mirror --unscoped --url "https://localhost:$mport/bundle.pem" \
+    --ca-file /etc/dbtrust-test-mirror-ca.pem
+cat "$mirror/r1.pem" "$mirror/r3.pem" >"$mirror/www/bundle.pem"
+expect "the service without its options cannot verify the mirror, and fails" fail \
+    "the server's TLS certificate is not trusted" "$src/tests/lib/unit-run.sh" \
+    "$unitdir/dbtrust-refresh.service"
+printf '# dbtrust refresh test\nDBTRUST_REFRESH_OPTS="--ca-file /etc/dbtrust-test-mirror-ca.pem"\n' \
+    >/etc/default/dbtrust
+expect "the service, run as its unit runs it, refreshes the rotated bundle" ok \
+    "bundle 'mirror': 2 certificates (1 added, 1 removed)" \
+    "$src/tests/lib/unit-run.sh" "$unitdir/dbtrust-refresh.service"
+expect "... and the catalog holds the new CA" ok "$(mirror_fp 3)" dbtrust list --bundle mirror
+expect "... the system link of the new CA is there" ok "" test -L "$certdir/dbtrust-$(mirror_fp 3).pem"
+expect "... the removed CA's link is gone" fail "" test -e "$certdir/dbtrust-$(mirror_fp 2).pem"
+if [ -f "$jvmstore" ]; then
+    expect "... the JVM truststore holds the new CA" ok "dbtrust-mirror-$(mirror_fp 3 | cut -c1-16)" \
+        dbtrust -list -keystore "$jvmstore" -storepass changeit
+fi
+expect "the service again: unchanged, the file import skipped" ok \
+    "refreshed 1, changed 0, failed 0, skipped 1" "$src/tests/lib/unit-run.sh" \
+    "$unitdir/dbtrust-refresh.service"
+: >"$mirror/www/bundle.pem"
+expect "an empty download fails the service and changes nothing" fail \
+    "bundle 'mirror' is unchanged" "$src/tests/lib/unit-run.sh" "$unitdir/dbtrust-refresh.service"
+expect "... the bundle still holds its 2 CAs" ok "=2" \
+    sh -c 'dbtrust list --bundle mirror --json | grep -c "\"sha256\""'
+expect "dbtrust remove --bundle mirror" ok "" dbtrust remove --bundle mirror
+rm -f /etc/default/dbtrust /etc/dbtrust-test-mirror-ca.pem
+kill "$spid" 2>/dev/null
 
 # --- purge ---------------------------------------------------------------------------------
 expect "dpkg --purge removes the package" ok "" dpkg --purge dbtrust

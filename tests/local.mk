@@ -292,3 +292,6 @@ tests_test_catalog_meta_SOURCES = tests/test_catalog_meta.c $(TESTPKI_SOURCES)
 tests_test_catalog_meta_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_catalog_meta_LDADD = $(TESTS_LIB_LDADD)
 endif
+# A oneshot unit's ExecStart run as systemd would run it, sandbox included, where systemd is not
+# PID 1 (tests/deb-package.sh runs dbtrust-refresh.service with it).
+EXTRA_DIST += tests/lib/unit-run.sh
