@@ -18,21 +18,11 @@ dbt_cli_start openssl jq "$PY"
 
 # ---- test PKI: an HTTPS CA with a server certificate for localhost, an unrelated CA, and
 # the CA certificates to serve (5 roots; a leaf) ----
-mkca() { # NAME SUBJECT
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
-        -out "$1.pem" -days 3650 -subj "$2" -addext "basicConstraints=critical,CA:TRUE" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || {
-        echo "FAIL: making $1"
-        exit 1
-    }
-}
+. "$SRCDIR/tests/lib/https.sh"
+mkca() { dbt_https_mkca "$@" || { echo "FAIL: making $1"; exit 1; }; }
 mkca httpsca "/CN=Fetch Test HTTPS CA"
 mkca wrongca "/CN=Fetch Test Unrelated CA"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr \
-    -subj "/CN=localhost" 2>/dev/null &&
-    openssl x509 -req -in srv.csr -CA httpsca.pem -CAkey httpsca.key -set_serial 7 -days 30 \
-        -extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n') \
-        -out srv.pem 2>/dev/null || { echo "FAIL: making the HTTPS server certificate"; exit 1; }
+dbt_https_server_cert httpsca srv || { echo "FAIL: making the HTTPS server certificate"; exit 1; }
 mkdir www
 for i in 1 2 3 4 5; do mkca "www/root$i" "/O=Fetch Test/CN=Fetch Test Root $i"; done
 cat www/root1.pem www/root2.pem www/root3.pem >www/global-bundle.pem
@@ -76,33 +66,9 @@ else
     echo "note: DBTRUST_REALDATA has no aws-rds-global-bundle.pem/.p7b; the real-bundle checks are skipped"
 fi
 
-free_port() {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() { # PORT: bounded wait until something accepts on it
-    local i
-    for ((i = 0; i < 100; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # openssl s_server -WWW serves files from its working directory (one connection at a time).
-port=
-for try in 1 2 3 4 5; do
-    p=$(free_port)
-    (cd www && exec openssl s_server -quiet -WWW -accept "127.0.0.1:$p" -cert ../srv.pem \
-        -key ../srv.key) >s_server.log 2>&1 &
-    pid=$!
-    if wait_port "$p"; then
-        port=$p
-        dbt_cleanup_push "kill $pid 2>/dev/null"
-        break
-    fi
-    kill "$pid" 2>/dev/null
-done
-[ -n "$port" ] || { echo "FAIL: openssl s_server did not start: $(cat s_server.log)"; exit 1; }
+dbt_https_serve www srv.pem srv.key || { echo "FAIL: the HTTPS mirror did not start"; exit 1; }
+port=$dbt_https_port
 base="https://localhost:$port"
 
 # openssl s_server -WWW answers 200 even for a missing file, so the error answers come from a

@@ -12,20 +12,10 @@ set -u
 PY=$(command -v /usr/bin/python3 || command -v python3)
 dbt_cli_start openssl jq "$PY"
 
-mkca() { # NAME SUBJECT
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
-        -out "$1.pem" -days 3650 -subj "$2" -addext "basicConstraints=critical,CA:TRUE" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || {
-        echo "FAIL: making $1"
-        exit 1
-    }
-}
+. "$SRCDIR/tests/lib/https.sh"
+mkca() { dbt_https_mkca "$@" || { echo "FAIL: making $1"; exit 1; }; }
 mkca httpsca "/CN=Refresh Test HTTPS CA"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr \
-    -subj "/CN=localhost" 2>/dev/null &&
-    openssl x509 -req -in srv.csr -CA httpsca.pem -CAkey httpsca.key -set_serial 7 -days 30 \
-        -extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n') \
-        -out srv.pem 2>/dev/null || { echo "FAIL: making the HTTPS server certificate"; exit 1; }
+dbt_https_server_cert httpsca srv || { echo "FAIL: making the HTTPS server certificate"; exit 1; }
 mkdir -p www roots
 for i in 1 2 3 4 5 6 7; do mkca "roots/r$i" "/O=Refresh Test/CN=Refresh Test Root $i"; done
 bundle() { for i in "$@"; do cat "roots/r$i.pem"; done; }
@@ -35,34 +25,9 @@ bundle 6 >www/dsql-a.pem
 bundle 7 >www/dsql-b.pem
 bundle 1 2 >www/byorigin.pem
 
-free_port() {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-serve() { # DIR: starts openssl s_server -WWW on DIR; sets port and spid
-    local p try
-    port= spid=
-    for try in 1 2 3 4 5; do
-        p=$(free_port)
-        (cd "$1" && exec openssl s_server -quiet -WWW -accept "127.0.0.1:$p" -cert "$tmp/srv.pem" \
-            -key "$tmp/srv.key") >>s_server.log 2>&1 &
-        spid=$!
-        if wait_port "$p"; then
-            port=$p
-            dbt_cleanup_push "kill $spid 2>/dev/null"
-            return 0
-        fi
-        kill "$spid" 2>/dev/null
-    done
-    echo "FAIL: openssl s_server did not start: $(cat s_server.log)"
-    exit 1
+serve() { # DIR: serves DIR over HTTPS; sets port and spid
+    dbt_https_serve "$1" srv.pem srv.key || { echo "FAIL: the HTTPS mirror did not start"; exit 1; }
+    port=$dbt_https_port spid=$dbt_https_pid
 }
 serve www
 base="https://localhost:$port"

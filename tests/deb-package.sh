@@ -174,38 +174,16 @@ expect "systemd-analyze verify accepts both units without a word" ok "=" \
     "$unitdir/dbtrust-refresh.timer"
 mirror=$work/mirror
 mkdir -p "$mirror/www"
-mkmirrorca() { # FILE SUBJECT
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
-        -out "$1.pem" -days 30 -subj "$2" -addext "basicConstraints=critical,CA:TRUE" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-}
+. "$src/tests/lib/https.sh"
 mirror_fp() { openssl x509 -in "$mirror/r$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
-mkmirrorca "$mirror/ca" "/CN=dbtrust refresh test mirror CA" &&
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$mirror/srv.key" \
-        -out "$mirror/srv.csr" -subj "/CN=localhost" 2>/dev/null &&
-    openssl x509 -req -in "$mirror/srv.csr" -CA "$mirror/ca.pem" -CAkey "$mirror/ca.key" \
-        -set_serial 1 -days 30 -out "$mirror/srv.pem" 2>/dev/null \
-        -extfile <(printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n') &&
-    mkmirrorca "$mirror/r1" "/CN=dbtrust refresh test root 1" &&
-    mkmirrorca "$mirror/r2" "/CN=dbtrust refresh test root 2" &&
-    mkmirrorca "$mirror/r3" "/CN=dbtrust refresh test root 3" || bail "cannot make the mirror's PKI"
-cat "$mirror/r1.pem" "$mirror/r2.pem" >"$mirror/www/bundle.pem"
-mport=
-for try in 1 2 3 4 5; do
-    p=$((20000 + RANDOM % 40000))
-    (cd "$mirror/www" && exec openssl s_server -quiet -WWW -accept "127.0.0.1:$p" \
-        -cert "$mirror/srv.pem" -key "$mirror/srv.key") >"$mirror/s_server.log" 2>&1 &
-    spid=$!
-    for ((i = 0; i < 50; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { mport=$p; break; }
-        kill -0 "$spid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$mport" ] && break
-    kill "$spid" 2>/dev/null
+for i in 1 2 3; do
+    dbt_https_mkca "$mirror/r$i" "/CN=dbtrust refresh test root $i" || bail "cannot make the mirror's CAs"
 done
-[ -n "$mport" ] || bail "openssl s_server did not start: $(cat "$mirror/s_server.log")"
-dbt_cleanup_push "kill $spid 2>/dev/null"
+dbt_https_mkca "$mirror/ca" "/CN=dbtrust refresh test mirror CA" &&
+    dbt_https_server_cert "$mirror/ca" "$mirror/srv" || bail "cannot make the mirror's PKI"
+cat "$mirror/r1.pem" "$mirror/r2.pem" >"$mirror/www/bundle.pem"
+dbt_https_serve "$mirror/www" "$mirror/srv.pem" "$mirror/srv.key" || bail "the HTTPS mirror did not start"
+mport=$dbt_https_port spid=$dbt_https_pid
 install -m 644 "$mirror/ca.pem" /etc/dbtrust-test-mirror-ca.pem
 expect "dbtrust fetch from the mirror" ok "bundle 'mirror': 2 certificates" \
     dbtrust fetch aws-rds --bundle mirror --unscoped --url "https://localhost:$mport/bundle.pem" \

@@ -295,3 +295,5 @@ endif
 # A oneshot unit's ExecStart run as systemd would run it, sandbox included, where systemd is not
 # PID 1 (tests/deb-package.sh runs dbtrust-refresh.service with it).
 EXTRA_DIST += tests/lib/unit-run.sh
+# The local HTTPS mirror of the download tests (cli-fetch.sh, cli-refresh.sh, deb-package.sh).
+EXTRA_DIST += tests/lib/https.sh
