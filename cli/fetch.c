@@ -47,8 +47,10 @@ static void fetch_usage(FILE *out)
             "  -q, --quiet        print nothing but errors and warnings\n"
             "  -h, --help         show this help\n\n"
             "Without --only-for or --unscoped, a bundle that already has a scope keeps it (a\n"
-            "refresh never widens trust); a new or unscoped bundle gets the source's default.\n",
-            DBT_SCOPE_MAX_ITEMS);
+            "refresh never widens trust); a new or unscoped bundle gets the source's default.\n"
+            "The bundle records the URLs, the source and the time of the download: `dbtrust\n"
+            "refresh` downloads it again from there (at most %d URLs, %u MiB each).\n",
+            DBT_SCOPE_MAX_ITEMS, CLI_DL_MAX_URLS, CLI_DL_MAX_BYTES >> 20);
 }
 
 /*

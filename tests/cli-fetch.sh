@@ -337,6 +337,13 @@ expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle
     --ca-file httpsca.pem "${many[@]}"
 has err "a scope holds at most 64 names and ranges; 'h65.example' is one too many" \
     "65 --only-for values"
+# URLs whose escaped list does not fit the origin whole: refresh would download a cut URL.
+long=()
+for i in 1 2 3 4 5 6; do long+=(--url "$base/global-bundle.pem?$(printf 'p%.0s' {1..180})$i"); done
+expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --ca-file httpsca.pem "${long[@]}"
+has err "the URLs are too long to be recorded as the bundle's origin (at most 1023 bytes" \
+    "URLs too long for the origin"
+grep -q downloading err && fail "URLs too long for the origin: downloaded before refusing them"
 [ "$(snapshot)" = "$before" ] || fail "a usage error changed the catalog"
 
 # ---- the origin is recorded escaped, by the rule import uses: URLs whose fragment (which curl
