@@ -23,6 +23,7 @@ int cli_cmd_system(int argc, char **argv);
 int cli_cmd_config(int argc, char **argv);
 int cli_cmd_probe(int argc, char **argv);   /* cli/probe.c */
 int cli_cmd_fetch(int argc, char **argv);   /* cli/fetch.c */
+int cli_cmd_refresh(int argc, char **argv); /* cli/refresh.c */
 int cli_cmd_sources(int argc, char **argv); /* cli/sources.c */
 int cli_cmd_doctor(int argc, char **argv);  /* cli/doctor.c */
 

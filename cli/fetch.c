@@ -9,139 +9,17 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include "bundle.h"
 #include "catalog.h"
 #include "certinfo.h"
 #include "commands.h"
+#include "download.h"
 #include "escape.h"
 #include "import.h"
 #include "scope.h"
 
 #include "../certs/sources.h"
-
-/* A real global bundle is 165 KB; anything near this cap is not a CA bundle. */
-#define FETCH_MAX_BYTES (16u * 1024u * 1024u)
-#define FETCH_MAX_URLS 8
-
-struct fetch_buf {
-    unsigned char *data;
-    size_t len, cap;
-    int too_big;
-};
-
-static size_t fetch_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-    struct fetch_buf *b = arg;
-    size_t n = size * nmemb;
-
-    if (n > FETCH_MAX_BYTES - b->len) {
-        b->too_big = 1;
-        return 0; /* makes curl stop with CURLE_WRITE_ERROR */
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 65536;
-        unsigned char *p;
-
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        if ((p = realloc(b->data, cap)) == NULL)
-            return 0;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
-
-/* Downloads url into b. 0, or -1 with a message that says what to do. */
-static int fetch_url(const char *url, const char *ca_file, long timeout, struct fetch_buf *b,
-                     char *why, size_t whylen)
-{
-    char errbuf[CURL_ERROR_SIZE] = "";
-    CURL *h = curl_easy_init();
-    CURLcode r;
-    long status = 0;
-    curl_off_t expected = -1;
-    int ret = -1;
-
-    if (h == NULL) {
-        snprintf(why, whylen, "cannot start libcurl");
-        return -1;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    /* Trust material travels over verified HTTPS only, redirects included. */
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (ca_file != NULL) {
-        curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
-        curl_easy_setopt(h, CURLOPT_CAPATH, NULL); /* only the given CA, not the system's too */
-    }
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FETCH_MAX_BYTES);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-    r = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expected);
-    switch (r) {
-    case CURLE_OK:
-        ret = 0;
-        break;
-    case CURLE_HTTP_RETURNED_ERROR:
-        snprintf(why, whylen, "%s: the server answered HTTP %ld; check the URL (or --region)", url,
-                 status);
-        break;
-    case CURLE_PARTIAL_FILE:
-        snprintf(why, whylen,
-                 "%s: the download was cut short (%zu of %" CURL_FORMAT_CURL_OFF_T
-                 " bytes); try again",
-                 url, b->len, expected);
-        break;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-        snprintf(why, whylen,
-                 "%s: the server's TLS certificate is not trusted (%s); for a private mirror "
-                 "give its CA with --ca-file",
-                 url, errbuf[0] ? errbuf : curl_easy_strerror(r));
-        break;
-    case CURLE_FILESIZE_EXCEEDED:
-    case CURLE_WRITE_ERROR: /* fetch_write refuses more than the limit, or memory ran out */
-        if (r == CURLE_WRITE_ERROR && !b->too_big)
-            snprintf(why, whylen, "%s: out of memory", url);
-        else
-            snprintf(why, whylen, "%s: larger than the %u MiB limit, which no CA bundle is", url,
-                     FETCH_MAX_BYTES >> 20);
-        break;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        snprintf(why, whylen, "%s: only https:// URLs are allowed (%s)", url,
-                 errbuf[0] ? errbuf : curl_easy_strerror(r));
-        break;
-    case CURLE_OPERATION_TIMEDOUT:
-        snprintf(why, whylen, "%s: timed out (%s); raise --timeout for a slow link", url,
-                 errbuf[0] ? errbuf : curl_easy_strerror(r));
-        break;
-    default:
-        snprintf(why, whylen, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(r));
-        break;
-    }
-    curl_easy_cleanup(h);
-    return ret;
-}
 
 static void fetch_usage(FILE *out)
 {
@@ -169,8 +47,10 @@ static void fetch_usage(FILE *out)
             "  -q, --quiet        print nothing but errors and warnings\n"
             "  -h, --help         show this help\n\n"
             "Without --only-for or --unscoped, a bundle that already has a scope keeps it (a\n"
-            "refresh never widens trust); a new or unscoped bundle gets the source's default.\n",
-            DBT_SCOPE_MAX_ITEMS);
+            "refresh never widens trust); a new or unscoped bundle gets the source's default.\n"
+            "The bundle records the URLs, the source and the time of the download: `dbtrust\n"
+            "refresh` downloads it again from there (at most %d URLs, %u MiB each).\n",
+            DBT_SCOPE_MAX_ITEMS, CLI_DL_MAX_URLS, CLI_DL_MAX_BYTES >> 20);
 }
 
 /*
@@ -212,15 +92,16 @@ int cli_cmd_fetch(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *region = NULL, *bundle = NULL, *ca_file = NULL, *urls[FETCH_MAX_URLS + 1],
-               *user[FETCH_MAX_URLS];
-    char *owned_url = NULL, defname[DBT_CATALOG_NAME_MAX + 1], why[2048];
+    const char *region = NULL, *bundle = NULL, *ca_file = NULL, *urls[CLI_DL_MAX_URLS + 1],
+               *user[CLI_DL_MAX_URLS];
+    char *owned_url = NULL, defname[DBT_CATALOG_NAME_MAX + 1], now[32];
     char scope[DBT_SCOPE_TEXT_MAX] = "";
     const dbt_source *src;
-    int govcloud = 0, quiet = 0, only_for = 0, unscoped = 0, c, arc, rc = CLI_FAIL;
-    size_t nurls = 0, nuser = 0, i, k;
-    long timeout = 60;
-    struct fetch_buf buf = {0};
+    int govcloud = 0, quiet = 0, only_for = 0, unscoped = 0, c, rc = CLI_FAIL;
+    size_t nurls = 0, nuser = 0, k;
+    long timeout = CLI_DL_DEFAULT_TIMEOUT;
+    dbt_catalog_meta probe;
+    time_t tnow;
     dbt_import_opts io = {0};
     dbt_import *imp = NULL;
     dbt_err err;
@@ -237,8 +118,8 @@ int cli_cmd_fetch(int argc, char **argv)
             bundle = optarg;
             break;
         case 'u':
-            if (nuser == FETCH_MAX_URLS) {
-                cli_error("at most %d --url options", FETCH_MAX_URLS);
+            if (nuser == CLI_DL_MAX_URLS) {
+                cli_error("at most %d --url options", CLI_DL_MAX_URLS);
                 return CLI_USAGE;
             }
             user[nuser++] = optarg;
@@ -246,16 +127,10 @@ int cli_cmd_fetch(int argc, char **argv)
         case 'c':
             ca_file = optarg;
             break;
-        case 't': {
-            char *endp;
-
-            timeout = strtol(optarg, &endp, 10);
-            if (*optarg == '\0' || *endp != '\0' || timeout < 1 || timeout > 3600) {
-                cli_error("--timeout needs whole seconds from 1 to 3600 (got '%s')", optarg);
+        case 't':
+            if (cli_dl_timeout(optarg, &timeout) != 0)
                 return CLI_USAGE;
-            }
             break;
-        }
         case 'O':
             /* Checked here, before anything is downloaded, as import checks it. */
             if (cli_scope_option(scope, sizeof(scope), unscoped, optarg) != 0)
@@ -341,7 +216,7 @@ int cli_cmd_fetch(int argc, char **argv)
         nurls = 1;
         snprintf(defname, sizeof(defname), "aws-rds-%s", region);
     } else {
-        for (k = 0; src->urls[k] != NULL && k < FETCH_MAX_URLS; k++)
+        for (k = 0; src->urls[k] != NULL && k < CLI_DL_MAX_URLS; k++)
             urls[k] = src->urls[k];
         nurls = k;
         snprintf(defname, sizeof(defname), "%s", src->name);
@@ -365,6 +240,25 @@ int cli_cmd_fetch(int argc, char **argv)
     else
         io.scope = fetch_default_scope(bundle, src);
 
+    /* refresh downloads the URLs the origin records again, so they must fit it whole. */
+    memset(&probe, 0, sizeof(probe));
+    for (k = 0; k < nurls; k++)
+        if (dbt_catalog_meta_add_origin(&probe, urls[k]) != 0) {
+            cli_error("the URLs are too long to be recorded as the bundle's origin (at most %zu "
+                      "bytes together, escaped)",
+                      sizeof(probe.origin) - 1);
+            goto usage_end;
+        }
+    /* What refresh needs: the source, and when the download succeeded (now, since nothing is
+     * recorded unless it does). */
+    tnow = time(NULL);
+    if (strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tnow)) == 0) {
+        cli_error("cannot format the current time");
+        goto end;
+    }
+    io.source = src->name;
+    io.refreshed = now;
+
     /* Everything is downloaded and checked before the catalog is touched. */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         cli_error("cannot initialize libcurl");
@@ -378,34 +272,13 @@ int cli_cmd_fetch(int argc, char **argv)
         cli_error("%s", err.msg);
         goto end_curl;
     }
-    for (i = 0; i < nurls; i++) {
-        buf.len = 0;
-        buf.too_big = 0;
-        if (!quiet)
-            fprintf(stderr, "downloading %s\n", cli_esc(urls[i]));
-        if (fetch_url(urls[i], ca_file, timeout, &buf, why, sizeof(why)) != 0) {
-            cli_error("%s; the catalog is unchanged", why);
-            goto end_curl;
-        }
-        arc = dbt_import_add(imp, urls[i], buf.data != NULL ? buf.data : (const unsigned char *)"",
-                             buf.len, &err);
-        if (arc == DBT_IMPORT_E_DECODE) {
-            cli_pass_hint(&err, NULL);
-            cli_error("%s (%zu bytes downloaded); the catalog is unchanged", err.msg, buf.len);
-            goto end_curl;
-        }
-        if (arc == -1)
-            cli_error("%s; the catalog is unchanged", err.msg);
-        if (arc != 0)
-            goto end_curl;
-    }
-
+    if (cli_dl_import(imp, urls, nurls, ca_file, timeout, quiet, "the catalog is unchanged") != 0)
+        goto end_curl;
     rc = cli_import_commit(imp, quiet);
 end_curl:
     curl_global_cleanup();
 end:
     dbt_import_free(imp);
-    free(buf.data);
     free(owned_url);
     return rc;
 usage_end:

@@ -24,3 +24,9 @@ dist_noinst_SCRIPTS += tests/cli-probe-close.sh tests/cli-output.sh
 dbtrust_SOURCES += cli/doctor.c
 # check: expiry for monitoring as text, JSON or Prometheus metrics, with Nagios exit codes.
 dbtrust_SOURCES += cli/check_fmt.c
+# fetch and refresh share the HTTPS download code (cli/download.h).
+dbtrust_SOURCES += cli/download.c cli/download.h
+# refresh: every fetched bundle downloaded again (for a timer).
+dbtrust_SOURCES += cli/refresh.c
+TESTS += tests/cli-refresh.sh
+dist_noinst_SCRIPTS += tests/cli-refresh.sh

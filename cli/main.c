@@ -48,6 +48,7 @@ static const struct command commands[] = {
     {"config", cli_cmd_config, "print the openssl.cnf that loads the dbtrust provider"},
     {"probe", cli_cmd_probe, "diagnose a PostgreSQL server's TLS chain against the catalog"},
     {"fetch", cli_cmd_fetch, "download a managed database's CA bundle into the catalog"},
+    {"refresh", cli_cmd_refresh, "download every fetched bundle again (for a timer)"},
     {"sources", cli_cmd_sources, "list the known managed-database CA sources"},
     {"doctor", cli_cmd_doctor,
      "report whether each trust consumer on the host reaches the catalog"},

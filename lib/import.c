@@ -276,6 +276,17 @@ static int fill_report(dbt_import_report *r, const char *bundle, const dbt_catal
     return 0;
 }
 
+static void report_counts(dbt_import_report *r, const dbt_import *imp, const dbt_catalog_change *ch,
+                          const dbt_catalog_meta *cur)
+{
+    r->seen = imp->counts.seen;
+    r->leaf = imp->counts.leaf;
+    r->expired = imp->counts.expired;
+    r->count = imp->keep->n - ch->duplicates;
+    memcpy(r->scope, imp->meta.scope, sizeof(r->scope));
+    memcpy(r->old_scope, cur->scope, sizeof(r->old_scope));
+}
+
 int dbt_import_commit(dbt_import *imp, dbt_catalog *cat, dbt_import_report *r, dbt_err *err)
 {
     dbt_catalog_txn *txn = NULL;
@@ -301,32 +312,54 @@ int dbt_import_commit(dbt_import *imp, dbt_catalog *cat, dbt_import_report *r, d
         dbt_catalog_meta_add_origin(&imp->meta, imp->opts.origin);
     /* The scope: the one asked for, else the one the bundle has (never widened by a re-import
      * that does not mention it). */
-    cur.scope[0] = '\0';
+    memset(&cur, 0, sizeof(cur));
     if (dbt_catalog_has_bundle(cat, imp->opts.bundle) &&
         dbt_catalog_get_meta(cat, imp->opts.bundle, &cur, err) != 0)
         return -1;
     snprintf(imp->meta.scope, sizeof(imp->meta.scope), "%s",
              imp->opts.scope != NULL ? imp->opts.scope : cur.scope);
+    /* What a download records; an import from a file records neither, so clears both. The
+     * same bytes downloaded again keep the time they were first imported: refreshed= says
+     * when the download last succeeded. */
+    snprintf(imp->meta.source, sizeof(imp->meta.source), "%s",
+             imp->opts.source != NULL ? imp->opts.source : "");
+    snprintf(imp->meta.refreshed, sizeof(imp->meta.refreshed), "%s",
+             imp->opts.refreshed != NULL ? imp->opts.refreshed : "");
+    if (imp->opts.refreshed != NULL && cur.sha256[0] != '\0' &&
+        strcmp(cur.sha256, imp->meta.sha256) == 0)
+        memcpy(imp->meta.imported, cur.imported, sizeof(imp->meta.imported));
+    if (imp->opts.check != NULL && r == NULL) {
+        dbt_err_set(err, "an import with a check needs a report");
+        goto end;
+    }
     /* The old bundle only names what was removed (a new bundle has none): not read for a
      * caller that wants no report, as a quiet import of 100,000 certificates. */
     if (r != NULL && dbt_catalog_load(cat, imp->opts.bundle, &old, err) != 0)
         old = NULL;
     if (dbt_catalog_begin(cat, &txn, err) != 0 ||
-        dbt_catalog_put(txn, imp->opts.bundle, imp->keep, &imp->meta, &change, err) != 0 ||
-        (crc = dbt_catalog_commit(txn, err)) < 0)
+        dbt_catalog_put(txn, imp->opts.bundle, imp->keep, &imp->meta, &change, err) != 0)
+        goto end;
+    /* A check decides on the report of what the commit would do, so it is built first. */
+    if (imp->opts.check != NULL) {
+        if (fill_report(r, imp->opts.bundle, &change, imp->keep, old, err) != 0)
+            goto end;
+        report_counts(r, imp, &change, &cur);
+        if (err != NULL)
+            memset(err, 0, sizeof(*err));
+        if (imp->opts.check(imp->opts.check_arg, r, err) != 0) {
+            rc = DBT_IMPORT_REFUSED;
+            goto end;
+        }
+    }
+    if ((crc = dbt_catalog_commit(txn, err)) < 0)
         goto end;
     rc = crc;
-    if (r == NULL)
+    if (r == NULL || imp->opts.check != NULL)
         goto end;
-    r->seen = imp->counts.seen;
-    r->leaf = imp->counts.leaf;
-    r->expired = imp->counts.expired;
-    r->count = imp->keep->n - change.duplicates;
     /* The report of a commit that happened is worth having even when it cannot be filled. */
     if (fill_report(r, imp->opts.bundle, &change, imp->keep, old, err) != 0)
         dbt_import_report_clear(r);
-    memcpy(r->scope, imp->meta.scope, sizeof(r->scope));
-    memcpy(r->old_scope, cur.scope, sizeof(r->old_scope));
+    report_counts(r, imp, &change, &cur);
 end:
     dbt_catalog_change_clear(&change);
     dbt_catalog_txn_free(txn);

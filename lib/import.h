@@ -17,6 +17,8 @@ enum dbt_import_leaf {
     DBT_IMPORT_LEAF_REFUSE /* the whole import is refused (a download that is not a CA bundle) */
 };
 
+struct dbt_import_report;
+
 typedef struct dbt_import_opts {
     const char *bundle;   /* the bundle to create or replace */
     const char *password; /* of PKCS#12 and JKS inputs, or NULL */
@@ -29,6 +31,18 @@ typedef struct dbt_import_opts {
      * and IP ranges OpenSSL's default trust accepts its CAs for. NULL: the bundle keeps the scope
      * it has (none when new); "": explicitly unscoped. */
     const char *scope;
+    /* Recorded as the .meta's source= and refreshed= (lib/catalog.h): the known source a
+     * download came from and when it succeeded (UTC, 2026-11-22T18:19:20Z). NULL: not recorded,
+     * so that an import from a file clears what a download recorded. A download whose bytes are
+     * the ones recorded (same sha256) keeps the bundle's imported= time. */
+    const char *source;
+    const char *refreshed;
+    /* Called by dbt_import_commit under the writer lock, after the new state is computed and
+     * before anything is written, with the report filled (r must not be NULL): 0 commits, any
+     * other value leaves the catalog unchanged and dbt_import_commit returns DBT_IMPORT_REFUSED
+     * (err as the check set it, if it did). NULL: always commits. */
+    int (*check)(void *arg, const struct dbt_import_report *r, dbt_err *err);
+    void *check_arg;
 } dbt_import_opts;
 
 enum dbt_import_event_kind {
@@ -116,7 +130,9 @@ dbt_import_counts dbt_import_get_counts(const dbt_import *imp);
  * Replaces (or creates) the bundle in one transaction: the meta records the digest, format and
  * origins. Returns what dbt_catalog_commit returns: 0 (r filled), -1 (the catalog is unchanged,
  * err says why) or DBT_CATALOG_COMMITTED_BEHIND (committed; the follower said why; r filled). r may
- * be NULL: no report is built (nor the old bundle read).
+ * be NULL: no report is built (nor the old bundle read). With opts->check, also
+ * DBT_IMPORT_REFUSED: the check refused it, nothing changed, r filled with what it would have
+ * done (clear it with dbt_import_report_clear).
  */
 int dbt_import_commit(dbt_import *imp, dbt_catalog *cat, dbt_import_report *r, dbt_err *err);
 

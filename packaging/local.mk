@@ -12,3 +12,15 @@ EXTRA_DIST += packaging/dbtrust.spec \
 # the completion completes and knows every command and option of --help.
 TESTS += tests/deb-package.sh tests/rpm-spec.sh tests/completion.sh
 dist_noinst_SCRIPTS += tests/deb-package.sh tests/rpm-spec.sh tests/completion.sh
+# The systemd units of dbtrust refresh (a daily timer). The service names the installed dbtrust,
+# so it is made from its .in at build time; both travel in the release tarball.
+EXTRA_DIST += packaging/systemd/dbtrust-refresh.service.in
+if SYSTEMD_UNITS
+dist_systemdsystemunit_DATA = packaging/systemd/dbtrust-refresh.timer
+nodist_systemdsystemunit_DATA = packaging/systemd/dbtrust-refresh.service
+endif
+packaging/systemd/dbtrust-refresh.service: $(srcdir)/packaging/systemd/dbtrust-refresh.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) packaging/systemd && \
+	sed -e 's|@bindir[@]|$(bindir)|g' $(srcdir)/packaging/systemd/dbtrust-refresh.service.in >$@.tmp && \
+	mv $@.tmp $@
+CLEANFILES += packaging/systemd/dbtrust-refresh.service

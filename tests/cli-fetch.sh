@@ -18,21 +18,11 @@ dbt_cli_start openssl jq "$PY"
 
 # ---- test PKI: an HTTPS CA with a server certificate for localhost, an unrelated CA, and
 # the CA certificates to serve (5 roots; a leaf) ----
-mkca() { # NAME SUBJECT
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
-        -out "$1.pem" -days 3650 -subj "$2" -addext "basicConstraints=critical,CA:TRUE" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || {
-        echo "FAIL: making $1"
-        exit 1
-    }
-}
+. "$SRCDIR/tests/lib/https.sh"
+mkca() { dbt_https_mkca "$@" || { echo "FAIL: making $1"; exit 1; }; }
 mkca httpsca "/CN=Fetch Test HTTPS CA"
 mkca wrongca "/CN=Fetch Test Unrelated CA"
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr \
-    -subj "/CN=localhost" 2>/dev/null &&
-    openssl x509 -req -in srv.csr -CA httpsca.pem -CAkey httpsca.key -set_serial 7 -days 30 \
-        -extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n') \
-        -out srv.pem 2>/dev/null || { echo "FAIL: making the HTTPS server certificate"; exit 1; }
+dbt_https_server_cert httpsca srv || { echo "FAIL: making the HTTPS server certificate"; exit 1; }
 mkdir www
 for i in 1 2 3 4 5; do mkca "www/root$i" "/O=Fetch Test/CN=Fetch Test Root $i"; done
 cat www/root1.pem www/root2.pem www/root3.pem >www/global-bundle.pem
@@ -76,33 +66,9 @@ else
     echo "note: DBTRUST_REALDATA has no aws-rds-global-bundle.pem/.p7b; the real-bundle checks are skipped"
 fi
 
-free_port() {
-    "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() { # PORT: bounded wait until something accepts on it
-    local i
-    for ((i = 0; i < 100; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # openssl s_server -WWW serves files from its working directory (one connection at a time).
-port=
-for try in 1 2 3 4 5; do
-    p=$(free_port)
-    (cd www && exec openssl s_server -quiet -WWW -accept "127.0.0.1:$p" -cert ../srv.pem \
-        -key ../srv.key) >s_server.log 2>&1 &
-    pid=$!
-    if wait_port "$p"; then
-        port=$p
-        dbt_cleanup_push "kill $pid 2>/dev/null"
-        break
-    fi
-    kill "$pid" 2>/dev/null
-done
-[ -n "$port" ] || { echo "FAIL: openssl s_server did not start: $(cat s_server.log)"; exit 1; }
+dbt_https_serve www srv.pem srv.key || { echo "FAIL: the HTTPS mirror did not start"; exit 1; }
+port=$dbt_https_port
 base="https://localhost:$port"
 
 # openssl s_server -WWW answers 200 even for a missing file, so the error answers come from a
@@ -205,6 +171,10 @@ expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aws-rds --region us-east-1 \
 grep -qx "format=pkcs-7-der" "$cat/bundles/aws-rds-us-east-1.meta" || fail "p7b format not recorded"
 [ "$(scope_of aws-rds-us-east-1)" = rds.amazonaws.com ] ||
     fail "a region's bundle does not get aws-rds's scope: '$(scope_of aws-rds-us-east-1)'"
+# The source fetch records (what refresh reads): a region's bundle stays aws-rds's.
+for b in aws-rds aws-rds-us-east-1; do
+    grep -qx source=aws-rds "$cat/bundles/$b.meta" || fail "$b: source=aws-rds not recorded: $(cat "$cat/bundles/$b.meta")"
+done
 expect_rc 0 "$DBTRUST" --catalog "$cat" fetch aurora-dsql --ca-file httpsca.pem \
     --url "$base/root1.pem" --url "$base/root2.pem" --url "$base/root3.pem" --url "$base/root5.pem"
 [ "$(count_of aurora-dsql)" = 4 ] || fail "aurora-dsql does not hold 4 certificates"
@@ -221,6 +191,8 @@ has out "bundle 'aws-rds-govcloud': 1 certificate (1 added, 0 removed) [new bund
     "GovCloud default bundle name"
 [ "$(scope_of aws-rds-govcloud)" = "$govscope" ] ||
     fail "GovCloud: the scope is '$(scope_of aws-rds-govcloud)', not its endpoint domains"
+grep -qx source=aws-rds-govcloud "$cat/bundles/aws-rds-govcloud.meta" ||
+    fail "GovCloud: source=aws-rds-govcloud not recorded: $(cat "$cat/bundles/aws-rds-govcloud.meta")"
 expect_rc 0 "$DBTRUST" --catalog "$cat" remove --bundle aws-rds-govcloud
 
 # ---- --only-for replaces the default, --unscoped records none, and a refresh without either
@@ -365,6 +337,13 @@ expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --url "$base/global-bundle
     --ca-file httpsca.pem "${many[@]}"
 has err "a scope holds at most 64 names and ranges; 'h65.example' is one too many" \
     "65 --only-for values"
+# URLs whose escaped list does not fit the origin whole: refresh would download a cut URL.
+long=()
+for i in 1 2 3 4 5 6; do long+=(--url "$base/global-bundle.pem?$(printf 'p%.0s' {1..180})$i"); done
+expect_rc 2 "$DBTRUST" --catalog "$cat" fetch aws-rds --ca-file httpsca.pem "${long[@]}"
+has err "the URLs are too long to be recorded as the bundle's origin (at most 1023 bytes" \
+    "URLs too long for the origin"
+grep -q downloading err && fail "URLs too long for the origin: downloaded before refusing them"
 [ "$(snapshot)" = "$before" ] || fail "a usage error changed the catalog"
 
 # ---- the origin is recorded escaped, by the rule import uses: URLs whose fragment (which curl
@@ -379,8 +358,9 @@ meta=$cat/bundles/hostile-origin.meta
 scan "$meta"
 grep -qxF "origin=$base/global-bundle.pem$shown $base/root5.pem$shown" "$meta" ||
     fail "fetch: origin not recorded escaped: $(cat -v "$meta")"
-[ "$(wc -l <"$meta")" = 6 ] && [ "$(grep -c "^scope=" "$meta")" = 1 ] && [ "$(grep -c '^count=' "$meta")" = 1 ] ||
-    fail "fetch: the .meta file is not its 6 lines (scope= the last): $(cat -v "$meta")"
+[ "$(wc -l <"$meta")" = 8 ] && [ "$(grep -c "^scope=" "$meta")" = 1 ] && [ "$(grep -c '^count=' "$meta")" = 1 ] &&
+    [ "$(sed -n 7p "$meta")" = source=aurora-dsql ] && grep -qE '^refreshed=20[0-9-]{8}T[0-9:]{8}Z$' "$meta" ||
+    fail "fetch: the .meta file is not its 8 lines (scope=, source=, refreshed= the last): $(cat -v "$meta")"
 expect_rc 0 "$DBTRUST" --catalog "$cat" import --bundle hostile-import \
     --origin "$base/global-bundle.pem$frag $base/root5.pem$frag" www/global-bundle.pem www/root5.pem
 [ "$(grep '^origin=' "$meta")" = "$(grep '^origin=' "$cat/bundles/hostile-import.meta")" ] ||

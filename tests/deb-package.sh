@@ -6,7 +6,9 @@
 # namespace), so dpkg, the package's maintainer scripts and `dbtrust system enable` change
 # nothing outside it. "No trace" is checked both by name (links in /etc/ssl/certs, the bundle
 # file, /etc/dbtrust, /var/lib/dbtrust, the module, dpkg -L) and by what the overlays recorded:
-# after the purge no file under /etc or /usr differs from before the install.
+# after the purge no file under /etc or /usr differs from before the install. The systemd units
+# of dbtrust refresh are installed, valid and run (as their unit runs them) against a local
+# HTTPS mirror.
 # Works with Debian 13's psql 17 run on the host OpenSSL (tests/lib/libpq17.sh) against a throwaway
 # PostgreSQL 15 with TLS (tests/lib/pgserver.sh). Skips (77) when not root, when debian/ is not
 # in the tree (a tarball made without it), or when the Debian mirror is needed and unreachable.
@@ -152,6 +154,67 @@ expect "... and dbtrust://demo serves the imported root" ok "$root_cn" \
 expect "openssl verify -CAstore dbtrust:// through the package's provider" ok "OK" \
     env OPENSSL_CONF="$work/openssl.cnf" openssl verify -CAstore dbtrust:// \
     -untrusted "$pki/intermediate.pem" "$pki/server.pem"
+
+# --- dbtrust refresh from the packaged units -------------------------------------------------
+# The units are installed and valid and the timer is enabled; the service, run as its unit runs
+# it (tests/lib/unit-run.sh: EnvironmentFile, ExecStart and the sandbox, ProtectSystem=strict with
+# ReadWritePaths included, since systemd is not PID 1 here), refreshes a fetched, unscoped bundle
+# from a local HTTPS mirror whose CA /etc/default/dbtrust gives with --ca-file: the catalog, the
+# system links and the JVM truststore follow from inside the sandbox.
+unitdir=
+for d in /lib/systemd/system /usr/lib/systemd/system; do
+    [ -f "$d/dbtrust-refresh.service" ] && { unitdir=$d; break; }
+done
+expect "the package installs dbtrust-refresh.service and .timer" ok "" \
+    test -n "$unitdir" -a -f "$unitdir/dbtrust-refresh.timer"
+expect "the package enabled the timer" ok "" \
+    test -L /etc/systemd/system/timers.target.wants/dbtrust-refresh.timer
+expect "systemd-analyze verify accepts both units without a word" ok "=" \
+    systemd-analyze verify --man=no "$unitdir/dbtrust-refresh.service" \
+    "$unitdir/dbtrust-refresh.timer"
+mirror=$work/mirror
+mkdir -p "$mirror/www"
+. "$src/tests/lib/https.sh"
+mirror_fp() { openssl x509 -in "$mirror/r$1.pem" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
+for i in 1 2 3; do
+    dbt_https_mkca "$mirror/r$i" "/CN=dbtrust refresh test root $i" || bail "cannot make the mirror's CAs"
+done
+dbt_https_mkca "$mirror/ca" "/CN=dbtrust refresh test mirror CA" &&
+    dbt_https_server_cert "$mirror/ca" "$mirror/srv" || bail "cannot make the mirror's PKI"
+cat "$mirror/r1.pem" "$mirror/r2.pem" >"$mirror/www/bundle.pem"
+dbt_https_serve "$mirror/www" "$mirror/srv.pem" "$mirror/srv.key" || bail "the HTTPS mirror did not start"
+mport=$dbt_https_port spid=$dbt_https_pid
+install -m 644 "$mirror/ca.pem" /etc/dbtrust-test-mirror-ca.pem
+expect "dbtrust fetch from the mirror" ok "bundle 'mirror': 2 certificates" \
+    dbtrust fetch aws-rds --bundle mirror --unscoped --url "https://localhost:$mport/bundle.pem" \
+    --ca-file /etc/dbtrust-test-mirror-ca.pem
+cat "$mirror/r1.pem" "$mirror/r3.pem" >"$mirror/www/bundle.pem"
+expect "the service without its options cannot verify the mirror, and fails" fail \
+    "the server's TLS certificate is not trusted" "$src/tests/lib/unit-run.sh" \
+    "$unitdir/dbtrust-refresh.service"
+printf '# dbtrust refresh test\nDBTRUST_REFRESH_OPTS="--ca-file /etc/dbtrust-test-mirror-ca.pem"\n' \
+    >/etc/default/dbtrust
+expect "the service, run as its unit runs it, refreshes the rotated bundle" ok \
+    "bundle 'mirror': 2 certificates (1 added, 1 removed)" \
+    "$src/tests/lib/unit-run.sh" "$unitdir/dbtrust-refresh.service"
+expect "... and the catalog holds the new CA" ok "$(mirror_fp 3)" dbtrust list --bundle mirror
+expect "... the system link of the new CA is there" ok "" test -L "$certdir/dbtrust-$(mirror_fp 3).pem"
+expect "... the removed CA's link is gone" fail "" test -e "$certdir/dbtrust-$(mirror_fp 2).pem"
+if [ -f "$jvmstore" ]; then
+    expect "... the JVM truststore holds the new CA" ok "dbtrust-mirror-$(mirror_fp 3 | cut -c1-16)" \
+        dbtrust -list -keystore "$jvmstore" -storepass changeit
+fi
+expect "the service again: unchanged, the file import skipped" ok \
+    "refreshed 1, changed 0, failed 0, skipped 1" "$src/tests/lib/unit-run.sh" \
+    "$unitdir/dbtrust-refresh.service"
+: >"$mirror/www/bundle.pem"
+expect "an empty download fails the service and changes nothing" fail \
+    "bundle 'mirror' is unchanged" "$src/tests/lib/unit-run.sh" "$unitdir/dbtrust-refresh.service"
+expect "... the bundle still holds its 2 CAs" ok "=2" \
+    sh -c 'dbtrust list --bundle mirror --json | grep -c "\"sha256\""'
+expect "dbtrust remove --bundle mirror" ok "" dbtrust remove --bundle mirror
+rm -f /etc/default/dbtrust /etc/dbtrust-test-mirror-ca.pem
+kill "$spid" 2>/dev/null
 
 # --- purge ---------------------------------------------------------------------------------
 expect "dpkg --purge removes the package" ok "" dpkg --purge dbtrust

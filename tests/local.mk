@@ -285,11 +285,13 @@ TESTS += tests/cli-doctor.sh
 dist_noinst_SCRIPTS += tests/cli-doctor.sh
 
 # The system-wide provider's openssl.cnf editor (lib/cnfedit.c) on each distribution's layout.
+if ENABLE_TESTS
 check_PROGRAMS += tests/test_cnfedit
 UNIT_TESTS += tests/test_cnfedit
 tests_test_cnfedit_SOURCES = tests/test_cnfedit.c
 tests_test_cnfedit_CFLAGS = $(TESTS_LIB_CFLAGS)
 tests_test_cnfedit_LDADD = $(TESTS_LIB_LDADD)
+endif
 EXTRA_DIST += tests/openssl-cnf/debian12.cnf tests/openssl-cnf/debian13.cnf \
 	tests/openssl-cnf/fedora.cnf tests/openssl-cnf/custom-names.cnf \
 	tests/openssl-cnf/crypto-policy.config
@@ -300,3 +302,17 @@ dist_noinst_SCRIPTS += tests/cli-system-provider.sh
 # hostile subjects, --output's atomic replace and refusals.
 TESTS += tests/cli-check-format.sh
 dist_noinst_SCRIPTS += tests/cli-check-format.sh
+# The optional .meta keys source= and refreshed= (catalog put/get, verify, the import pipeline
+# that fetch and refresh record them through); tests/cli-refresh.sh runs dbtrust refresh.
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_catalog_meta
+UNIT_TESTS += tests/test_catalog_meta
+tests_test_catalog_meta_SOURCES = tests/test_catalog_meta.c $(TESTPKI_SOURCES)
+tests_test_catalog_meta_CFLAGS = $(TESTS_LIB_CFLAGS)
+tests_test_catalog_meta_LDADD = $(TESTS_LIB_LDADD)
+endif
+# A oneshot unit's ExecStart run as systemd would run it, sandbox included, where systemd is not
+# PID 1 (tests/deb-package.sh runs dbtrust-refresh.service with it).
+EXTRA_DIST += tests/lib/unit-run.sh
+# The local HTTPS mirror of the download tests (cli-fetch.sh, cli-refresh.sh, deb-package.sh).
+EXTRA_DIST += tests/lib/https.sh

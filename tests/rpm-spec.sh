@@ -43,12 +43,15 @@ grep -q "^Source0:.*%{name}-%{version}.tar.gz" "$spec" && ok "Source0 is make di
 
 # --- %files against make install ---------------------------------------------------------------
 if command -v rpm >/dev/null 2>&1; then
-    ev() { rpm --define '_arch x86_64' --eval "$1"; }
+    # The spec's own default for %{_unitdir} where rpm has no systemd macros (Debian's rpm).
+    unitdir=$(rpm --eval '%{?_unitdir}%{!?_unitdir:%{_prefix}/lib/systemd/system}')
+    ev() { rpm --define '_arch x86_64' --define "_unitdir $unitdir" --eval "$1"; }
     how="rpm --eval"
 else
     ev() {
         sed -e 's|%{_bindir}|/usr/bin|g; s|%{_libdir}|/usr/lib64|g; s|%{_datadir}|/usr/share|g' \
             -e 's|%{_mandir}|/usr/share/man|g; s|%{_sysconfdir}|/etc|g' \
+            -e 's|%{_unitdir}|/usr/lib/systemd/system|g' \
             -e 's|%{buildroot}||g' <<<"$1"
     }
     how="Fedora's standard paths (rpm not installed)"
@@ -62,6 +65,7 @@ modulesdir=$(ev "$modulesdir")
 dest=$tmp/root
 if ! make -s -C "$build" install DESTDIR="$dest" prefix=/usr bindir="$bindir" libdir="$libdir" \
     datadir="$datadir" mandir="$mandir" sysconfdir="$sysconfdir" modulesdir="$modulesdir" \
+    systemdsystemunitdir="$(ev '%{_unitdir}')" \
     >"$tmp/install.log" 2>&1; then
     not_ok "make install DESTDIR=... with the spec's paths failed: $(tail -5 "$tmp/install.log")"
 fi
