@@ -216,8 +216,26 @@ expect "dbtrust remove --bundle mirror" ok "" dbtrust remove --bundle mirror
 rm -f /etc/default/dbtrust /etc/dbtrust-test-mirror-ca.pem
 kill "$spid" 2>/dev/null
 
+# --- the system-wide provider in the distribution's openssl.cnf -----------------------------
+# enable --provider edits the system's own file (OPENSSLDIR/openssl.cnf, in the /etc overlay);
+# removing the package must take its lines out again, byte for byte.
+syscnf=$(readlink -f "$(dirname "$certdir")/openssl.cnf")
+cp -p "$syscnf" "$work/openssl.cnf.before" || bail "cannot copy $syscnf"
+expect "dbtrust system enable --provider wires the packaged module into $syscnf" ok "" \
+    dbtrust system enable --provider
+expect "openssl storeutl -certs dbtrust:// works without OPENSSL_CONF" ok "Total found: 3" \
+    env -u OPENSSL_CONF openssl storeutl -certs dbtrust://
+expect "dbtrust system status --provider says it is wired" ok "" dbtrust system status --provider
+
 # --- purge ---------------------------------------------------------------------------------
 expect "dpkg --purge removes the package" ok "" dpkg --purge dbtrust
+if cmp -s "$work/openssl.cnf.before" "$syscnf"; then
+    ok "the removal gave $syscnf back byte for byte"
+else
+    not_ok "the removal left $syscnf different: $(diff "$work/openssl.cnf.before" "$syscnf" | head)"
+fi
+expect "openssl still runs with the system openssl.cnf after the removal" ok "OpenSSL" \
+    env -u OPENSSL_CONF openssl version
 expect "dpkg no longer knows the package" fail "" dpkg -L dbtrust
 expect "sslrootcert=system fails again after the purge" fail "certificate verify failed" psql_sys
 after=$(snapshot)
@@ -244,6 +262,11 @@ for d in etc usr; do
         else
             not_ok "the purge left the JVM truststore $jvmstore different from before the install"
         fi
+    fi
+    # openssl.cnf was rewritten twice (enable and disable --provider): the overlay records the
+    # rewrite even when the bytes end as they began, which the cmp above checked.
+    if [ "$d" = etc ]; then
+        left=$(grep -vx "./${syscnf#/etc/}" <<<"$left" || true)
     fi
     if [ -z "$left" ]; then
         ok "no file under /$d differs from before the install"
