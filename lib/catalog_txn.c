@@ -758,9 +758,201 @@ static int cmp_dcert_hash(const void *a, const void *b)
     return strcmp(x->sha, y->sha);
 }
 
+/* ---------- where a generation's files go: new directories, or a recycled generation ---------- */
+
+/* One entry a recycled directory held before the commit. */
+struct out_ent {
+    char *name;
+    unsigned char type; /* DT_REG, DT_LNK, DT_DIR, ... (never DT_UNKNOWN: looked up) */
+    int used;           /* the new generation holds it as it is, or wrote it anew */
+};
+
+struct out_dir {
+    int fd;
+    struct out_ent *e; /* sorted by name */
+    size_t n;
+};
+
+/* The generation directory, bundles/, certs/ and trust/ of a recycled generation. */
+struct dbt_cat_out {
+    struct out_dir d[4];
+    size_t nd;
+};
+
+static int cmp_out_ent(const void *a, const void *b)
+{
+    return strcmp(((const struct out_ent *)a)->name, ((const struct out_ent *)b)->name);
+}
+
+static void out_free(struct dbt_cat_out *o)
+{
+    for (size_t i = 0; i < o->nd; i++) {
+        for (size_t j = 0; j < o->d[i].n; j++)
+            free(o->d[i].e[j].name);
+        free(o->d[i].e);
+    }
+    o->nd = 0;
+}
+
+/* Lists what directory fd holds (bounded as a reader's directory: DBT_SAFE_MAX_ENTRIES). */
+static int out_list(struct dbt_cat_out *o, int fd, const char *display, dbt_err *err)
+{
+    struct out_dir *od = &o->d[o->nd++];
+    int dfd = dup(fd);
+    size_t cap = 0;
+    DIR *d;
+    struct dirent *de;
+
+    od->fd = fd;
+    if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
+        dbt_err_sys(err, "cannot read %s", display);
+        if (dfd >= 0)
+            close(dfd);
+        return -1;
+    }
+    rewinddir(d);
+    while ((de = readdir(d)) != NULL) {
+        struct out_ent *e;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (od->n >= DBT_SAFE_MAX_ENTRIES) {
+            dbt_err_set(err, "%s holds more than %u entries", display,
+                        (unsigned)DBT_SAFE_MAX_ENTRIES);
+            goto fail;
+        }
+        if (od->n == cap) {
+            size_t nc = cap ? cap * 2 : 256;
+            struct out_ent *v = realloc(od->e, nc * sizeof(*v));
+            if (v == NULL)
+                goto oom;
+            od->e = v;
+            cap = nc;
+        }
+        e = &od->e[od->n];
+        e->used = 0;
+        e->type = de->d_type;
+        if (e->type == DT_UNKNOWN) {
+            struct stat st;
+            if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                dbt_err_sys(err, "cannot look at %s/%s", display, de->d_name);
+                goto fail;
+            }
+            e->type = S_ISREG(st.st_mode)   ? DT_REG
+                      : S_ISLNK(st.st_mode) ? DT_LNK
+                      : S_ISDIR(st.st_mode) ? DT_DIR
+                                            : DT_UNKNOWN;
+        }
+        if ((e->name = strdup(de->d_name)) == NULL)
+            goto oom;
+        od->n++;
+    }
+    closedir(d);
+    qsort(od->e, od->n, sizeof(*od->e), cmp_out_ent);
+    return 0;
+oom:
+    dbt_err_set(err, "out of memory");
+fail:
+    closedir(d);
+    return -1;
+}
+
+static struct out_ent *out_find(struct dbt_cat_out *o, int dirfd, const char *name)
+{
+    struct out_ent key = {(char *)name, 0, 0};
+
+    for (size_t i = 0; i < o->nd; i++)
+        if (o->d[i].fd == dirfd)
+            return o->d[i].n ? bsearch(&key, o->d[i].e, o->d[i].n, sizeof(key), cmp_out_ent) : NULL;
+    return NULL;
+}
+
+/* Makes room for a new entry where a different one is: the recycled generation is ours alone. */
+static int out_replace(int dirfd, struct out_ent *e, const char *display, dbt_err *err)
+{
+    if (unlinkat(dirfd, e->name, e->type == DT_DIR ? AT_REMOVEDIR : 0) != 0) {
+        dbt_err_sys(err, "cannot replace %s", display);
+        return -1;
+    }
+    e->used = 1; /* what takes its place is the new generation's */
+    return 0;
+}
+
+int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const void *data,
+                     size_t len, int by_content, const char *display, dbt_err *err)
+{
+    struct out_ent *e = o != NULL ? out_find(o, dirfd, name) : NULL;
+
+    if (e != NULL && e->type == DT_REG) {
+        struct stat st;
+        /* Kept only when a write from scratch would make the same file: same bytes, mode,
+         * owner and a single link. */
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            (st.st_mode & 07777) == DBT_FILE_MODE && st.st_uid == geteuid() && st.st_nlink == 1 &&
+            (size_t)st.st_size == len) {
+            unsigned char *old = NULL;
+            size_t olen = 0;
+            int same = by_content;
+            if (!same && dbt_fs_read_at(dirfd, name, 1, len, &old, &olen, display, NULL) == 0)
+                same = olen == len && (len == 0 || memcmp(old, data, len) == 0);
+            free(old);
+            if (same) {
+                e->used = 1;
+                return 0;
+            }
+        }
+    }
+    if (e != NULL && out_replace(dirfd, e, display, err) != 0)
+        return -1;
+    return dbt_fs_create_at(dirfd, name, data, len, DBT_FILE_MODE, display, err);
+}
+
+int dbt_cat_out_link(struct dbt_cat_out *o, int dirfd, const char *target, const char *link,
+                     const char *dirdisp, dbt_err *err)
+{
+    struct out_ent *e = o != NULL ? out_find(o, dirfd, link) : NULL;
+
+    if (e != NULL && e->type == DT_LNK) {
+        char buf[128];
+        ssize_t r = readlinkat(dirfd, link, buf, sizeof(buf));
+        if (r >= 0 && (size_t)r == strlen(target) && memcmp(buf, target, (size_t)r) == 0) {
+            e->used = 1;
+            return 0;
+        }
+    }
+    if (e != NULL && unlinkat(dirfd, link, e->type == DT_DIR ? AT_REMOVEDIR : 0) != 0) {
+        dbt_err_sys(err, "cannot replace %s/%s", dirdisp, link);
+        return -1;
+    }
+    if (e != NULL)
+        e->used = 1;
+    if (symlinkat(target, dirfd, link) != 0) {
+        dbt_err_sys(err, "cannot create %s/%s", dirdisp, link);
+        return -1;
+    }
+    return 0;
+}
+
+/* Removes what the recycled generation held and the new one does not. */
+static int out_prune(struct dbt_cat_out *o, const char *gdisp, dbt_err *err)
+{
+    for (size_t i = 0; i < o->nd; i++)
+        for (size_t j = 0; j < o->d[i].n; j++) {
+            struct out_ent *e = &o->d[i].e[j];
+            if (e->used)
+                continue;
+            if (e->type == DT_DIR ? dbt_fs_rmtree_at(o->d[i].fd, e->name, e->name, err) != 0
+                                  : unlinkat(o->d[i].fd, e->name, 0) != 0) {
+                dbt_err_sys(err, "cannot remove %s from %s", e->name, gdisp);
+                return -1;
+            }
+        }
+    return 0;
+}
+
 /* Writes the certificates as PEM (the bytes PEM_write_bio_X509 would write) via mem. */
-static int write_pem_at(int dirfd, const char *name, const struct tcert *const *cs, size_t n,
-                        BIO *mem, const char *display, dbt_err *err)
+static int write_pem_at(struct dbt_cat_out *o, int dirfd, const char *name,
+                        const struct tcert *const *cs, size_t n, int by_content, BIO *mem,
+                        const char *display, dbt_err *err)
 {
     char *p = NULL;
     long len;
@@ -772,17 +964,18 @@ static int write_pem_at(int dirfd, const char *name, const struct tcert *const *
             return -1;
         }
     len = BIO_get_mem_data(mem, &p);
-    return dbt_fs_create_at(dirfd, name, len > 0 ? p : "", (size_t)(len > 0 ? len : 0),
-                            DBT_FILE_MODE, display, err);
+    return dbt_cat_out_file(o, dirfd, name, len > 0 ? p : "", (size_t)(len > 0 ? len : 0),
+                            by_content, display, err);
 }
 
-static int write_bio_at(int dirfd, const char *name, BIO *mem, const char *display, dbt_err *err)
+static int write_bio_at(struct dbt_cat_out *o, int dirfd, const char *name, BIO *mem,
+                        const char *display, dbt_err *err)
 {
     char *p = NULL;
     long len = BIO_get_mem_data(mem, &p);
 
-    return dbt_fs_create_at(dirfd, name, len > 0 ? p : "", (size_t)(len > 0 ? len : 0),
-                            DBT_FILE_MODE, display, err);
+    return dbt_cat_out_file(o, dirfd, name, len > 0 ? p : "", (size_t)(len > 0 ? len : 0), 0,
+                            display, err);
 }
 
 /* bundles -> current/bundles, certs -> current/certs, trust -> current/trust and trust.pem ->
@@ -861,8 +1054,9 @@ static int view_scope(const struct tbundle *b, const struct ref *refs, const str
 }
 
 /* The trust view (trust/ and trust.pem) of the distinct certificates dc (sorted by sha256). */
-static int write_view(struct tbundle *b, const struct ref *refs, const struct dcert *dc, size_t nd,
-                      int gfd, int tfd, const char *gdisp, BIO *mem, dbt_err *err)
+static int write_view(struct dbt_cat_out *o, struct tbundle *b, const struct ref *refs,
+                      const struct dcert *dc, size_t nd, int gfd, int tfd, const char *gdisp,
+                      BIO *mem, dbt_err *err)
 {
     struct dbt_cat_view_cert *in = calloc(nd ? nd : 1, sizeof(*in));
     char **owned = calloc(nd ? nd : 1, sizeof(*owned)), *tdisp = NULL;
@@ -879,7 +1073,7 @@ static int write_view(struct tbundle *b, const struct ref *refs, const struct dc
         if (view_scope(b, refs, &dc[i], &in[i].scope, &owned[i], err) != 0)
             goto end;
     }
-    ret = dbt_cat_write_trust(gfd, gdisp, tfd, tdisp, in, nd, mem, err);
+    ret = dbt_cat_write_trust(o, gfd, gdisp, tfd, tdisp, in, nd, mem, err);
 end:
     for (size_t i = 0; owned != NULL && i < nd; i++)
         free(owned[i]);
@@ -891,9 +1085,9 @@ end:
 
 /* The files of one generation, in the open directories gfd (the generation), bfd, cfd and
  * tfd. */
-static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs, struct dcert *dc,
-                            size_t nd, int gfd, int bfd, int cfd, int tfd, const char *gdisp,
-                            BIO *mem, dbt_err *err)
+static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
+                            const struct ref *refs, struct dcert *dc, size_t nd, int gfd, int bfd,
+                            int cfd, int tfd, const char *gdisp, BIO *mem, dbt_err *err)
 {
     char *disp = NULL;
     int ret = -1;
@@ -911,7 +1105,7 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
         snprintf(file, sizeof(file), "%s.pem", b[i].name);
         free(disp);
         disp = dbt_cat_asprintf("%s/bundles/%s", gdisp, file);
-        rc = disp != NULL ? write_pem_at(bfd, file, cs, b[i].n, mem, disp, err) : -1;
+        rc = disp != NULL ? write_pem_at(o, bfd, file, cs, b[i].n, 0, mem, disp, err) : -1;
         free(cs);
         if (disp == NULL)
             goto oom;
@@ -928,7 +1122,7 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
             (m->source[0] != '\0' && BIO_printf(mem, "source=%s\n", m->source) <= 0) ||
             (m->refreshed[0] != '\0' && BIO_printf(mem, "refreshed=%s\n", m->refreshed) <= 0))
             goto oom;
-        if (write_bio_at(bfd, file, mem, disp, err) != 0)
+        if (write_bio_at(o, bfd, file, mem, disp, err) != 0)
             goto end;
     }
 
@@ -938,7 +1132,7 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
         free(disp);
         if ((disp = dbt_cat_asprintf("%s/certs/%s", gdisp, file)) == NULL)
             goto oom;
-        if (write_pem_at(cfd, file, &dc[i].c, 1, mem, disp, err) != 0)
+        if (write_pem_at(o, cfd, file, &dc[i].c, 1, 1, mem, disp, err) != 0)
             goto end;
     }
 
@@ -959,11 +1153,14 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
     free(disp);
     if ((disp = dbt_cat_asprintf("%s/" DBT_LAYOUT_CERTS "/" DBT_LAYOUT_INDEX, gdisp)) == NULL)
         goto oom;
-    if (write_bio_at(cfd, DBT_LAYOUT_INDEX, mem, disp, err) != 0)
+    if (write_bio_at(o, cfd, DBT_LAYOUT_INDEX, mem, disp, err) != 0)
         goto end;
-    if (write_view(b, refs, dc, nd, gfd, tfd, gdisp, mem, err) != 0)
+    if (write_view(o, b, refs, dc, nd, gfd, tfd, gdisp, mem, err) != 0)
         goto end;
 
+    free(disp);
+    if ((disp = dbt_cat_asprintf("%s/" DBT_LAYOUT_CERTS, gdisp)) == NULL)
+        goto oom;
     /* openssl rehash numbering: equal subject hashes get .0, .1, ... in sha256 order. */
     qsort(dc, nd, sizeof(*dc), cmp_dcert_hash);
     for (size_t i = 0, seq = 0; i < nd; i++) {
@@ -971,10 +1168,8 @@ static int write_generation(struct tbundle *b, size_t nb, const struct ref *refs
         seq = (i > 0 && dc[i].c->sh == dc[i - 1].c->sh) ? seq + 1 : 0;
         snprintf(link, sizeof(link), "%08lx.%zu", dc[i].c->sh, seq);
         snprintf(target, sizeof(target), "%s.pem", dc[i].c->sha);
-        if (symlinkat(target, cfd, link) != 0) {
-            dbt_err_sys(err, "cannot create %s/certs/%s", gdisp, link);
+        if (dbt_cat_out_link(o, cfd, target, link, disp, err) != 0)
             goto end;
-        }
     }
     ret = 0;
     goto end;
@@ -985,8 +1180,49 @@ end:
     return ret;
 }
 
-static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, dbt_err *err)
+/*
+ * Takes the generation below the current one (the one the last commit replaced), if no reader
+ * holds it, and renames it to .gen-<n>, above every other: the commit then rewrites only what
+ * differs (struct dbt_cat_out) instead of writing thousands of files and removing as many. While
+ * it is being patched it is a leftover above "current" like any partial generation (never
+ * read; removed by the next dbt_catalog_begin if the writer dies). Returns its directory, held
+ * with an exclusive flock, or -1 when there is none to take (the commit writes from scratch).
+ */
+static int recycle_gen(dbt_catalog *cat, unsigned long long n)
 {
+    unsigned long long prev = 0;
+    char old[32], name[32];
+    int fd;
+
+    if (cat->genfd < 0 || scan_gens(cat, gen_prev, &prev, NULL) != 0 || prev == 0)
+        return -1;
+    snprintf(old, sizeof(old), DBT_CAT_GEN_PREFIX "%llu", prev);
+    snprintf(name, sizeof(name), DBT_CAT_GEN_PREFIX "%llu", n);
+    fd = openat(cat->dirfd, old, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    /* A reader holds it (or there is no flock here, and a reader could be reading it
+     * unannounced): leave it alone. A reader that opens it after this lock either fails to
+     * lock it or, once it is renamed, finds its name gone (dbt_safe_hold_gen) and re-reads
+     * "current". */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return -1;
+    }
+    /* The writer lock keeps other writers out, so the name above every .gen-* is free. */
+    if (fstatat(cat->dirfd, name, &(struct stat){0}, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT ||
+        renameat(cat->dirfd, old, cat->dirfd, name) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, int may_recycle,
+                        dbt_err *err)
+{
+    struct dbt_cat_out out = {0}, *o = NULL;
+    int recycled = 0;
     struct ref *refs = NULL;
     struct dcert *dc = NULL;
     size_t total = 0, nd = 0, k = 0;
@@ -1019,37 +1255,63 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, dbt_err 
         goto end;
     if (n < cat->gen)
         n = cat->gen;
-    for (int tries = 0;; tries++) {
+    if (may_recycle && (genfd = recycle_gen(cat, n + 1)) >= 0) {
         n++;
         snprintf(name, sizeof(name), DBT_CAT_GEN_PREFIX "%llu", n);
-        free(gdisp);
         if ((gdisp = dbt_cat_asprintf("%s/%s", cat->path, name)) == NULL)
             goto oom;
-        if (dbt_fs_mkdir_at(cat->dirfd, name, DBT_DIR_MODE, gdisp, err) == 0)
-            break;
-        if (errno != EEXIST || tries > 100)
+        made = recycled = 1;
+    } else {
+        for (int tries = 0;; tries++) {
+            n++;
+            snprintf(name, sizeof(name), DBT_CAT_GEN_PREFIX "%llu", n);
+            free(gdisp);
+            if ((gdisp = dbt_cat_asprintf("%s/%s", cat->path, name)) == NULL)
+                goto oom;
+            if (dbt_fs_mkdir_at(cat->dirfd, name, DBT_DIR_MODE, gdisp, err) == 0)
+                break;
+            if (errno != EEXIST || tries > 100)
+                goto end;
+        }
+        made = 1;
+        genfd = openat(cat->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (genfd < 0) {
+            dbt_err_sys(err, "cannot open %s", gdisp);
             goto end;
+        }
     }
-    made = 1;
     if ((certs_dir = dbt_cat_asprintf("%s/" DBT_LAYOUT_CERTS, gdisp)) == NULL)
         goto oom;
-    genfd = openat(cat->dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (genfd < 0) {
-        dbt_err_sys(err, "cannot open %s", gdisp);
+    /* A recycled generation has them (trust/ unless written before scopes existed). */
+    if ((mkdirat(genfd, DBT_LAYOUT_BUNDLES, DBT_DIR_MODE) != 0 && (!recycled || errno != EEXIST)) ||
+        (mkdirat(genfd, DBT_LAYOUT_CERTS, DBT_DIR_MODE) != 0 && (!recycled || errno != EEXIST)) ||
+        (mkdirat(genfd, DBT_LAYOUT_TRUST, DBT_DIR_MODE) != 0 && (!recycled || errno != EEXIST))) {
+        dbt_err_sys(err, "cannot create the directories of %s", gdisp);
         goto end;
     }
-    if (dbt_fs_mkdir_at(genfd, DBT_LAYOUT_BUNDLES, DBT_DIR_MODE, gdisp, err) != 0 ||
-        dbt_fs_mkdir_at(genfd, DBT_LAYOUT_CERTS, DBT_DIR_MODE, certs_dir, err) != 0 ||
-        dbt_fs_mkdir_at(genfd, DBT_LAYOUT_TRUST, DBT_DIR_MODE, gdisp, err) != 0)
-        goto end;
     bfd = openat(genfd, DBT_LAYOUT_BUNDLES, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     cfd = openat(genfd, DBT_LAYOUT_CERTS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     tfd = openat(genfd, DBT_LAYOUT_TRUST, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (bfd < 0 || cfd < 0 || tfd < 0) {
+    if (bfd < 0 || cfd < 0 || tfd < 0 || fchmod(bfd, DBT_DIR_MODE) != 0 ||
+        fchmod(cfd, DBT_DIR_MODE) != 0 || fchmod(tfd, DBT_DIR_MODE) != 0) {
         dbt_err_sys(err, "cannot open the directories of %s", gdisp);
         goto end;
     }
-    if (write_generation(b, nb, refs, dc, nd, genfd, bfd, cfd, tfd, gdisp, mem, err) != 0)
+    if (recycled) {
+        static const char *const dirs[] = {DBT_LAYOUT_BUNDLES, DBT_LAYOUT_CERTS, DBT_LAYOUT_TRUST};
+        o = &out;
+        if (out_list(o, genfd, gdisp, err) != 0 || out_list(o, bfd, gdisp, err) != 0 ||
+            out_list(o, cfd, certs_dir, err) != 0 || out_list(o, tfd, gdisp, err) != 0)
+            goto end;
+        for (size_t i = 0; i < 3; i++) {
+            struct out_ent *e = out_find(o, genfd, dirs[i]);
+            if (e != NULL && e->type == DT_DIR)
+                e->used = 1;
+        }
+    }
+    if (write_generation(o, b, nb, refs, dc, nd, genfd, bfd, cfd, tfd, gdisp, mem, err) != 0)
+        goto end;
+    if (o != NULL && out_prune(o, gdisp, err) != 0)
         goto end;
     /* One flush for the whole generation: an fsync per file cost 1.2-1.5 s for the 108 AWS
      * roots on a virtual disk (one journal commit each). Then the directories, innermost
@@ -1111,6 +1373,11 @@ end:
     free(gdisp);
     free(certs_dir);
     BIO_free(mem);
+    out_free(&out);
+    /* Whatever went wrong while patching, a generation written from scratch may still work
+     * (the recycled one is gone, removed above: no reader held it). */
+    if (ret != 0 && recycled)
+        return commit_state(cat, b, nb, 0, err);
     return ret;
 }
 
@@ -1126,7 +1393,7 @@ void dbt_catalog_set_report(dbt_catalog_report_fn *fn, void *arg)
 
 int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err)
 {
-    if (commit_state(t->cat, t->b, t->nb, err) != 0)
+    if (commit_state(t->cat, t->b, t->nb, 1, err) != 0)
         return -1;
     /* Next to the commit rather than at its callers, and with nothing to register: a caller
      * that forgot would leave the system trust pointing at certificates that left the catalog.
@@ -1138,5 +1405,5 @@ int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err)
 
 int dbt_cat_commit_empty(dbt_catalog *cat, dbt_err *err)
 {
-    return commit_state(cat, NULL, 0, err);
+    return commit_state(cat, NULL, 0, 0, err);
 }
