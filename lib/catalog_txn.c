@@ -1292,8 +1292,9 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, int may_
     bfd = openat(genfd, DBT_LAYOUT_BUNDLES, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     cfd = openat(genfd, DBT_LAYOUT_CERTS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     tfd = openat(genfd, DBT_LAYOUT_TRUST, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (bfd < 0 || cfd < 0 || tfd < 0 || fchmod(bfd, DBT_DIR_MODE) != 0 ||
-        fchmod(cfd, DBT_DIR_MODE) != 0 || fchmod(tfd, DBT_DIR_MODE) != 0) {
+    if (bfd < 0 || cfd < 0 || tfd < 0 || fchmod(genfd, DBT_DIR_MODE) != 0 ||
+        fchmod(bfd, DBT_DIR_MODE) != 0 || fchmod(cfd, DBT_DIR_MODE) != 0 ||
+        fchmod(tfd, DBT_DIR_MODE) != 0) {
         dbt_err_sys(err, "cannot open the directories of %s", gdisp);
         goto end;
     }
