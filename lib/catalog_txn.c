@@ -847,7 +847,8 @@ static int out_list(struct dbt_cat_out *o, int fd, const char *display, dbt_err 
         od->n++;
     }
     closedir(d);
-    qsort(od->e, od->n, sizeof(*od->e), cmp_out_ent);
+    if (od->n > 1)
+        qsort(od->e, od->n, sizeof(*od->e), cmp_out_ent);
     return 0;
 oom:
     dbt_err_set(err, "out of memory");

@@ -805,7 +805,8 @@ static char **dir_names(const char *dir, size_t *n)
         v[(*n)++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(v, *n, sizeof(*v), cmp_str);
+    if (*n > 1)
+        qsort(v, *n, sizeof(*v), cmp_str);
     return v;
 }
 
