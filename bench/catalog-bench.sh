@@ -36,6 +36,15 @@ chmod 755 "$w"
 openssl x509 -in "$w/new.pem" -out "$w/probe.pem" 2>/dev/null
 
 now() { date +%s%N; }
+# timed OUT CMD...: appends the wall time of one run of CMD (us) to OUT; CMD must succeed.
+timed() {
+    local out=$1 t0 t1
+    shift
+    t0=$(now)
+    "$@" >/dev/null || { echo "catalog-bench: $* failed" >&2; exit 1; }
+    t1=$(now)
+    echo $(((t1 - t0) / 1000)) >>"$out"
+}
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # syscalls CMD...: the system calls of one run of CMD (all threads and children).
 syscalls() {
@@ -72,23 +81,10 @@ for n in $sizes; do
     : >"$w/lst"
     : >"$w/look"
     for ((r = 0; r < runs; r++)); do
-        t0=$(now)
-        "${imp[@]}" >/dev/null
-        t1=$(now)
-        echo $(((t1 - t0) / 1000)) >>"$w/imp"
-        t0=$(now)
-        "${lst[@]}" >/dev/null
-        t1=$(now)
-        echo $(((t1 - t0) / 1000)) >>"$w/lst"
-        t0=$(now)
-        OPENSSL_CONF=$cat.cnf "${look[@]}" >/dev/null ||
-            { echo "catalog-bench: the lookup found nothing" >&2; exit 1; }
-        t1=$(now)
-        echo $(((t1 - t0) / 1000)) >>"$w/look"
-        t0=$(now)
-        "${rem[@]}" >/dev/null
-        t1=$(now)
-        echo $(((t1 - t0) / 1000)) >>"$w/rem"
+        timed "$w/imp" "${imp[@]}"
+        timed "$w/lst" "${lst[@]}"
+        OPENSSL_CONF=$cat.cnf timed "$w/look" "${look[@]}"
+        timed "$w/rem" "${rem[@]}"
     done
     T[$n,import]=$(median <"$w/imp")
     T[$n,remove]=$(median <"$w/rem")
