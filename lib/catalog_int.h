@@ -52,6 +52,10 @@ struct dbt_cat_view_cert {
     X509 *x;           /* parsed, when the writer has it (else der is parsed if scoped) */
     const char *scope; /* canonical scope, NULL when any bundle holding it is unscoped */
 };
+/* Appends der as one PEM CERTIFICATE block to mem: the bytes PEM_write_bio(mem,
+ * PEM_STRING_X509, "", der, len) writes, at a fraction of its cost (it wipes every buffer it
+ * used, which was a tenth of a large commit). 1 on success, 0 on failure. */
+int dbt_cat_pem_cert(BIO *mem, const unsigned char *der, size_t len);
 /*
  * Where a commit writes a generation's files. NULL: into new, empty directories (a generation
  * written from scratch). Else over a recycled generation, a complete one that no reader holds:

@@ -92,7 +92,7 @@ static int write_pem(struct dbt_cat_out *o, int gfd, const char *gdisp, const st
     }
     (void)BIO_reset(mem);
     for (size_t i = 0; i < nv; i++)
-        if (!PEM_write_bio(mem, PEM_STRING_X509, "", v[i].der, (long)v[i].len)) {
+        if (!dbt_cat_pem_cert(mem, v[i].der, v[i].len)) {
             dbt_err_ossl(err, "cannot encode %s", disp);
             goto end;
         }

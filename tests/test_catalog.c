@@ -31,6 +31,7 @@
 
 #include "bundle.h"
 #include "catalog.h"
+#include "catalog_int.h"
 #include "catsafe.h"
 #include "catalog_view.h"
 #include "fsutil.h"
@@ -726,6 +727,35 @@ static void test_hash_collisions(void **state)
         free(line);
         dbt_bundle_free(b);
     }
+}
+
+/* The catalog's PEM writer makes exactly PEM_write_bio's bytes, at every length around its line
+ * and padding boundaries (a difference would make every generation differ from the last). */
+static void test_pem_bytes(void **state)
+{
+    unsigned char der[400];
+    BIO *a = BIO_new(BIO_s_mem()), *b = BIO_new(BIO_s_mem());
+
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(b);
+    for (size_t i = 0; i < sizeof(der); i++)
+        der[i] = (unsigned char)(i * 37 + 11);
+    for (size_t len = 1; len <= sizeof(der); len++) {
+        char *pa = NULL, *pb = NULL;
+        long la, lb;
+
+        (void)BIO_reset(a);
+        (void)BIO_reset(b);
+        assert_int_equal(dbt_cat_pem_cert(a, der, len), 1);
+        assert_true(PEM_write_bio(b, PEM_STRING_X509, "", der, (long)len) > 0);
+        la = BIO_get_mem_data(a, &pa);
+        lb = BIO_get_mem_data(b, &pb);
+        if (la != lb || memcmp(pa, pb, (size_t)la) != 0)
+            fail_msg("%zu bytes of DER: the PEM differs from PEM_write_bio's", len);
+    }
+    BIO_free(a);
+    BIO_free(b);
 }
 
 /* ---------- recycled generations ---------- */
@@ -1921,6 +1951,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
+        cmocka_unit_test(test_pem_bytes),
         cmocka_unit_test_setup_teardown(test_fs_atomic, setup, teardown),
     };
 
