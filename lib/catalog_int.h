@@ -56,6 +56,12 @@ struct dbt_cat_view_cert {
  * PEM_STRING_X509, "", der, len) writes, at a fraction of its cost (it wipes every buffer it
  * used, which was a tenth of a large commit). 1 on success, 0 on failure. */
 int dbt_cat_pem_cert(BIO *mem, const unsigned char *der, size_t len);
+/* 1 when text (n bytes) is nothing but blocks in dbt_cat_pem_cert's exact form (then
+ * dbt_cat_pem_next decodes them cheaply; any other text is for PEM_read_bio). */
+int dbt_cat_pem_canonical(const unsigned char *text, size_t n);
+/* The DER of the block at *pos of a text dbt_cat_pem_canonical accepted (OPENSSL_malloc'ed,
+ * *len bytes), *pos moved past it; NULL when out of memory. */
+unsigned char *dbt_cat_pem_next(const unsigned char *text, size_t *pos, long *len);
 /*
  * Where a commit writes a generation's files. NULL: into new, empty directories (a generation
  * written from scratch). Else over a recycled generation, a complete one that no reader holds:

@@ -262,14 +262,95 @@ static void clean_leftovers(dbt_catalog *cat)
 
 /* ---------- begin: the current generation as DER and index facts ---------- */
 
+/*
+ * The catalog writes its bundle files in one exact PEM form (dbt_cat_pem_cert): BEGIN line, lines
+ * of 64 base64 characters (the last 4 to 64, padded with at most two '='), END line. A file in
+ * exactly that form is decoded here line by line with EVP_DecodeBlock, which gives the DER
+ * PEM_read_bio gives for it at a fraction of the cost (PEM_read_bio was a fifth of a large
+ * commit's instructions); any other file goes through PEM_read_bio.
+ */
+static const char pem_begin[] = "-----BEGIN " PEM_STRING_X509 "-----\n";
+static const char pem_end[] = "-----END " PEM_STRING_X509 "-----\n";
+
+static int b64_char(unsigned char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '+' || ch == '/';
+}
+
+/* 1 when text is nothing but blocks in the catalog's exact form. */
+int dbt_cat_pem_canonical(const unsigned char *t, size_t n)
+{
+    const size_t lb = sizeof(pem_begin) - 1, le = sizeof(pem_end) - 1;
+    size_t p = 0;
+
+    while (p < n) {
+        size_t lines = 0;
+        if (n - p < lb || memcmp(t + p, pem_begin, lb) != 0)
+            return 0;
+        p += lb;
+        for (;;) {
+            size_t q = p, pad = 0;
+            if (n - p >= le && memcmp(t + p, pem_end, le) == 0)
+                break;
+            while (q < n && t[q] != '\n' && b64_char(t[q]))
+                q++;
+            while (q < n && t[q] == '=' && pad < 2)
+                q++, pad++;
+            /* A full line, or the last one (a multiple of 4, then the END line). */
+            if (q >= n || t[q] != '\n' || q == p || (q - p) % 4 != 0 || q - p > 64)
+                return 0;
+            if ((q - p < 64 || pad > 0) &&
+                (n - (q + 1) < le || memcmp(t + q + 1, pem_end, le) != 0))
+                return 0;
+            p = q + 1;
+            lines++;
+        }
+        if (lines == 0)
+            return 0;
+        p += le;
+    }
+    return 1;
+}
+
+/* The DER of the canonical block at *pos (OPENSSL_malloc'ed), *pos moved past it. */
+unsigned char *dbt_cat_pem_next(const unsigned char *t, size_t *pos, long *len)
+{
+    const size_t lb = sizeof(pem_begin) - 1, le = sizeof(pem_end) - 1;
+    size_t p = *pos + lb, q = p, b64 = 0;
+    unsigned char *der;
+    long got = 0;
+
+    while (memcmp(t + q, pem_end, le) != 0) { /* pem_canonical checked the shape */
+        const unsigned char *nl = memchr(t + q, '\n', 65);
+        b64 += (size_t)(nl - (t + q));
+        q = (size_t)(nl - t) + 1;
+    }
+    if ((der = OPENSSL_malloc(b64 / 4 * 3 + 1)) == NULL)
+        return NULL;
+    while (p < q) {
+        const unsigned char *nl = memchr(t + p, '\n', 65);
+        int k = (int)(nl - (t + p)), m = EVP_DecodeBlock(der + got, t + p, k);
+        if (m < 0) {
+            OPENSSL_free(der);
+            return NULL;
+        }
+        got += m - (k > 0 && t[p + k - 1] == '=') - (k > 1 && t[p + k - 2] == '=');
+        p += (size_t)k + 1;
+    }
+    *pos = q + le;
+    *len = got;
+    return der;
+}
+
 static int load_tbundle(dbt_catalog *cat, const char *name, const dbt_catalog_cert *idx,
                         size_t nidx, struct tbundle *tb, dbt_err *err)
 {
     char rel[DBT_CATALOG_NAME_MAX + 16], *display;
     BIO *bio = NULL;
     unsigned char *text = NULL;
-    size_t cap = 0, tlen = 0;
-    int ret = -1;
+    size_t cap = 0, tlen = 0, pos = 0;
+    int ret = -1, fast;
 
     snprintf(tb->name, sizeof(tb->name), "%s", name);
     if (dbt_cat_read_meta(cat, name, &tb->meta, err) != 0)
@@ -287,6 +368,7 @@ static int load_tbundle(dbt_catalog *cat, const char *name, const dbt_catalog_ce
         dbt_err_set(err, "out of memory");
         goto end;
     }
+    fast = dbt_cat_pem_canonical(text, tlen);
     for (;;) {
         char *pname = NULL, *header = NULL;
         unsigned char *data = NULL;
@@ -294,7 +376,20 @@ static int load_tbundle(dbt_catalog *cat, const char *name, const dbt_catalog_ce
         struct tcert *c;
         const dbt_catalog_cert *known;
 
-        if (!PEM_read_bio(bio, &pname, &header, &data, &len)) {
+        if (fast) {
+            if (pos == tlen)
+                break;
+            if ((data = dbt_cat_pem_next(text, &pos, &len)) == NULL) {
+                dbt_err_ossl(err, "%s: cannot decode block %zu", display, tb->n + 1);
+                goto end;
+            }
+            pname = OPENSSL_strdup(PEM_STRING_X509);
+            if (pname == NULL) {
+                OPENSSL_free(data);
+                dbt_err_set(err, "out of memory");
+                goto end;
+            }
+        } else if (!PEM_read_bio(bio, &pname, &header, &data, &len)) {
             unsigned long e = ERR_peek_last_error();
             if (ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
                 ERR_clear_error();

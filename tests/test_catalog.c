@@ -753,6 +753,22 @@ static void test_pem_bytes(void **state)
         lb = BIO_get_mem_data(b, &pb);
         if (la != lb || memcmp(pa, pb, (size_t)la) != 0)
             fail_msg("%zu bytes of DER: the PEM differs from PEM_write_bio's", len);
+        /* Read back, twice in one text, and the same text not in the exact form. */
+        assert_int_equal(dbt_cat_pem_cert(a, der, len), 1);
+        la = BIO_get_mem_data(a, &pa);
+        assert_int_equal(dbt_cat_pem_canonical((unsigned char *)pa, (size_t)la), 1);
+        for (size_t pos = 0, k = 0; k < 2; k++) {
+            long dl = 0;
+            unsigned char *d = dbt_cat_pem_next((unsigned char *)pa, &pos, &dl);
+            assert_non_null(d);
+            if ((size_t)dl != len || memcmp(d, der, len) != 0)
+                fail_msg("%zu bytes of DER: block %zu decodes to %ld other bytes", len, k, dl);
+            OPENSSL_free(d);
+            assert_int_equal(pos == (size_t)la, k == 1);
+        }
+        pa[la - 2] = ' '; /* "-----END CERTIFICATE---- \n" */
+        assert_int_equal(dbt_cat_pem_canonical((unsigned char *)pa, (size_t)la), 0);
+        assert_int_equal(dbt_cat_pem_canonical((unsigned char *)pa, (size_t)la / 2 - 1), 0);
     }
     BIO_free(a);
     BIO_free(b);
