@@ -72,6 +72,9 @@ unsigned char *dbt_cat_pem_next(const unsigned char *text, size_t *pos, long *le
  * existing regular file of the same size and mode is kept without reading it.
  */
 struct dbt_cat_out;
+/* Whether commits recycle the generation before the current one (default off; see
+ * lib/catalog_txn.c). */
+void dbt_cat_set_recycle(int on);
 int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const void *data,
                      size_t len, int by_content, const char *display, dbt_err *err);
 int dbt_cat_out_link(struct dbt_cat_out *o, int dirfd, const char *target, const char *link,

@@ -985,6 +985,7 @@ static void test_recycle(void **state)
     int recycled = 0, steps = 60;
 
     assert_non_null(k2);
+    dbt_cat_set_recycle(1);
     for (int i = 0; i < POOL; i++) {
         char cn[32];
         /* 0-9 self-signed roots, two pairs of them sharing a subject (so a subject hash);
@@ -1077,6 +1078,7 @@ static void test_recycle(void **state)
             assert_same_tree(gdir, fdir);
         }
     }
+    dbt_cat_set_recycle(0);
     printf("%d of %d commits recycled a generation\n", recycled, steps);
     assert_true(recycled >= steps / 2);
     for (int i = 0; i < POOL; i++)
