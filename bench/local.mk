@@ -30,3 +30,17 @@ bench-trust: dbtrust bench/trust-setup
 		DBTRUST_CACHE='$(DBTRUST_CACHE_DIR)' $(SHELL) $(top_srcdir)/bench/trust-setup.sh
 .PHONY: bench-trust
 EXTRA_DIST += bench/trust-setup.sh
+
+# make bench-catalog: what a commit, a listing and a provider lookup cost as the catalog grows
+# (0, 100 and 1,000 bundles of 3 certificates; wall time, system calls, callgrind instructions;
+# bench/catalog-bench.sh).
+noinst_PROGRAMS += bench/catalog-bench
+bench_catalog_bench_SOURCES = bench/catalog-bench.c
+bench_catalog_bench_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
+bench_catalog_bench_LDADD = lib/libdbtrust.la $(CRYPTO_LIBS)
+bench-catalog: dbtrust dbtrust.la bench/catalog-bench bench/provider-bench tests/test_provider_cnf
+	DBTRUST_SRCDIR='$(abs_top_srcdir)' DBTRUST_BUILDDIR='$(abs_top_builddir)' \
+		DBTRUST='$(abs_top_builddir)/dbtrust' OPENSSL_MODULES='$(abs_top_builddir)/.libs' \
+		$(SHELL) $(top_srcdir)/bench/catalog-bench.sh
+.PHONY: bench-catalog
+EXTRA_DIST += bench/catalog-bench.sh

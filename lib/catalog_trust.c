@@ -38,8 +38,8 @@ static int cmp_tview(const void *a, const void *b)
 }
 
 /* Writes x as trust/<sha256>.pem and records it (v keeps its DER for trust.pem). */
-static int write_scoped(int tfd, const char *tdisp, X509 *x, BIO *mem, struct tview *v,
-                        dbt_err *err)
+static int write_scoped(struct dbt_cat_out *o, int tfd, const char *tdisp, X509 *x, BIO *mem,
+                        struct tview *v, dbt_err *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -64,7 +64,7 @@ static int write_scoped(int tfd, const char *tdisp, X509 *x, BIO *mem, struct tv
     snprintf(file, sizeof(file), "%s.pem", v->sha);
     if ((disp = dbt_cat_asprintf("%s/%s", tdisp, file)) == NULL)
         goto oom;
-    rc = dbt_fs_create_at(tfd, file, p, (size_t)len, DBT_FILE_MODE, disp, err);
+    rc = dbt_cat_out_file(o, tfd, file, p, (size_t)len, 1, disp, err);
     v->owned = der;
     v->der = der;
     v->len = (size_t)dlen;
@@ -79,8 +79,8 @@ end:
 }
 
 /* trust.pem: the view's certificates in link order, the bytes each trust/ file holds. */
-static int write_pem(int gfd, const char *gdisp, const struct tview *v, size_t nv, BIO *mem,
-                     dbt_err *err)
+static int write_pem(struct dbt_cat_out *o, int gfd, const char *gdisp, const struct tview *v,
+                     size_t nv, BIO *mem, dbt_err *err)
 {
     char *disp = dbt_cat_asprintf("%s/" DBT_LAYOUT_TRUST_PEM, gdisp), *p = NULL;
     long len;
@@ -92,20 +92,21 @@ static int write_pem(int gfd, const char *gdisp, const struct tview *v, size_t n
     }
     (void)BIO_reset(mem);
     for (size_t i = 0; i < nv; i++)
-        if (!PEM_write_bio(mem, PEM_STRING_X509, "", v[i].der, (long)v[i].len)) {
+        if (!dbt_cat_pem_cert(mem, v[i].der, v[i].len)) {
             dbt_err_ossl(err, "cannot encode %s", disp);
             goto end;
         }
     len = BIO_get_mem_data(mem, &p);
-    rc = dbt_fs_create_at(gfd, DBT_LAYOUT_TRUST_PEM, len > 0 ? p : "", (size_t)(len > 0 ? len : 0),
-                          DBT_FILE_MODE, disp, err);
+    rc = dbt_cat_out_file(o, gfd, DBT_LAYOUT_TRUST_PEM, len > 0 ? p : "",
+                          (size_t)(len > 0 ? len : 0), 0, disp, err);
 end:
     free(disp);
     return rc;
 }
 
-int dbt_cat_write_trust(int gfd, const char *gdisp, int tfd, const char *tdisp,
-                        const struct dbt_cat_view_cert *in, size_t n, BIO *mem, dbt_err *err)
+int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int tfd,
+                        const char *tdisp, const struct dbt_cat_view_cert *in, size_t n, BIO *mem,
+                        dbt_err *err)
 {
     struct tview *v = calloc(n + 1, sizeof(*v));
     dbt_scope_item *items = calloc(n ? n : 1, sizeof(*items));
@@ -143,9 +144,9 @@ int dbt_cat_write_trust(int gfd, const char *gdisp, int tfd, const char *tdisp,
             goto end;
         }
         for (size_t i = 0; i < ns; i++)
-            if (write_scoped(tfd, tdisp, cross[i], mem, &v[nv++], err) != 0)
+            if (write_scoped(o, tfd, tdisp, cross[i], mem, &v[nv++], err) != 0)
                 goto end;
-        if (anchor != NULL && write_scoped(tfd, tdisp, anchor, mem, &v[nv++], err) != 0)
+        if (anchor != NULL && write_scoped(o, tfd, tdisp, anchor, mem, &v[nv++], err) != 0)
             goto end;
     }
     /* openssl rehash numbering, as in certs/: equal hashes get .0, .1, ... in sha256 order. */
@@ -156,12 +157,10 @@ int dbt_cat_write_trust(int gfd, const char *gdisp, int tfd, const char *tdisp,
         snprintf(link, sizeof(link), "%08lx.%zu", v[i].sh, seq);
         snprintf(target, sizeof(target), "%s%s.pem", v[i].scoped ? "" : DBT_LAYOUT_TRUST_UP,
                  v[i].sha);
-        if (symlinkat(target, tfd, link) != 0) {
-            dbt_err_sys(err, "cannot create %s/%s", tdisp, link);
+        if (dbt_cat_out_link(o, tfd, target, link, tdisp, err) != 0)
             goto end;
-        }
     }
-    if (write_pem(gfd, gdisp, v, nv, mem, err) != 0)
+    if (write_pem(o, gfd, gdisp, v, nv, mem, err) != 0)
         goto end;
     ret = 0;
 end:

@@ -34,7 +34,10 @@ trap 'exit 130' INT
 # As root, a tmpfs of our own: the writers' syncfs then waits for nothing else on the machine,
 # so the kill points spread over the commands' logic instead of mostly over disk flushes (what
 # a SIGKILL can interrupt is the order of system calls, the same on any filesystem).
-if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64m,mode=755 dbt-cli-kill "$w" 2>/dev/null; then
+# Opt-in, by hand: DBT_KILL_BUNDLES=N first fills the catalog with N more bundles of 3 CAs each
+# (bench/catalog-bench, built by make), for the same checks at a large size (with DBT_KILLS=100).
+fill=${DBT_KILL_BUNDLES:-0}
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=$((64 + fill / 2))m,mode=755 dbt-cli-kill "$w" 2>/dev/null; then
     trap 'exec 9>&-; umount "$w"; rm -rf "$w"' EXIT
     echo "# on a tmpfs at $w"
 fi
@@ -68,6 +71,8 @@ openssl rehash "$w/sys" 2>/dev/null || die "openssl rehash of the stand-in syste
 # The catalog always holds "base" (root-a); the killed import adds bundle "k" (root-b, root-c).
 cat "$pki/root-b.pem" "$pki/root-c.pem" >"$w/k.pem"
 "$DBTRUST" import -q --bundle base "$pki/root-a.pem" || die "first import failed"
+[ "$fill" = 0 ] || "$build/bench/catalog-bench" build "$DBTRUST_CATALOG" "$fill" ||
+    die "cannot add $fill bundles (bench/catalog-bench)"
 
 # The state as readers see it, independent of lib/ and without a fork (this runs thousands of
 # times): bundle names and the index of the current generation (it names every certificate's
@@ -149,9 +154,10 @@ catalog_ok() {
         { fail "$op kill $i (delay ${delay}us): the catalog is neither the old nor the new state: $s"; return 1; }
     n=$("$catview" "$DBTRUST_CATALOG" 2>&1) || { fail "$op kill $i: $n"; return 1; }
     if [ "$s" = "$S_WITH" ]; then want=3; else want=1; fi
+    want=$((want + 3 * fill))
     [ "$n" = "$want" ] || { fail "$op kill $i: catview counts $n certificates, wanted $want"; return 1; }
     local certs=("$pki/root-a.pem")
-    [ "$want" = 3 ] && certs+=("$pki/root-b.pem" "$pki/root-c.pem")
+    [ "$s" = "$S_WITH" ] && certs+=("$pki/root-b.pem" "$pki/root-c.pem")
     out=$(openssl verify -CApath "$DBTRUST_CATALOG/certs" "${certs[@]}" 2>&1) ||
         { fail "$op kill $i: openssl verify -CApath: $out"; return 1; }
     out=$(OPENSSL_CONF=$w/openssl.cnf openssl storeutl -certs dbtrust:// 2>"$w/err")

@@ -28,6 +28,12 @@ mkca stable
 for ((i = 0; i < writers; i++)); do mkca "keep$i"; mkca "flip$i"; done
 export DBTRUST_CATALOG=$w/cat
 "$DBTRUST" import -q --bundle stable "$w/stable.pem" || { echo "Bail out! first import"; exit 1; }
+# Opt-in, by hand: DBT_CW_BUNDLES=N first fills the catalog with N more bundles of 3 CAs each
+# (bench/catalog-bench, built by make), to run the same checks at a large size.
+fill=${DBT_CW_BUNDLES:-0} filler=""
+[ "$fill" = 0 ] || "$build/bench/catalog-bench" build "$DBTRUST_CATALOG" "$fill" ||
+    { echo "Bail out! cannot add $fill bundles"; exit 1; }
+for ((i = 0; i < fill; i++)); do filler="$filler $(printf 'b%05d' "$i")"; done
 "$build/tests/test_provider_cnf" "$DBTRUST_CATALOG" >"$w/openssl.cnf"
 
 # Readers: until told to stop, look up the stable CA by subject through the provider, and
@@ -79,7 +85,7 @@ not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
 if [ -s "$w/writer.err" ]; then not_ok "writers: $(cat "$w/writer.err")"
 else ok "$writers writers x $rounds rounds: every import and remove succeeded ($((writers * rounds * 2 + writers * rounds - writers / 2)) commands)"; fi
 
-expected="stable"
+expected="stable$filler"
 for ((i = 0; i < writers; i++)); do
     expected="$expected keep$i"
     [ $((i % 2)) = 0 ] && expected="$expected flip$i"
@@ -89,12 +95,15 @@ got=$(cd "$DBTRUST_CATALOG/bundles" && ls *.pem | sed 's/\.pem$//' | sort | tr '
 [ "$got" = "$expected" ] && ok "bundles are exactly the expected set ($(wc -w <<<"$got"))" ||
     not_ok "bundles: got '$got', wanted '$expected'"
 # The index names each certificate's bundle: the same set, each certificate once.
+ncerts=$(($(wc -w <<<"$expected") + 2 * fill))
 got=$(tail -n +2 "$DBTRUST_CATALOG/certs/index" | awk '{print $6}' | tr ',' '\n' | sort | tr '\n' ' ')
+# (a filler bundle is named once per certificate: 3 times)
+[ "$fill" = 0 ] || expected=$(tr ' ' '\n' <<<"$expected$filler$filler" | sed '/^$/d' | sort | tr '\n' ' ')
 [ "$got" = "$expected" ] && ok "the index lists exactly the expected bundles" ||
     not_ok "index bundles: got '$got', wanted '$expected'"
 n=$("$catview" "$DBTRUST_CATALOG" 2>&1)
-[ "$n" = "$(wc -w <<<"$expected")" ] && ok "OpenSSL's view of the hashed directory: $n certificates" ||
-    not_ok "catview_tool: $n (wanted $(wc -w <<<"$expected"))"
+[ "$n" = "$ncerts" ] && ok "OpenSSL's view of the hashed directory: $n certificates" ||
+    not_ok "catview_tool: $n (wanted $ncerts)"
 out=$("$DBTRUST" list 2>&1) && ok "dbtrust list reads the result" || not_ok "dbtrust list: $out"
 
 read -r lookups bad <"$w/reader.count"
