@@ -44,9 +44,17 @@ show_results() {
         fi
     done
 }
+# The slowest tests of a pass, from the closing line tests/lib/timed-driver writes in each .log:
+# the CI budget is kept by knowing where the time goes.
+slowest() {
+    echo "==== slowest tests ($1), seconds:"
+    grep -H '^dbtrust-test-seconds: ' $(find tests -name '*.log') 2>/dev/null |
+        sed 's/\.log:dbtrust-test-seconds: / /' | sort -k2,2nr | head -n 15 | sed 's/^/    /' || true
+}
 status=0
 make -j"$jobs" check || status=$?
 show_results
+slowest normal
 [ "$status" = 0 ] || { summary test-suite.log; exit "$status"; }
 
 # The release tarball: builds from `make dist` alone and passes the unit tests (the
@@ -77,6 +85,7 @@ san_status=0
 make -j"$jobs" check || san_status=$?
 echo "==== sanitizer build ($san): skipped and failed tests"
 show_results
+slowest sanitizer
 for f in sanitizer.log.*; do
     [ -e "$f" ] || continue
     # A report names its kind: "ERROR: AddressSanitizer: ...", "ERROR: LeakSanitizer: detected

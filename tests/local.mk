@@ -2,7 +2,7 @@
 # host's OpenSSL (tests/lib/ossl30-run) and on OpenSSL 3.5 in a Debian 13 root; e2e-infra.sh
 # proves it. The demo PKI recipe is shared with demo.sh.
 TESTS += tests/e2e-infra.sh
-dist_noinst_SCRIPTS += tests/e2e-infra.sh certs/demo-pki.sh tests/lib/ossl30-run
+dist_noinst_SCRIPTS += tests/e2e-infra.sh certs/demo-pki.sh tests/lib/ossl30-run tests/lib/timed-driver
 EXTRA_DIST += tests/lib/common.sh tests/lib/tap.sh tests/lib/pgserver.sh tests/lib/libpq17.sh tests/lib/trixie.sh
 
 # Unit tests of lib/ bundles: decoding, certificate facts, encoding. tests/testpki.[ch] is the
