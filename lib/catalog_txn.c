@@ -1444,6 +1444,12 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, int may_
         goto end;
     if (ensure_fixed_links(cat, err) != 0)
         goto end;
+    /* The new generation becomes the snapshot, held like any reader's (catsafe.h), before
+     * "current" names it: a recycled generation is still held exclusively here, and a reader
+     * that followed "current" to it would find it locked, take it for one being removed and
+     * re-read "current" until its retries ran out (for as long as the fsync below takes). No
+     * reader reaches it before point_current, and the writer lock keeps writers out. */
+    (void)flock(genfd, LOCK_SH | LOCK_NB); /* fails only where there is no flock */
 
     if (point_current(cat, name, err) != 0)
         goto end;
@@ -1455,8 +1461,6 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, int may_
             unlinkat(cat->dirfd, DBT_CAT_CURRENT, 0);
         goto end;
     }
-    /* The new generation becomes the snapshot, held like any reader's (catsafe.h). */
-    (void)flock(genfd, LOCK_SH | LOCK_NB); /* fails only where there is no flock */
     if (cat->genfd >= 0)
         close(cat->genfd);
     {
