@@ -1517,9 +1517,8 @@ void dbt_catalog_set_report(dbt_catalog_report_fn *fn, void *arg)
     report_arg = arg;
 }
 
-/* Off until a reader race is understood: with it on, tests/concurrent-writers.sh saw a
- * provider open fail ("Couldn't open file or uri dbtrust://") in 3 of 5 runs, none without. */
-static int recycle_on;
+/* On: the commit recycles the generation before the current one when no reader holds it. */
+static int recycle_on = 1;
 
 void dbt_cat_set_recycle(int on)
 {
