@@ -75,6 +75,9 @@ struct dbt_cat_out;
 /* Whether commits recycle the generation before the current one (default off; see
  * lib/catalog_txn.c). */
 void dbt_cat_set_recycle(int on);
+/* How many entries of the recycled generation the last commit of this process kept without
+ * reading them, on the word of the last commit's record (0: it compared every entry). */
+size_t dbt_cat_known_kept(void);
 int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const void *data,
                      size_t len, int by_content, const char *display, dbt_err *err);
 int dbt_cat_out_link(struct dbt_cat_out *o, int dirfd, const char *target, const char *link,

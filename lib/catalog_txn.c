@@ -52,10 +52,19 @@ struct tbundle {
     size_t n;
 };
 
+/* The names of the bundles a commit changed (put, removed, or a certificate taken out), for
+ * the record the next commit trusts (see "what each commit changed" below). */
+struct changed {
+    char (*name)[DBT_CATALOG_NAME_MAX + 1];
+    size_t n, cap;
+    int unknown; /* not kept (out of memory): the next commit compares every bundle */
+};
+
 struct dbt_catalog_txn {
     dbt_catalog *cat;
     struct tbundle *b; /* sorted by name */
     size_t nb;
+    struct changed changed;
 };
 
 static int cmp_sha(const void *a, const void *b)
@@ -147,8 +156,30 @@ void dbt_catalog_txn_free(dbt_catalog_txn *t)
     for (size_t i = 0; i < t->nb; i++)
         tbundle_clear(&t->b[i]);
     free(t->b);
+    free(t->changed.name);
     t->cat->in_txn = 0;
     free(t);
+}
+
+/* Notes that the transaction changed bundle name. Never fails: without memory the record is
+ * left out, which costs the next commit only speed. Duplicates are removed when it is written. */
+static void txn_mark(dbt_catalog_txn *t, const char *name)
+{
+    struct changed *c = &t->changed;
+
+    if (c->unknown)
+        return;
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 16;
+        void *v = realloc(c->name, nc * sizeof(*c->name));
+        if (v == NULL) {
+            c->unknown = 1;
+            return;
+        }
+        c->name = v;
+        c->cap = nc;
+    }
+    snprintf(c->name[c->n++], sizeof(*c->name), "%s", name);
 }
 
 /* ---------- generations in the catalog directory ---------- */
@@ -247,6 +278,7 @@ static void clean_leftovers(dbt_catalog *cat)
     scan_gens(cat, gen_prev, &k.b, NULL);
     scan_gens(cat, gen_remove_others, &k, NULL);
     unlinkat(cat->dirfd, DBT_CAT_CURRENT_TMP, 0);
+    unlinkat(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, 0);
     /* Renamed under the writer's exclusive flock, so no reader holds them. */
     if (fd < 0 || (d = fdopendir(fd)) == NULL) {
         if (fd >= 0)
@@ -716,6 +748,7 @@ int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
         t->nb++;
     }
     memset(&nb, 0, sizeof(nb));
+    txn_mark(t, name);
     if (change != NULL) {
         dbt_catalog_change_clear(change);
         *change = ch;
@@ -765,6 +798,7 @@ int dbt_catalog_remove(dbt_catalog_txn *t, const char *name, dbt_catalog_change 
         dbt_catalog_change_clear(change);
         *change = ch;
     }
+    txn_mark(t, name);
     tbundle_clear(old);
     memmove(&t->b[pos], &t->b[pos + 1], (t->nb - pos - 1) * sizeof(*t->b));
     t->nb--;
@@ -795,6 +829,7 @@ int dbt_catalog_remove_cert(dbt_catalog_txn *t, const char *sha256, dbt_catalog_
             b->n--;
             b->meta.count = b->n;
             memcpy(ch.bundles[ch.nbundles++], b->name, sizeof(b->name));
+            txn_mark(t, b->name);
             break; /* a bundle holds a certificate once */
         }
     }
@@ -875,15 +910,37 @@ struct out_dir {
     size_t n;
 };
 
-/* The generation directory, bundles/, certs/ and trust/ of a recycled generation. */
+/* The generation directory, bundles/, certs/ and trust/ of a recycled generation, and what
+ * the commit knows of it without reading it (set by out_hints):
+ *   bundles: the recycled generation's bundle files equal the new state's except for the
+ *            bundles in changed[] (the record of the last commit plus this one's changes);
+ *   certs:   the <hash>.<n> links of certs/ equal the new state's except for the subject hashes
+ *            in hashes[] (the certificates that came or went between the two, by its index);
+ *   trust:   the same holds for the links of trust/ (no scoped bundle on either side).
+ * A <sha256>.pem file is named by its content: one that exists is kept as it is. */
 struct dbt_cat_out {
     struct out_dir d[4];
     size_t nd;
+    uid_t euid;
+    int bfd, cfd, tfd;
+    int bundles, certs, trust;
+    char (*changed)[DBT_CATALOG_NAME_MAX + 1]; /* sorted */
+    size_t nchanged;
+    unsigned long *hashes; /* sorted */
+    size_t nhashes;
 };
 
 static int cmp_out_ent(const void *a, const void *b)
 {
     return strcmp(((const struct out_ent *)a)->name, ((const struct out_ent *)b)->name);
+}
+
+static struct out_ent *out_find(struct dbt_cat_out *o, int dirfd, const char *name);
+static size_t known_kept; /* dbt_cat_known_kept */
+
+size_t dbt_cat_known_kept(void)
+{
+    return known_kept;
 }
 
 static void out_free(struct dbt_cat_out *o)
@@ -894,6 +951,63 @@ static void out_free(struct dbt_cat_out *o)
         free(o->d[i].e);
     }
     o->nd = 0;
+    free(o->changed);
+    free(o->hashes);
+    o->changed = NULL;
+    o->hashes = NULL;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static int cmp_ulong(const void *a, const void *b)
+{
+    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether the recycled generation's entry name in dirfd is, by what the commit knows, already
+ * what the new state wants (struct dbt_cat_out): then it is kept without being read. */
+static int out_known(const struct dbt_cat_out *o, int dirfd, const char *name)
+{
+    char bundle[DBT_CATALOG_NAME_MAX + 1];
+    const char *dot;
+    unsigned long h;
+
+    if (o == NULL)
+        return 0;
+    if (dirfd == o->bfd) {
+        dot = strrchr(name, '.');
+        if (!o->bundles || dot == NULL || (size_t)(dot - name) >= sizeof(bundle) ||
+            (strcmp(dot, ".pem") != 0 && strcmp(dot, ".meta") != 0))
+            return 0;
+        memcpy(bundle, name, (size_t)(dot - name));
+        bundle[dot - name] = '\0';
+        return o->nchanged == 0 ||
+               bsearch(bundle, o->changed, o->nchanged, sizeof(*o->changed), cmp_name) == NULL;
+    }
+    if (dirfd != o->cfd && dirfd != o->tfd)
+        return 0;
+    if (dbt_layout_cert_file_name(name))
+        return o->certs; /* named by its content, in a generation of this writer's form */
+    if (!(dirfd == o->cfd ? o->certs : o->trust) || !dbt_layout_hash_link_name(name, &h, NULL))
+        return 0;
+    return o->nhashes == 0 || bsearch(&h, o->hashes, o->nhashes, sizeof(h), cmp_ulong) == NULL;
+}
+
+/* The recycled generation's entry name in dirfd when it is known to be right (out_known): it is
+ * marked kept, and 1 is returned, so that the caller need not even encode it. */
+static int out_keep_known(struct dbt_cat_out *o, int dirfd, const char *name, unsigned char type)
+{
+    struct out_ent *e;
+
+    if (!out_known(o, dirfd, name) || (e = out_find(o, dirfd, name)) == NULL || e->type != type)
+        return 0;
+    e->used = 1;
+    known_kept++;
+    return 1;
 }
 
 /* Lists what directory fd holds (bounded as a reader's directory: DBT_SAFE_MAX_ENTRIES). */
@@ -983,14 +1097,17 @@ static int out_replace(int dirfd, struct out_ent *e, const char *display, dbt_er
 int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const void *data,
                      size_t len, int by_content, const char *display, dbt_err *err)
 {
-    struct out_ent *e = o != NULL ? out_find(o, dirfd, name) : NULL;
+    struct out_ent *e;
 
+    if (out_keep_known(o, dirfd, name, DT_REG))
+        return 0;
+    e = o != NULL ? out_find(o, dirfd, name) : NULL;
     if (e != NULL && e->type == DT_REG) {
         struct stat st;
         /* Kept only when a write from scratch would make the same file: same bytes, mode,
          * owner and a single link. */
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-            (st.st_mode & 07777) == DBT_FILE_MODE && st.st_uid == geteuid() && st.st_nlink == 1 &&
+            (st.st_mode & 07777) == DBT_FILE_MODE && st.st_uid == o->euid && st.st_nlink == 1 &&
             (size_t)st.st_size == len) {
             unsigned char *old = NULL;
             size_t olen = 0;
@@ -1012,8 +1129,11 @@ int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const v
 int dbt_cat_out_link(struct dbt_cat_out *o, int dirfd, const char *target, const char *link,
                      const char *dirdisp, dbt_err *err)
 {
-    struct out_ent *e = o != NULL ? out_find(o, dirfd, link) : NULL;
+    struct out_ent *e;
 
+    if (out_keep_known(o, dirfd, link, DT_LNK))
+        return 0;
+    e = o != NULL ? out_find(o, dirfd, link) : NULL;
     if (e != NULL && e->type == DT_LNK) {
         char buf[128];
         ssize_t r = readlinkat(dirfd, link, buf, sizeof(buf));
@@ -1215,24 +1335,30 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
 
     for (size_t i = 0; i < nb; i++) {
         char file[DBT_CATALOG_NAME_MAX + 8];
-        const struct tcert **cs = calloc(b[i].n ? b[i].n : 1, sizeof(*cs));
         const dbt_catalog_meta *m = &b[i].meta;
-        int rc;
 
-        if (cs == NULL)
-            goto oom;
-        for (size_t j = 0; j < b[i].n; j++)
-            cs[j] = &b[i].c[j];
+        /* A bundle the recycled generation holds as the new state has it costs nothing. */
         snprintf(file, sizeof(file), "%s.pem", b[i].name);
-        free(disp);
-        disp = dbt_cat_asprintf("%s/bundles/%s", gdisp, file);
-        rc = disp != NULL ? write_pem_at(o, bfd, file, cs, b[i].n, 0, mem, disp, err) : -1;
-        free(cs);
-        if (disp == NULL)
-            goto oom;
-        if (rc != 0)
-            goto end;
+        if (!out_keep_known(o, bfd, file, DT_REG)) {
+            const struct tcert **cs = calloc(b[i].n ? b[i].n : 1, sizeof(*cs));
+            int rc;
+
+            if (cs == NULL)
+                goto oom;
+            for (size_t j = 0; j < b[i].n; j++)
+                cs[j] = &b[i].c[j];
+            free(disp);
+            disp = dbt_cat_asprintf("%s/bundles/%s", gdisp, file);
+            rc = disp != NULL ? write_pem_at(o, bfd, file, cs, b[i].n, 0, mem, disp, err) : -1;
+            free(cs);
+            if (disp == NULL)
+                goto oom;
+            if (rc != 0)
+                goto end;
+        }
         snprintf(file, sizeof(file), "%s.meta", b[i].name);
+        if (out_keep_known(o, bfd, file, DT_REG))
+            continue;
         free(disp);
         disp = dbt_cat_asprintf("%s/bundles/%s", gdisp, file);
         (void)BIO_reset(mem);
@@ -1250,6 +1376,8 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
     for (size_t i = 0; i < nd; i++) {
         char file[80];
         snprintf(file, sizeof(file), "%s.pem", dc[i].c->sha);
+        if (out_keep_known(o, cfd, file, DT_REG))
+            continue;
         free(disp);
         if ((disp = dbt_cat_asprintf("%s/certs/%s", gdisp, file)) == NULL)
             goto oom;
@@ -1309,7 +1437,7 @@ end:
  * read; removed by the next dbt_catalog_begin if the writer dies). Returns its directory, held
  * with an exclusive flock, or -1 when there is none to take (the commit writes from scratch).
  */
-static int recycle_gen(dbt_catalog *cat, unsigned long long n)
+static int recycle_gen(dbt_catalog *cat, unsigned long long n, unsigned long long *from)
 {
     unsigned long long prev = 0;
     char old[32], name[32];
@@ -1336,13 +1464,224 @@ static int recycle_gen(dbt_catalog *cat, unsigned long long n)
         close(fd);
         return -1;
     }
+    *from = prev;
     return fd;
 }
 
-static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, int may_recycle,
-                        dbt_err *err)
+/* ---------- what each commit changed: the record the next recycling commit trusts ---------- */
+
+/*
+ * The record (DBT_LAYOUT_CHANGES at the top of the catalog), written by every commit whose
+ * transaction knows what it changed:
+ *     dbtrust-changes 1
+ *     <gen> <parent> <parent-known>
+ *     <bundle>                         one line per bundle put, removed or shortened
+ * gen is the generation the commit made, parent the one its transaction read ("current" before
+ * it), parent-known 1 when parent was itself the gen of a record, so made by a writer of this
+ * form (a generation of an older dbtrust may hold files this one writes otherwise). The next
+ * commit, recycling parent, trusts the record only when gen is its current generation, parent
+ * the generation it recycles and parent-known is 1: parent's bundle files are then the current
+ * ones except for the bundles listed, and what its index lists is what its certs/ holds. Every
+ * commit removes the record before writing anything (a record of a commit that never became
+ * current names a generation number that a later one may reuse) and writes its own before the
+ * flush that precedes "current"; a record that is missing, unreadable or of another form costs
+ * only a full comparison. Caps: CHANGES_MAX bytes, names as in the catalog.
+ */
+#define CHANGES_HEADER "dbtrust-changes 1\n"
+#define CHANGES_MAX (4u * 1024u * 1024u)
+
+struct record {
+    unsigned long long gen, parent;
+    int parent_known;
+    char (*name)[DBT_CATALOG_NAME_MAX + 1];
+    size_t n;
+};
+
+static int parse_ull(char **p, char end, unsigned long long *v)
+{
+    char *q;
+
+    if (**p < '0' || **p > '9')
+        return -1;
+    errno = 0;
+    *v = strtoull(*p, &q, 10);
+    if (errno != 0 || *q != end)
+        return -1;
+    *p = q + 1;
+    return 0;
+}
+
+/* The record, when there is one of this form: 0, else -1 (r is then empty). */
+static int read_record(dbt_catalog *cat, struct record *r)
+{
+    unsigned char *data = NULL;
+    unsigned long long known;
+    size_t len, cap;
+    char *p, *nl;
+
+    memset(r, 0, sizeof(*r));
+    if (dbt_fs_read_at(cat->dirfd, DBT_LAYOUT_CHANGES, 1, CHANGES_MAX, &data, &len,
+                       DBT_LAYOUT_CHANGES, NULL) != 0)
+        return -1;
+    p = (char *)data;
+    if (strlen(p) != len || strncmp(p, CHANGES_HEADER, strlen(CHANGES_HEADER)) != 0)
+        goto bad;
+    p += strlen(CHANGES_HEADER);
+    if (parse_ull(&p, ' ', &r->gen) != 0 || parse_ull(&p, ' ', &r->parent) != 0 ||
+        parse_ull(&p, '\n', &known) != 0 || known > 1)
+        goto bad;
+    r->parent_known = (int)known;
+    cap = len / 2 + 1; /* a name and its newline are at least 2 bytes */
+    if ((r->name = calloc(cap, sizeof(*r->name))) == NULL)
+        goto bad;
+    for (; *p != '\0'; p = nl + 1) {
+        if ((nl = strchr(p, '\n')) == NULL || !dbt_layout_name_ok(p, (size_t)(nl - p)) ||
+            r->n >= cap)
+            goto bad;
+        memcpy(r->name[r->n], p, (size_t)(nl - p));
+        r->name[r->n++][nl - p] = '\0';
+    }
+    free(data);
+    return 0;
+bad:
+    free(data);
+    free(r->name);
+    memset(r, 0, sizeof(*r));
+    return -1;
+}
+
+/* Writes the record of a commit that made gen from parent (best effort: without it the next
+ * commit compares everything). */
+static void write_record(dbt_catalog *cat, unsigned long long gen, unsigned long long parent,
+                         int parent_known, const struct changed *ch)
+{
+    BIO *mem;
+    char *p = NULL, (*names)[DBT_CATALOG_NAME_MAX + 1] = NULL;
+    long len;
+    int ok;
+
+    if (ch == NULL || ch->unknown || (mem = BIO_new(BIO_s_mem())) == NULL)
+        return;
+    if (ch->n > 0 && (names = malloc(ch->n * sizeof(*names))) == NULL) {
+        BIO_free(mem);
+        return;
+    }
+    if (ch->n > 0) {
+        memcpy(names, ch->name, ch->n * sizeof(*names));
+        qsort(names, ch->n, sizeof(*names), cmp_name);
+    }
+    ok = BIO_printf(mem, CHANGES_HEADER "%llu %llu %d\n", gen, parent, parent_known) > 0;
+    for (size_t i = 0; ok && i < ch->n; i++)
+        if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+            ok = BIO_printf(mem, "%s\n", names[i]) > 0;
+    len = BIO_get_mem_data(mem, &p);
+    unlinkat(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, 0);
+    if (ok && len > 0 &&
+        dbt_fs_create_at(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, p, (size_t)len, 0600,
+                         DBT_LAYOUT_CHANGES_TMP, NULL) == 0 &&
+        renameat(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, cat->dirfd, DBT_LAYOUT_CHANGES) != 0)
+        unlinkat(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, 0);
+    free(names);
+    BIO_free(mem);
+}
+
+static int add_hash(struct dbt_cat_out *o, size_t *cap, unsigned long h)
+{
+    if (o->nhashes == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        unsigned long *v = realloc(o->hashes, nc * sizeof(*v));
+        if (v == NULL)
+            return -1;
+        o->hashes = v;
+        *cap = nc;
+    }
+    o->hashes[o->nhashes++] = h;
+    return 0;
+}
+
+/*
+ * What the commit knows of the generation it recycles (prev) without reading it, from the
+ * record and the generation's own index (struct dbt_cat_out). Anything it cannot establish is
+ * left unknown, and then compared entry by entry.
+ */
+static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned long long prev,
+                      const struct record *rec, const struct changed *ch, const struct tbundle *b,
+                      size_t nb, const struct dcert *dc, size_t nd)
+{
+    unsigned char *data = NULL;
+    dbt_layout_index_line line, last;
+    size_t len, n, cap = 0, i = 0;
+    long body;
+    char *pos;
+    int rc, any = 0;
+
+    if (rec->gen != cat->gen || rec->parent != prev || !rec->parent_known || ch == NULL ||
+        ch->unknown)
+        return;
+    n = rec->n + ch->n;
+    if ((o->changed = malloc((n ? n : 1) * sizeof(*o->changed))) == NULL)
+        return;
+    if (rec->n > 0)
+        memcpy(o->changed, rec->name, rec->n * sizeof(*o->changed));
+    if (ch->n > 0)
+        memcpy(o->changed + rec->n, ch->name, ch->n * sizeof(*o->changed));
+    qsort(o->changed, n, sizeof(*o->changed), cmp_name);
+    o->nchanged = n;
+    o->bundles = 1;
+
+    /* certs/: the links of a subject hash are the same when the same certificates of that hash
+     * are on both sides; the hashes to look at are those of certificates on one side only. */
+    if (dbt_fs_read_at(o->cfd, DBT_LAYOUT_INDEX, 1, DBT_MAX_INPUT, &data, &len, DBT_LAYOUT_INDEX,
+                       NULL) != 0)
+        return;
+    if ((body = dbt_layout_index_header((const char *)data, len)) < 0)
+        goto fail;
+    for (pos = (char *)data + body;; last = line, any = 1) {
+        rc = dbt_layout_index_next(&pos, &line, any ? &last : NULL);
+        if (rc == 0)
+            break;
+        if (rc < 0)
+            goto fail;
+        for (; i < nd && strcmp(dc[i].c->sha, line.sha256) < 0; i++)
+            if (add_hash(o, &cap, dc[i].c->sh) != 0)
+                goto fail;
+        if (i < nd && strcmp(dc[i].c->sha, line.sha256) == 0)
+            i++;
+        else if (add_hash(o, &cap, line.subject_hash) != 0)
+            goto fail;
+    }
+    for (; i < nd; i++)
+        if (add_hash(o, &cap, dc[i].c->sh) != 0)
+            goto fail;
+    if (o->nhashes > 1)
+        qsort(o->hashes, o->nhashes, sizeof(*o->hashes), cmp_ulong);
+    o->certs = 1;
+    /* trust/ holds the same links as certs/ (to ../certs/) unless a bundle is scoped: on the
+     * new side by its scope, on the recycled side by a scoped form (a file) in trust/. */
+    o->trust = 1;
+    for (size_t k = 0; k < nb; k++)
+        if (b[k].meta.scope[0] != '\0')
+            o->trust = 0;
+    for (size_t d = 0; d < o->nd; d++)
+        if (o->d[d].fd == o->tfd)
+            for (size_t k = 0; k < o->d[d].n; k++)
+                if (o->d[d].e[k].type != DT_LNK)
+                    o->trust = 0;
+    free(data);
+    return;
+fail:
+    free(data);
+    free(o->hashes);
+    o->hashes = NULL;
+    o->nhashes = 0;
+}
+
+static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const struct changed *ch,
+                        int may_recycle, dbt_err *err)
 {
     struct dbt_cat_out out = {0}, *o = NULL;
+    struct record rec = {0};
+    unsigned long long from = 0;
     int recycled = 0;
     struct ref *refs = NULL;
     struct dcert *dc = NULL;
@@ -1371,12 +1710,19 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, int may_
             dc[nd++] = (struct dcert){refs[i].c, i, i};
     }
 
+    known_kept = 0;
+    /* The last commit's record, then none until this commit writes its own (see read_record). */
+    (void)read_record(cat, &rec);
+    if (unlinkat(cat->dirfd, DBT_LAYOUT_CHANGES, 0) != 0 && errno != ENOENT && errno != EISDIR) {
+        dbt_err_sys(err, "cannot remove %s/" DBT_LAYOUT_CHANGES, cat->path);
+        goto end;
+    }
     /* A fresh name above every existing one: never reuse a directory that exists. */
     if (scan_gens(cat, gen_max, &n, err) != 0)
         goto end;
     if (n < cat->gen)
         n = cat->gen;
-    if (may_recycle && (genfd = recycle_gen(cat, n + 1)) >= 0) {
+    if (may_recycle && (genfd = recycle_gen(cat, n + 1, &from)) >= 0) {
         n++;
         snprintf(name, sizeof(name), DBT_CAT_GEN_PREFIX "%llu", n);
         if ((gdisp = dbt_cat_asprintf("%s/%s", cat->path, name)) == NULL)
@@ -1430,11 +1776,18 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, int may_
             if (e != NULL && e->type == DT_DIR)
                 e->used = 1;
         }
+        o->euid = geteuid();
+        o->bfd = bfd;
+        o->cfd = cfd;
+        o->tfd = tfd;
+        out_hints(o, cat, from, &rec, ch, b, nb, dc, nd);
     }
     if (write_generation(o, b, nb, refs, dc, nd, genfd, bfd, cfd, tfd, gdisp, mem, err) != 0)
         goto end;
     if (o != NULL && out_prune(o, gdisp, err) != 0)
         goto end;
+    /* Flushed with the generation, so that a "current" naming it never outlives its record. */
+    write_record(cat, n, cat->gen, cat->genfd >= 0 && rec.gen == cat->gen, ch);
     /* One flush for the whole generation: an fsync per file cost 1.2-1.5 s for the 108 AWS
      * roots on a virtual disk (one journal commit each). Then the directories, innermost
      * first, for filesystems where syncfs alone would not order them. */
@@ -1444,6 +1797,12 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, int may_
         goto end;
     if (ensure_fixed_links(cat, err) != 0)
         goto end;
+    /* The new generation becomes the snapshot, held like any reader's (catsafe.h), before
+     * "current" names it: a recycled generation is still held exclusively here, and a reader
+     * that followed "current" to it would find it locked, take it for one being removed and
+     * re-read "current" until its retries ran out (for as long as the fsync below takes). No
+     * reader reaches it before point_current, and the writer lock keeps writers out. */
+    (void)flock(genfd, LOCK_SH | LOCK_NB); /* fails only where there is no flock */
 
     if (point_current(cat, name, err) != 0)
         goto end;
@@ -1455,8 +1814,6 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, int may_
             unlinkat(cat->dirfd, DBT_CAT_CURRENT, 0);
         goto end;
     }
-    /* The new generation becomes the snapshot, held like any reader's (catsafe.h). */
-    (void)flock(genfd, LOCK_SH | LOCK_NB); /* fails only where there is no flock */
     if (cat->genfd >= 0)
         close(cat->genfd);
     {
@@ -1496,10 +1853,11 @@ end:
     free(certs_dir);
     BIO_free(mem);
     out_free(&out);
+    free(rec.name);
     /* Whatever went wrong while patching, a generation written from scratch may still work
      * (the recycled one is gone, removed above: no reader held it). */
     if (ret != 0 && recycled)
-        return commit_state(cat, b, nb, 0, err);
+        return commit_state(cat, b, nb, ch, 0, err);
     return ret;
 }
 
@@ -1513,9 +1871,8 @@ void dbt_catalog_set_report(dbt_catalog_report_fn *fn, void *arg)
     report_arg = arg;
 }
 
-/* Off until a reader race is understood: with it on, tests/concurrent-writers.sh saw a
- * provider open fail ("Couldn't open file or uri dbtrust://") in 3 of 5 runs, none without. */
-static int recycle_on;
+/* On: the commit recycles the generation before the current one when no reader holds it. */
+static int recycle_on = 1;
 
 void dbt_cat_set_recycle(int on)
 {
@@ -1524,7 +1881,7 @@ void dbt_cat_set_recycle(int on)
 
 int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err)
 {
-    if (commit_state(t->cat, t->b, t->nb, recycle_on, err) != 0)
+    if (commit_state(t->cat, t->b, t->nb, &t->changed, recycle_on, err) != 0)
         return -1;
     /* Next to the commit rather than at its callers, and with nothing to register: a caller
      * that forgot would leave the system trust pointing at certificates that left the catalog.
@@ -1536,5 +1893,5 @@ int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err)
 
 int dbt_cat_commit_empty(dbt_catalog *cat, dbt_err *err)
 {
-    return commit_state(cat, NULL, 0, 0, err);
+    return commit_state(cat, NULL, 0, NULL, 0, err);
 }

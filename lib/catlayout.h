@@ -24,6 +24,10 @@
 #define DBT_LAYOUT_DEAD_PREFIX ".dead-gen-" /* a generation a writer is removing */
 #define DBT_LAYOUT_LOCK ".lock"
 #define DBT_LAYOUT_EMPTY_PEM "empty.pem"
+/* The writers' record of what the last commit changed (lib/catalog_txn.c): a regular file the
+ * next commit reads, never a reader; ".changes.tmp" while it is written. */
+#define DBT_LAYOUT_CHANGES ".changes"
+#define DBT_LAYOUT_CHANGES_TMP ".changes.tmp"
 /* Directories of a generation (and the fixed top-level links to them), and the index. */
 #define DBT_LAYOUT_BUNDLES "bundles"
 #define DBT_LAYOUT_CERTS "certs"

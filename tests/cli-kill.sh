@@ -195,11 +195,12 @@ system_ok() {
     fi
     return 0
 }
-# After the next command: one or two generations, no build or .current.tmp leftovers (trust and
-# trust.pem are the fixed links to the current generation's trust view and its one PEM file).
+# After the next command: one or two generations, no build, .current.tmp or .changes.tmp leftovers
+# (trust and trust.pem are the fixed links to the current generation's trust view and its one PEM
+# file; .changes is the writers' record of the last commit).
 no_leftovers() {
     local extra
-    extra=$(cd "$DBTRUST_CATALOG" && ls -A | grep -vxE '\.lock|current|bundles|certs|trust|trust\.pem|\.gen-[0-9]+')
+    extra=$(cd "$DBTRUST_CATALOG" && ls -A | grep -vxE '\.lock|current|bundles|certs|trust|trust\.pem|\.changes|\.gen-[0-9]+')
     [ -z "$extra" ] && [ "$(cd "$DBTRUST_CATALOG" && ls -d .gen-* | wc -l)" -le 2 ] ||
         fail "$op kill $i: leftovers after the next command: $(ls -A "$DBTRUST_CATALOG")"
 }

@@ -976,6 +976,64 @@ static unsigned long long commit_from_scratch(const char *path)
  * the generation before the current one, and what it makes must be exactly what a commit
  * writing from scratch makes of the same state (entry for entry, byte for byte), hold what
  * the changes say, and verify clean. */
+/* Damages the commit record of the catalog at path in one of six ways (kind % 6). */
+static void damage_record(const char *path, int kind)
+{
+    char p[PATH_MAX + 32], text[160];
+    unsigned long long cur = current_gen(path, NULL);
+    FILE *fp;
+
+    snprintf(p, sizeof(p), "%s/.changes", path);
+    unlink(p);
+    switch (kind % 6) {
+    case 0: /* missing */
+        return;
+    case 1:
+        snprintf(text, sizeof(text), "garbage\n");
+        break;
+    case 2: /* a generation that is not the current one (from the one the commit recycles) */
+        snprintf(text, sizeof(text), "dbtrust-changes 1\n%llu %llu 1\n", cur + 1,
+                 prev_gen(path, NULL));
+        break;
+    case 3: /* truncated */
+        snprintf(text, sizeof(text), "dbtrust-changes 1\n%llu", cur);
+        break;
+    case 4: /* its parent not of this writer's form */
+        snprintf(text, sizeof(text), "dbtrust-changes 1\n%llu %llu 0\n", cur, prev_gen(path, NULL));
+        break;
+    default: /* not a file: never read, and no record can be written while it is there */
+        assert_int_equal(mkdir(p, 0755), 0);
+        return;
+    }
+    fp = fopen(p, "w");
+    assert_non_null(fp);
+    assert_true(fputs(text, fp) >= 0);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* After a commit: the record names the new current generation and the one before, unless a
+ * directory stood in its place (dir), which is then removed. */
+static void check_record(const char *path, int dir)
+{
+    char p[PATH_MAX + 32], head[64], want[64];
+    unsigned long long cur = current_gen(path, NULL);
+    FILE *fp;
+
+    snprintf(p, sizeof(p), "%s/.changes", path);
+    if (dir) {
+        assert_int_equal(rmdir(p), 0);
+        return;
+    }
+    fp = fopen(p, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(head, sizeof(head), fp));
+    assert_string_equal(head, "dbtrust-changes 1\n");
+    assert_non_null(fgets(head, sizeof(head), fp));
+    fclose(fp);
+    snprintf(want, sizeof(want), "%llu ", cur);
+    assert_memory_equal(head, want, strlen(want));
+}
+
 static void test_recycle(void **state)
 {
     struct fx *f = *state;
@@ -984,6 +1042,7 @@ static void test_recycle(void **state)
     struct model m[NBUNDLE] = {{0}};
     unsigned seed = 20261206;
     int recycled = 0, steps = 60;
+    int valid = 0, could = 0, hinted = 0; /* valid: the last commit's record is usable */
 
     assert_non_null(k2);
     dbt_cat_set_recycle(1);
@@ -1061,27 +1120,47 @@ static void test_recycle(void **state)
             }
         }
         prev_gen(f->path, &before);
+        /* Now and then the record the commit trusts is damaged or missing: the commit must
+         * then compare everything and still make what a write from scratch makes. */
+        if (step % 5 == 3)
+            damage_record(f->path, step / 5);
         if (dbt_catalog_commit(t, &err) != 0)
             fail_msg("step %d: commit: %s", step, err.msg);
+        check_record(f->path, step % 5 == 3 && (step / 5) % 6 == 5);
         dbt_catalog_txn_free(t);
         dbt_catalog_close(cat);
         r = current_gen(f->path, &after);
         recycled += before != 0 && after == before;
+        /* A recycling commit with the record of the commit before kept entries unread; with a
+         * damaged record none (the first commit has none before it). */
+        if (step % 5 == 3)
+            assert_int_equal(dbt_cat_known_kept(), 0);
+        else if (valid && before != 0 && after == before) {
+            could++;
+            hinted += dbt_cat_known_kept() > 0;
+        }
+        valid = step % 5 != 3;
 
         assert_model(f->path, m, pool);
         assert_int_equal(dbt_catalog_verify(f->path, print_problem, NULL, &err), 0);
         /* Every other step, compare with a write from scratch of the same state (then the
          * next commit recycles across two commits' changes). */
-        if (step % 2 == 0) {
+        if (step % 2 == 0 || step % 5 == 3) {
             fs = commit_from_scratch(f->path);
+            /* Its record vouches for the step's generation, unless the step could write none. */
+            valid = !(step % 5 == 3 && (step / 5) % 6 == 5);
             snprintf(gdir, sizeof(gdir), "%s/.gen-%llu", f->path, r);
             snprintf(fdir, sizeof(fdir), "%s/.gen-%llu", f->path, fs);
             assert_same_tree(gdir, fdir);
         }
     }
     dbt_cat_set_recycle(0);
-    printf("%d of %d commits recycled a generation\n", recycled, steps);
+    printf("%d of %d commits recycled a generation; %d of the %d with a usable record kept "
+           "entries unread\n",
+           recycled, steps, hinted, could);
     assert_true(recycled >= steps / 2);
+    /* Some commits keep nothing (everything changed, or the generation was empty). */
+    assert_true(could >= steps / 3 && hinted >= could * 2 / 3);
     for (int i = 0; i < POOL; i++)
         X509_free(pool[i]);
     EVP_PKEY_free(k2);
