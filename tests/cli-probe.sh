@@ -89,7 +89,8 @@ expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --json "127.0.0.1:$good"
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$expired"
 has out "warning: server certificate '$host' expired on 2021-01-01" "expired"
 has out "leads to bundle 'demo-rds'" "expired: anchor found"
-has out "certificate has expired" "expired: reason"
+has out "the server certificate '$host' expired on 2021-01-01: the server must install a renewed" \
+    "expired: cause and fix"
 
 # ---- server with ssl = off ----
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$nossl"
