@@ -23,6 +23,10 @@ dist_noinst_SCRIPTS += tests/cli-probe-close.sh tests/cli-output.sh
 # probe mysql:// and the mariadb client against a real MariaDB server with the demo PKI.
 TESTS += tests/cli-probe-mysql.sh
 dist_noinst_SCRIPTS += tests/cli-probe-mysql.sh
+# probe's causes, told apart (CN-only, instance CN, not yet valid, expiring, missing CA) and fake
+# MySQL servers (no TLS, an error packet, an oversized greeting, silence).
+TESTS += tests/cli-probe-causes.sh
+dist_noinst_SCRIPTS += tests/cli-probe-causes.sh
 # doctor: each trust consumer of the host (libpq's libcrypto, bundled libcrypto, the JVM store).
 dbtrust_SOURCES += cli/doctor.c
 # check: expiry for monitoring as text, JSON or Prometheus metrics, with Nagios exit codes.
