@@ -334,9 +334,9 @@ static json_t *report_cert(struct probe_report *r, int idx, X509 *x, const char 
     return o;
 }
 
-/* 1 when the certificate has a subjectAltName with a DNS name or an IP address: then every
- * client ignores the CN; without one, libpq, mysql and mariadb fall back to the CN. */
-static int has_san_names(X509 *leaf)
+/* 1 when the certificate has a subjectAltName DNS name: then OpenSSL's name check (used by
+ * libpq, mysql and mariadb) ignores the CN; without one, it falls back to the CN. */
+static int has_san_dns(X509 *leaf)
 {
     GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
     int i, found = 0;
@@ -344,7 +344,7 @@ static int has_san_names(X509 *leaf)
     for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens) && !found; i++) {
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 
-        found = g->type == GEN_DNS || g->type == GEN_IPADD;
+        found = g->type == GEN_DNS;
     }
     GENERAL_NAMES_free(gens);
     ERR_clear_error();
@@ -712,14 +712,14 @@ int cli_cmd_probe(int argc, char **argv)
     if (!o.json && host_ok)
         printf("host name: '%s' matches the server certificate (%s)\n", cli_esc(o.host), names);
     name_entry(X509_get_subject_name(leaf), NID_commonName, cn, sizeof(cn));
-    if (host_ok && !has_san_names(leaf) && !cli_probe_is_ip(o.host)) {
+    if (host_ok && !has_san_dns(leaf) && !cli_probe_is_ip(o.host)) {
         report_warn(&rep, "hostname-cn-only",
                     "the server certificate carries '%s' only in its CN (no subjectAltName): "
                     "libpq, mysql and mariadb accept it, but clients that ignore the CN (Go since "
                     "1.15, browsers, some JDBC drivers) reject it; the server needs a "
                     "certificate with subjectAltName DNS:%s",
                     o.host, o.host);
-    } else if (!host_ok && !has_san_names(leaf) && strchr(cn, ':') != NULL &&
+    } else if (!host_ok && !has_san_dns(leaf) && strchr(cn, ':') != NULL &&
                strchr(cn, '.') == NULL) {
         /* Cloud SQL's per-instance certificates name "project:instance", no host. */
         report_problem(&rep, "hostname-instance-name",
