@@ -27,6 +27,9 @@ dist_noinst_SCRIPTS += tests/cli-probe-mysql.sh
 # MySQL servers (no TLS, an error packet, an oversized greeting, silence).
 TESTS += tests/cli-probe-causes.sh
 dist_noinst_SCRIPTS += tests/cli-probe-causes.sh
+# probe --direct against Debian 13's PostgreSQL 17 (a layer cached next to the Debian 13 root).
+TESTS += tests/probe-direct-pg17.sh
+dist_noinst_SCRIPTS += tests/probe-direct-pg17.sh
 # doctor: each trust consumer of the host (libpq's libcrypto, bundled libcrypto, the JVM store).
 dbtrust_SOURCES += cli/doctor.c
 # check: expiry for monitoring as text, JSON or Prometheus metrics, with Nagios exit codes.

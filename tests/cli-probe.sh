@@ -100,6 +100,9 @@ has err "does not accept TLS (it answered 'N' to the SSLRequest)" "ssl=off"
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --timeout 10 --hostaddr 127.0.0.1 \
     "$host:$good"
 has err "direct TLS needs PostgreSQL 17" "direct TLS on PostgreSQL 15"
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --timeout 10 \
+    --hostaddr 127.0.0.1 "$host:$good"
+[ "$(jq -r .direct_accepted out)" = false ] || fail "direct TLS on PostgreSQL 15: direct_accepted is not false"
 
 # ---- fake listeners: garbage, silence ----
 cat >listener.py <<'EOF'
