@@ -836,8 +836,7 @@ int cli_cmd_probe(int argc, char **argv)
     } else {
         printf("verdict:   %s %s\n",
                o.proto == PROBE_MYSQL
-                   ? "mariadb --ssl-verify-server-cert (mysql --ssl-mode=VERIFY_IDENTITY) with "
-                     "the system CA store"
+                   ? "mariadb --ssl-verify-server-cert without --ssl-ca (the system CA store)"
                    : "sslmode=verify-full with sslrootcert=system",
                ok ? (vsys.ok ? "succeeds"
                              : "succeeds once the catalog is wired in (dbtrust "
