@@ -231,30 +231,43 @@ static int probe_connect(const struct probe_opts *o, double deadline, int *fdout
     return -1;
 }
 
+/* Sends all n bytes before the deadline: 0, -1 on an error (errno says which), 1 at the
+ * deadline. */
+static int send_all(int fd, const unsigned char *buf, size_t n, double deadline)
+{
+    size_t sent = 0;
+    ssize_t r;
+
+    while (sent < n) {
+        r = send(fd, buf + sent, n - sent, MSG_NOSIGNAL);
+        if (r > 0) {
+            sent += (size_t)r;
+            continue;
+        }
+        if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        if (wait_fd(fd, POLLOUT, deadline) <= 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* PostgreSQL's SSLRequest: length 8, code 1234.5679. 0 when the server answered 'S'. */
 static int probe_sslrequest(const struct probe_opts *o, int fd, double deadline, char *why,
                             size_t whylen)
 {
     static const unsigned char req[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
-    size_t sent = 0;
     unsigned char ans;
     ssize_t n;
     int r;
 
-    while (sent < sizeof(req)) {
-        n = send(fd, req + sent, sizeof(req) - sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            snprintf(why, whylen, "sending the SSLRequest to %s port %s failed: %s", o->host,
-                     o->port, strerror(errno));
-            return -1;
-        }
-        if (wait_fd(fd, POLLOUT, deadline) <= 0)
-            goto timeout;
+    if ((r = send_all(fd, req, sizeof(req), deadline)) < 0) {
+        snprintf(why, whylen, "sending the SSLRequest to %s port %s failed: %s", o->host, o->port,
+                 strerror(errno));
+        return -1;
     }
+    if (r > 0)
+        goto timeout;
     for (;;) {
         n = recv(fd, &ans, 1, 0);
         if (n == 1)
@@ -343,9 +356,8 @@ static int probe_mysql(const struct probe_opts *o, int fd, double deadline, stru
     unsigned char hdr[4], *payload = NULL, req[PROBE_MYSQL_SSLREQ_LEN];
     struct probe_mysql_greeting g;
     char reason[768];
-    size_t len = 0, sent = 0;
-    int closed, timed_out, ret = -1;
-    ssize_t n;
+    size_t len = 0;
+    int closed, timed_out, r, ret = -1;
 
     if (recv_all(fd, hdr, sizeof(hdr), deadline, &closed, &timed_out) != 0)
         goto io_error;
@@ -385,22 +397,15 @@ static int probe_mysql(const struct probe_opts *o, int fd, double deadline, stru
         goto end;
     }
     cli_probe_mysql_sslrequest(&g, req);
-    while (sent < sizeof(req)) {
-        n = send(fd, req + sent, sizeof(req) - sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            snprintf(why, whylen, "sending the SSL request to %s port %s failed: %s", o->host,
-                     o->port, strerror(errno));
-            goto end;
-        }
-        if (wait_fd(fd, POLLOUT, deadline) <= 0) {
-            timed_out = 1;
-            closed = 0;
-            goto io_error;
-        }
+    if ((r = send_all(fd, req, sizeof(req), deadline)) < 0) {
+        snprintf(why, whylen, "sending the SSL request to %s port %s failed: %s", o->host, o->port,
+                 strerror(errno));
+        goto end;
+    }
+    if (r > 0) {
+        snprintf(why, whylen, "sending the SSL request to %s port %s timed out after %g s", o->host,
+                 o->port, o->timeout);
+        goto end;
     }
     ret = 0;
     goto end;
