@@ -1,5 +1,6 @@
-/* dbtrust probe: judges the chain a PostgreSQL server sent (cli/probe_net.c fetches it) as
- * verify-full would, against the catalog and the default store, and says what to fix. */
+/* dbtrust probe: judges the chain a PostgreSQL or MySQL-family server sent (cli/probe_net.c
+ * fetches it) as verify-full would, against the catalog and the default store, and says what to
+ * fix. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@
 #include "probe.h"
 
 #define PROBE_DEFAULT_PORT "5432"
+#define PROBE_DEFAULT_MYSQL_PORT "3306"
 #define PROBE_WARN_DAYS 30
 
 /* One verification: against the catalog's hashed view or the default paths. */
@@ -29,6 +31,8 @@ struct probe_verify {
     int ok; /* the chain verifies, validity dates included */
     int ok_ignoring_time;
     char error[256];    /* why it failed (dates checked) */
+    int err;            /* its X509_V_ERR_* code */
+    X509 *err_cert;     /* the certificate it failed on; owned */
     X509 *anchor;       /* trust anchor of the path built ignoring dates; owned */
     X509_NAME *missing; /* the CA that no store provided; owned */
     X509 *missing_for;  /* the certificate that needs it; owned */
@@ -39,6 +43,7 @@ struct probe_verify {
 static void verify_clear(struct probe_verify *v)
 {
     X509_free(v->anchor);
+    X509_free(v->err_cert);
     X509_NAME_free(v->missing);
     X509_free(v->missing_for);
     memset(v, 0, sizeof(*v));
@@ -47,7 +52,7 @@ static void verify_clear(struct probe_verify *v)
 /* One X509_verify_cert run with the ssl_server purpose, as the TLS client does. Returns the
  * verify error (X509_V_OK on success); ctxout receives the context for inspection. */
 static int verify_once(X509_STORE *store, STACK_OF(X509) * chain, unsigned long flags,
-                       X509_STORE_CTX **ctxout)
+                       X509_STORE_CTX **ctxout, X509 **errcert)
 {
     STACK_OF(X509) *untrusted = sk_X509_dup(chain);
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -64,6 +69,9 @@ static int verify_once(X509_STORE *store, STACK_OF(X509) * chain, unsigned long 
     err = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
     if (err == X509_V_OK && X509_STORE_CTX_get_error(ctx) != X509_V_OK)
         err = X509_STORE_CTX_get_error(ctx);
+    if (errcert != NULL && err != X509_V_OK &&
+        (*errcert = X509_STORE_CTX_get_current_cert(ctx)) != NULL)
+        X509_up_ref(*errcert);
 end:
     ERR_clear_error();
     /* The context keeps untrusted by pointer; free both together. */
@@ -83,7 +91,7 @@ static void verify_store(X509_STORE *store, STACK_OF(X509) * chain, struct probe
     int err;
 
     /* Dates aside first: this finds the anchor (or the missing CA) even for an expired chain. */
-    err = verify_once(store, chain, X509_V_FLAG_NO_CHECK_TIME, &ctx);
+    err = verify_once(store, chain, X509_V_FLAG_NO_CHECK_TIME, &ctx, NULL);
     v->ok_ignoring_time = err == X509_V_OK;
     if (err == X509_V_OK) {
         STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
@@ -108,8 +116,9 @@ static void verify_store(X509_STORE *store, STACK_OF(X509) * chain, struct probe
         }
     }
     X509_STORE_CTX_free(ctx);
-    err = verify_once(store, chain, 0, NULL);
+    err = verify_once(store, chain, 0, NULL, &v->err_cert);
     v->ok = err == X509_V_OK;
+    v->err = err;
     if (!v->ok)
         snprintf(v->error, sizeof(v->error), "%s", X509_verify_cert_error_string(err));
 }
@@ -216,28 +225,32 @@ static void date_of(int64_t t, char *out, size_t n)
 /* ---------------------------------------------------------------- report */
 
 struct probe_report {
-    json_t *root, *warnings, *problems;
+    json_t *root, *warnings, *problems, *causes;
     int json;
 };
 
-static void report_warn(struct probe_report *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void report_warn(struct probe_report *r, const char *fmt, ...)
+/*
+ * The causes a user must tell apart, each with its own fix; JSON "causes" lists them by these
+ * names (doc/dbtrust.1, probe): ca-missing, intermediate-not-sent, hostname-mismatch,
+ * hostname-instance-name, hostname-cn-only, expired, not-yet-valid, expires-soon,
+ * ca-expired, chain-invalid, catalog-unreadable.
+ */
+static void report_cause(struct probe_report *r, int problem, const char *cause, const char *msg)
 {
-    char buf[1024];
-    va_list ap;
+    json_t *c = json_object();
 
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    json_array_append_new(r->warnings, cli_json_str(buf));
+    json_array_append_new(problem ? r->problems : r->warnings, cli_json_str(msg));
+    json_object_set_new(c, "cause", json_string(cause));
+    json_object_set_new(c, "severity", json_string(problem ? "problem" : "warning"));
+    json_object_set_new(c, "message", cli_json_str(msg));
+    json_array_append_new(r->causes, c);
     if (!r->json)
-        printf("warning: %s\n", cli_esc(buf));
+        printf("%s: %s\n", problem ? "problem" : "warning", cli_esc(msg));
 }
 
-static void report_problem(struct probe_report *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void report_problem(struct probe_report *r, const char *fmt, ...)
+static void report_warn(struct probe_report *r, const char *cause, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void report_warn(struct probe_report *r, const char *cause, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -245,9 +258,20 @@ static void report_problem(struct probe_report *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    json_array_append_new(r->problems, cli_json_str(buf));
-    if (!r->json)
-        printf("problem: %s\n", cli_esc(buf));
+    report_cause(r, 0, cause, buf);
+}
+
+static void report_problem(struct probe_report *r, const char *cause, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void report_problem(struct probe_report *r, const char *cause, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    report_cause(r, 1, cause, buf);
 }
 
 static void key_desc(const dbt_certinfo *ci, char *out, size_t n)
@@ -268,7 +292,8 @@ static json_t *report_cert(struct probe_report *r, int idx, X509 *x, const char 
     json_t *o;
 
     if (dbt_certinfo_get(x, &ci, &err) != 0) {
-        report_problem(r, "certificate %d of the chain cannot be read: %s", idx, err.msg);
+        report_problem(r, "chain-invalid", "certificate %d of the chain cannot be read: %s", idx,
+                       err.msg);
         return json_null();
     }
     date_of(ci.not_before, nb, sizeof(nb));
@@ -286,12 +311,16 @@ static json_t *report_cert(struct probe_report *r, int idx, X509 *x, const char 
         printf("      key:     %s, %s\n", key, ci.sig_alg);
     }
     if (days < 0)
-        report_warn(r, "%s certificate '%s' expired on %s", label, ci.subject_cn, na);
+        report_warn(r, idx == 0 ? "expired" : "ca-expired", "%s certificate '%s' expired on %s",
+                    label, ci.subject_cn, na);
     else if (days < PROBE_WARN_DAYS)
-        report_warn(r, "%s certificate '%s' expires on %s (%ld days left)", label, ci.subject_cn,
-                    na, days);
+        report_warn(r, "expires-soon", "%s certificate '%s' expires on %s (%ld days left): %s",
+                    label, ci.subject_cn, na, days,
+                    idx == 0 ? "the server needs a renewed certificate before then"
+                             : "the server needs a chain to a CA that outlives it");
     if (ci.not_before > (int64_t)time(NULL))
-        report_warn(r, "%s certificate '%s' is not valid before %s", label, ci.subject_cn, nb);
+        report_warn(r, "not-yet-valid", "%s certificate '%s' is not valid before %s", label,
+                    ci.subject_cn, nb);
     o = json_object();
     json_object_set_new(o, "subject", cli_json_str(ci.subject));
     json_object_set_new(o, "issuer", cli_json_str(ci.issuer));
@@ -305,7 +334,26 @@ static json_t *report_cert(struct probe_report *r, int idx, X509 *x, const char 
     return o;
 }
 
-/* The host name check of libpq's verify-full: SAN dNSName (else CN), or the IP address. */
+/* 1 when the certificate has a subjectAltName DNS name: then OpenSSL's name check (used by
+ * libpq, mysql and mariadb) ignores the CN; without one, it falls back to the CN. */
+static int has_san_dns(X509 *leaf)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    int i, found = 0;
+
+    for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens) && !found; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+
+        found = g->type == GEN_DNS;
+    }
+    GENERAL_NAMES_free(gens);
+    ERR_clear_error();
+    return found;
+}
+
+/* The host name check of libpq's verify-full (and mysql's VERIFY_IDENTITY, mariadb's
+ * --ssl-verify-server-cert, which use the same OpenSSL call): SAN dNSName (else CN), or the IP
+ * address. */
 static int check_host(X509 *leaf, const char *host, char *matched, size_t n)
 {
     char *peer = NULL;
@@ -355,31 +403,102 @@ static void cert_names(X509 *leaf, char *out, size_t n)
     }
 }
 
+/* The chain leads to a trusted CA but a date check fails: which certificate, and who fixes it. */
+static void date_problem(struct probe_report *r, const struct probe_verify *v, X509 *leaf)
+{
+    X509 *x = v->err_cert != NULL ? v->err_cert : leaf;
+    const char *role = X509_cmp(x, leaf) == 0 ? "server" : "CA";
+    dbt_certinfo ci;
+    dbt_err err;
+    char when[16] = "?", cn[256] = "?";
+
+    if (dbt_certinfo_get(x, &ci, &err) == 0)
+        snprintf(cn, sizeof(cn), "%s", ci.subject_cn);
+    if (v->err == X509_V_ERR_CERT_HAS_EXPIRED) {
+        if (dbt_certinfo_get(x, &ci, &err) == 0)
+            date_of(ci.not_after, when, sizeof(when));
+        if (*role == 's')
+            report_problem(r, "expired",
+                           "the server certificate '%s' expired on %s: the server must install "
+                           "a renewed certificate (no client setting fixes this; for RDS and "
+                           "Aurora, apply the pending certificate rotation)",
+                           cn, when);
+        else
+            report_problem(r, "ca-expired",
+                           "the CA certificate '%s' expired on %s: the server needs a "
+                           "certificate from a current CA, and the catalog its bundle (dbtrust "
+                           "refresh)",
+                           cn, when);
+    } else if (v->err == X509_V_ERR_CERT_NOT_YET_VALID) {
+        if (dbt_certinfo_get(x, &ci, &err) == 0)
+            date_of(ci.not_before, when, sizeof(when));
+        report_problem(r, "not-yet-valid",
+                       "the %s certificate '%s' is not valid before %s: check this machine's "
+                       "clock (timedatectl), or the server installed a certificate dated in the "
+                       "future",
+                       role, cn, when);
+    } else {
+        report_problem(r, "chain-invalid",
+                       "the chain leads to a trusted CA but fails verification: %s", v->error);
+    }
+}
+
 /* ---------------------------------------------------------------- command */
 
 static void probe_usage(FILE *out)
 {
     fprintf(out,
-            "usage: dbtrust [--catalog DIR] probe HOST[:PORT] [options]\n\n"
-            "Connects to a PostgreSQL server as libpq does, takes the certificate chain it\n"
-            "sends without trusting it, and reports the chain, the TLS version and cipher,\n"
-            "whether the host name matches (verify-full), which catalog bundle and CA verify\n"
-            "the chain or which CA is missing, and expiry warnings. Exits 0 only when\n"
-            "sslmode=verify-full with sslrootcert=system would succeed once the catalog is\n"
-            "wired in (dbtrust system enable).\n\n"
+            "usage: dbtrust [--catalog DIR] probe [SCHEME://]HOST[:PORT] [options]\n\n"
+            "Connects to a PostgreSQL server as libpq does (SCHEME postgresql, port 5432), or\n"
+            "to a MySQL, MariaDB or Aurora MySQL server as the mysql and mariadb clients do\n"
+            "(SCHEME mysql, port 3306), takes the certificate chain it sends without trusting\n"
+            "it, and reports the chain, the TLS version and cipher, whether the host name\n"
+            "matches, which catalog bundle and CA verify the chain or which CA is missing,\n"
+            "and expiry warnings, each cause with its fix. Exits 0 only when a client that\n"
+            "checks the CA and the host name against the system store (libpq's\n"
+            "sslmode=verify-full with sslrootcert=system; the mariadb client's option\n"
+            "ssl-verify-server-cert) would succeed once the catalog is wired in (dbtrust\n"
+            "system enable).\n\n"
+            "  -P, --protocol PROTO postgresql or mysql (default: the SCHEME, else postgresql)\n"
             "  -a, --hostaddr ADDR  connect to ADDR but check the name HOST (libpq's hostaddr)\n"
             "  -s, --sni NAME       server name indication to send (default: HOST unless it is\n"
             "                       an IP address; \"\" sends none)\n"
-            "  -d, --direct         PostgreSQL 17 direct TLS (ALPN postgresql), no SSLRequest\n"
+            "  -d, --direct         PostgreSQL 17 direct TLS (sslnegotiation=direct, ALPN\n"
+            "                       postgresql), no SSLRequest\n"
             "  -t, --timeout SECS   give up after SECS seconds (default 10)\n"
             "  -j, --json           print JSON\n"
             "  -h, --help           show this help\n");
 }
 
-static int parse_target(const char *arg, struct probe_opts *o)
+/* The URL schemes probe takes, and the protocol each one names. */
+static const struct {
+    const char *scheme;
+    enum probe_proto proto;
+} probe_schemes[] = {
+    {"postgresql://", PROBE_POSTGRESQL},
+    {"postgres://", PROBE_POSTGRESQL},
+    {"mysql://", PROBE_MYSQL},
+    {"mariadb://", PROBE_MYSQL},
+};
+
+/* [SCHEME://]HOST[:PORT][/...]: *proto is set from SCHEME (else left as it is). -1 on a bad
+ * target. A path, user or query after the host is refused, not ignored. */
+static int parse_target(const char *arg, struct probe_opts *o, int *proto)
 {
     const char *colon, *port = NULL;
-    size_t hl;
+    size_t hl, i;
+
+    for (i = 0; i < sizeof(probe_schemes) / sizeof(probe_schemes[0]); i++) {
+        size_t sl = strlen(probe_schemes[i].scheme);
+
+        if (strncmp(arg, probe_schemes[i].scheme, sl) == 0) {
+            *proto = (int)probe_schemes[i].proto;
+            arg += sl;
+            break;
+        }
+    }
+    if (strstr(arg, "://") != NULL || strpbrk(arg, "/@?") != NULL)
+        return -1;
 
     if (arg[0] == '[') {
         const char *close = strchr(arg, ']');
@@ -415,7 +534,8 @@ static int parse_target(const char *arg, struct probe_opts *o)
             return -1;
         snprintf(o->port, sizeof(o->port), "%ld", p);
     } else {
-        snprintf(o->port, sizeof(o->port), "%s", PROBE_DEFAULT_PORT);
+        snprintf(o->port, sizeof(o->port), "%s",
+                 *proto == PROBE_MYSQL ? PROBE_DEFAULT_MYSQL_PORT : PROBE_DEFAULT_PORT);
     }
     return 0;
 }
@@ -428,13 +548,10 @@ static int print_json(json_t *root)
 int cli_cmd_probe(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"hostaddr", required_argument, NULL, 'a'},
-        {"sni", required_argument, NULL, 's'},
-        {"direct", no_argument, NULL, 'd'},
-        {"timeout", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"protocol", required_argument, NULL, 'P'}, {"hostaddr", required_argument, NULL, 'a'},
+        {"sni", required_argument, NULL, 's'},      {"direct", no_argument, NULL, 'd'},
+        {"timeout", required_argument, NULL, 't'},  {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     struct probe_opts o;
     struct probe_conn conn;
@@ -446,8 +563,9 @@ int cli_cmd_probe(int argc, char **argv)
     json_t *chain_json, *j;
     dbt_err err;
     char why[1024], matched[256], names[512], catpath[4096], bundles[512] = "", hint[1024] = "";
+    char cn[256];
     const char *catdir = NULL;
-    int c, rc = CLI_FAIL, host_ok, i, n, ok;
+    int c, rc = CLI_FAIL, host_ok, i, n, ok, proto_opt = -1, proto_url = -1;
     X509 *leaf;
 
     memset(&o, 0, sizeof(o));
@@ -455,8 +573,18 @@ int cli_cmd_probe(int argc, char **argv)
     memset(&vcat, 0, sizeof(vcat));
     memset(&vsys, 0, sizeof(vsys));
     o.timeout = 10;
-    while ((c = cli_getopt_long(argc, argv, "a:s:dt:jh", opts, NULL)) != -1) {
+    while ((c = cli_getopt_long(argc, argv, "P:a:s:dt:jh", opts, NULL)) != -1) {
         switch (c) {
+        case 'P':
+            if (strcmp(optarg, "postgresql") == 0 || strcmp(optarg, "postgres") == 0) {
+                proto_opt = PROBE_POSTGRESQL;
+            } else if (strcmp(optarg, "mysql") == 0 || strcmp(optarg, "mariadb") == 0) {
+                proto_opt = PROBE_MYSQL;
+            } else {
+                cli_error("--protocol takes postgresql or mysql (got '%s')", optarg);
+                return CLI_USAGE;
+            }
+            break;
         case 'a':
             o.addr = optarg;
             break;
@@ -488,13 +616,35 @@ int cli_cmd_probe(int argc, char **argv)
         }
     }
     if (optind + 1 != argc) {
-        cli_error("probe needs exactly one HOST[:PORT] (e.g. mydb.example.com:5432)");
+        cli_error("probe needs exactly one [SCHEME://]HOST[:PORT] (e.g. mydb.example.com:5432 "
+                  "or mysql://mydb.example.com)");
         probe_usage(stderr);
         return CLI_USAGE;
     }
-    if (parse_target(argv[optind], &o) != 0) {
-        cli_error("'%s' is not HOST[:PORT] with a port from 1 to 65535 ([ADDR]:PORT for IPv6)",
+    /* The scheme decides the default port, so it is read first; --protocol must agree. */
+    {
+        const char *arg = argv[optind];
+        size_t k;
+
+        for (k = 0; k < sizeof(probe_schemes) / sizeof(probe_schemes[0]); k++)
+            if (strncmp(arg, probe_schemes[k].scheme, strlen(probe_schemes[k].scheme)) == 0)
+                proto_url = (int)probe_schemes[k].proto;
+    }
+    if (proto_opt >= 0 && proto_url >= 0 && proto_opt != proto_url) {
+        cli_error("--protocol %s contradicts the target '%s'",
+                  proto_opt == PROBE_MYSQL ? "mysql" : "postgresql", argv[optind]);
+        return CLI_USAGE;
+    }
+    proto_url = proto_opt >= 0 ? proto_opt : proto_url >= 0 ? proto_url : PROBE_POSTGRESQL;
+    if (parse_target(argv[optind], &o, &proto_url) != 0) {
+        cli_error("'%s' is not [SCHEME://]HOST[:PORT] with SCHEME postgresql or mysql and a "
+                  "port from 1 to 65535 ([ADDR]:PORT for IPv6)",
                   argv[optind]);
+        return CLI_USAGE;
+    }
+    o.proto = (enum probe_proto)proto_url;
+    if (o.proto == PROBE_MYSQL && o.direct) {
+        cli_error("--direct is PostgreSQL's direct TLS; MySQL has no such mode");
         return CLI_USAGE;
     }
 
@@ -502,14 +652,22 @@ int cli_cmd_probe(int argc, char **argv)
     rep.root = json_object();
     rep.warnings = json_array();
     rep.problems = json_array();
+    rep.causes = json_array();
     json_object_set_new(rep.root, "host", cli_json_str(o.host));
     json_object_set_new(rep.root, "port", json_integer(atoi(o.port)));
-    json_object_set_new(rep.root, "mode", json_string(o.direct ? "direct" : "sslrequest"));
+    json_object_set_new(rep.root, "protocol",
+                        json_string(o.proto == PROBE_MYSQL ? "mysql" : "postgresql"));
+    json_object_set_new(rep.root, "mode",
+                        json_string(o.proto == PROBE_MYSQL ? "mysql-ssl-request"
+                                    : o.direct             ? "direct"
+                                                           : "sslrequest"));
 
     if (cli_probe_connect(&o, &conn, why, sizeof(why)) != 0) {
         cli_error("%s", why);
         if (o.json) {
             json_object_set_new(rep.root, "ok", json_false());
+            if (o.direct)
+                json_object_set_new(rep.root, "direct_accepted", json_false());
             json_object_set_new(rep.root, "error", cli_json_str(why));
             print_json(rep.root);
         }
@@ -519,9 +677,17 @@ int cli_cmd_probe(int argc, char **argv)
     json_object_set_new(rep.root, "tls_version", cli_json_str(conn.version));
     json_object_set_new(rep.root, "cipher", cli_json_str(conn.cipher));
     json_object_set_new(rep.root, "alpn", conn.alpn[0] ? cli_json_str(conn.alpn) : json_null());
+    if (o.proto == PROBE_MYSQL)
+        json_object_set_new(rep.root, "server_version", cli_json_str(conn.server));
+    if (o.direct)
+        json_object_set_new(rep.root, "direct_accepted", json_true());
     if (!o.json) {
-        printf("server:    %s (%s) port %s, %s, %s %s%s%s\n", cli_esc(o.host), cli_esc(conn.peer),
-               o.port, o.direct ? "direct TLS" : "SSLRequest", cli_esc(conn.version),
+        printf("server:    %s (%s) port %s, %s%s%s, %s %s%s%s\n", cli_esc(o.host),
+               cli_esc(conn.peer), o.port,
+               o.proto == PROBE_MYSQL ? "MySQL SSL request"
+               : o.direct             ? "direct TLS accepted"
+                                      : "SSLRequest",
+               conn.server[0] ? ", server " : "", cli_esc(conn.server), cli_esc(conn.version),
                cli_esc(conn.cipher), conn.alpn[0] ? ", ALPN " : "", cli_esc(conn.alpn));
         printf("chain sent by the server (%d certificate%s):\n", sk_X509_num(conn.chain),
                sk_X509_num(conn.chain) == 1 ? "" : "s");
@@ -545,11 +711,30 @@ int cli_cmd_probe(int argc, char **argv)
     json_object_set_new(rep.root, "hostname", j);
     if (!o.json && host_ok)
         printf("host name: '%s' matches the server certificate (%s)\n", cli_esc(o.host), names);
-    if (!host_ok)
-        report_problem(&rep,
+    name_entry(X509_get_subject_name(leaf), NID_commonName, cn, sizeof(cn));
+    if (host_ok && !has_san_dns(leaf) && !cli_probe_is_ip(o.host)) {
+        report_warn(&rep, "hostname-cn-only",
+                    "the server certificate carries '%s' only in its CN (no subjectAltName): "
+                    "libpq, mysql and mariadb accept it, but clients that ignore the CN (Go since "
+                    "1.15, browsers, some JDBC drivers) reject it; the server needs a "
+                    "certificate with subjectAltName DNS:%s",
+                    o.host, o.host);
+    } else if (!host_ok && !has_san_dns(leaf) && strchr(cn, ':') != NULL &&
+               strchr(cn, '.') == NULL) {
+        /* Cloud SQL's per-instance certificates name "project:instance", no host. */
+        report_problem(&rep, "hostname-instance-name",
+                       "host name mismatch: the server certificate names the instance '%s' "
+                       "(a Cloud SQL style project:instance CN), not a host, so no host name "
+                       "can match it: verify the CA only (sslmode=verify-ca, mysql "
+                       "--ssl-mode=VERIFY_CA) or connect through the provider's connector, "
+                       "which checks the instance name",
+                       cn);
+    } else if (!host_ok) {
+        report_problem(&rep, "hostname-mismatch",
                        "host name mismatch: the server certificate is not valid for '%s' (it "
                        "names %s); connect with a name it holds or get a certificate for '%s'",
                        o.host, names, o.host);
+    }
 
     /* The catalog's hashed view, as OpenSSL reads it once it is wired into the defaults. */
     j = json_object();
@@ -559,7 +744,7 @@ int cli_cmd_probe(int argc, char **argv)
         snprintf(catpath, sizeof(catpath), "%s", cli_catalog_opt);
     json_object_set_new(j, "path", cli_json_str(catpath));
     if (dbt_catalog_open(catpath, DBT_CAT_READ, &cat, &err) != 0) {
-        report_warn(&rep, "catalog not used: %s", cli_err_text(&err, NULL));
+        report_warn(&rep, "catalog-unreadable", "catalog not used: %s", cli_err_text(&err, NULL));
         json_object_set_new(j, "error", cli_json_str(cli_err_text(&err, NULL)));
         cat = NULL;
     } else {
@@ -613,8 +798,7 @@ int cli_cmd_probe(int argc, char **argv)
     /* Verdict: the same chain would pass once the catalog is in the default lookups. */
     if (!vcat.ok && !vsys.ok) {
         if (vcat.ok_ignoring_time || vsys.ok_ignoring_time) {
-            report_problem(&rep, "the chain leads to a trusted CA but fails verification: %s",
-                           vcat.ok_ignoring_time ? vcat.error : vsys.error);
+            date_problem(&rep, vcat.ok_ignoring_time ? &vcat : &vsys, leaf);
         } else {
             struct probe_verify *v = vcat.missing != NULL ? &vcat : &vsys;
 
@@ -625,17 +809,17 @@ int cli_cmd_probe(int argc, char **argv)
                 name_oneline(v->missing, dn, sizeof(dn));
                 json_object_set_new(rep.root, "missing_issuer", cli_json_str(dn));
                 json_object_set_new(rep.root, "hint", cli_json_str(hint));
-                report_problem(&rep, "no trusted CA for this chain: %s", hint);
+                report_problem(&rep, "ca-missing", "no trusted CA for this chain: %s", hint);
                 /* A server that sends only its own certificate may have left out an
                  * intermediate that no trust store is expected to hold. */
                 if (n == 1 && X509_check_issued(v->missing_for, v->missing_for) != X509_V_OK)
-                    report_warn(&rep,
+                    report_warn(&rep, "intermediate-not-sent",
                                 "the server sent only its own certificate: if '%s' is an "
                                 "intermediate CA, the server must send it too (append it to "
-                                "ssl_cert_file after the server certificate)",
-                                dn);
+                                "%s after the server certificate)",
+                                dn, o.proto == PROBE_MYSQL ? "ssl_cert" : "ssl_cert_file");
             } else {
-                report_problem(&rep, "the chain does not verify: %s",
+                report_problem(&rep, "chain-invalid", "the chain does not verify: %s",
                                cat != NULL ? vcat.error : vsys.error);
             }
         }
@@ -644,12 +828,16 @@ int cli_cmd_probe(int argc, char **argv)
     json_object_set_new(rep.root, "ok", json_boolean(ok));
     json_object_set_new(rep.root, "warnings", rep.warnings);
     json_object_set_new(rep.root, "problems", rep.problems);
-    rep.warnings = rep.problems = NULL;
+    json_object_set_new(rep.root, "causes", rep.causes);
+    rep.warnings = rep.problems = rep.causes = NULL;
     if (o.json) {
         if (print_json(rep.root) != 0)
             goto end;
     } else {
-        printf("verdict:   sslmode=verify-full with sslrootcert=system %s\n",
+        printf("verdict:   %s %s\n",
+               o.proto == PROBE_MYSQL
+                   ? "mariadb --ssl-verify-server-cert without --ssl-ca (the system CA store)"
+                   : "sslmode=verify-full with sslrootcert=system",
                ok ? (vsys.ok ? "succeeds"
                              : "succeeds once the catalog is wired in (dbtrust "
                                "system enable)")
@@ -665,6 +853,7 @@ end:
     sk_X509_pop_free(conn.chain, X509_free);
     json_decref(rep.warnings);
     json_decref(rep.problems);
+    json_decref(rep.causes);
     json_decref(rep.root);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* dbtrust probe, network side: TCP with a deadline, PostgreSQL's SSLRequest (or direct TLS with
- * ALPN "postgresql"), and a TLS handshake that trusts nothing but keeps the server's chain. */
+ * ALPN "postgresql") or MySQL's greeting and SSL request, and a TLS handshake that trusts nothing
+ * but keeps the server's chain. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "probe.h"
+#include "probe_mysql.h"
 
 /* ---------------------------------------------------------------- sockets with a deadline */
 
@@ -229,30 +231,43 @@ static int probe_connect(const struct probe_opts *o, double deadline, int *fdout
     return -1;
 }
 
+/* Sends all n bytes before the deadline: 0, -1 on an error (errno says which), 1 at the
+ * deadline. */
+static int send_all(int fd, const unsigned char *buf, size_t n, double deadline)
+{
+    size_t sent = 0;
+    ssize_t r;
+
+    while (sent < n) {
+        r = send(fd, buf + sent, n - sent, MSG_NOSIGNAL);
+        if (r > 0) {
+            sent += (size_t)r;
+            continue;
+        }
+        if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        if (wait_fd(fd, POLLOUT, deadline) <= 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* PostgreSQL's SSLRequest: length 8, code 1234.5679. 0 when the server answered 'S'. */
 static int probe_sslrequest(const struct probe_opts *o, int fd, double deadline, char *why,
                             size_t whylen)
 {
     static const unsigned char req[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
-    size_t sent = 0;
     unsigned char ans;
     ssize_t n;
     int r;
 
-    while (sent < sizeof(req)) {
-        n = send(fd, req + sent, sizeof(req) - sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            snprintf(why, whylen, "sending the SSLRequest to %s port %s failed: %s", o->host,
-                     o->port, strerror(errno));
-            return -1;
-        }
-        if (wait_fd(fd, POLLOUT, deadline) <= 0)
-            goto timeout;
+    if ((r = send_all(fd, req, sizeof(req), deadline)) < 0) {
+        snprintf(why, whylen, "sending the SSLRequest to %s port %s failed: %s", o->host, o->port,
+                 strerror(errno));
+        return -1;
     }
+    if (r > 0)
+        goto timeout;
     for (;;) {
         n = recv(fd, &ans, 1, 0);
         if (n == 1)
@@ -288,8 +303,9 @@ static int probe_sslrequest(const struct probe_opts *o, int fd, double deadline,
     else
         snprintf(why, whylen,
                  "%s port %s is not a PostgreSQL server: it answered byte 0x%02x to the "
-                 "SSLRequest (PostgreSQL answers 'S' or 'N'); check the port",
-                 o->host, o->port, ans);
+                 "SSLRequest (PostgreSQL answers 'S' or 'N'); check the port, or probe "
+                 "mysql://%s:%s if it is MySQL or MariaDB",
+                 o->host, o->port, ans, o->host, o->port);
     return -1;
 timeout:
     snprintf(why, whylen,
@@ -297,6 +313,120 @@ timeout:
              "(raise --timeout for a slow link)",
              o->host, o->port, o->timeout);
     return -1;
+}
+
+/* Reads exactly n bytes before the deadline. 0, or -1 with *closed set when the server closed
+ * (or reset) first and errno meaningful otherwise; *timed_out when the deadline passed. */
+static int recv_all(int fd, unsigned char *buf, size_t n, double deadline, int *closed,
+                    int *timed_out)
+{
+    size_t got = 0;
+    ssize_t r;
+
+    *closed = *timed_out = 0;
+    while (got < n) {
+        r = recv(fd, buf + got, n - got, 0);
+        if (r > 0) {
+            got += (size_t)r;
+            continue;
+        }
+        if (r == 0 || errno == ECONNRESET) {
+            *closed = 1;
+            return -1;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        if (wait_fd(fd, POLLIN, deadline) <= 0) {
+            *timed_out = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * MySQL's TLS upgrade, as the mysql and mariadb clients do it: the server speaks first with its
+ * greeting; a client that wants TLS answers with the SSL request (the start of its handshake
+ * response, CLIENT_SSL set) and starts TLS on the same connection. At most
+ * PROBE_MYSQL_MAX_GREETING bytes are read.
+ */
+static int probe_mysql(const struct probe_opts *o, int fd, double deadline, struct probe_conn *c,
+                       char *why, size_t whylen)
+{
+    unsigned char hdr[4], *payload = NULL, req[PROBE_MYSQL_SSLREQ_LEN];
+    struct probe_mysql_greeting g;
+    char reason[768];
+    size_t len = 0;
+    int closed, timed_out, r, ret = -1;
+
+    if (recv_all(fd, hdr, sizeof(hdr), deadline, &closed, &timed_out) != 0)
+        goto io_error;
+    if (cli_probe_mysql_header(hdr, &len, &g.seq, reason, sizeof(reason)) != 0) {
+        snprintf(why, whylen,
+                 "%s port %s is not a MySQL or MariaDB server: %s; check the port (a "
+                 "PostgreSQL server is probed as postgresql://)",
+                 o->host, o->port, reason);
+        return -1;
+    }
+    if ((payload = malloc(len)) == NULL) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    if (recv_all(fd, payload, len, deadline, &closed, &timed_out) != 0)
+        goto io_error;
+    switch (cli_probe_mysql_greeting(payload, len, &g, reason, sizeof(reason))) {
+    case PROBE_MYSQL_OK:
+        break;
+    case PROBE_MYSQL_ERROR:
+        snprintf(why, whylen,
+                 "%s port %s: %s (before any TLS: a blocked host or too many connections is "
+                 "fixed on the server)",
+                 o->host, o->port, reason);
+        goto end;
+    default:
+        snprintf(why, whylen, "%s port %s is not a MySQL or MariaDB server: %s", o->host, o->port,
+                 reason);
+        goto end;
+    }
+    snprintf(c->server, sizeof(c->server), "%s", g.version);
+    if (!(g.caps & PROBE_MYSQL_CLIENT_SSL)) {
+        snprintf(why, whylen,
+                 "%s port %s (server %s) does not offer TLS (no CLIENT_SSL in its greeting): "
+                 "set ssl_cert and ssl_key in the server's configuration (have_ssl must be YES)",
+                 o->host, o->port, g.version);
+        goto end;
+    }
+    cli_probe_mysql_sslrequest(&g, req);
+    if ((r = send_all(fd, req, sizeof(req), deadline)) < 0) {
+        snprintf(why, whylen, "sending the SSL request to %s port %s failed: %s", o->host, o->port,
+                 strerror(errno));
+        goto end;
+    }
+    if (r > 0) {
+        snprintf(why, whylen, "sending the SSL request to %s port %s timed out after %g s", o->host,
+                 o->port, o->timeout);
+        goto end;
+    }
+    ret = 0;
+    goto end;
+io_error:
+    if (timed_out)
+        snprintf(why, whylen,
+                 "%s port %s sent no MySQL greeting within %g s: is it a MySQL or MariaDB "
+                 "server? (a PostgreSQL server waits for the client: probe it as "
+                 "postgresql://; raise --timeout for a slow link)",
+                 o->host, o->port, o->timeout);
+    else if (closed)
+        snprintf(why, whylen,
+                 "%s port %s closed the connection %s: it is not a MySQL or MariaDB server, or a "
+                 "proxy in front of it refused the connection",
+                 o->host, o->port, len == 0 ? "before its greeting" : "inside its greeting");
+    else
+        snprintf(why, whylen, "reading the greeting of %s port %s failed: %s", o->host, o->port,
+                 strerror(errno));
+end:
+    free(payload);
+    return ret;
 }
 
 static void ossl_reason(char *buf, size_t n)
@@ -334,8 +464,10 @@ static int probe_tls(const struct probe_opts *o, int fd, double deadline, struct
     SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
     /* libpq's default ssl_min_protocol_version. */
     SSL_set_min_proto_version(ssl, TLS1_2_VERSION);
-    /* libpq 17 sends ALPN "postgresql" on both paths; direct TLS requires it. */
-    SSL_set_alpn_protos(ssl, alpn, sizeof(alpn) - 1);
+    /* libpq 17 sends ALPN "postgresql" on both paths; direct TLS requires it. MySQL clients
+     * send none. */
+    if (o->proto == PROBE_POSTGRESQL)
+        SSL_set_alpn_protos(ssl, alpn, sizeof(alpn) - 1);
     if (*sni != '\0')
         SSL_set_tlsext_host_name(ssl, sni);
     SSL_set_fd(ssl, fd);
@@ -365,8 +497,11 @@ static int probe_tls(const struct probe_opts *o, int fd, double deadline, struct
             snprintf(why, whylen, "%s port %s closed the connection during the TLS handshake%s",
                      o->host, o->port,
                      o->direct ? ": direct TLS needs PostgreSQL 17 or later; try without --direct"
-                               : " (after accepting TLS): check the server's log and its "
-                                 "ssl_cert_file and ssl_key_file, or a proxy in front of it");
+                     : o->proto == PROBE_MYSQL
+                         ? " (after offering TLS): check the server's log, its ssl_cert and "
+                           "ssl_key, and its tls_version"
+                         : " (after accepting TLS): check the server's log and its "
+                           "ssl_cert_file and ssl_key_file, or a proxy in front of it");
             ERR_clear_error();
             goto end;
         }
@@ -457,10 +592,12 @@ int cli_probe_connect(const struct probe_opts *o, struct probe_conn *c, char *wh
     if (probe_connect(o, deadline, &fd, c->peer, sizeof(c->peer), why, whylen) != 0)
         return -1;
     sigpipe_block(&guard);
-    ret = (!o->direct && probe_sslrequest(o, fd, deadline, why, whylen) != 0) ||
-                  probe_tls(o, fd, deadline, c, why, whylen) != 0
-              ? -1
-              : 0;
+    if (o->proto == PROBE_MYSQL)
+        ret = probe_mysql(o, fd, deadline, c, why, whylen);
+    else
+        ret = o->direct ? 0 : probe_sslrequest(o, fd, deadline, why, whylen);
+    if (ret == 0)
+        ret = probe_tls(o, fd, deadline, c, why, whylen);
     close(fd);
     sigpipe_restore(&guard);
     return ret;

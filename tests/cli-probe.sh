@@ -89,7 +89,8 @@ expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --json "127.0.0.1:$good"
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$expired"
 has out "warning: server certificate '$host' expired on 2021-01-01" "expired"
 has out "leads to bundle 'demo-rds'" "expired: anchor found"
-has out "certificate has expired" "expired: reason"
+has out "the server certificate '$host' expired on 2021-01-01: the server must install a renewed" \
+    "expired: cause and fix"
 
 # ---- server with ssl = off ----
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --hostaddr 127.0.0.1 "$host:$nossl"
@@ -99,6 +100,9 @@ has err "does not accept TLS (it answered 'N' to the SSLRequest)" "ssl=off"
 expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --timeout 10 --hostaddr 127.0.0.1 \
     "$host:$good"
 has err "direct TLS needs PostgreSQL 17" "direct TLS on PostgreSQL 15"
+expect_rc 1 "$DBTRUST" --catalog "$tmp/cat" probe --direct --json --timeout 10 \
+    --hostaddr 127.0.0.1 "$host:$good"
+[ "$(jq -r .direct_accepted out)" = false ] || fail "direct TLS on PostgreSQL 15: direct_accepted is not false"
 
 # ---- fake listeners: garbage, silence ----
 cat >listener.py <<'EOF'

@@ -316,3 +316,13 @@ endif
 EXTRA_DIST += tests/lib/unit-run.sh
 # The local HTTPS mirror of the download tests (cli-fetch.sh, cli-refresh.sh, deb-package.sh).
 EXTRA_DIST += tests/lib/https.sh
+# probe's MySQL greeting parser and SSL request (cli/probe_mysql.c) fed real, truncated and
+# hostile bytes; tests/cli-probe-mysql.sh runs probe mysql:// and the mariadb client against a
+# real MariaDB server.
+if ENABLE_TESTS
+check_PROGRAMS += tests/test_probe_mysql
+UNIT_TESTS += tests/test_probe_mysql
+tests_test_probe_mysql_SOURCES = tests/test_probe_mysql.c cli/probe_mysql.c cli/probe_mysql.h
+tests_test_probe_mysql_CFLAGS = $(TESTS_LIB_CFLAGS) -I$(top_srcdir)/cli
+tests_test_probe_mysql_LDADD = $(TESTS_LIB_LDADD)
+endif

@@ -13,6 +13,9 @@ dpkg-dev debhelper lintian fakeroot rpm bash-completion
 golang-go golang-github-lib-pq-dev libpostgresql-jdbc-java nodejs"
 # promtool (tests/cli-check-format.sh checks dbtrust check --format prometheus with it).
 want_test="$want_test prometheus"
+# A real MariaDB server and client (tests/cli-probe-mysql.sh: probe mysql:// and the mariadb
+# client's use of OpenSSL's default verify paths).
+want_test="$want_test mariadb-server mariadb-client jq"
 
 dbt_missing_packages() {
     local p missing=()
