@@ -44,8 +44,12 @@
  * Bundle names: 1-64 characters of ASCII [A-Za-z0-9._-], not starting with '.' or '-'.
  * A bundle holds each certificate once (a duplicate in the input is stored once and reported).
  *
- * A commit builds .gen-<N+1> in full beside the current one (N+1 above every existing .gen-*
- * name, so a name is never reused), flushes it (syncfs, then fsync of its directories), renames
+ * A commit builds .gen-<N+1> beside the current one (N+1 above every existing .gen-* name),
+ * either in full or by patching the generation the last commit replaced when no reader holds
+ * it (renamed to .gen-<N+1> first, so that it is a leftover while patched; only the entries
+ * that differ are written, and the record .changes of the last commit says which bundles may
+ * differ: lib/catalog_txn.c, "what each commit changed"), flushes it (syncfs, then fsync of its
+ * directories), renames
  * a fresh ".current.tmp" symlink over "current" and fsyncs the catalog directory (if that fails,
  * "current" is put back). It then deletes every generation except the new one, the one it
  * replaced, and those a reader holds.
