@@ -46,7 +46,7 @@ static const struct command commands[] = {
     {"system", cli_cmd_system,
      "wire the catalog into OpenSSL's default trust (sslrootcert=system)"},
     {"config", cli_cmd_config, "print the openssl.cnf that loads the dbtrust provider"},
-    {"probe", cli_cmd_probe, "diagnose a PostgreSQL or MySQL server's TLS chain against the catalog"},
+    {"probe", cli_cmd_probe, "diagnose a PostgreSQL or MySQL server's TLS chain"},
     {"fetch", cli_cmd_fetch, "download a managed database's CA bundle into the catalog"},
     {"refresh", cli_cmd_refresh, "download every fetched bundle again (for a timer)"},
     {"sources", cli_cmd_sources, "list the known managed-database CA sources"},
