@@ -205,6 +205,10 @@ out.append(key.encode() + b"=" + val.encode("utf-8", "surrogateescape"))
 open(path + ".new", "wb").write(b"\n".join(out) + b"\n")
 EOF
     chmod 644 "$f.new" && mv "$f.new" "$(readlink -f "$f")"
+    # dbtrust never edits a generation in place, and a commit may keep an unchanged bundle's
+    # files from the generation before on the word of the writers' record (dbtrust-catalog(5)):
+    # without the record, the next commit starts from this hand-made state.
+    rm -f "$hc/.changes"
 }
 hostile() { # WHAT BUNDLE KEY VALUE [skip]: refresh refuses it (or skips it) and downloads nothing
     local keep=$hc
