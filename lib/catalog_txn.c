@@ -1481,11 +1481,13 @@ static int recycle_gen(dbt_catalog *cat, unsigned long long n, unsigned long lon
  * form (a generation of an older dbtrust may hold files this one writes otherwise). The next
  * commit, recycling parent, trusts the record only when gen is its current generation, parent
  * the generation it recycles and parent-known is 1: parent's bundle files are then the current
- * ones except for the bundles listed, and what its index lists is what its certs/ holds. Every
- * commit removes the record before writing anything (a record of a commit that never became
- * current names a generation number that a later one may reuse) and writes its own before the
- * flush that precedes "current"; a record that is missing, unreadable or of another form costs
- * only a full comparison. Caps: CHANGES_MAX bytes, names as in the catalog.
+ * ones except for the bundles listed, and what its index lists is what its certs/ holds. A
+ * commit writes its record as .changes.tmp before the flush that precedes the switch of
+ * "current" and renames it over the last one only once the new "current" is on disk: a record
+ * naming a commit that never became current would name a generation number a later commit may
+ * reuse, and a failed commit leaves the old record as it was. A record that is missing,
+ * unreadable, of another form or naming another generation costs only a full comparison. Caps:
+ * CHANGES_MAX bytes, names as in the catalog.
  */
 #define CHANGES_HEADER "dbtrust-changes 1\n"
 #define CHANGES_MAX (4u * 1024u * 1024u)
@@ -1578,8 +1580,7 @@ static void write_record(dbt_catalog *cat, unsigned long long gen, unsigned long
     unlinkat(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, 0);
     if (ok && len > 0 &&
         dbt_fs_create_at(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, p, (size_t)len, 0600,
-                         DBT_LAYOUT_CHANGES_TMP, NULL) == 0 &&
-        renameat(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, cat->dirfd, DBT_LAYOUT_CHANGES) != 0)
+                         DBT_LAYOUT_CHANGES_TMP, NULL) != 0)
         unlinkat(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, 0);
     free(names);
     BIO_free(mem);
@@ -1713,10 +1714,6 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
     known_kept = 0;
     /* The last commit's record, then none until this commit writes its own (see read_record). */
     (void)read_record(cat, &rec);
-    if (unlinkat(cat->dirfd, DBT_LAYOUT_CHANGES, 0) != 0 && errno != ENOENT && errno != EISDIR) {
-        dbt_err_sys(err, "cannot remove %s/" DBT_LAYOUT_CHANGES, cat->path);
-        goto end;
-    }
     /* A fresh name above every existing one: never reuse a directory that exists. */
     if (scan_gens(cat, gen_max, &n, err) != 0)
         goto end;
@@ -1786,7 +1783,8 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
         goto end;
     if (o != NULL && out_prune(o, gdisp, err) != 0)
         goto end;
-    /* Flushed with the generation, so that a "current" naming it never outlives its record. */
+    /* Written now, to be flushed with the generation; it replaces the last record only once the
+     * new "current" is on disk (below), so a failed commit leaves the old record in place. */
     write_record(cat, n, cat->gen, cat->genfd >= 0 && rec.gen == cat->gen, ch);
     /* One flush for the whole generation: an fsync per file cost 1.2-1.5 s for the 108 AWS
      * roots on a virtual disk (one journal commit each). Then the directories, innermost
@@ -1814,6 +1812,12 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
             unlinkat(cat->dirfd, DBT_CAT_CURRENT, 0);
         goto end;
     }
+    /* The record names a generation only once it is the durable "current": one left by a commit
+     * that never got there would name a number a later commit may reuse. Its own flush can wait
+     * for the next one: a lost rename leaves the old record, which names the wrong generation
+     * and so only costs the next commit a full comparison. */
+    if (renameat(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, cat->dirfd, DBT_LAYOUT_CHANGES) != 0)
+        unlinkat(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, 0);
     if (cat->genfd >= 0)
         close(cat->genfd);
     {
@@ -1834,6 +1838,7 @@ oom:
 end:
     if (ret != 0) {
         int saved = errno;
+        unlinkat(cat->dirfd, DBT_LAYOUT_CHANGES_TMP, 0);
         if (made)
             dbt_fs_rmtree_at(cat->dirfd, name, gdisp, NULL);
         dbt_err_prefix(err, "catalog %s left unchanged", cat->path);

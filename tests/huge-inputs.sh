@@ -35,15 +35,26 @@ if [ "$(id -u)" = 0 ] && mkdir "$w/full" && mount -t tmpfs -o size=2m,mode=755 d
         -out "$w/small.pem" 2>/dev/null || { echo "Bail out! small CA"; exit 1; }
     "$DBTRUST" --catalog "$w/full/cat" import -q --bundle first "$w/small.pem" ||
         { echo "Bail out! import on the tmpfs"; exit 1; }
-    fsnap() { (cd "$w/full/cat" && find . -printf '%P %s %l\n' | sort && cat current/certs/index) | sha256sum; }
+    # What the failed import must leave as it was: every entry at the top but the generations,
+    # the generation "current" names, whole, and the writers' record. It may have used up the
+    # generation before the current one (a commit patches that one into the new state, and a
+    # partly patched one is removed; no reader reads it).
+    fsnap() { (cd "$w/full/cat" && readlink current &&
+        find . -mindepth 1 -path './.gen-*' -prune -o -printf '%P %s %l\n' | sort &&
+        cd current/ && find . -printf '%P %s %l\n' | sort && cat certs/index) | sha256sum; }
     fbefore=$(fsnap)
     dd if=/dev/zero of="$w/full/filler" bs=64k 2>/dev/null
     out=$("$DBTRUST" --catalog "$w/full/cat" import -q --bundle second "$w/small.pem" 2>&1)
     rc=$?
     if [ "$rc" = 1 ] && grep -q 'No space left' <<<"$out"; then ok "full disk: import fails with the reason: $out"
     else not_ok "full disk: import exit status $rc: $out"; fi
+    cur=$(readlink "$w/full/cat/current")
     [ "$(fsnap)" = "$fbefore" ] && ok "full disk: the catalog is exactly as before" ||
         not_ok "full disk: the catalog changed: $(ls -A "$w/full/cat")"
+    left=$(cd "$w/full/cat" && ls -A | grep -vxE "\.lock|current|bundles|certs|trust|trust\.pem|\.changes|\.gen-[0-9]+" |
+        tr '\n' ' '; for g in .gen-*; do [ "${g#.gen-}" -le "${cur#.gen-}" ] || printf '%s ' "$g"; done)
+    [ -z "$left" ] && ok "full disk: the failed import left nothing behind" ||
+        not_ok "full disk: the failed import left $left"
     rm -f "$w/full/filler"
     out=$("$DBTRUST" --catalog "$w/full/cat" import -q --bundle second "$w/small.pem" 2>&1) &&
         [ "$(ls -d "$w/full/cat"/.gen-* | wc -l)" -le 2 ] &&
