@@ -172,7 +172,7 @@ static char *state_of(const char *path, dbt_err *err)
 }
 
 /* Entries beyond a clean catalog's .lock, current, the fixed links bundles, certs, trust and
- * trust.pem, and two generations. */
+ * trust.pem, the writers' record .changes, and two generations (.changes.tmp is a leftover). */
 static int leftovers(const char *path)
 {
     DIR *d = opendir(path);
@@ -187,7 +187,7 @@ static int leftovers(const char *path)
             gens++;
         else if (strcmp(n, ".") && strcmp(n, "..") && strcmp(n, ".lock") && strcmp(n, "current") &&
                  strcmp(n, "bundles") && strcmp(n, "certs") && strcmp(n, "trust") &&
-                 strcmp(n, "trust.pem"))
+                 strcmp(n, "trust.pem") && strcmp(n, ".changes"))
             other++;
     }
     closedir(d);
