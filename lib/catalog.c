@@ -165,6 +165,42 @@ static int check_tree(dbt_catalog *cat, const char *gen, dbt_err *err)
     return rc == DBT_SAFE_OK ? 0 : -1;
 }
 
+/* A writer's walk (dbt_catalog_open with DBT_CAT_WRITE): the directories and the top in full,
+ * the files and links of the generation by d_type and name only (DBT_SAFE_FILES_AT_USE). */
+static int check_tree_writer(dbt_catalog *cat, const char *gen, dbt_err *err)
+{
+    int rc = dbt_safe_walk_ex(cat->dirfd, cat->path, gen,
+                              DBT_SAFE_FILES_AT_USE | DBT_SAFE_LINKS_AT_USE, NULL, NULL, err);
+
+    if (rc == DBT_SAFE_UNSAFE)
+        dbt_err_prefix(err, "refusing unsafe catalog %s", cat->path);
+    return rc == DBT_SAFE_OK ? 0 : -1;
+}
+
+int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, unsigned char **data,
+                      size_t *len, const char *display, dbt_err *err)
+{
+    struct stat st;
+    dbt_err e;
+
+    if (dbt_fs_read_at_st(dirfd, rel, 1, max, data, len, &st, display, err) != 0)
+        return -1;
+    if (dbt_safe_entry(&st, display, &e) == 0)
+        return 0;
+    free(*data);
+    *data = NULL;
+    *len = 0;
+    dbt_err_prefix(&e, "refusing unsafe catalog %s", cat->path);
+    if (!cat->unsafe) {
+        cat->unsafe = 1;
+        cat->unsafe_err = e;
+    }
+    if (err != NULL)
+        *err = e;
+    errno = EACCES;
+    return -1;
+}
+
 /* ---------- open / close / snapshot ---------- */
 
 /* Points the snapshot at what "current" names now. 1 when there is no "current" yet. */
@@ -379,7 +415,8 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
             *err = walk;
         goto fail;
     }
-    if (check_tree(cat, rc == 0 ? cat->gen_name : NULL, err) != 0)
+    if (rc == 0 && (flags & DBT_CAT_WRITE) ? check_tree_writer(cat, cat->gen_name, err) != 0
+                                           : check_tree(cat, rc == 0 ? cat->gen_name : NULL, err) != 0)
         goto fail;
     if (rc == 1) {
         if (!(flags & DBT_CAT_CREATE)) {
@@ -554,7 +591,7 @@ int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta
         dbt_err_set(err, "out of memory");
         return -1;
     }
-    if (dbt_fs_read_at(cat->genfd, rel, 1, META_MAX, &data, &len, display, err) != 0)
+    if (dbt_cat_read_file(cat, cat->genfd, rel, META_MAX, &data, &len, display, err) != 0)
         goto end;
     if (strlen((char *)data) != len) {
         dbt_err_set(err, "%s is damaged (binary data): run dbtrust import again", display);
@@ -747,7 +784,7 @@ int dbt_catalog_load(dbt_catalog *cat, const char *name, dbt_bundle **out, dbt_e
         goto end;
     }
     b->format = DBT_FMT_PEM;
-    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_MAX_INPUT, &data, &len, display, err) != 0)
+    if (dbt_cat_read_file(cat, cat->genfd, rel, DBT_MAX_INPUT, &data, &len, display, err) != 0)
         goto end;
     if (decode_canonical(data, len, b, err) != 0)
         goto end;
@@ -823,8 +860,8 @@ int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_e
         dbt_err_set(err, "out of memory");
         return -1;
     }
-    if (dbt_fs_read_at(cat->genfd, DBT_LAYOUT_CERTS "/" DBT_LAYOUT_INDEX, 1, DBT_MAX_INPUT, &data,
-                       &len, display, err))
+    if (dbt_cat_read_file(cat, cat->genfd, DBT_LAYOUT_CERTS "/" DBT_LAYOUT_INDEX, DBT_MAX_INPUT,
+                          &data, &len, display, err))
         goto end;
     /* A NUL would end the parse early and silently hide every line after it. */
     if ((body = dbt_layout_index_header((const char *)data, len)) == DBT_LAYOUT_NUL) {
@@ -954,7 +991,7 @@ static int cert_file_read_in(dbt_catalog *cat, const char *dir, const char *sha2
         dbt_err_set(err, "out of memory");
         return -1;
     }
-    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_MAX_INPUT, data, len, *display, err) != 0) {
+    if (dbt_cat_read_file(cat, cat->genfd, rel, DBT_MAX_INPUT, data, len, *display, err) != 0) {
         if (errno == ENOENT)
             dbt_err_set(err, "catalog %s holds no certificate with SHA-256 %s", cat->path, sha);
         return -1;

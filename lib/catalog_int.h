@@ -28,6 +28,11 @@ struct dbt_catalog {
     unsigned long long view_gen; /* the generation has_view was found for (dbt_cat_has_view) */
     int has_view;
     int in_txn;
+    /* A file a writer read broke the safety rule (dbt_cat_read_file): a transaction that met one
+     * is refused, even where the read itself was allowed to fail (a damaged index only costs
+     * speed; an unsafe one refuses). */
+    int unsafe;
+    dbt_err unsafe_err;
 };
 
 char *dbt_cat_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -41,6 +46,12 @@ int dbt_cat_legacy_view_ok(dbt_catalog *cat, dbt_err *err);
 /* The snapshot's bundle names, sorted; free with dbt_cat_free_names. */
 int dbt_cat_list_names(dbt_catalog *cat, char ***names, size_t *n, dbt_err *err);
 void dbt_cat_free_names(char **names, size_t n);
+/* dbt_fs_read_at of a catalog file (rel in dirfd, never through a symlink), refused unless the
+ * file read obeys the safety rule (lib/catsafe.h: owner root or the user, writable by nobody
+ * else): a writer's walk at open leaves the files of the generation to this check when they
+ * are read (DBT_SAFE_FILES_AT_USE). A refusal also sets cat->unsafe. */
+int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, unsigned char **data,
+                      size_t *len, const char *display, dbt_err *err);
 int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err);
 int dbt_cat_no_such_bundle(dbt_catalog *cat, const char *name, dbt_err *err);
 /* One distinct certificate of a generation being written, for its trust view. */

@@ -394,7 +394,7 @@ static int load_tbundle(dbt_catalog *cat, const char *name, const dbt_catalog_ce
         return -1;
     }
     /* From memory: PEM_read_bio on a file BIO reads line by line, one byte per read(). */
-    if (dbt_fs_read_at(cat->genfd, rel, 1, DBT_MAX_INPUT, &text, &tlen, display, err) != 0)
+    if (dbt_cat_read_file(cat, cat->genfd, rel, DBT_MAX_INPUT, &text, &tlen, display, err) != 0)
         goto end;
     if ((bio = BIO_new_mem_buf(text, (int)tlen)) == NULL) {
         dbt_err_set(err, "out of memory");
@@ -526,10 +526,17 @@ int dbt_catalog_begin(dbt_catalog *cat, dbt_catalog_txn **out, dbt_err *err)
     clean_leftovers(cat);
     if (dbt_cat_list_names(cat, &names, &cnt, err) != 0)
         return -1;
-    /* A damaged index only costs speed: its certificates are then parsed. */
+    /* A damaged index only costs speed: its certificates are then parsed. An unsafe one is
+     * refused, as any file a writer reads (dbt_cat_read_file). */
     if (dbt_catalog_certs(cat, &idx, &nidx, NULL) != 0) {
         idx = NULL;
         nidx = 0;
+        if (cat->unsafe) {
+            if (err != NULL)
+                *err = cat->unsafe_err;
+            dbt_cat_free_names(names, cnt);
+            return -1;
+        }
     }
     t = calloc(1, sizeof(*t));
     if (t == NULL || (cnt > 0 && (t->b = calloc(cnt, sizeof(*t->b))) == NULL)) {
@@ -1522,8 +1529,8 @@ static int read_record(dbt_catalog *cat, struct record *r)
     char *p, *nl;
 
     memset(r, 0, sizeof(*r));
-    if (dbt_fs_read_at(cat->dirfd, DBT_LAYOUT_CHANGES, 1, CHANGES_MAX, &data, &len,
-                       DBT_LAYOUT_CHANGES, NULL) != 0)
+    if (dbt_cat_read_file(cat, cat->dirfd, DBT_LAYOUT_CHANGES, CHANGES_MAX, &data, &len,
+                          DBT_LAYOUT_CHANGES, NULL) != 0)
         return -1;
     p = (char *)data;
     if (strlen(p) != len || strncmp(p, CHANGES_HEADER, strlen(CHANGES_HEADER)) != 0)
@@ -1610,6 +1617,7 @@ static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned lo
                       size_t nb, const struct dcert *dc, size_t nd)
 {
     unsigned char *data = NULL;
+    struct stat st;
     dbt_layout_index_line line, last;
     size_t len, n, cap = 0, i = 0;
     long body;
@@ -1632,9 +1640,13 @@ static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned lo
 
     /* certs/: the links of a subject hash are the same when the same certificates of that hash
      * are on both sides; the hashes to look at are those of certificates on one side only. */
-    if (dbt_fs_read_at(o->cfd, DBT_LAYOUT_INDEX, 1, DBT_MAX_INPUT, &data, &len, DBT_LAYOUT_INDEX,
-                       NULL) != 0)
+    /* The recycled generation is never walked: its index is believed only when it obeys the
+     * rule (the commit rewrites it either way). */
+    if (dbt_fs_read_at_st(o->cfd, DBT_LAYOUT_INDEX, 1, DBT_MAX_INPUT, &data, &len, &st,
+                          DBT_LAYOUT_INDEX, NULL) != 0)
         return;
+    if (dbt_safe_entry(&st, DBT_LAYOUT_INDEX, NULL) != 0)
+        goto fail;
     if ((body = dbt_layout_index_header((const char *)data, len)) < 0)
         goto fail;
     for (pos = (char *)data + body;; last = line, any = 1) {

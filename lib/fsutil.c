@@ -443,6 +443,12 @@ int dbt_fs_rmtree_at(int dirfd, const char *name, const char *display, dbt_err *
 int dbt_fs_read_at(int dirfd, const char *name, int nofollow, size_t max, unsigned char **data,
                    size_t *len, const char *display, dbt_err *err)
 {
+    return dbt_fs_read_at_st(dirfd, name, nofollow, max, data, len, NULL, display, err);
+}
+
+int dbt_fs_read_at_st(int dirfd, const char *name, int nofollow, size_t max, unsigned char **data,
+                      size_t *len, struct stat *out, const char *display, dbt_err *err)
+{
     int fd;
     struct stat st;
     unsigned char *buf = NULL;
@@ -498,6 +504,8 @@ int dbt_fs_read_at(int dirfd, const char *name, int nofollow, size_t max, unsign
     *data = buf;
     *len = got;
     buf = NULL;
+    if (out != NULL)
+        *out = st;
     ret = 0;
 end:
     free(buf);

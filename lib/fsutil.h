@@ -78,5 +78,9 @@ int dbt_fs_rmtree_at(int dirfd, const char *name, const char *display, dbt_err *
  * open(2): a FIFO, device or socket at name is refused as "not a regular file" (its kind named). */
 int dbt_fs_read_at(int dirfd, const char *name, int nofollow, size_t max, unsigned char **data,
                    size_t *len, const char *display, dbt_err *err);
+/* The same, with what fstat(2) said of the file read in *st (for a caller that checks its
+ * owner and mode: the descriptor read, not a second lookup of the name). */
+int dbt_fs_read_at_st(int dirfd, const char *name, int nofollow, size_t max, unsigned char **data,
+                      size_t *len, struct stat *st, const char *display, dbt_err *err);
 
 #endif
