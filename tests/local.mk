@@ -2,6 +2,9 @@
 # host's OpenSSL (tests/lib/ossl30-run) and on OpenSSL 3.5 in a Debian 13 root; e2e-infra.sh
 # proves it. The demo PKI recipe is shared with demo.sh.
 TESTS += tests/e2e-infra.sh
+# The three slowest tests (test.sh prints each pass's slowest) start first: make -j runs TESTS in
+# this order, and at the end of the list they would run alone while the other slot sits idle.
+TESTS += tests/cli-kill.sh tests/unit-valgrind.sh tests/huge-inputs.sh
 dist_noinst_SCRIPTS += tests/e2e-infra.sh certs/demo-pki.sh tests/lib/ossl30-run tests/lib/timed-driver
 EXTRA_DIST += tests/lib/common.sh tests/lib/tap.sh tests/lib/pgserver.sh tests/lib/libpq17.sh tests/lib/trixie.sh
 
@@ -250,8 +253,7 @@ tests_catview_tool_SOURCES = tests/catview_tool.c tests/catalog_view.c tests/cat
 tests_catview_tool_SOURCES += lib/catlayout.c lib/catlayout.h
 tests_catview_tool_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 tests_catview_tool_LDADD = $(CRYPTO_LIBS)
-TESTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-inputs.sh tests/setuid-env.sh \
-	tests/provider-hostsafe.sh tests/unit-valgrind.sh
+TESTS += tests/concurrent-writers.sh tests/setuid-env.sh tests/provider-hostsafe.sh
 dist_noinst_SCRIPTS += tests/cli-kill.sh tests/concurrent-writers.sh tests/huge-inputs.sh \
 	tests/setuid-env.sh tests/provider-hostsafe.sh tests/unit-valgrind.sh
 EXTRA_DIST += tests/lib/sanbin/openssl
