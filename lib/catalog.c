@@ -185,7 +185,7 @@ int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, 
 
     if (dbt_fs_read_at_st(dirfd, rel, 1, max, data, len, &st, display, err) != 0)
         return -1;
-    if (dbt_safe_entry(&st, display, &e) == 0)
+    if (dbt_safe_entry_as(&st, display, cat->euid, &e) == 0)
         return 0;
     free(*data);
     *data = NULL;
@@ -359,6 +359,7 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
         return -1;
     }
     cat->path = real;
+    cat->euid = geteuid();
     cat->lockfd = -1;
     cat->genfd = -1;
     cat->dirfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

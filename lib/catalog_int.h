@@ -6,6 +6,8 @@
 #include "catalog.h"
 #include "catlayout.h"
 
+#include <sys/types.h>
+
 #include <openssl/bio.h>
 #include <openssl/x509.h>
 
@@ -33,6 +35,7 @@ struct dbt_catalog {
      * speed; an unsafe one refuses). */
     int unsafe;
     dbt_err unsafe_err;
+    uid_t euid; /* geteuid() at open: the rule's "the user", asked once, not once per file read */
 };
 
 char *dbt_cat_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
