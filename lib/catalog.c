@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,56 @@ const char *dbt_catalog_default_path(char *buf, size_t len)
     if (n < 0 || (size_t)n >= len)
         return NULL;
     return buf;
+}
+
+/* ---------- files built in memory ---------- */
+
+void dbt_sb_reserve(struct dbt_sbuf *b, size_t n)
+{
+    size_t nc;
+    char *v;
+
+    if (b->oom || b->cap - b->len >= n)
+        return;
+    for (nc = b->cap ? b->cap : 4096; nc - b->len < n; nc *= 2)
+        if (nc > SIZE_MAX / 2) {
+            b->oom = 1;
+            return;
+        }
+    if ((v = realloc(b->p, nc)) == NULL) {
+        b->oom = 1;
+        return;
+    }
+    dbt_fs_prefault(v + b->cap, nc - b->cap);
+    b->p = v;
+    b->cap = nc;
+}
+
+void dbt_sb_add(struct dbt_sbuf *b, const void *data, size_t n)
+{
+    dbt_sb_reserve(b, n);
+    if (b->oom || n == 0)
+        return;
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
+void dbt_sb_str(struct dbt_sbuf *b, const char *s)
+{
+    dbt_sb_add(b, s, strlen(s));
+}
+
+void dbt_sb_hex08(struct dbt_sbuf *b, unsigned long v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char t[2 * sizeof(v)];
+    size_t n = 0;
+
+    do {
+        t[sizeof(t) - 1 - n++] = hex[v & 15];
+        v >>= 4;
+    } while (v != 0 || n < 8);
+    dbt_sb_add(b, t + sizeof(t) - n, n);
 }
 
 /* ---------- safety ---------- */

@@ -65,6 +65,10 @@ struct dbt_cat_view_cert {
     size_t len;
     X509 *x;           /* parsed, when the writer has it (else der is parsed if scoped) */
     const char *scope; /* canonical scope, NULL when any bundle holding it is unscoped */
+    /* Instead of der (NULL then), for an unscoped certificate: its block of the current
+     * trust.pem, copied as it is (a lazy transaction, lib/catalog_txn.c). */
+    const char *pem;
+    size_t pemlen;
 };
 /* Appends der as one PEM CERTIFICATE block to mem: the bytes PEM_write_bio(mem,
  * PEM_STRING_X509, "", der, len) writes, at a fraction of its cost (it wipes every buffer it
@@ -89,6 +93,27 @@ struct dbt_cat_out;
 /* Whether commits recycle the generation before the current one (default off; see
  * lib/catalog_txn.c). */
 void dbt_cat_set_recycle(int on);
+/* A file being built in memory: a growing buffer (realloc, so a large one moves without a copy,
+ * and nothing to wipe: the catalog's files are public), its new pages faulted in at once
+ * (dbt_fs_prefault). oom is set, and later calls do nothing, when memory runs out. */
+struct dbt_sbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+};
+void dbt_sb_reserve(struct dbt_sbuf *b, size_t n);
+void dbt_sb_add(struct dbt_sbuf *b, const void *data, size_t n);
+void dbt_sb_str(struct dbt_sbuf *b, const char *s);
+/* v as lowercase hex, at least 8 digits ("%08lx"). */
+void dbt_sb_hex08(struct dbt_sbuf *b, unsigned long v);
+/* Whether transactions read bundles only when they need them (default on; lib/catalog_txn.c,
+ * "lazy transactions"), and how many bundles the last commit of this process never read. */
+void dbt_cat_set_lazy(int on);
+size_t dbt_cat_lazy_unread(void);
+/* Test hooks: whether t has bundles not read yet, and how many trust.pem blocks the last commit
+ * of this process copied from the current trust.pem. */
+int dbt_cat_txn_lazy(const dbt_catalog_txn *t);
+size_t dbt_cat_pem_copied(void);
 /* How many entries of the recycled generation the last commit of this process kept without
  * reading them, on the word of the last commit's record (0: it compared every entry). */
 size_t dbt_cat_known_kept(void);
@@ -101,10 +126,11 @@ int dbt_cat_out_link(struct dbt_cat_out *o, int dirfd, const char *target, const
  * certificates and one fresh anchor as files, each with its <hash>.<n> link (lib/scope.h).
  * Then the same certificates, in link order, as trust.pem in the generation directory gfd
  * (gdisp): the file holds what the view holds and nothing more, so it is as large as the
- * view's files together. */
+ * view's files together. pem_sha gets the SHA-256 (hex) of the trust.pem written, for the
+ * writers' record. */
 int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int tfd,
                         const char *tdisp, const struct dbt_cat_view_cert *in, size_t n, BIO *mem,
-                        dbt_err *err);
+                        char pem_sha[65], dbt_err *err);
 /* Writes the first, empty generation of a catalog being created (lock held). */
 int dbt_cat_commit_empty(dbt_catalog *cat, dbt_err *err);
 

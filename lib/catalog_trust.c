@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/buffer.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -25,6 +26,8 @@ struct tview {
     int scoped;
     const unsigned char *der; /* the certificate served: the catalog's, or owned below */
     size_t len;
+    const char *pem; /* or its trust.pem block, copied (dbt_cat_view_cert) */
+    size_t pemlen;
     unsigned char *owned; /* a scoped form's DER (OPENSSL_free) */
 };
 
@@ -80,33 +83,62 @@ end:
 
 /* trust.pem: the view's certificates in link order, the bytes each trust/ file holds. */
 static int write_pem(struct dbt_cat_out *o, int gfd, const char *gdisp, const struct tview *v,
-                     size_t nv, BIO *mem, dbt_err *err)
+                     size_t nv, char pem_sha[65], dbt_err *err)
 {
     char *disp = dbt_cat_asprintf("%s/" DBT_LAYOUT_TRUST_PEM, gdisp), *p = NULL;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    size_t total = 0;
+    BUF_MEM *bm = NULL;
+    BIO *pb = NULL;
     long len;
     int rc = -1;
+
 
     if (disp == NULL) {
         dbt_err_set(err, "out of memory");
         return -1;
     }
-    (void)BIO_reset(mem);
+    /* Its own buffer, sized in advance: grown by the shared one's realloc-copy-wipe steps and
+     * wiped again at every reset, a trust.pem of megabytes cost thousands of page faults. */
     for (size_t i = 0; i < nv; i++)
-        if (!dbt_cat_pem_cert(mem, v[i].der, v[i].len)) {
+        total += v[i].pem != NULL ? v[i].pemlen : 54 + (v[i].len / 48 + 1) * 65;
+    if ((bm = BUF_MEM_new()) == NULL || (pb = BIO_new(BIO_s_mem())) == NULL ||
+        (total > 0 && !BUF_MEM_grow(bm, total))) {
+        dbt_err_set(err, "out of memory");
+        goto end;
+    }
+    dbt_fs_prefault(bm->data, total);
+    bm->length = 0;
+    BIO_set_mem_buf(pb, bm, BIO_CLOSE);
+    bm = NULL; /* pb's */
+    for (size_t i = 0; i < nv; i++)
+        if (v[i].pem != NULL ? BIO_write(pb, v[i].pem, (int)v[i].pemlen) != (int)v[i].pemlen
+                             : !dbt_cat_pem_cert(pb, v[i].der, v[i].len)) {
             dbt_err_ossl(err, "cannot encode %s", disp);
             goto end;
         }
-    len = BIO_get_mem_data(mem, &p);
+    len = BIO_get_mem_data(pb, &p);
+    if (EVP_Digest(len > 0 ? p : "", (size_t)(len > 0 ? len : 0), md, &mdlen, EVP_sha256(), NULL) !=
+            1 ||
+        mdlen != 32) {
+        dbt_err_ossl(err, "cannot compute the SHA-256 of %s", disp);
+        goto end;
+    }
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(pem_sha + 2 * i, 3, "%02x", md[i]);
     rc = dbt_cat_out_file(o, gfd, DBT_LAYOUT_TRUST_PEM, len > 0 ? p : "",
                           (size_t)(len > 0 ? len : 0), 0, disp, err);
 end:
+    BIO_free(pb);
+    BUF_MEM_free(bm);
     free(disp);
     return rc;
 }
 
 int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int tfd,
                         const char *tdisp, const struct dbt_cat_view_cert *in, size_t n, BIO *mem,
-                        dbt_err *err)
+                        char pem_sha[65], dbt_err *err)
 {
     struct tview *v = calloc(n + 1, sizeof(*v));
     dbt_scope_item *items = calloc(n ? n : 1, sizeof(*items));
@@ -126,8 +158,14 @@ int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int t
             memcpy(v[nv].sha, in[i].sha, 65);
             v[nv].der = in[i].der;
             v[nv].len = in[i].len;
+            v[nv].pem = in[i].der == NULL ? in[i].pem : NULL;
+            v[nv].pemlen = in[i].pemlen;
             v[nv++].sh = in[i].sh;
             continue;
+        }
+        if (in[i].der == NULL) { /* a copied block is never scoped (lib/catalog_txn.c) */
+            dbt_err_set(err, "certificate %s is scoped but was not read", in[i].sha);
+            goto end;
         }
         if (in[i].x != NULL && X509_up_ref(in[i].x))
             x = in[i].x;
@@ -160,7 +198,7 @@ int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int t
         if (dbt_cat_out_link(o, tfd, target, link, tdisp, err) != 0)
             goto end;
     }
-    if (write_pem(o, gfd, gdisp, v, nv, mem, err) != 0)
+    if (write_pem(o, gfd, gdisp, v, nv, pem_sha, err) != 0)
         goto end;
     ret = 0;
 end:

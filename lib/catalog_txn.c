@@ -47,10 +47,19 @@ struct tcert {
 
 struct tbundle {
     char name[DBT_CATALOG_NAME_MAX + 1];
-    dbt_catalog_meta meta;
+    dbt_catalog_meta *meta; /* NULL while lazy (5 KiB each: not touched for unread bundles) */
     struct tcert *c;
     size_t n;
+    /* Not read (a lazy transaction, see "lazy transactions" below): no meta, and c[] holds the
+     * index's facts of its certificates, without their DER. */
+    int lazy;
 };
+
+/* A bundle's scope: "" for one not read (lazy transactions hold unscoped bundles only). */
+static const char *tb_scope(const struct tbundle *b)
+{
+    return b->meta != NULL ? b->meta->scope : "";
+}
 
 /* The names of the bundles a commit changed (put, removed, or a certificate taken out), for
  * the record the next commit trusts (see "what each commit changed" below). */
@@ -60,11 +69,26 @@ struct changed {
     int unknown; /* not kept (out of memory): the next commit compares every bundle */
 };
 
+/* The record of the last commit (see "what each commit changed" below). */
+struct record {
+    unsigned long long gen, parent;
+    int parent_known;
+    char pem_sha[65]; /* the SHA-256 of the trust.pem gen holds, as the commit wrote it */
+    int scoped;       /* whether gen holds a scoped certificate (then trust/ holds files) */
+    char (*name)[DBT_CATALOG_NAME_MAX + 1];
+    size_t n;
+};
+static int read_record(dbt_catalog *cat, struct record *r);
+
 struct dbt_catalog_txn {
     dbt_catalog *cat;
     struct tbundle *b; /* sorted by name */
     size_t nb;
     struct changed changed;
+    /* A lazy transaction: the index of the generation it read (sorted by SHA-256). */
+    int lazy;
+    dbt_catalog_cert *idx;
+    size_t nidx;
 };
 
 static int cmp_sha(const void *a, const void *b)
@@ -145,7 +169,9 @@ static void tbundle_clear(struct tbundle *b)
         X509_free(b->c[i].x);
     }
     free(b->c);
+    free(b->meta);
     b->c = NULL;
+    b->meta = NULL;
     b->n = 0;
 }
 
@@ -157,6 +183,7 @@ void dbt_catalog_txn_free(dbt_catalog_txn *t)
         tbundle_clear(&t->b[i]);
     free(t->b);
     free(t->changed.name);
+    dbt_catalog_certs_free(t->idx, t->nidx);
     t->cat->in_txn = 0;
     free(t);
 }
@@ -385,7 +412,11 @@ static int load_tbundle(dbt_catalog *cat, const char *name, const dbt_catalog_ce
     int ret = -1, fast;
 
     snprintf(tb->name, sizeof(tb->name), "%s", name);
-    if (dbt_cat_read_meta(cat, name, &tb->meta, err) != 0)
+    if ((tb->meta = calloc(1, sizeof(*tb->meta))) == NULL) {
+        dbt_err_set(err, "out of memory");
+        return -1;
+    }
+    if (dbt_cat_read_meta(cat, name, tb->meta, err) != 0)
         return -1;
     snprintf(rel, sizeof(rel), "bundles/%s.pem", name);
     display = dbt_cat_asprintf("%s/bundles/%s.pem", cat->path, name);
@@ -489,11 +520,11 @@ static int load_tbundle(dbt_catalog *cat, const char *name, const dbt_catalog_ce
         }
         tb->n++;
     }
-    if (tb->n != tb->meta.count) {
+    if (tb->n != tb->meta->count) {
         dbt_err_set(err,
                     "%s holds %zu certificates but its .meta says %zu: the catalog is damaged; "
                     "run dbtrust import again for that bundle",
-                    display, tb->n, tb->meta.count);
+                    display, tb->n, tb->meta->count);
         goto end;
     }
     ret = 0;
@@ -502,6 +533,190 @@ end:
     free(text);
     free(display);
     return ret;
+}
+
+/* ---------- lazy transactions ---------- */
+
+/*
+ * A transaction reads no bundle at begin when it can: it takes the bundle names (one directory
+ * read) and the index (one file), which lists every certificate with its facts and the bundles
+ * holding it. A bundle is read only when the transaction or its commit needs its files: a
+ * certificate taken out of it (remove_cert), or a commit that must write the bundle's files
+ * because the recycled generation does not hold them as they are (no usable record, or a bundle
+ * the last commit changed), or a certificate file it must write. trust.pem's blocks of the
+ * certificates not read are copied from the current trust.pem when the record vouches for that
+ * file (its SHA-256); otherwise every bundle is read. So a change at 1,000 bundles reads about
+ * ten files instead of 2,000.
+ * Only where the record of the commit that made the snapshot names it and says that no certificate
+ * is scoped (a scope would need every .meta), and the generation has a trust view; a bundle read
+ * that does not hold what the index listed for it makes the transaction read every bundle (the
+ * index is then not believed).
+ */
+static int lazy_on = 1;
+static size_t lazy_unread; /* dbt_cat_lazy_unread */
+
+void dbt_cat_set_lazy(int on)
+{
+    lazy_on = on;
+}
+
+size_t dbt_cat_lazy_unread(void)
+{
+    return lazy_unread;
+}
+
+static size_t pem_copied; /* dbt_cat_pem_copied */
+
+size_t dbt_cat_pem_copied(void)
+{
+    return pem_copied;
+}
+
+int dbt_cat_txn_lazy(const dbt_catalog_txn *t)
+{
+    return t->lazy;
+}
+
+static int cmp_pname(const void *key, const void *elem)
+{
+    return strcmp(key, *(char *const *)elem);
+}
+
+/* Sets up t (t->b has room for cnt) with every bundle lazy, from the index. 0 done, 1 not
+ * possible here (nothing done: the caller reads every bundle), -1 out of memory. */
+static int begin_lazy(dbt_catalog_txn *t, char **names, size_t cnt, const dbt_catalog_cert *idx,
+                      size_t nidx)
+{
+    dbt_catalog *cat = t->cat;
+    struct record rec;
+    size_t *count;
+    char **p;
+    int usable;
+
+    if (!lazy_on || cat->genfd < 0 || (nidx == 0 && cnt > 0) || !dbt_cat_has_view(cat))
+        return 1;
+    /* The record of the commit that made the snapshot says whether it holds a scoped
+     * certificate; without it a commit could not keep the unread bundles' files anyway. */
+    usable = read_record(cat, &rec) == 0 && rec.gen == cat->gen && !rec.scoped;
+    free(rec.name);
+    if (!usable)
+        return 1;
+    if ((count = calloc(cnt ? cnt : 1, sizeof(*count))) == NULL)
+        return -1;
+    for (size_t i = 0; i < nidx; i++)
+        for (size_t j = 0; j < idx[i].nbundles; j++) {
+            p = cnt ? bsearch(idx[i].bundles[j], names, cnt, sizeof(*names), cmp_pname) : NULL;
+            if (p == NULL) { /* the index names a bundle that is not there */
+                free(count);
+                return 1;
+            }
+            count[p - names]++;
+        }
+    for (size_t k = 0; k < cnt; k++) {
+        struct tbundle *b = &t->b[k];
+        snprintf(b->name, sizeof(b->name), "%s", names[k]);
+        b->lazy = 1;
+        t->nb++;
+        if ((b->c = calloc(count[k] ? count[k] : 1, sizeof(*b->c))) == NULL) {
+            free(count);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < nidx; i++)
+        for (size_t j = 0; j < idx[i].nbundles; j++) {
+            struct tbundle *b;
+            struct tcert *c;
+
+            p = bsearch(idx[i].bundles[j], names, cnt, sizeof(*names), cmp_pname);
+            b = &t->b[p - names];
+            if (b->n == count[p - names])
+                continue; /* a bundle named twice on a line: held once */
+            c = &b->c[b->n++];
+            memcpy(c->sha, idx[i].sha256, sizeof(c->sha));
+            memcpy(c->sha1, idx[i].sha1, sizeof(c->sha1));
+            c->sh = idx[i].subject_hash;
+            c->ih = idx[i].issuer_hash;
+            memcpy(c->serial, idx[i].serial, sizeof(c->serial));
+        }
+    free(count);
+    return 0;
+}
+
+/* The blocks of the current trust.pem by certificate (pemmap_load), for the certificates a lazy
+ * commit did not read. */
+struct pemblk {
+    const char *sha;
+    const char *p;
+    size_t len;
+};
+
+struct pemmap {
+    unsigned char *text;
+    struct pemblk *b; /* sorted by sha */
+    size_t n;
+};
+
+static int cmp_pemblk(const void *a, const void *b)
+{
+    return strcmp(((const struct pemblk *)a)->sha, ((const struct pemblk *)b)->sha);
+}
+
+static const struct pemblk *pemmap_find(const struct pemmap *pm, const char *sha)
+{
+    struct pemblk key = {sha, NULL, 0};
+
+    return pm != NULL && pm->n > 0 ? bsearch(&key, pm->b, pm->n, sizeof(key), cmp_pemblk) : NULL;
+}
+
+static void pemmap_free(struct pemmap *pm)
+{
+    free(pm->text);
+    free(pm->b);
+    memset(pm, 0, sizeof(*pm));
+}
+
+static int load_all(dbt_catalog_txn *t, dbt_err *err);
+static char (*sorted_shas(const struct tcert *c, size_t n))[65];
+static int sha_in(char (*sorted)[65], size_t n, const char *sha);
+
+/* Reads lazy bundle k. 0, or -1 with err. */
+static int load_lazy(dbt_catalog_txn *t, size_t k, dbt_err *err)
+{
+    struct tbundle nb = {0}, *b = &t->b[k];
+    char(*shas)[65] = NULL;
+    int same;
+
+    if (!b->lazy)
+        return 0;
+    if (load_tbundle(t->cat, b->name, t->idx, t->nidx, &nb, err) != 0) {
+        tbundle_clear(&nb);
+        return -1;
+    }
+    same = nb.n == b->n;
+    if (same && nb.n > 0) {
+        if ((shas = sorted_shas(nb.c, nb.n)) == NULL) {
+            tbundle_clear(&nb);
+            dbt_err_set(err, "out of memory");
+            return -1;
+        }
+        for (size_t i = 0; same && i < b->n; i++)
+            same = sha_in(shas, nb.n, b->c[i].sha);
+        free(shas);
+    }
+    tbundle_clear(b);
+    *b = nb;
+    /* Inside load_all (t->lazy already off) the rest is being read anyway. */
+    return same || !t->lazy ? 0 : load_all(t, err);
+}
+
+/* Reads every bundle not read yet: the transaction is then as one that read all at begin. */
+static int load_all(dbt_catalog_txn *t, dbt_err *err)
+{
+    t->lazy = 0; /* before load_lazy: a mismatch found inside does not come back here */
+    for (size_t k = 0; k < t->nb; k++)
+        if (t->b[k].lazy && load_lazy(t, k, err) != 0)
+            return -1;
+    return 0;
 }
 
 int dbt_catalog_begin(dbt_catalog *cat, dbt_catalog_txn **out, dbt_err *err)
@@ -546,13 +761,29 @@ int dbt_catalog_begin(dbt_catalog *cat, dbt_catalog_txn **out, dbt_err *err)
         goto end;
     }
     t->cat = cat;
-    for (size_t i = 0; i < cnt; i++) {
-        t->nb++;
-        if (load_tbundle(cat, names[i], idx, nidx, &t->b[i], err) != 0) {
-            dbt_catalog_txn_free(t);
-            t = NULL;
-            goto end;
+    switch (begin_lazy(t, names, cnt, idx, nidx)) {
+    case 0:
+        t->lazy = 1;
+        t->idx = idx; /* kept for the bundles read later */
+        t->nidx = nidx;
+        idx = NULL;
+        nidx = 0;
+        break;
+    case 1:
+        for (size_t i = 0; i < cnt; i++) {
+            t->nb++;
+            if (load_tbundle(cat, names[i], idx, nidx, &t->b[i], err) != 0) {
+                dbt_catalog_txn_free(t);
+                t = NULL;
+                goto end;
+            }
         }
+        break;
+    default:
+        dbt_catalog_txn_free(t);
+        t = NULL;
+        dbt_err_set(err, "out of memory");
+        goto end;
     }
     cat->in_txn = 1;
     *out = t;
@@ -688,13 +919,15 @@ int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
             }
     }
     snprintf(nb.name, sizeof(nb.name), "%s", name);
-    nb.meta = *meta;
-    memcpy(nb.meta.sha256, sha, sizeof(sha));
-    if (nb.meta.imported[0] == '\0') {
+    if ((nb.meta = malloc(sizeof(*nb.meta))) == NULL)
+        goto oom;
+    *nb.meta = *meta;
+    memcpy(nb.meta->sha256, sha, sizeof(sha));
+    if (nb.meta->imported[0] == '\0') {
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
-        strftime(nb.meta.imported, sizeof(nb.meta.imported), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        strftime(nb.meta->imported, sizeof(nb.meta->imported), "%Y-%m-%dT%H:%M:%SZ", &tm);
     }
     in = calloc(n ? n : 1, sizeof(*in));
     nb.c = calloc(n ? n : 1, sizeof(*nb.c));
@@ -725,7 +958,7 @@ int dbt_catalog_put(dbt_catalog_txn *t, const char *name, const dbt_bundle *b,
         in[i].der = NULL; /* moved */
         in[i].x = NULL;
     }
-    nb.meta.count = nb.n;
+    nb.meta->count = nb.n;
 
     old = find_bundle(t, name, &pos);
     ch.existed = old != NULL;
@@ -830,11 +1063,20 @@ int dbt_catalog_remove_cert(dbt_catalog_txn *t, const char *sha256, dbt_catalog_
         for (size_t j = 0; j < b->n; j++) {
             if (strcmp(b->c[j].sha, sha) != 0)
                 continue;
+            /* Its file is written anew: read it first (a lazy transaction). */
+            if (b->lazy) {
+                if (load_lazy(t, i, err) != 0) {
+                    free(ch.bundles);
+                    return -1;
+                }
+                j = (size_t)-1; /* its certificates in the file's order: look again */
+                continue;
+            }
             free(b->c[j].der);
             X509_free(b->c[j].x);
             memmove(&b->c[j], &b->c[j + 1], (b->n - j - 1) * sizeof(*b->c));
             b->n--;
-            b->meta.count = b->n;
+            b->meta->count = b->n;
             memcpy(ch.bundles[ch.nbundles++], b->name, sizeof(b->name));
             txn_mark(t, b->name);
             break; /* a bundle holds a certificate once */
@@ -1101,6 +1343,32 @@ static int out_replace(int dirfd, struct out_ent *e, const char *display, dbt_er
     return 0;
 }
 
+/* Whether file name in dirfd holds exactly the len bytes at data: read in pieces, so that a
+ * large file costs no buffer of its size. */
+static int same_bytes(int dirfd, const char *name, const void *data, size_t len)
+{
+    unsigned char buf[65536];
+    size_t off = 0;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+    if (fd < 0)
+        return 0;
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof(buf));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || (size_t)r > len - off || memcmp(buf, (const unsigned char *)data + off, (size_t)r))
+            break;
+        if (r == 0) {
+            close(fd);
+            return off == len;
+        }
+        off += (size_t)r;
+    }
+    close(fd);
+    return 0;
+}
+
 int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const void *data,
                      size_t len, int by_content, const char *display, dbt_err *err)
 {
@@ -1116,13 +1384,7 @@ int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const v
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
             (st.st_mode & 07777) == DBT_FILE_MODE && st.st_uid == o->euid && st.st_nlink == 1 &&
             (size_t)st.st_size == len) {
-            unsigned char *old = NULL;
-            size_t olen = 0;
-            int same = by_content;
-            if (!same && dbt_fs_read_at(dirfd, name, 1, len, &old, &olen, display, NULL) == 0)
-                same = olen == len && (len == 0 || memcmp(old, data, len) == 0);
-            free(old);
-            if (same) {
+            if (by_content || same_bytes(dirfd, name, data, len)) {
                 e->used = 1;
                 return 0;
             }
@@ -1270,13 +1532,13 @@ static int point_current(dbt_catalog *cat, const char *gen_name, dbt_err *err)
 static int view_scope(const struct tbundle *b, const struct ref *refs, const struct dcert *d,
                       const char **scope, char **owned, dbt_err *err)
 {
-    const char *first = b[refs[d->first].bi].meta.scope;
+    const char *first = tb_scope(&b[refs[d->first].bi]);
     int same = 1;
 
     *scope = NULL;
     *owned = NULL;
     for (size_t r = d->first; r <= d->last; r++) {
-        const char *s = b[refs[r].bi].meta.scope;
+        const char *s = tb_scope(&b[refs[r].bi]);
         if (s[0] == '\0')
             return 0;
         same &= strcmp(s, first) == 0;
@@ -1290,7 +1552,7 @@ static int view_scope(const struct tbundle *b, const struct ref *refs, const str
         return -1;
     }
     for (size_t r = d->first; r <= d->last; r++)
-        if (dbt_scope_union(*owned, DBT_SCOPE_TEXT_MAX, b[refs[r].bi].meta.scope, err) != 0) {
+        if (dbt_scope_union(*owned, DBT_SCOPE_TEXT_MAX, tb_scope(&b[refs[r].bi]), err) != 0) {
             dbt_err_prefix(err, "certificate %s is in bundles whose scopes together are too large",
                            d->c->sha);
             free(*owned);
@@ -1303,8 +1565,8 @@ static int view_scope(const struct tbundle *b, const struct ref *refs, const str
 
 /* The trust view (trust/ and trust.pem) of the distinct certificates dc (sorted by sha256). */
 static int write_view(struct dbt_cat_out *o, struct tbundle *b, const struct ref *refs,
-                      const struct dcert *dc, size_t nd, int gfd, int tfd, const char *gdisp,
-                      BIO *mem, dbt_err *err)
+                      const struct dcert *dc, size_t nd, const struct pemmap *pm, int gfd, int tfd,
+                      const char *gdisp, BIO *mem, char pem_sha[65], dbt_err *err)
 {
     struct dbt_cat_view_cert *in = calloc(nd ? nd : 1, sizeof(*in));
     char **owned = calloc(nd ? nd : 1, sizeof(*owned)), *tdisp = NULL;
@@ -1316,12 +1578,22 @@ static int write_view(struct dbt_cat_out *o, struct tbundle *b, const struct ref
         goto end;
     }
     for (size_t i = 0; i < nd; i++) {
-        in[i] = (struct dbt_cat_view_cert){dc[i].c->sha, dc[i].c->sh, dc[i].c->der,
-                                           dc[i].c->len, dc[i].c->x,  NULL};
+        in[i] = (struct dbt_cat_view_cert){dc[i].c->sha, dc[i].c->sh, dc[i].c->der, dc[i].c->len,
+                                           dc[i].c->x,  NULL,         NULL,         0};
         if (view_scope(b, refs, &dc[i], &in[i].scope, &owned[i], err) != 0)
             goto end;
+        if (in[i].der == NULL) {
+            const struct pemblk *pb = pemmap_find(pm, dc[i].c->sha);
+            if (pb == NULL) { /* lazy_prepare saw to it: never here */
+                dbt_err_set(err, "certificate %s was not read", dc[i].c->sha);
+                goto end;
+            }
+            in[i].pem = pb->p;
+            in[i].pemlen = pb->len;
+            pem_copied++;
+        }
     }
-    ret = dbt_cat_write_trust(o, gfd, gdisp, tfd, tdisp, in, nd, mem, err);
+    ret = dbt_cat_write_trust(o, gfd, gdisp, tfd, tdisp, in, nd, mem, pem_sha, err);
 end:
     for (size_t i = 0; owned != NULL && i < nd; i++)
         free(owned[i]);
@@ -1334,23 +1606,27 @@ end:
 /* The files of one generation, in the open directories gfd (the generation), bfd, cfd and
  * tfd. */
 static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
-                            const struct ref *refs, struct dcert *dc, size_t nd, int gfd, int bfd,
-                            int cfd, int tfd, const char *gdisp, BIO *mem, dbt_err *err)
+                            const struct ref *refs, struct dcert *dc, size_t nd,
+                            const struct pemmap *pm, int gfd, int bfd, int cfd, int tfd,
+                            const char *gdisp, BIO *mem, char pem_sha[65], dbt_err *err)
 {
+    struct dbt_sbuf sb = {0};
     char *disp = NULL;
     int ret = -1;
 
     for (size_t i = 0; i < nb; i++) {
         char file[DBT_CATALOG_NAME_MAX + 8];
-        const dbt_catalog_meta *m = &b[i].meta;
+        const dbt_catalog_meta *m = b[i].meta; /* NULL only while lazy: never used then */
 
         /* A bundle the recycled generation holds as the new state has it costs nothing. */
         snprintf(file, sizeof(file), "%s.pem", b[i].name);
         if (!out_keep_known(o, bfd, file, DT_REG)) {
-            const struct tcert **cs = calloc(b[i].n ? b[i].n : 1, sizeof(*cs));
+            const struct tcert **cs;
             int rc;
 
-            if (cs == NULL)
+            if (b[i].lazy) /* lazy_prepare read every bundle whose files are written */
+                goto unread;
+            if ((cs = calloc(b[i].n ? b[i].n : 1, sizeof(*cs))) == NULL)
                 goto oom;
             for (size_t j = 0; j < b[i].n; j++)
                 cs[j] = &b[i].c[j];
@@ -1366,6 +1642,8 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
         snprintf(file, sizeof(file), "%s.meta", b[i].name);
         if (out_keep_known(o, bfd, file, DT_REG))
             continue;
+        if (b[i].lazy)
+            goto unread;
         free(disp);
         disp = dbt_cat_asprintf("%s/bundles/%s", gdisp, file);
         (void)BIO_reset(mem);
@@ -1385,6 +1663,8 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
         snprintf(file, sizeof(file), "%s.pem", dc[i].c->sha);
         if (out_keep_known(o, cfd, file, DT_REG))
             continue;
+        if (dc[i].c->der == NULL)
+            goto unread;
         free(disp);
         if ((disp = dbt_cat_asprintf("%s/certs/%s", gdisp, file)) == NULL)
             goto oom;
@@ -1392,26 +1672,37 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
             goto end;
     }
 
-    (void)BIO_reset(mem);
-    if (BIO_printf(mem, DBT_CAT_INDEX_HEADER "\n") <= 0)
-        goto oom;
+    /* DBT_LAYOUT_INDEX_LINE_FMT and the bundle names, built by hand: BIO_printf's five calls a
+     * line were most of a commit's instructions at 1,000 bundles. */
+    dbt_sb_reserve(&sb, 64 + nd * 256);
+    dbt_sb_str(&sb, DBT_CAT_INDEX_HEADER "\n");
     for (size_t i = 0; i < nd; i++) {
         const struct tcert *c = dc[i].c;
-        if (BIO_printf(mem, DBT_LAYOUT_INDEX_LINE_FMT, c->sha, c->sha1, c->sh, c->ih, c->serial) <=
-            0)
-            goto oom;
-        for (size_t r = dc[i].first; r <= dc[i].last; r++)
-            if (BIO_printf(mem, "%s%s", r == dc[i].first ? "" : ",", b[refs[r].bi].name) <= 0)
-                goto oom;
-        if (BIO_printf(mem, "\n") <= 0)
-            goto oom;
+        dbt_sb_add(&sb, c->sha, 64);
+        dbt_sb_add(&sb, " ", 1);
+        dbt_sb_str(&sb, c->sha1);
+        dbt_sb_add(&sb, " ", 1);
+        dbt_sb_hex08(&sb, c->sh);
+        dbt_sb_add(&sb, " ", 1);
+        dbt_sb_hex08(&sb, c->ih);
+        dbt_sb_add(&sb, " ", 1);
+        dbt_sb_str(&sb, c->serial);
+        dbt_sb_add(&sb, " ", 1);
+        for (size_t r = dc[i].first; r <= dc[i].last; r++) {
+            if (r != dc[i].first)
+                dbt_sb_add(&sb, ",", 1);
+            dbt_sb_str(&sb, b[refs[r].bi].name);
+        }
+        dbt_sb_add(&sb, "\n", 1);
     }
+    if (sb.oom)
+        goto oom;
     free(disp);
     if ((disp = dbt_cat_asprintf("%s/" DBT_LAYOUT_CERTS "/" DBT_LAYOUT_INDEX, gdisp)) == NULL)
         goto oom;
-    if (write_bio_at(o, cfd, DBT_LAYOUT_INDEX, mem, disp, err) != 0)
+    if (dbt_cat_out_file(o, cfd, DBT_LAYOUT_INDEX, sb.p, sb.len, 0, disp, err) != 0)
         goto end;
-    if (write_view(o, b, refs, dc, nd, gfd, tfd, gdisp, mem, err) != 0)
+    if (write_view(o, b, refs, dc, nd, pm, gfd, tfd, gdisp, mem, pem_sha, err) != 0)
         goto end;
 
     free(disp);
@@ -1429,9 +1720,13 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
     }
     ret = 0;
     goto end;
+unread:
+    dbt_err_set(err, "internal error: a file to write is of a bundle not read");
+    goto end;
 oom:
     dbt_err_set(err, "out of memory");
 end:
+    free(sb.p);
     free(disp);
     return ret;
 }
@@ -1480,8 +1775,8 @@ static int recycle_gen(dbt_catalog *cat, unsigned long long n, unsigned long lon
 /*
  * The record (DBT_LAYOUT_CHANGES at the top of the catalog), written by every commit whose
  * transaction knows what it changed:
- *     dbtrust-changes 1
- *     <gen> <parent> <parent-known>
+ *     dbtrust-changes 2
+ *     <gen> <parent> <parent-known> <trust.pem> <scoped>
  *     <bundle>                         one line per bundle put, removed or shortened
  * gen is the generation the commit made, parent the one its transaction read ("current" before
  * it), parent-known 1 when parent was itself the gen of a record, so made by a writer of this
@@ -1496,15 +1791,9 @@ static int recycle_gen(dbt_catalog *cat, unsigned long long n, unsigned long lon
  * unreadable, of another form or naming another generation costs only a full comparison. Caps:
  * CHANGES_MAX bytes, names as in the catalog.
  */
-#define CHANGES_HEADER "dbtrust-changes 1\n"
+#define CHANGES_HEADER "dbtrust-changes 2\n"
 #define CHANGES_MAX (4u * 1024u * 1024u)
 
-struct record {
-    unsigned long long gen, parent;
-    int parent_known;
-    char (*name)[DBT_CATALOG_NAME_MAX + 1];
-    size_t n;
-};
 
 static int parse_ull(char **p, char end, unsigned long long *v)
 {
@@ -1537,8 +1826,17 @@ static int read_record(dbt_catalog *cat, struct record *r)
         goto bad;
     p += strlen(CHANGES_HEADER);
     if (parse_ull(&p, ' ', &r->gen) != 0 || parse_ull(&p, ' ', &r->parent) != 0 ||
-        parse_ull(&p, '\n', &known) != 0 || known > 1)
+        parse_ull(&p, ' ', &known) != 0 || known > 1 || strlen(p) < 67)
         goto bad;
+    memcpy(r->pem_sha, p, 64);
+    r->pem_sha[64] = '\0';
+    if (dbt_catalog_parse_sha256(r->pem_sha, r->pem_sha, NULL) != 0)
+        goto bad;
+    p += 64;
+    if (p[0] != ' ' || (p[1] != '0' && p[1] != '1') || p[2] != '\n')
+        goto bad;
+    r->scoped = p[1] == '1';
+    p += 3;
     r->parent_known = (int)known;
     cap = len / 2 + 1; /* a name and its newline are at least 2 bytes */
     if ((r->name = calloc(cap, sizeof(*r->name))) == NULL)
@@ -1562,7 +1860,8 @@ bad:
 /* Writes the record of a commit that made gen from parent (best effort: without it the next
  * commit compares everything). */
 static void write_record(dbt_catalog *cat, unsigned long long gen, unsigned long long parent,
-                         int parent_known, const struct changed *ch)
+                         int parent_known, const char *pem_sha, int scoped,
+                         const struct changed *ch)
 {
     BIO *mem;
     char *p = NULL, (*names)[DBT_CATALOG_NAME_MAX + 1] = NULL;
@@ -1579,7 +1878,8 @@ static void write_record(dbt_catalog *cat, unsigned long long gen, unsigned long
         memcpy(names, ch->name, ch->n * sizeof(*names));
         qsort(names, ch->n, sizeof(*names), cmp_name);
     }
-    ok = BIO_printf(mem, CHANGES_HEADER "%llu %llu %d\n", gen, parent, parent_known) > 0;
+    ok = BIO_printf(mem, CHANGES_HEADER "%llu %llu %d %s %d\n", gen, parent, parent_known, pem_sha,
+                    scoped) > 0;
     for (size_t i = 0; ok && i < ch->n; i++)
         if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
             ok = BIO_printf(mem, "%s\n", names[i]) > 0;
@@ -1673,7 +1973,7 @@ static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned lo
      * new side by its scope, on the recycled side by a scoped form (a file) in trust/. */
     o->trust = 1;
     for (size_t k = 0; k < nb; k++)
-        if (b[k].meta.scope[0] != '\0')
+        if (tb_scope(&b[k])[0] != '\0')
             o->trust = 0;
     for (size_t d = 0; d < o->nd; d++)
         if (o->d[d].fd == o->tfd)
@@ -1689,8 +1989,182 @@ fail:
     o->nhashes = 0;
 }
 
+/* The certificates of b[] by SHA-256 (refs, each with its bundle) and distinct (dc). */
+static int build_refs(const struct tbundle *b, size_t nb, struct ref **refs, struct dcert **dc,
+                      size_t *nd)
+{
+    size_t total = 0, k = 0;
+
+    *nd = 0;
+    for (size_t i = 0; i < nb; i++)
+        total += b[i].n;
+    *refs = calloc(total ? total : 1, sizeof(**refs));
+    *dc = calloc(total ? total : 1, sizeof(**dc));
+    if (*refs == NULL || *dc == NULL)
+        return -1;
+    for (size_t i = 0; i < nb; i++)
+        for (size_t j = 0; j < b[i].n; j++)
+            (*refs)[k++] = (struct ref){&b[i].c[j], i};
+    qsort(*refs, total, sizeof(**refs), cmp_ref);
+    for (size_t i = 0; i < total; i++) {
+        struct ref *r = &(*refs)[i];
+        if (i > 0 && strcmp(r->c->sha, r[-1].c->sha) == 0) {
+            struct dcert *d = &(*dc)[*nd - 1];
+            d->last = i;
+            if (d->c->der == NULL && r->c->der != NULL) /* one the transaction read */
+                d->c = r->c;
+        } else
+            (*dc)[(*nd)++] = (struct dcert){r->c, i, i};
+    }
+    return 0;
+}
+
+static int cmp_link_order(const void *a, const void *b)
+{
+    const dbt_catalog_cert *x = *(const dbt_catalog_cert *const *)a,
+                           *y = *(const dbt_catalog_cert *const *)b;
+
+    if (x->subject_hash != y->subject_hash)
+        return x->subject_hash < y->subject_hash ? -1 : 1;
+    return strcmp(x->sha256, y->sha256);
+}
+
+/* The current trust.pem's blocks by certificate, when the record vouches for the file: it is
+ * then the one the commit that wrote the index made, which holds the index's certificates (all
+ * unscoped: begin_lazy) in link order, one canonical block each. 0, or -1 (pm empty). */
+static int pemmap_load(dbt_catalog_txn *t, const struct record *rec, struct pemmap *pm)
+{
+    dbt_catalog *cat = t->cat;
+    const dbt_catalog_cert **ord = NULL;
+    char hex_sha[65];
+    size_t len = 0, pos = 0, lb = strlen(pem_begin), le = strlen(pem_end);
+
+    memset(pm, 0, sizeof(*pm));
+    if (rec->gen != cat->gen || rec->pem_sha[0] == '\0' ||
+        dbt_cat_read_file(cat, cat->genfd, DBT_LAYOUT_TRUST_PEM, DBT_MAX_INPUT, &pm->text, &len,
+                          DBT_LAYOUT_TRUST_PEM, NULL) != 0)
+        goto fail;
+    if (digest_hex(pm->text, len, EVP_sha256(), hex_sha) != 0 ||
+        strcmp(hex_sha, rec->pem_sha) != 0)
+        goto fail;
+    ord = malloc((t->nidx ? t->nidx : 1) * sizeof(*ord));
+    pm->b = malloc((t->nidx ? t->nidx : 1) * sizeof(*pm->b));
+    if (ord == NULL || pm->b == NULL)
+        goto fail;
+    for (size_t i = 0; i < t->nidx; i++)
+        ord[i] = &t->idx[i];
+    qsort(ord, t->nidx, sizeof(*ord), cmp_link_order);
+    for (size_t i = 0; i < t->nidx; i++) {
+        const unsigned char *end;
+        if (len - pos < lb || memcmp(pm->text + pos, pem_begin, lb) != 0 ||
+            (end = memmem(pm->text + pos, len - pos, pem_end, le)) == NULL)
+            goto fail;
+        pm->b[i] = (struct pemblk){ord[i]->sha256, (const char *)pm->text + pos,
+                                   (size_t)(end - (pm->text + pos)) + le};
+        pos += pm->b[i].len;
+    }
+    if (pos != len)
+        goto fail;
+    pm->n = t->nidx;
+    qsort(pm->b, pm->n, sizeof(*pm->b), cmp_pemblk);
+    free(ord);
+    return 0;
+fail:
+    free(ord);
+    pemmap_free(pm);
+    return -1;
+}
+
+static int rebuild_refs(dbt_catalog_txn *t, struct ref **refs, struct dcert **dc, size_t *nd)
+{
+    free(*refs);
+    free(*dc);
+    *refs = NULL;
+    *dc = NULL;
+    return build_refs(t->b, t->nb, refs, dc, nd);
+}
+
+/* Whether write_generation will keep the recycled generation's entry name unread. */
+static int out_would_keep(struct dbt_cat_out *o, int dirfd, const char *name, unsigned char type)
+{
+    struct out_ent *e;
+
+    return o != NULL && out_known(o, dirfd, name) && (e = out_find(o, dirfd, name)) != NULL &&
+           e->type == type;
+}
+
+/*
+ * Before a lazy transaction's commit writes (lazy transactions, above): reads the bundles whose
+ * files it writes and those holding a certificate whose file it writes, then finds the
+ * trust.pem block of every certificate still not read; where one is missing, reads every
+ * bundle. refs and dc are rebuilt when a bundle was read. 0, or -1 with err.
+ */
+static int lazy_prepare(dbt_catalog_txn *t, struct dbt_cat_out *o, const struct record *rec,
+                        struct ref **refs, struct dcert **dc, size_t *nd, struct pemmap *pm,
+                        dbt_err *err)
+{
+    char file[DBT_CATALOG_NAME_MAX + 8];
+    unsigned char *mark = calloc(t->nb ? t->nb : 1, 1);
+    int read = 0, missing = 0;
+
+    if (mark == NULL)
+        goto oom;
+    for (size_t k = 0; k < t->nb; k++) {
+        if (!t->b[k].lazy)
+            continue;
+        snprintf(file, sizeof(file), "%s.pem", t->b[k].name);
+        if (out_would_keep(o, o ? o->bfd : -1, file, DT_REG)) {
+            snprintf(file, sizeof(file), "%s.meta", t->b[k].name);
+            if (out_would_keep(o, o->bfd, file, DT_REG))
+                continue;
+        }
+        mark[k] = 1;
+    }
+    for (size_t i = 0; i < *nd; i++) {
+        const struct dcert *d = &(*dc)[i];
+        if (d->c->der != NULL)
+            continue;
+        snprintf(file, sizeof(file), "%s.pem", d->c->sha);
+        if (out_would_keep(o, o ? o->cfd : -1, file, DT_REG))
+            continue;
+        for (size_t r = d->first; r <= d->last; r++)
+            mark[(*refs)[r].bi] = 1;
+    }
+    /* After the loops: reading a bundle frees the certificates refs and dc point to. */
+    for (size_t k = 0; k < t->nb; k++)
+        if (mark[k] && t->b[k].lazy) {
+            if (load_lazy(t, k, err) != 0)
+                goto fail;
+            read = 1;
+        }
+    free(mark);
+    mark = NULL;
+    if (read && rebuild_refs(t, refs, dc, nd) != 0)
+        goto oom;
+    for (size_t i = 0; i < *nd && !missing; i++)
+        missing = (*dc)[i].c->der == NULL;
+    if (!missing)
+        return 0;
+    missing = pemmap_load(t, rec, pm) != 0;
+    for (size_t i = 0; i < *nd && !missing; i++)
+        missing = (*dc)[i].c->der == NULL && pemmap_find(pm, (*dc)[i].c->sha) == NULL;
+    if (!missing)
+        return 0;
+    pemmap_free(pm);
+    if (load_all(t, err) != 0)
+        goto fail;
+    if (rebuild_refs(t, refs, dc, nd) != 0)
+        goto oom;
+    return 0;
+oom:
+    dbt_err_set(err, "out of memory");
+fail:
+    free(mark);
+    return -1;
+}
+
 static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const struct changed *ch,
-                        int may_recycle, dbt_err *err)
+                        int may_recycle, dbt_catalog_txn *t, dbt_err *err)
 {
     struct dbt_cat_out out = {0}, *o = NULL;
     struct record rec = {0};
@@ -1698,32 +2172,18 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
     int recycled = 0;
     struct ref *refs = NULL;
     struct dcert *dc = NULL;
-    size_t total = 0, nd = 0, k = 0;
+    struct pemmap pm = {0};
+    size_t nd = 0;
     unsigned long long n = 0;
-    char name[32], *gdisp = NULL, *certs_dir = NULL;
+    char name[32], *gdisp = NULL, *certs_dir = NULL, pem_sha[65] = "";
     int genfd = -1, bfd = -1, cfd = -1, tfd = -1, made = 0, ret = -1;
     BIO *mem = BIO_new(BIO_s_mem());
 
-    if (mem == NULL)
+    if (mem == NULL || build_refs(b, nb, &refs, &dc, &nd) != 0)
         goto oom;
-    for (size_t i = 0; i < nb; i++)
-        total += b[i].n;
-    refs = calloc(total ? total : 1, sizeof(*refs));
-    dc = calloc(total ? total : 1, sizeof(*dc));
-    if (refs == NULL || dc == NULL)
-        goto oom;
-    for (size_t i = 0; i < nb; i++)
-        for (size_t j = 0; j < b[i].n; j++)
-            refs[k++] = (struct ref){&b[i].c[j], i};
-    qsort(refs, total, sizeof(*refs), cmp_ref);
-    for (size_t i = 0; i < total; i++) {
-        if (i > 0 && strcmp(refs[i].c->sha, refs[i - 1].c->sha) == 0)
-            dc[nd - 1].last = i;
-        else
-            dc[nd++] = (struct dcert){refs[i].c, i, i};
-    }
 
     known_kept = 0;
+    pem_copied = 0;
     /* The last commit's record, then none until this commit writes its own (see read_record). */
     (void)read_record(cat, &rec);
     /* A fresh name above every existing one: never reuse a directory that exists. */
@@ -1791,13 +2251,21 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
         o->tfd = tfd;
         out_hints(o, cat, from, &rec, ch, b, nb, dc, nd);
     }
-    if (write_generation(o, b, nb, refs, dc, nd, genfd, bfd, cfd, tfd, gdisp, mem, err) != 0)
+    if (t != NULL && t->lazy && lazy_prepare(t, o, &rec, &refs, &dc, &nd, &pm, err) != 0)
+        goto end;
+    if (write_generation(o, b, nb, refs, dc, nd, &pm, genfd, bfd, cfd, tfd, gdisp, mem, pem_sha,
+                         err) != 0)
         goto end;
     if (o != NULL && out_prune(o, gdisp, err) != 0)
         goto end;
     /* Written now, to be flushed with the generation; it replaces the last record only once the
      * new "current" is on disk (below), so a failed commit leaves the old record in place. */
-    write_record(cat, n, cat->gen, cat->genfd >= 0 && rec.gen == cat->gen, ch);
+    {
+        int scoped = 0;
+        for (size_t i = 0; i < nb; i++)
+            scoped |= b[i].n > 0 && tb_scope(&b[i])[0] != '\0';
+        write_record(cat, n, cat->gen, cat->genfd >= 0 && rec.gen == cat->gen, pem_sha, scoped, ch);
+    }
     /* One flush for the whole generation: an fsync per file cost 1.2-1.5 s for the 108 AWS
      * roots on a virtual disk (one journal commit each). Then the directories, innermost
      * first, for filesystems where syncfs alone would not order them. */
@@ -1843,6 +2311,9 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
     free(cat->certs_dir);
     cat->certs_dir = certs_dir;
     certs_dir = NULL;
+    lazy_unread = 0;
+    for (size_t i = 0; t != NULL && i < t->nb; i++)
+        lazy_unread += t->b[i].lazy;
     ret = 0;
     goto end;
 oom:
@@ -1871,10 +2342,11 @@ end:
     BIO_free(mem);
     out_free(&out);
     free(rec.name);
+    pemmap_free(&pm);
     /* Whatever went wrong while patching, a generation written from scratch may still work
      * (the recycled one is gone, removed above: no reader held it). */
     if (ret != 0 && recycled)
-        return commit_state(cat, b, nb, ch, 0, err);
+        return commit_state(cat, b, nb, ch, 0, t, err);
     return ret;
 }
 
@@ -1898,7 +2370,7 @@ void dbt_cat_set_recycle(int on)
 
 int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err)
 {
-    if (commit_state(t->cat, t->b, t->nb, &t->changed, recycle_on, err) != 0)
+    if (commit_state(t->cat, t->b, t->nb, &t->changed, recycle_on, t, err) != 0)
         return -1;
     /* Next to the commit rather than at its callers, and with nothing to register: a caller
      * that forgot would leave the system trust pointing at certificates that left the catalog.
@@ -1910,5 +2382,5 @@ int dbt_catalog_commit(dbt_catalog_txn *t, dbt_err *err)
 
 int dbt_cat_commit_empty(dbt_catalog *cat, dbt_err *err)
 {
-    return commit_state(cat, NULL, 0, NULL, 0, err);
+    return commit_state(cat, NULL, 0, NULL, 0, NULL, err);
 }

@@ -352,11 +352,6 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, unsigned char
     if ((where == W_GEN_CERTS || where == W_GEN_TRUST) && type == DT_LNK &&
         dbt_layout_hash_link_name(name, NULL, NULL) && (w->flags & DBT_SAFE_LINKS_AT_USE))
         return 0; /* no system call at all: see dbt_safe_walk_ex */
-    if ((w->flags & DBT_SAFE_FILES_AT_USE) && type == DT_REG &&
-        (where == W_GEN_BUNDLES ||
-         ((where == W_GEN_CERTS || where == W_GEN_TRUST) && dbt_layout_cert_file_name(name)) ||
-         (where == W_GEN_CERTS && strcmp(name, DBT_LAYOUT_INDEX) == 0)))
-        return 0; /* a regular file of the layout: its owner and mode are checked when read */
     if (w->links_only && type != DT_LNK && type != DT_UNKNOWN)
         return 0;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -411,6 +406,8 @@ static int walk_entry(struct walk *w, int dirfd, const char *name, unsigned char
             sub = strcmp(name, DBT_LAYOUT_CERTS) == 0   ? W_GEN_CERTS
                   : strcmp(name, DBT_LAYOUT_TRUST) == 0 ? W_GEN_TRUST
                                                         : W_GEN_BUNDLES;
+            /* A writer's walk: the directory's own entry is all (dbt_safe_walk_ex). */
+            skip = (w->flags & DBT_SAFE_FILES_AT_USE) != 0;
         }
         if (skip)
             return 0;

@@ -85,15 +85,15 @@ typedef void dbt_safe_dir_fn(void *arg, const char *rel, const struct stat *st);
  * opened with fstat; a reader about to serve the catalog otherwise calls dbt_safe_check_links
  * first. Any other entry is checked as dbt_safe_walk does. seen (may be NULL) gets every
  * directory the verdict depends on, for a cache of it.
- * DBT_SAFE_FILES_AT_USE (a writer's walk, lib/catalog.c): in the bundles/, certs/ and trust/ of
- * the generation read, an entry getdents reports as a regular file, with a name the layout
- * allows there, costs no system call either; its owner and mode are checked when it is read
- * (the caller opens it with O_NOFOLLOW and checks the fstat of what it opened with
- * dbt_safe_entry). A writer reads the index and the bundles it changes; the files it does not
- * read are never copied into a new generation (a commit writes what it holds in memory, or
- * keeps the recycled generation's own file). The directories, the top of the catalog, any
- * entry of another type or name, and everything on a filesystem without d_type are still
- * checked in full. Readers (list, verify, the provider) never pass it.
+ * DBT_SAFE_FILES_AT_USE (a writer's walk, lib/catalog.c): the bundles/, certs/ and trust/
+ * directories of the generation read are checked as entries (owner, mode, kind) and not read:
+ * each file in them is checked when it is used (the caller opens it with O_NOFOLLOW and
+ * O_NONBLOCK and checks the fstat of what it opened with dbt_safe_entry), and an entry that is
+ * never used never reaches a new generation (a commit writes what it holds in memory, or keeps
+ * the recycled generation's own file). With directories that pass the rule, nobody but their
+ * owner or root can add, remove or replace an entry in them. The top of the catalog, the
+ * generation directory and trust.pem are still checked in full. Readers (list, verify, the
+ * provider) never pass it.
  */
 int dbt_safe_walk_ex(int catfd, const char *catpath, const char *gen, unsigned flags,
                      dbt_safe_dir_fn *seen, void *seen_arg, dbt_err *err);

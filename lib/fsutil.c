@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,6 +441,23 @@ int dbt_fs_rmtree_at(int dirfd, const char *name, const char *display, dbt_err *
     return rmtree_fd(dirfd, name, display, 0, err);
 }
 
+void dbt_fs_prefault(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a, e;
+
+    if (n < 65536 || page == 0 || page == (uintptr_t)-1)
+        return;
+    a = ((uintptr_t)p + page - 1) & ~(page - 1);
+    e = ((uintptr_t)p + n) & ~(page - 1);
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
 int dbt_fs_read_at(int dirfd, const char *name, int nofollow, size_t max, unsigned char **data,
                    size_t *len, const char *display, dbt_err *err)
 {
@@ -488,6 +506,7 @@ int dbt_fs_read_at_st(int dirfd, const char *name, int nofollow, size_t max, uns
         dbt_err_set(err, "out of memory reading %s", display);
         goto end;
     }
+    dbt_fs_prefault(buf, (size_t)st.st_size + 1);
     while (got < (size_t)st.st_size) {
         ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
         if (r < 0 && errno == EINTR)

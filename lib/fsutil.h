@@ -73,6 +73,12 @@ int dbt_fs_fsync_fd(int fd, const char *display, dbt_err *err);
  * success. Returns 0, or -1 with err set (what could be removed is removed). */
 int dbt_fs_rmtree_at(int dirfd, const char *name, const char *display, dbt_err *err);
 
+/* Asks the kernel for the pages of [p, p+n) at once (MADV_POPULATE_WRITE, Linux 5.14) instead of
+ * one page fault each on first touch: on a virtual machine a fault costs 15-20 us, and a commit
+ * at 1,000 bundles touched thousands of fresh pages. Only for n of 64 KiB or more; a kernel
+ * without it changes nothing. */
+void dbt_fs_prefault(void *p, size_t n);
+
 /* Reads a whole regular file (not through a symlink when nofollow) of at most max bytes.
  * *data is malloc'ed and NUL-terminated (the NUL is not counted in *len). Never blocks in
  * open(2): a FIFO, device or socket at name is refused as "not a regular file" (its kind named). */

@@ -977,9 +977,26 @@ static unsigned long long commit_from_scratch(const char *path)
  * writing from scratch makes of the same state (entry for entry, byte for byte), hold what
  * the changes say, and verify clean. */
 /* Damages the commit record of the catalog at path in one of six ways (kind % 6). */
+/* The SHA-256 (hex) of the current generation's trust.pem, as the record gives it. */
+static const char *trust_pem_sha(const char *path)
+{
+    static char hex[65];
+    char p[PATH_MAX + 32];
+    unsigned char *data = NULL, md[32];
+    size_t len = 0;
+
+    snprintf(p, sizeof(p), "%s/trust.pem", path);
+    assert_int_equal(dbt_fs_read_at(AT_FDCWD, p, 0, 1u << 28, &data, &len, p, NULL), 0);
+    assert_int_equal(EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL), 1);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    free(data);
+    return hex;
+}
+
 static void damage_record(const char *path, int kind)
 {
-    char p[PATH_MAX + 32], text[160];
+    char p[PATH_MAX + 32], text[256];
     unsigned long long cur = current_gen(path, NULL);
     FILE *fp;
 
@@ -992,14 +1009,15 @@ static void damage_record(const char *path, int kind)
         snprintf(text, sizeof(text), "garbage\n");
         break;
     case 2: /* a generation that is not the current one (from the one the commit recycles) */
-        snprintf(text, sizeof(text), "dbtrust-changes 1\n%llu %llu 1\n", cur + 1,
-                 prev_gen(path, NULL));
+        snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu %llu 1 %s 0\n", cur + 1,
+                 prev_gen(path, NULL), trust_pem_sha(path));
         break;
     case 3: /* truncated */
-        snprintf(text, sizeof(text), "dbtrust-changes 1\n%llu", cur);
+        snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu", cur);
         break;
     case 4: /* its parent not of this writer's form */
-        snprintf(text, sizeof(text), "dbtrust-changes 1\n%llu %llu 0\n", cur, prev_gen(path, NULL));
+        snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu %llu 0 %s 0\n", cur,
+                 prev_gen(path, NULL), trust_pem_sha(path));
         break;
     default: /* not a file: never read, and no record can be written while it is there */
         assert_int_equal(mkdir(p, 0755), 0);
@@ -1009,6 +1027,30 @@ static void damage_record(const char *path, int kind)
     assert_non_null(fp);
     assert_true(fputs(text, fp) >= 0);
     assert_int_equal(fclose(fp), 0);
+}
+
+/* Replaces the SHA-256 of trust.pem in the record by another: 1 when there was a record. */
+static int damage_record_pem(const char *path)
+{
+    char p[PATH_MAX + 32], *sp;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    FILE *fp;
+
+    snprintf(p, sizeof(p), "%s/.changes", path);
+    if (dbt_fs_read_at(AT_FDCWD, p, 0, 1u << 20, &data, &len, p, NULL) != 0)
+        return 0;
+    /* "dbtrust-changes 2\n<gen> <parent> <known> <sha> <scoped>\n". */
+    sp = strchr(strchr((char *)data, '\n') + 1, '\n');
+    assert_non_null(sp);
+    sp -= 2 + 64;
+    sp[0] = sp[0] == '0' ? '1' : '0';
+    fp = fopen(p, "w");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+    free(data);
+    return 1;
 }
 
 /* After a commit: the record names the new current generation and the one before, unless a
@@ -1027,7 +1069,7 @@ static void check_record(const char *path, int dir)
     fp = fopen(p, "r");
     assert_non_null(fp);
     assert_non_null(fgets(head, sizeof(head), fp));
-    assert_string_equal(head, "dbtrust-changes 1\n");
+    assert_string_equal(head, "dbtrust-changes 2\n");
     assert_non_null(fgets(head, sizeof(head), fp));
     fclose(fp);
     snprintf(want, sizeof(want), "%llu ", cur);
@@ -1045,6 +1087,9 @@ static void test_recycle(void **state)
      * four of the record damages still run, and the run stays within the CI budget. */
     int recycled = 0, steps = getenv("DBTRUST_UNDER_VALGRIND") != NULL ? 20 : 60;
     int valid = 0, could = 0, hinted = 0; /* valid: the last commit's record is usable */
+    /* Commits that left bundles unread, copied trust.pem blocks, and lazy ones that were given
+     * a record whose word on trust.pem was wrong. */
+    int lazy = 0, copied = 0, pem_damaged = 0;
 
     assert_non_null(k2);
     dbt_cat_set_recycle(1);
@@ -1079,7 +1124,9 @@ static void test_recycle(void **state)
             X509 *xs[6];
             dbt_catalog_meta meta;
             dbt_bundle *b;
-            int scoped = rand_r(&seed) % 3 == 0;
+            /* No scope after the first third: the scoped bundles go, and then transactions can
+             * leave bundles unread (lazy transactions need every certificate unscoped). */
+            int scoped = rand_r(&seed) % 3 == 0 && step < steps / 3;
             size_t want = 1 + rand_r(&seed) % 5;
 
             for (size_t j = 0; nm.n < want && j < 20; j++) {
@@ -1126,8 +1173,16 @@ static void test_recycle(void **state)
          * then compare everything and still make what a write from scratch makes. */
         if (step % 5 == 3)
             damage_record(f->path, step / 5);
+        /* Or only its word on trust.pem is wrong: a lazy commit must then not copy the blocks
+         * of the certificates it did not read from that file, and reads every bundle. */
+        else if (step % 7 == 5 && valid && dbt_cat_txn_lazy(t))
+            pem_damaged += damage_record_pem(f->path);
         if (dbt_catalog_commit(t, &err) != 0)
             fail_msg("step %d: commit: %s", step, err.msg);
+        if (step % 7 == 5 && step % 5 != 3 && valid)
+            assert_int_equal(dbt_cat_pem_copied(), 0);
+        lazy += dbt_cat_lazy_unread() > 0;
+        copied += dbt_cat_pem_copied() > 0;
         check_record(f->path, step % 5 == 3 && (step / 5) % 6 == 5);
         dbt_catalog_txn_free(t);
         dbt_catalog_close(cat);
@@ -1147,7 +1202,7 @@ static void test_recycle(void **state)
         assert_int_equal(dbt_catalog_verify(f->path, print_problem, NULL, &err), 0);
         /* Every other step, compare with a write from scratch of the same state (then the
          * next commit recycles across two commits' changes). */
-        if (step % 2 == 0 || step % 5 == 3) {
+        if (step % 2 == 0 || step % 5 == 3 || step % 7 == 5) {
             fs = commit_from_scratch(f->path);
             /* Its record vouches for the step's generation, unless the step could write none. */
             valid = !(step % 5 == 3 && (step / 5) % 6 == 5);
@@ -1158,8 +1213,10 @@ static void test_recycle(void **state)
     }
     dbt_cat_set_recycle(0);
     printf("%d of %d commits recycled a generation; %d of the %d with a usable record kept "
-           "entries unread\n",
-           recycled, steps, hinted, could);
+           "entries unread; %d left bundles unread, %d copied trust.pem blocks, %d lazy ones "
+           "were given a record with a wrong trust.pem SHA-256 (and copied none)\n",
+           recycled, steps, hinted, could, lazy, copied, pem_damaged);
+    assert_true(lazy >= steps / 6 && copied >= steps / 6 && pem_damaged >= 1);
     assert_true(recycled >= steps / 2);
     /* Some commits keep nothing (everything changed, or the generation was empty). */
     assert_true(could >= steps / 3 && hinted >= could * 2 / 3);
@@ -1317,7 +1374,10 @@ static void expect_file_refusal(const char *path, const char *what, const char *
     if (dbt_catalog_open(path, DBT_CAT_WRITE, &cat, &err) != 0)
         fail_msg("writer open: %s", err.msg);
     memset(&err, 0, sizeof(err));
+    /* A transaction that reads every bundle at begin (a lazy one reads the index only). */
+    dbt_cat_set_lazy(0);
     assert_int_equal(dbt_catalog_begin(cat, &t, &err), -1);
+    dbt_cat_set_lazy(1);
     assert_null(t);
     if (strstr(err.msg, what) == NULL || strstr(err.msg, "chmod go-w ") == NULL ||
         strstr(err.msg, file) == NULL || strstr(err.msg, "refusing unsafe catalog") == NULL)
@@ -1355,6 +1415,24 @@ static void test_permissions(void **state)
     /* The writer names the file through the catalog's fixed link, which chmod follows. */
     snprintf(fix, sizeof(fix), "chmod go-w %s", p);
     expect_file_refusal(f->path, "writable by others", fix, "bundles/perm.pem");
+    /* A lazy transaction reads the bundle when a change needs its file: then it refuses. */
+    {
+        dbt_catalog *cat = NULL;
+        dbt_catalog_txn *t = NULL;
+        dbt_err err = {0};
+        char sha[65];
+
+        sha_of(r, sha);
+        if (dbt_catalog_open(f->path, DBT_CAT_WRITE, &cat, &err) != 0 ||
+            dbt_catalog_begin(cat, &t, &err) != 0)
+            fail_msg("lazy writer: %s", err.msg);
+        assert_int_equal(dbt_catalog_remove_cert(t, sha, NULL, &err), -1);
+        if (strstr(err.msg, "writable by others") == NULL ||
+            strstr(err.msg, "refusing unsafe catalog") == NULL)
+            fail_msg("lazy writer: %s", err.msg);
+        dbt_catalog_txn_free(t);
+        dbt_catalog_close(cat);
+    }
     assert_int_equal(chmod(p, 0644), 0);
 
     snprintf(q, sizeof(q), "%s/bundles/perm.meta", f->path);
