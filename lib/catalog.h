@@ -48,7 +48,8 @@
  * either in full or by patching the generation the last commit replaced when no reader holds
  * it (renamed to .gen-<N+1> first, so that it is a leftover while patched; only the entries
  * that differ are written, and the record .changes of the last commit says which bundles may
- * differ: lib/catalog_txn.c, "what each commit changed"), flushes it (syncfs, then fsync of its
+ * differ: lib/catalog_txn.c, "what each commit changed"; with a usable record a transaction
+ * reads only the bundles it needs: "lazy transactions"), flushes it (syncfs, then fsync of its
  * directories), renames
  * a fresh ".current.tmp" symlink over "current" and fsyncs the catalog directory (if that fails,
  * "current" is put back). It then deletes every generation except the new one, the one it

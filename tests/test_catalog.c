@@ -1571,6 +1571,62 @@ static void test_symlinks(void **state)
     X509_free(r);
 }
 
+/* A lazy transaction believes the index about the bundles it does not read. A bundle it reads
+ * that does not hold what the index listed makes it read every bundle: the commit then writes
+ * what the bundles hold, and the index it writes agrees with them again. */
+static void test_lazy_mismatch(void **state)
+{
+    struct fx *f = *state;
+    X509 *c1 = make_cert("Lazy One", 1), *c2 = make_cert("Lazy Two", 2);
+    char p[PATH_MAX + 32], s2[65], *line, *nl;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    dbt_catalog *cat = NULL;
+    dbt_catalog_txn *t = NULL;
+    dbt_err err = {0};
+    FILE *fp;
+
+    dbt_cat_set_recycle(1);
+    put_commit(f->path, "a", &c1, 1, NULL);
+    put_commit(f->path, "b", &c2, 1, NULL);
+    /* The index now says that a holds c2 too (b's line gets "a,b"). */
+    sha_of(c2, s2);
+    snprintf(p, sizeof(p), "%s/certs/index", f->path);
+    assert_int_equal(dbt_fs_read_at(AT_FDCWD, p, 0, 1u << 20, &data, &len, p, NULL), 0);
+    line = strstr((char *)data, s2);
+    assert_non_null(line);
+    nl = strchr(line, '\n');
+    assert_non_null(nl);
+    assert_memory_equal(nl - 2, " b", 2);
+    fp = fopen(p, "w");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, (size_t)(nl - 1 - (char *)data), fp),
+                     (size_t)(nl - 1 - (char *)data));
+    assert_true(fputs("a,b", fp) >= 0);
+    assert_true(fputs(nl, fp) >= 0);
+    assert_int_equal(fclose(fp), 0);
+    free(data);
+
+    if (dbt_catalog_open(f->path, DBT_CAT_WRITE, &cat, &err) != 0 ||
+        dbt_catalog_begin(cat, &t, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_true(dbt_cat_txn_lazy(t));
+    assert_int_equal(dbt_catalog_txn_holders(t, s2), 2); /* the index's word */
+    /* Taking c2 out reads a (listed as holding it): it does not, so every bundle is read. */
+    assert_int_equal(dbt_catalog_remove_cert(t, s2, NULL, &err), 0);
+    assert_false(dbt_cat_txn_lazy(t));
+    assert_int_equal(dbt_catalog_txn_holders(t, s2), 0);
+    if (dbt_catalog_commit(t, &err) != 0)
+        fail_msg("commit: %s", err.msg);
+    assert_int_equal(dbt_cat_lazy_unread(), 0);
+    dbt_catalog_txn_free(t);
+    dbt_catalog_close(cat);
+    assert_int_equal(dbt_catalog_verify(f->path, print_problem, NULL, &err), 0);
+    dbt_cat_set_recycle(0);
+    X509_free(c1);
+    X509_free(c2);
+}
+
 static void test_leftovers(void **state)
 {
     struct fx *f = *state;
@@ -2288,6 +2344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lazy_mismatch, setup, teardown),
         cmocka_unit_test(test_pem_bytes),
         cmocka_unit_test_setup_teardown(test_fs_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generation_time, setup, teardown),
