@@ -1385,6 +1385,20 @@ static void expect_file_refusal(const char *path, const char *what, const char *
     dbt_catalog_close(cat);
 }
 
+/* Makes the catalog's file rel group-writable: refused as expect_file_refusal says; then
+ * restored. */
+static void group_writable_file(const char *path, const char *rel)
+{
+    char q[PATH_MAX], p[PATH_MAX], fix[PATH_MAX + 20];
+
+    snprintf(q, sizeof(q), "%s/%s", path, rel);
+    assert_non_null(realpath(q, p));
+    assert_int_equal(chmod(p, 0664), 0);
+    snprintf(fix, sizeof(fix), "chmod go-w %s", p);
+    expect_file_refusal(path, "writable by its group", fix, rel);
+    assert_int_equal(chmod(p, 0644), 0);
+}
+
 static void expect_open(const char *path)
 {
     dbt_catalog *cat = NULL;
@@ -1435,20 +1449,9 @@ static void test_permissions(void **state)
     }
     assert_int_equal(chmod(p, 0644), 0);
 
-    snprintf(q, sizeof(q), "%s/bundles/perm.meta", f->path);
-    assert_non_null(realpath(q, p));
-    assert_int_equal(chmod(p, 0664), 0);
-    snprintf(fix, sizeof(fix), "chmod go-w %s", p);
-    expect_file_refusal(f->path, "writable by its group", fix, "bundles/perm.meta");
-    assert_int_equal(chmod(p, 0644), 0);
-
+    group_writable_file(f->path, "bundles/perm.meta");
     /* The index: a damaged one only costs the writer speed, an unsafe one refuses it. */
-    snprintf(q, sizeof(q), "%s/certs/index", f->path);
-    assert_non_null(realpath(q, p));
-    assert_int_equal(chmod(p, 0664), 0);
-    snprintf(fix, sizeof(fix), "chmod go-w %s", p);
-    expect_file_refusal(f->path, "writable by its group", fix, "certs/index");
-    assert_int_equal(chmod(p, 0644), 0);
+    group_writable_file(f->path, "certs/index");
 
     /* A certificate file the writer does not read: the readers refuse the catalog, the writer
      * commits, and the generation it writes does not carry that file over (it writes its own or
