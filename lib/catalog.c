@@ -203,6 +203,52 @@ void dbt_sb_hex08(struct dbt_sbuf *b, unsigned long v)
     dbt_sb_add(b, t + sizeof(t) - n, n);
 }
 
+void dbt_cat_name3(char *out, size_t size, const char *pre, const char *base, const char *ext)
+{
+    const char *part[3] = {pre, base, ext};
+    size_t n = 0;
+
+    if (size == 0)
+        return;
+    for (int i = 0; i < 3; i++) {
+        size_t l = strlen(part[i]);
+        if (l > size - 1 - n)
+            l = size - 1 - n;
+        memcpy(out + n, part[i], l);
+        n += l;
+    }
+    out[n] = '\0';
+}
+
+void dbt_cat_link_name(char *out, size_t size, unsigned long hash, size_t seq)
+{
+    static const char hex[] = "0123456789abcdef";
+    char t[2 * sizeof(hash) + 2 + 3 * sizeof(seq)], d[3 * sizeof(seq)];
+    size_t n = 0, nd = 0, k = 0;
+
+    do {
+        t[n++] = hex[hash & 15];
+        hash >>= 4;
+    } while (hash != 0 || n < 8);
+    for (size_t i = 0; i < n / 2; i++) { /* most significant digit first */
+        char c = t[i];
+        t[i] = t[n - 1 - i];
+        t[n - 1 - i] = c;
+    }
+    t[n++] = '.';
+    do {
+        d[nd++] = (char)('0' + seq % 10);
+        seq /= 10;
+    } while (seq != 0);
+    while (nd > 0)
+        t[n++] = d[--nd];
+    if (size == 0)
+        return;
+    k = n < size - 1 ? n : size - 1;
+    memcpy(out, t, k);
+    out[k] = '\0';
+}
+
 /* ---------- safety ---------- */
 
 /* The rule of lib/catsafe.h, on the generation the snapshot reads (gen NULL before it is

@@ -106,6 +106,11 @@ void dbt_sb_add(struct dbt_sbuf *b, const void *data, size_t n);
 void dbt_sb_str(struct dbt_sbuf *b, const char *s);
 /* v as lowercase hex, at least 8 digits ("%08lx"). */
 void dbt_sb_hex08(struct dbt_sbuf *b, unsigned long v);
+/* dir-relative names a commit builds tens of thousands of times at 1,000 bundles (snprintf was
+ * a sixth of a commit): pre, base and ext joined ("%s%s%s"), and a hash link "%08lx.%zu". Both
+ * cut at size - 1 bytes, as snprintf. */
+void dbt_cat_name3(char *out, size_t size, const char *pre, const char *base, const char *ext);
+void dbt_cat_link_name(char *out, size_t size, unsigned long hash, size_t seq);
 /* Whether transactions read bundles only when they need them (default on; lib/catalog_txn.c,
  * "lazy transactions"), and how many bundles the last commit of this process never read. */
 void dbt_cat_set_lazy(int on);
@@ -114,6 +119,12 @@ size_t dbt_cat_lazy_unread(void);
  * of this process copied from the current trust.pem. */
 int dbt_cat_txn_lazy(const dbt_catalog_txn *t);
 size_t dbt_cat_pem_copied(void);
+/* Test hook: whether the last commit that recycled a generation listed its directories (0: it
+ * knew them from the record and its index). */
+int dbt_cat_out_listed(void);
+/* Test hook: how many commits of this process failed while patching a recycled generation and
+ * wrote the generation from scratch instead. */
+size_t dbt_cat_commit_retries(void);
 /* How many entries of the recycled generation the last commit of this process kept without
  * reading them, on the word of the last commit's record (0: it compared every entry). */
 size_t dbt_cat_known_kept(void);

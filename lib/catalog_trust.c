@@ -64,7 +64,7 @@ static int write_scoped(struct dbt_cat_out *o, int tfd, const char *tdisp, X509 
     if (!PEM_write_bio(mem, PEM_STRING_X509, "", der, dlen))
         goto oom;
     len = BIO_get_mem_data(mem, &p);
-    snprintf(file, sizeof(file), "%s.pem", v->sha);
+    dbt_cat_name3(file, sizeof(file), "", v->sha, ".pem");
     if ((disp = dbt_cat_asprintf("%s/%s", tdisp, file)) == NULL)
         goto oom;
     rc = dbt_cat_out_file(o, tfd, file, p, (size_t)len, 1, disp, err);
@@ -192,9 +192,9 @@ int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int t
     for (size_t i = 0, seq = 0; i < nv; i++) {
         char link[32], target[96];
         seq = (i > 0 && v[i].sh == v[i - 1].sh) ? seq + 1 : 0;
-        snprintf(link, sizeof(link), "%08lx.%zu", v[i].sh, seq);
-        snprintf(target, sizeof(target), "%s%s.pem", v[i].scoped ? "" : DBT_LAYOUT_TRUST_UP,
-                 v[i].sha);
+        dbt_cat_link_name(link, sizeof(link), v[i].sh, seq);
+        dbt_cat_name3(target, sizeof(target), v[i].scoped ? "" : DBT_LAYOUT_TRUST_UP, v[i].sha,
+                      ".pem");
         if (dbt_cat_out_link(o, tfd, target, link, tdisp, err) != 0)
             goto end;
     }

@@ -74,7 +74,8 @@ struct record {
     unsigned long long gen, parent;
     int parent_known;
     char pem_sha[65]; /* the SHA-256 of the trust.pem gen holds, as the commit wrote it */
-    int scoped;       /* whether gen holds a scoped certificate (then trust/ holds files) */
+    int scoped;        /* whether gen holds a scoped certificate (then trust/ holds files) */
+    int parent_scoped; /* the same of parent (1 when the commit did not know) */
     char (*name)[DBT_CATALOG_NAME_MAX + 1];
     size_t n;
 };
@@ -1177,6 +1178,12 @@ struct dbt_cat_out {
     size_t nchanged;
     unsigned long *hashes; /* sorted */
     size_t nhashes;
+    /* The recycled generation's index (out_hints), for out_known_dirs. */
+    struct out_rent {
+        char sha[65];
+        unsigned long sh;
+    } *rent;
+    size_t nrent;
 };
 
 static int cmp_out_ent(const void *a, const void *b)
@@ -1186,6 +1193,18 @@ static int cmp_out_ent(const void *a, const void *b)
 
 static struct out_ent *out_find(struct dbt_cat_out *o, int dirfd, const char *name);
 static size_t known_kept; /* dbt_cat_known_kept */
+static int out_listed;    /* dbt_cat_out_listed */
+static size_t retries;    /* dbt_cat_commit_retries */
+
+size_t dbt_cat_commit_retries(void)
+{
+    return retries;
+}
+
+int dbt_cat_out_listed(void)
+{
+    return out_listed;
+}
 
 size_t dbt_cat_known_kept(void)
 {
@@ -1202,8 +1221,11 @@ static void out_free(struct dbt_cat_out *o)
     o->nd = 0;
     free(o->changed);
     free(o->hashes);
+    free(o->rent);
     o->changed = NULL;
     o->hashes = NULL;
+    o->rent = NULL;
+    o->nrent = 0;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -1322,6 +1344,132 @@ fail:
     return -1;
 }
 
+/* One entry of a directory out_known_dirs describes. */
+static int out_add(struct out_dir *od, size_t *cap, const char *name, unsigned char type)
+{
+    if (od->n >= DBT_SAFE_MAX_ENTRIES)
+        return -1;
+    if (od->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 256;
+        struct out_ent *v = realloc(od->e, nc * sizeof(*v));
+        if (v == NULL)
+            return -1;
+        od->e = v;
+        *cap = nc;
+    }
+    if ((od->e[od->n].name = strdup(name)) == NULL)
+        return -1;
+    od->e[od->n].type = type;
+    od->e[od->n++].used = 0;
+    return 0;
+}
+
+static void out_sort(struct out_dir *od)
+{
+    if (od->n > 1)
+        qsort(od->e, od->n, sizeof(*od->e), cmp_out_ent);
+}
+
+/*
+ * What the recycled generation's bundles/, certs/ and trust/ hold, without reading them, when
+ * the hints cover all three (out_hints) and no certificate is scoped on either side: its
+ * bundle files are the new state's, except for the changed bundles, which are looked up one by
+ * one; certs/ holds its index, a <sha256>.pem per line of it and the <hash>.<n> links those
+ * make; trust/ the same links. Listing them cost about 1 us an entry (ext4's hashed
+ * directories), 11,000 entries at 1,000 bundles. An entry described wrongly costs nothing
+ * unsafe: one said to be there that is not is simply made, and one that is there but not
+ * described makes the create fail, and the commit writes a generation from scratch.
+ * 0, or -1 (out of memory: o's listings are then partial; the caller lists instead).
+ */
+static int out_known_dirs(struct dbt_cat_out *o, const struct tbundle *b, size_t nb)
+{
+    struct out_dir *bd = &o->d[o->nd], *cd = bd + 1, *td = bd + 2;
+    size_t bcap = 0, ccap = 0, tcap = 0, nr = o->nrent;
+    unsigned long *sh = NULL;
+    int sorted = 1;
+    char file[DBT_CATALOG_NAME_MAX + 8];
+    struct stat st;
+
+    if (o->nd + 3 > sizeof(o->d) / sizeof(o->d[0]))
+        return -1;
+    memset(bd, 0, 3 * sizeof(*bd));
+    bd->fd = o->bfd;
+    cd->fd = o->cfd;
+    td->fd = o->tfd;
+    o->nd += 3;
+    for (size_t i = 0; i < nb; i++) {
+        if (bsearch(b[i].name, o->changed, o->nchanged, sizeof(*o->changed), cmp_name) != NULL)
+            continue;
+        dbt_cat_name3(file, sizeof(file), "", b[i].name, ".pem");
+        if (out_add(bd, &bcap, file, DT_REG) != 0)
+            return -1;
+        dbt_cat_name3(file, sizeof(file), "", b[i].name, ".meta");
+        if (out_add(bd, &bcap, file, DT_REG) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < o->nchanged; i++) {
+        if (i > 0 && strcmp(o->changed[i], o->changed[i - 1]) == 0)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            dbt_cat_name3(file, sizeof(file), "", o->changed[i], k ? ".meta" : ".pem");
+            if (fstatat(o->bfd, file, &st, AT_SYMLINK_NOFOLLOW) != 0)
+                continue;
+            if (out_add(bd, &bcap, file,
+                        S_ISREG(st.st_mode)   ? DT_REG
+                        : S_ISDIR(st.st_mode) ? DT_DIR
+                        : S_ISLNK(st.st_mode) ? DT_LNK
+                                              : DT_UNKNOWN) != 0)
+                return -1;
+        }
+    }
+    /* certs/: the index's files are in SHA-256 order, the links in (hash, number) order, which
+     * is their name order unless a hash has more than 10 links (".10" sorts before ".2") or
+     * does not fit 8 digits; "index" goes where it sorts. Merged rather than sorted: a sort of
+     * the 6,000 names was a tenth of a commit. */
+    if ((sh = malloc((nr ? nr : 1) * sizeof(*sh))) == NULL)
+        goto fail;
+    for (size_t i = 0; i < nr; i++)
+        sh[i] = o->rent[i].sh;
+    qsort(sh, nr, sizeof(*sh), cmp_ulong);
+    for (size_t i = 0, seq = 0; i < nr; i++) {
+        seq = i > 0 && sh[i] == sh[i - 1] ? seq + 1 : 0;
+        dbt_cat_link_name(file, sizeof(file), sh[i], seq);
+        if (out_add(td, &tcap, file, DT_LNK) != 0)
+            goto fail;
+        sorted &= seq < 10 && sh[i] <= 0xffffffffUL;
+    }
+    if (!sorted)
+        out_sort(td);
+    for (size_t i = 0, l = 0, idx = 0; i < nr || l < td->n || !idx;) {
+        char sfile[72];
+        const char *cand[3] = {NULL, NULL, NULL};
+        int pick = -1;
+
+        if (i < nr) {
+            dbt_cat_name3(sfile, sizeof(sfile), "", o->rent[i].sha, ".pem");
+            cand[0] = sfile;
+        }
+        if (l < td->n)
+            cand[1] = td->e[l].name;
+        if (!idx)
+            cand[2] = DBT_LAYOUT_INDEX;
+        for (int k = 0; k < 3; k++)
+            if (cand[k] != NULL && (pick < 0 || strcmp(cand[k], cand[pick]) < 0))
+                pick = k;
+        if (out_add(cd, &ccap, cand[pick], pick == 1 ? DT_LNK : DT_REG) != 0)
+            goto fail;
+        i += pick == 0;
+        l += pick == 1;
+        idx |= pick == 2;
+    }
+    free(sh);
+    out_sort(bd);
+    return 0;
+fail:
+    free(sh);
+    return -1;
+}
+
 static struct out_ent *out_find(struct dbt_cat_out *o, int dirfd, const char *name)
 {
     struct out_ent key = {(char *)name, 0, 0};
@@ -1335,7 +1483,8 @@ static struct out_ent *out_find(struct dbt_cat_out *o, int dirfd, const char *na
 /* Makes room for a new entry where a different one is: the recycled generation is ours alone. */
 static int out_replace(int dirfd, struct out_ent *e, const char *display, dbt_err *err)
 {
-    if (unlinkat(dirfd, e->name, e->type == DT_DIR ? AT_REMOVEDIR : 0) != 0) {
+    /* ENOENT: an entry out_known_dirs described that is not there. */
+    if (unlinkat(dirfd, e->name, e->type == DT_DIR ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
         dbt_err_sys(err, "cannot replace %s", display);
         return -1;
     }
@@ -1411,7 +1560,8 @@ int dbt_cat_out_link(struct dbt_cat_out *o, int dirfd, const char *target, const
             return 0;
         }
     }
-    if (e != NULL && unlinkat(dirfd, link, e->type == DT_DIR ? AT_REMOVEDIR : 0) != 0) {
+    if (e != NULL && unlinkat(dirfd, link, e->type == DT_DIR ? AT_REMOVEDIR : 0) != 0 &&
+        errno != ENOENT) {
         dbt_err_sys(err, "cannot replace %s/%s", dirdisp, link);
         return -1;
     }
@@ -1433,7 +1583,7 @@ static int out_prune(struct dbt_cat_out *o, const char *gdisp, dbt_err *err)
             if (e->used)
                 continue;
             if (e->type == DT_DIR ? dbt_fs_rmtree_at(o->d[i].fd, e->name, e->name, err) != 0
-                                  : unlinkat(o->d[i].fd, e->name, 0) != 0) {
+                                  : unlinkat(o->d[i].fd, e->name, 0) != 0 && errno != ENOENT) {
                 dbt_err_sys(err, "cannot remove %s from %s", e->name, gdisp);
                 return -1;
             }
@@ -1619,7 +1769,7 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
         const dbt_catalog_meta *m = b[i].meta; /* NULL only while lazy: never used then */
 
         /* A bundle the recycled generation holds as the new state has it costs nothing. */
-        snprintf(file, sizeof(file), "%s.pem", b[i].name);
+        dbt_cat_name3(file, sizeof(file), "", b[i].name, ".pem");
         if (!out_keep_known(o, bfd, file, DT_REG)) {
             const struct tcert **cs;
             int rc;
@@ -1639,7 +1789,7 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
             if (rc != 0)
                 goto end;
         }
-        snprintf(file, sizeof(file), "%s.meta", b[i].name);
+        dbt_cat_name3(file, sizeof(file), "", b[i].name, ".meta");
         if (out_keep_known(o, bfd, file, DT_REG))
             continue;
         if (b[i].lazy)
@@ -1660,7 +1810,7 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
 
     for (size_t i = 0; i < nd; i++) {
         char file[80];
-        snprintf(file, sizeof(file), "%s.pem", dc[i].c->sha);
+        dbt_cat_name3(file, sizeof(file), "", dc[i].c->sha, ".pem");
         if (out_keep_known(o, cfd, file, DT_REG))
             continue;
         if (dc[i].c->der == NULL)
@@ -1713,8 +1863,8 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
     for (size_t i = 0, seq = 0; i < nd; i++) {
         char link[32], target[80];
         seq = (i > 0 && dc[i].c->sh == dc[i - 1].c->sh) ? seq + 1 : 0;
-        snprintf(link, sizeof(link), "%08lx.%zu", dc[i].c->sh, seq);
-        snprintf(target, sizeof(target), "%s.pem", dc[i].c->sha);
+        dbt_cat_link_name(link, sizeof(link), dc[i].c->sh, seq);
+        dbt_cat_name3(target, sizeof(target), "", dc[i].c->sha, ".pem");
         if (dbt_cat_out_link(o, cfd, target, link, disp, err) != 0)
             goto end;
     }
@@ -1776,7 +1926,7 @@ static int recycle_gen(dbt_catalog *cat, unsigned long long n, unsigned long lon
  * The record (DBT_LAYOUT_CHANGES at the top of the catalog), written by every commit whose
  * transaction knows what it changed:
  *     dbtrust-changes 2
- *     <gen> <parent> <parent-known> <trust.pem> <scoped>
+ *     <gen> <parent> <parent-known> <trust.pem> <scoped> <parent-scoped>
  *     <bundle>                         one line per bundle put, removed or shortened
  * gen is the generation the commit made, parent the one its transaction read ("current" before
  * it), parent-known 1 when parent was itself the gen of a record, so made by a writer of this
@@ -1826,17 +1976,19 @@ static int read_record(dbt_catalog *cat, struct record *r)
         goto bad;
     p += strlen(CHANGES_HEADER);
     if (parse_ull(&p, ' ', &r->gen) != 0 || parse_ull(&p, ' ', &r->parent) != 0 ||
-        parse_ull(&p, ' ', &known) != 0 || known > 1 || strlen(p) < 67)
+        parse_ull(&p, ' ', &known) != 0 || known > 1 || strlen(p) < 69)
         goto bad;
     memcpy(r->pem_sha, p, 64);
     r->pem_sha[64] = '\0';
     if (dbt_catalog_parse_sha256(r->pem_sha, r->pem_sha, NULL) != 0)
         goto bad;
     p += 64;
-    if (p[0] != ' ' || (p[1] != '0' && p[1] != '1') || p[2] != '\n')
+    if (p[0] != ' ' || (p[1] != '0' && p[1] != '1') || p[2] != ' ' ||
+        (p[3] != '0' && p[3] != '1') || p[4] != '\n')
         goto bad;
     r->scoped = p[1] == '1';
-    p += 3;
+    r->parent_scoped = p[3] == '1';
+    p += 5;
     r->parent_known = (int)known;
     cap = len / 2 + 1; /* a name and its newline are at least 2 bytes */
     if ((r->name = calloc(cap, sizeof(*r->name))) == NULL)
@@ -1860,7 +2012,7 @@ bad:
 /* Writes the record of a commit that made gen from parent (best effort: without it the next
  * commit compares everything). */
 static void write_record(dbt_catalog *cat, unsigned long long gen, unsigned long long parent,
-                         int parent_known, const char *pem_sha, int scoped,
+                         int parent_known, const char *pem_sha, int scoped, int parent_scoped,
                          const struct changed *ch)
 {
     BIO *mem;
@@ -1878,8 +2030,8 @@ static void write_record(dbt_catalog *cat, unsigned long long gen, unsigned long
         memcpy(names, ch->name, ch->n * sizeof(*names));
         qsort(names, ch->n, sizeof(*names), cmp_name);
     }
-    ok = BIO_printf(mem, CHANGES_HEADER "%llu %llu %d %s %d\n", gen, parent, parent_known, pem_sha,
-                    scoped) > 0;
+    ok = BIO_printf(mem, CHANGES_HEADER "%llu %llu %d %s %d %d\n", gen, parent, parent_known,
+                    pem_sha, scoped, parent_scoped) > 0;
     for (size_t i = 0; ok && i < ch->n; i++)
         if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
             ok = BIO_printf(mem, "%s\n", names[i]) > 0;
@@ -1949,12 +2101,18 @@ static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned lo
         goto fail;
     if ((body = dbt_layout_index_header((const char *)data, len)) < 0)
         goto fail;
+    /* A line is at least 64 + 40 + 2 * 8 + 5 bytes: room for every entry. */
+    if ((o->rent = malloc((len / 125 + 1) * sizeof(*o->rent))) == NULL)
+        goto fail;
     for (pos = (char *)data + body;; last = line, any = 1) {
         rc = dbt_layout_index_next(&pos, &line, any ? &last : NULL);
         if (rc == 0)
             break;
-        if (rc < 0)
+        if (rc < 0 || o->nrent >= len / 125 + 1)
             goto fail;
+        memcpy(o->rent[o->nrent].sha, line.sha256, 64);
+        o->rent[o->nrent].sha[64] = '\0';
+        o->rent[o->nrent++].sh = line.subject_hash;
         for (; i < nd && strcmp(dc[i].c->sha, line.sha256) < 0; i++)
             if (add_hash(o, &cap, dc[i].c->sh) != 0)
                 goto fail;
@@ -1985,8 +2143,11 @@ static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned lo
 fail:
     free(data);
     free(o->hashes);
+    free(o->rent);
     o->hashes = NULL;
     o->nhashes = 0;
+    o->rent = NULL;
+    o->nrent = 0;
 }
 
 /* The certificates of b[] by SHA-256 (refs, each with its bundle) and distinct (dc). */
@@ -2112,9 +2273,9 @@ static int lazy_prepare(dbt_catalog_txn *t, struct dbt_cat_out *o, const struct 
     for (size_t k = 0; k < t->nb; k++) {
         if (!t->b[k].lazy)
             continue;
-        snprintf(file, sizeof(file), "%s.pem", t->b[k].name);
+        dbt_cat_name3(file, sizeof(file), "", t->b[k].name, ".pem");
         if (out_would_keep(o, o ? o->bfd : -1, file, DT_REG)) {
-            snprintf(file, sizeof(file), "%s.meta", t->b[k].name);
+            dbt_cat_name3(file, sizeof(file), "", t->b[k].name, ".meta");
             if (out_would_keep(o, o->bfd, file, DT_REG))
                 continue;
         }
@@ -2124,7 +2285,7 @@ static int lazy_prepare(dbt_catalog_txn *t, struct dbt_cat_out *o, const struct 
         const struct dcert *d = &(*dc)[i];
         if (d->c->der != NULL)
             continue;
-        snprintf(file, sizeof(file), "%s.pem", d->c->sha);
+        dbt_cat_name3(file, sizeof(file), "", d->c->sha, ".pem");
         if (out_would_keep(o, o ? o->cfd : -1, file, DT_REG))
             continue;
         for (size_t r = d->first; r <= d->last; r++)
@@ -2184,6 +2345,7 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
 
     known_kept = 0;
     pem_copied = 0;
+    out_listed = 0;
     /* The last commit's record, then none until this commit writes its own (see read_record). */
     (void)read_record(cat, &rec);
     /* A fresh name above every existing one: never reuse a directory that exists. */
@@ -2236,9 +2398,10 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
     }
     if (recycled) {
         static const char *const dirs[] = {DBT_LAYOUT_BUNDLES, DBT_LAYOUT_CERTS, DBT_LAYOUT_TRUST};
+        int scoped = 0;
+
         o = &out;
-        if (out_list(o, genfd, gdisp, err) != 0 || out_list(o, bfd, gdisp, err) != 0 ||
-            out_list(o, cfd, certs_dir, err) != 0 || out_list(o, tfd, gdisp, err) != 0)
+        if (out_list(o, genfd, gdisp, err) != 0)
             goto end;
         for (size_t i = 0; i < 3; i++) {
             struct out_ent *e = out_find(o, genfd, dirs[i]);
@@ -2249,7 +2412,37 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
         o->bfd = bfd;
         o->cfd = cfd;
         o->tfd = tfd;
-        out_hints(o, cat, from, &rec, ch, b, nb, dc, nd);
+        for (size_t i = 0; i < nb; i++)
+            scoped |= b[i].n > 0 && tb_scope(&b[i])[0] != '\0';
+        /* Unscoped on both sides (the record knows the recycled one): trust/ holds links only,
+         * and nothing in the three directories needs reading to be known. */
+        out_listed = 1;
+        if (!scoped && !rec.parent_scoped) {
+            out_hints(o, cat, from, &rec, ch, b, nb, dc, nd);
+            if (o->bundles && o->certs && o->trust && out_known_dirs(o, b, nb) == 0)
+                out_listed = 0;
+            else {
+                out_free(o);
+                memset(o, 0, sizeof(*o));
+                if (out_list(o, genfd, gdisp, err) != 0)
+                    goto end;
+                for (size_t i = 0; i < 3; i++) {
+                    struct out_ent *e = out_find(o, genfd, dirs[i]);
+                    if (e != NULL && e->type == DT_DIR)
+                        e->used = 1;
+                }
+                o->euid = geteuid();
+                o->bfd = bfd;
+                o->cfd = cfd;
+                o->tfd = tfd;
+            }
+        }
+        if (out_listed) {
+            if (out_list(o, bfd, gdisp, err) != 0 || out_list(o, cfd, certs_dir, err) != 0 ||
+                out_list(o, tfd, gdisp, err) != 0)
+                goto end;
+            out_hints(o, cat, from, &rec, ch, b, nb, dc, nd);
+        }
     }
     if (t != NULL && t->lazy && lazy_prepare(t, o, &rec, &refs, &dc, &nd, &pm, err) != 0)
         goto end;
@@ -2264,7 +2457,9 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
         int scoped = 0;
         for (size_t i = 0; i < nb; i++)
             scoped |= b[i].n > 0 && tb_scope(&b[i])[0] != '\0';
-        write_record(cat, n, cat->gen, cat->genfd >= 0 && rec.gen == cat->gen, pem_sha, scoped, ch);
+        int known = cat->genfd >= 0 && rec.gen == cat->gen;
+        /* The generation this commit replaces is the one the last record made. */
+        write_record(cat, n, cat->gen, known, pem_sha, scoped, known ? rec.scoped : 1, ch);
     }
     /* One flush for the whole generation: an fsync per file cost 1.2-1.5 s for the 108 AWS
      * roots on a virtual disk (one journal commit each). Then the directories, innermost
@@ -2345,8 +2540,10 @@ end:
     pemmap_free(&pm);
     /* Whatever went wrong while patching, a generation written from scratch may still work
      * (the recycled one is gone, removed above: no reader held it). */
-    if (ret != 0 && recycled)
+    if (ret != 0 && recycled) {
+        retries++;
         return commit_state(cat, b, nb, ch, 0, t, err);
+    }
     return ret;
 }
 

@@ -1009,14 +1009,14 @@ static void damage_record(const char *path, int kind)
         snprintf(text, sizeof(text), "garbage\n");
         break;
     case 2: /* a generation that is not the current one (from the one the commit recycles) */
-        snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu %llu 1 %s 0\n", cur + 1,
+        snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu %llu 1 %s 0 0\n", cur + 1,
                  prev_gen(path, NULL), trust_pem_sha(path));
         break;
     case 3: /* truncated */
         snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu", cur);
         break;
     case 4: /* its parent not of this writer's form */
-        snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu %llu 0 %s 0\n", cur,
+        snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu %llu 0 %s 0 0\n", cur,
                  prev_gen(path, NULL), trust_pem_sha(path));
         break;
     default: /* not a file: never read, and no record can be written while it is there */
@@ -1040,10 +1040,10 @@ static int damage_record_pem(const char *path)
     snprintf(p, sizeof(p), "%s/.changes", path);
     if (dbt_fs_read_at(AT_FDCWD, p, 0, 1u << 20, &data, &len, p, NULL) != 0)
         return 0;
-    /* "dbtrust-changes 2\n<gen> <parent> <known> <sha> <scoped>\n". */
+    /* "dbtrust-changes 2\n<gen> <parent> <known> <sha> <scoped> <parent-scoped>\n". */
     sp = strchr(strchr((char *)data, '\n') + 1, '\n');
     assert_non_null(sp);
-    sp -= 2 + 64;
+    sp -= 4 + 64;
     sp[0] = sp[0] == '0' ? '1' : '0';
     fp = fopen(p, "w");
     assert_non_null(fp);
@@ -1089,7 +1089,8 @@ static void test_recycle(void **state)
     int valid = 0, could = 0, hinted = 0; /* valid: the last commit's record is usable */
     /* Commits that left bundles unread, copied trust.pem blocks, and lazy ones that were given
      * a record whose word on trust.pem was wrong. */
-    int lazy = 0, copied = 0, pem_damaged = 0;
+    int lazy = 0, copied = 0, pem_damaged = 0, unlisted = 0;
+    size_t retries = dbt_cat_commit_retries(); /* other tests' (a full disk retries) */
 
     assert_non_null(k2);
     dbt_cat_set_recycle(1);
@@ -1188,6 +1189,7 @@ static void test_recycle(void **state)
         dbt_catalog_close(cat);
         r = current_gen(f->path, &after);
         recycled += before != 0 && after == before;
+        unlisted += !dbt_cat_out_listed() && before != 0 && after == before;
         /* A recycling commit with the record of the commit before kept entries unread; with a
          * damaged record none (the first commit has none before it). */
         if (step % 5 == 3)
@@ -1214,9 +1216,14 @@ static void test_recycle(void **state)
     dbt_cat_set_recycle(0);
     printf("%d of %d commits recycled a generation; %d of the %d with a usable record kept "
            "entries unread; %d left bundles unread, %d copied trust.pem blocks, %d lazy ones "
-           "were given a record with a wrong trust.pem SHA-256 (and copied none)\n",
-           recycled, steps, hinted, could, lazy, copied, pem_damaged);
+           "were given a record with a wrong trust.pem SHA-256 (and copied none); %d patched "
+           "the recycled generation without listing it\n",
+           recycled, steps, hinted, could, lazy, copied, pem_damaged, unlisted);
     assert_true(lazy >= steps / 6 && copied >= steps / 6 && pem_damaged >= 1);
+    assert_true(unlisted >= steps / 6);
+    /* A listing described wrongly would not show in the trees (the commit writes a generation
+     * from scratch when a create meets an entry it did not know of), only here. */
+    assert_int_equal(dbt_cat_commit_retries(), retries);
     assert_true(recycled >= steps / 2);
     /* Some commits keep nothing (everything changed, or the generation was empty). */
     assert_true(could >= steps / 3 && hinted >= could * 2 / 3);
@@ -1628,6 +1635,32 @@ static void test_lazy_mismatch(void **state)
     dbt_cat_set_recycle(0);
     X509_free(c1);
     X509_free(c2);
+}
+
+/* The commit's name builders give what snprintf gives, cut the same way. */
+static void test_name_builders(void **state)
+{
+    static const unsigned long hs[] = {0, 1, 0xabcdefUL, 0xffffffffUL, 0x123456789aUL};
+    static const size_t seqs[] = {0, 9, 10, 123, 4096};
+    char a[40], b[40];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+        for (size_t j = 0; j < sizeof(seqs) / sizeof(seqs[0]); j++)
+            for (size_t size = 1; size <= sizeof(a); size += 3) {
+                memset(a, 'x', sizeof(a));
+                memset(b, 'x', sizeof(b));
+                dbt_cat_link_name(a, size, hs[i], seqs[j]);
+                snprintf(b, size, "%08lx.%zu", hs[i], seqs[j]);
+                assert_memory_equal(a, b, sizeof(a));
+            }
+    for (size_t size = 1; size <= sizeof(a); size++) {
+        memset(a, 'x', sizeof(a));
+        memset(b, 'x', sizeof(b));
+        dbt_cat_name3(a, size, "../certs/", "0123456789abcdef", ".pem");
+        snprintf(b, size, "%s%s%s", "../certs/", "0123456789abcdef", ".pem");
+        assert_memory_equal(a, b, sizeof(a));
+    }
 }
 
 static void test_leftovers(void **state)
@@ -2348,6 +2381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lazy_mismatch, setup, teardown),
+        cmocka_unit_test(test_name_builders),
         cmocka_unit_test(test_pem_bytes),
         cmocka_unit_test_setup_teardown(test_fs_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generation_time, setup, teardown),
