@@ -653,20 +653,19 @@ struct pemblk {
 
 struct pemmap {
     unsigned char *text;
-    struct pemblk *b; /* sorted by sha */
+    struct pemblk *b; /* in the order of idx (SHA-256): b[i] is idx[i]'s block */
+    const dbt_catalog_cert *idx;
     size_t n;
 };
 
-static int cmp_pemblk(const void *a, const void *b)
-{
-    return strcmp(((const struct pemblk *)a)->sha, ((const struct pemblk *)b)->sha);
-}
-
 static const struct pemblk *pemmap_find(const struct pemmap *pm, const char *sha)
 {
-    struct pemblk key = {sha, NULL, 0};
+    const dbt_catalog_cert *c;
 
-    return pm != NULL && pm->n > 0 ? bsearch(&key, pm->b, pm->n, sizeof(key), cmp_pemblk) : NULL;
+    if (pm == NULL || pm->n == 0 ||
+        (c = bsearch(sha, pm->idx, pm->n, sizeof(*pm->idx), cmp_sha)) == NULL)
+        return NULL;
+    return &pm->b[c - pm->idx];
 }
 
 static void pemmap_free(struct pemmap *pm)
@@ -2220,14 +2219,15 @@ static int pemmap_load(dbt_catalog_txn *t, const struct record *rec, struct pemm
         if (len - pos < lb || memcmp(pm->text + pos, pem_begin, lb) != 0 ||
             (end = memmem(pm->text + pos, len - pos, pem_end, le)) == NULL)
             goto fail;
-        pm->b[i] = (struct pemblk){ord[i]->sha256, (const char *)pm->text + pos,
-                                   (size_t)(end - (pm->text + pos)) + le};
-        pos += pm->b[i].len;
+        struct pemblk *pb = &pm->b[ord[i] - t->idx];
+        *pb = (struct pemblk){ord[i]->sha256, (const char *)pm->text + pos,
+                              (size_t)(end - (pm->text + pos)) + le};
+        pos += pb->len;
     }
     if (pos != len)
         goto fail;
+    pm->idx = t->idx;
     pm->n = t->nidx;
-    qsort(pm->b, pm->n, sizeof(*pm->b), cmp_pemblk);
     free(ord);
     return 0;
 fail:
