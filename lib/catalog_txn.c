@@ -2324,6 +2324,36 @@ fail:
     return -1;
 }
 
+/* Whether a bundle with certificates is scoped. */
+static int any_scoped(const struct tbundle *b, size_t nb)
+{
+    for (size_t i = 0; i < nb; i++)
+        if (b[i].n > 0 && tb_scope(&b[i])[0] != '\0')
+            return 1;
+    return 0;
+}
+
+/* Starts o on a recycled generation (genfd, its directories bfd, cfd, tfd): lists the
+ * generation directory itself, whose three directories are kept. */
+static int out_start(struct dbt_cat_out *o, int genfd, int bfd, int cfd, int tfd,
+                     const char *gdisp, dbt_err *err)
+{
+    static const char *const dirs[] = {DBT_LAYOUT_BUNDLES, DBT_LAYOUT_CERTS, DBT_LAYOUT_TRUST};
+
+    if (out_list(o, genfd, gdisp, err) != 0)
+        return -1;
+    for (size_t i = 0; i < 3; i++) {
+        struct out_ent *e = out_find(o, genfd, dirs[i]);
+        if (e != NULL && e->type == DT_DIR)
+            e->used = 1;
+    }
+    o->euid = geteuid();
+    o->bfd = bfd;
+    o->cfd = cfd;
+    o->tfd = tfd;
+    return 0;
+}
+
 static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const struct changed *ch,
                         int may_recycle, dbt_catalog_txn *t, dbt_err *err)
 {
@@ -2397,44 +2427,21 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
         goto end;
     }
     if (recycled) {
-        static const char *const dirs[] = {DBT_LAYOUT_BUNDLES, DBT_LAYOUT_CERTS, DBT_LAYOUT_TRUST};
-        int scoped = 0;
-
         o = &out;
-        if (out_list(o, genfd, gdisp, err) != 0)
+        if (out_start(o, genfd, bfd, cfd, tfd, gdisp, err) != 0)
             goto end;
-        for (size_t i = 0; i < 3; i++) {
-            struct out_ent *e = out_find(o, genfd, dirs[i]);
-            if (e != NULL && e->type == DT_DIR)
-                e->used = 1;
-        }
-        o->euid = geteuid();
-        o->bfd = bfd;
-        o->cfd = cfd;
-        o->tfd = tfd;
-        for (size_t i = 0; i < nb; i++)
-            scoped |= b[i].n > 0 && tb_scope(&b[i])[0] != '\0';
         /* Unscoped on both sides (the record knows the recycled one): trust/ holds links only,
          * and nothing in the three directories needs reading to be known. */
         out_listed = 1;
-        if (!scoped && !rec.parent_scoped) {
+        if (!any_scoped(b, nb) && !rec.parent_scoped) {
             out_hints(o, cat, from, &rec, ch, b, nb, dc, nd);
             if (o->bundles && o->certs && o->trust && out_known_dirs(o, b, nb) == 0)
                 out_listed = 0;
             else {
                 out_free(o);
                 memset(o, 0, sizeof(*o));
-                if (out_list(o, genfd, gdisp, err) != 0)
+                if (out_start(o, genfd, bfd, cfd, tfd, gdisp, err) != 0)
                     goto end;
-                for (size_t i = 0; i < 3; i++) {
-                    struct out_ent *e = out_find(o, genfd, dirs[i]);
-                    if (e != NULL && e->type == DT_DIR)
-                        e->used = 1;
-                }
-                o->euid = geteuid();
-                o->bfd = bfd;
-                o->cfd = cfd;
-                o->tfd = tfd;
             }
         }
         if (out_listed) {
@@ -2454,12 +2461,10 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
     /* Written now, to be flushed with the generation; it replaces the last record only once the
      * new "current" is on disk (below), so a failed commit leaves the old record in place. */
     {
-        int scoped = 0;
-        for (size_t i = 0; i < nb; i++)
-            scoped |= b[i].n > 0 && tb_scope(&b[i])[0] != '\0';
         int known = cat->genfd >= 0 && rec.gen == cat->gen;
         /* The generation this commit replaces is the one the last record made. */
-        write_record(cat, n, cat->gen, known, pem_sha, scoped, known ? rec.scoped : 1, ch);
+        write_record(cat, n, cat->gen, known, pem_sha, any_scoped(b, nb), known ? rec.scoped : 1,
+                     ch);
     }
     /* One flush for the whole generation: an fsync per file cost 1.2-1.5 s for the 108 AWS
      * roots on a virtual disk (one journal commit each). Then the directories, innermost
