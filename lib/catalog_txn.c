@@ -1181,8 +1181,12 @@ struct dbt_cat_out {
     struct out_rent {
         char sha[65];
         unsigned long sh;
+        int in_new; /* the new state holds it too */
     } *rent;
     size_t nrent;
+    /* Set by out_known_dirs: d[] then holds only what out_known does not cover, and a known
+     * entry is there as the description says, without an out_ent (out_known_present). */
+    int described;
 };
 
 static int cmp_out_ent(const void *a, const void *b)
@@ -1267,15 +1271,50 @@ static int out_known(const struct dbt_cat_out *o, int dirfd, const char *name)
     return o->nhashes == 0 || bsearch(&h, o->hashes, o->nhashes, sizeof(h), cmp_ulong) == NULL;
 }
 
+static int cmp_rent(const void *key, const void *elem)
+{
+    return memcmp(key, ((const struct out_rent *)elem)->sha, 64);
+}
+
+/* Whether a known entry (out_known) of a described generation (out_known_dirs) is there: a
+ * bundle file or a link always (the same on both sides), a <sha256>.pem file when the recycled
+ * index lists it. */
+static int out_known_present(const struct dbt_cat_out *o, int dirfd, const char *name)
+{
+    if (dirfd == o->bfd || !dbt_layout_cert_file_name(name))
+        return 1;
+    return dirfd == o->cfd && bsearch(name, o->rent, o->nrent, sizeof(*o->rent), cmp_rent) != NULL;
+}
+
+/* Whether the recycled generation holds name in dirfd, of type, as the new state wants it, by
+ * what the commit knows (out_known); *ep is then its entry, or NULL in a described generation,
+ * which needs none marked. */
+static int out_known_kept(struct dbt_cat_out *o, int dirfd, const char *name, unsigned char type,
+                          struct out_ent **ep)
+{
+    struct out_ent *e;
+
+    *ep = NULL;
+    if (!out_known(o, dirfd, name))
+        return 0;
+    if (o->described)
+        return out_known_present(o, dirfd, name);
+    if ((e = out_find(o, dirfd, name)) == NULL || e->type != type)
+        return 0;
+    *ep = e;
+    return 1;
+}
+
 /* The recycled generation's entry name in dirfd when it is known to be right (out_known): it is
  * marked kept, and 1 is returned, so that the caller need not even encode it. */
 static int out_keep_known(struct dbt_cat_out *o, int dirfd, const char *name, unsigned char type)
 {
     struct out_ent *e;
 
-    if (!out_known(o, dirfd, name) || (e = out_find(o, dirfd, name)) == NULL || e->type != type)
+    if (!out_known_kept(o, dirfd, name, type, &e))
         return 0;
-    e->used = 1;
+    if (e != NULL)
+        e->used = 1;
     known_kept++;
     return 1;
 }
@@ -1375,17 +1414,19 @@ static void out_sort(struct out_dir *od)
  * bundle files are the new state's, except for the changed bundles, which are looked up one by
  * one; certs/ holds its index, a <sha256>.pem per line of it and the <hash>.<n> links those
  * make; trust/ the same links. Listing them cost about 1 us an entry (ext4's hashed
- * directories), 11,000 entries at 1,000 bundles. An entry described wrongly costs nothing
- * unsafe: one said to be there that is not is simply made, and one that is there but not
- * described makes the create fail, and the commit writes a generation from scratch.
+ * directories), 11,000 entries at 1,000 bundles, and even described one by one they were a
+ * tenth of a commit; so d[] gets only what out_known does not cover (the changed bundles'
+ * files, the index, the files of certificates that went and the links of the subject hashes
+ * that changed), and o->described makes every known entry present as described
+ * (out_known_present). An entry described wrongly costs nothing unsafe: one that is there but
+ * not described makes the create fail, and the commit writes a generation from scratch.
  * 0, or -1 (out of memory: o's listings are then partial; the caller lists instead).
  */
-static int out_known_dirs(struct dbt_cat_out *o, const struct tbundle *b, size_t nb)
+static int out_known_dirs(struct dbt_cat_out *o)
 {
     struct out_dir *bd = &o->d[o->nd], *cd = bd + 1, *td = bd + 2;
     size_t bcap = 0, ccap = 0, tcap = 0, nr = o->nrent;
     unsigned long *sh = NULL;
-    int sorted = 1;
     char file[DBT_CATALOG_NAME_MAX + 8];
     struct stat st;
 
@@ -1396,16 +1437,6 @@ static int out_known_dirs(struct dbt_cat_out *o, const struct tbundle *b, size_t
     cd->fd = o->cfd;
     td->fd = o->tfd;
     o->nd += 3;
-    for (size_t i = 0; i < nb; i++) {
-        if (bsearch(b[i].name, o->changed, o->nchanged, sizeof(*o->changed), cmp_name) != NULL)
-            continue;
-        dbt_cat_name3(file, sizeof(file), "", b[i].name, ".pem");
-        if (out_add(bd, &bcap, file, DT_REG) != 0)
-            return -1;
-        dbt_cat_name3(file, sizeof(file), "", b[i].name, ".meta");
-        if (out_add(bd, &bcap, file, DT_REG) != 0)
-            return -1;
-    }
     for (size_t i = 0; i < o->nchanged; i++) {
         if (i > 0 && strcmp(o->changed[i], o->changed[i - 1]) == 0)
             continue;
@@ -1421,52 +1452,37 @@ static int out_known_dirs(struct dbt_cat_out *o, const struct tbundle *b, size_t
                 return -1;
         }
     }
-    /* certs/: the index's files are in SHA-256 order, the links in (hash, number) order, which
-     * is their name order unless a hash has more than 10 links (".10" sorts before ".2") or
-     * does not fit 8 digits; "index" goes where it sorts. Merged rather than sorted: a sort of
-     * the 6,000 names was a tenth of a commit. */
+    if (out_add(cd, &ccap, DBT_LAYOUT_INDEX, DT_REG) != 0)
+        return -1;
+    for (size_t i = 0; i < nr; i++)
+        if (!o->rent[i].in_new) {
+            dbt_cat_name3(file, sizeof(file), "", o->rent[i].sha, ".pem");
+            if (out_add(cd, &ccap, file, DT_REG) != 0)
+                return -1;
+        }
+    /* The links of a hash are <hash>.0, .1, ... one per certificate of that hash. */
     if ((sh = malloc((nr ? nr : 1) * sizeof(*sh))) == NULL)
-        goto fail;
+        return -1;
     for (size_t i = 0; i < nr; i++)
         sh[i] = o->rent[i].sh;
     qsort(sh, nr, sizeof(*sh), cmp_ulong);
     for (size_t i = 0, seq = 0; i < nr; i++) {
         seq = i > 0 && sh[i] == sh[i - 1] ? seq + 1 : 0;
+        if (o->nhashes == 0 ||
+            bsearch(&sh[i], o->hashes, o->nhashes, sizeof(*o->hashes), cmp_ulong) == NULL)
+            continue;
         dbt_cat_link_name(file, sizeof(file), sh[i], seq);
-        if (out_add(td, &tcap, file, DT_LNK) != 0)
-            goto fail;
-        sorted &= seq < 10 && sh[i] <= 0xffffffffUL;
-    }
-    if (!sorted)
-        out_sort(td);
-    for (size_t i = 0, l = 0, idx = 0; i < nr || l < td->n || !idx;) {
-        char sfile[72];
-        const char *cand[3] = {NULL, NULL, NULL};
-        int pick = -1;
-
-        if (i < nr) {
-            dbt_cat_name3(sfile, sizeof(sfile), "", o->rent[i].sha, ".pem");
-            cand[0] = sfile;
+        if (out_add(cd, &ccap, file, DT_LNK) != 0 || out_add(td, &tcap, file, DT_LNK) != 0) {
+            free(sh);
+            return -1;
         }
-        if (l < td->n)
-            cand[1] = td->e[l].name;
-        if (!idx)
-            cand[2] = DBT_LAYOUT_INDEX;
-        for (int k = 0; k < 3; k++)
-            if (cand[k] != NULL && (pick < 0 || strcmp(cand[k], cand[pick]) < 0))
-                pick = k;
-        if (out_add(cd, &ccap, cand[pick], pick == 1 ? DT_LNK : DT_REG) != 0)
-            goto fail;
-        i += pick == 0;
-        l += pick == 1;
-        idx |= pick == 2;
     }
     free(sh);
     out_sort(bd);
+    out_sort(cd);
+    out_sort(td);
+    o->described = 1;
     return 0;
-fail:
-    free(sh);
-    return -1;
 }
 
 static struct out_ent *out_find(struct dbt_cat_out *o, int dirfd, const char *name)
@@ -2111,13 +2127,15 @@ static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned lo
             goto fail;
         memcpy(o->rent[o->nrent].sha, line.sha256, 64);
         o->rent[o->nrent].sha[64] = '\0';
+        o->rent[o->nrent].in_new = 0;
         o->rent[o->nrent++].sh = line.subject_hash;
-        for (; i < nd && strcmp(dc[i].c->sha, line.sha256) < 0; i++)
+        for (; i < nd && memcmp(dc[i].c->sha, line.sha256, 64) < 0; i++)
             if (add_hash(o, &cap, dc[i].c->sh) != 0)
                 goto fail;
-        if (i < nd && strcmp(dc[i].c->sha, line.sha256) == 0)
+        if (i < nd && memcmp(dc[i].c->sha, line.sha256, 64) == 0) {
+            o->rent[o->nrent - 1].in_new = 1;
             i++;
-        else if (add_hash(o, &cap, line.subject_hash) != 0)
+        } else if (add_hash(o, &cap, line.subject_hash) != 0)
             goto fail;
     }
     for (; i < nd; i++)
@@ -2250,8 +2268,7 @@ static int out_would_keep(struct dbt_cat_out *o, int dirfd, const char *name, un
 {
     struct out_ent *e;
 
-    return o != NULL && out_known(o, dirfd, name) && (e = out_find(o, dirfd, name)) != NULL &&
-           e->type == type;
+    return o != NULL && out_known_kept(o, dirfd, name, type, &e);
 }
 
 /*
@@ -2435,7 +2452,7 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
         out_listed = 1;
         if (!any_scoped(b, nb) && !rec.parent_scoped) {
             out_hints(o, cat, from, &rec, ch, b, nb, dc, nd);
-            if (o->bundles && o->certs && o->trust && out_known_dirs(o, b, nb) == 0)
+            if (o->bundles && o->certs && o->trust && out_known_dirs(o) == 0)
                 out_listed = 0;
             else {
                 out_free(o);
