@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -296,6 +297,41 @@ int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, 
         *err = e;
     errno = EACCES;
     return -1;
+}
+
+int dbt_cat_map_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, void **map,
+                     size_t *len)
+{
+    struct stat st;
+    dbt_err e;
+    int fd = openat(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+
+    *map = NULL;
+    *len = 0;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        (unsigned long long)st.st_size > max) {
+        close(fd);
+        return -1;
+    }
+    if (dbt_safe_entry_as(&st, rel, cat->euid, &e) != 0) {
+        dbt_err_prefix(&e, "refusing unsafe catalog %s", cat->path);
+        if (!cat->unsafe) {
+            cat->unsafe = 1;
+            cat->unsafe_err = e;
+        }
+        close(fd);
+        return -1;
+    }
+    *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (*map == MAP_FAILED) {
+        *map = NULL;
+        return -1;
+    }
+    *len = (size_t)st.st_size;
+    return 0;
 }
 
 /* ---------- open / close / snapshot ---------- */

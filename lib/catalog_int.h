@@ -55,6 +55,12 @@ void dbt_cat_free_names(char **names, size_t n);
  * are read (DBT_SAFE_FILES_AT_USE). A refusal also sets cat->unsafe. */
 int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, unsigned char **data,
                       size_t *len, const char *display, dbt_err *err);
+/* The same file mapped read-only instead of read (for munmap), without a message: -1 also for
+ * an empty file. For a file of the generation a writer holds, which nothing rewrites in place:
+ * only its owner truncating it under the writer would fault the mapping (SIGBUS, and the
+ * commit then never happened). */
+int dbt_cat_map_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, void **map,
+                     size_t *len);
 int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err);
 int dbt_cat_no_such_bundle(dbt_catalog *cat, const char *name, dbt_err *err);
 /* One distinct certificate of a generation being written, for its trust view. */
@@ -130,6 +136,11 @@ size_t dbt_cat_commit_retries(void);
 size_t dbt_cat_known_kept(void);
 int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const void *data,
                      size_t len, int by_content, const char *display, dbt_err *err);
+/* dbt_cat_out_file of the concatenation of iov[0..n) (total bytes). */
+struct iovec;
+int dbt_cat_out_file_iov(struct dbt_cat_out *o, int dirfd, const char *name,
+                         const struct iovec *iov, size_t n, size_t total, int by_content,
+                         const char *display, dbt_err *err);
 int dbt_cat_out_link(struct dbt_cat_out *o, int dirfd, const char *target, const char *link,
                      const char *dirdisp, dbt_err *err);
 /* Writes the trust view into the open directory tfd (tdisp names it in messages): a link to

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <openssl/buffer.h>
@@ -81,57 +82,88 @@ end:
     return rc;
 }
 
-/* trust.pem: the view's certificates in link order, the bytes each trust/ file holds. */
+/* trust.pem: the view's certificates in link order, the bytes each trust/ file holds. Written
+ * from pieces: the copied blocks where they lie in the current trust.pem (mapped; neighbours
+ * there are one piece), the rest encoded into one buffer. Built in a buffer of its own, a
+ * trust.pem of megabytes cost a page fault a page and a copy of every block. */
 static int write_pem(struct dbt_cat_out *o, int gfd, const char *gdisp, const struct tview *v,
                      size_t nv, char pem_sha[65], dbt_err *err)
 {
     char *disp = dbt_cat_asprintf("%s/" DBT_LAYOUT_TRUST_PEM, gdisp), *p = NULL;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    size_t total = 0;
+    size_t total = 0, enc = 0, ni = 0;
+    struct iovec *iov = calloc(nv ? nv : 1, sizeof(*iov));
+    size_t *off = calloc(nv ? nv : 1, sizeof(*off));
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     BUF_MEM *bm = NULL;
     BIO *pb = NULL;
-    long len;
     int rc = -1;
 
-
-    if (disp == NULL) {
-        dbt_err_set(err, "out of memory");
-        return -1;
-    }
-    /* Its own buffer, sized in advance: grown by the shared one's realloc-copy-wipe steps and
-     * wiped again at every reset, a trust.pem of megabytes cost thousands of page faults. */
-    for (size_t i = 0; i < nv; i++)
-        total += v[i].pem != NULL ? v[i].pemlen : 54 + (v[i].len / 48 + 1) * 65;
-    if ((bm = BUF_MEM_new()) == NULL || (pb = BIO_new(BIO_s_mem())) == NULL ||
-        (total > 0 && !BUF_MEM_grow(bm, total))) {
+    if (disp == NULL || iov == NULL || off == NULL || ctx == NULL) {
         dbt_err_set(err, "out of memory");
         goto end;
     }
-    dbt_fs_prefault(bm->data, total);
+    for (size_t i = 0; i < nv; i++)
+        if (v[i].pem == NULL)
+            enc += 54 + (v[i].len / 48 + 1) * 65;
+    if ((bm = BUF_MEM_new()) == NULL || (pb = BIO_new(BIO_s_mem())) == NULL ||
+        (enc > 0 && !BUF_MEM_grow(bm, enc))) {
+        dbt_err_set(err, "out of memory");
+        goto end;
+    }
     bm->length = 0;
     BIO_set_mem_buf(pb, bm, BIO_CLOSE);
     bm = NULL; /* pb's */
-    for (size_t i = 0; i < nv; i++)
-        if (v[i].pem != NULL ? BIO_write(pb, v[i].pem, (int)v[i].pemlen) != (int)v[i].pemlen
-                             : !dbt_cat_pem_cert(pb, v[i].der, v[i].len)) {
+    for (size_t i = 0; i < nv; i++) {
+        if (v[i].pem != NULL)
+            continue;
+        off[i] = (size_t)BIO_pending(pb);
+        if (!dbt_cat_pem_cert(pb, v[i].der, v[i].len)) {
             dbt_err_ossl(err, "cannot encode %s", disp);
             goto end;
         }
-    len = BIO_get_mem_data(pb, &p);
-    if (EVP_Digest(len > 0 ? p : "", (size_t)(len > 0 ? len : 0), md, &mdlen, EVP_sha256(), NULL) !=
-            1 ||
-        mdlen != 32) {
-        dbt_err_ossl(err, "cannot compute the SHA-256 of %s", disp);
-        goto end;
     }
+    (void)BIO_get_mem_data(pb, &p); /* complete: the buffer moves no more */
+    for (size_t i = 0; i < nv; i++) {
+        const char *b;
+        size_t len;
+        if (v[i].pem != NULL) {
+            b = v[i].pem;
+            len = v[i].pemlen;
+        } else {
+            /* up to the next encoded block, or to the end of the buffer */
+            size_t j = i + 1;
+            while (j < nv && v[j].pem != NULL)
+                j++;
+            b = p + off[i];
+            len = (j < nv ? off[j] : (size_t)BIO_pending(pb)) - off[i];
+        }
+        if (ni > 0 && (const char *)iov[ni - 1].iov_base + iov[ni - 1].iov_len == b)
+            iov[ni - 1].iov_len += len;
+        else
+            iov[ni++] = (struct iovec){(void *)b, len};
+        total += len;
+    }
+    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+        goto sha;
+    for (size_t i = 0; i < ni; i++)
+        if (EVP_DigestUpdate(ctx, iov[i].iov_base, iov[i].iov_len) != 1)
+            goto sha;
+    if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+        goto sha;
     for (unsigned i = 0; i < 32; i++)
         snprintf(pem_sha + 2 * i, 3, "%02x", md[i]);
-    rc = dbt_cat_out_file(o, gfd, DBT_LAYOUT_TRUST_PEM, len > 0 ? p : "",
-                          (size_t)(len > 0 ? len : 0), 0, disp, err);
+    rc = dbt_cat_out_file_iov(o, gfd, DBT_LAYOUT_TRUST_PEM, iov, ni, total, 0, disp, err);
+    goto end;
+sha:
+    dbt_err_ossl(err, "cannot compute the SHA-256 of %s", disp);
 end:
+    EVP_MD_CTX_free(ctx);
     BIO_free(pb);
     BUF_MEM_free(bm);
+    free(iov);
+    free(off);
     free(disp);
     return rc;
 }

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -652,7 +654,8 @@ struct pemblk {
 };
 
 struct pemmap {
-    unsigned char *text;
+    unsigned char *text; /* mapped (dbt_cat_map_file), textlen bytes */
+    size_t textlen;
     struct pemblk *b; /* in the order of idx (SHA-256): b[i] is idx[i]'s block */
     const dbt_catalog_cert *idx;
     size_t n;
@@ -670,7 +673,8 @@ static const struct pemblk *pemmap_find(const struct pemmap *pm, const char *sha
 
 static void pemmap_free(struct pemmap *pm)
 {
-    free(pm->text);
+    if (pm->text != NULL)
+        munmap(pm->text, pm->textlen);
     free(pm->b);
     memset(pm, 0, sizeof(*pm));
 }
@@ -1507,25 +1511,41 @@ static int out_replace(int dirfd, struct out_ent *e, const char *display, dbt_er
     return 0;
 }
 
-/* Whether file name in dirfd holds exactly the len bytes at data: read in pieces, so that a
- * large file costs no buffer of its size. */
-static int same_bytes(int dirfd, const char *name, const void *data, size_t len)
+/* Whether file name in dirfd holds exactly the total bytes of iov[0..n): read in pieces, so
+ * that a large file costs no buffer of its size. */
+static int same_bytes(int dirfd, const char *name, const struct iovec *iov, size_t n,
+                      size_t total)
 {
     unsigned char buf[65536];
-    size_t off = 0;
+    size_t off = 0, k = 0, in = 0; /* off: bytes matched; iov[k] from byte in */
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
     if (fd < 0)
         return 0;
     for (;;) {
         ssize_t r = read(fd, buf, sizeof(buf));
+        size_t at = 0;
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0 || (size_t)r > len - off || memcmp(buf, (const unsigned char *)data + off, (size_t)r))
+        if (r < 0 || (size_t)r > total - off)
             break;
         if (r == 0) {
             close(fd);
-            return off == len;
+            return off == total;
+        }
+        while (at < (size_t)r) {
+            size_t m;
+            while (k < n && in == iov[k].iov_len) {
+                k++;
+                in = 0;
+            }
+            m = iov[k].iov_len - in < (size_t)r - at ? iov[k].iov_len - in : (size_t)r - at;
+            if (memcmp(buf + at, (const unsigned char *)iov[k].iov_base + in, m) != 0) {
+                close(fd);
+                return 0;
+            }
+            at += m;
+            in += m;
         }
         off += (size_t)r;
     }
@@ -1535,6 +1555,15 @@ static int same_bytes(int dirfd, const char *name, const void *data, size_t len)
 
 int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const void *data,
                      size_t len, int by_content, const char *display, dbt_err *err)
+{
+    struct iovec one = {(void *)data, len};
+
+    return dbt_cat_out_file_iov(o, dirfd, name, &one, 1, len, by_content, display, err);
+}
+
+int dbt_cat_out_file_iov(struct dbt_cat_out *o, int dirfd, const char *name,
+                         const struct iovec *iov, size_t n, size_t total, int by_content,
+                         const char *display, dbt_err *err)
 {
     struct out_ent *e;
 
@@ -1547,8 +1576,8 @@ int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const v
          * owner and a single link. */
         if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
             (st.st_mode & 07777) == DBT_FILE_MODE && st.st_uid == o->euid && st.st_nlink == 1 &&
-            (size_t)st.st_size == len) {
-            if (by_content || same_bytes(dirfd, name, data, len)) {
+            (size_t)st.st_size == total) {
+            if (by_content || same_bytes(dirfd, name, iov, n, total)) {
                 e->used = 1;
                 return 0;
             }
@@ -1556,7 +1585,7 @@ int dbt_cat_out_file(struct dbt_cat_out *o, int dirfd, const char *name, const v
     }
     if (e != NULL && out_replace(dirfd, e, display, err) != 0)
         return -1;
-    return dbt_fs_create_at(dirfd, name, data, len, DBT_FILE_MODE, display, err);
+    return dbt_fs_create_iov_at(dirfd, name, iov, n, DBT_FILE_MODE, 0, display, err);
 }
 
 int dbt_cat_out_link(struct dbt_cat_out *o, int dirfd, const char *target, const char *link,
@@ -2218,10 +2247,13 @@ static int pemmap_load(dbt_catalog_txn *t, const struct record *rec, struct pemm
     size_t len = 0, pos = 0, lb = strlen(pem_begin), le = strlen(pem_end);
 
     memset(pm, 0, sizeof(*pm));
+    /* Mapped, not read: read into fresh memory, a trust.pem of megabytes cost a page fault a
+     * page (a tenth of a commit at 1,000 bundles). */
     if (rec->gen != cat->gen || rec->pem_sha[0] == '\0' ||
-        dbt_cat_read_file(cat, cat->genfd, DBT_LAYOUT_TRUST_PEM, DBT_MAX_INPUT, &pm->text, &len,
-                          DBT_LAYOUT_TRUST_PEM, NULL) != 0)
+        dbt_cat_map_file(cat, cat->genfd, DBT_LAYOUT_TRUST_PEM, DBT_MAX_INPUT,
+                         (void **)&pm->text, &pm->textlen) != 0)
         goto fail;
+    len = pm->textlen;
     if (digest_hex(pm->text, len, EVP_sha256(), hex_sha) != 0 ||
         strcmp(hex_sha, rec->pem_sha) != 0)
         goto fail;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/uio.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +93,60 @@ int dbt_fs_fsync_fd(int fd, const char *display, dbt_err *err)
     return 0;
 }
 
+/* write_all of the pieces iov[0..n) in order, in writev calls of at most IOV_MAX pieces. */
+static int write_all_iov(int fd, const struct iovec *iov, size_t n)
+{
+    struct iovec v[64];
+
+    while (n > 0) {
+        size_t k = n < 64 ? n : 64;
+        size_t want = 0;
+        ssize_t w;
+
+        memcpy(v, iov, k * sizeof(*v));
+        for (size_t i = 0; i < k; i++)
+            want += v[i].iov_len;
+        w = writev(fd, v, (int)k);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 || (w == 0 && want > 0)) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        if ((size_t)w == want) {
+            iov += k;
+            n -= k;
+            continue;
+        }
+        /* A short write: the rest of the piece it stopped in, then on. */
+        for (;;) {
+            if ((size_t)w < iov->iov_len) {
+                if (write_all(fd, (const unsigned char *)iov->iov_base + w,
+                              iov->iov_len - (size_t)w) != 0)
+                    return -1;
+                iov++;
+                n--;
+                break;
+            }
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+    }
+    return 0;
+}
+
 static int create_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                      int sync, const char *display, dbt_err *err)
+{
+    struct iovec one = {(void *)data, len};
+
+    return dbt_fs_create_iov_at(dirfd, name, &one, 1, mode, sync, display, err);
+}
+
+int dbt_fs_create_iov_at(int dirfd, const char *name, const struct iovec *iov, size_t n,
+                         mode_t mode, int sync, const char *display, dbt_err *err)
 {
     int fd, saved;
 
@@ -107,7 +160,7 @@ static int create_at(int dirfd, const char *name, const void *data, size_t len, 
         dbt_err_sys(err, "cannot set the mode of %s", display);
         goto fail;
     }
-    if (write_all(fd, data, len) != 0) {
+    if (write_all_iov(fd, iov, n) != 0) {
         dbt_err_sys(err, "cannot write %s", display);
         goto fail;
     }

@@ -55,6 +55,11 @@ int dbt_fs_write_new_at(int dirfd, const char *name, const void *data, size_t le
  * dbt_fs_sync_tree before anything refers to it. */
 int dbt_fs_create_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                      const char *display, dbt_err *err);
+/* dbt_fs_create_at (sync 0) or dbt_fs_write_new_at (sync 1) of the concatenation of the
+ * pieces iov[0..n). */
+struct iovec;
+int dbt_fs_create_iov_at(int dirfd, const char *name, const struct iovec *iov, size_t n,
+                         mode_t mode, int sync, const char *display, dbt_err *err);
 
 /* Flushes everything written under fd's filesystem (syncfs on Linux, which reports writeback
  * errors since Linux 5.8; sync elsewhere). */
