@@ -304,34 +304,20 @@ int dbt_cat_map_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, v
 {
     struct stat st;
     dbt_err e;
-    int fd = openat(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
 
+    if (dbt_fs_map_at_st(dirfd, rel, max, map, len, &st) != 0)
+        return -1;
+    if (dbt_safe_entry_as(&st, rel, cat->euid, &e) == 0)
+        return 0;
+    munmap(*map, *len);
     *map = NULL;
     *len = 0;
-    if (fd < 0)
-        return -1;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-        (unsigned long long)st.st_size > max) {
-        close(fd);
-        return -1;
+    dbt_err_prefix(&e, "refusing unsafe catalog %s", cat->path);
+    if (!cat->unsafe) {
+        cat->unsafe = 1;
+        cat->unsafe_err = e;
     }
-    if (dbt_safe_entry_as(&st, rel, cat->euid, &e) != 0) {
-        dbt_err_prefix(&e, "refusing unsafe catalog %s", cat->path);
-        if (!cat->unsafe) {
-            cat->unsafe = 1;
-            cat->unsafe_err = e;
-        }
-        close(fd);
-        return -1;
-    }
-    *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (*map == MAP_FAILED) {
-        *map = NULL;
-        return -1;
-    }
-    *len = (size_t)st.st_size;
-    return 0;
+    return -1;
 }
 
 /* ---------- open / close / snapshot ---------- */

@@ -2103,6 +2103,16 @@ static int add_hash(struct dbt_cat_out *o, size_t *cap, unsigned long h)
     return 0;
 }
 
+/* The offset of a mapped index's first line after its header, or -1. */
+static long index_header_mapped(const unsigned char *data, size_t len)
+{
+    static const char header[] = DBT_CAT_INDEX_HEADER "\n";
+
+    if (len < sizeof(header) - 1 || memcmp(data, header, sizeof(header) - 1) != 0)
+        return -1;
+    return (long)(sizeof(header) - 1);
+}
+
 /*
  * What the commit knows of the generation it recycles (prev) without reading it, from the
  * record and the generation's own index (struct dbt_cat_out). Anything it cannot establish is
@@ -2114,11 +2124,11 @@ static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned lo
 {
     unsigned char *data = NULL;
     struct stat st;
-    dbt_layout_index_line line, last;
     size_t len, n, cap = 0, i = 0;
     long body;
-    char *pos;
-    int rc, any = 0;
+    const char *pos, *sha, *last = NULL;
+    unsigned long sh;
+    int rc;
 
     if (rec->gen != cat->gen || rec->parent != prev || !rec->parent_known || ch == NULL ||
         ch->unknown)
@@ -2138,33 +2148,34 @@ static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned lo
      * are on both sides; the hashes to look at are those of certificates on one side only. */
     /* The recycled generation is never walked: its index is believed only when it obeys the
      * rule (the commit rewrites it either way). */
-    if (dbt_fs_read_at_st(o->cfd, DBT_LAYOUT_INDEX, 1, DBT_MAX_INPUT, &data, &len, &st,
-                          DBT_LAYOUT_INDEX, NULL) != 0)
+    if (dbt_fs_map_at_st(o->cfd, DBT_LAYOUT_INDEX, DBT_MAX_INPUT, (void **)&data, &len, &st) !=
+        0)
         return;
-    if (dbt_safe_entry(&st, DBT_LAYOUT_INDEX, NULL) != 0)
-        goto fail;
-    if ((body = dbt_layout_index_header((const char *)data, len)) < 0)
+    if (dbt_safe_entry(&st, DBT_LAYOUT_INDEX, NULL) != 0 ||
+        (body = index_header_mapped(data, len)) < 0)
         goto fail;
     /* A line is at least 64 + 40 + 2 * 8 + 5 bytes: room for every entry. */
     if ((o->rent = malloc((len / 125 + 1) * sizeof(*o->rent))) == NULL)
         goto fail;
-    for (pos = (char *)data + body;; last = line, any = 1) {
-        rc = dbt_layout_index_next(&pos, &line, any ? &last : NULL);
+    /* Only the keys of each line: what else the lines say is rewritten either way. */
+    for (pos = (const char *)data + body;; last = sha) {
+        rc = dbt_layout_index_keys(&pos, (const char *)data + len, &sha, &sh);
         if (rc == 0)
             break;
-        if (rc < 0 || o->nrent >= len / 125 + 1)
+        /* sorted and unique, or out_known_present's search would be wrong */
+        if (rc < 0 || o->nrent >= len / 125 + 1 || (last != NULL && memcmp(last, sha, 64) >= 0))
             goto fail;
-        memcpy(o->rent[o->nrent].sha, line.sha256, 64);
+        memcpy(o->rent[o->nrent].sha, sha, 64);
         o->rent[o->nrent].sha[64] = '\0';
         o->rent[o->nrent].in_new = 0;
-        o->rent[o->nrent++].sh = line.subject_hash;
-        for (; i < nd && memcmp(dc[i].c->sha, line.sha256, 64) < 0; i++)
+        o->rent[o->nrent++].sh = sh;
+        for (; i < nd && memcmp(dc[i].c->sha, sha, 64) < 0; i++)
             if (add_hash(o, &cap, dc[i].c->sh) != 0)
                 goto fail;
-        if (i < nd && memcmp(dc[i].c->sha, line.sha256, 64) == 0) {
+        if (i < nd && memcmp(dc[i].c->sha, sha, 64) == 0) {
             o->rent[o->nrent - 1].in_new = 1;
             i++;
-        } else if (add_hash(o, &cap, line.subject_hash) != 0)
+        } else if (add_hash(o, &cap, sh) != 0)
             goto fail;
     }
     for (; i < nd; i++)
@@ -2184,10 +2195,10 @@ static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned lo
             for (size_t k = 0; k < o->d[d].n; k++)
                 if (o->d[d].e[k].type != DT_LNK)
                     o->trust = 0;
-    free(data);
+    munmap(data, len);
     return;
 fail:
-    free(data);
+    munmap(data, len);
     free(o->hashes);
     free(o->rent);
     o->hashes = NULL;

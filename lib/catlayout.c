@@ -194,6 +194,29 @@ int dbt_layout_index_next(char **pos, dbt_layout_index_line *e, const dbt_layout
     return 1;
 }
 
+int dbt_layout_index_keys(const char **pos, const char *end, const char **sha256,
+                          unsigned long *subject_hash)
+{
+    const char *line = *pos, *nl;
+    /* sha256 sha1 subject-hash issuer-hash serial bundles: the third field starts here */
+    const size_t at = DBT_LAYOUT_SHA256_HEX + 1 + DBT_LAYOUT_SHA1_HEX + 1;
+
+    if (line >= end)
+        return 0;
+    if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+        return DBT_LAYOUT_NOT_TERMINATED;
+    if ((size_t)(nl - line) < at + 2 * (DBT_LAYOUT_HASH_HEX + 1) + 2 ||
+        line[DBT_LAYOUT_SHA256_HEX] != ' ' || line[at - 1] != ' ' ||
+        line[at + DBT_LAYOUT_HASH_HEX] != ' ' ||
+        !dbt_layout_hex_lower(line, DBT_LAYOUT_SHA256_HEX) ||
+        !dbt_layout_hex_lower(line + at, DBT_LAYOUT_HASH_HEX))
+        return DBT_LAYOUT_BAD_LINE;
+    *sha256 = line;
+    *subject_hash = hash_value(line + at);
+    *pos = nl + 1;
+    return 1;
+}
+
 int dbt_layout_index_has_bundle(const dbt_layout_index_line *e, const char *bundle)
 {
     size_t blen = strlen(bundle);

@@ -120,6 +120,13 @@ int dbt_layout_index_parse(char *line, dbt_layout_index_line *e);
  */
 int dbt_layout_index_next(char **pos, dbt_layout_index_line *e, const dbt_layout_index_line *prev);
 
+/* The SHA-256 (64 digits at *sha256, not terminated) and subject hash of the line at *pos
+ * (body up to end), checked and converted without parsing the rest of the line, for a writer
+ * that only needs to know which certificates an index lists: 1 with *pos past the line, 0 at
+ * the end, DBT_LAYOUT_NOT_TERMINATED or DBT_LAYOUT_BAD_LINE. The caller checks the order. */
+int dbt_layout_index_keys(const char **pos, const char *end, const char **sha256,
+                          unsigned long *subject_hash);
+
 /* 1 when the line lists bundle among its bundles. */
 int dbt_layout_index_has_bundle(const dbt_layout_index_line *e, const char *bundle);
 

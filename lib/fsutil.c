@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -509,6 +510,30 @@ void dbt_fs_prefault(void *p, size_t n)
     (void)p;
     (void)n;
 #endif
+}
+
+int dbt_fs_map_at_st(int dirfd, const char *name, size_t max, void **map, size_t *len,
+                     struct stat *st)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+
+    *map = NULL;
+    *len = 0;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size <= 0 ||
+        (unsigned long long)st->st_size > max) {
+        close(fd);
+        return -1;
+    }
+    *map = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (*map == MAP_FAILED) {
+        *map = NULL;
+        return -1;
+    }
+    *len = (size_t)st->st_size;
+    return 0;
 }
 
 int dbt_fs_read_at(int dirfd, const char *name, int nofollow, size_t max, unsigned char **data,

@@ -55,6 +55,14 @@ int dbt_fs_write_new_at(int dirfd, const char *name, const void *data, size_t le
  * dbt_fs_sync_tree before anything refers to it. */
 int dbt_fs_create_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                      const char *display, dbt_err *err);
+/* name in dirfd (never through a symlink) mapped read-only (for munmap) instead of read, with
+ * its fstat in *st: -1, without a message, when it cannot be, is not a regular file, is empty
+ * or larger than max. Only for a file nothing rewrites in place while it is mapped: truncated
+ * under the mapping, it would fault (SIGBUS). */
+struct stat;
+int dbt_fs_map_at_st(int dirfd, const char *name, size_t max, void **map, size_t *len,
+                     struct stat *st);
+
 /* dbt_fs_create_at (sync 0) or dbt_fs_write_new_at (sync 1) of the concatenation of the
  * pieces iov[0..n). */
 struct iovec;

@@ -231,6 +231,64 @@ static void test_index_codes(void **state)
     assert_int_equal(n, 1);
 }
 
+/* The writer's key-only read of a line (dbt_layout_index_keys): every line the full parser
+ * accepts gives the same keys; a line too short for its fields, a key that is not lowercase
+ * hex, a misplaced separator or a missing end is refused, and nothing is read past end. */
+static void test_index_keys(void **state)
+{
+    static const char two[] = HEAD "0A a\n" SHA_B " " SHA1 " 00000000 00000000 1 b\n";
+    const char *pos = two, *sha = NULL;
+    unsigned long sh = 0;
+    char buf[256];
+
+    (void)state;
+    assert_int_equal(dbt_layout_index_keys(&pos, two + strlen(two), &sha, &sh), 1);
+    assert_ptr_equal(sha, two);
+    assert_int_equal(sh, 0xabcdUL);
+    assert_int_equal(dbt_layout_index_keys(&pos, two + strlen(two), &sha, &sh), 1);
+    assert_memory_equal(sha, SHA_B, 64);
+    assert_int_equal(sh, 0);
+    assert_int_equal(dbt_layout_index_keys(&pos, two + strlen(two), &sha, &sh), 0);
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        char copy[512];
+        dbt_layout_index_line e;
+        int full, keys;
+        snprintf(buf, sizeof(buf), "%s\n", lines[i].line);
+        snprintf(copy, sizeof(copy), "%s", lines[i].line);
+        full = dbt_layout_index_parse(copy, &e) == 0;
+        pos = buf;
+        keys = dbt_layout_index_keys(&pos, buf + strlen(buf), &sha, &sh) == 1;
+        if (full) { /* the keys of every good line; a bad one may pass on its other fields */
+            assert_true(keys);
+            assert_memory_equal(sha, e.sha256, 64);
+            assert_int_equal(sh, e.subject_hash);
+        }
+    }
+    /* the end bounds the search for the newline: a line cut by it has no end */
+    snprintf(buf, sizeof(buf), "%s", two);
+    pos = buf;
+    assert_int_equal(dbt_layout_index_keys(&pos, buf + 100, &sha, &sh),
+                     DBT_LAYOUT_NOT_TERMINATED);
+    snprintf(buf, sizeof(buf), HEAD "0A a\n");
+    buf[10] = 'A';
+    pos = buf;
+    assert_int_equal(dbt_layout_index_keys(&pos, buf + strlen(buf), &sha, &sh),
+                     DBT_LAYOUT_BAD_LINE);
+    snprintf(buf, sizeof(buf), HEAD "0A a\n");
+    buf[108] = 'g'; /* in the subject hash */
+    pos = buf;
+    assert_int_equal(dbt_layout_index_keys(&pos, buf + strlen(buf), &sha, &sh),
+                     DBT_LAYOUT_BAD_LINE);
+    snprintf(buf, sizeof(buf), SHA_A " " SHA1 "  0000abcd 12345678 0A a\n");
+    pos = buf;
+    assert_int_equal(dbt_layout_index_keys(&pos, buf + strlen(buf), &sha, &sh),
+                     DBT_LAYOUT_BAD_LINE);
+    snprintf(buf, sizeof(buf), SHA_A " " SHA1 " 0000abcd\n");
+    pos = buf;
+    assert_int_equal(dbt_layout_index_keys(&pos, buf + strlen(buf), &sha, &sh),
+                     DBT_LAYOUT_BAD_LINE);
+}
+
 static int ref_hex_lower(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -464,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_index_parse_fields),
         cmocka_unit_test(test_serial_bound),
         cmocka_unit_test(test_index_codes),
+        cmocka_unit_test(test_index_keys),
         cmocka_unit_test(test_hex_lower),
         cmocka_unit_test(test_gen_name),
         cmocka_unit_test(test_file_names),
