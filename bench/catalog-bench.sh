@@ -9,7 +9,8 @@
 #   list     `dbtrust list`
 #   lookup   a provider subject lookup of the new bundle's first certificate through dbtrust.so
 #            (bench/provider-bench: a fresh X509_STORE on dbtrust://, one subject search)
-# Each figure is the median wall time of BENCH_RUNS (default 11) runs, the system calls of one
+# Each figure is the median wall time of BENCH_RUNS (default 11) runs (interleaved across the
+# sizes), the system calls of one
 # run (strace -f -c) and, with BENCH_CALLGRIND=1, the instructions of one run (callgrind, whole
 # process). Sizes: BENCH_SIZES (default "0 100 1000").
 set -euo pipefail
@@ -65,6 +66,9 @@ instrs() {
 }
 
 declare -A T S I
+# All catalogs first, then the timed runs interleaved across the sizes (one round = every
+# operation at every size): a machine whose speed drifts during the bench (page cache, a
+# neighbour on the host) moves every size's figures alike, and the ratios stay fair.
 for n in $sizes; do
     cat=$w/cat$n
     t0=$(now)
@@ -72,24 +76,34 @@ for n in $sizes; do
     t1=$(now)
     "$cnfprog" "$cat" >"$cat.cnf"
     echo "catalog of $n bundles built in $(((t1 - t0) / 1000000)) ms"
+    : >"$w/imp$n"
+    : >"$w/rem$n"
+    : >"$w/lst$n"
+    : >"$w/look$n"
+done
+ops() { # ops N: the four command lines for the catalog of N bundles, in imp rem lst look
+    local cat=$w/cat$1
     imp=("$dbtrust" --catalog "$cat" import -q --bundle new "$w/new.pem")
     rem=("$dbtrust" --catalog "$cat" remove --bundle new)
     lst=("$dbtrust" --catalog "$cat" list)
     look=("$pb" lookup dbtrust:// "$w/probe.pem") # with OPENSSL_CONF=$cat.cnf, for it alone
-    : >"$w/imp"
-    : >"$w/rem"
-    : >"$w/lst"
-    : >"$w/look"
-    for ((r = 0; r < runs; r++)); do
-        timed "$w/imp" "${imp[@]}"
-        timed "$w/lst" "${lst[@]}"
-        OPENSSL_CONF=$cat.cnf timed "$w/look" "${look[@]}"
-        timed "$w/rem" "${rem[@]}"
+}
+for ((r = 0; r < runs; r++)); do
+    for n in $sizes; do
+        ops "$n"
+        timed "$w/imp$n" "${imp[@]}"
+        timed "$w/lst$n" "${lst[@]}"
+        OPENSSL_CONF=$w/cat$n.cnf timed "$w/look$n" "${look[@]}"
+        timed "$w/rem$n" "${rem[@]}"
     done
-    T[$n,import]=$(median <"$w/imp")
-    T[$n,remove]=$(median <"$w/rem")
-    T[$n,list]=$(median <"$w/lst")
-    T[$n,lookup]=$(median <"$w/look")
+done
+for n in $sizes; do
+    ops "$n"
+    cat=$w/cat$n
+    T[$n,import]=$(median <"$w/imp$n")
+    T[$n,remove]=$(median <"$w/rem$n")
+    T[$n,list]=$(median <"$w/lst$n")
+    T[$n,lookup]=$(median <"$w/look$n")
     S[$n,import]=$(syscalls "${imp[@]}")
     S[$n,list]=$(syscalls "${lst[@]}")
     S[$n,lookup]=$(OPENSSL_CONF=$cat.cnf syscalls "${look[@]}")

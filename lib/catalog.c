@@ -163,7 +163,8 @@ void dbt_sb_reserve(struct dbt_sbuf *b, size_t n)
 
     if (b->oom || b->cap - b->len >= n)
         return;
-    for (nc = b->cap ? b->cap : 4096; nc - b->len < n; nc *= 2)
+    /* The first reservation is taken as asked: a caller that knows its size gets no more. */
+    for (nc = b->cap ? b->cap : (n > 4096 ? n : 4096); nc - b->len < n; nc *= 2)
         if (nc > SIZE_MAX / 2) {
             b->oom = 1;
             return;
@@ -175,33 +176,6 @@ void dbt_sb_reserve(struct dbt_sbuf *b, size_t n)
     dbt_fs_prefault(v + b->cap, nc - b->cap);
     b->p = v;
     b->cap = nc;
-}
-
-void dbt_sb_add(struct dbt_sbuf *b, const void *data, size_t n)
-{
-    dbt_sb_reserve(b, n);
-    if (b->oom || n == 0)
-        return;
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-}
-
-void dbt_sb_str(struct dbt_sbuf *b, const char *s)
-{
-    dbt_sb_add(b, s, strlen(s));
-}
-
-void dbt_sb_hex08(struct dbt_sbuf *b, unsigned long v)
-{
-    static const char hex[] = "0123456789abcdef";
-    char t[2 * sizeof(v)];
-    size_t n = 0;
-
-    do {
-        t[sizeof(t) - 1 - n++] = hex[v & 15];
-        v >>= 4;
-    } while (v != 0 || n < 8);
-    dbt_sb_add(b, t + sizeof(t) - n, n);
 }
 
 void dbt_cat_name3(char *out, size_t size, const char *pre, const char *base, const char *ext)
@@ -1027,7 +1001,9 @@ int dbt_catalog_certs(dbt_catalog *cat, dbt_catalog_cert **out, size_t *n, dbt_e
             goto end;
         }
         if (cnt == cap) {
-            size_t nc = cap ? cap * 2 : 64;
+            /* A line is at least 125 bytes: the first allocation holds them all (its pages
+             * past the last line are never touched), where doubling copied them 6 times. */
+            size_t nc = cap ? cap * 2 : len / 125 + 1;
             dbt_catalog_cert *nv = realloc(v, nc * sizeof(*nv));
             if (nv == NULL) {
                 dbt_err_set(err, "out of memory");

@@ -6,6 +6,7 @@
 #include "catalog.h"
 #include "catlayout.h"
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <openssl/bio.h>
@@ -108,14 +109,22 @@ struct dbt_sbuf {
     int oom;
 };
 void dbt_sb_reserve(struct dbt_sbuf *b, size_t n);
-void dbt_sb_add(struct dbt_sbuf *b, const void *data, size_t n);
-void dbt_sb_str(struct dbt_sbuf *b, const char *s);
-/* v as lowercase hex, at least 8 digits ("%08lx"). */
-void dbt_sb_hex08(struct dbt_sbuf *b, unsigned long v);
 /* dir-relative names a commit builds tens of thousands of times at 1,000 bundles (snprintf was
  * a sixth of a commit): pre, base and ext joined ("%s%s%s"), and a hash link "%08lx.%zu". Both
  * cut at size - 1 bytes, as snprintf. */
 void dbt_cat_name3(char *out, size_t size, const char *pre, const char *base, const char *ext);
+/* The first 16 digits of a SHA-256 in lowercase hex as a number: ordered as the strings are,
+ * so that a sort compares two numbers and only compares the strings when those are equal. */
+static inline uint64_t dbt_cat_sha_key(const char *sha)
+{
+    uint64_t k = 0;
+
+    for (int i = 0; i < 16; i++) {
+        unsigned char c = (unsigned char)sha[i];
+        k = (k << 4) | ((uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10) & 15);
+    }
+    return k;
+}
 void dbt_cat_link_name(char *out, size_t size, unsigned long hash, size_t seq);
 /* Whether transactions read bundles only when they need them (default on; lib/catalog_txn.c,
  * "lazy transactions"), and how many bundles the last commit of this process never read. */

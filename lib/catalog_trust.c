@@ -24,6 +24,7 @@
 struct tview {
     char sha[65];
     unsigned long sh;
+    uint64_t k; /* dbt_cat_sha_key(sha), set before the sort */
     int scoped;
     const unsigned char *der; /* the certificate served: the catalog's, or owned below */
     size_t len;
@@ -38,6 +39,8 @@ static int cmp_tview(const void *a, const void *b)
 
     if (x->sh != y->sh)
         return x->sh < y->sh ? -1 : 1;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
     return strcmp(x->sha, y->sha);
 }
 
@@ -220,6 +223,8 @@ int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int t
             goto end;
     }
     /* openssl rehash numbering, as in certs/: equal hashes get .0, .1, ... in sha256 order. */
+    for (size_t i = 0; i < nv; i++)
+        v[i].k = dbt_cat_sha_key(v[i].sha);
     qsort(v, nv, sizeof(*v), cmp_tview);
     for (size_t i = 0, seq = 0; i < nv; i++) {
         char link[32], target[96];

@@ -63,6 +63,15 @@ static const char *tb_scope(const struct tbundle *b)
     return b->meta != NULL ? b->meta->scope : "";
 }
 
+/* v as 8 lowercase hex digits (the subject and issuer hashes of an index line). */
+static void hex08(char *out, unsigned long v)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (int i = 7; i >= 0; i--, v >>= 4)
+        out[i] = digits[v & 15];
+}
+
 /* The names of the bundles a commit changed (put, removed, or a certificate taken out), for
  * the record the next commit trusts (see "what each commit changed" below). */
 struct changed {
@@ -592,7 +601,7 @@ static int begin_lazy(dbt_catalog_txn *t, char **names, size_t cnt, const dbt_ca
 {
     dbt_catalog *cat = t->cat;
     struct record rec;
-    size_t *count;
+    size_t *count, *where, total = 0;
     char **p;
     int usable;
 
@@ -604,37 +613,47 @@ static int begin_lazy(dbt_catalog_txn *t, char **names, size_t cnt, const dbt_ca
     free(rec.name);
     if (!usable)
         return 1;
-    if ((count = calloc(cnt ? cnt : 1, sizeof(*count))) == NULL)
-        return -1;
     for (size_t i = 0; i < nidx; i++)
-        for (size_t j = 0; j < idx[i].nbundles; j++) {
+        total += idx[i].nbundles;
+    if ((count = calloc(cnt ? cnt : 1, sizeof(*count))) == NULL ||
+        (where = malloc((total ? total : 1) * sizeof(*where))) == NULL) {
+        free(count);
+        return -1;
+    }
+    /* Each bundle name of the index looked up once: where[] keeps the answers in line order. */
+    for (size_t i = 0, r = 0; i < nidx; i++)
+        for (size_t j = 0; j < idx[i].nbundles; j++, r++) {
             p = cnt ? bsearch(idx[i].bundles[j], names, cnt, sizeof(*names), cmp_pname) : NULL;
             if (p == NULL) { /* the index names a bundle that is not there */
                 free(count);
+                free(where);
                 return 1;
             }
-            count[p - names]++;
+            where[r] = (size_t)(p - names);
+            count[where[r]]++;
         }
     for (size_t k = 0; k < cnt; k++) {
         struct tbundle *b = &t->b[k];
         snprintf(b->name, sizeof(b->name), "%s", names[k]);
         b->lazy = 1;
         t->nb++;
-        if ((b->c = calloc(count[k] ? count[k] : 1, sizeof(*b->c))) == NULL) {
+        if ((b->c = malloc((count[k] ? count[k] : 1) * sizeof(*b->c))) == NULL) {
             free(count);
+            free(where);
             return -1;
         }
     }
-    for (size_t i = 0; i < nidx; i++)
-        for (size_t j = 0; j < idx[i].nbundles; j++) {
-            struct tbundle *b;
+    for (size_t i = 0, r = 0; i < nidx; i++)
+        for (size_t j = 0; j < idx[i].nbundles; j++, r++) {
+            struct tbundle *b = &t->b[where[r]];
             struct tcert *c;
 
-            p = bsearch(idx[i].bundles[j], names, cnt, sizeof(*names), cmp_pname);
-            b = &t->b[p - names];
-            if (b->n == count[p - names])
+            if (b->n == count[where[r]])
                 continue; /* a bundle named twice on a line: held once */
             c = &b->c[b->n++];
+            c->der = NULL;
+            c->len = 0;
+            c->x = NULL;
             memcpy(c->sha, idx[i].sha256, sizeof(c->sha));
             memcpy(c->sha1, idx[i].sha1, sizeof(c->sha1));
             c->sh = idx[i].subject_hash;
@@ -642,13 +661,13 @@ static int begin_lazy(dbt_catalog_txn *t, char **names, size_t cnt, const dbt_ca
             memcpy(c->serial, idx[i].serial, sizeof(c->serial));
         }
     free(count);
+    free(where);
     return 0;
 }
 
 /* The blocks of the current trust.pem by certificate (pemmap_load), for the certificates a lazy
  * commit did not read. */
 struct pemblk {
-    const char *sha;
     const char *p;
     size_t len;
 };
@@ -659,16 +678,30 @@ struct pemmap {
     struct pemblk *b; /* in the order of idx (SHA-256): b[i] is idx[i]'s block */
     const dbt_catalog_cert *idx;
     size_t n;
+    size_t cur; /* where the last search ended (pemmap_find) */
 };
 
-static const struct pemblk *pemmap_find(const struct pemmap *pm, const char *sha)
+/* The block of certificate sha, or NULL. The callers ask in SHA-256 order, as idx is: the
+ * next few entries after the last answer are looked at before a binary search. */
+static const struct pemblk *pemmap_find(struct pemmap *pm, const char *sha)
 {
     const dbt_catalog_cert *c;
 
-    if (pm == NULL || pm->n == 0 ||
-        (c = bsearch(sha, pm->idx, pm->n, sizeof(*pm->idx), cmp_sha)) == NULL)
+    if (pm == NULL || pm->n == 0)
         return NULL;
-    return &pm->b[c - pm->idx];
+    for (size_t i = pm->cur; i < pm->n && i < pm->cur + 4; i++) {
+        int r = strcmp(pm->idx[i].sha256, sha);
+        if (r == 0) {
+            pm->cur = i;
+            return &pm->b[i];
+        }
+        if (r > 0)
+            break;
+    }
+    if ((c = bsearch(sha, pm->idx, pm->n, sizeof(*pm->idx), cmp_sha)) == NULL)
+        return NULL;
+    pm->cur = (size_t)(c - pm->idx);
+    return &pm->b[pm->cur];
 }
 
 static void pemmap_free(struct pemmap *pm)
@@ -1121,31 +1154,38 @@ size_t dbt_catalog_txn_holders(const dbt_catalog_txn *t, const char *sha256)
 
 /* ---------- commit: build a generation, swap "current" ---------- */
 
+/* The sort keys ride along (dbt_cat_sha_key, the subject hash): a sort of thousands then
+ * compares numbers in the array rather than follow each pointer to its strings. */
 struct ref {
     const struct tcert *c;
     size_t bi; /* bundle index; bundles are sorted by name */
+    uint64_t k;
 };
 
 struct dcert {
     const struct tcert *c;
     size_t first, last; /* its range in the sorted refs: the bundles holding it */
+    uint64_t k;
+    unsigned long sh;
 };
 
 static int cmp_ref(const void *a, const void *b)
 {
     const struct ref *x = a, *y = b;
-    int c = strcmp(x->c->sha, y->c->sha);
+    int c = x->k != y->k ? (x->k < y->k ? -1 : 1) : strcmp(x->c->sha, y->c->sha);
 
     return c != 0 ? c : (x->bi > y->bi) - (x->bi < y->bi);
 }
 
 static int cmp_dcert_hash(const void *a, const void *b)
 {
-    const struct tcert *x = ((const struct dcert *)a)->c, *y = ((const struct dcert *)b)->c;
+    const struct dcert *x = a, *y = b;
 
     if (x->sh != y->sh)
         return x->sh < y->sh ? -1 : 1;
-    return strcmp(x->sha, y->sha);
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    return strcmp(x->c->sha, y->c->sha);
 }
 
 /* ---------- where a generation's files go: new directories, or a recycled generation ---------- */
@@ -1187,7 +1227,7 @@ struct dbt_cat_out {
         unsigned long sh;
         int in_new; /* the new state holds it too */
     } *rent;
-    size_t nrent;
+    size_t nrent, rcur; /* rcur: where out_known_present's last search ended */
     /* Set by out_known_dirs: d[] then holds only what out_known does not cover, and a known
      * entry is there as the description says, without an out_ent (out_known_present). */
     int described;
@@ -1283,11 +1323,28 @@ static int cmp_rent(const void *key, const void *elem)
 /* Whether a known entry (out_known) of a described generation (out_known_dirs) is there: a
  * bundle file or a link always (the same on both sides), a <sha256>.pem file when the recycled
  * index lists it. */
-static int out_known_present(const struct dbt_cat_out *o, int dirfd, const char *name)
+static int out_known_present(struct dbt_cat_out *o, int dirfd, const char *name)
 {
+    const struct out_rent *r;
+
     if (dirfd == o->bfd || !dbt_layout_cert_file_name(name))
         return 1;
-    return dirfd == o->cfd && bsearch(name, o->rent, o->nrent, sizeof(*o->rent), cmp_rent) != NULL;
+    if (dirfd != o->cfd)
+        return 0;
+    /* Asked in SHA-256 order, as rent is: the entries after the last answer first. */
+    for (size_t i = o->rcur; i < o->nrent && i < o->rcur + 4; i++) {
+        int c = memcmp(o->rent[i].sha, name, 64);
+        if (c == 0) {
+            o->rcur = i;
+            return 1;
+        }
+        if (c > 0)
+            break;
+    }
+    if ((r = bsearch(name, o->rent, o->nrent, sizeof(*o->rent), cmp_rent)) == NULL)
+        return 0;
+    o->rcur = (size_t)(r - o->rent);
+    return 1;
 }
 
 /* Whether the recycled generation holds name in dirfd, of type, as the new state wants it, by
@@ -1759,7 +1816,7 @@ static int view_scope(const struct tbundle *b, const struct ref *refs, const str
 
 /* The trust view (trust/ and trust.pem) of the distinct certificates dc (sorted by sha256). */
 static int write_view(struct dbt_cat_out *o, struct tbundle *b, const struct ref *refs,
-                      const struct dcert *dc, size_t nd, const struct pemmap *pm, int gfd, int tfd,
+                      const struct dcert *dc, size_t nd, struct pemmap *pm, int gfd, int tfd,
                       const char *gdisp, BIO *mem, char pem_sha[65], dbt_err *err)
 {
     struct dbt_cat_view_cert *in = calloc(nd ? nd : 1, sizeof(*in));
@@ -1801,7 +1858,7 @@ end:
  * tfd. */
 static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
                             const struct ref *refs, struct dcert *dc, size_t nd,
-                            const struct pemmap *pm, int gfd, int bfd, int cfd, int tfd,
+                            struct pemmap *pm, int gfd, int bfd, int cfd, int tfd,
                             const char *gdisp, BIO *mem, char pem_sha[65], dbt_err *err)
 {
     struct dbt_sbuf sb = {0};
@@ -1866,28 +1923,51 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
             goto end;
     }
 
-    /* DBT_LAYOUT_INDEX_LINE_FMT and the bundle names, built by hand: BIO_printf's five calls a
-     * line were most of a commit's instructions at 1,000 bundles. */
-    dbt_sb_reserve(&sb, 64 + nd * 256);
-    dbt_sb_str(&sb, DBT_CAT_INDEX_HEADER "\n");
-    for (size_t i = 0; i < nd; i++) {
-        const struct tcert *c = dc[i].c;
-        dbt_sb_add(&sb, c->sha, 64);
-        dbt_sb_add(&sb, " ", 1);
-        dbt_sb_str(&sb, c->sha1);
-        dbt_sb_add(&sb, " ", 1);
-        dbt_sb_hex08(&sb, c->sh);
-        dbt_sb_add(&sb, " ", 1);
-        dbt_sb_hex08(&sb, c->ih);
-        dbt_sb_add(&sb, " ", 1);
-        dbt_sb_str(&sb, c->serial);
-        dbt_sb_add(&sb, " ", 1);
-        for (size_t r = dc[i].first; r <= dc[i].last; r++) {
-            if (r != dc[i].first)
-                dbt_sb_add(&sb, ",", 1);
-            dbt_sb_str(&sb, b[refs[r].bi].name);
+    /* DBT_LAYOUT_INDEX_LINE_FMT and the bundle names, built by hand into a buffer of the exact
+     * size: BIO_printf's five calls a line were most of a commit's instructions at 1,000
+     * bundles, and a buffer grown by doubling twice the pages it needed. */
+    {
+        size_t need = sizeof(DBT_CAT_INDEX_HEADER "\n") - 1;
+        char *w;
+
+        for (size_t i = 0; i < nd; i++) {
+            need += 64 + 1 + 40 + 1 + 8 + 1 + 8 + 1 + strlen(dc[i].c->serial) + 1;
+            for (size_t r = dc[i].first; r <= dc[i].last; r++)
+                need += strlen(b[refs[r].bi].name) + 1;
         }
-        dbt_sb_add(&sb, "\n", 1);
+        dbt_sb_reserve(&sb, need);
+        if (sb.oom)
+            goto oom;
+        w = sb.p;
+        memcpy(w, DBT_CAT_INDEX_HEADER "\n", sizeof(DBT_CAT_INDEX_HEADER "\n") - 1);
+        w += sizeof(DBT_CAT_INDEX_HEADER "\n") - 1;
+        for (size_t i = 0; i < nd; i++) {
+            const struct tcert *c = dc[i].c;
+            size_t n;
+            memcpy(w, c->sha, 64);
+            w[64] = ' ';
+            memcpy(w + 65, c->sha1, 40);
+            w[105] = ' ';
+            hex08(w + 106, c->sh);
+            w[114] = ' ';
+            hex08(w + 115, c->ih);
+            w[123] = ' ';
+            w += 124;
+            n = strlen(c->serial);
+            memcpy(w, c->serial, n);
+            w += n;
+            *w++ = ' ';
+            for (size_t r = dc[i].first; r <= dc[i].last; r++) {
+                const char *name = b[refs[r].bi].name;
+                if (r != dc[i].first)
+                    *w++ = ',';
+                n = strlen(name);
+                memcpy(w, name, n);
+                w += n;
+            }
+            *w++ = '\n';
+        }
+        sb.len = (size_t)(w - sb.p);
     }
     if (sb.oom)
         goto oom;
@@ -2222,29 +2302,37 @@ static int build_refs(const struct tbundle *b, size_t nb, struct ref **refs, str
         return -1;
     for (size_t i = 0; i < nb; i++)
         for (size_t j = 0; j < b[i].n; j++)
-            (*refs)[k++] = (struct ref){&b[i].c[j], i};
+            (*refs)[k++] = (struct ref){&b[i].c[j], i, dbt_cat_sha_key(b[i].c[j].sha)};
     qsort(*refs, total, sizeof(**refs), cmp_ref);
     for (size_t i = 0; i < total; i++) {
         struct ref *r = &(*refs)[i];
-        if (i > 0 && strcmp(r->c->sha, r[-1].c->sha) == 0) {
+        if (i > 0 && r->k == r[-1].k && strcmp(r->c->sha, r[-1].c->sha) == 0) {
             struct dcert *d = &(*dc)[*nd - 1];
             d->last = i;
             if (d->c->der == NULL && r->c->der != NULL) /* one the transaction read */
                 d->c = r->c;
         } else
-            (*dc)[(*nd)++] = (struct dcert){r->c, i, i};
+            (*dc)[(*nd)++] = (struct dcert){r->c, i, i, r->k, r->c->sh};
     }
     return 0;
 }
 
+/* An index entry in link order: subject hash, then SHA-256. */
+struct lord {
+    unsigned long sh;
+    uint64_t k;
+    const dbt_catalog_cert *c;
+};
+
 static int cmp_link_order(const void *a, const void *b)
 {
-    const dbt_catalog_cert *x = *(const dbt_catalog_cert *const *)a,
-                           *y = *(const dbt_catalog_cert *const *)b;
+    const struct lord *x = a, *y = b;
 
-    if (x->subject_hash != y->subject_hash)
-        return x->subject_hash < y->subject_hash ? -1 : 1;
-    return strcmp(x->sha256, y->sha256);
+    if (x->sh != y->sh)
+        return x->sh < y->sh ? -1 : 1;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    return strcmp(x->c->sha256, y->c->sha256);
 }
 
 /* The current trust.pem's blocks by certificate, when the record vouches for the file: it is
@@ -2253,7 +2341,7 @@ static int cmp_link_order(const void *a, const void *b)
 static int pemmap_load(dbt_catalog_txn *t, const struct record *rec, struct pemmap *pm)
 {
     dbt_catalog *cat = t->cat;
-    const dbt_catalog_cert **ord = NULL;
+    struct lord *ord = NULL;
     char hex_sha[65];
     size_t len = 0, pos = 0, lb = strlen(pem_begin), le = strlen(pem_end);
 
@@ -2273,15 +2361,16 @@ static int pemmap_load(dbt_catalog_txn *t, const struct record *rec, struct pemm
     if (ord == NULL || pm->b == NULL)
         goto fail;
     for (size_t i = 0; i < t->nidx; i++)
-        ord[i] = &t->idx[i];
+        ord[i] = (struct lord){t->idx[i].subject_hash, dbt_cat_sha_key(t->idx[i].sha256),
+                               &t->idx[i]};
     qsort(ord, t->nidx, sizeof(*ord), cmp_link_order);
     for (size_t i = 0; i < t->nidx; i++) {
         const unsigned char *end;
         if (len - pos < lb || memcmp(pm->text + pos, pem_begin, lb) != 0 ||
             (end = memmem(pm->text + pos, len - pos, pem_end, le)) == NULL)
             goto fail;
-        struct pemblk *pb = &pm->b[ord[i] - t->idx];
-        *pb = (struct pemblk){ord[i]->sha256, (const char *)pm->text + pos,
+        struct pemblk *pb = &pm->b[ord[i].c - t->idx];
+        *pb = (struct pemblk){(const char *)pm->text + pos,
                               (size_t)(end - (pm->text + pos)) + le};
         pos += pb->len;
     }
