@@ -274,14 +274,13 @@ int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, 
 }
 
 int dbt_cat_map_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, void **map,
-                     size_t *len)
+                     size_t *len, struct stat *st)
 {
-    struct stat st;
     dbt_err e;
 
-    if (dbt_fs_map_at_st(dirfd, rel, max, map, len, &st) != 0)
+    if (dbt_fs_map_at_st(dirfd, rel, max, map, len, st) != 0)
         return -1;
-    if (dbt_safe_entry_as(&st, rel, cat->euid, &e) == 0)
+    if (dbt_safe_entry_as(st, rel, cat->euid, &e) == 0)
         return 0;
     munmap(*map, *len);
     *map = NULL;

@@ -56,12 +56,17 @@ void dbt_cat_free_names(char **names, size_t n);
  * are read (DBT_SAFE_FILES_AT_USE). A refusal also sets cat->unsafe. */
 int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, unsigned char **data,
                       size_t *len, const char *display, dbt_err *err);
-/* The same file mapped read-only instead of read (for munmap), without a message: -1 also for
+/* The same file mapped read-only instead of read (for munmap; its fstat in *st), without a
+ * message: -1 also for
  * an empty file. For a file of the generation a writer holds, which nothing rewrites in place:
  * only its owner truncating it under the writer would fault the mapping (SIGBUS, and the
  * commit then never happened). */
+struct stat;
+/* The identity of a trust.pem a commit wrote, as its record gives it (lib/catalog_txn.c). */
+#define DBT_CAT_PEM_ID_MAX 128
+void dbt_cat_pem_identity(const struct stat *st, char out[DBT_CAT_PEM_ID_MAX]);
 int dbt_cat_map_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, void **map,
-                     size_t *len);
+                     size_t *len, struct stat *st);
 int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err);
 int dbt_cat_no_such_bundle(dbt_catalog *cat, const char *name, dbt_err *err);
 /* One distinct certificate of a generation being written, for its trust view. */
@@ -157,11 +162,10 @@ int dbt_cat_out_link(struct dbt_cat_out *o, int dirfd, const char *target, const
  * certificates and one fresh anchor as files, each with its <hash>.<n> link (lib/scope.h).
  * Then the same certificates, in link order, as trust.pem in the generation directory gfd
  * (gdisp): the file holds what the view holds and nothing more, so it is as large as the
- * view's files together. pem_sha gets the SHA-256 (hex) of the trust.pem written, for the
- * writers' record. */
+ * view's files together. */
 int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int tfd,
                         const char *tdisp, const struct dbt_cat_view_cert *in, size_t n, BIO *mem,
-                        char pem_sha[65], dbt_err *err);
+                        dbt_err *err);
 /* Writes the first, empty generation of a catalog being created (lock held). */
 int dbt_cat_commit_empty(dbt_catalog *cat, dbt_err *err);
 

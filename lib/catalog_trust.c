@@ -90,20 +90,17 @@ end:
  * there are one piece), the rest encoded into one buffer. Built in a buffer of its own, a
  * trust.pem of megabytes cost a page fault a page and a copy of every block. */
 static int write_pem(struct dbt_cat_out *o, int gfd, const char *gdisp, const struct tview *v,
-                     size_t nv, char pem_sha[65], dbt_err *err)
+                     size_t nv, dbt_err *err)
 {
     char *disp = dbt_cat_asprintf("%s/" DBT_LAYOUT_TRUST_PEM, gdisp), *p = NULL;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
     size_t total = 0, enc = 0, ni = 0;
     struct iovec *iov = calloc(nv ? nv : 1, sizeof(*iov));
     size_t *off = calloc(nv ? nv : 1, sizeof(*off));
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     BUF_MEM *bm = NULL;
     BIO *pb = NULL;
     int rc = -1;
 
-    if (disp == NULL || iov == NULL || off == NULL || ctx == NULL) {
+    if (disp == NULL || iov == NULL || off == NULL) {
         dbt_err_set(err, "out of memory");
         goto end;
     }
@@ -148,21 +145,8 @@ static int write_pem(struct dbt_cat_out *o, int gfd, const char *gdisp, const st
             iov[ni++] = (struct iovec){(void *)b, len};
         total += len;
     }
-    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-        goto sha;
-    for (size_t i = 0; i < ni; i++)
-        if (EVP_DigestUpdate(ctx, iov[i].iov_base, iov[i].iov_len) != 1)
-            goto sha;
-    if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
-        goto sha;
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(pem_sha + 2 * i, 3, "%02x", md[i]);
     rc = dbt_cat_out_file_iov(o, gfd, DBT_LAYOUT_TRUST_PEM, iov, ni, total, 0, disp, err);
-    goto end;
-sha:
-    dbt_err_ossl(err, "cannot compute the SHA-256 of %s", disp);
 end:
-    EVP_MD_CTX_free(ctx);
     BIO_free(pb);
     BUF_MEM_free(bm);
     free(iov);
@@ -173,7 +157,7 @@ end:
 
 int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int tfd,
                         const char *tdisp, const struct dbt_cat_view_cert *in, size_t n, BIO *mem,
-                        char pem_sha[65], dbt_err *err)
+                        dbt_err *err)
 {
     struct tview *v = calloc(n + 1, sizeof(*v));
     dbt_scope_item *items = calloc(n ? n : 1, sizeof(*items));
@@ -235,7 +219,7 @@ int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int t
         if (dbt_cat_out_link(o, tfd, target, link, tdisp, err) != 0)
             goto end;
     }
-    if (write_pem(o, gfd, gdisp, v, nv, pem_sha, err) != 0)
+    if (write_pem(o, gfd, gdisp, v, nv, err) != 0)
         goto end;
     ret = 0;
 end:

@@ -81,10 +81,11 @@ struct changed {
 };
 
 /* The record of the last commit (see "what each commit changed" below). */
+#define PEM_ID_MAX DBT_CAT_PEM_ID_MAX
 struct record {
     unsigned long long gen, parent;
     int parent_known;
-    char pem_sha[65]; /* the SHA-256 of the trust.pem gen holds, as the commit wrote it */
+    char pem_id[PEM_ID_MAX]; /* the identity of the trust.pem gen holds (dbt_cat_pem_identity) */
     int scoped;        /* whether gen holds a scoped certificate (then trust/ holds files) */
     int parent_scoped; /* the same of parent (1 when the commit did not know) */
     char (*name)[DBT_CATALOG_NAME_MAX + 1];
@@ -1817,7 +1818,7 @@ static int view_scope(const struct tbundle *b, const struct ref *refs, const str
 /* The trust view (trust/ and trust.pem) of the distinct certificates dc (sorted by sha256). */
 static int write_view(struct dbt_cat_out *o, struct tbundle *b, const struct ref *refs,
                       const struct dcert *dc, size_t nd, struct pemmap *pm, int gfd, int tfd,
-                      const char *gdisp, BIO *mem, char pem_sha[65], dbt_err *err)
+                      const char *gdisp, BIO *mem, dbt_err *err)
 {
     struct dbt_cat_view_cert *in = calloc(nd ? nd : 1, sizeof(*in));
     char **owned = calloc(nd ? nd : 1, sizeof(*owned)), *tdisp = NULL;
@@ -1844,7 +1845,7 @@ static int write_view(struct dbt_cat_out *o, struct tbundle *b, const struct ref
             pem_copied++;
         }
     }
-    ret = dbt_cat_write_trust(o, gfd, gdisp, tfd, tdisp, in, nd, mem, pem_sha, err);
+    ret = dbt_cat_write_trust(o, gfd, gdisp, tfd, tdisp, in, nd, mem, err);
 end:
     for (size_t i = 0; owned != NULL && i < nd; i++)
         free(owned[i]);
@@ -1859,7 +1860,7 @@ end:
 static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
                             const struct ref *refs, struct dcert *dc, size_t nd,
                             struct pemmap *pm, int gfd, int bfd, int cfd, int tfd,
-                            const char *gdisp, BIO *mem, char pem_sha[65], dbt_err *err)
+                            const char *gdisp, BIO *mem, dbt_err *err)
 {
     struct dbt_sbuf sb = {0};
     char *disp = NULL;
@@ -1976,7 +1977,7 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
         goto oom;
     if (dbt_cat_out_file(o, cfd, DBT_LAYOUT_INDEX, sb.p, sb.len, 0, disp, err) != 0)
         goto end;
-    if (write_view(o, b, refs, dc, nd, pm, gfd, tfd, gdisp, mem, pem_sha, err) != 0)
+    if (write_view(o, b, refs, dc, nd, pm, gfd, tfd, gdisp, mem, err) != 0)
         goto end;
 
     free(disp);
@@ -2049,8 +2050,8 @@ static int recycle_gen(dbt_catalog *cat, unsigned long long n, unsigned long lon
 /*
  * The record (DBT_LAYOUT_CHANGES at the top of the catalog), written by every commit whose
  * transaction knows what it changed:
- *     dbtrust-changes 2
- *     <gen> <parent> <parent-known> <trust.pem> <scoped> <parent-scoped>
+ *     dbtrust-changes 3
+ *     <gen> <parent> <parent-known> <trust.pem identity> <scoped> <parent-scoped>
  *     <bundle>                         one line per bundle put, removed or shortened
  * gen is the generation the commit made, parent the one its transaction read ("current" before
  * it), parent-known 1 when parent was itself the gen of a record, so made by a writer of this
@@ -2065,9 +2066,28 @@ static int recycle_gen(dbt_catalog *cat, unsigned long long n, unsigned long lon
  * unreadable, of another form or naming another generation costs only a full comparison. Caps:
  * CHANGES_MAX bytes, names as in the catalog.
  */
-#define CHANGES_HEADER "dbtrust-changes 2\n"
+#define CHANGES_HEADER "dbtrust-changes 3\n"
 #define CHANGES_MAX (4u * 1024u * 1024u)
 
+
+/*
+ * What the record says of the trust.pem a commit left: the file's device, inode, size and
+ * modification and change times (to the nanosecond), in hex. A lazy commit copies the blocks
+ * of the certificates it did not read from that file only when it still has that identity: the
+ * times change with every write to it (the change time cannot be set back), and a copy or a
+ * restore is another inode. A content hash said the same at a cost that grew with the catalog
+ * (a SHA-256 of the old and of the new trust.pem: 2 ms of an import at 1,000 bundles). What it
+ * cannot see is a write within the same timestamp tick as the commit's own, which only the
+ * catalog's owner could make while holding off nothing (the writer lock is advisory); such a
+ * catalog is damaged by its owner, as by any write to a generation, and verify reports it.
+ */
+void dbt_cat_pem_identity(const struct stat *st, char out[DBT_CAT_PEM_ID_MAX])
+{
+    snprintf(out, DBT_CAT_PEM_ID_MAX, "%llx.%llx.%llx.%llx.%lx.%llx.%lx", (unsigned long long)st->st_dev,
+             (unsigned long long)st->st_ino, (unsigned long long)st->st_size,
+             (unsigned long long)st->st_mtim.tv_sec, (unsigned long)st->st_mtim.tv_nsec,
+             (unsigned long long)st->st_ctim.tv_sec, (unsigned long)st->st_ctim.tv_nsec);
+}
 
 static int parse_ull(char **p, char end, unsigned long long *v)
 {
@@ -2100,14 +2120,25 @@ static int read_record(dbt_catalog *cat, struct record *r)
         goto bad;
     p += strlen(CHANGES_HEADER);
     if (parse_ull(&p, ' ', &r->gen) != 0 || parse_ull(&p, ' ', &r->parent) != 0 ||
-        parse_ull(&p, ' ', &known) != 0 || known > 1 || strlen(p) < 69)
+        parse_ull(&p, ' ', &known) != 0 || known > 1)
         goto bad;
-    memcpy(r->pem_sha, p, 64);
-    r->pem_sha[64] = '\0';
-    if (dbt_catalog_parse_sha256(r->pem_sha, r->pem_sha, NULL) != 0)
-        goto bad;
-    p += 64;
-    if (p[0] != ' ' || (p[1] != '0' && p[1] != '1') || p[2] != ' ' ||
+    /* the trust.pem identity: digits and dots up to the next space */
+    for (size_t i = 0;; i++) {
+        if (i >= sizeof(r->pem_id) - 1)
+            goto bad;
+        if (p[i] == ' ') {
+            if (i == 0)
+                goto bad;
+            memcpy(r->pem_id, p, i);
+            r->pem_id[i] = '\0';
+            p += i;
+            break;
+        }
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f') || p[i] == '.' ||
+              p[i] == '-'))
+            goto bad;
+    }
+    if (strlen(p) < 5 || p[0] != ' ' || (p[1] != '0' && p[1] != '1') || p[2] != ' ' ||
         (p[3] != '0' && p[3] != '1') || p[4] != '\n')
         goto bad;
     r->scoped = p[1] == '1';
@@ -2136,7 +2167,7 @@ bad:
 /* Writes the record of a commit that made gen from parent (best effort: without it the next
  * commit compares everything). */
 static void write_record(dbt_catalog *cat, unsigned long long gen, unsigned long long parent,
-                         int parent_known, const char *pem_sha, int scoped, int parent_scoped,
+                         int parent_known, const char *pem_id, int scoped, int parent_scoped,
                          const struct changed *ch)
 {
     BIO *mem;
@@ -2155,7 +2186,7 @@ static void write_record(dbt_catalog *cat, unsigned long long gen, unsigned long
         qsort(names, ch->n, sizeof(*names), cmp_name);
     }
     ok = BIO_printf(mem, CHANGES_HEADER "%llu %llu %d %s %d %d\n", gen, parent, parent_known,
-                    pem_sha, scoped, parent_scoped) > 0;
+                    pem_id, scoped, parent_scoped) > 0;
     for (size_t i = 0; ok && i < ch->n; i++)
         if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
             ok = BIO_printf(mem, "%s\n", names[i]) > 0;
@@ -2342,19 +2373,20 @@ static int pemmap_load(dbt_catalog_txn *t, const struct record *rec, struct pemm
 {
     dbt_catalog *cat = t->cat;
     struct lord *ord = NULL;
-    char hex_sha[65];
+    char id[PEM_ID_MAX];
+    struct stat st;
     size_t len = 0, pos = 0, lb = strlen(pem_begin), le = strlen(pem_end);
 
     memset(pm, 0, sizeof(*pm));
     /* Mapped, not read: read into fresh memory, a trust.pem of megabytes cost a page fault a
      * page (a tenth of a commit at 1,000 bundles). */
-    if (rec->gen != cat->gen || rec->pem_sha[0] == '\0' ||
+    if (rec->gen != cat->gen || strcmp(rec->pem_id, "-") == 0 ||
         dbt_cat_map_file(cat, cat->genfd, DBT_LAYOUT_TRUST_PEM, DBT_MAX_INPUT,
-                         (void **)&pm->text, &pm->textlen) != 0)
+                         (void **)&pm->text, &pm->textlen, &st) != 0)
         goto fail;
     len = pm->textlen;
-    if (digest_hex(pm->text, len, EVP_sha256(), hex_sha) != 0 ||
-        strcmp(hex_sha, rec->pem_sha) != 0)
+    dbt_cat_pem_identity(&st, id);
+    if (strcmp(id, rec->pem_id) != 0)
         goto fail;
     ord = malloc((t->nidx ? t->nidx : 1) * sizeof(*ord));
     pm->b = malloc((t->nidx ? t->nidx : 1) * sizeof(*pm->b));
@@ -2515,7 +2547,8 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
     struct pemmap pm = {0};
     size_t nd = 0;
     unsigned long long n = 0;
-    char name[32], *gdisp = NULL, *certs_dir = NULL, pem_sha[65] = "";
+    char name[32], *gdisp = NULL, *certs_dir = NULL, pem_id[PEM_ID_MAX] = "-";
+    struct stat pst;
     int genfd = -1, bfd = -1, cfd = -1, tfd = -1, made = 0, ret = -1;
     BIO *mem = BIO_new(BIO_s_mem());
 
@@ -2602,8 +2635,8 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
     }
     if (t != NULL && t->lazy && lazy_prepare(t, o, &rec, &refs, &dc, &nd, &pm, err) != 0)
         goto end;
-    if (write_generation(o, b, nb, refs, dc, nd, &pm, genfd, bfd, cfd, tfd, gdisp, mem, pem_sha,
-                         err) != 0)
+    if (write_generation(o, b, nb, refs, dc, nd, &pm, genfd, bfd, cfd, tfd, gdisp, mem, err) !=
+        0)
         goto end;
     if (o != NULL && out_prune(o, gdisp, err) != 0)
         goto end;
@@ -2612,7 +2645,9 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
     {
         int known = cat->genfd >= 0 && rec.gen == cat->gen;
         /* The generation this commit replaces is the one the last record made. */
-        write_record(cat, n, cat->gen, known, pem_sha, any_scoped(b, nb), known ? rec.scoped : 1,
+        if (fstatat(genfd, DBT_LAYOUT_TRUST_PEM, &pst, AT_SYMLINK_NOFOLLOW) == 0)
+            dbt_cat_pem_identity(&pst, pem_id);
+        write_record(cat, n, cat->gen, known, pem_id, any_scoped(b, nb), known ? rec.scoped : 1,
                      ch);
     }
     /* One flush for the whole generation: an fsync per file cost 1.2-1.5 s for the 108 AWS

@@ -977,21 +977,17 @@ static unsigned long long commit_from_scratch(const char *path)
  * writing from scratch makes of the same state (entry for entry, byte for byte), hold what
  * the changes say, and verify clean. */
 /* Damages the commit record of the catalog at path in one of six ways (kind % 6). */
-/* The SHA-256 (hex) of the current generation's trust.pem, as the record gives it. */
-static const char *trust_pem_sha(const char *path)
+/* The identity of the current generation's trust.pem, as the record gives it. */
+static const char *trust_pem_id(const char *path)
 {
-    static char hex[65];
+    static char id[DBT_CAT_PEM_ID_MAX];
     char p[PATH_MAX + 32];
-    unsigned char *data = NULL, md[32];
-    size_t len = 0;
+    struct stat st;
 
     snprintf(p, sizeof(p), "%s/trust.pem", path);
-    assert_int_equal(dbt_fs_read_at(AT_FDCWD, p, 0, 1u << 28, &data, &len, p, NULL), 0);
-    assert_int_equal(EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL), 1);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    free(data);
-    return hex;
+    assert_int_equal(stat(p, &st), 0);
+    dbt_cat_pem_identity(&st, id);
+    return id;
 }
 
 static void damage_record(const char *path, int kind)
@@ -1009,15 +1005,15 @@ static void damage_record(const char *path, int kind)
         snprintf(text, sizeof(text), "garbage\n");
         break;
     case 2: /* a generation that is not the current one (from the one the commit recycles) */
-        snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu %llu 1 %s 0 0\n", cur + 1,
-                 prev_gen(path, NULL), trust_pem_sha(path));
+        snprintf(text, sizeof(text), "dbtrust-changes 3\n%llu %llu 1 %s 0 0\n", cur + 1,
+                 prev_gen(path, NULL), trust_pem_id(path));
         break;
     case 3: /* truncated */
-        snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu", cur);
+        snprintf(text, sizeof(text), "dbtrust-changes 3\n%llu", cur);
         break;
     case 4: /* its parent not of this writer's form */
-        snprintf(text, sizeof(text), "dbtrust-changes 2\n%llu %llu 0 %s 0 0\n", cur,
-                 prev_gen(path, NULL), trust_pem_sha(path));
+        snprintf(text, sizeof(text), "dbtrust-changes 3\n%llu %llu 0 %s 0 0\n", cur,
+                 prev_gen(path, NULL), trust_pem_id(path));
         break;
     default: /* not a file: never read, and no record can be written while it is there */
         assert_int_equal(mkdir(p, 0755), 0);
@@ -1029,7 +1025,8 @@ static void damage_record(const char *path, int kind)
     assert_int_equal(fclose(fp), 0);
 }
 
-/* Replaces the SHA-256 of trust.pem in the record by another: 1 when there was a record. */
+/* Replaces the identity of trust.pem in the record by another (one digit of its change
+ * time): 1 when there was a record. */
 static int damage_record_pem(const char *path)
 {
     char p[PATH_MAX + 32], *sp;
@@ -1040,16 +1037,35 @@ static int damage_record_pem(const char *path)
     snprintf(p, sizeof(p), "%s/.changes", path);
     if (dbt_fs_read_at(AT_FDCWD, p, 0, 1u << 20, &data, &len, p, NULL) != 0)
         return 0;
-    /* "dbtrust-changes 2\n<gen> <parent> <known> <sha> <scoped> <parent-scoped>\n". */
+    /* "dbtrust-changes 3\n<gen> <parent> <known> <identity> <scoped> <parent-scoped>\n". */
     sp = strchr(strchr((char *)data, '\n') + 1, '\n');
     assert_non_null(sp);
-    sp -= 4 + 64;
+    sp -= 4 + 1;
     sp[0] = sp[0] == '0' ? '1' : '0';
     fp = fopen(p, "w");
     assert_non_null(fp);
     assert_int_equal(fwrite(data, 1, len, fp), len);
     assert_int_equal(fclose(fp), 0);
     free(data);
+    return 1;
+}
+
+/* Rewrites one base64 digit of the current trust.pem in place (the record is left as it is):
+ * its identity changes with the write, so a lazy commit must copy none of its blocks, the
+ * damaged one least of all. 1 when there was such a file. */
+static int damage_trust_pem(const char *path)
+{
+    char p[PATH_MAX + 32], c;
+    int fd;
+
+    snprintf(p, sizeof(p), "%s/trust.pem", path);
+    if ((fd = open(p, O_RDWR)) < 0)
+        return 0;
+    /* inside the first block's base64, past "-----BEGIN CERTIFICATE-----\n" */
+    assert_int_equal(pread(fd, &c, 1, 40), 1);
+    c = c == 'A' ? 'B' : 'A';
+    assert_int_equal(pwrite(fd, &c, 1, 40), 1);
+    assert_int_equal(close(fd), 0);
     return 1;
 }
 
@@ -1069,7 +1085,7 @@ static void check_record(const char *path, int dir)
     fp = fopen(p, "r");
     assert_non_null(fp);
     assert_non_null(fgets(head, sizeof(head), fp));
-    assert_string_equal(head, "dbtrust-changes 2\n");
+    assert_string_equal(head, "dbtrust-changes 3\n");
     assert_non_null(fgets(head, sizeof(head), fp));
     fclose(fp);
     snprintf(want, sizeof(want), "%llu ", cur);
@@ -1088,7 +1104,7 @@ static void test_recycle(void **state)
     int recycled = 0, steps = getenv("DBTRUST_UNDER_VALGRIND") != NULL ? 20 : 60;
     int valid = 0, could = 0, hinted = 0; /* valid: the last commit's record is usable */
     /* Commits that left bundles unread, copied trust.pem blocks, and lazy ones that were given
-     * a record whose word on trust.pem was wrong. */
+     * a record whose word on trust.pem was wrong or a trust.pem written since. */
     int lazy = 0, copied = 0, pem_damaged = 0, unlisted = 0;
     size_t retries = dbt_cat_commit_retries(); /* other tests' (a full disk retries) */
 
@@ -1174,10 +1190,11 @@ static void test_recycle(void **state)
          * then compare everything and still make what a write from scratch makes. */
         if (step % 5 == 3)
             damage_record(f->path, step / 5);
-        /* Or only its word on trust.pem is wrong: a lazy commit must then not copy the blocks
-         * of the certificates it did not read from that file, and reads every bundle. */
+        /* Or only its word on trust.pem is wrong, or the file was written since: a lazy commit
+         * must then not copy the blocks of the certificates it did not read from that file,
+         * and reads every bundle. */
         else if (step % 7 == 5 && valid && dbt_cat_txn_lazy(t))
-            pem_damaged += damage_record_pem(f->path);
+            pem_damaged += (step / 7) % 2 ? damage_record_pem(f->path) : damage_trust_pem(f->path);
         if (dbt_catalog_commit(t, &err) != 0)
             fail_msg("step %d: commit: %s", step, err.msg);
         if (step % 7 == 5 && step % 5 != 3 && valid)
@@ -1216,7 +1233,8 @@ static void test_recycle(void **state)
     dbt_cat_set_recycle(0);
     printf("%d of %d commits recycled a generation; %d of the %d with a usable record kept "
            "entries unread; %d left bundles unread, %d copied trust.pem blocks, %d lazy ones "
-           "were given a record with a wrong trust.pem SHA-256 (and copied none); %d patched "
+           "met a record whose trust.pem identity was wrong or a trust.pem written since (and copied "
+           "none); %d patched "
            "the recycled generation without listing it\n",
            recycled, steps, hinted, could, lazy, copied, pem_damaged, unlisted);
     assert_true(lazy >= steps / 6 && copied >= steps / 6 && pem_damaged >= 1);
