@@ -157,6 +157,10 @@ int dbt_cat_out_file_iov(struct dbt_cat_out *o, int dirfd, const char *name,
                          const char *display, dbt_err *err);
 int dbt_cat_out_link(struct dbt_cat_out *o, int dirfd, const char *target, const char *link,
                      const char *dirdisp, dbt_err *err);
+/* Whether every <hash>.<n> link of subject hash sh in dirfd (certs/ or trust/) of the recycled
+ * generation is known to be as the new state wants it (a described generation, the hash not
+ * among those that changed): the caller then skips them without building their names. */
+int dbt_cat_out_hash_kept(struct dbt_cat_out *o, int dirfd, unsigned long sh);
 /* Writes the trust view into the open directory tfd (tdisp names it in messages): a link to
  * ../certs/<sha>.pem for each unscoped certificate, and for the scoped ones their cross-
  * certificates and one fresh anchor as files, each with its <hash>.<n> link (lib/scope.h).

@@ -213,6 +213,8 @@ int dbt_cat_write_trust(struct dbt_cat_out *o, int gfd, const char *gdisp, int t
     for (size_t i = 0, seq = 0; i < nv; i++) {
         char link[32], target[96];
         seq = (i > 0 && v[i].sh == v[i - 1].sh) ? seq + 1 : 0;
+        if (!v[i].scoped && dbt_cat_out_hash_kept(o, tfd, v[i].sh))
+            continue;
         dbt_cat_link_name(link, sizeof(link), v[i].sh, seq);
         dbt_cat_name3(target, sizeof(target), v[i].scoped ? "" : DBT_LAYOUT_TRUST_UP, v[i].sha,
                       ".pem");

@@ -1367,6 +1367,16 @@ static int out_known_kept(struct dbt_cat_out *o, int dirfd, const char *name, un
     return 1;
 }
 
+int dbt_cat_out_hash_kept(struct dbt_cat_out *o, int dirfd, unsigned long sh)
+{
+    if (o == NULL || !o->described || (dirfd == o->cfd ? !o->certs : dirfd != o->tfd || !o->trust))
+        return 0;
+    if (o->nhashes > 0 && bsearch(&sh, o->hashes, o->nhashes, sizeof(sh), cmp_ulong) != NULL)
+        return 0;
+    known_kept++;
+    return 1;
+}
+
 /* The recycled generation's entry name in dirfd when it is known to be right (out_known): it is
  * marked kept, and 1 is returned, so that the caller need not even encode it. */
 static int out_keep_known(struct dbt_cat_out *o, int dirfd, const char *name, unsigned char type)
@@ -1988,6 +1998,8 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
     for (size_t i = 0, seq = 0; i < nd; i++) {
         char link[32], target[80];
         seq = (i > 0 && dc[i].c->sh == dc[i - 1].c->sh) ? seq + 1 : 0;
+        if (dbt_cat_out_hash_kept(o, cfd, dc[i].sh))
+            continue;
         dbt_cat_link_name(link, sizeof(link), dc[i].c->sh, seq);
         dbt_cat_name3(target, sizeof(target), "", dc[i].c->sha, ".pem");
         if (dbt_cat_out_link(o, cfd, target, link, disp, err) != 0)
