@@ -2410,8 +2410,11 @@ static int pemmap_load(dbt_catalog_txn *t, const struct record *rec, struct pemm
     qsort(ord, t->nidx, sizeof(*ord), cmp_link_order);
     for (size_t i = 0; i < t->nidx; i++) {
         const unsigned char *end;
+        /* The body is base64 and newlines: its first '-' starts the end line (memchr rather
+         * than memmem, which was a tenth of this function). */
         if (len - pos < lb || memcmp(pm->text + pos, pem_begin, lb) != 0 ||
-            (end = memmem(pm->text + pos, len - pos, pem_end, le)) == NULL)
+            (end = memchr(pm->text + pos + lb, '-', len - pos - lb)) == NULL ||
+            (size_t)(pm->text + len - end) < le || memcmp(end, pem_end, le) != 0)
             goto fail;
         struct pemblk *pb = &pm->b[ord[i].c - t->idx];
         *pb = (struct pemblk){(const char *)pm->text + pos,

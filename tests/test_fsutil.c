@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -335,10 +336,48 @@ static void test_long_name(void **state)
     }
 }
 
+/* dbt_fs_create_iov_at writes its pieces in order, in writev calls of at most 64 pieces:
+ * 300 pieces of 0 to 4,999 bytes (empty ones among them) read back as their concatenation,
+ * and a name that exists is refused (the create is exclusive), leaving it as it was. */
+static void test_create_iov(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 300 };
+    struct iovec iov[N];
+    unsigned char *all = malloc(N * 5000), *back = NULL;
+    size_t total = 0, len = 0;
+    int dfd = open(f->tmp, O_RDONLY | O_DIRECTORY);
+
+    assert_non_null(all);
+    assert_true(dfd >= 0);
+    for (size_t i = 0; i < N; i++) {
+        size_t n = (i * 7919) % 5000;
+        if (i % 17 == 0)
+            n = 0;
+        for (size_t k = 0; k < n; k++)
+            all[total + k] = (unsigned char)(i + k);
+        iov[i].iov_base = all + total;
+        iov[i].iov_len = n;
+        total += n;
+    }
+    assert_int_equal(dbt_fs_create_iov_at(dfd, "pieces", iov, N, 0644, 0, "pieces", NULL), 0);
+    assert_int_equal(dbt_fs_read_at(dfd, "pieces", 1, 1u << 24, &back, &len, "pieces", NULL), 0);
+    assert_int_equal(len, total);
+    assert_memory_equal(back, all, total);
+    free(back);
+    assert_int_not_equal(dbt_fs_create_iov_at(dfd, "pieces", iov, 1, 0644, 0, "pieces", NULL), 0);
+    assert_int_equal(dbt_fs_read_at(dfd, "pieces", 1, 1u << 24, &back, &len, "pieces", NULL), 0);
+    assert_int_equal(len, total);
+    free(back);
+    close(dfd);
+    free(all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_new_and_regular, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_iov, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_char_devices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
