@@ -1324,14 +1324,20 @@ static int cmp_rent(const void *key, const void *elem)
 /* Whether a known entry (out_known) of a described generation (out_known_dirs) is there: a
  * bundle file or a link always (the same on both sides), a <sha256>.pem file when the recycled
  * index lists it. */
+static int rent_has(struct dbt_cat_out *o, const char *name);
+
 static int out_known_present(struct dbt_cat_out *o, int dirfd, const char *name)
+{
+    if (dirfd == o->bfd || !dbt_layout_cert_file_name(name))
+        return 1;
+    return dirfd == o->cfd && rent_has(o, name);
+}
+
+/* Whether the recycled index lists the certificate whose SHA-256 name starts with. */
+static int rent_has(struct dbt_cat_out *o, const char *name)
 {
     const struct out_rent *r;
 
-    if (dirfd == o->bfd || !dbt_layout_cert_file_name(name))
-        return 1;
-    if (dirfd != o->cfd)
-        return 0;
     /* Asked in SHA-256 order, as rent is: the entries after the last answer first. */
     for (size_t i = o->rcur; i < o->nrent && i < o->rcur + 4; i++) {
         int c = memcmp(o->rent[i].sha, name, 64);
@@ -1365,6 +1371,16 @@ static int out_known_kept(struct dbt_cat_out *o, int dirfd, const char *name, un
         return 0;
     *ep = e;
     return 1;
+}
+
+/* Whether certs/<sha>.pem of the recycled generation is known to be there as the new state
+ * wants it (a described generation: the recycled index lists it), without building its name:
+ * 1, 0 (it is not: write it), or -1 (not described: ask out_keep_known). */
+static int out_cert_kept(struct dbt_cat_out *o, const char *sha)
+{
+    if (o == NULL || !o->described || !o->certs)
+        return -1;
+    return rent_has(o, sha);
 }
 
 int dbt_cat_out_hash_kept(struct dbt_cat_out *o, int dirfd, unsigned long sh)
@@ -1497,8 +1513,7 @@ static void out_sort(struct out_dir *od)
 static int out_known_dirs(struct dbt_cat_out *o)
 {
     struct out_dir *bd = &o->d[o->nd], *cd = bd + 1, *td = bd + 2;
-    size_t bcap = 0, ccap = 0, tcap = 0, nr = o->nrent;
-    unsigned long *sh = NULL;
+    size_t bcap = 0, ccap = 0, tcap = 0, nr = o->nrent, *cnt;
     char file[DBT_CATALOG_NAME_MAX + 8];
     struct stat st;
 
@@ -1532,24 +1547,31 @@ static int out_known_dirs(struct dbt_cat_out *o)
             if (out_add(cd, &ccap, file, DT_REG) != 0)
                 return -1;
         }
-    /* The links of a hash are <hash>.0, .1, ... one per certificate of that hash. */
-    if ((sh = malloc((nr ? nr : 1) * sizeof(*sh))) == NULL)
-        return -1;
-    for (size_t i = 0; i < nr; i++)
-        sh[i] = o->rent[i].sh;
-    qsort(sh, nr, sizeof(*sh), cmp_ulong);
-    for (size_t i = 0, seq = 0; i < nr; i++) {
-        seq = i > 0 && sh[i] == sh[i - 1] ? seq + 1 : 0;
-        if (o->nhashes == 0 ||
-            bsearch(&sh[i], o->hashes, o->nhashes, sizeof(*o->hashes), cmp_ulong) == NULL)
-            continue;
-        dbt_cat_link_name(file, sizeof(file), sh[i], seq);
-        if (out_add(cd, &ccap, file, DT_LNK) != 0 || out_add(td, &tcap, file, DT_LNK) != 0) {
-            free(sh);
+    /* The links of a changed hash: <hash>.0, .1, ... one per certificate of that hash the
+     * recycled index lists (counted into cnt[], by the hash's first place in hashes[], which
+     * is sorted and may repeat a hash). */
+    if (o->nhashes > 0) {
+        if ((cnt = calloc(o->nhashes, sizeof(*cnt))) == NULL)
             return -1;
+        for (size_t i = 0; i < nr; i++) {
+            const unsigned long *p =
+                bsearch(&o->rent[i].sh, o->hashes, o->nhashes, sizeof(*o->hashes), cmp_ulong);
+            while (p != NULL && p > o->hashes && p[-1] == *p)
+                p--;
+            if (p != NULL)
+                cnt[p - o->hashes]++;
         }
+        for (size_t h = 0; h < o->nhashes; h++)
+            for (size_t seq = 0; seq < cnt[h]; seq++) {
+                dbt_cat_link_name(file, sizeof(file), o->hashes[h], seq);
+                if (out_add(cd, &ccap, file, DT_LNK) != 0 ||
+                    out_add(td, &tcap, file, DT_LNK) != 0) {
+                    free(cnt);
+                    return -1;
+                }
+            }
+        free(cnt);
     }
-    free(sh);
     out_sort(bd);
     out_sort(cd);
     out_sort(td);
@@ -1922,8 +1944,14 @@ static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
 
     for (size_t i = 0; i < nd; i++) {
         char file[80];
+        int kept = out_cert_kept(o, dc[i].c->sha);
+
+        if (kept > 0) {
+            known_kept++;
+            continue;
+        }
         dbt_cat_name3(file, sizeof(file), "", dc[i].c->sha, ".pem");
-        if (out_keep_known(o, cfd, file, DT_REG))
+        if (kept < 0 && out_keep_known(o, cfd, file, DT_REG))
             continue;
         if (dc[i].c->der == NULL)
             goto unread;
@@ -2462,7 +2490,7 @@ static int lazy_prepare(dbt_catalog_txn *t, struct dbt_cat_out *o, const struct 
 {
     char file[DBT_CATALOG_NAME_MAX + 8];
     unsigned char *mark = calloc(t->nb ? t->nb : 1, 1);
-    int read = 0, missing = 0;
+    int read = 0, missing = 0, kept;
 
     if (mark == NULL)
         goto oom;
@@ -2481,8 +2509,11 @@ static int lazy_prepare(dbt_catalog_txn *t, struct dbt_cat_out *o, const struct 
         const struct dcert *d = &(*dc)[i];
         if (d->c->der != NULL)
             continue;
-        dbt_cat_name3(file, sizeof(file), "", d->c->sha, ".pem");
-        if (out_would_keep(o, o ? o->cfd : -1, file, DT_REG))
+        if ((kept = out_cert_kept(o, d->c->sha)) < 0) {
+            dbt_cat_name3(file, sizeof(file), "", d->c->sha, ".pem");
+            kept = out_would_keep(o, o ? o->cfd : -1, file, DT_REG);
+        }
+        if (kept)
             continue;
         for (size_t r = d->first; r <= d->last; r++)
             mark[(*refs)[r].bi] = 1;
