@@ -249,8 +249,8 @@ static int check_tree_writer(dbt_catalog *cat, const char *gen, dbt_err *err)
     return rc == DBT_SAFE_OK ? 0 : -1;
 }
 
-int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, unsigned char **data,
-                      size_t *len, const char *display, dbt_err *err)
+int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max,
+                      unsigned char **data, size_t *len, const char *display, dbt_err *err)
 {
     struct stat st;
     dbt_err e;
@@ -508,8 +508,9 @@ int dbt_catalog_open(const char *path, int flags, dbt_catalog **out, dbt_err *er
             *err = walk;
         goto fail;
     }
-    if (rc == 0 && (flags & DBT_CAT_WRITE) ? check_tree_writer(cat, cat->gen_name, err) != 0
-                                           : check_tree(cat, rc == 0 ? cat->gen_name : NULL, err) != 0)
+    if (rc == 0 && (flags & DBT_CAT_WRITE)
+            ? check_tree_writer(cat, cat->gen_name, err) != 0
+            : check_tree(cat, rc == 0 ? cat->gen_name : NULL, err) != 0)
         goto fail;
     if (rc == 1) {
         if (!(flags & DBT_CAT_CREATE)) {

@@ -54,17 +54,16 @@ void dbt_cat_free_names(char **names, size_t n);
  * file read obeys the safety rule (lib/catsafe.h: owner root or the user, writable by nobody
  * else): a writer's walk at open leaves the files of the generation to this check when they
  * are read (DBT_SAFE_FILES_AT_USE). A refusal also sets cat->unsafe. */
-int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, unsigned char **data,
-                      size_t *len, const char *display, dbt_err *err);
-/* The same file mapped read-only instead of read (for munmap; its fstat in *st), without a
- * message: -1 also for
- * an empty file. For a file of the generation a writer holds, which nothing rewrites in place:
- * only its owner truncating it under the writer would fault the mapping (SIGBUS, and the
- * commit then never happened). */
+int dbt_cat_read_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max,
+                      unsigned char **data, size_t *len, const char *display, dbt_err *err);
 struct stat;
 /* The identity of a trust.pem a commit wrote, as its record gives it (lib/catalog_txn.c). */
 #define DBT_CAT_PEM_ID_MAX 128
 void dbt_cat_pem_identity(const struct stat *st, char out[DBT_CAT_PEM_ID_MAX]);
+/* The same file mapped read-only instead of read (for munmap; its fstat in *st), without a
+ * message: -1 also for an empty file. For a file of the generation a writer holds, which
+ * nothing rewrites in place: only its owner truncating it under the writer would fault the
+ * mapping (SIGBUS, and the commit then never happened). */
 int dbt_cat_map_file(dbt_catalog *cat, int dirfd, const char *rel, size_t max, void **map,
                      size_t *len, struct stat *st);
 int dbt_cat_read_meta(dbt_catalog *cat, const char *name, dbt_catalog_meta *meta, dbt_err *err);

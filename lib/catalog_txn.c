@@ -86,8 +86,8 @@ struct record {
     unsigned long long gen, parent;
     int parent_known;
     char pem_id[PEM_ID_MAX]; /* the identity of the trust.pem gen holds (dbt_cat_pem_identity) */
-    int scoped;        /* whether gen holds a scoped certificate (then trust/ holds files) */
-    int parent_scoped; /* the same of parent (1 when the commit did not know) */
+    int scoped;              /* whether gen holds a scoped certificate (then trust/ holds files) */
+    int parent_scoped;       /* the same of parent (1 when the commit did not know) */
     char (*name)[DBT_CATALOG_NAME_MAX + 1];
     size_t n;
 };
@@ -1227,7 +1227,7 @@ struct dbt_cat_out {
         char sha[65];
         unsigned long sh;
         int in_new; /* the new state holds it too */
-    } *rent;
+    } * rent;
     size_t nrent, rcur; /* rcur: where out_known_present's last search ended */
     /* Set by out_known_dirs: d[] then holds only what out_known does not cover, and a known
      * entry is there as the description says, without an out_ent (out_known_present). */
@@ -1321,11 +1321,11 @@ static int cmp_rent(const void *key, const void *elem)
     return memcmp(key, ((const struct out_rent *)elem)->sha, 64);
 }
 
+static int rent_has(struct dbt_cat_out *o, const char *name);
+
 /* Whether a known entry (out_known) of a described generation (out_known_dirs) is there: a
  * bundle file or a link always (the same on both sides), a <sha256>.pem file when the recycled
  * index lists it. */
-static int rent_has(struct dbt_cat_out *o, const char *name);
-
 static int out_known_present(struct dbt_cat_out *o, int dirfd, const char *name)
 {
     if (dirfd == o->bfd || !dbt_layout_cert_file_name(name))
@@ -1333,7 +1333,8 @@ static int out_known_present(struct dbt_cat_out *o, int dirfd, const char *name)
     return dirfd == o->cfd && rent_has(o, name);
 }
 
-/* Whether the recycled index lists the certificate whose SHA-256 name starts with. */
+/* Whether the recycled index lists the certificate whose SHA-256 (64 digits) name starts
+ * with. */
 static int rent_has(struct dbt_cat_out *o, const char *name)
 {
     const struct out_rent *r;
@@ -1603,8 +1604,7 @@ static int out_replace(int dirfd, struct out_ent *e, const char *display, dbt_er
 
 /* Whether file name in dirfd holds exactly the total bytes of iov[0..n): read in pieces, so
  * that a large file costs no buffer of its size. */
-static int same_bytes(int dirfd, const char *name, const struct iovec *iov, size_t n,
-                      size_t total)
+static int same_bytes(int dirfd, const char *name, const struct iovec *iov, size_t n, size_t total)
 {
     unsigned char buf[65536];
     size_t off = 0, k = 0, in = 0; /* off: bytes matched; iov[k] from byte in */
@@ -1863,7 +1863,7 @@ static int write_view(struct dbt_cat_out *o, struct tbundle *b, const struct ref
     }
     for (size_t i = 0; i < nd; i++) {
         in[i] = (struct dbt_cat_view_cert){dc[i].c->sha, dc[i].c->sh, dc[i].c->der, dc[i].c->len,
-                                           dc[i].c->x,  NULL,         NULL,         0};
+                                           dc[i].c->x,   NULL,        NULL,         0};
         if (view_scope(b, refs, &dc[i], &in[i].scope, &owned[i], err) != 0)
             goto end;
         if (in[i].der == NULL) {
@@ -1890,9 +1890,9 @@ end:
 /* The files of one generation, in the open directories gfd (the generation), bfd, cfd and
  * tfd. */
 static int write_generation(struct dbt_cat_out *o, struct tbundle *b, size_t nb,
-                            const struct ref *refs, struct dcert *dc, size_t nd,
-                            struct pemmap *pm, int gfd, int bfd, int cfd, int tfd,
-                            const char *gdisp, BIO *mem, dbt_err *err)
+                            const struct ref *refs, struct dcert *dc, size_t nd, struct pemmap *pm,
+                            int gfd, int bfd, int cfd, int tfd, const char *gdisp, BIO *mem,
+                            dbt_err *err)
 {
     struct dbt_sbuf sb = {0};
     char *disp = NULL;
@@ -2109,7 +2109,6 @@ static int recycle_gen(dbt_catalog *cat, unsigned long long n, unsigned long lon
 #define CHANGES_HEADER "dbtrust-changes 3\n"
 #define CHANGES_MAX (4u * 1024u * 1024u)
 
-
 /*
  * What the record says of the trust.pem a commit left: the file's device, inode, size and
  * modification and change times (to the nanosecond), in hex. A lazy commit copies the blocks
@@ -2123,10 +2122,11 @@ static int recycle_gen(dbt_catalog *cat, unsigned long long n, unsigned long lon
  */
 void dbt_cat_pem_identity(const struct stat *st, char out[DBT_CAT_PEM_ID_MAX])
 {
-    snprintf(out, DBT_CAT_PEM_ID_MAX, "%llx.%llx.%llx.%llx.%lx.%llx.%lx", (unsigned long long)st->st_dev,
-             (unsigned long long)st->st_ino, (unsigned long long)st->st_size,
-             (unsigned long long)st->st_mtim.tv_sec, (unsigned long)st->st_mtim.tv_nsec,
-             (unsigned long long)st->st_ctim.tv_sec, (unsigned long)st->st_ctim.tv_nsec);
+    snprintf(out, DBT_CAT_PEM_ID_MAX, "%llx.%llx.%llx.%llx.%lx.%llx.%lx",
+             (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+             (unsigned long long)st->st_size, (unsigned long long)st->st_mtim.tv_sec,
+             (unsigned long)st->st_mtim.tv_nsec, (unsigned long long)st->st_ctim.tv_sec,
+             (unsigned long)st->st_ctim.tv_nsec);
 }
 
 static int parse_ull(char **p, char end, unsigned long long *v)
@@ -2299,8 +2299,7 @@ static void out_hints(struct dbt_cat_out *o, const dbt_catalog *cat, unsigned lo
      * are on both sides; the hashes to look at are those of certificates on one side only. */
     /* The recycled generation is never walked: its index is believed only when it obeys the
      * rule (the commit rewrites it either way). */
-    if (dbt_fs_map_at_st(o->cfd, DBT_LAYOUT_INDEX, DBT_MAX_INPUT, (void **)&data, &len, &st) !=
-        0)
+    if (dbt_fs_map_at_st(o->cfd, DBT_LAYOUT_INDEX, DBT_MAX_INPUT, (void **)&data, &len, &st) != 0)
         return;
     if (dbt_safe_entry(&st, DBT_LAYOUT_INDEX, NULL) != 0 ||
         (body = index_header_mapped(data, len)) < 0)
@@ -2421,8 +2420,8 @@ static int pemmap_load(dbt_catalog_txn *t, const struct record *rec, struct pemm
     /* Mapped, not read: read into fresh memory, a trust.pem of megabytes cost a page fault a
      * page (a tenth of a commit at 1,000 bundles). */
     if (rec->gen != cat->gen || strcmp(rec->pem_id, "-") == 0 ||
-        dbt_cat_map_file(cat, cat->genfd, DBT_LAYOUT_TRUST_PEM, DBT_MAX_INPUT,
-                         (void **)&pm->text, &pm->textlen, &st) != 0)
+        dbt_cat_map_file(cat, cat->genfd, DBT_LAYOUT_TRUST_PEM, DBT_MAX_INPUT, (void **)&pm->text,
+                         &pm->textlen, &st) != 0)
         goto fail;
     len = pm->textlen;
     dbt_cat_pem_identity(&st, id);
@@ -2433,8 +2432,8 @@ static int pemmap_load(dbt_catalog_txn *t, const struct record *rec, struct pemm
     if (ord == NULL || pm->b == NULL)
         goto fail;
     for (size_t i = 0; i < t->nidx; i++)
-        ord[i] = (struct lord){t->idx[i].subject_hash, dbt_cat_sha_key(t->idx[i].sha256),
-                               &t->idx[i]};
+        ord[i] =
+            (struct lord){t->idx[i].subject_hash, dbt_cat_sha_key(t->idx[i].sha256), &t->idx[i]};
     qsort(ord, t->nidx, sizeof(*ord), cmp_link_order);
     for (size_t i = 0; i < t->nidx; i++) {
         const unsigned char *end;
@@ -2445,8 +2444,7 @@ static int pemmap_load(dbt_catalog_txn *t, const struct record *rec, struct pemm
             (size_t)(pm->text + len - end) < le || memcmp(end, pem_end, le) != 0)
             goto fail;
         struct pemblk *pb = &pm->b[ord[i].c - t->idx];
-        *pb = (struct pemblk){(const char *)pm->text + pos,
-                              (size_t)(end - (pm->text + pos)) + le};
+        *pb = (struct pemblk){(const char *)pm->text + pos, (size_t)(end - (pm->text + pos)) + le};
         pos += pb->len;
     }
     if (pos != len)
@@ -2562,8 +2560,8 @@ static int any_scoped(const struct tbundle *b, size_t nb)
 
 /* Starts o on a recycled generation (genfd, its directories bfd, cfd, tfd): lists the
  * generation directory itself, whose three directories are kept. */
-static int out_start(struct dbt_cat_out *o, int genfd, int bfd, int cfd, int tfd,
-                     const char *gdisp, dbt_err *err)
+static int out_start(struct dbt_cat_out *o, int genfd, int bfd, int cfd, int tfd, const char *gdisp,
+                     dbt_err *err)
 {
     static const char *const dirs[] = {DBT_LAYOUT_BUNDLES, DBT_LAYOUT_CERTS, DBT_LAYOUT_TRUST};
 
@@ -2681,8 +2679,7 @@ static int commit_state(dbt_catalog *cat, struct tbundle *b, size_t nb, const st
     }
     if (t != NULL && t->lazy && lazy_prepare(t, o, &rec, &refs, &dc, &nd, &pm, err) != 0)
         goto end;
-    if (write_generation(o, b, nb, refs, dc, nd, &pm, genfd, bfd, cfd, tfd, gdisp, mem, err) !=
-        0)
+    if (write_generation(o, b, nb, refs, dc, nd, &pm, genfd, bfd, cfd, tfd, gdisp, mem, err) != 0)
         goto end;
     if (o != NULL && out_prune(o, gdisp, err) != 0)
         goto end;

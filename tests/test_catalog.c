@@ -1231,12 +1231,13 @@ static void test_recycle(void **state)
         }
     }
     dbt_cat_set_recycle(0);
-    printf("%d of %d commits recycled a generation; %d of the %d with a usable record kept "
-           "entries unread; %d left bundles unread, %d copied trust.pem blocks, %d lazy ones "
-           "met a record whose trust.pem identity was wrong or a trust.pem written since (and copied "
-           "none); %d patched "
-           "the recycled generation without listing it\n",
-           recycled, steps, hinted, could, lazy, copied, pem_damaged, unlisted);
+    printf(
+        "%d of %d commits recycled a generation; %d of the %d with a usable record kept "
+        "entries unread; %d left bundles unread, %d copied trust.pem blocks, %d lazy ones "
+        "met a record whose trust.pem identity was wrong or a trust.pem written since (and copied "
+        "none); %d patched "
+        "the recycled generation without listing it\n",
+        recycled, steps, hinted, could, lazy, copied, pem_damaged, unlisted);
     assert_true(lazy >= steps / 6 && copied >= steps / 6 && pem_damaged >= 1);
     assert_true(unlisted >= steps / 6);
     /* A listing described wrongly would not show in the trees (the commit writes a generation

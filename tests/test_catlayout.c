@@ -267,8 +267,7 @@ static void test_index_keys(void **state)
     /* the end bounds the search for the newline: a line cut by it has no end */
     snprintf(buf, sizeof(buf), "%s", two);
     pos = buf;
-    assert_int_equal(dbt_layout_index_keys(&pos, buf + 100, &sha, &sh),
-                     DBT_LAYOUT_NOT_TERMINATED);
+    assert_int_equal(dbt_layout_index_keys(&pos, buf + 100, &sha, &sh), DBT_LAYOUT_NOT_TERMINATED);
     snprintf(buf, sizeof(buf), HEAD "0A a\n");
     buf[10] = 'A';
     pos = buf;
